@@ -58,10 +58,10 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
   const legacy = await requireTable(client, def, 'legacy')
   const shadow = await requireTable(client, def, 'shadow')
   if (legacy.oid === shadow.oid) throw new ConfigInvalid(def.name, 'legacy and shadow name the same table; point "shadow.table" at the new table')
-  const shape = (info: TableInfo) => [...info.columns.values()]
-  const mapping = resolveMapping(def, shape(legacy), shape(shadow))
   for (const [side, info] of [['legacy', legacy], ['shadow', shadow]] as const) {
     const key = def[side].key
+    const absent = key.find((k) => !info.columns.has(k))
+    if (absent) throw new ConfigInvalid(def.name, `key column "${absent}" is not a column of ${side} table ${displayName(def[side].table)}; fix "${side}.key"`)
     if (!isUniqueKey(info, key)) {
       throw new ConfigInvalid(def.name, `${side} key (${key.join(', ')}) is not the primary key or a unique index of ${displayName(def[side].table)}; ` +
         `add one: CREATE UNIQUE INDEX ON ${quoteQualified(def[side].table)} (${key.map(quoteIdent).join(', ')})`)
@@ -69,6 +69,8 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
     const nullable = key.find((k) => !info.columns.get(k)?.isNotNull)
     if (nullable) throw new ConfigInvalid(def.name, `${side} key column "${nullable}" of ${displayName(def[side].table)} allows NULL; make it NOT NULL`)
   }
+  const shape = (info: TableInfo) => [...info.columns.values()]
+  const mapping = resolveMapping(def, shape(legacy), shape(shadow))
   const legacyTable = quoteQualified(def.legacy.table)
   const shadowTable = quoteQualified(def.shadow.table)
   for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression)
