@@ -9,6 +9,8 @@ import { parseConfig } from '../core/parse-config.js'
 /** Config files larger than this are refused before being read. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
+const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim()
+
 async function readDocument(path: string): Promise<unknown> {
   const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => undefined)
   if (size === undefined) throw new ConfigInvalid(undefined, `config file ${path} does not exist; pass the path of your JSON or .mjs config with --config`)
@@ -22,7 +24,7 @@ async function readDocument(path: string): Promise<unknown> {
       return module.default
     } catch (error) {
       if (error instanceof ConfigInvalid) throw error
-      throw new ConfigInvalid(undefined, `config module ${path} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error })
+      throw new ConfigInvalid(undefined, `config module ${path} failed to load: ${oneLine(error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error))}; run "node ${path}" to see the full error and fix the module`, { cause: error })
     }
   }
   const text = await readFile(path, 'utf8')
@@ -30,12 +32,18 @@ async function readDocument(path: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
-    throw new ConfigInvalid(undefined, `config file ${path} is not valid JSON (${error instanceof Error ? error.message : String(error)}); fix the syntax`, { cause: error })
+    throw new ConfigInvalid(undefined, `config file ${path} is not valid JSON (${oneLine(error instanceof Error ? error.message : String(error))}); fix the syntax`, { cause: error })
   }
 }
 
 /** Reads and validates the migrations of a config file. */
 export async function loadConfig(path: string): Promise<MigrationDefinition[]> {
   const absolute = resolve(path)
-  return parseConfig(await readDocument(absolute))
+  const document = await readDocument(absolute)
+  try {
+    return parseConfig(document)
+  } catch (error) {
+    if (!(error instanceof ConfigInvalid)) throw error
+    throw new ConfigInvalid(error.migration, `${error.detail} (in config file ${absolute})`, { cause: error })
+  }
 }

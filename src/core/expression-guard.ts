@@ -22,9 +22,9 @@ export function expressionProblem(expression: string): string | undefined {
       i = end + 1
       continue
     }
-    if (c === '$' && /[A-Za-z_$]/.test(next ?? '')) {
-      const tag = /^\$[A-Za-z_]*\$/.exec(expression.slice(i))
-      if (tag) return 'uses dollar quoting, which a mapping expression does not need'
+    // Dollar-quote tags may hold letters, digits, _ and non-ASCII: `$$`, `$a1$`, `$é$`.
+    if (c === '$' && /^\$(?:[A-Za-z_\u0080-\uFFFF][A-Za-z0-9_\u0080-\uFFFF]*)?\$/.test(expression.slice(i))) {
+      return 'uses dollar quoting, which a mapping expression does not need'
     }
     if (c === ';') return 'contains ";" (one expression only)'
     if (c === '-' && next === '-') return 'contains a "--" comment'

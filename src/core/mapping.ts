@@ -59,10 +59,10 @@ export function resolveMapping(
   const forward: MappedColumn[] = []
   for (const column of shadow) {
     if (column.isGenerated) {
-      if (def.forward[column.name] !== undefined) refuse(def, `shadow column "${column.name}" of ${shadowTable} is generated and cannot be written; remove "forward.${column.name}"`)
+      if (Object.hasOwn(def.forward, column.name)) refuse(def, `shadow column "${column.name}" of ${shadowTable} is generated and cannot be written; remove "forward.${column.name}"`)
       continue
     }
-    const expression = def.forward[column.name] ?? (legacyNames.has(column.name) ? quoteIdent(column.name) : undefined)
+    const expression = (Object.hasOwn(def.forward, column.name) ? def.forward[column.name] : undefined) ?? (legacyNames.has(column.name) ? quoteIdent(column.name) : undefined)
     if (expression !== undefined) {
       forward.push({ column: column.name, expression })
     } else if (column.isNotNull && !column.hasDefault) {
@@ -72,7 +72,7 @@ export function resolveMapping(
   const backward: MappedColumn[] = []
   for (const column of legacy) {
     if (column.isGenerated) continue
-    const expression = def.backward[column.name] ?? (shadowNames.has(column.name) ? quoteIdent(column.name) : undefined)
+    const expression = (Object.hasOwn(def.backward, column.name) ? def.backward[column.name] : undefined) ?? (shadowNames.has(column.name) ? quoteIdent(column.name) : undefined)
     if (expression === undefined) {
       refuse(def, `legacy column "${column.name}" of ${legacyTable} has no backward mapping, so reads from the shadow could not return it; add "backward": {"${column.name}": "<SQL over ${shadowTable}'s columns>"} (or "NULL")`)
     }

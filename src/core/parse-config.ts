@@ -23,6 +23,15 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** A value as text for a message, whatever it is (BigInt included). */
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? `a ${typeof value}`
+  } catch {
+    return typeof value === 'bigint' ? `${value}n` : `a ${typeof value}`
+  }
+}
+
 function fail(migration: string | undefined, detail: string): never {
   throw new ConfigInvalid(migration, detail)
 }
@@ -32,45 +41,46 @@ function parseSide(name: string, field: 'legacy' | 'shadow', value: unknown): Ta
   const { table, key } = value
   if (typeof table !== 'string') fail(name, `"${field}.table" must be a string such as "public.users"`)
   const parsed = parseQualifiedName(table)
-  if (!parsed) fail(name, `"${field}.table" ${JSON.stringify(table)} is not a table name; write schema.table, double-quoting a part that holds a dot or a quote`)
+  if (!parsed) fail(name, `"${field}.table" ${show(table)} is not a table name; write schema.table, double-quoting a part that holds a dot or a quote`)
   if (!Array.isArray(key) || key.length === 0 || !key.every((k) => typeof k === 'string' && k.length > 0)) {
     fail(name, `"${field}.key" must be a non-empty list of column names, such as ["id"]`)
   }
-  if (new Set(key).size !== key.length) fail(name, `"${field}.key" names a column twice`)
+  const twice = (key as string[]).find((k, i) => key.indexOf(k) !== i)
+  if (twice !== undefined) fail(name, `"${field}.key" names column ${show(twice)} twice; list each key column once`)
   return { table: parsed, key: key as string[] }
 }
 
 function parseExpressions(name: string, field: 'forward' | 'backward', value: unknown): Record<string, string> {
   if (value === undefined) return {}
   if (!isObject(value)) fail(name, `"${field}" must be an object of column name to SQL expression`)
-  const out: Record<string, string> = {}
+  const pairs: [string, string][] = []
   for (const [column, expression] of Object.entries(value)) {
-    if (typeof expression !== 'string') fail(name, `"${field}.${column}" must be an SQL expression string`)
+    if (typeof expression !== 'string') fail(name, `${show(`${field}.${column}`)} must be an SQL expression string`)
     const problem = expressionProblem(expression)
-    if (problem) fail(name, `"${field}.${column}" expression ${problem}; write a single SQL expression over the ${field === 'forward' ? 'legacy' : 'shadow'} table's columns`)
-    out[column] = expression
+    if (problem) fail(name, `${show(`${field}.${column}`)} expression ${problem}; write a single SQL expression over the ${field === 'forward' ? 'legacy' : 'shadow'} table's columns`)
+    pairs.push([column, expression])
   }
-  return out
+  return Object.fromEntries(pairs)
 }
 
 function parseCompare(name: string, value: unknown): Record<string, string> {
   if (value === undefined) return {}
   if (!isObject(value)) fail(name, '"compare" must be an object of shadow column to normaliser')
-  const out: Record<string, string> = {}
+  const pairs: [string, string][] = []
   for (const [column, spec] of Object.entries(value)) {
     if (typeof spec !== 'string' || !isNormaliser(spec)) {
-      fail(name, `"compare.${column}" has unknown normaliser ${JSON.stringify(spec)}; known: ${NORMALISER_NAMES}`)
+      fail(name, `${show(`compare.${column}`)} has unknown normaliser ${show(spec)}; known: ${NORMALISER_NAMES}`)
     }
-    out[column] = spec
+    pairs.push([column, spec])
   }
-  return out
+  return Object.fromEntries(pairs)
 }
 
 function parseRouting(name: string, value: unknown): RoutingConfig {
   if (value === undefined) return { provider: 'control' }
   if (!isObject(value)) fail(name, '"routing" must be an object like {"provider": "control"}')
   const provider = value.provider ?? 'control'
-  if (provider !== 'control' && provider !== 'unleash') fail(name, `"routing.provider" must be "control" or "unleash", not ${JSON.stringify(provider)}`)
+  if (provider !== 'control' && provider !== 'unleash') fail(name, `"routing.provider" must be "control" or "unleash", not ${show(provider)}`)
   if (value.toggle !== undefined && typeof value.toggle !== 'string') fail(name, '"routing.toggle" must be a string')
   return value.toggle === undefined ? { provider } : { provider, toggle: value.toggle as string }
 }
@@ -78,7 +88,7 @@ function parseRouting(name: string, value: unknown): RoutingConfig {
 function parseNumber(name: string, field: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(name, `"${field}" must be a number from ${min} to ${max}, not ${JSON.stringify(value)}`)
+    fail(name, `"${field}" must be a number from ${min} to ${max}, not ${show(value)}`)
   }
   return value
 }
@@ -100,10 +110,10 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
   if (!isObject(value)) fail(undefined, `migrations[${index}] must be an object`)
   const name = value.name
   if (typeof name !== 'string' || !MIGRATION_NAME_PATTERN.test(name) || name.length > 48) {
-    fail(undefined, `migrations[${index}].name ${JSON.stringify(name ?? null)} is not a valid name; use lower-case letters, digits and _ starting with a letter (at most 48), such as "users_v2"`)
+    fail(undefined, `migrations[${index}].name ${show(name ?? null)} is not a valid name; use lower-case letters, digits and _ starting with a letter (at most 48), such as "users_v2"`)
   }
   for (const field of Object.keys(value)) {
-    if (!KNOWN_FIELDS.has(field)) fail(name, `unknown field "${field}"; known fields: ${[...KNOWN_FIELDS].join(', ')}`)
+    if (!KNOWN_FIELDS.has(field)) fail(name, `unknown field ${show(field)}; known fields: ${[...KNOWN_FIELDS].join(', ')}`)
   }
   const legacy = parseSide(name, 'legacy', value.legacy)
   const shadow = parseSide(name, 'shadow', value.shadow)
@@ -111,7 +121,7 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     fail(name, `"legacy.key" has ${legacy.key.length} columns and "shadow.key" ${shadow.key.length}; list the same logical key on both sides`)
   }
   const policy = value.onSecondaryError ?? 'fail'
-  if (policy !== 'fail' && policy !== 'record') fail(name, `"onSecondaryError" must be "fail" or "record", not ${JSON.stringify(policy)}`)
+  if (policy !== 'fail' && policy !== 'record') fail(name, `"onSecondaryError" must be "fail" or "record", not ${show(policy)}`)
   return {
     name,
     legacy,

@@ -10,6 +10,8 @@ export interface ColumnInfo {
   readonly hasDefault: boolean
   /** Generated columns cannot be written. */
   readonly isGenerated: boolean
+  /** The column default as SQL (`pg_get_expr`), or null. */
+  readonly defaultSql: string | null
 }
 
 export interface TableInfo {
@@ -27,10 +29,12 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   )
   const oid = found[0]?.oid
   if (oid === undefined || oid === null) return undefined
-  const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean }>(
-    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS not_null,
-            (atthasdef OR attidentity <> '') AS has_default, attgenerated <> '' AS generated
-       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+  const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean; default_sql: string | null }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            (a.atthasdef OR a.attidentity <> '') AS has_default, a.attgenerated <> '' AS generated,
+            CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_sql
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [oid],
   )
   const { rows: keys } = await client.query<{ columns: string[] }>(
@@ -44,7 +48,7 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   )
   return {
     oid,
-    columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated }])),
+    columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql }])),
     uniqueKeys: keys.map((k) => k.columns),
   }
 }
