@@ -1,0 +1,129 @@
+/** The entry point applications use: connect once, get a DAL per migration, follow state changes live. */
+import type { Kysely } from 'kysely'
+import type pg from 'pg'
+import client, { type Registry } from 'prom-client'
+import { PHASES, type MigrationState } from '../core/phases.js'
+import { createLogger, type Logger } from '../logger.js'
+import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
+import { DEFAULT_SCHEMA } from '../store/control-schema.js'
+import { loadMigration } from '../store/definitions.js'
+import { StateWatcher } from '../store/state-watcher.js'
+import { executorFor } from './executor.js'
+import { MigrationDal } from './migration-dal.js'
+import { migrationShape } from './migration-shape.js'
+
+export interface CutoverOptions {
+  /** A pg pool on the application's database: control-schema reads and the dedicated LISTEN connection come from its settings. */
+  readonly pool: pg.Pool
+  /** Run the DAL's statements through this Kysely instance instead of the pool (same database). */
+  readonly db?: Kysely<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Control schema name; default `cutover`. */
+  readonly schema?: string
+  /** prom-client registry; default the global one. Instruments are registered once per registry. */
+  readonly registry?: Registry
+  readonly logger?: Logger
+  /** Random source for comparison sampling (inject for tests). */
+  readonly random?: () => number
+  /** Poll period while the LISTEN connection is down; default 500 ms. */
+  readonly fallbackPollMs?: number
+}
+
+export class Cutover {
+  readonly #options: CutoverOptions
+  readonly #watcher: StateWatcher
+  readonly #instruments: Instruments
+  readonly #logger: Logger
+  readonly #dals = new Map<string, Promise<MigrationDal>>()
+  readonly #pending = new Set<Promise<unknown>>()
+  readonly schema: string
+
+  private constructor(options: CutoverOptions) {
+    this.#options = options
+    this.schema = options.schema ?? DEFAULT_SCHEMA
+    this.#instruments = instrumentsFor(options.registry ?? client.register)
+    this.#logger = options.logger ?? createLogger()
+    this.#watcher = new StateWatcher({
+      pool: options.pool,
+      schema: this.schema,
+      logger: this.#logger,
+      fallbackPollMs: options.fallbackPollMs,
+      onApply: (migration, state, propagation) => this.#onApply(migration, state, propagation),
+    })
+  }
+
+  /** Loads every migration's state and starts following changes. Throws when the database cannot be read. */
+  static async connect(options: CutoverOptions): Promise<Cutover> {
+    const cutover = new Cutover(options)
+    await cutover.#watcher.start()
+    return cutover
+  }
+
+  /** The DAL of one registered migration (its definition is read from the control schema once). */
+  async migration(name: string): Promise<MigrationDal> {
+    let dal = this.#dals.get(name)
+    if (!dal) {
+      dal = this.#createDal(name)
+      this.#dals.set(name, dal)
+      dal.catch(() => this.#dals.delete(name))
+    }
+    return dal
+  }
+
+  /** The state this process currently applies for `name`. */
+  state(name: string): MigrationState | undefined {
+    return this.#watcher.current(name)
+  }
+
+  /** This process's id in the control schema's `instances` table. */
+  get instanceId(): string {
+    return this.#watcher.instanceId
+  }
+
+  /** The state watcher, for drills and tests (`simulateListenerLoss`, `poll`). */
+  get watcher(): StateWatcher {
+    return this.#watcher
+  }
+
+  /** Waits for side work (divergence rows) started so far. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#pending])
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await this.#watcher.stop()
+  }
+
+  async #createDal(name: string): Promise<MigrationDal> {
+    const client = await this.#options.pool.connect()
+    let shape
+    try {
+      shape = migrationShape(await loadMigration(client, this.schema, name))
+    } finally {
+      client.release()
+    }
+    return new MigrationDal({
+      shape,
+      schema: this.schema,
+      executor: executorFor(this.#options.db ?? this.#options.pool),
+      instruments: this.#instruments,
+      logger: this.#logger.child({ migration: name }),
+      state: () => this.#watcher.current(name),
+      random: this.#options.random ?? Math.random,
+      background: (work) => {
+        const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))
+        this.#pending.add(tracked)
+        void tracked.finally(() => this.#pending.delete(tracked))
+      },
+    })
+  }
+
+  #onApply(migration: string, state: MigrationState, propagationSeconds: number | undefined): void {
+    for (const phase of PHASES) this.#instruments.phase.set({ migration, phase }, phase === state.phase ? 1 : 0)
+    this.#instruments.readPercent.set({ migration }, state.readPercent)
+    if (propagationSeconds !== undefined) {
+      this.#instruments.statePropagation.observe({ migration }, propagationSeconds)
+      this.#logger.info({ migration, phase: state.phase, readPercent: state.readPercent, version: state.version, propagationSeconds }, 'applied a state change')
+    }
+  }
+}

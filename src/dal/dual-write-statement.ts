@@ -1,0 +1,170 @@
+/**
+ * Builds each DAL write as one SQL statement: the write to the authoritative
+ * side in a data-modifying CTE `w`, and, when the phase writes both, an upsert
+ * (or delete) of the full resulting row on the other side, derived from `w`
+ * through the mapping. One statement means no partial write can exist.
+ * Values are always parameters; identifiers come quoted from MigrationShape.
+ */
+import type { Side } from '../core/phases.js'
+import { list, q, typeOf, type MigrationShape } from './migration-shape.js'
+
+export interface Statement {
+  readonly text: string
+  readonly values: unknown[]
+}
+
+export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
+
+/** Which sides a write touches: the authoritative one, and the secondary one or none. */
+export interface WriteTargets {
+  readonly authority: Side
+  readonly secondary: Side | undefined
+}
+
+/** Rows written by a record-mode fallback are noted here, in the same statement. */
+export interface DivergenceTarget {
+  readonly table: string
+  readonly migration: string
+  readonly detail: string
+}
+
+class Params {
+  readonly values: unknown[] = []
+  add(value: unknown): string {
+    this.values.push(value)
+    return `$${this.values.length}`
+  }
+}
+
+/** `"a" = $1::t AND "b" = $2::t` for the legacy key. */
+function legacyKeyMatch(shape: MigrationShape, key: readonly unknown[], p: Params, alias = ''): string {
+  return shape.legacyKey.map((k, i) => `${alias}${q(k)} = ${p.add(key[i])}::${typeOf(shape.legacyColumns, k)}`).join(' AND ')
+}
+
+/** `("sa", "sb") = (SELECT <forward of key> FROM (SELECT $1::t AS "a", …) k)`: the shadow key of a legacy key. */
+function shadowKeyMatch(shape: MigrationShape, key: readonly unknown[], p: Params): string {
+  const keyRow = shape.legacyKey.map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
+  const exprs = shape.shadowKey.map((k) => shape.forward.find((m) => m.column === k)?.expression ?? q(k)).join(', ')
+  return `(${list(shape.shadowKey)}) = (SELECT ${exprs} FROM (SELECT ${keyRow}) AS k)`
+}
+
+/** Upsert of every mapped column of `target`, from the rows of CTE `source` (shaped as the other side). */
+function copyFrom(shape: MigrationShape, target: Side, source: string): string {
+  const mapped = target === 'shadow' ? shape.forward : shape.backward
+  const table = target === 'shadow' ? shape.shadowTable : shape.legacyTable
+  const key = target === 'shadow' ? shape.shadowKey : shape.legacyKey
+  const nonKey = mapped.filter((m) => !key.includes(m.column))
+  const onConflict = nonKey.length === 0
+    ? 'DO NOTHING'
+    : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
+  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))}) SELECT ${mapped.map((m) => m.expression).join(', ')} FROM ${source} ON CONFLICT (${list(key)}) ${onConflict}`
+}
+
+/** The legacy-shaped result of a shadow-authoritative write: backward of `w`. */
+function backwardOf(shape: MigrationShape, source: string): string {
+  return `SELECT ${shape.backward.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${source}`
+}
+
+/** A legacy-shaped input row for writes into the shadow: given values, else the legacy column's default. */
+function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>, p: Params): string {
+  return shape.legacyColumns
+    .filter((c) => !c.isGenerated)
+    .map((c) => {
+      const value = Object.hasOwn(row, c.name) ? `${p.add(row[c.name])}::${c.type}` : `(${c.defaultSql ?? 'NULL'})::${c.type}`
+      return `${value} AS ${q(c.name)}`
+    })
+    .join(', ')
+}
+
+function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params): string | undefined {
+  if (!targets.secondary) return undefined
+  if (op === 'delete') {
+    const match = targets.secondary === 'shadow' ? shadowKeyMatch(shape, key ?? [], p) : legacyKeyMatch(shape, key ?? [], p)
+    return `DELETE FROM ${targets.secondary === 'shadow' ? shape.shadowTable : shape.legacyTable} WHERE ${match}`
+  }
+  return copyFrom(shape, targets.secondary, 'w')
+}
+
+function keyOf(shape: MigrationShape, row: Readonly<Record<string, unknown>>): unknown[] {
+  return shape.legacyKey.map((k) => row[k])
+}
+
+function legacyWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly<Record<string, unknown>>[], key: readonly unknown[] | undefined, patch: Readonly<Record<string, unknown>> | undefined, p: Params): string {
+  const table = shape.legacyTable
+  if (op === 'delete') return `DELETE FROM ${table} WHERE ${legacyKeyMatch(shape, key ?? [], p)} RETURNING *`
+  if (op === 'update') {
+    const sets = Object.entries(patch ?? {}).map(([c, v]) => `${q(c)} = ${p.add(v)}`)
+    return `UPDATE ${table} SET ${sets.join(', ')} WHERE ${legacyKeyMatch(shape, key ?? [], p)} RETURNING *`
+  }
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const values = rows.map((r) => `(${columns.map((c) => (Object.hasOwn(r, c) ? p.add(r[c]) : 'DEFAULT')).join(', ')})`)
+  const insert = `INSERT INTO ${table} (${list(columns)}) VALUES ${values.join(', ')}`
+  if (op === 'insert') return `${insert} RETURNING *`
+  const nonKey = columns.filter((c) => !shape.legacyKey.includes(c))
+  const action = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}`
+  return `${insert} ON CONFLICT (${list(shape.legacyKey)}) ${action} RETURNING *`
+}
+
+function shadowWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly<Record<string, unknown>>[], key: readonly unknown[] | undefined, patch: Readonly<Record<string, unknown>> | undefined, p: Params): { ctes: string[]; write: string } {
+  const table = shape.shadowTable
+  const forwardCols = list(shape.forward.map((m) => m.column))
+  const forwardExprs = shape.forward.map((m) => m.expression).join(', ')
+  if (op === 'delete') return { ctes: [], write: `DELETE FROM ${table} WHERE ${shadowKeyMatch(shape, key ?? [], p)} RETURNING *` }
+  if (op === 'update') {
+    const current = `SELECT ${shape.backward.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${table} WHERE ${shadowKeyMatch(shape, key ?? [], p)} FOR UPDATE`
+    const patched = shape.backward.map((m) => (Object.hasOwn(patch ?? {}, m.column) ? `${p.add(patch?.[m.column])}::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}` : q(m.column))).join(', ')
+    const nonKey = shape.forward.filter((m) => !shape.shadowKey.includes(m.column))
+    return {
+      ctes: [`cur AS (${current})`, `input AS (SELECT ${patched} FROM cur)`],
+      write: `UPDATE ${table} SET (${list(nonKey.map((m) => m.column))}) = (SELECT ${nonKey.map((m) => m.expression).join(', ')} FROM input) WHERE ${shadowKeyMatch(shape, key ?? [], p)} AND EXISTS (SELECT 1 FROM input) RETURNING *`,
+    }
+  }
+  const inputs = rows.map((r) => `SELECT ${inputRow(shape, r, p)}`).join(' UNION ALL ')
+  const insert = `INSERT INTO ${table} (${forwardCols}) SELECT ${forwardExprs} FROM input`
+  if (op === 'insert') return { ctes: [`input AS (${inputs})`], write: `${insert} RETURNING *` }
+  const nonKey = shape.forward.filter((m) => !shape.shadowKey.includes(m.column))
+  const action = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
+  return { ctes: [`input AS (${inputs})`], write: `${insert} ON CONFLICT (${list(shape.shadowKey)}) ${action} RETURNING *` }
+}
+
+export interface WriteRequest {
+  readonly op: WriteOp
+  /** Rows for insert and upsert, legacy-shaped. */
+  readonly rows?: readonly Readonly<Record<string, unknown>>[]
+  /** Legacy key values, in key order, for update and delete. */
+  readonly key?: readonly unknown[]
+  readonly patch?: Readonly<Record<string, unknown>>
+}
+
+/**
+ * One statement for a write. With `divergence`, the secondary write is left
+ * out and each written key is recorded as a divergence instead (the
+ * `onSecondaryError: 'record'` fallback), in the same statement.
+ */
+export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, divergence?: DivergenceTarget): Statement {
+  const p = new Params()
+  const rows = request.rows ?? []
+  const ctes: string[] = []
+  if (targets.authority === 'legacy') {
+    ctes.push(`w AS (${legacyWrite(shape, request.op, rows, request.key, request.patch, p)})`)
+  } else {
+    const built = shadowWrite(shape, request.op, rows, request.key, request.patch, p)
+    ctes.push(...built.ctes, `w AS (${built.write})`)
+  }
+  const secondary = divergence ? undefined : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
+  if (secondary) ctes.push(`s AS (${secondary})`)
+  if (divergence) {
+    const keyValue = (k: string): string => {
+      if (targets.authority === 'legacy') return `w.${q(k)}`
+      const mapped = shape.backward.find((m) => m.column === k)
+      return `(${mapped?.expression ?? q(k)})::${typeOf(shape.legacyColumns, k)}`
+    }
+    const keyJson = `jsonb_build_object(${shape.legacyKey.map((k) => `${p.add(k)}::text, ${keyValue(k)}`).join(', ')})`
+    ctes.push(`d AS (INSERT INTO ${divergence.table} (migration, key, source, kind, detail)
+      SELECT ${p.add(divergence.migration)}, ${keyJson}, 'write', 'write_rejected', ${p.add(divergence.detail)} FROM w
+      ON CONFLICT (migration, key) WHERE repaired_at IS NULL
+      DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
+  }
+  const result = targets.authority === 'legacy' ? 'SELECT * FROM w' : backwardOf(shape, 'w')
+  return { text: `WITH ${ctes.join(',\n')}\n${result}`, values: p.values }
+}

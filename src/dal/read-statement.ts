@@ -1,0 +1,72 @@
+/**
+ * Builds key reads: from legacy, from the shadow in the legacy shape (through
+ * `backward`), or both at once in one statement for comparison, each side with
+ * its comparable projection (see core/compare-sql.ts).
+ */
+import { actualItems, expectedItems } from '../core/compare-sql.js'
+import { list, q, typeOf, type MigrationShape } from './migration-shape.js'
+import type { Statement } from './dual-write-statement.js'
+
+export const SIDE_COLUMN = '__cutover_side'
+export const COMPARE_COLUMN = '__cutover_cmp'
+
+function keyParams(shape: MigrationShape, key: readonly unknown[]): { values: unknown[]; keyRow: string } {
+  const keyRow = shape.legacyKey.map((k, i) => `$${i + 1}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
+  return { values: [...key], keyRow }
+}
+
+function legacyWhere(shape: MigrationShape): string {
+  return shape.legacyKey.map((k) => `${q(k)} = (SELECT ${q(k)} FROM p)`).join(' AND ')
+}
+
+function shadowWhere(shape: MigrationShape): string {
+  const exprs = shape.shadowKey.map((k) => shape.forward.find((m) => m.column === k)?.expression ?? q(k)).join(', ')
+  return `(${list(shape.shadowKey)}) = (SELECT ${exprs} FROM p)`
+}
+
+/** Every legacy column, computed from a shadow row `s` through `backward` (NULL for generated columns). */
+export function backwardItems(shape: MigrationShape): string {
+  return shape.legacyColumns
+    .map((c) => {
+      const mapped = shape.backward.find((m) => m.column === c.name)
+      return `(${mapped ? mapped.expression : 'NULL'})::${c.type} AS ${q(c.name)}`
+    })
+    .join(', ')
+}
+
+export function legacyRead(shape: MigrationShape, key: readonly unknown[]): Statement {
+  const { values, keyRow } = keyParams(shape, key)
+  return { text: `WITH p AS (SELECT ${keyRow}) SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}`, values }
+}
+
+export function shadowRead(shape: MigrationShape, key: readonly unknown[]): Statement {
+  const { values, keyRow } = keyParams(shape, key)
+  return { text: `WITH p AS (SELECT ${keyRow}) SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}`, values }
+}
+
+function comparable(shape: MigrationShape): { expected: string; actual: string } {
+  const columns = shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression }))
+  return {
+    expected: expectedItems(columns, shape.definition.compare),
+    actual: actualItems(columns, shape.definition.compare, 's'),
+  }
+}
+
+/**
+ * Both sides of one key in one round trip: up to two rows, each in the legacy
+ * shape, tagged with its side and carrying its comparable projection.
+ */
+export function comparedRead(shape: MigrationShape, key: readonly unknown[]): Statement {
+  const { values, keyRow } = keyParams(shape, key)
+  const { expected, actual } = comparable(shape)
+  const legacyColumns = shape.legacyColumns.map((c) => `l.${q(c.name)}`).join(', ')
+  const text = `WITH p AS (SELECT ${keyRow}),
+l AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
+s AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)})
+SELECT 'legacy' AS ${q(SIDE_COLUMN)}, ${legacyColumns}, to_jsonb(e) AS ${q(COMPARE_COLUMN)}
+  FROM l CROSS JOIN LATERAL (SELECT ${expected}) AS e
+UNION ALL
+SELECT 'shadow', b.*, to_jsonb(a)
+  FROM s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN LATERAL (SELECT ${actual}) AS a`
+  return { text, values }
+}

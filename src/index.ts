@@ -1,0 +1,27 @@
+/**
+ * cutover: move a live PostgreSQL table to a new shape with no downtime.
+ * See README.md for a runnable example.
+ */
+/** Connects to the database and hands out a DAL per migration. */
+export { Cutover, type CutoverOptions } from './dal/cutover.js'
+/** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
+export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions } from './dal/migration-dal.js'
+/** Unleash-compatible sticky bucket of a routing key (1…100). */
+export { rolloutBucket, isInRollout } from './core/bucket.js'
+/** Canonical row hashing used by every comparison. */
+export { rowHash } from './core/row-hash.js'
+/** Phases and their behaviour. */
+export { PHASES, phasePolicy, type Phase, type MigrationState, type Side } from './core/phases.js'
+/** Migration definitions: types, validation, loading and registration. */
+export type { MigrationDefinition } from './core/definition.js'
+export { parseConfig, parseMigration } from './core/parse-config.js'
+export { loadConfig } from './config/load-config.js'
+export { registerMigrations } from './store/register.js'
+/** Applies the control schema (what `cutover init` runs). */
+export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema.js'
+/** Operator actions as library calls. */
+export { advance, ramp, rollback } from './store/operator-actions.js'
+/** Typed errors, each with a one-line message and an exit code. */
+export * from './core/errors.js'
+/** The prom-client instruments. */
+export { instrumentsFor, type Instruments } from './metrics/instruments.js'

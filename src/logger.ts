@@ -1,0 +1,26 @@
+/** The pino logger cutover uses, with secrets redacted wherever they could appear. */
+import pino, { type Logger } from 'pino'
+
+export type { Logger }
+
+export const REDACT_PATHS = [
+  'connectionString', '*.connectionString', 'databaseUrl', '*.databaseUrl', 'password', '*.password',
+  'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'unleashToken', '*.unleashToken',
+]
+
+/** Removes a password from anything that looks like a connection string. */
+export function scrubSecrets(text: string): string {
+  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
+}
+
+export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
+  return pino(
+    {
+      name: 'cutover',
+      level: options.level ?? process.env.CUTOVER_LOG_LEVEL ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '***' },
+      formatters: { log: (object) => JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown> },
+    },
+    options.destination ?? pino.destination(2),
+  )
+}

@@ -1,0 +1,25 @@
+/** Loads registered migrations from the control schema, re-checked against the live catalog. */
+import type pg from 'pg'
+import { UnknownMigration } from '../core/errors.js'
+import { quoteIdent } from '../core/identifiers.js'
+import { parseMigration } from '../core/parse-config.js'
+import { checkAgainstCatalog, type CheckedMigration } from './register.js'
+
+export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${quoteIdent(schema)}.migrations ORDER BY name`)
+  return rows.map((r) => r.name)
+}
+
+/** The definition of `name` as registered, with both tables' catalog info. */
+export async function loadMigration(client: pg.ClientBase, schema: string, name: string): Promise<CheckedMigration> {
+  const { rows } = await client.query<{ definition: unknown }>(`SELECT definition FROM ${quoteIdent(schema)}.migrations WHERE name = $1`, [name])
+  if (!rows[0]) throw new UnknownMigration(name)
+  const definition = parseMigration(rows[0].definition)
+  // Compiling the mappings again catches a table changed since registration.
+  await client.query('BEGIN')
+  try {
+    return await checkAgainstCatalog(client, definition)
+  } finally {
+    await client.query('ROLLBACK')
+  }
+}

@@ -1,0 +1,78 @@
+/** The state-changing operator actions (advance, ramp, rollback) as library calls; the CLI calls these. */
+import type pg from 'pg'
+import { quoteIdent } from '../core/identifiers.js'
+import { planAdvance, planRamp, planRollback, type MigrationState, type Phase, type StatePlan } from '../core/phases.js'
+import { applyStatePlan } from './state-store.js'
+import type { PoolLike } from './transaction.js'
+
+export interface ActionOptions {
+  readonly schema: string
+  readonly migration: string
+  readonly actor: string
+  readonly reason?: string | undefined
+  /** Override a gate; recorded in the event. */
+  readonly force?: boolean
+  /** Checks a plan's evidence inside the transaction; throws GateRefused. */
+  readonly gate?: (plan: StatePlan, client: pg.PoolClient) => Promise<void>
+  /** How long to wait for listening processes to acknowledge; default 1000 ms. */
+  readonly ackTimeoutMs?: number
+}
+
+export interface ActionResult {
+  readonly migration: string
+  readonly from: { phase: Phase; readPercent: number }
+  readonly to: { phase: Phase; readPercent: number }
+  readonly changed: boolean
+  /** Listening processes that applied the new state within the acknowledgement window. */
+  readonly acknowledged: number
+  /** Listening processes alive (heartbeat within 30 s). */
+  readonly listeners: number
+}
+
+type Pool = PoolLike & { query: pg.Pool['query'] }
+
+async function act(pool: Pool, options: ActionOptions, makePlan: (current: MigrationState) => StatePlan, kind?: string): Promise<ActionResult> {
+  const applied = await applyStatePlan(
+    pool,
+    options.schema,
+    options.migration,
+    async (current, client) => {
+      const plan = makePlan(current)
+      if (!plan.isNoop && options.gate && !options.force) await options.gate(plan, client)
+      return plan
+    },
+    { actor: options.actor, reason: options.reason, forced: options.force ?? false, kind },
+  )
+  const { acknowledged, listeners } = await waitForAcknowledgements(pool, options.schema, options.migration, applied.to.version, options.ackTimeoutMs ?? 1000)
+  const view = (s: MigrationState) => ({ phase: s.phase, readPercent: s.readPercent })
+  return { migration: options.migration, from: view(applied.from), to: view(applied.to), changed: applied.changed, acknowledged, listeners }
+}
+
+/** Counts live instances that applied `version` (or later), waiting up to `timeoutMs` for all of them. */
+export async function waitForAcknowledgements(pool: Pool, schema: string, migration: string, version: number, timeoutMs: number): Promise<{ acknowledged: number; listeners: number }> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { rows } = await pool.query<{ listeners: number; acknowledged: number }>(
+      `SELECT count(*)::int AS listeners,
+              count(*) FILTER (WHERE coalesce((applied ->> $1)::bigint, 0) >= $2)::int AS acknowledged
+         FROM ${quoteIdent(schema)}.instances WHERE heartbeat_at > clock_timestamp() - interval '30 seconds'`,
+      [migration, version],
+    )
+    const counts = rows[0] ?? { listeners: 0, acknowledged: 0 }
+    if (counts.acknowledged >= counts.listeners || Date.now() >= deadline) return counts
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+export function advance(pool: Pool, options: ActionOptions & { to?: Phase }): Promise<ActionResult> {
+  return act(pool, options, (current) => planAdvance(options.migration, current, options.to))
+}
+
+export function ramp(pool: Pool, options: ActionOptions & { percent: number }): Promise<ActionResult> {
+  return act(pool, options, (current) => planRamp(options.migration, current, options.percent))
+}
+
+/** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. */
+export function rollback(pool: Pool, options: ActionOptions & { trigger?: 'manual' | 'guardrail' }): Promise<ActionResult> {
+  return act(pool, { ...options, gate: undefined }, (current) => planRollback(options.migration, current), options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback')
+}
