@@ -155,10 +155,11 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
   if (secondary) ctes.push(`s AS (${secondary})`)
   if (divergence) {
     const keyValue = (k: string): string => {
-      if (targets.authority === 'legacy') return `w.${q(k)}`
+      if (targets.authority === 'legacy') return `w.${q(k)}::text`
       const mapped = shape.backward.find((m) => m.column === k)
-      return `(${mapped?.expression ?? q(k)})::${typeOf(shape.legacyColumns, k)}`
+      return `((${mapped?.expression ?? q(k)})::${typeOf(shape.legacyColumns, k)})::text`
     }
+    // Key values as text: a bigint or numeric key must not pass through a JSON number.
     const keyJson = `jsonb_build_object(${shape.legacyKey.map((k) => `${p.add(k)}::text, ${keyValue(k)}`).join(', ')})`
     ctes.push(`d AS (INSERT INTO ${divergence.table} (migration, key, source, kind, detail)
       SELECT ${p.add(divergence.migration)}, ${keyJson}, 'write', 'write_rejected', ${p.add(divergence.detail)} FROM w

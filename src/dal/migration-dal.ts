@@ -18,6 +18,14 @@ import type { MigrationShape } from './migration-shape.js'
 import { COMPARE_COLUMN, comparedRead, legacyRead, shadowRead, SIDE_COLUMN } from './read-statement.js'
 
 export type Row = Record<string, unknown>
+
+/** A key value as text, the form divergence rows store (never a lossy JSON number). */
+function keyText(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value)
+}
+
+/** PostgreSQL's limit on parameters in one statement. */
+const MAX_PARAMETERS = 65_535
 /** A key: an object of legacy key column to value, or the bare value of a one-column key. */
 export type Key = Readonly<Record<string, unknown>> | string | number | bigint
 
@@ -67,6 +75,10 @@ export class MigrationDal {
   async insertMany(rows: readonly Row[], options: CallOptions = {}): Promise<Row[]> {
     if (rows.length === 0) return []
     for (const row of rows) this.#requireColumns(row, 'insertMany')
+    const columns = new Set(rows.flatMap((r) => Object.keys(r))).size
+    if (rows.length * columns > MAX_PARAMETERS) {
+      throw new ConfigInvalid(this.name, `insertMany of ${rows.length} rows × ${columns} columns exceeds PostgreSQL's ${MAX_PARAMETERS} parameters per statement; split it into batches of at most ${Math.floor(MAX_PARAMETERS / columns)} rows`)
+    }
     return this.#write('insert', { op: 'insert', rows }, options)
   }
 
@@ -142,7 +154,7 @@ export class MigrationDal {
     this.#c.instruments.reads.inc({ migration: this.name, served_from: verdict.result === 'match' ? served : authority })
     if (verdict.result === 'mismatch' && verdict.kind) {
       this.#c.instruments.divergences.inc({ migration: this.name, source: 'read' })
-      const keyObject = Object.fromEntries(this.#c.shape.legacyKey.map((k, i) => [k, key[i]]))
+      const keyObject = Object.fromEntries(this.#c.shape.legacyKey.map((k, i) => [k, keyText(key[i])]))
       const record = recordDivergenceSql(this.#c.schema, {
         migration: this.name, key: keyObject, source: 'read', kind: verdict.kind,
         legacyHash: verdict.legacyHash, shadowHash: verdict.shadowHash,

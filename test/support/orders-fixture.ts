@@ -18,7 +18,7 @@ export const ORDERS_DDL = `
   );
   CREATE TABLE orders_v2 (
     id bigint PRIMARY KEY, customer uuid NOT NULL, amount numeric(12,2) NOT NULL,
-    status text NOT NULL, placed_at timestamptz NOT NULL, meta jsonb,
+    status text NOT NULL, placed_at timestamptz NOT NULL, meta json,
     migrated_at timestamptz NOT NULL DEFAULT now()
   );`
 
