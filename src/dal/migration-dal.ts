@@ -15,6 +15,9 @@ import { judge, type SideRow } from './compare-rows.js'
 import { writeStatement, type Statement, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
 import type { MigrationShape } from './migration-shape.js'
+import { compileOnlyKysely } from './query-compiler.js'
+import { routedSelect } from './routed-select.js'
+import type { SelectBuilder } from './select-statement.js'
 import { COMPARE_COLUMN, comparedRead, legacyRead, shadowRead, SIDE_COLUMN } from './read-statement.js'
 
 export type Row = Record<string, unknown>
@@ -53,6 +56,7 @@ export interface DalContext {
 
 export class MigrationDal {
   readonly #c: DalContext
+  readonly #kysely = compileOnlyKysely()
   readonly name: string
 
   constructor(context: DalContext) {
@@ -102,6 +106,17 @@ export class MigrationDal {
   async delete(key: Key, options: CallOptions = {}): Promise<Row | undefined> {
     const rows = await this.#write('delete', { op: 'delete', key: this.#keyValues(key) }, options)
     return rows[0]
+  }
+
+  /**
+   * A read of any shape, written as a Kysely select over the legacy table
+   * (`from` is `selectFrom` on it, aliased as its name); routed to the shadow
+   * through `backward` when routing says so. Without `routingKey` it reads
+   * the shadow only at 100 % (or once the shadow is authoritative).
+   */
+  async select<R = Row>(build: SelectBuilder<R>, options: ReadOptions = {}): Promise<R[]> {
+    const executor = options.tx ? executorFor(options.tx) : this.#c.executor
+    return routedSelect(this.#c, this.#kysely, executor, this.state, build, options)
   }
 
   /** Reads one row by key, from the side routing picks; a sample is compared with the other side. */

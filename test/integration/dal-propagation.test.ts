@@ -41,8 +41,8 @@ describe('live state', () => {
     expect(result.acknowledged).toBe(1)
     expect(cutover.state('orders_v2')).toMatchObject({ phase: 'dual_write', readPercent: 0 })
     const histogram = (await registry.getSingleMetric('cutover_state_propagation_seconds')?.get())?.values
-    const count = histogram?.find((v) => v.metricName === 'cutover_state_propagation_seconds_count')?.value ?? 0
-    const sum = histogram?.find((v) => v.metricName === 'cutover_state_propagation_seconds_sum')?.value ?? Infinity
+    const count = histogram?.find((v) => (v as { metricName?: string }).metricName === 'cutover_state_propagation_seconds_count')?.value ?? 0
+    const sum = histogram?.find((v) => (v as { metricName?: string }).metricName === 'cutover_state_propagation_seconds_sum')?.value ?? Infinity
     expect(count).toBeGreaterThanOrEqual(2)
     expect(sum / count).toBeLessThan(1)
     const events = await db.query("SELECT actor, kind, reason, from_phase, to_phase FROM cutover.events WHERE kind = 'rollback'")

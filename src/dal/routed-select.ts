@@ -1,0 +1,87 @@
+/** Runs a caller-shaped select on the routed side; a sample runs on both sides in one round trip and is compared by key. */
+import type { Kysely } from 'kysely'
+import { canonicalJson } from '../core/canonical.js'
+import { routeRead } from '../core/routing.js'
+import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
+import { recordDivergenceSql } from '../store/divergence-sql.js'
+import type { SqlExecutor } from './executor.js'
+import type { DalContext, Row } from './migration-dal.js'
+import { SIDE_COLUMN } from './read-statement.js'
+import { comparedSelectStatement, selectStatement, type SelectBuilder } from './select-statement.js'
+
+export interface SelectOptions {
+  readonly routingKey?: string
+}
+
+interface Difference { key: Record<string, string>; kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'; legacy?: Row; shadow?: Row }
+
+/** Rows compared by legacy key when every key column was selected, else as multisets of canonical rows. */
+export function differingRows(keyColumns: readonly string[], legacy: readonly Row[], shadow: readonly Row[]): Difference[] | 'unkeyed-mismatch' | [] {
+  const keyed = [...legacy, ...shadow].every((r) => keyColumns.every((k) => Object.hasOwn(r, k)))
+  if (!keyed) {
+    const bag = (rows: readonly Row[]) => rows.map((r) => canonicalJson(r)).sort().join('\n')
+    return bag(legacy) === bag(shadow) ? [] : 'unkeyed-mismatch'
+  }
+  const keyOf = (r: Row) => JSON.stringify(keyColumns.map((k) => String(r[k])))
+  const byKey = (rows: readonly Row[]) => new Map(rows.map((r) => [keyOf(r), r]))
+  const l = byKey(legacy)
+  const s = byKey(shadow)
+  const out: Difference[] = []
+  for (const key of new Set([...l.keys(), ...s.keys()])) {
+    const a = l.get(key)
+    const b = s.get(key)
+    const row = (a ?? b) as Row
+    const keyObject = Object.fromEntries(keyColumns.map((k) => [k, String(row[k])]))
+    if (!b) out.push({ key: keyObject, kind: 'missing_in_shadow', legacy: a })
+    else if (!a) out.push({ key: keyObject, kind: 'missing_in_legacy', shadow: b })
+    else if (canonicalJson(a) !== canonicalJson(b)) out.push({ key: keyObject, kind: 'mismatch', legacy: a, shadow: b })
+  }
+  return out
+}
+
+export async function routedSelect<R>(c: DalContext, kysely: Kysely<any>, executor: SqlExecutor, state: MigrationState, build: SelectBuilder<R>, options: SelectOptions): Promise<R[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const name = c.shape.definition.name
+  const policy = phasePolicy(state.phase)
+  // Without a routing key a multi-row read has no sticky identity: it reads the shadow only at 100 %.
+  const served: Side = options.routingKey !== undefined ? routeRead(name, state, options.routingKey) : policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
+  const sample = state.phase === 'shadow_read' ? c.shape.definition.shadowReadSample : c.shape.definition.compareSample
+  if (policy.compareReads && c.random() < sample) {
+    const statement = comparedSelectStatement(kysely, c.shape, build)
+    try {
+      const rows = await executor.query<Row>(statement.text, statement.values)
+      const sides: Record<Side, Row[]> = { legacy: [], shadow: [] }
+      for (const { [SIDE_COLUMN]: side, ...row } of rows) sides[side === 'shadow' ? 'shadow' : 'legacy'].push(row)
+      const differences = differingRows(c.shape.legacyKey, sides.legacy, sides.shadow)
+      const matched = Array.isArray(differences) && differences.length === 0
+      c.instruments.comparisons.inc({ migration: name, source: 'read', result: matched ? 'match' : 'mismatch' })
+      c.instruments.reads.inc({ migration: name, served_from: matched ? served : state.authority })
+      if (!matched) {
+        c.instruments.divergences.inc({ migration: name, source: 'read' })
+        if (Array.isArray(differences)) {
+          for (const d of differences) {
+            const record = recordDivergenceSql(c.schema, { migration: name, key: d.key, source: 'read', kind: d.kind, legacyRow: d.legacy ?? null, shadowRow: d.shadow ?? null })
+            c.background(c.executor.query(record.text, record.values))
+          }
+        } else {
+          c.logger.warn({ migration: name }, 'a select without the key columns returned different rows on the two sides')
+        }
+      }
+      return sides[matched ? served : state.authority] as R[]
+    } catch (error) {
+      c.instruments.comparisons.inc({ migration: name, source: 'read', result: 'error' })
+      c.logger.warn({ migration: name, err: error }, 'compared select failed; serving without comparison')
+    }
+  }
+  try {
+    const statement = selectStatement(kysely, c.shape, served, build)
+    const rows = await executor.query<R>(statement.text, statement.values)
+    c.instruments.reads.inc({ migration: name, served_from: served })
+    return rows
+  } catch (error) {
+    if (served === state.authority) throw error
+    const statement = selectStatement(kysely, c.shape, state.authority, build)
+    const rows = await executor.query<R>(statement.text, statement.values)
+    c.instruments.reads.inc({ migration: name, served_from: state.authority })
+    return rows
+  }
+}
