@@ -1,5 +1,6 @@
 /** The state-changing operator actions (advance, ramp, rollback) as library calls; the CLI calls these. */
 import type pg from 'pg'
+import { GateRefused } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
 import { planAdvance, planRamp, planRollback, type MigrationState, type Phase, type StatePlan } from '../core/phases.js'
 import { applyStatePlan } from './state-store.js'
@@ -32,16 +33,26 @@ export interface ActionResult {
 type Pool = PoolLike & { query: pg.Pool['query'] }
 
 async function act(pool: Pool, options: ActionOptions, makePlan: (current: MigrationState) => StatePlan, kind?: string): Promise<ActionResult> {
+  const details: Record<string, unknown> = {}
   const applied = await applyStatePlan(
     pool,
     options.schema,
     options.migration,
     async (current, client) => {
       const plan = makePlan(current)
-      if (!plan.isNoop && options.gate && !options.force) await options.gate(plan, client)
+      if (!plan.isNoop && options.gate) {
+        try {
+          await options.gate(plan, client)
+        } catch (error) {
+          // --force overrides a refusal, and the event keeps what it overrode.
+          if (!(error instanceof GateRefused) || !options.force) throw error
+          details.overriddenGate = error.gate
+          details.overriddenBecause = error.missing
+        }
+      }
       return plan
     },
-    { actor: options.actor, reason: options.reason, forced: options.force ?? false, kind },
+    { actor: options.actor, reason: options.reason, forced: options.force ?? false, kind, details },
   )
   const { acknowledged, listeners } = await waitForAcknowledgements(pool, options.schema, options.migration, applied.to.version, options.ackTimeoutMs ?? 1000)
   const view = (s: MigrationState) => ({ phase: s.phase, readPercent: s.readPercent })

@@ -56,7 +56,8 @@ describe('the control-schema runner', () => {
     await expect(applyControlSchema(db.pool, { schema: 'ctl_d', sqlDir: dir })).rejects.toThrow(/no_such_function/)
     expect(await db.query("SELECT 1 FROM pg_tables WHERE schemaname = 'ctl_d' AND tablename = 'half'")).toEqual([])
     expect(await db.query('SELECT version FROM ctl_d.schema_versions WHERE version = 900')).toEqual([])
-    expect((await db.query('SELECT count(*)::int AS n FROM ctl_d.schema_versions'))[0]).toEqual({ n: 1 })
+    const shipped = (await readSqlFiles()).length
+    expect((await db.query('SELECT count(*)::int AS n FROM ctl_d.schema_versions'))[0]).toEqual({ n: shipped })
   })
 
   it('applies each file exactly once when several processes run it at the same moment', async () => {

@@ -1,0 +1,18 @@
+/** The shape of one CLI command: its yargs definition and a `run` that parses nothing and decides nothing. */
+import type { Argv } from 'yargs'
+import type { CommandContext, GlobalArgs } from './context.js'
+
+export interface CliCommand<A = Record<string, unknown>> {
+  readonly command: string
+  readonly describe: string
+  /** What it changes and how to undo it, shown under --help. */
+  readonly epilog: string
+  readonly builder: (yargs: Argv<GlobalArgs>) => Argv<GlobalArgs & A>
+  /** False for commands that need no database (demo). */
+  readonly needsDatabase?: boolean
+  readonly run: (ctx: CommandContext, args: GlobalArgs & A) => Promise<void>
+}
+
+export function defineCommand<A>(command: CliCommand<A>): CliCommand<A> {
+  return command
+}

@@ -1,0 +1,80 @@
+/** backfill, verify and repair: the long jobs, with a progress bar on a terminal and plain lines otherwise. */
+import { runBackfill } from '../../jobs/backfill.js'
+import { runRepair } from '../../jobs/repair.js'
+import { runVerify } from '../../jobs/verify.js'
+import { CheckFailed } from '../../core/errors.js'
+import { readState } from '../../store/state-store.js'
+import { defineCommand } from '../command.js'
+import { progressReporter } from '../progress.js'
+
+export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'chunk-rows'?: number; 'lease-seconds': number }>({
+  command: 'backfill <migration>',
+  describe: 'Copy legacy rows missing from the shadow, in leased chunks (resumable, shareable across processes)',
+  epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
+Run it in dual_write or later. Killed? Run the same command again: it resumes where it stopped and copies nothing twice.
+Changes: inserts into the shadow table only (ON CONFLICT DO NOTHING), locks each chunk's legacy rows FOR SHARE briefly.
+Undo: nothing to undo for the application; the shadow copy is what the migration needs.`,
+  builder: (y) => y
+    .positional('migration', { type: 'string', demandOption: true })
+    .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process' })
+    .option('max-rows-per-second', { type: 'number', describe: 'throttle' })
+    .option('chunk-rows', { type: 'number', describe: 'initial chunk size (adapts toward 200 ms per chunk)' })
+    .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' }) as never,
+  run: async (ctx, args) => {
+    await readState(ctx.pool, ctx.schema, args.migration)
+    const progress = progressReporter(ctx, `backfill ${args.migration}`)
+    try {
+      const result = await runBackfill(ctx.pool, {
+        schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
+        maxRowsPerSecond: args['max-rows-per-second'], chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
+        onProgress: progress.update,
+      })
+      progress.stop()
+      ctx.emit({ migration: args.migration, rows: result.rows, copied: result.copied, seconds: result.seconds, resumed: result.isResumed })
+      ctx.say(`${args.migration}: backfill went over ${result.rows} legacy rows and copied ${result.copied} (the rest were already in the shadow) in ${result.seconds.toFixed(1)} s`)
+    } finally {
+      progress.stop()
+    }
+  },
+})
+
+export const verifyCommand = defineCommand<{ migration: string; limit: number; workers: number }>({
+  command: 'verify <migration>',
+  describe: 'Compare both tables in the database, chunk by chunk; exit 1 if anything differs',
+  epilog: `Compares the forward mapping of every legacy row with the shadow row of the same key (normalisers applied), both ways.
+Changes: records each differing key as a divergence (see: cutover divergences <migration>); nothing else.
+Next: cutover repair <migration>, then verify again.`,
+  builder: (y) => y
+    .positional('migration', { type: 'string', demandOption: true })
+    .option('limit', { type: 'number', default: 100, describe: 'differing keys to list' })
+    .option('workers', { type: 'number', default: 1 }) as never,
+  run: async (ctx, args) => {
+    await readState(ctx.pool, ctx.schema, args.migration)
+    const result = await runVerify(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers })
+    ctx.emit({ migration: result.migration, rowsCompared: result.rowsCompared, clean: result.clean, counts: result.counts, differences: result.differences })
+    ctx.say(`${args.migration}: compared ${result.rowsCompared} rows: ${result.clean ? 'clean' : `${result.counts.mismatch} mismatched, ${result.counts.missing_in_shadow} missing in shadow, ${result.counts.missing_in_legacy} missing in legacy`}`)
+    for (const d of result.differences) ctx.say(`  ${d.kind}  ${JSON.stringify(d.key)}`)
+    if (!result.clean) throw new CheckFailed(`${args.migration}: verify found differences; fix them with: cutover repair ${args.migration}`)
+  },
+})
+
+export const repairCommand = defineCommand<{ migration: string; from?: 'legacy' | 'shadow'; 'dry-run': boolean }>({
+  command: 'repair <migration>',
+  describe: 'Re-copy each recorded divergent key from the authoritative side (or --from)',
+  epilog: `A key present on the source side is written whole to the other side; a key absent there is deleted from the other side.
+Changes: the non-source table, for the recorded keys only; marks the divergences repaired. --dry-run lists and writes nothing.
+Verify: cutover verify <migration>.`,
+  builder: (y) => y
+    .positional('migration', { type: 'string', demandOption: true })
+    .option('from', { choices: ['legacy', 'shadow'] as const, describe: 'source side (default: the authoritative one)' })
+    .option('dry-run', { type: 'boolean', default: false }) as never,
+  run: async (ctx, args) => {
+    await readState(ctx.pool, ctx.schema, args.migration)
+    const result = await runRepair(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, from: args.from, dryRun: args['dry-run'] })
+    ctx.emit({ migration: result.migration, rows: result.rows, seconds: result.seconds, dryRun: args['dry-run'], actions: result.actions })
+    for (const a of result.actions) ctx.say(`  ${args['dry-run'] ? 'would ' : ''}${a.action} ${JSON.stringify(a.key)}`)
+    ctx.say(`${args.migration}: ${args['dry-run'] ? 'would repair' : 'repaired'} ${result.rows} key(s) in ${result.seconds.toFixed(1)} s`)
+  },
+})
+
+export const jobCommands = [backfillCommand, verifyCommand, repairCommand]

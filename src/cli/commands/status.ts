@@ -1,0 +1,33 @@
+import { UnknownMigration } from '../../core/errors.js'
+import { readStatus, type MigrationStatus } from '../../store/status-sql.js'
+import { defineCommand } from '../command.js'
+import type { CommandContext } from '../context.js'
+
+function printOne(ctx: CommandContext, m: MigrationStatus): void {
+  const percent = m.phase === 'ramp' ? ` at ${m.readPercent}% shadow reads` : ''
+  ctx.say(`${m.name}: ${m.phase}${percent}, ${m.authority} authoritative (${m.legacyTable} -> ${m.shadowTable})`)
+  const backfill = m.backfill.done ? `done, ${m.backfill.rows} rows` : m.backfill.running ? `running, ${m.backfill.rows} rows${m.backfill.progress === null ? '' : ` (${Math.round(m.backfill.progress * 100)}%)`}` : 'not run'
+  ctx.say(`  backfill:     ${backfill}`)
+  ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
+  ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)
+  ctx.say(`  listeners:    ${m.listeners} application processes following state`)
+  ctx.say('  last events:')
+  for (const e of m.events) {
+    const move = e.to.phase ? ` ${e.from.phase}${e.from.phase === 'ramp' ? ` ${e.from.readPercent}%` : ''} -> ${e.to.phase}${e.to.phase === 'ramp' ? ` ${e.to.readPercent}%` : ''}` : ''
+    ctx.say(`    ${e.at}  ${e.kind}${move} by ${e.actor}${e.forced ? ' (FORCED)' : ''}${e.reason ? `: ${e.reason}` : ''}`)
+  }
+}
+
+export const statusCommand = defineCommand<{ migration?: string }>({
+  command: 'status [migration]',
+  describe: 'Show phase, read percentage, backfill, verify, divergences, listeners and recent events',
+  epilog: 'Changes nothing.',
+  builder: (y) => y.positional('migration', { type: 'string', describe: 'one migration (default: all)' }) as never,
+  run: async (ctx, args) => {
+    const migrations = await readStatus(ctx.pool, ctx.schema, args.migration)
+    if (args.migration && migrations.length === 0) throw new UnknownMigration(args.migration)
+    ctx.emit({ migrations })
+    if (migrations.length === 0) ctx.say('no migrations registered; register one with: cutover register --config FILE')
+    for (const m of migrations) printOne(ctx, m)
+  },
+})

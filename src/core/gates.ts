@@ -1,0 +1,65 @@
+/**
+ * The evidence each transition needs (DESIGN.md, Gates), as pure functions
+ * over facts read from the control schema. A refusal names what is missing
+ * and the command that produces it.
+ */
+import { GateRefused } from './errors.js'
+import type { StatePlan } from './phases.js'
+
+export interface Evidence {
+  /** When the last backfill job finished, if one did. */
+  readonly backfillFinishedAt: Date | undefined
+  /** The last verify run: when, and whether it found nothing. */
+  readonly lastVerify: { readonly at: Date; readonly clean: boolean } | undefined
+  /** When reads reached 100 % (and have stayed there), if they have. */
+  readonly fullReadsSince: Date | undefined
+  /** When the migration entered shadow_primary, if it is there. */
+  readonly shadowPrimarySince: Date | undefined
+  /** Divergences seen (first or again) since `fullReadsSince`. */
+  readonly divergencesSinceFullReads: number
+  /** The last calibration: whether it found noise. */
+  readonly lastCalibration: { readonly at: Date; readonly noisy: boolean } | undefined
+  readonly soakSeconds: number
+  readonly now: Date
+}
+
+export interface GateContext {
+  readonly migration: string
+  /** `--confirm` was given (needed for `complete`). */
+  readonly confirmed: boolean
+}
+
+function refuse(ctx: GateContext, gate: string, missing: string, next: string): never {
+  throw new GateRefused(ctx.migration, gate, missing, next)
+}
+
+/** Throws GateRefused when `plan` lacks its evidence; returns quietly otherwise. */
+export function checkGates(plan: StatePlan, evidence: Evidence, ctx: GateContext): void {
+  const m = ctx.migration
+  const target = plan.to.phase
+  if (target === 'ramp' && plan.from.phase !== 'ramp') {
+    if (!evidence.backfillFinishedAt) refuse(ctx, 'ramp', 'no finished backfill', `run: cutover backfill ${m}`)
+    const verify = evidence.lastVerify
+    if (!verify || verify.at < evidence.backfillFinishedAt) refuse(ctx, 'ramp', 'no verify since the backfill finished', `run: cutover verify ${m}`)
+    if (!verify.clean) refuse(ctx, 'ramp', 'the last verify found differences', `run: cutover repair ${m}, then cutover verify ${m}`)
+    if (evidence.lastCalibration?.noisy) refuse(ctx, 'ramp', 'the last calibration found comparison noise', `set the normalisers it names, re-register, then run: cutover calibrate ${m}`)
+  }
+  if (target === 'shadow_primary') {
+    if (!evidence.fullReadsSince) refuse(ctx, 'shadow_primary', 'reads are not at 100 % on the shadow', `run: cutover ramp ${m} 100, then wait ${evidence.soakSeconds} s`)
+    const soaked = (evidence.now.getTime() - evidence.fullReadsSince.getTime()) / 1000
+    if (soaked < evidence.soakSeconds) {
+      refuse(ctx, 'shadow_primary', `reads have been at 100 % for ${Math.floor(soaked)} s of the ${evidence.soakSeconds} s soak`, `wait ${Math.ceil(evidence.soakSeconds - soaked)} s more and advance again`)
+    }
+    if (evidence.divergencesSinceFullReads > 0) {
+      refuse(ctx, 'shadow_primary', `${evidence.divergencesSinceFullReads} divergence(s) seen since reads reached 100 %`, `inspect with: cutover divergences ${m}; repair with: cutover repair ${m}`)
+    }
+  }
+  if (target === 'complete') {
+    const verify = evidence.lastVerify
+    if (!evidence.shadowPrimarySince || !verify || verify.at < evidence.shadowPrimarySince) {
+      refuse(ctx, 'complete', 'no verify since entering shadow_primary', `run: cutover verify ${m}`)
+    }
+    if (!verify.clean) refuse(ctx, 'complete', 'the last verify found differences', `run: cutover repair ${m}, then cutover verify ${m}`)
+    if (!ctx.confirmed) refuse(ctx, 'complete', 'complete is the one step that cannot be undone and needs --confirm', `run: cutover advance ${m} --to complete --confirm`)
+  }
+}

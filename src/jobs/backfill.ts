@@ -1,0 +1,125 @@
+/** Backfill: copies every legacy row of the key range fixed at the job's start into the shadow, chunk by chunk, resumably. */
+import type { Registry } from 'prom-client'
+import { instrumentsFor } from '../metrics/instruments.js'
+import { displayName } from '../core/identifiers.js'
+import type { PoolLike } from '../store/transaction.js'
+import { backfillSql } from './backfill-sql.js'
+import { systemClock, type JobClock } from './job-clock.js'
+import { JobFailed } from './job-failed.js'
+import { silentLogger, type JobLogger } from './job-logger.js'
+import { detailCount, finishJob, readJob, type JobRecord } from './job-record.js'
+import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
+import { openJob } from './open-job.js'
+import { withClient } from './with-client.js'
+import { runChunks, type ChunkProgress } from './run-chunks.js'
+
+export interface BackfillOptions {
+  readonly schema: string
+  readonly migration: string
+  /** Who runs it, recorded in the job and its event. */
+  readonly actor: string
+  readonly reason?: string
+  /** Concurrent worker loops in this process (default 1). Other processes may work on the same job at once. */
+  readonly workers?: number
+  /** Rows in the first chunk (default 1000, or the resumed job's current size). */
+  readonly chunkRows?: number
+  /** Chunk time to adapt the size toward (default 200 ms; 0 keeps `chunkRows` fixed). */
+  readonly targetChunkMs?: number
+  /** Upper bound on rows copied per second by this process (default: none). */
+  readonly maxRowsPerSecond?: number
+  /** `lock_timeout` of each chunk's transaction (default 1000 ms); a timeout is retried with backoff. */
+  readonly lockTimeoutMs?: number
+  /** Retries of a chunk after lock timeouts before the run fails (default 30). */
+  readonly maxLockRetries?: number
+  /** How long a claimed chunk stays reserved for its worker (default 60 s); a dead worker's chunk is taken over after it. */
+  readonly leaseMs?: number
+  readonly registry?: Registry
+  readonly logger?: JobLogger
+  /** After each chunk: the job's rows done, its row estimate, and the chunk's details. */
+  readonly onProgress?: (rowsDone: number, totalEstimate: number | undefined, progress: ChunkProgress) => void
+  /** Stops the run after the chunks in flight; the job stays running, and the next run resumes it. */
+  readonly signal?: AbortSignal
+  readonly clock?: JobClock
+}
+
+export interface BackfillResult {
+  readonly migration: string
+  /** Legacy rows the whole job went over (each once, across resumed runs and workers). */
+  readonly rows: number
+  /** Of those, rows this job inserted (the rest were already in the shadow, written by dual writes). */
+  readonly copied: number
+  /** Duration of this call. */
+  readonly seconds: number
+  readonly jobId: string
+  /** True when this call continued a job that was already running. */
+  readonly isResumed: boolean
+}
+
+/**
+ * Copies legacy rows into the shadow through `forward`, in chunks of the key
+ * range that existed at the job's start. Each chunk is one short transaction
+ * that locks its legacy rows FOR SHARE, inserts what the shadow lacks (ON
+ * CONFLICT DO NOTHING: a dual write's row wins) and marks the chunk done, so a
+ * killed run resumes without copying or counting anything twice.
+ */
+export async function runBackfill(pool: PoolLike, options: BackfillOptions): Promise<BackfillResult> {
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const started = clock.now()
+  const instruments = instrumentsFor(options.registry)
+  const labels = { migration: options.migration }
+  const opened = await openJob(pool, { schema: options.schema, migration: options.migration, kind: 'backfill', span: 'legacy', actor: options.actor, chunkRows: options.chunkRows })
+  const { shape, sql, job } = opened
+  const copy = backfillSql(shape)
+  const legacyName = displayName(shape.definition.legacy.table)
+  logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed, low: job.lowKey, high: job.highKey, estimate: job.totalEstimate },
+    `backfill of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id}, ${job.totalEstimate ?? 0} rows estimated)`)
+
+  await runChunks({
+    pool,
+    migration: options.migration,
+    kind: 'backfill',
+    jobId: job.id,
+    sql,
+    keys: opened.keys,
+    workers: options.workers ?? 1,
+    chunkRows: job.chunkRows,
+    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
+    targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
+    maxRowsPerSecond: options.maxRowsPerSecond,
+    signal: options.signal,
+    clock,
+    logger,
+    waitsOn: `row locks on ${legacyName} (held by writers; the backfill takes FOR SHARE) or on keys of ${displayName(shape.definition.shadow.table)}`,
+    async work(client, range) {
+      const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunk(range))
+      const counts = rows[0] ?? { scanned: 0, copied: 0 }
+      return { rows: counts.scanned, differing: 0, tallies: { copied: counts.copied } }
+    },
+    onLockRetry: () => instruments.lockRetries.inc({ ...labels, job: 'backfill' }),
+    onChunkDone(progress) {
+      instruments.backfillRows.inc(labels, progress.outcome.tallies.copied ?? 0)
+      if (progress.totalEstimate) instruments.backfillProgress.set(labels, Math.min(1, progress.rowsDone / progress.totalEstimate))
+      options.onProgress?.(progress.rowsDone, progress.totalEstimate ?? undefined, progress)
+    },
+  })
+
+  const final = await withClient(pool, async (client): Promise<JobRecord> => {
+    const finished = await finishJob(client, sql, job.id, {
+      migration: options.migration,
+      actor: options.actor,
+      reason: options.reason,
+      details: (done) => ({ rows: done.rowsDone, seconds: done.elapsedSeconds, copied: detailCount(done, 'copied'), jobId: done.id }),
+    })
+    return finished ?? (await readJob(client, sql, job.id))
+  })
+  if (final.status !== 'done') {
+    throw new JobFailed(options.migration, 'backfill', job.id, `the job is ${final.status}${typeof final.details.error === 'string' ? `: ${final.details.error}` : ''}`)
+  }
+  instruments.backfillProgress.set(labels, 1)
+  const seconds = (clock.now() - started) / 1000
+  logger.info({ migration: options.migration, jobId: job.id, rows: final.rowsDone, seconds }, `backfill of ${options.migration} done: ${final.rowsDone} rows`)
+  return { migration: options.migration, rows: final.rowsDone, copied: detailCount(final, 'copied'), seconds, jobId: job.id, isResumed: opened.isResumed }
+}

@@ -1,0 +1,118 @@
+/** Chunk leases of a job, from the claim of a chunk to its completion inside the transaction that did its work. */
+import type pg from 'pg'
+import { inTransaction } from './client-transaction.js'
+import type { JobSql } from './job-sql.js'
+import { isSameKey, keyFromJson, type KeyRange, type KeyValues } from './key-range.js'
+import { keyFromRow, type KeyRangeSql } from './key-range-sql.js'
+
+/** Who holds leases and for how long, on which job. */
+export interface LeaseHolder {
+  readonly jobId: string
+  /** Unique per worker loop: host, pid, a random tag and the loop's number. */
+  readonly worker: string
+  readonly leaseMs: number
+  readonly sql: JobSql
+  readonly keys: KeyRangeSql
+}
+
+export interface LeasedChunk {
+  readonly chunkNo: number
+  readonly range: KeyRange
+  /** 1 for a fresh chunk; more when taken over from a worker whose lease expired. */
+  readonly attempts: number
+}
+
+export type Claim =
+  | { readonly kind: 'chunk'; readonly chunk: LeasedChunk }
+  /** Every chunk of the range has been handed out; some may still be leased. */
+  | { readonly kind: 'exhausted' }
+  /** The job is no longer running (done or failed by another run). */
+  | { readonly kind: 'stopped'; readonly status: string }
+
+interface ChunkRow { chunk_no: number; low_key: unknown; high_key: unknown; attempts: number; job_low_key: unknown }
+
+function leasedChunk(row: ChunkRow): LeasedChunk {
+  const low = keyFromJson(row.low_key)
+  const jobLow = keyFromJson(row.job_low_key)
+  const upper = keyFromJson(row.high_key)
+  if (upper === null || (low === null && jobLow === null)) throw new Error(`chunk ${row.chunk_no} has no key bounds; the control schema was edited by hand`)
+  // A null low key marks the job's first chunk, which starts at the job's low key itself.
+  const range = low === null ? { lower: jobLow as KeyValues, isLowerInclusive: true, upper } : { lower: low, isLowerInclusive: false, upper }
+  return { chunkNo: row.chunk_no, range, attempts: row.attempts }
+}
+
+/** Takes over the first chunk whose lease expired (its worker died or gave it back), skipping any another worker is taking. */
+export async function reclaimExpiredChunk(client: pg.ClientBase, holder: LeaseHolder): Promise<LeasedChunk | undefined> {
+  const { rows } = await client.query<ChunkRow>(holder.sql.reclaimExpired, [holder.jobId, holder.worker, holder.leaseMs])
+  return rows[0] ? leasedChunk(rows[0]) : undefined
+}
+
+/**
+ * Cuts the next chunk off the range: under the job row's lock, finds the key
+ * `chunk_rows` keys past the cursor (capped at the job's high key), leases the
+ * chunk up to it and advances the cursor, in one short transaction.
+ */
+export async function claimNextChunk(client: pg.ClientBase, holder: LeaseHolder): Promise<Claim> {
+  const { sql, keys } = holder
+  return inTransaction(client, async (): Promise<Claim> => {
+    const { rows } = await client.query<{ status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number }>(
+      sql.lockJob, [holder.jobId],
+    )
+    const job = rows[0]
+    if (!job || job.status !== 'running') return { kind: 'stopped', status: job?.status ?? 'missing' }
+    const low = keyFromJson(job.low_key)
+    const high = keyFromJson(job.high_key)
+    if (job.cursor_exhausted || low === null || high === null) return { kind: 'exhausted' }
+    const cursor = keyFromJson(job.cursor_key)
+    const probe: KeyRange = cursor === null ? { lower: low, isLowerInclusive: true, upper: high } : { lower: cursor, isLowerInclusive: false, upper: high }
+    const next = keys.nextBound(probe, Math.max(1, job.chunk_rows))
+    const { rows: found } = await client.query<{ key: unknown }>(next.text, next.values)
+    const upper = keyFromRow(found[0]?.key) ?? high
+    const isExhausted = isSameKey(upper, high)
+    const { rows: inserted } = await client.query<{ chunk_no: number; attempts: number }>(sql.insertChunk, [
+      holder.jobId, cursor === null ? null : JSON.stringify(cursor), JSON.stringify(upper), holder.worker, holder.leaseMs,
+    ])
+    await client.query(sql.advanceCursor, [holder.jobId, JSON.stringify(upper), isExhausted])
+    const chunk = inserted[0] as { chunk_no: number; attempts: number }
+    return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts } }
+  })
+}
+
+/** Expired leases first, then a new chunk. `tryExpired: false` skips the look for expired leases (it scans the job's chunks). */
+export async function claimChunk(client: pg.ClientBase, holder: LeaseHolder, options: { tryExpired: boolean } = { tryExpired: true }): Promise<Claim> {
+  if (options.tryExpired) {
+    const reclaimed = await reclaimExpiredChunk(client, holder)
+    if (reclaimed) return { kind: 'chunk', chunk: reclaimed }
+  }
+  return claimNextChunk(client, holder)
+}
+
+export async function extendLease(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk): Promise<void> {
+  await client.query(holder.sql.extendLease, [holder.jobId, chunk.chunkNo, holder.worker, holder.leaseMs])
+}
+
+/** Gives the chunk back (its lease expires now) so the next claim, here or elsewhere, takes it first. */
+export async function releaseLease(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk): Promise<void> {
+  await client.query(holder.sql.releaseLease, [holder.jobId, chunk.chunkNo, holder.worker])
+}
+
+/**
+ * Marks the chunk done; call it inside the transaction that did the chunk's
+ * work, so both commit or neither does. False when another worker took the
+ * lease over: the caller must roll back, or the chunk would count twice.
+ */
+export async function completeChunk(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk, rows: number, differing: number): Promise<boolean> {
+  const result = await client.query(holder.sql.completeChunk, [holder.jobId, chunk.chunkNo, holder.worker, rows, differing])
+  return result.rowCount === 1
+}
+
+export interface OpenChunks {
+  readonly open: number
+  /** Until the first open lease expires; null when none is open. */
+  readonly msToExpiry: number | null
+}
+
+export async function openChunks(client: pg.ClientBase, holder: LeaseHolder): Promise<OpenChunks> {
+  const { rows } = await client.query<{ open: number; ms_to_expiry: number | null }>(holder.sql.openChunks, [holder.jobId])
+  return { open: rows[0]?.open ?? 0, msToExpiry: rows[0]?.ms_to_expiry ?? null }
+}

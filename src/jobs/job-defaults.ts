@@ -1,0 +1,14 @@
+/** The default settings of backfill, verify and repair. */
+
+/** Rows in a new job's first chunk. */
+export const DEFAULT_CHUNK_ROWS = 1000
+/** The chunk time the chunk size adapts toward. */
+export const DEFAULT_TARGET_CHUNK_MS = 200
+/** `lock_timeout` of a chunk's (or a repaired key's) transaction. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 1000
+/** How long a claimed chunk stays reserved for its worker before another may take it over. */
+export const DEFAULT_LEASE_MS = 15_000
+/** Retries of a chunk after lock timeouts before the run fails. */
+export const DEFAULT_MAX_LOCK_RETRIES = 30
+/** Differing keys a verify lists in its result. */
+export const DEFAULT_DIFFERENCE_LIMIT = 100

@@ -1,0 +1,76 @@
+/** The control-schema SQL of jobs (their rows, chunk leases and events). */
+import { quoteIdent } from '../core/identifiers.js'
+
+/** Lease times are passed as milliseconds. */
+const LEASE_UNTIL = "clock_timestamp() + $LEASE * interval '1 millisecond'"
+
+const JOB_COLUMNS = `id::text AS id, kind, status, low_key, high_key, cursor_key, cursor_exhausted, total_estimate::text AS total_estimate,
+  rows_done::text AS rows_done, rows_differing::text AS rows_differing, chunk_rows, details, started_by,
+  extract(epoch FROM coalesce(finished_at, clock_timestamp()) - started_at)::float8 AS elapsed_seconds`
+
+const CHUNK_COLUMNS = 'c.chunk_no, c.low_key, c.high_key, c.attempts, j.low_key AS job_low_key'
+
+export type JobSql = ReturnType<typeof jobSql>
+
+export function jobSql(schema: string) {
+  const s = quoteIdent(schema)
+  const lease = (n: number): string => LEASE_UNTIL.replace('$LEASE', `$${n}`)
+  return {
+    /** $1 migration, $2 kind. */
+    findRunning: `SELECT ${JOB_COLUMNS} FROM ${s}.jobs WHERE migration = $1 AND kind = $2 AND status = 'running'`,
+    /** $1 id. */
+    read: `SELECT ${JOB_COLUMNS} FROM ${s}.jobs WHERE id = $1`,
+    /** $1 migration, $2 kind, $3 low, $4 high (jsonb), $5 estimate, $6 chunk rows, $7 actor. Nothing returned when one is already running. */
+    insert: `INSERT INTO ${s}.jobs (migration, kind, low_key, high_key, cursor_exhausted, total_estimate, chunk_rows, started_by)
+      VALUES ($1, $2, $3::jsonb, $4::jsonb, $3::jsonb IS NULL, $5::bigint, $6, $7)
+      ON CONFLICT (migration, kind) WHERE status = 'running' DO NOTHING
+      RETURNING ${JOB_COLUMNS}`,
+    /** $1 id, $2 chunk rows. */
+    setChunkRows: `UPDATE ${s}.jobs SET chunk_rows = $2, updated_at = clock_timestamp() WHERE id = $1`,
+    /** $1 id. Serialises the claims of every worker of the job. */
+    lockJob: `SELECT status, low_key, high_key, cursor_key, cursor_exhausted, chunk_rows FROM ${s}.jobs WHERE id = $1 FOR UPDATE`,
+    /** $1 id, $2 low, $3 high (jsonb), $4 worker, $5 lease ms. */
+    insertChunk: `INSERT INTO ${s}.job_chunks (job_id, chunk_no, low_key, high_key, leased_by, lease_until)
+      SELECT $1, coalesce(max(chunk_no), 0) + 1, $2::jsonb, $3::jsonb, $4, ${lease(5)} FROM ${s}.job_chunks WHERE job_id = $1
+      RETURNING chunk_no, attempts`,
+    /** $1 id, $2 cursor (jsonb), $3 exhausted. */
+    advanceCursor: `UPDATE ${s}.jobs SET cursor_key = $2::jsonb, cursor_exhausted = $3, updated_at = clock_timestamp() WHERE id = $1`,
+    /** $1 id, $2 worker, $3 lease ms. Takes over the first chunk whose lease expired, skipping any another worker is taking. */
+    reclaimExpired: `UPDATE ${s}.job_chunks AS c SET leased_by = $2, lease_until = ${lease(3)}, attempts = c.attempts + 1
+      FROM ${s}.jobs AS j
+      WHERE (c.job_id, c.chunk_no) = (SELECT job_id, chunk_no FROM ${s}.job_chunks
+                                       WHERE job_id = $1 AND status = 'leased' AND lease_until < clock_timestamp()
+                                       ORDER BY chunk_no LIMIT 1 FOR UPDATE SKIP LOCKED)
+        AND j.id = c.job_id AND j.status = 'running'
+      RETURNING ${CHUNK_COLUMNS}`,
+    /** $1 id, $2 chunk, $3 worker, $4 lease ms. */
+    extendLease: `UPDATE ${s}.job_chunks SET lease_until = ${lease(4)}
+      WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'`,
+    /** $1 id, $2 chunk, $3 worker. Lets the next claim take the chunk at once. */
+    releaseLease: `UPDATE ${s}.job_chunks SET lease_until = clock_timestamp() - interval '1 millisecond'
+      WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'`,
+    /** $1 id, $2 chunk, $3 worker, $4 rows, $5 differing. No row updated: the lease was taken over. */
+    completeChunk: `UPDATE ${s}.job_chunks SET status = 'done', rows = $4, differing = $5, finished_at = clock_timestamp()
+      WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'`,
+    /** $1 id, $2 rows, $3 differing, $4 counters to add into details (jsonb of numbers), $5 next chunk rows or null. */
+    addTallies: `UPDATE ${s}.jobs SET rows_done = rows_done + $2, rows_differing = rows_differing + $3,
+        details = details || (SELECT coalesce(jsonb_object_agg(t.k, coalesce((details ->> t.k)::numeric, 0) + t.v::numeric), '{}')
+                                FROM jsonb_each_text($4::jsonb) AS t(k, v)),
+        chunk_rows = coalesce($5, chunk_rows), updated_at = clock_timestamp()
+      WHERE id = $1 RETURNING rows_done::text AS rows_done, total_estimate::text AS total_estimate`,
+    /** $1 id. Chunks not done yet, and milliseconds until the first of their leases expires. */
+    openChunks: `SELECT count(*)::int AS open,
+        (extract(epoch FROM min(lease_until) - clock_timestamp()) * 1000)::float8 AS ms_to_expiry
+      FROM ${s}.job_chunks WHERE job_id = $1 AND status = 'leased'`,
+    /** $1 id. Only the one run that sees every chunk done finishes the job. */
+    finish: `UPDATE ${s}.jobs SET status = 'done', finished_at = clock_timestamp(), updated_at = clock_timestamp()
+      WHERE id = $1 AND status = 'running' AND cursor_exhausted
+        AND NOT EXISTS (SELECT 1 FROM ${s}.job_chunks WHERE job_id = $1 AND status <> 'done')
+      RETURNING ${JOB_COLUMNS}`,
+    /** $1 id, $2 details to merge (jsonb). */
+    fail: `UPDATE ${s}.jobs SET status = 'failed', finished_at = clock_timestamp(), updated_at = clock_timestamp(), details = details || $2::jsonb
+      WHERE id = $1 AND status = 'running'`,
+    /** $1 migration, $2 actor, $3 kind, $4 reason, $5 details (jsonb). */
+    insertEvent: `INSERT INTO ${s}.events (migration, actor, kind, reason, details) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+  } as const
+}

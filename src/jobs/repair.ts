@@ -1,0 +1,117 @@
+/** Repair: makes each open divergence's key equal on both sides again, copying from the source side or deleting what it lacks. */
+import type { Registry } from 'prom-client'
+import type { Side } from '../core/phases.js'
+import { migrationShape } from '../dal/migration-shape.js'
+import { instrumentsFor } from '../metrics/instruments.js'
+import { loadMigration } from '../store/definitions.js'
+import { isLockWait, serverMessage } from '../store/pg-errors.js'
+import type { PoolLike } from '../store/transaction.js'
+import { inTransaction } from './client-transaction.js'
+import { systemClock, type JobClock } from './job-clock.js'
+import { silentLogger, type JobLogger } from './job-logger.js'
+import { jobSql } from './job-sql.js'
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES } from './job-defaults.js'
+import { lockRetryDelayMs } from './lock-retry.js'
+import { repairSql } from './repair-sql.js'
+
+export interface RepairOptions {
+  readonly schema: string
+  readonly migration: string
+  /** The side to copy from (default: the authoritative side, from the control schema's state). */
+  readonly from?: Side
+  /** List what would be done, writing nothing. */
+  readonly dryRun?: boolean
+  readonly actor: string
+  readonly reason?: string
+  /** `lock_timeout` of each key's statement (default 1000 ms); timeouts are retried with backoff. */
+  readonly lockTimeoutMs?: number
+  readonly maxLockRetries?: number
+  readonly registry?: Registry
+  readonly logger?: JobLogger
+  readonly clock?: JobClock
+}
+
+export interface RepairAction {
+  /** Legacy key column → value, as the pg driver reads the column. */
+  readonly key: Readonly<Record<string, unknown>>
+  /** `copy`: the source row was upserted into the other side; `delete`: the source has no such key, so the other side's row was deleted. */
+  readonly action: 'copy' | 'delete'
+  /** What the divergence was recorded as. */
+  readonly kind?: string
+}
+
+export interface RepairResult {
+  readonly migration: string
+  /** Keys repaired (or, in a dry run, that would be). */
+  readonly rows: number
+  readonly seconds: number
+  readonly from: Side
+  readonly dryRun: boolean
+  readonly actions: readonly RepairAction[]
+}
+
+function keyOf(row: Record<string, unknown>, legacyKey: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(legacyKey.map((column, i) => [column, row[`__k${i}`]]))
+}
+
+/**
+ * For each open divergence, in one statement and so one transaction: when the
+ * key exists on the source side, upsert its full mapped row into the other
+ * side; when it does not, delete the key there; and mark the divergence
+ * repaired. A dry run lists the same actions and writes nothing.
+ */
+export async function runRepair(pool: PoolLike, options: RepairOptions): Promise<RepairResult> {
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const started = clock.now()
+  const instruments = instrumentsFor(options.registry)
+  const client = await pool.connect()
+  try {
+    const shape = migrationShape(await loadMigration(client, options.schema, options.migration))
+    let from = options.from
+    if (from === undefined) {
+      const statement = repairSql(shape, options.schema, 'legacy').authority(options.migration)
+      const { rows } = await client.query<{ authority: Side }>(statement.text, statement.values)
+      from = rows[0]?.authority === 'shadow' ? 'shadow' : 'legacy'
+    }
+    const sql = repairSql(shape, options.schema, from)
+    const plan = sql.plan(options.migration)
+    const { rows: open } = await client.query<Record<string, unknown> & { id: string; kind: string; present: boolean }>(plan.text, plan.values)
+    const actions: RepairAction[] = []
+    if (options.dryRun) {
+      for (const d of open) actions.push({ key: keyOf(d, shape.legacyKey), action: d.present ? 'copy' : 'delete', kind: d.kind })
+    } else {
+      for (const d of open) {
+        const statement = sql.repairOne(d.id, options.actor)
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const rows = await inTransaction(client, async () => {
+              await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
+              return (await client.query<Record<string, unknown> & { present: boolean }>(statement.text, statement.values)).rows
+            })
+            // No row: another repair closed this divergence first.
+            if (rows[0]) actions.push({ key: keyOf(rows[0], shape.legacyKey), action: rows[0].present ? 'copy' : 'delete', kind: d.kind })
+            break
+          } catch (error) {
+            if (!isLockWait(error) || attempt > (options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES)) throw error
+            instruments.lockRetries.inc({ migration: options.migration, job: 'repair' })
+            const delayMs = lockRetryDelayMs(attempt, clock.random)
+            logger.warn({ migration: options.migration, divergence: d.id, attempt, delayMs },
+              `repair of ${options.migration} waits on a row lock for divergence ${d.id}: ${serverMessage(error)}; retry ${attempt} in ${delayMs} ms`)
+            await clock.sleep(delayMs)
+          }
+        }
+      }
+    }
+    const seconds = (clock.now() - started) / 1000
+    if (!options.dryRun) {
+      const details = { rows: actions.length, seconds, from, copied: actions.filter((a) => a.action === 'copy').length, deleted: actions.filter((a) => a.action === 'delete').length }
+      await client.query(jobSql(options.schema).insertEvent, [options.migration, options.actor, 'repair', options.reason ?? null, JSON.stringify(details)])
+    }
+    logger.info({ migration: options.migration, from, dryRun: options.dryRun ?? false, rows: actions.length },
+      `repair of ${options.migration} from ${from}: ${options.dryRun ? 'would repair' : 'repaired'} ${actions.length} key(s)`)
+    return { migration: options.migration, rows: actions.length, seconds, from, dryRun: options.dryRun ?? false, actions }
+  } finally {
+    client.release()
+  }
+}

@@ -1,0 +1,212 @@
+/** The worker loops that run one job's chunks in this process. */
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type pg from 'pg'
+import { isLockWait, serverMessage } from '../store/pg-errors.js'
+import type { PoolLike } from '../store/transaction.js'
+import { nextChunkRows } from './chunk-sizing.js'
+import { claimChunk, completeChunk, extendLease, openChunks, releaseLease, type LeasedChunk, type LeaseHolder } from './chunk-lease.js'
+import { inTransaction } from './client-transaction.js'
+import type { JobClock } from './job-clock.js'
+import { JobFailed, type JobKind } from './job-failed.js'
+import type { JobLogger } from './job-logger.js'
+import type { JobSql } from './job-sql.js'
+import { describeRange, type KeyRange } from './key-range.js'
+import type { KeyRangeSql } from './key-range-sql.js'
+import { lockRetryDelayMs } from './lock-retry.js'
+import { RowRateThrottle } from './throttle.js'
+
+/** What one chunk's work did. */
+export interface ChunkOutcome {
+  /** Rows the chunk covered: added to the job's rows_done. */
+  readonly rows: number
+  /** Rows found differing (verify): added to rows_differing. */
+  readonly differing: number
+  /** Counters added into the job's details, such as `{ copied: 12 }`. */
+  readonly tallies: Readonly<Record<string, number>>
+}
+
+/** Reported after each chunk commits. */
+export interface ChunkProgress {
+  readonly jobId: string
+  readonly chunkNo: number
+  readonly range: KeyRange
+  readonly outcome: ChunkOutcome
+  /** The job's rows done so far, by every worker and run. */
+  readonly rowsDone: number
+  readonly totalEstimate: number | null
+  readonly chunkMs: number
+  /** The size the next chunk will have (after adaptation). */
+  readonly chunkRows: number
+}
+
+export interface ChunkRunnerOptions {
+  readonly pool: PoolLike
+  readonly migration: string
+  readonly kind: JobKind
+  readonly jobId: string
+  readonly sql: JobSql
+  readonly keys: KeyRangeSql
+  readonly workers: number
+  readonly chunkRows: number
+  readonly leaseMs: number
+  readonly lockTimeoutMs: number
+  readonly maxLockRetries: number
+  /** 0 keeps the chunk size fixed. */
+  readonly targetChunkMs: number
+  readonly maxRowsPerSecond: number | undefined
+  readonly signal: AbortSignal | undefined
+  readonly clock: JobClock
+  readonly logger: JobLogger
+  /** What a lock wait in this job's chunks waits on, for the log line. */
+  readonly waitsOn: string
+  /** The chunk's statement(s), run inside the chunk's transaction. */
+  work(client: pg.PoolClient, range: KeyRange): Promise<ChunkOutcome>
+  onLockRetry(): void
+  onChunkDone(progress: ChunkProgress): void
+}
+
+/** The chunk was taken over by another worker: roll back so it is not counted twice. */
+class LeaseLost extends Error {}
+
+/**
+ * Runs N concurrent worker loops: each claims a lease, does the chunk's work
+ * and completes it in one short transaction (lock timeouts retried with
+ * backoff and jitter), adapts the chunk size, and throttles. Resolves when
+ * every chunk of the job is done (or the job stopped); rejects with the first
+ * failure or the abort reason.
+ */
+export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
+  const { clock, logger, sql } = options
+  const stop = new AbortController()
+  let failure: unknown
+  const onAbort = (): void => stop.abort(options.signal?.reason)
+  if (options.signal?.aborted) onAbort()
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  const throttle = new RowRateThrottle(clock, options.maxRowsPerSecond)
+  const tag = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  // Looking for expired leases scans the job's chunks, so it is done at start,
+  // when the range is used up, and otherwise at most twice per lease time.
+  const reclaimEveryMs = Math.max(1000, options.leaseMs / 2)
+  let nextReclaimAt = 0
+  let chunkRows = options.chunkRows
+  // Chunks being worked on by this process's workers, and idle workers waiting for one of them to settle.
+  let inFlight = 0
+  const waiting = new Set<() => void>()
+  const settled = (): void => {
+    for (const wake of waiting) wake()
+    waiting.clear()
+  }
+  async function waitForOpenChunks(msToExpiry: number | null): Promise<void> {
+    const done = new AbortController()
+    const sibling = inFlight > 0 ? new Promise<void>((resolve) => waiting.add(resolve)) : new Promise<void>(() => undefined)
+    // A sibling here wakes us when its chunk settles; a chunk leased elsewhere may expire and be ours to take over.
+    await Promise.race([sibling, clock.sleep(Math.min(250, Math.max(50, (msToExpiry ?? 0) + 10)), AbortSignal.any([stop.signal, done.signal]))])
+    done.abort()
+  }
+  const fields = { migration: options.migration, job: options.kind, jobId: options.jobId }
+
+  async function workChunk(client: pg.PoolClient, holder: LeaseHolder, chunk: LeasedChunk): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const started = clock.now()
+      try {
+        const done = await inTransaction(client, async () => {
+          await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs}ms`])
+          const outcome = await options.work(client, chunk.range)
+          const chunkMs = clock.now() - started
+          const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs) : null
+          if (!(await completeChunk(client, holder, chunk, outcome.rows, outcome.differing))) throw new LeaseLost()
+          const { rows } = await client.query<{ rows_done: string; total_estimate: string | null }>(sql.addTallies, [
+            options.jobId, outcome.rows, outcome.differing, JSON.stringify(outcome.tallies), next,
+          ])
+          return { outcome, chunkMs, next, rowsDone: Number(rows[0]?.rows_done ?? 0), totalEstimate: rows[0]?.total_estimate ?? null }
+        })
+        if (done.next !== null) chunkRows = done.next
+        options.onChunkDone({
+          jobId: options.jobId, chunkNo: chunk.chunkNo, range: chunk.range, outcome: done.outcome, rowsDone: done.rowsDone,
+          totalEstimate: done.totalEstimate === null ? null : Number(done.totalEstimate), chunkMs: done.chunkMs, chunkRows,
+        })
+        const wait = throttle.reserve(done.outcome.rows)
+        if (wait.waitMs > 0) {
+          logger.debug({ ...fields, waitMs: wait.waitMs, reason: wait.reason }, `${options.kind} of ${options.migration} throttled for ${wait.waitMs} ms (${wait.reason})`)
+          await clock.sleep(wait.waitMs, stop.signal)
+        }
+        return
+      } catch (error) {
+        if (error instanceof LeaseLost) {
+          logger.warn({ ...fields, chunk: chunk.chunkNo }, `${options.kind} chunk ${chunk.chunkNo} of ${options.migration} was taken over by another worker after its lease expired; its work here was rolled back`)
+          return
+        }
+        const isRetryable = isLockWait(error) && attempt <= options.maxLockRetries
+        if (isRetryable && !stop.signal.aborted) {
+          options.onLockRetry()
+          const delayMs = lockRetryDelayMs(attempt, clock.random)
+          logger.warn(
+            { ...fields, chunk: chunk.chunkNo, keys: describeRange(chunk.range), attempt, delayMs, waitsOn: options.waitsOn, server: serverMessage(error) },
+            `${options.kind} chunk ${chunk.chunkNo} of ${options.migration} (keys ${describeRange(chunk.range)}) waits on ${options.waitsOn}: ` +
+              `${serverMessage(error)} after ${options.lockTimeoutMs} ms; retry ${attempt} of ${options.maxLockRetries} in ${delayMs} ms`,
+          )
+          await clock.sleep(delayMs, stop.signal)
+          if (!stop.signal.aborted) {
+            await extendLease(client, holder, chunk)
+            continue
+          }
+        }
+        await releaseLease(client, holder, chunk).catch(() => undefined)
+        if (isRetryable) return // stopped while waiting: the chunk is left for the next run
+        throw JobFailed.inChunk(options.migration, options.kind, options.jobId, `${chunk.chunkNo} (keys ${describeRange(chunk.range)})`, error)
+      }
+    }
+  }
+
+  async function worker(index: number): Promise<void> {
+    const holder: LeaseHolder = { jobId: options.jobId, worker: `${tag}/${index}`, leaseMs: options.leaseMs, sql, keys: options.keys }
+    const client = await options.pool.connect()
+    let broken = false
+    try {
+      while (!stop.signal.aborted) {
+        const tryExpired = clock.now() >= nextReclaimAt
+        const claim = await claimChunk(client, holder, { tryExpired })
+        if (claim.kind === 'chunk') {
+          if (claim.chunk.attempts > 1) {
+            logger.warn({ ...fields, chunk: claim.chunk.chunkNo, attempts: claim.chunk.attempts }, `${options.kind} chunk ${claim.chunk.chunkNo} of ${options.migration} taken over after its lease expired (attempt ${claim.chunk.attempts})`)
+          } else if (tryExpired) {
+            nextReclaimAt = clock.now() + reclaimEveryMs
+          }
+          inFlight++
+          try {
+            await workChunk(client, holder, claim.chunk)
+          } finally {
+            inFlight--
+            settled()
+          }
+          continue
+        }
+        if (claim.kind === 'stopped') return
+        const open = await openChunks(client, holder)
+        if (open.open === 0) return
+        // Chunks still leased by workers here or elsewhere: wait for them, and take over any whose lease expires.
+        nextReclaimAt = 0
+        await waitForOpenChunks(open.msToExpiry)
+      }
+    } catch (error) {
+      broken = true
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.workers) }, (_, i) =>
+      worker(i).catch((error: unknown) => {
+        failure ??= error
+        stop.abort(error)
+      }),
+    ))
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+  if (failure !== undefined) throw failure
+  if (options.signal?.aborted) throw options.signal.reason
+}

@@ -1,0 +1,154 @@
+/** Verify: compares both tables in the database, chunk by chunk over both tables' keys, recording each differing key. */
+import type { Registry } from 'prom-client'
+import { displayName } from '../core/identifiers.js'
+import { instrumentsFor } from '../metrics/instruments.js'
+import type { PoolLike } from '../store/transaction.js'
+import { systemClock, type JobClock } from './job-clock.js'
+import { JobFailed } from './job-failed.js'
+import { silentLogger, type JobLogger } from './job-logger.js'
+import { detailCount, failJob, finishJob, readJob, type JobRecord } from './job-record.js'
+import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
+import { openJob } from './open-job.js'
+import { withClient } from './with-client.js'
+import { runChunks, type ChunkProgress } from './run-chunks.js'
+import { DIFFERENCE_KINDS, verifySql, type DifferenceKind } from './verify-sql.js'
+
+export interface VerifyOptions {
+  readonly schema: string
+  readonly migration: string
+  readonly actor: string
+  readonly reason?: string
+  /** Keys per chunk to start with (default 1000, or the resumed job's current size). */
+  readonly chunkRows?: number
+  /** Chunk time to adapt the size toward (default 200 ms; 0 keeps `chunkRows` fixed). */
+  readonly targetChunkMs?: number
+  /** Concurrent worker loops in this process (default 1). */
+  readonly workers?: number
+  /** How many differing keys to list in the result (default 100); the counts and the divergences table hold them all. */
+  readonly limit?: number
+  readonly lockTimeoutMs?: number
+  readonly maxLockRetries?: number
+  readonly leaseMs?: number
+  readonly registry?: Registry
+  readonly logger?: JobLogger
+  readonly onProgress?: (rowsDone: number, totalEstimate: number | undefined, progress: ChunkProgress) => void
+  /** Stops after the chunks in flight; the job stays running and the next verify resumes it. */
+  readonly signal?: AbortSignal
+  readonly clock?: JobClock
+}
+
+export type DifferenceCounts = Readonly<Record<DifferenceKind, number>>
+
+export interface VerifyDifference {
+  /** Legacy key column → value, as the pg driver reads the column (int8 and numeric as exact strings). */
+  readonly key: Readonly<Record<string, unknown>>
+  readonly kind: DifferenceKind
+}
+
+export interface VerifyResult {
+  readonly migration: string
+  readonly rowsCompared: number
+  readonly clean: boolean
+  readonly counts: DifferenceCounts
+  /** Up to `limit` differing keys of the whole job, in key order. */
+  readonly differences: readonly VerifyDifference[]
+  readonly jobId: string
+  /** Duration of this call. */
+  readonly seconds: number
+  readonly isResumed: boolean
+}
+
+function countsOf(job: JobRecord): DifferenceCounts {
+  return { mismatch: detailCount(job, 'mismatch'), missing_in_shadow: detailCount(job, 'missing_in_shadow'), missing_in_legacy: detailCount(job, 'missing_in_legacy') }
+}
+
+/**
+ * Compares every key of both tables (in the range fixed at the job's start)
+ * with one FULL JOIN per chunk, entirely in the database. Each differing key is
+ * recorded as an open divergence (source 'verify'); a chunk that errors fails
+ * the run and the job. Finishing appends a 'verify' event with
+ * `{ clean, rowsCompared, counts }`, which the gates read.
+ */
+export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise<VerifyResult> {
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const started = clock.now()
+  const instruments = instrumentsFor(options.registry)
+  const labels = { migration: options.migration }
+  const opened = await openJob(pool, { schema: options.schema, migration: options.migration, kind: 'verify', span: 'both', actor: options.actor, chunkRows: options.chunkRows })
+  const { shape, sql, job } = opened
+  const compare = verifySql(shape, options.schema)
+  // Marks the divergences this job recorded, so the result lists them whichever run or process found them.
+  const detail = `verify job ${job.id}`
+  logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed }, `verify of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id})`)
+
+  try {
+    await runChunks({
+      pool,
+      migration: options.migration,
+      kind: 'verify',
+      jobId: job.id,
+      sql,
+      keys: opened.keys,
+      workers: options.workers ?? 1,
+      chunkRows: job.chunkRows,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
+      targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
+      maxRowsPerSecond: undefined,
+      signal: options.signal,
+      clock,
+      logger,
+      waitsOn: `a lock on ${displayName(shape.definition.legacy.table)}, ${displayName(shape.definition.shadow.table)} or the divergences table (schema changes, or repair)`,
+      async work(client, range) {
+        const { rows } = await client.query<{ compared: number } & Record<DifferenceKind, number>>(compare.compareChunk(range, options.migration, detail))
+        const row = rows[0]
+        const tallies = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, row?.[k] ?? 0])) as Record<DifferenceKind, number>
+        const differing = DIFFERENCE_KINDS.reduce((sum, k) => sum + tallies[k], 0)
+        return { rows: row?.compared ?? 0, differing, tallies }
+      },
+      onLockRetry: () => instruments.lockRetries.inc({ ...labels, job: 'verify' }),
+      onChunkDone(progress) {
+        const { rows, differing, tallies } = progress.outcome
+        instruments.verifyRows.inc({ ...labels, result: 'match' }, rows - differing)
+        for (const kind of DIFFERENCE_KINDS) if (tallies[kind]) instruments.verifyRows.inc({ ...labels, result: kind }, tallies[kind])
+        instruments.comparisons.inc({ ...labels, source: 'verify', result: 'match' }, rows - differing)
+        if (differing > 0) {
+          instruments.comparisons.inc({ ...labels, source: 'verify', result: 'mismatch' }, differing)
+          instruments.divergences.inc({ ...labels, source: 'verify' }, differing)
+        }
+        options.onProgress?.(progress.rowsDone, progress.totalEstimate ?? undefined, progress)
+      },
+    })
+  } catch (error) {
+    if (error instanceof JobFailed) await withClient(pool, (client) => failJob(client, sql, job.id, error.detail)).catch(() => undefined)
+    throw error
+  }
+
+  return withClient(pool, async (client) => {
+    const final = (await finishJob(client, sql, job.id, {
+      migration: options.migration,
+      actor: options.actor,
+      reason: options.reason,
+      details: (done) => {
+        const counts = countsOf(done)
+        return { clean: Object.values(counts).every((n) => n === 0), rowsCompared: done.rowsDone, counts, jobId: done.id, seconds: done.elapsedSeconds }
+      },
+    })) ?? (await readJob(client, sql, job.id))
+    if (final.status !== 'done') {
+      throw new JobFailed(options.migration, 'verify', job.id, `the job is ${final.status}${typeof final.details.error === 'string' ? `: ${final.details.error}` : ''}`)
+    }
+    const counts = countsOf(final)
+    const listed = compare.differences(options.migration, detail, Math.max(0, options.limit ?? DEFAULT_DIFFERENCE_LIMIT))
+    const { rows } = await client.query<Record<string, unknown> & { kind: DifferenceKind }>(listed.text, listed.values)
+    const differences = rows.map((row) => ({
+      key: Object.fromEntries(shape.legacyKey.map((column, i) => [column, row[`__k${i}`]])),
+      kind: row.kind,
+    }))
+    const clean = Object.values(counts).every((n) => n === 0)
+    const seconds = (clock.now() - started) / 1000
+    logger.info({ migration: options.migration, jobId: job.id, rowsCompared: final.rowsDone, clean, counts }, `verify of ${options.migration} done: ${final.rowsDone} keys compared, ${clean ? 'clean' : 'differences found'}`)
+    return { migration: options.migration, rowsCompared: final.rowsDone, clean, counts, differences, jobId: job.id, seconds, isResumed: opened.isResumed }
+  })
+}

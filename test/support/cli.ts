@@ -1,0 +1,29 @@
+/** Runs the real `cutover` binary as a child process, as an operator would. */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const BIN = fileURLToPath(new URL('../../bin/cutover.js', import.meta.url))
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  /** stdout parsed as the one JSON document of --json. */
+  json<T = Record<string, unknown>>(): T
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { signalAfterMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, DATABASE_URL: '', CUTOVER_LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('error', reject)
+    if (options.signalAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), options.signalAfterMs)
+    child.on('close', (code) => resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }))
+  })
+}
