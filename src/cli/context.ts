@@ -23,6 +23,8 @@ export interface CommandContext {
   say(line: string): void
   /** The one JSON document of --json. */
   emit(document: unknown): void
+  /** Whether `emit` already printed the document (an error after it must not print a second one). */
+  readonly hasEmitted: () => boolean
 }
 
 export function operatorName(explicit: string | undefined): string {
@@ -45,6 +47,7 @@ export function createContext(args: GlobalArgs): CommandContext {
   const connectionString = connectionStringOf(args)
   const pool = new pg.Pool({ connectionString, max: 12, connectionTimeoutMillis: 5000, application_name: 'cutover-cli' })
   pool.on('error', () => undefined)
+  let emitted = false
   return {
     pool,
     schema: args.schema,
@@ -53,6 +56,10 @@ export function createContext(args: GlobalArgs): CommandContext {
     json: args.json,
     connectionString,
     say: (line) => { if (!args.json) process.stdout.write(`${line}\n`) },
-    emit: (document) => { if (args.json) process.stdout.write(`${JSON.stringify(document)}\n`) },
+    emit: (document) => {
+      if (args.json && !emitted) process.stdout.write(`${JSON.stringify(document)}\n`)
+      emitted = true
+    },
+    hasEmitted: () => emitted,
   }
 }

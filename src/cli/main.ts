@@ -18,11 +18,11 @@ import { createContext, type CommandContext, type GlobalArgs } from './context.j
 
 const commands = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, divergencesCommand, demoCommand] as unknown as CliCommand<never>[]
 
-function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined): number {
+function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): number {
   const typed = classifyError(error, { connectionString, schema: args.schema ?? 'cutover' })
   const exitCode = typed instanceof CutoverError ? typed.exitCode : 1
   const message = scrubSecrets(typed instanceof CutoverError ? typed.message : `unexpected error: ${typed.message}`)
-  if (args.json) process.stdout.write(`${JSON.stringify({ error: { message, exitCode, type: typed instanceof CutoverError ? typed.name : 'Error' } })}\n`)
+  if (args.json && !documentPrinted) process.stdout.write(`${JSON.stringify({ error: { message, exitCode, type: typed instanceof CutoverError ? typed.name : 'Error' } })}\n`)
   process.stderr.write(`cutover: ${message}\n`)
   if (!(typed instanceof CutoverError) && process.env.CUTOVER_DEBUG) process.stderr.write(`${String((error as Error)?.stack)}\n`)
   return exitCode
@@ -34,7 +34,7 @@ async function execute(command: CliCommand<never>, args: GlobalArgs): Promise<vo
     ctx = command.needsDatabase === false ? undefined : createContext(args)
     await command.run(ctx as CommandContext, args as never)
   } catch (error) {
-    process.exitCode = report(error, args, ctx?.connectionString)
+    process.exitCode = report(error, args, ctx?.connectionString, ctx?.hasEmitted() ?? false)
   } finally {
     await ctx?.pool.end().catch(() => undefined)
   }

@@ -76,6 +76,20 @@ function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>,
     .join(', ')
 }
 
+/**
+ * The shadow delete of a legacy-authoritative delete, through the control
+ * schema's `delete_by_key` (sql/0003): it runs after `w` has finished (it reads
+ * `count(*)` of it) and with a fresh snapshot, so a row a backfill committed
+ * while `w` waited on its lock is deleted too, never left as a ghost.
+ */
+function freshSnapshotShadowDelete(shape: MigrationShape, key: readonly unknown[], p: Params, controlSchema: string): string {
+  const keyRow = shape.legacyKey.map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
+  const values = shape.shadowKey.map((k) => `(${shape.forward.find((m) => m.column === k)?.expression ?? q(k)})::text`).join(', ')
+  const fn = `${q(controlSchema)}.delete_by_key`
+  return `SELECT ${fn}(${p.add(shape.shadowTable)}::regclass, ${p.add(shape.shadowKey)}::text[], ${p.add(shape.shadowKey.map((k) => typeOf(shape.shadowColumns, k)))}::regtype[], ` +
+    `(SELECT ARRAY[${values}] FROM (SELECT ${keyRow}) AS k)) AS deleted FROM (SELECT count(*) FROM w) AS done`
+}
+
 function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params): string | undefined {
   if (!targets.secondary) return undefined
   if (op === 'delete') {
@@ -141,7 +155,15 @@ export interface WriteRequest {
  * out and each written key is recorded as a divergence instead (the
  * `onSecondaryError: 'record'` fallback), in the same statement.
  */
-export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, divergence?: DivergenceTarget): Statement {
+export interface WriteStatementOptions {
+  /** The control schema, whose `delete_by_key` legacy-authoritative deletes use for the shadow; without it, a plain DELETE. */
+  readonly controlSchema?: string
+  /** Record mode's fallback: leave the secondary out and note each written key as a divergence. */
+  readonly divergence?: DivergenceTarget
+}
+
+export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, options: WriteStatementOptions = {}): Statement {
+  const divergence = options.divergence
   const p = new Params()
   const rows = request.rows ?? []
   const ctes: string[] = []
@@ -151,7 +173,12 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     const built = shadowWrite(shape, request.op, rows, request.key, request.patch, p)
     ctes.push(...built.ctes, `w AS (${built.write})`)
   }
-  const secondary = divergence ? undefined : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
+  const freshDelete = !divergence && request.op === 'delete' && targets.secondary === 'shadow' && options.controlSchema !== undefined
+  const secondary = divergence
+    ? undefined
+    : freshDelete
+      ? freshSnapshotShadowDelete(shape, request.key ?? [], p, options.controlSchema as string)
+      : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
   if (secondary) ctes.push(`s AS (${secondary})`)
   if (divergence) {
     const keyValue = (k: string): string => {
@@ -166,6 +193,7 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       ON CONFLICT (migration, key) WHERE repaired_at IS NULL
       DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
   }
-  const result = targets.authority === 'legacy' ? 'SELECT * FROM w' : backwardOf(shape, 'w')
+  // With the fresh-snapshot delete, `s` must be read for its function to run at all.
+  const result = freshDelete ? 'SELECT w.* FROM s CROSS JOIN w' : targets.authority === 'legacy' ? 'SELECT * FROM w' : backwardOf(shape, 'w')
   return { text: `WITH ${ctes.join(',\n')}\n${result}`, values: p.values }
 }

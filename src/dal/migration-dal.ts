@@ -202,7 +202,7 @@ export class MigrationDal {
     const policy = phasePolicy(state.phase)
     const targets: WriteTargets = { authority: policy.writes[0] as Side, secondary: policy.writes[1] }
     const executor = options.tx ? executorFor(options.tx) : this.#c.executor
-    const statement = writeStatement(this.#c.shape, targets, request)
+    const statement = writeStatement(this.#c.shape, targets, request, { controlSchema: this.#c.schema })
     const recordMode = targets.secondary !== undefined && this.#c.shape.definition.onSecondaryError === 'record'
     try {
       const rows = recordMode && options.tx
@@ -216,8 +216,8 @@ export class MigrationDal {
         throw error
       }
       // The secondary side (or the authoritative one: the retry tells) rejected the row.
-      const fallback = writeStatement(this.#c.shape, targets, request, {
-        table: `${quoteIdent(this.#c.schema)}.divergences`, migration: this.name, detail: serverMessage(error),
+        const fallback = writeStatement(this.#c.shape, targets, request, {
+        divergence: { table: `${quoteIdent(this.#c.schema)}.divergences`, migration: this.name, detail: serverMessage(error) },
       })
       const rows = await this.#timed(operation, targets.authority, () => executor.query<Row>(fallback.text, fallback.values)).catch((retryError: unknown) => {
         this.#count(operation, [targets.authority], 'error')

@@ -105,3 +105,32 @@ describe('batch size', () => {
     await expect(dal.insertMany(batch)).rejects.toThrow(/split it into batches of at most 10922 rows/)
   })
 })
+
+describe('regression: a delete that waits on a backfill chunk', () => {
+  it('deletes the shadow row the backfill committed while the delete waited, leaving no ghost', async () => {
+    await useMode('fail')
+    const dal = await cutover.migration('orders_v2')
+    await db.query(`INSERT INTO orders (id, customer_id, amount_cents) VALUES (7, gen_random_uuid()::text, 100)`)
+    // A backfill chunk: locks the legacy row FOR SHARE; the shadow has no copy yet.
+    const backfill = await db.pool.connect()
+    try {
+      await backfill.query('BEGIN')
+      await backfill.query('SELECT * FROM orders WHERE id = 7 FOR SHARE')
+      const deletion = dal.delete(7)
+      // Let the delete take its snapshot and queue behind the lock.
+      for (let i = 0; i < 50; i++) {
+        const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH w AS (DELETE%'")
+        if (waiting.length > 0) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      await backfill.query(`INSERT INTO orders_v2 (id, customer, amount, status, placed_at, meta)
+                            SELECT id, customer_id::uuid, amount_cents / 100.0, status, placed_at, meta FROM orders WHERE id = 7`)
+      await backfill.query('COMMIT')
+      expect(await deletion).toMatchObject({ id: '7' })
+    } finally {
+      backfill.release()
+    }
+    expect(await db.query('SELECT id FROM orders WHERE id = 7')).toEqual([])
+    expect(await db.query('SELECT id FROM orders_v2 WHERE id = 7')).toEqual([])
+  })
+})

@@ -12,7 +12,14 @@ export interface CliResult {
   json<T = Record<string, unknown>>(): T
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { signalAfterMs?: number } = {}): Promise<CliResult> {
+export interface RunOptions {
+  /** SIGKILL the process after this long. */
+  readonly signalAfterMs?: number
+  /** Polled every 100 ms; SIGKILL the process once it resolves true. */
+  readonly killWhen?: () => Promise<boolean>
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, DATABASE_URL: '', CUTOVER_LOG_LEVEL: 'silent', ...env },
@@ -24,6 +31,15 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     child.on('error', reject)
     if (options.signalAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), options.signalAfterMs)
+    let running = true
+    const poll = async (): Promise<void> => {
+      while (running && options.killWhen) {
+        await new Promise((r) => setTimeout(r, 100))
+        if (running && (await options.killWhen().catch(() => false))) { child.kill('SIGKILL'); return }
+      }
+    }
+    void poll()
+    child.on('close', () => { running = false })
     child.on('close', (code) => resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }))
   })
 }

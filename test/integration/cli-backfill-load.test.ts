@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Cutover } from '../../src/dal/cutover.js'
+import type { MigrationDal } from '../../src/dal/migration-dal.js'
+import { runCli } from '../support/cli.js'
+import { freshDatabase } from '../support/database.js'
+import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { startWriters } from '../support/writers.js'
+
+const db = await freshDatabase()
+const ROWS = 200_000
+const seed = Number(process.env.CUTOVER_SEED ?? Date.now() % 100_000)
+let cutover: Cutover
+let dal: MigrationDal
+let close: () => Promise<void>
+const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'load-test', '--json'])
+
+beforeAll(async () => {
+  await setupOrders(db)
+  const connected = await connectCutover(db, { random: () => 1 })
+  cutover = connected.cutover
+  close = async () => { await cutover.close(); await connected.pool.end() }
+  dal = await cutover.migration('orders_v2')
+  await setPhase(db.pool, 'dual_write')
+  await cutover.watcher.poll()
+}, 120_000)
+afterAll(async () => close())
+
+async function loadLegacy(rows: number): Promise<void> {
+  await db.query('TRUNCATE orders, orders_v2; DELETE FROM cutover.jobs; DELETE FROM cutover.divergences')
+  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
+                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [rows])
+  await db.query('ANALYZE orders')
+}
+
+async function expectCleanVerify(): Promise<void> {
+  const verify = await cli('verify', 'orders_v2', '--limit', '5')
+  const result = verify.json<{ clean: boolean; rowsCompared: number; counts: Record<string, number>; differences: unknown[] }>()
+  expect(result.differences).toEqual([])
+  expect(result.counts).toEqual({ mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 })
+  expect(result.clean).toBe(true)
+  const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')) as [{ n: number }]
+  expect(result.rowsCompared).toBe(n)
+  expect(await db.query('SELECT count(*)::int AS n FROM orders_v2')).toEqual([{ n }])
+}
+
+describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () => {
+  it('copies 200,000 rows while 8 writers insert, update and delete through the DAL, killed with SIGKILL three times and resumed; verify finds nothing', async () => {
+    await loadLegacy(ROWS)
+    const writers = startWriters(dal, { count: 8, existingKeys: ROWS, firstNewKey: ROWS + 1, seed })
+    try {
+      const rowsDone = async (): Promise<number> =>
+        Number((await db.query<{ n: string }>("SELECT coalesce(max(rows_done), 0)::text AS n FROM cutover.jobs WHERE kind = 'backfill'"))[0]?.n)
+      for (let kill = 0; kill < 3; kill++) {
+        // Kill at a random point: once the job has gone 5,000 to 45,000 rows further.
+        const target = (await rowsDone()) + 5000 + ((seed * (kill + 1) * 7919) % 40_000)
+        const killed = await runCli(['backfill', 'orders_v2', '--database-url', db.url, '--chunk-rows', '2000', '--max-rows-per-second', '40000', '--lease-seconds', '2', '--json'], {},
+          { killWhen: async () => (await rowsDone()) >= target })
+        expect(killed.code).toBeNull()
+      }
+      const [progress] = await db.query<{ rows_done: string; status: string }>("SELECT rows_done::text, status FROM cutover.jobs WHERE kind = 'backfill'")
+      expect(progress?.status).toBe('running')
+      const finished = await cli('backfill', 'orders_v2', '--lease-seconds', '2')
+      expect(finished.stderr).toBe('')
+      expect(finished.json()).toMatchObject({ migration: 'orders_v2', rows: expect.any(Number), resumed: true })
+    } finally {
+      const writes = await writers.stop()
+      expect(writes).toBeGreaterThan(100)
+    }
+    const chunks = await db.query<{ overlaps: number }>(`
+      SELECT count(*)::int AS overlaps FROM cutover.job_chunks a JOIN cutover.job_chunks b
+        ON a.job_id = b.job_id AND a.chunk_no < b.chunk_no AND a.high_key = b.high_key`)
+    expect(chunks).toEqual([{ overlaps: 0 }])
+    await expectCleanVerify()
+  })
+
+  it('finishes while writers insert new keys faster than it copies', async () => {
+    await loadLegacy(4000)
+    const before = Date.now()
+    const writers = startWriters(dal, { count: 8, existingKeys: 4000, firstNewKey: 1_000_000, seed })
+    let backfill
+    try {
+      backfill = await cli('backfill', 'orders_v2', '--max-rows-per-second', '1000', '--chunk-rows', '200')
+    } finally {
+      await writers.stop()
+    }
+    expect(backfill.stderr).toBe('')
+    const seconds = (Date.now() - before) / 1000
+    const [{ inserted }] = (await db.query<{ inserted: number }>('SELECT count(*)::int AS inserted FROM orders WHERE id >= 1000000')) as [{ inserted: number }]
+    // The writers added keys faster than the throttled backfill went over its range, and it still finished.
+    expect(inserted / seconds).toBeGreaterThan(backfill.json<{ rows: number }>().rows / seconds)
+    await expectCleanVerify()
+  })
+
+  it('two backfill processes at once share one job and copy each row once', async () => {
+    await loadLegacy(60_000)
+    const [a, b] = await Promise.all([cli('backfill', 'orders_v2', '--chunk-rows', '1000'), cli('backfill', 'orders_v2', '--chunk-rows', '1000')])
+    expect(a.stderr + b.stderr).toBe('')
+    const jobs = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM cutover.jobs WHERE kind = 'backfill'")
+    expect(jobs).toEqual([{ n: 1 }])
+    const [{ copied }] = (await db.query<{ copied: string }>("SELECT sum(rows)::text AS copied FROM cutover.job_chunks")) as [{ copied: string }]
+    expect(Number(copied)).toBe(60_000)
+    const workers = await db.query<{ n: number }>('SELECT count(DISTINCT leased_by)::int AS n FROM cutover.job_chunks')
+    expect(workers[0]?.n).toBeGreaterThanOrEqual(2)
+    await expectCleanVerify()
+  })
+})
