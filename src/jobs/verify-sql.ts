@@ -40,22 +40,23 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const keyNames = shape.legacyKey.map((_, i) => `$${2 * n + 3 + i}::text`)
 
   const text = (isLowerInclusive: boolean): string => `WITH l AS (
-  SELECT ${aliased(legacy.refs)}, to_jsonb(e) AS cmp, to_jsonb(lt) AS legacy_row
+  SELECT ${aliased(legacy.refs)}, to_jsonb(e) AS cmp
     FROM ${legacy.from} CROSS JOIN LATERAL (SELECT ${expectedItems(columns, compare)}) AS e
    WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
 ), s AS (
-  SELECT ${aliased(shadow.refs)}, to_jsonb(a) AS cmp, to_jsonb(st) AS shadow_row
+  SELECT ${aliased(shadow.refs)}, to_jsonb(a) AS cmp
     FROM ${shadow.from} CROSS JOIN LATERAL (SELECT ${actualItems(columns, compare, 'st')}) AS a
    WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
 ), j AS (
   SELECT ${keys.map((k) => `coalesce(l.${k}, s.${k}) AS ${k}`).join(', ')},
          CASE WHEN l.${keys[0]} IS NULL THEN 'missing_in_legacy' WHEN s.${keys[0]} IS NULL THEN 'missing_in_shadow'
               WHEN l.cmp IS DISTINCT FROM s.cmp THEN 'mismatch' END AS kind,
-         l.legacy_row, s.shadow_row
+         -- Both sides' comparable projections (the shadow's shape), as the read comparison stores them.
+         l.cmp AS legacy_row, s.cmp AS shadow_row
     FROM l FULL JOIN s ON ${keys.map((k) => `l.${k} = s.${k}`).join(' AND ')}
 ), found AS (
   INSERT INTO ${divergences} AS dv (migration, key, source, kind, legacy_row, shadow_row, detail)
-  SELECT DISTINCT ON (${keys.join(', ')}) $${2 * n + 1}, jsonb_build_object(${keys.map((k, i) => `${keyNames[i]}, j.${k}`).join(', ')}),
+  SELECT DISTINCT ON (${keys.join(', ')}) $${2 * n + 1}, jsonb_build_object(${keys.map((k, i) => `${keyNames[i]}, j.${k}::text`).join(', ')}),
          'verify', j.kind, j.legacy_row, j.shadow_row, $${2 * n + 2}
     FROM j WHERE j.kind IS NOT NULL ORDER BY ${keys.join(', ')}
   ON CONFLICT (migration, key) WHERE repaired_at IS NULL

@@ -85,12 +85,12 @@ describe('verify', () => {
              legacy_row IS NULL AS no_legacy, shadow_row IS NULL AS no_shadow
         FROM cutover.divergences WHERE migration = 'planted' AND repaired_at IS NULL ORDER BY (key ->> 'id')::int`)
     expect(recorded).toEqual([
-      { key: { id: 10 }, source: 'verify', kind: 'mismatch', legacy_email: 'u10@example.com', shadow_email: 'changed@example.com', no_legacy: false, no_shadow: false },
-      { key: { id: 20 }, source: 'verify', kind: 'mismatch', legacy_email: 'u20@example.com', shadow_email: 'u20@example.com', no_legacy: false, no_shadow: false },
-      { key: { id: 30 }, source: 'verify', kind: 'missing_in_shadow', legacy_email: 'u30@example.com', shadow_email: null, no_legacy: false, no_shadow: true },
-      { key: { id: 40 }, source: 'verify', kind: 'missing_in_shadow', legacy_email: 'u40@example.com', shadow_email: null, no_legacy: false, no_shadow: true },
-      { key: { id: 5000 }, source: 'verify', kind: 'missing_in_legacy', legacy_email: null, shadow_email: null, no_legacy: true, no_shadow: false },
-      { key: { id: 7000 }, source: 'verify', kind: 'missing_in_legacy', legacy_email: null, shadow_email: 'u40@example.com', no_legacy: true, no_shadow: false },
+      { key: { id: '10' }, source: 'verify', kind: 'mismatch', legacy_email: 'u10@example.com', shadow_email: 'changed@example.com', no_legacy: false, no_shadow: false },
+      { key: { id: '20' }, source: 'verify', kind: 'mismatch', legacy_email: 'u20@example.com', shadow_email: 'u20@example.com', no_legacy: false, no_shadow: false },
+      { key: { id: '30' }, source: 'verify', kind: 'missing_in_shadow', legacy_email: 'u30@example.com', shadow_email: null, no_legacy: false, no_shadow: true },
+      { key: { id: '40' }, source: 'verify', kind: 'missing_in_shadow', legacy_email: 'u40@example.com', shadow_email: null, no_legacy: false, no_shadow: true },
+      { key: { id: '5000' }, source: 'verify', kind: 'missing_in_legacy', legacy_email: null, shadow_email: null, no_legacy: true, no_shadow: false },
+      { key: { id: '7000' }, source: 'verify', kind: 'missing_in_legacy', legacy_email: null, shadow_email: 'u40@example.com', no_legacy: true, no_shadow: false },
     ])
     expect(await metric(registry, 'cutover_verify_rows_total', { migration: 'planted', result: 'match' })).toBe(1996)
     expect(await metric(registry, 'cutover_verify_rows_total', { migration: 'planted', result: 'mismatch' })).toBe(2)
@@ -105,7 +105,7 @@ describe('verify', () => {
     await runVerify(db.pool, { ...options, migration: 'seen_twice' })
     const again = await runVerify(db.pool, { ...options, migration: 'seen_twice', limit: 0 })
     expect(again).toMatchObject({ counts: { mismatch: 1 }, differences: [] })
-    expect(await db.query("SELECT key, seen_count FROM cutover.divergences WHERE migration = 'seen_twice'")).toEqual([{ key: { id: 7 }, seen_count: 2 }])
+    expect(await db.query("SELECT key, seen_count FROM cutover.divergences WHERE migration = 'seen_twice'")).toEqual([{ key: { id: '7' }, seen_count: 2 }])
   })
 
   it('counts no difference that a normaliser says is only representational, and still finds a real one', async () => {
