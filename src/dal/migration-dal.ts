@@ -9,6 +9,7 @@ import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../c
 import { quoteIdent } from '../core/identifiers.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
+import type { Guardrail } from './guardrail.js'
 import { recordDivergenceSql } from '../store/divergence-sql.js'
 import { isConstraintViolation, serverMessage } from '../store/pg-errors.js'
 import { judge, type SideRow } from './compare-rows.js'
@@ -52,6 +53,8 @@ export interface DalContext {
   readonly random: () => number
   /** Side work (divergence rows) the caller does not wait for; `flush` awaits it. */
   readonly background: (work: Promise<unknown>) => void
+  /** Watches read latency by side and divergences; rolls back when a bound is crossed. */
+  readonly guardrail?: Guardrail
 }
 
 export class MigrationDal {
@@ -137,7 +140,9 @@ export class MigrationDal {
   async #plainGet(executor: SqlExecutor, key: unknown[], served: Side, authority: Side): Promise<Row | undefined> {
     const statement = served === 'legacy' ? legacyRead(this.#c.shape, key) : shadowRead(this.#c.shape, key)
     try {
+      const started = process.hrtime.bigint()
       const rows = await this.#timed('read', served, () => executor.query<Row>(statement.text, statement.values))
+      this.#c.guardrail?.observeRead(served, Number(process.hrtime.bigint() - started) / 1e9)
       this.#c.instruments.reads.inc({ migration: this.name, served_from: served })
       return rows[0]
     } catch (error) {
@@ -153,7 +158,8 @@ export class MigrationDal {
     let rows: Row[]
     try {
       // Inside a caller's transaction a failed comparison must not abort it.
-      rows = inCallerTx ? await this.#inSavepoint(executor, statement) : await this.#timed('read', 'shadow', () => executor.query<Row>(statement.text, statement.values))
+      // Not timed by side: the statement reads both, and would blur the shadow-vs-legacy latency the guardrail judges.
+      rows = inCallerTx ? await this.#inSavepoint(executor, statement) : await executor.query<Row>(statement.text, statement.values)
     } catch (error) {
       this.#c.instruments.comparisons.inc({ migration: this.name, source: 'read', result: 'error' })
       this.#c.logger.warn({ migration: this.name, err: error }, 'compared read failed; serving without comparison')
@@ -169,6 +175,7 @@ export class MigrationDal {
     this.#c.instruments.reads.inc({ migration: this.name, served_from: verdict.result === 'match' ? served : authority })
     if (verdict.result === 'mismatch' && verdict.kind) {
       this.#c.instruments.divergences.inc({ migration: this.name, source: 'read' })
+      this.#c.guardrail?.observeDivergence()
       const keyObject = Object.fromEntries(this.#c.shape.legacyKey.map((k, i) => [k, keyText(key[i])]))
       const record = recordDivergenceSql(this.#c.schema, {
         migration: this.name, key: keyObject, source: 'read', kind: verdict.kind,
@@ -226,6 +233,7 @@ export class MigrationDal {
       this.#count(operation, [targets.authority], 'ok')
       this.#count(operation, [targets.secondary as Side], 'error')
       this.#c.instruments.divergences.inc({ migration: this.name, source: 'write' }, rows.length)
+      for (let i = 0; i < rows.length; i++) this.#c.guardrail?.observeDivergence()
       this.#c.logger.warn({ migration: this.name, operation, err: error }, `${targets.secondary} rejected the write; recorded as a divergence for repair`)
       return rows
     }

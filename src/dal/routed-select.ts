@@ -57,6 +57,7 @@ export async function routedSelect<R>(c: DalContext, kysely: Kysely<any>, execut
       c.instruments.reads.inc({ migration: name, served_from: matched ? served : state.authority })
       if (!matched) {
         c.instruments.divergences.inc({ migration: name, source: 'read' })
+        c.guardrail?.observeDivergence()
         if (Array.isArray(differences)) {
           for (const d of differences) {
             const record = recordDivergenceSql(c.schema, { migration: name, key: d.key, source: 'read', kind: d.kind, legacyRow: d.legacy ?? null, shadowRow: d.shadow ?? null })

@@ -17,6 +17,8 @@ export interface ActionOptions {
   readonly gate?: (plan: StatePlan, client: pg.PoolClient) => Promise<void>
   /** How long to wait for listening processes to acknowledge; default 1000 ms. */
   readonly ackTimeoutMs?: number
+  /** Extra facts for the event row (a guardrail's bound and measured value). */
+  readonly details?: Record<string, unknown>
 }
 
 export interface ActionResult {
@@ -33,7 +35,7 @@ export interface ActionResult {
 type Pool = PoolLike & { query: pg.Pool['query'] }
 
 async function act(pool: Pool, options: ActionOptions, makePlan: (current: MigrationState) => StatePlan, kind?: string): Promise<ActionResult> {
-  const details: Record<string, unknown> = {}
+  const details: Record<string, unknown> = { ...options.details }
   const applied = await applyStatePlan(
     pool,
     options.schema,

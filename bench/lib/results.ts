@@ -1,0 +1,37 @@
+/** The rows the suite reports, and how one measured comparison becomes named rows. */
+import type { Comparison } from './latency.js'
+
+/** One reported number; `ratio` is value ÷ baseline, null without a baseline. */
+export interface BenchResult {
+  readonly name: string
+  readonly value: number
+  readonly unit: string
+  readonly baseline: number | null
+  readonly ratio: number | null
+}
+
+/** The DESIGN.md names are for 8 clients; other client counts get a `_c<n>` suffix. */
+export function clientSuffix(clients: number): string {
+  return clients === 8 ? '' : `_c${clients}`
+}
+
+function round(value: number, digits: number): number {
+  return Number.isFinite(value) ? Number(value.toFixed(digits)) : value
+}
+
+export function result(name: string, value: number, unit: string, baseline: number | null = null): BenchResult {
+  const ratio = baseline === null || baseline === 0 ? null : round(value / baseline, 3)
+  const digits = unit === 'ops/s' ? 0 : 3
+  return { name, value: round(value, digits), unit, baseline: baseline === null ? null : round(baseline, digits), ratio }
+}
+
+/** `<prefix>_p50_ratio`, `<prefix>_p99_ratio` (ms) and `<prefix>_ops_per_s`, each candidate against baseline. */
+export function comparisonResults(prefix: string, comparison: Comparison): BenchResult[] {
+  const suffix = clientSuffix(comparison.clients)
+  const { candidate, baseline } = comparison
+  return [
+    result(`${prefix}_p50_ratio${suffix}`, candidate.p50Ms, 'ms', baseline.p50Ms),
+    result(`${prefix}_p99_ratio${suffix}`, candidate.p99Ms, 'ms', baseline.p99Ms),
+    result(`${prefix}_ops_per_s${suffix}`, candidate.opsPerSecond, 'ops/s', baseline.opsPerSecond),
+  ]
+}

@@ -1,0 +1,46 @@
+/** Judges whether a migration crossed its guardrails: the divergence rate, or shadow p99 against legacy p99. */
+import type { GuardrailConfig } from './definition.js'
+
+export interface GuardrailStats {
+  /** Divergences seen in the window. */
+  readonly divergences: number
+  /** Read latencies (seconds) served by the shadow in the window. */
+  readonly shadowLatencies: readonly number[]
+  /** Recent read latencies served by legacy (the baseline; kept beyond the window, since at 100 % legacy serves none). */
+  readonly legacyLatencies: readonly number[]
+}
+
+export type GuardrailVerdict =
+  | { readonly trip: false }
+  | { readonly trip: true; readonly bound: 'divergence_rate' | 'p99_ratio'; readonly measured: number; readonly limit: number; readonly reason: string }
+
+/** The q-quantile (0…1) of `values` by nearest rank; NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number
+}
+
+export function judgeGuardrails(config: GuardrailConfig, stats: GuardrailStats): GuardrailVerdict {
+  if (config.maxDivergencesPerMinute > 0) {
+    const perMinute = (stats.divergences * 60) / config.windowSeconds
+    if (perMinute > config.maxDivergencesPerMinute) {
+      return {
+        trip: true, bound: 'divergence_rate', measured: perMinute, limit: config.maxDivergencesPerMinute,
+        reason: `divergence rate ${perMinute.toFixed(1)}/min over the last ${config.windowSeconds} s exceeds the bound of ${config.maxDivergencesPerMinute}/min`,
+      }
+    }
+  }
+  if (config.maxP99Ratio > 0 && stats.shadowLatencies.length >= config.minSamples && stats.legacyLatencies.length >= config.minSamples) {
+    const shadow = quantile(stats.shadowLatencies, 0.99)
+    const legacy = quantile(stats.legacyLatencies, 0.99)
+    const ratio = shadow / Math.max(legacy, 1e-6)
+    if (ratio > config.maxP99Ratio) {
+      return {
+        trip: true, bound: 'p99_ratio', measured: ratio, limit: config.maxP99Ratio,
+        reason: `shadow read p99 ${(shadow * 1000).toFixed(1)} ms is ${ratio.toFixed(2)}x legacy's ${(legacy * 1000).toFixed(1)} ms over the last ${config.windowSeconds} s, above the bound of ${config.maxP99Ratio}x`,
+      }
+    }
+  }
+  return { trip: false }
+}
