@@ -24,7 +24,7 @@ await registerMigrations(pool, [parseMigration({
 })], { schema: 'cutover', actor: 'quickstart' })
 
 // In the application: one Cutover per process, one DAL per migration.
-const cutover = await Cutover.connect({ pool, db, registry: new Registry() })
+const cutover = await Cutover.connect({ pool, registry: new Registry() })
 const users = await cutover.migration('users_v2')
 
 // An operator moves the phase (here through the library; usually `cutover advance users_v2`).

@@ -1,5 +1,4 @@
 /** The entry point applications use: connect once, get a DAL per migration, follow state changes live. */
-import type { Kysely } from 'kysely'
 import type pg from 'pg'
 import client, { type Registry } from 'prom-client'
 import { PHASES, type MigrationState } from '../core/phases.js'
@@ -16,10 +15,12 @@ import { MigrationDal } from './migration-dal.js'
 import { migrationShape } from './migration-shape.js'
 
 export interface CutoverOptions {
-  /** A pg pool on the application's database: control-schema reads and the dedicated LISTEN connection come from its settings. */
+  /**
+   * A pg pool on the application's database. The DAL's statements run on it (as named prepared
+   * statements) unless a call passes `{ tx }`; the dedicated LISTEN connection copies its settings.
+   * With Kysely, pass the pool your PostgresDialect wraps.
+   */
   readonly pool: pg.Pool
-  /** Run the DAL's statements through this Kysely instance instead of the pool (same database). */
-  readonly db?: Kysely<any> // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Control schema name; default `cutover`. */
   readonly schema?: string
   /** prom-client registry; default the global one. Instruments are registered once per registry. */
@@ -122,7 +123,8 @@ export class Cutover {
       shape,
       guardrail,
       schema: this.schema,
-      executor: executorFor(this.#options.db ?? this.#options.pool),
+      // Statements outside a caller's transaction go through the pool, as named prepared statements.
+      executor: executorFor(this.#options.pool),
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),

@@ -1,6 +1,8 @@
 /** The one port through which the DAL runs SQL: a Kysely instance or transaction, or a pg pool or client. */
+import { createHash } from 'node:crypto'
 import { CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
+import { isStalePlan } from '../store/pg-errors.js'
 
 export interface SqlExecutor {
   /** Runs one statement with `$n` parameters and returns its rows. */
@@ -12,6 +14,24 @@ export type Database = Kysely<any> | pg.Pool | pg.PoolClient | pg.Client // esli
 
 function isKysely(db: unknown): db is Kysely<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   return typeof db === 'object' && db !== null && 'executeQuery' in db && 'selectFrom' in db
+}
+
+const names = new Map<string, string>()
+
+/**
+ * A stable statement name per SQL text. The DAL's texts are few and stable
+ * (values are always parameters), and its CTE statements are long: preparing
+ * each once per connection saves the server a parse and plan on every call,
+ * which the benchmarks showed to be most of the DAL's overhead.
+ */
+function statementName(text: string): string {
+  let name = names.get(text)
+  if (!name) {
+    name = `cutover_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`
+    if (names.size > 10_000) names.clear()
+    names.set(text, name)
+  }
+  return name
 }
 
 export function executorFor(db: Database): SqlExecutor {
@@ -26,8 +46,14 @@ export function executorFor(db: Database): SqlExecutor {
   const pgDb = db as pg.Pool
   return {
     async query<R>(text: string, values: readonly unknown[]) {
-      const result = await pgDb.query(text, [...values])
-      return result.rows as R[]
+      if (values.length === 0) return (await pgDb.query(text)).rows as R[]
+      try {
+        return (await pgDb.query({ name: statementName(text), text, values: [...values] })).rows as R[]
+      } catch (error) {
+        // A table changed shape under a prepared statement: run this one unprepared.
+        if (!isStalePlan(error)) throw error
+        return (await pgDb.query(text, [...values])).rows as R[]
+      }
     },
   }
 }

@@ -34,6 +34,9 @@ export const isConnectionLost = (e: unknown): boolean => {
 export const isAuthFailure = (e: unknown): boolean => AUTH.has(codeOf(e) ?? '')
 /** An SQL text did not compile (syntax, unknown column or function, type mismatch). */
 export const isCompileError = (e: unknown): boolean => COMPILE.has(codeOf(e) ?? '') || (codeOf(e) ?? '').startsWith('42')
+/** A prepared statement's plan no longer fits its tables (they changed shape since it was prepared). */
+export const isStalePlan = (e: unknown): boolean =>
+  codeOf(e) === '0A000' && e instanceof Error && /cached plan must not change result type/.test(e.message)
 /** The server's own message for a database error, without any connection detail. */
 export function serverMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
