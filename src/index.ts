@@ -25,3 +25,5 @@ export { advance, ramp, rollback } from './store/operator-actions.js'
 export * from './core/errors.js'
 /** The prom-client instruments. */
 export { instrumentsFor, type Instruments } from './metrics/instruments.js'
+/** Serves a registry on /metrics for applications that have no endpoint. */
+export { serveMetrics, type MetricsServer } from './metrics/metrics-server.js'

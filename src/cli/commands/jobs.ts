@@ -6,8 +6,9 @@ import { CheckFailed } from '../../core/errors.js'
 import { readState } from '../../store/state-store.js'
 import { defineCommand } from '../command.js'
 import { progressReporter } from '../progress.js'
+import { withMetrics } from '../metrics-option.js'
 
-export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'chunk-rows'?: number; 'lease-seconds': number }>({
+export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }>({
   command: 'backfill <migration>',
   describe: 'Copy legacy rows missing from the shadow, in leased chunks (resumable, shareable across processes)',
   epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
@@ -19,16 +20,18 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process' })
     .option('max-rows-per-second', { type: 'number', describe: 'throttle' })
     .option('chunk-rows', { type: 'number', describe: 'initial chunk size (adapts toward 200 ms per chunk)' })
-    .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' }) as never,
+    .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' })
+    .option('metrics-port', { type: 'number', describe: 'serve cutover_backfill_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => {
     await readState(ctx.pool, ctx.schema, args.migration)
     const progress = progressReporter(ctx, `backfill ${args.migration}`)
     try {
-      const result = await runBackfill(ctx.pool, {
+      const result = await withMetrics(args['metrics-port'], (registry) => runBackfill(ctx.pool, {
+        registry,
         schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
         maxRowsPerSecond: args['max-rows-per-second'], chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
         onProgress: progress.update,
-      })
+      }))
       progress.stop()
       ctx.emit({ migration: args.migration, rows: result.rows, copied: result.copied, seconds: result.seconds, resumed: result.isResumed })
       ctx.say(`${args.migration}: backfill went over ${result.rows} legacy rows and copied ${result.copied} (the rest were already in the shadow) in ${result.seconds.toFixed(1)} s`)
@@ -38,7 +41,7 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
   },
 })
 
-export const verifyCommand = defineCommand<{ migration: string; limit: number; workers: number }>({
+export const verifyCommand = defineCommand<{ migration: string; limit: number; workers: number; 'metrics-port'?: number }>({
   command: 'verify <migration>',
   describe: 'Compare both tables in the database, chunk by chunk; exit 1 if anything differs',
   epilog: `Compares the forward mapping of every legacy row with the shadow row of the same key (normalisers applied), both ways.
@@ -47,10 +50,12 @@ Next: cutover repair <migration>, then verify again.`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .option('limit', { type: 'number', default: 100, describe: 'differing keys to list' })
-    .option('workers', { type: 'number', default: 1 }) as never,
+    .option('workers', { type: 'number', default: 1 })
+    .option('metrics-port', { type: 'number', describe: 'serve cutover_verify_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => {
     await readState(ctx.pool, ctx.schema, args.migration)
-    const result = await runVerify(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers })
+    const result = await withMetrics(args['metrics-port'], (registry) =>
+      runVerify(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers, registry }))
     ctx.emit({ migration: result.migration, rowsCompared: result.rowsCompared, clean: result.clean, counts: result.counts, differences: result.differences })
     ctx.say(`${args.migration}: compared ${result.rowsCompared} rows: ${result.clean ? 'clean' : `${result.counts.mismatch} mismatched, ${result.counts.missing_in_shadow} missing in shadow, ${result.counts.missing_in_legacy} missing in legacy`}`)
     for (const d of result.differences) ctx.say(`  ${d.kind}  ${JSON.stringify(d.key)}`)
