@@ -107,6 +107,7 @@ export class Cutover {
     } finally {
       client.release()
     }
+    this.#zeroCounters(name)
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
@@ -135,6 +136,18 @@ export class Cutover {
         void tracked.finally(() => this.#pending.delete(tracked))
       },
     })
+  }
+
+  /** Labelled counters exist from the start at 0, so `increase()` sees the first event too. */
+  #zeroCounters(migration: string): void {
+    const i = this.#instruments
+    for (const source of ['read', 'write'] as const) i.divergences.inc({ migration, source }, 0)
+    for (const result of ['match', 'mismatch', 'error'] as const) i.comparisons.inc({ migration, source: 'read', result }, 0)
+    for (const trigger of ['manual', 'guardrail'] as const) i.rollbacks.inc({ migration, trigger }, 0)
+    for (const side of ['legacy', 'shadow'] as const) {
+      i.reads.inc({ migration, served_from: side }, 0)
+      for (const result of ['ok', 'error'] as const) i.operations.inc({ migration, operation: 'read', target: side, result }, 0)
+    }
   }
 
   #onApply(migration: string, state: MigrationState, propagationSeconds: number | undefined): void {

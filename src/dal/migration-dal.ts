@@ -144,8 +144,10 @@ export class MigrationDal {
       const rows = await this.#timed('read', served, () => executor.query<Row>(statement.text, statement.values))
       this.#c.guardrail?.observeRead(served, Number(process.hrtime.bigint() - started) / 1e9)
       this.#c.instruments.reads.inc({ migration: this.name, served_from: served })
+      this.#count('read', [served], 'ok')
       return rows[0]
     } catch (error) {
+      this.#count('read', [served], 'error')
       // A failing non-authoritative read never fails the caller: serve the authoritative side.
       if (served === authority) throw error
       this.#c.logger.warn({ migration: this.name, err: error }, `${served} read failed; served from ${authority}`)

@@ -98,7 +98,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
       const counts = rows[0] ?? { scanned: 0, copied: 0 }
       return { rows: counts.scanned, differing: 0, tallies: { copied: counts.copied } }
     },
-    onLockRetry: () => instruments.lockRetries.inc({ ...labels, job: 'backfill' }),
+    onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'backfill' }),
     onChunkDone(progress) {
       instruments.backfillRows.inc(labels, progress.outcome.tallies.copied ?? 0)
       if (progress.totalEstimate) instruments.backfillProgress.set(labels, Math.min(1, progress.rowsDone / progress.totalEstimate))

@@ -94,7 +94,7 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
             break
           } catch (error) {
             if (!isLockWait(error) || attempt > (options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES)) throw error
-            instruments.lockRetries.inc({ migration: options.migration, job: 'repair' })
+            instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
             const delayMs = lockRetryDelayMs(attempt, clock.random)
             logger.warn({ migration: options.migration, divergence: d.id, attempt, delayMs },
               `repair of ${options.migration} waits on a row lock for divergence ${d.id}: ${serverMessage(error)}; retry ${attempt} in ${delayMs} ms`)

@@ -108,7 +108,7 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
         const differing = DIFFERENCE_KINDS.reduce((sum, k) => sum + tallies[k], 0)
         return { rows: row?.compared ?? 0, differing, tallies }
       },
-      onLockRetry: () => instruments.lockRetries.inc({ ...labels, job: 'verify' }),
+      onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'verify' }),
       onChunkDone(progress) {
         const { rows, differing, tallies } = progress.outcome
         instruments.verifyRows.inc({ ...labels, result: 'match' }, rows - differing)

@@ -14,7 +14,7 @@ export interface Instruments {
   readonly backfillRows: client.Counter<'migration'>
   readonly backfillProgress: client.Gauge<'migration'>
   readonly verifyRows: client.Counter<'migration' | 'result'>
-  readonly lockRetries: client.Counter<'migration' | 'job'>
+  readonly lockRetries: client.Counter<'migration' | 'task'>
 }
 
 const cache = new WeakMap<Registry, Instruments>()
@@ -56,7 +56,7 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     backfillRows: counter(registry, 'cutover_backfill_rows_total', 'Rows copied by backfill.', ['migration']),
     backfillProgress: gauge(registry, 'cutover_backfill_progress_ratio', 'Backfill progress, 0 to 1.', ['migration']),
     verifyRows: counter(registry, 'cutover_verify_rows_total', 'Rows compared by verify, by result.', ['migration', 'result']),
-    lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout.', ['migration', 'job']),
+    lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout, by job (task).', ['migration', 'task']),
   }
   cache.set(registry, instruments)
   return instruments

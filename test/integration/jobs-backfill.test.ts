@@ -202,7 +202,7 @@ describe('backfill', () => {
       await holder.query('BEGIN')
       await holder.query('SELECT * FROM locked WHERE id = 301 FOR UPDATE')
       const run = runBackfill(db.pool, { ...fixed, migration: 'locked', chunkRows: 100, lockTimeoutMs: 50, registry, logger })
-      for (let i = 0; i < 400 && (await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', job: 'backfill' })) < 1; i++) {
+      for (let i = 0; i < 400 && (await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', task: 'backfill' })) < 1; i++) {
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
       await holder.query('COMMIT')
@@ -210,7 +210,7 @@ describe('backfill', () => {
     } finally {
       holder.release()
     }
-    expect(await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', job: 'backfill' })).toBeGreaterThanOrEqual(1)
+    expect(await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', task: 'backfill' })).toBeGreaterThanOrEqual(1)
     expect(warnings[0]).toMatch(/^backfill chunk \d+ of locked \(keys .*\) waits on row locks on public\.locked .*lock timeout.*retry 1 of 30 in \d+ ms$/)
     expect(await itemsDifferences('locked')).toBe(0)
   })
