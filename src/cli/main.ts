@@ -1,5 +1,17 @@
 /** The `cutover` binary's entry: the only place that exits the process. */
 import { hideBin } from 'yargs/helpers'
+import { interruptCleanup, runInterruptHooks } from './interrupt.js'
 import { runCli } from './run.js'
 
-process.exit(await runCli(hideBin(process.argv)))
+process.once('SIGINT', () => {
+  process.stderr.write('\ncutover: interrupted; cleaning up\n')
+  void runInterruptHooks().finally(() => process.exit(130))
+})
+const code = await runCli(hideBin(process.argv))
+// After Ctrl-C the command fails fast; its cleanup must still finish first.
+const cleanup = interruptCleanup()
+if (cleanup) {
+  await cleanup
+  process.exit(130)
+}
+process.exit(code)

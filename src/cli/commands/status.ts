@@ -11,20 +11,25 @@ function printOne(ctx: CommandContext, m: MigrationStatus): void {
   ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
   ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)
   ctx.say(`  listeners:    ${m.listeners} application processes following state`)
-  ctx.say('  last events:')
+  ctx.say('  last events (newest first):')
   for (const e of m.events) {
     const move = e.to.phase ? ` ${e.from.phase}${e.from.phase === 'ramp' ? ` ${e.from.readPercent}%` : ''} -> ${e.to.phase}${e.to.phase === 'ramp' ? ` ${e.to.readPercent}%` : ''}` : ''
-    ctx.say(`    ${e.at}  ${e.kind}${move} by ${e.actor}${e.forced ? ' (FORCED)' : ''}${e.reason ? `: ${e.reason}` : ''}`)
+    const d = e.details
+    const outcome = e.kind === 'verify' ? ` (${d.clean === true ? 'clean' : 'found differences'}, ${String(d.rowsCompared)} rows)`
+      : e.kind === 'backfill' || e.kind === 'repair' ? ` (${String(d.rows)} rows)` : ''
+    ctx.say(`    ${e.at}  ${e.kind}${move}${outcome} by ${e.actor}${e.forced ? ` (FORCED past gate ${String(d.overriddenGate ?? '')})` : ''}${e.reason ? `: ${e.reason}` : ''}`)
   }
 }
 
-export const statusCommand = defineCommand<{ migration?: string }>({
+export const statusCommand = defineCommand<{ migration?: string; events: number }>({
   command: 'status [migration]',
   describe: 'Show phase, read percentage, backfill, verify, divergences, listeners and recent events',
   epilog: 'Changes nothing.',
-  builder: (y) => y.positional('migration', { type: 'string', describe: 'one migration (default: all)' }) as never,
+  builder: (y) => y
+    .positional('migration', { type: 'string', describe: 'one migration (default: all)' })
+    .option('events', { type: 'number', default: 5, describe: 'how many recent events to show' }) as never,
   run: async (ctx, args) => {
-    const migrations = await readStatus(ctx.pool, ctx.schema, args.migration)
+    const migrations = await readStatus(ctx.pool, ctx.schema, args.migration, Number.isInteger(args.events) && args.events > 0 ? args.events : 5)
     if (args.migration && migrations.length === 0) throw new UnknownMigration(args.migration)
     ctx.emit({ migrations })
     if (migrations.length === 0) ctx.say('no migrations registered; register one with: cutover register --config FILE')
