@@ -15,7 +15,10 @@ export interface ComparableColumn {
 function asComparable(expression: string, column: ComparableColumn, normaliser: string | undefined): string {
   const typed = `(${expression})::${column.type}`
   const normalised = normaliser ? normaliserSql(normaliser, typed) : typed
-  return /^jsonb?$/.test(column.type) ? `to_jsonb(${normalised})` : `(${normalised})::text`
+  if (/^jsonb?$/.test(column.type)) return `to_jsonb(${normalised})`
+  // -0 = 0 in SQL, but their text differs; compare floats as SQL does.
+  if (/^(double precision|real)$/.test(column.type)) return `(CASE WHEN (${normalised}) = 0 THEN '0' ELSE (${normalised})::text END)`
+  return `(${normalised})::text`
 }
 
 /** `expr AS "col"` items of the expected projection: forward expressions over legacy columns. */
