@@ -20,6 +20,15 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
       level: options.level ?? process.env.CUTOVER_LOG_LEVEL ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '***' },
       formatters: { log: (object) => JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown> },
+      serializers: {
+        err: (error: Error) => JSON.parse(scrubSecrets(JSON.stringify(pino.stdSerializers.err(error)))) as Record<string, unknown>,
+      },
+      hooks: {
+        // The message text too: a connection string interpolated into it loses its password.
+        logMethod(args, method) {
+          method.apply(this, args.map((a: unknown) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>)
+        },
+      },
     },
     options.destination ?? pino.destination(2),
   )
