@@ -33,6 +33,7 @@ export class Guardrail {
   readonly #divergences: number[] = []
   #lastCheck = 0
   #tripping: Promise<void> | undefined
+  #deferred: NodeJS.Timeout | undefined
 
   constructor(options: GuardrailOptions) {
     this.#o = options
@@ -69,7 +70,12 @@ export class Guardrail {
 
   #maybeCheck(): void {
     const now = this.#now()
-    if (this.#tripping || now - this.#lastCheck < 1000) return
+    if (this.#tripping) return
+    if (now - this.#lastCheck < 1000) {
+      // Judged at most once a second, but a burst still gets judged: once the second is up.
+      this.#deferred ??= setTimeout(() => { this.#deferred = undefined; this.#maybeCheck() }, 1000 - (now - this.#lastCheck)).unref()
+      return
+    }
     this.#lastCheck = now
     const phase = this.#o.state()?.phase
     // Only phases that read from the shadow can hurt users through it.

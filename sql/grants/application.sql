@@ -1,0 +1,16 @@
+-- What an application role needs to use the DAL (run as the tables' owner).
+-- Placeholders: :ROLE, :CUTOVER_SCHEMA, :LEGACY_TABLE, :SHADOW_TABLE (quoted identifiers).
+GRANT USAGE ON SCHEMA :CUTOVER_SCHEMA TO :ROLE;
+-- read definitions and state; follow changes
+GRANT SELECT ON :CUTOVER_SCHEMA.migrations, :CUTOVER_SCHEMA.state TO :ROLE;
+-- register this process and acknowledge state changes
+GRANT SELECT, INSERT, UPDATE, DELETE ON :CUTOVER_SCHEMA.instances TO :ROLE;
+-- record divergences found by read comparison and rejected secondary writes (upserts)
+GRANT SELECT, INSERT, UPDATE ON :CUTOVER_SCHEMA.divergences TO :ROLE;
+-- a guardrail rollback: lock and update the state row, append its event
+GRANT UPDATE ON :CUTOVER_SCHEMA.state TO :ROLE;
+GRANT SELECT, INSERT ON :CUTOVER_SCHEMA.events TO :ROLE;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA :CUTOVER_SCHEMA TO :ROLE;
+GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtype[], text[]) TO :ROLE;
+-- the two tables, in every phase
+GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;

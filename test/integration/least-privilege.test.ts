@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { Registry } from 'prom-client'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Cutover } from '../../src/dal/cutover.js'
+import { runCli } from '../support/cli.js'
+import { freshDatabase } from '../support/database.js'
+import { order, setupOrders, silentLogger } from '../support/orders-fixture.js'
+
+const db = await freshDatabase()
+
+async function grant(file: 'application' | 'operator', role: string): Promise<void> {
+  const text = await readFile(fileURLToPath(new URL(`../../sql/grants/${file}.sql`, import.meta.url)), 'utf8')
+  await db.query(text.replaceAll(':ROLE', `"${role}"`).replaceAll(':CUTOVER_SCHEMA', '"cutover"')
+    .replaceAll(':LEGACY_TABLE', '"public"."orders"').replaceAll(':SHADOW_TABLE', '"public"."orders_v2"'))
+}
+
+function urlFor(role: string): string {
+  const url = new URL(db.url)
+  url.username = role
+  url.password = 'pw'
+  return url.toString()
+}
+
+beforeAll(async () => {
+  await setupOrders(db, { guardrails: { maxDivergencesPerMinute: 1, windowSeconds: 60 } })
+  await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, 200) g`)
+  await db.query(`CREATE ROLE app_role LOGIN PASSWORD 'pw'; CREATE ROLE ops_role LOGIN PASSWORD 'pw';
+                  REVOKE ALL ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO app_role, ops_role;`)
+  await grant('application', 'app_role')
+  await grant('operator', 'ops_role')
+})
+
+describe('least privilege', () => {
+  it('a role with only the operator grants runs the CLI from dual_write through backfill, verify, repair, ramp and rollback', async () => {
+    const ops = (...args: string[]) => runCli([...args, '--database-url', urlFor('ops_role'), '--json'])
+    for (const args of [['advance', 'orders_v2'], ['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['advance', 'orders_v2'], ['ramp', 'orders_v2', '10'], ['status'], ['divergences', 'orders_v2']]) {
+      const result = await ops(...args)
+      expect({ args, stderr: result.stderr, code: result.code }).toEqual({ args, stderr: '', code: 0 })
+    }
+    await db.query("UPDATE orders_v2 SET status = 'bad' WHERE id = 3")
+    expect((await ops('verify', 'orders_v2')).code).toBe(1)
+    expect((await ops('repair', 'orders_v2')).code).toBe(0)
+    expect((await ops('verify', 'orders_v2')).code).toBe(0)
+    expect((await ops('rollback', 'orders_v2')).code).toBe(0)
+    const refused = await ops('init')
+    expect(refused.code).not.toBe(0)
+  })
+
+  it('a role with only the application grants uses the DAL: writes, compared reads, divergence rows and a guardrail rollback', async () => {
+    await runCli(['advance', 'orders_v2', '--to', 'shadow_read', '--database-url', urlFor('ops_role')])
+    const pool = new pg.Pool({ connectionString: urlFor('app_role'), max: 4 })
+    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0 })
+    try {
+      const dal = await cutover.migration('orders_v2')
+      await cutover.watcher.poll()
+      expect(dal.state.phase).toBe('shadow_read')
+      await dal.insert(order(1000))
+      await dal.update(1000, { status: 'paid' })
+      await dal.delete(1000)
+      await db.query("UPDATE orders_v2 SET status = 'bad' WHERE id IN (5, 6, 7)")
+      for (const id of [5, 6, 7]) await dal.get(id)
+      await cutover.flush()
+      expect((await db.query("SELECT count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NULL AND source = 'read'"))[0]).toEqual({ n: 3 })
+      // The guardrail judges at most once a second; its deferred check trips on the burst.
+      for (let i = 0; i < 40 && dal.state.phase !== 'dual_write'; i++) await new Promise((r) => setTimeout(r, 100))
+      await cutover.flush()
+      expect(await db.query("SELECT phase FROM cutover.state")).toEqual([{ phase: 'dual_write' }])
+      expect(await db.query("SELECT actor FROM cutover.events WHERE kind = 'guardrail_rollback'")).toEqual([{ actor: expect.stringMatching(/^guardrail@/) }])
+      await expect(pool.query('DELETE FROM cutover.events')).rejects.toThrow(/permission denied/)
+      await expect(pool.query("UPDATE cutover.migrations SET definition = '{}'")).rejects.toThrow(/permission denied/)
+    } finally {
+      await cutover.close()
+      await pool.end()
+    }
+  })
+})
