@@ -73,7 +73,7 @@ export class Guardrail {
     if (this.#tripping) return
     if (now - this.#lastCheck < 1000) {
       // Judged at most once a second, but a burst still gets judged: once the second is up.
-      this.#deferred ??= setTimeout(() => { this.#deferred = undefined; this.#maybeCheck() }, 1000 - (now - this.#lastCheck)).unref()
+      if (this.#deferred === undefined) this.#deferred = setTimeout(() => { this.#deferred = undefined; this.#maybeCheck() }, 1000 - (now - this.#lastCheck)).unref()
       return
     }
     this.#lastCheck = now
