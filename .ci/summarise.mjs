@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 
 const dir = process.argv[2] ?? '.ci/out'
-const suites = ['embedded', 'demo', 'pg15']
+const suites = ['embedded', 'demo', 'observability', 'pg15']
 let passed = 0
 let failed = 0
 for (const suite of suites) {

@@ -1,7 +1,13 @@
 /** The entry point applications use: connect once, get a DAL per migration, follow state changes live. */
 import type pg from 'pg'
 import client, { type Registry } from 'prom-client'
+import type { MigrationDefinition } from '../core/definition.js'
+import { ConfigInvalid } from '../core/errors.js'
 import { PHASES, type MigrationState } from '../core/phases.js'
+import { controlProvider } from '../flags/control-provider.js'
+import type { PercentageProvider } from '../flags/percentage-provider.js'
+import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
+import { UnleashProvider, type UnleashOptions } from '../flags/unleash-provider.js'
 import { createLogger, type Logger } from '../logger.js'
 import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema.js'
@@ -30,6 +36,12 @@ export interface CutoverOptions {
   readonly random?: () => number
   /** Poll period while the LISTEN connection is down; default 500 ms. */
   readonly fallbackPollMs?: number
+  /**
+   * Unleash, for migrations whose definition says `routing.provider: "unleash"`: in `ramp`
+   * their read percentage comes from the toggle's flexibleRollout (token: `token`, else env
+   * `UNLEASH_API_TOKEN`). The phase still comes from the control schema, so a rollback wins.
+   */
+  readonly unleash?: UnleashOptions
 }
 
 export class Cutover {
@@ -40,6 +52,8 @@ export class Cutover {
   readonly #dals = new Map<string, Promise<MigrationDal>>()
   readonly #pending = new Set<Promise<unknown>>()
   readonly #guardrails = new Set<Guardrail>()
+  readonly #toggles = new Map<string, string>()
+  #unleash: UnleashProvider | undefined
   readonly schema: string
 
   private constructor(options: CutoverOptions) {
@@ -60,6 +74,16 @@ export class Cutover {
   static async connect(options: CutoverOptions): Promise<Cutover> {
     const cutover = new Cutover(options)
     await cutover.#watcher.start()
+    if (options.unleash) {
+      const unleash = new UnleashProvider({
+        ...options.unleash,
+        logger: cutover.#logger.child({ provider: 'unleash' }),
+        toggleOf: (migration) => cutover.#toggles.get(migration) ?? defaultToggleName(migration),
+      })
+      cutover.#unleash = unleash
+      // Not ready in time (or unreachable): ramp reads of Unleash-routed migrations go to legacy until it answers.
+      await unleash.whenReady(options.unleash.readyTimeoutMs ?? 1000)
+    }
     return cutover
   }
 
@@ -89,6 +113,11 @@ export class Cutover {
     return this.#watcher
   }
 
+  /** The Unleash provider when `unleash` was given, for drills and tests (`seen`). */
+  get unleash(): UnleashProvider | undefined {
+    return this.#unleash
+  }
+
   /** Waits for side work (divergence rows) started so far. */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.#pending, ...[...this.#guardrails].map((g) => g.settled())])
@@ -97,6 +126,7 @@ export class Cutover {
   async close(): Promise<void> {
     await this.flush()
     await this.#watcher.stop()
+    await this.#unleash?.close()
   }
 
   async #createDal(name: string): Promise<MigrationDal> {
@@ -108,6 +138,7 @@ export class Cutover {
       client.release()
     }
     this.#zeroCounters(name)
+    const provider = this.#providerFor(shape.definition)
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
@@ -129,6 +160,7 @@ export class Cutover {
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
+      route: (state, routingKey) => provider.route(name, state, routingKey),
       random: this.#options.random ?? Math.random,
       background: (work) => {
         const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))
@@ -148,6 +180,15 @@ export class Cutover {
       i.reads.inc({ migration, served_from: side }, 0)
       for (const result of ['ok', 'error'] as const) i.operations.inc({ migration, operation: 'read', target: side, result }, 0)
     }
+  }
+
+  #providerFor(definition: MigrationDefinition): PercentageProvider {
+    if (definition.routing.provider === 'control') return controlProvider
+    if (!this.#unleash) {
+      throw new ConfigInvalid(definition.name, 'routes reads with Unleash (routing.provider "unleash") but Cutover.connect was given no unleash options; pass { unleash: { url } } (token from UNLEASH_API_TOKEN)')
+    }
+    this.#toggles.set(definition.name, toggleName(definition))
+    return this.#unleash
   }
 
   #onApply(migration: string, state: MigrationState, propagationSeconds: number | undefined): void {

@@ -3,7 +3,7 @@
  * says, in one statement; reads are routed by sticky percentage and a sample
  * is compared with the other side. Rows go in and come out in the legacy shape.
  */
-import { defaultRoutingKey, routeRead } from '../core/routing.js'
+import { defaultRoutingKey } from '../core/routing.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../core/phases.js'
 import { quoteIdent } from '../core/identifiers.js'
@@ -50,6 +50,8 @@ export interface DalContext {
   readonly instruments: Instruments
   readonly logger: Logger
   readonly state: () => MigrationState | undefined
+  /** The side that serves a read of a routing key in a state (the migration's percentage provider; never throws). */
+  readonly route: (state: MigrationState, routingKey: string) => Side
   readonly random: () => number
   /** Side work (divergence rows) the caller does not wait for; `flush` awaits it. */
   readonly background: (work: Promise<unknown>) => void
@@ -127,7 +129,7 @@ export class MigrationDal {
     const values = this.#keyValues(key)
     const state = this.state
     const policy = phasePolicy(state.phase)
-    const served = routeRead(this.name, state, options.routingKey ?? defaultRoutingKey(values))
+    const served = this.#c.route(state, options.routingKey ?? defaultRoutingKey(values))
     const sample = state.phase === 'shadow_read' ? this.#c.shape.definition.shadowReadSample : this.#c.shape.definition.compareSample
     const executor = options.tx ? executorFor(options.tx) : this.#c.executor
     if (policy.compareReads && this.#c.random() < sample) {

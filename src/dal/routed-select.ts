@@ -1,7 +1,6 @@
 /** Runs a caller-shaped select on the routed side; a sample runs on both sides in one round trip and is compared by key. */
 import type { Kysely } from 'kysely'
 import { canonicalJson } from '../core/canonical.js'
-import { routeRead } from '../core/routing.js'
 import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
 import { recordDivergenceSql } from '../store/divergence-sql.js'
 import type { SqlExecutor } from './executor.js'
@@ -43,7 +42,7 @@ export async function routedSelect<R>(c: DalContext, kysely: Kysely<any>, execut
   const name = c.shape.definition.name
   const policy = phasePolicy(state.phase)
   // Without a routing key a multi-row read has no sticky identity: it reads the shadow only at 100 %.
-  const served: Side = options.routingKey !== undefined ? routeRead(name, state, options.routingKey) : policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
+  const served: Side = options.routingKey !== undefined ? c.route(state, options.routingKey) : policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
   const sample = state.phase === 'shadow_read' ? c.shape.definition.shadowReadSample : c.shape.definition.compareSample
   if (policy.compareReads && c.random() < sample) {
     const statement = comparedSelectStatement(kysely, c.shape, build)

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import pino from 'pino'
-import { Registry } from 'prom-client'
+import client from 'prom-client'
 import { Cutover } from '../dal/cutover.js'
 import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js'
 import { startEmbeddedServer, type EmbeddedServer } from '../store/embedded-server.js'
@@ -20,6 +20,8 @@ export interface DemoOptions {
   readonly quick: boolean
   readonly databaseUrl?: string
   readonly metricsPort: number
+  /** Keep the application running and /metrics served this long after the story (for a Prometheus to scrape). */
+  readonly lingerSeconds: number
   /** Runs one CLI command line in this process; resolves to its exit code. */
   readonly cli: (argv: readonly string[]) => Promise<number>
   /** Registers cleanup for Ctrl-C; returns the unregister function. */
@@ -110,7 +112,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     say()
     say('== 4. The application starts, using the DAL instead of the table')
-    const registry = new Registry()
+    // The global registry: the CLI's jobs, run in this process, count there too.
+    const registry = client.register
     resources.metrics = await serveMetrics({ port: options.metricsPort, registry })
     resources.cutover = await Cutover.connect({ pool, registry, logger: pino({ level: 'silent' }) })
     const dal = await resources.cutover.migration(DEMO_MIGRATION)
@@ -207,6 +210,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say('== 12. What an on-call engineer sees')
     await must('status', DEMO_MIGRATION, '--events', '30')
 
+    if (options.lingerSeconds > 0) {
+      say()
+      say(`   the application keeps running for ${options.lingerSeconds} s; metrics at ${resources.metrics.url}`)
+      await sleep(options.lingerSeconds * 1000)
+    }
     say()
     say(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; cleaning up`)
   } finally {

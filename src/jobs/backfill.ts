@@ -67,6 +67,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const logger = options.logger ?? silentLogger
   const started = clock.now()
   const instruments = instrumentsFor(options.registry)
+  instruments.lockRetries.inc({ migration: options.migration, task: 'backfill' }, 0)
   const labels = { migration: options.migration }
   const opened = await openJob(pool, { schema: options.schema, migration: options.migration, kind: 'backfill', span: 'legacy', actor: options.actor, chunkRows: options.chunkRows })
   const { shape, sql, job } = opened

@@ -74,6 +74,7 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
   const logger = options.logger ?? silentLogger
   const started = clock.now()
   const instruments = instrumentsFor(options.registry)
+  instruments.lockRetries.inc({ migration: options.migration, task: 'verify' }, 0)
   const labels = { migration: options.migration }
   const opened = await openJob(pool, { schema: options.schema, migration: options.migration, kind: 'verify', span: 'both', actor: options.actor, chunkRows: options.chunkRows })
   const { shape, sql, job } = opened

@@ -3,11 +3,19 @@ import type pg from 'pg'
 import { UnknownMigration } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
 import { parseMigration } from '../core/parse-config.js'
+import type { MigrationDefinition } from '../core/definition.js'
 import { checkAgainstCatalog, type CheckedMigration } from './register.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${quoteIdent(schema)}.migrations ORDER BY name`)
   return rows.map((r) => r.name)
+}
+
+/** The definition of `name` as registered, without the catalog check (what a command needs to know about routing). */
+export async function loadDefinition(queryable: Pick<pg.ClientBase, 'query'>, schema: string, name: string): Promise<MigrationDefinition> {
+  const { rows } = await queryable.query<{ definition: unknown }>(`SELECT definition FROM ${quoteIdent(schema)}.migrations WHERE name = $1`, [name])
+  if (!rows[0]) throw new UnknownMigration(name)
+  return parseMigration(rows[0].definition)
 }
 
 /** The definition of `name` as registered, with both tables' catalog info. */

@@ -163,5 +163,5 @@ describe(`randomised race (seed ${seed}; replay with CUTOVER_SEED=${seed}, longe
       const wantPlaced = want.placed_at instanceof Date ? want.placed_at.toISOString() : new Date(String(want.placed_at)).toISOString()
       expect({ ...row, placed_at: row.placed_at }).toEqual({ id: String(want.id), customer_id: want.customer_id, amount_cents: want.amount_cents, status: want.status, placed_at: wantPlaced, meta: want.meta })
     }
-  })
+  }, seconds * 1000 + 120_000)
 })

@@ -1,30 +1,37 @@
 import { ConfigInvalid } from '../../core/errors.js'
+import { unleashMirrorFor } from '../../flags/unleash-mirror.js'
 import { migrationGate } from '../../store/gate-check.js'
 import { ramp } from '../../store/operator-actions.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 
-export const rampCommand = defineCommand<{ migration: string; percent: string; force: boolean }>({
+export const rampCommand = defineCommand<{ migration: string; percent: string; force: boolean; 'unleash-url'?: string }>({
   command: 'ramp <migration> <percent>',
   describe: 'Set the share of routing keys that read from the shadow (0-100)',
   epilog: `Works in shadow_read (entering ramp) and ramp. Entering ramp needs a finished backfill and a clean verify after it.
 Keys are sticky: a key reading the shadow at p % keeps reading it at every higher p; lowering p sends exactly the keys above it back to legacy.
 Changes: the read percentage; every running instance follows within a second.
-Undo: cutover ramp <migration> <lower percent>, or cutover rollback <migration> for 0 % at once.`,
+Undo: cutover ramp <migration> <lower percent>, or cutover rollback <migration> for 0 % at once.
+A migration routed with Unleash also gets its toggle's flexibleRollout set to the percentage and enabled
+(--unleash-url or UNLEASH_URL; token from UNLEASH_ADMIN_TOKEN; UNLEASH_PROJECT, UNLEASH_ENVIRONMENT).`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .positional('percent', { type: 'string', demandOption: true, describe: 'whole number 0-100' })
-    .option('force', { type: 'boolean', default: false, describe: 'override the ramp gate (recorded)' }) as never,
+    .option('force', { type: 'boolean', default: false, describe: 'override the ramp gate (recorded)' })
+    .option('unleash-url', { type: 'string', describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)' }) as never,
   run: async (ctx, args) => {
     const text = String(args.percent).replace(/%$/, '')
     const percent = /^\d+$/.test(text) ? Number(text) : Number.NaN
     if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
       throw new ConfigInvalid(args.migration, `percent must be a whole number from 0 to 100, not "${args.percent}"; for example: cutover ramp ${args.migration} 5`)
     }
+    // Before anything changes: an Unleash-routed migration needs an Unleash URL.
+    const unleash = await unleashMirrorFor(ctx.pool, { schema: ctx.schema, migration: args.migration, url: args['unleash-url'] })
     const result = await ramp(ctx.pool, {
       schema: ctx.schema, migration: args.migration, percent, actor: ctx.actor, reason: ctx.reason, force: args.force,
       gate: migrationGate(ctx.schema, args.migration),
     })
     printStateChange(ctx, 'ramped', result)
+    if (unleash && result.to.phase === 'ramp') ctx.say(await unleash.afterRamp(result.to.readPercent))
   },
 })

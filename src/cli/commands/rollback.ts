@@ -1,17 +1,25 @@
+import { mirrorRollback } from '../../flags/unleash-mirror.js'
 import { rollback } from '../../store/operator-actions.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 
-export const rollbackCommand = defineCommand<{ migration: string }>({
+export const rollbackCommand = defineCommand<{ migration: string; 'unleash-url'?: string }>({
   command: 'rollback <migration>',
   describe: 'Send every read back to legacy at once: dual_write, 0 %, legacy authoritative',
   epilog: `Safe at any time but after complete: both tables were written atomically all along, so nothing is lost.
 Needs no config file. Idempotent: running it twice is fine.
 Changes: phase -> dual_write, read percentage -> 0, authority -> legacy; every running instance follows within a second (the output says how many acknowledged).
-Verify: cutover status <migration>.  Undo: cutover advance <migration> --to shadow_read, then cutover ramp <migration> <percent>.`,
-  builder: (y) => y.positional('migration', { type: 'string', demandOption: true }) as never,
+Verify: cutover status <migration>.  Undo: cutover advance <migration> --to shadow_read, then cutover ramp <migration> <percent>.
+A migration routed with Unleash also gets its toggle disabled (--unleash-url or UNLEASH_URL; token from UNLEASH_ADMIN_TOKEN);
+if Unleash cannot be reached the rollback still holds (routing obeys the control schema), with a warning.`,
+  builder: (y) => y
+    .positional('migration', { type: 'string', demandOption: true })
+    .option('unleash-url', { type: 'string', describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)' }) as never,
   run: async (ctx, args) => {
     const result = await rollback(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, trigger: 'manual' })
     printStateChange(ctx, 'rolled back', result)
+    const unleash = await mirrorRollback(ctx.pool, { schema: ctx.schema, migration: args.migration, url: args['unleash-url'] })
+    if (unleash.said) ctx.say(unleash.said)
+    if (unleash.warning) process.stderr.write(`cutover: warning: ${unleash.warning}\n`)
   },
 })
