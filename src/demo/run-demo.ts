@@ -213,6 +213,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if (options.lingerSeconds > 0) {
       say()
       say(`   the application keeps running for ${options.lingerSeconds} s; metrics at ${resources.metrics.url}`)
+      say('   to try the runbooks (runbooks/README.md) on this throw-away database, in another terminal:')
+      say(`   export DATABASE_URL=${db}`)
+      say(`   npx cutover status ${DEMO_MIGRATION}`)
       await sleep(options.lingerSeconds * 1000)
     }
     say()

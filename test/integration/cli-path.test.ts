@@ -50,6 +50,10 @@ describe('the whole path, as an operator runs it', () => {
       previous = percent
     }
     expect((await cli('advance', 'orders_v2', '--reason', 'shadow takes over')).json()).toMatchObject({ to: { phase: 'shadow_primary', readPercent: 100 } })
+    expect((await cli('verify', 'orders_v2')).json()).toMatchObject({ clean: true })
+    const unconfirmed = await cli('advance', 'orders_v2')
+    expect(unconfirmed.code).toBe(1)
+    expect(unconfirmed.stderr.trim()).toBe('cutover: orders_v2: gate "complete" not met: complete is the one step that cannot be undone and needs --confirm; run: cutover advance orders_v2 --to complete --confirm')
     const rollback = await cli('rollback', 'orders_v2', '--reason', 'drill')
     expect(rollback.json()).toMatchObject({ from: { phase: 'shadow_primary', readPercent: 100 }, to: { phase: 'dual_write', readPercent: 0 } })
 
@@ -64,7 +68,7 @@ describe('the whole path, as an operator runs it', () => {
     expect(events.map((e) => [e.kind, e.to_phase, e.to_percent])).toEqual([
       ['registered', null, null], ['advance', 'dual_write', 0], ['backfill', null, null], ['verify', null, null],
       ['advance', 'shadow_read', 0], ['ramp', 'ramp', 1], ['ramp', 'ramp', 5], ['ramp', 'ramp', 25], ['ramp', 'ramp', 50], ['ramp', 'ramp', 100],
-      ['advance', 'shadow_primary', 100], ['rollback', 'dual_write', 0],
+      ['advance', 'shadow_primary', 100], ['verify', null, null], ['rollback', 'dual_write', 0],
     ])
     expect(events.every((e) => e.actor === 'ana')).toBe(true)
     expect(events.filter((e) => e.to_phase !== null).every((e) => e.reason !== null)).toBe(true)
