@@ -1,23 +1,18 @@
 /** DAL insert and update in `dual_write`, each against the plain legacy statement on the same pool. */
 import { runInterleaved, type Comparison, type RunSettings } from './lib/latency.js'
-import { INSERT_KEY_START, LEGACY_TABLE, orderRow, READ_ROWS, UPDATE_ROWS, type BenchWorld } from './lib/setup.js'
+import { nextInsertKey } from './lib/insert-keys.js'
+import { plainInsert } from './lib/plain-insert.js'
+import { LEGACY_TABLE, orderRow, READ_ROWS, UPDATE_ROWS, type BenchWorld } from './lib/setup.js'
 
-const PLAIN_INSERT = `INSERT INTO ${LEGACY_TABLE} (id, customer_id, amount_cents, status, placed_at, meta, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 const PLAIN_UPDATE = `UPDATE ${LEGACY_TABLE} SET status = $2, amount_cents = $3 WHERE id = $1`
-
-// Shared across measurements so every insert, baseline or DAL, gets a key never used before.
-let nextInsertKey = INSERT_KEY_START
 
 /** Unique keys for both sides; the world must be in `dual_write`. */
 export async function measureInsert(world: BenchWorld, clients: number, settings: RunSettings): Promise<Comparison> {
   return runInterleaved({
     clients, ...settings,
-    baseline: async () => {
-      const r = orderRow(nextInsertKey++)
-      await world.pool.query(PLAIN_INSERT, [r.id, r.customer_id, r.amount_cents, r.status, r.placed_at, r.meta, r.note])
-    },
+    baseline: () => plainInsert(world.pool),
     candidate: async () => {
-      await world.compared.insert(orderRow(nextInsertKey++))
+      await world.compared.insert(orderRow(nextInsertKey()))
     },
   })
 }

@@ -4,13 +4,18 @@ import { cpus } from 'node:os'
 import { dirname } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { measureDoubleWrite, measureTriggerCopy, measureTwoStatementsTx, prepareTriggerCopy } from './alternatives.js'
+import { copyLegacyToShadow, measureBackfill, type JobSettings } from './backfill-throughput.js'
 import { measureRowHash, measureStatementBuild } from './cpu.js'
 import { measureComparedRead, measureSampledRead } from './dal-reads.js'
 import { measureInsert, measureUpdate } from './dal-writes.js'
+import { fillLegacy } from './lib/job-table.js'
 import type { Comparison, RunSettings } from './lib/latency.js'
 import { jsonReport, textReport } from './lib/report.js'
 import { comparisonResults, type BenchResult } from './lib/results.js'
 import { createBenchDatabase, createWorld, SCHEMA, type BenchWorld } from './lib/setup.js'
+import { measureRollbackPropagation } from './rollback-propagation.js'
+import { measureVerify } from './verify-throughput.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
@@ -21,11 +26,19 @@ const argv = await yargs(hideBin(process.argv))
   .option('round-ops', { type: 'number', default: 20, describe: 'operations per client in one round before switching variant' })
   .option('clients', { type: 'string', default: '1,8', describe: 'comma-separated concurrent client counts' })
   .option('only', { type: 'string', describe: 'comma-separated substrings; run only measurements whose name contains one' })
+  .option('rows', { type: 'number', default: 1_000_000, describe: 'legacy rows of the backfill and verify measurements' })
+  .option('job-runs', { type: 'number', default: 2, describe: 'runs of each backfill and verify variant, alternated; the median is reported' })
+  .option('processes', { type: 'string', default: '1,8,32', describe: 'comma-separated follower process counts for rollback_propagation' })
+  .option('rollbacks', { type: 'number', default: 20, describe: 'rollbacks per follower process count' })
   .strict()
   .check((a) => {
     if (!Number.isInteger(a.ops) || a.ops < 1) throw new Error('--ops must be a positive integer')
     if (!Number.isInteger(a['round-ops']) || a['round-ops'] < 1) throw new Error('--round-ops must be a positive integer')
     if (!a.clients.split(',').every((c) => /^[1-9]\d*$/.test(c.trim()))) throw new Error('--clients must be positive integers, e.g. 1,8')
+    if (!Number.isInteger(a.rows) || a.rows < 1) throw new Error('--rows must be a positive integer')
+    if (!Number.isInteger(a['job-runs']) || a['job-runs'] < 1) throw new Error('--job-runs must be a positive integer')
+    if (!a.processes.split(',').every((c) => /^[1-9]\d*$/.test(c.trim()))) throw new Error('--processes must be positive integers, e.g. 1,8,32')
+    if (!Number.isInteger(a.rollbacks) || a.rollbacks < 1) throw new Error('--rollbacks must be a positive integer')
     return true
   })
   .parseAsync()
@@ -35,6 +48,8 @@ const clientCounts = [...new Set(argv.clients.split(',').map((c) => Number(c.tri
 const filters = argv.only?.split(',').map((f) => f.trim()).filter((f) => f !== '') ?? []
 const selected = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f))
 const settings: RunSettings = { opsPerClient: argv.ops, roundOps: argv['round-ops'], warmupOps: Math.min(50, argv.ops) }
+const jobSettings: JobSettings = { rows: argv.rows, runs: argv['job-runs'] }
+const processCounts = [...new Set(argv.processes.split(',').map((c) => Number(c.trim())))]
 
 // Cleanup runs once, in reverse order of setup, at the end or on a signal.
 const cleanups: (() => Promise<unknown>)[] = []
@@ -102,6 +117,35 @@ async function requireRamp(world: BenchWorld): Promise<void> {
   }
 }
 
+/** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
+async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
+  const backfillWorkers = [1, 2].filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
+  const verifies = { diff: selected('verify_throughput_ratio'), count: selected('verify_vs_count_ratio') }
+  if (backfillWorkers.length === 0 && !verifies.diff && !verifies.count) return []
+  await world.setPhase('dual_write')
+  const started = Date.now()
+  await fillLegacy(world.pool, jobSettings.rows)
+  log(`jobs: legacy filled with ${jobSettings.rows} rows (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  const results: BenchResult[] = []
+  const logResult = (from: number) => (r: BenchResult): void =>
+    log(`${r.name}: ${r.value} rows/s vs ${r.baseline} rows/s, ratio ${r.ratio} (${((Date.now() - from) / 1000).toFixed(1)} s)`)
+  if (backfillWorkers.length > 0) {
+    const from = Date.now()
+    const measured = await measureBackfill(world, jobSettings, backfillWorkers, log)
+    measured.forEach(logResult(from))
+    results.push(...measured)
+  } else {
+    await copyLegacyToShadow(world) // verify compares a backfilled shadow
+  }
+  if (verifies.diff || verifies.count) {
+    const from = Date.now()
+    const measured = await measureVerify(world, jobSettings, verifies, log)
+    measured.forEach(logResult(from))
+    results.push(...measured)
+  }
+  return results
+}
+
 async function main(): Promise<void> {
   const wallStarted = Date.now()
   const server = await acquireServer()
@@ -115,6 +159,10 @@ async function main(): Promise<void> {
   const results: BenchResult[] = []
   results.push(...await measure('dual_write_insert', (c) => measureInsert(world, c, settings)))
   results.push(...await measure('dual_write_update', (c) => measureUpdate(world, c, settings)))
+  results.push(...await measure('alt_two_statements_tx_insert', (c) => measureTwoStatementsTx(world, c, settings)))
+  results.push(...await measure('alt_double_write_insert', (c) => measureDoubleWrite(world, c, settings)))
+  if (selected('alt_trigger_copy_insert')) await prepareTriggerCopy(world.pool)
+  results.push(...await measure('alt_trigger_copy_insert', (c) => measureTriggerCopy(world, c, settings)))
   if (selected('routed_read') || selected('routed_read_sampled')) await requireRamp(world)
   results.push(...await measure('routed_read', (c) => measureComparedRead(world, c, settings)))
   results.push(...await measure('routed_read_sampled', (c) => measureSampledRead(world, c, settings)))
@@ -122,12 +170,18 @@ async function main(): Promise<void> {
   if ((divergences[0]?.n ?? 0) > 0) log(`warning: ${divergences[0]?.n} divergences recorded; compared reads did extra work`)
   if (selected('statement_build')) results.push(measureStatementBuild(world.shape))
   if (selected('row_hash')) results.push(measureRowHash())
+  results.push(...await measureJobs(world))
+  if (selected('rollback_propagation')) {
+    await world.setPhase('dual_write')
+    results.push(...await measureRollbackPropagation(world, database.url, { processes: processCounts, rollbacks: argv.rollbacks }, log, (stop) => cleanups.push(stop)))
+  }
 
   await cleanup()
   const cpuList = cpus()
   const machine = {
     cpus: cpuList.length, cpuModel: cpuList[0]?.model.trim() ?? 'unknown', node: process.version, postgres: rows[0]?.server_version ?? 'unknown',
     server: server.source, platform: `${process.platform}-${process.arch}`, opsPerClient: settings.opsPerClient, roundOps: settings.roundOps,
+    rows: jobSettings.rows, jobRuns: jobSettings.runs,
     wallSeconds: Math.round((Date.now() - wallStarted) / 100) / 10,
   }
   process.stdout.write(argv.json ? jsonReport(machine, results) : textReport(machine, results))

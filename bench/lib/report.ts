@@ -11,6 +11,9 @@ export interface Machine {
   readonly platform: string
   readonly opsPerClient: number
   readonly roundOps: number
+  /** Legacy rows of the backfill and verify measurements, and runs of each of their variants. */
+  readonly rows: number
+  readonly jobRuns: number
   readonly wallSeconds: number
 }
 
@@ -31,7 +34,8 @@ export function textReport(machine: Machine, results: readonly BenchResult[]): s
     ...rows.map(line),
     '',
     `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, node ${machine.node}, PostgreSQL ${machine.postgres} (${machine.server}); ` +
-      `${machine.opsPerClient} ops per client per variant in rounds of ${machine.roundOps}; ${machine.wallSeconds} s`,
+      `${machine.opsPerClient} ops per client per variant in rounds of ${machine.roundOps}; ` +
+      `jobs on ${machine.rows} rows, median of ${machine.jobRuns} runs each; ${machine.wallSeconds} s`,
     '',
   ].join('\n')
 }

@@ -16,6 +16,7 @@ import { applyStatePlan } from '../../src/store/state-store.js'
 export const SCHEMA = 'cutover'
 export const MIGRATION = 'bench_orders_v2'
 export const LEGACY_TABLE = 'bench_orders'
+export const SHADOW_TABLE = 'bench_orders_v2'
 
 /** Keys 1…READ_ROWS are read, never written; the next UPDATE_ROWS are updated; inserts start at INSERT_KEY_START. */
 export const READ_ROWS = 20_000
@@ -117,7 +118,7 @@ export async function createWorld(url: string, poolSize: number): Promise<BenchW
   await registerMigrations(pool, [parseMigration({
     name: MIGRATION,
     legacy: { table: `public.${LEGACY_TABLE}`, key: ['id'] },
-    shadow: { table: 'public.bench_orders_v2', key: ['id'] },
+    shadow: { table: `public.${SHADOW_TABLE}`, key: ['id'] },
     forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
     backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
     compare: { placed_at: 'timestamp_ms' },
@@ -144,7 +145,7 @@ export async function createWorld(url: string, poolSize: number): Promise<BenchW
   for (let first = 1; first <= READ_ROWS + UPDATE_ROWS; first += batch) {
     await compared.insertMany(Array.from({ length: batch }, (_, i) => orderRow(first + i)))
   }
-  for (const table of [LEGACY_TABLE, 'bench_orders_v2']) await pool.query(`VACUUM ANALYZE ${table}`)
+  for (const table of [LEGACY_TABLE, SHADOW_TABLE]) await pool.query(`VACUUM ANALYZE ${table}`)
   return {
     pool, compared, sampled, shape, setPhase,
     close: async () => {

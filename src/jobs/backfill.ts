@@ -6,7 +6,7 @@ import type { PoolLike } from '../store/transaction.js'
 import { backfillSql } from './backfill-sql.js'
 import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
-import { silentLogger, type JobLogger } from './job-logger.js'
+import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, finishJob, readJob, type JobRecord } from './job-record.js'
 import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { openJob } from './open-job.js'
@@ -27,11 +27,14 @@ export interface BackfillOptions {
   readonly targetChunkMs?: number
   /** Upper bound on rows copied per second by this process (default: none). */
   readonly maxRowsPerSecond?: number
-  /** `lock_timeout` of each chunk's transaction (default 1000 ms); a timeout is retried with backoff. */
+  /**
+   * `lock_timeout` of each chunk's transaction (default 1000 ms), for waits other than on legacy row
+   * locks (those fail the chunk at once: NOWAIT); a timeout or a locked row is retried with backoff.
+   */
   readonly lockTimeoutMs?: number
-  /** Retries of a chunk after lock timeouts before the run fails (default 30). */
+  /** Retries of a chunk after lock conflicts before the run fails (default 30, about two minutes of backoff). */
   readonly maxLockRetries?: number
-  /** How long a claimed chunk stays reserved for its worker (default 60 s); a dead worker's chunk is taken over after it. */
+  /** How long a claimed chunk stays reserved for its worker (default 15 s); a dead worker's chunk is taken over after it. */
   readonly leaseMs?: number
   readonly registry?: Registry
   readonly logger?: JobLogger
@@ -64,7 +67,7 @@ export interface BackfillResult {
  */
 export async function runBackfill(pool: PoolLike, options: BackfillOptions): Promise<BackfillResult> {
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? silentLogger
+  const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'backfill' }, 0)
@@ -93,7 +96,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     signal: options.signal,
     clock,
     logger,
-    waitsOn: `row locks on ${legacyName} (held by writers; the backfill takes FOR SHARE) or on keys of ${displayName(shape.definition.shadow.table)}`,
+    waitsOn: `a row lock on ${legacyName} held by another transaction (the backfill locks rows FOR SHARE NOWAIT and backs off) or a key of ${displayName(shape.definition.shadow.table)} being written`,
     async work(client, range) {
       const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunk(range))
       const counts = rows[0] ?? { scanned: 0, copied: 0 }

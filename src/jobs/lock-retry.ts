@@ -1,7 +1,13 @@
-/** How long to wait before retrying a chunk that hit a lock timeout: exponential backoff with jitter. */
+/** How long to wait before retrying a chunk that met a lock (exponential backoff with jitter), and which retries are worth a warning. */
 
 export const LOCK_RETRY_BASE_MS = 50
 export const LOCK_RETRY_CAP_MS = 5_000
+/**
+ * Retries up to this one are routine, an application write holding a row for
+ * a moment, and are logged at debug; from the next one on (some 150 ms of
+ * backoff later) the job warns, saying what it waits on.
+ */
+export const QUIET_LOCK_RETRIES = 2
 
 /**
  * The wait before retry number `attempt` (1-based): `base * 2^(attempt-1)`,

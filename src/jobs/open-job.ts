@@ -6,6 +6,7 @@ import type { JobKind } from './job-failed.js'
 import { startOrResumeJob, type JobRecord } from './job-record.js'
 import { jobSql, type JobSql } from './job-sql.js'
 import { keyRangeSql, type KeyRangeSql, type KeySpan } from './key-range-sql.js'
+import { withClient } from './with-client.js'
 
 export interface OpenedJob {
   readonly shape: MigrationShape
@@ -25,14 +26,11 @@ export interface OpenJobInput {
 }
 
 export async function openJob(pool: PoolLike, input: OpenJobInput): Promise<OpenedJob> {
-  const client = await pool.connect()
-  try {
+  return withClient(pool, async (client) => {
     const shape = migrationShape(await loadMigration(client, input.schema, input.migration))
     const sql = jobSql(input.schema)
     const keys = keyRangeSql(shape, input.span)
     const { job, isResumed } = await startOrResumeJob(client, sql, { ...input, keys })
     return { shape, sql, keys, job, isResumed }
-  } finally {
-    client.release()
-  }
+  })
 }

@@ -39,7 +39,10 @@ function deleteMissing(shape: MigrationShape, target: Side): string {
 /**
  * `repairOne` either upserts the full mapped row from the source into the
  * other side or, when the source lacks the key, deletes it there; and marks
- * the divergence repaired, all in one statement.
+ * the divergence repaired, all in one statement. The source row is locked
+ * FOR SHARE NOWAIT: when a transaction holds it, the statement fails at once
+ * and is retried after a backoff, never queueing ahead of the application's
+ * writers to that row.
  */
 export function repairSql(shape: MigrationShape, schema: string, from: Side): RepairSql {
   const s = quoteIdent(schema)
@@ -63,7 +66,7 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
   RETURNING ${fixKey.map((k, i) => `${k} AS ${aliases[i]}`).join(', ')}
 ), src AS (
   SELECT ${sourceAlias}.* FROM ${source.from} JOIN fix ON (${source.refs.join(', ')}) = (${aliases.map((a) => `fix.${a}`).join(', ')})
-  FOR SHARE OF ${sourceAlias}
+  FOR SHARE OF ${sourceAlias} NOWAIT
 ), copied AS (
   ${upsertFromSource(shape, target)}
 ), deleted AS (

@@ -1,6 +1,7 @@
 /** Repair: makes each open divergence's key equal on both sides again, copying from the source side or deleting what it lacks. */
 import type { Registry } from 'prom-client'
 import type { Side } from '../core/phases.js'
+import { displayName } from '../core/identifiers.js'
 import { migrationShape } from '../dal/migration-shape.js'
 import { instrumentsFor } from '../metrics/instruments.js'
 import { loadMigration } from '../store/definitions.js'
@@ -8,11 +9,12 @@ import { isLockWait, serverMessage } from '../store/pg-errors.js'
 import type { PoolLike } from '../store/transaction.js'
 import { inTransaction } from './client-transaction.js'
 import { systemClock, type JobClock } from './job-clock.js'
-import { silentLogger, type JobLogger } from './job-logger.js'
+import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { jobSql } from './job-sql.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES } from './job-defaults.js'
-import { lockRetryDelayMs } from './lock-retry.js'
+import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { repairSql } from './repair-sql.js'
+import { withClient } from './with-client.js'
 
 export interface RepairOptions {
   readonly schema: string
@@ -23,7 +25,7 @@ export interface RepairOptions {
   readonly dryRun?: boolean
   readonly actor: string
   readonly reason?: string
-  /** `lock_timeout` of each key's statement (default 1000 ms); timeouts are retried with backoff. */
+  /** `lock_timeout` of each key's statement (default 1000 ms); a timeout, or a source row locked by another transaction (NOWAIT), is retried with backoff. */
   readonly lockTimeoutMs?: number
   readonly maxLockRetries?: number
   readonly registry?: Registry
@@ -62,11 +64,10 @@ function keyOf(row: Record<string, unknown>, legacyKey: readonly string[]): Reco
  */
 export async function runRepair(pool: PoolLike, options: RepairOptions): Promise<RepairResult> {
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? silentLogger
+  const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
   const instruments = instrumentsFor(options.registry)
-  const client = await pool.connect()
-  try {
+  return withClient(pool, async (client) => {
     const shape = migrationShape(await loadMigration(client, options.schema, options.migration))
     let from = options.from
     if (from === undefined) {
@@ -75,6 +76,9 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
       from = rows[0]?.authority === 'shadow' ? 'shadow' : 'legacy'
     }
     const sql = repairSql(shape, options.schema, from)
+    const legacyName = displayName(shape.definition.legacy.table)
+    const shadowName = displayName(shape.definition.shadow.table)
+    const maxRetries = options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES
     const plan = sql.plan(options.migration)
     const { rows: open } = await client.query<Record<string, unknown> & { id: string; kind: string; present: boolean }>(plan.text, plan.values)
     const actions: RepairAction[] = []
@@ -93,11 +97,14 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
             if (rows[0]) actions.push({ key: keyOf(rows[0], shape.legacyKey), action: rows[0].present ? 'copy' : 'delete', kind: d.kind })
             break
           } catch (error) {
-            if (!isLockWait(error) || attempt > (options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES)) throw error
+            if (!isLockWait(error) || attempt > maxRetries) throw error
             instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
             const delayMs = lockRetryDelayMs(attempt, clock.random)
-            logger.warn({ migration: options.migration, divergence: d.id, attempt, delayMs },
-              `repair of ${options.migration} waits on a row lock for divergence ${d.id}: ${serverMessage(error)}; retry ${attempt} in ${delayMs} ms`)
+            const key = JSON.stringify(keyOf(d, shape.legacyKey))
+            const log = attempt > QUIET_LOCK_RETRIES ? logger.warn : logger.debug
+            log.call(logger, { migration: options.migration, divergence: d.id, key, attempt, delayMs, server: serverMessage(error) },
+              `repair of ${options.migration} waits on a row lock on ${from === 'legacy' ? legacyName : shadowName} for key ${key} (divergence ${d.id}), held by another transaction: ` +
+              `${serverMessage(error)}; retry ${attempt} of ${maxRetries} in ${delayMs} ms`)
             await clock.sleep(delayMs)
           }
         }
@@ -111,7 +118,5 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
     logger.info({ migration: options.migration, from, dryRun: options.dryRun ?? false, rows: actions.length },
       `repair of ${options.migration} from ${from}: ${options.dryRun ? 'would repair' : 'repaired'} ${actions.length} key(s)`)
     return { migration: options.migration, rows: actions.length, seconds, from, dryRun: options.dryRun ?? false, actions }
-  } finally {
-    client.release()
-  }
+  })
 }

@@ -13,8 +13,9 @@ import type { JobLogger } from './job-logger.js'
 import type { JobSql } from './job-sql.js'
 import { describeRange, type KeyRange } from './key-range.js'
 import type { KeyRangeSql } from './key-range-sql.js'
-import { lockRetryDelayMs } from './lock-retry.js'
+import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { RowRateThrottle } from './throttle.js'
+import { withClient } from './with-client.js'
 
 /** What one chunk's work did. */
 export interface ChunkOutcome {
@@ -141,10 +142,11 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
         if (isRetryable && !stop.signal.aborted) {
           options.onLockRetry()
           const delayMs = lockRetryDelayMs(attempt, clock.random)
-          logger.warn(
+          const log = attempt > QUIET_LOCK_RETRIES ? logger.warn : logger.debug
+          log.call(logger,
             { ...fields, chunk: chunk.chunkNo, keys: describeRange(chunk.range), attempt, delayMs, waitsOn: options.waitsOn, server: serverMessage(error) },
             `${options.kind} chunk ${chunk.chunkNo} of ${options.migration} (keys ${describeRange(chunk.range)}) waits on ${options.waitsOn}: ` +
-              `${serverMessage(error)} after ${options.lockTimeoutMs} ms; retry ${attempt} of ${options.maxLockRetries} in ${delayMs} ms`,
+              `${serverMessage(error)}; retry ${attempt} of ${options.maxLockRetries} in ${delayMs} ms`,
           )
           await clock.sleep(delayMs, stop.signal)
           if (!stop.signal.aborted) {
@@ -152,7 +154,11 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
             continue
           }
         }
-        await releaseLease(client, holder, chunk).catch(() => undefined)
+        // When the worker's own connection broke (terminated, server restarted),
+        // the chunk is given back over a fresh one, so the next run need not wait out its lease.
+        await releaseLease(client, holder, chunk)
+          .catch(() => withClient(options.pool, (fresh) => releaseLease(fresh, holder, chunk)))
+          .catch(() => undefined)
         if (isRetryable) return // stopped while waiting: the chunk is left for the next run
         throw JobFailed.inChunk(options.migration, options.kind, options.jobId, `${chunk.chunkNo} (keys ${describeRange(chunk.range)})`, error)
       }
@@ -161,15 +167,13 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
 
   async function worker(index: number): Promise<void> {
     const holder: LeaseHolder = { jobId: options.jobId, worker: `${tag}/${index}`, leaseMs: options.leaseMs, sql, keys: options.keys }
-    const client = await options.pool.connect()
-    let broken = false
-    try {
+    await withClient(options.pool, async (client) => {
       while (!stop.signal.aborted) {
         const tryExpired = clock.now() >= nextReclaimAt
         const claim = await claimChunk(client, holder, { tryExpired })
         if (claim.kind === 'chunk') {
           if (claim.chunk.attempts > 1) {
-            logger.warn({ ...fields, chunk: claim.chunk.chunkNo, attempts: claim.chunk.attempts }, `${options.kind} chunk ${claim.chunk.chunkNo} of ${options.migration} taken over after its lease expired (attempt ${claim.chunk.attempts})`)
+            logger.warn({ ...fields, chunk: claim.chunk.chunkNo, attempts: claim.chunk.attempts }, `${options.kind} chunk ${claim.chunk.chunkNo} of ${options.migration} taken over (attempt ${claim.chunk.attempts}): the worker that held it died or gave it back`)
           } else if (tryExpired) {
             nextReclaimAt = clock.now() + reclaimEveryMs
           }
@@ -189,12 +193,7 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
         nextReclaimAt = 0
         await waitForOpenChunks(open.msToExpiry)
       }
-    } catch (error) {
-      broken = true
-      throw error
-    } finally {
-      client.release(broken)
-    }
+    })
   }
 
   try {

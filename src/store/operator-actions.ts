@@ -3,7 +3,8 @@ import type pg from 'pg'
 import { GateRefused } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
 import { planAdvance, planRamp, planRollback, type MigrationState, type Phase, type StatePlan } from '../core/phases.js'
-import { applyStatePlan } from './state-store.js'
+import { createLogger } from '../logger.js'
+import { applyStatePlan, describeBlockers, type StateLockWait } from './state-store.js'
 import type { PoolLike } from './transaction.js'
 
 export interface ActionOptions {
@@ -19,6 +20,14 @@ export interface ActionOptions {
   readonly ackTimeoutMs?: number
   /** Extra facts for the event row (a guardrail's bound and measured value). */
   readonly details?: Record<string, unknown>
+  /**
+   * The longest wait for the lock on the migration's state row (default 30 s),
+   * held by another transaction; then the action fails with StateLocked (exit
+   * code 3), naming the session that holds it, and changes nothing.
+   */
+  readonly lockWaitMs?: number
+  /** Told, while the action waits for that lock, which session holds it. Default: a warning on stderr. */
+  readonly onLockWait?: (wait: StateLockWait, message: string) => void
 }
 
 export interface ActionResult {
@@ -34,8 +43,16 @@ export interface ActionResult {
 
 type Pool = PoolLike & { query: pg.Pool['query'] }
 
-async function act(pool: Pool, options: ActionOptions, makePlan: (current: MigrationState) => StatePlan, kind?: string): Promise<ActionResult> {
+let stderrLogger: ReturnType<typeof createLogger> | undefined
+/** Lock waits go to stderr unless the caller takes them: an operator must see what a rollback waits for. */
+function warnOnStderr(wait: StateLockWait, message: string): void {
+  stderrLogger ??= createLogger({ level: process.env.CUTOVER_LOG_LEVEL || 'warn' })
+  stderrLogger.warn({ migration: wait.migration, waitedMs: wait.waitedMs, limitMs: wait.limitMs, blockingPids: wait.blockers.map((b) => b.pid) }, message)
+}
+
+async function act(pool: Pool, options: ActionOptions, makePlan: (current: MigrationState) => StatePlan, action: string, kind?: string): Promise<ActionResult> {
   const details: Record<string, unknown> = { ...options.details }
+  const onLockWait = options.onLockWait ?? warnOnStderr
   const applied = await applyStatePlan(
     pool,
     options.schema,
@@ -55,6 +72,13 @@ async function act(pool: Pool, options: ActionOptions, makePlan: (current: Migra
       return plan
     },
     { actor: options.actor, reason: options.reason, forced: options.force ?? false, kind, details },
+    {
+      action,
+      lockWaitMs: options.lockWaitMs,
+      onLockWait: (wait) => onLockWait(wait,
+        `${action} of ${options.migration} waits for the lock on its state row (${options.schema}.state), held by ${describeBlockers(wait.blockers)}; ` +
+        `waited ${Math.round(wait.waitedMs / 1000)} s of at most ${Math.round(wait.limitMs / 1000)} s`),
+    },
   )
   const { acknowledged, listeners } = await waitForAcknowledgements(pool, options.schema, options.migration, applied.to.version, options.ackTimeoutMs ?? 1000)
   const view = (s: MigrationState) => ({ phase: s.phase, readPercent: s.readPercent })
@@ -78,14 +102,15 @@ export async function waitForAcknowledgements(pool: Pool, schema: string, migrat
 }
 
 export function advance(pool: Pool, options: ActionOptions & { to?: Phase }): Promise<ActionResult> {
-  return act(pool, options, (current) => planAdvance(options.migration, current, options.to))
+  return act(pool, options, (current) => planAdvance(options.migration, current, options.to), 'advance')
 }
 
 export function ramp(pool: Pool, options: ActionOptions & { percent: number }): Promise<ActionResult> {
-  return act(pool, options, (current) => planRamp(options.migration, current, options.percent))
+  return act(pool, options, (current) => planRamp(options.migration, current, options.percent), 'ramp')
 }
 
 /** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. */
 export function rollback(pool: Pool, options: ActionOptions & { trigger?: 'manual' | 'guardrail' }): Promise<ActionResult> {
-  return act(pool, { ...options, gate: undefined }, (current) => planRollback(options.migration, current), options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback')
+  return act(pool, { ...options, gate: undefined }, (current) => planRollback(options.migration, current), 'rollback',
+    options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback')
 }

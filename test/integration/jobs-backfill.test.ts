@@ -192,7 +192,7 @@ describe('backfill', () => {
     expect(await count('late_rows_v2')).toBe(1000)
   })
 
-  it('retries a chunk that hits a lock timeout, saying what it waits on, and counts the retry', async () => {
+  it('retries a chunk that meets a locked row, saying what it waits on once it is more than a moment, and counts the retries', async () => {
     await itemsMigration('locked', 500)
     const registry = new Registry()
     const warnings: string[] = []
@@ -202,7 +202,7 @@ describe('backfill', () => {
       await holder.query('BEGIN')
       await holder.query('SELECT * FROM locked WHERE id = 301 FOR UPDATE')
       const run = runBackfill(db.pool, { ...fixed, migration: 'locked', chunkRows: 100, lockTimeoutMs: 50, registry, logger })
-      for (let i = 0; i < 400 && (await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', task: 'backfill' })) < 1; i++) {
+      for (let i = 0; i < 400 && (await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', task: 'backfill' })) < 3; i++) {
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
       await holder.query('COMMIT')
@@ -210,8 +210,9 @@ describe('backfill', () => {
     } finally {
       holder.release()
     }
-    expect(await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', task: 'backfill' })).toBeGreaterThanOrEqual(1)
-    expect(warnings[0]).toMatch(/^backfill chunk \d+ of locked \(keys .*\) waits on row locks on public\.locked .*lock timeout.*retry 1 of 30 in \d+ ms$/)
+    expect(await metric(registry, 'cutover_lock_retries_total', { migration: 'locked', task: 'backfill' })).toBeGreaterThanOrEqual(3)
+    // The first two retries are routine (a writer held a row for a moment) and only logged at debug.
+    expect(warnings[0]).toMatch(/^backfill chunk \d+ of locked \(keys .*\) waits on a row lock on public\.locked held by another transaction .*: could not obtain lock on row in relation "locked"; retry 3 of 30 in \d+ ms$/)
     expect(await itemsDifferences('locked')).toBe(0)
   })
 
@@ -271,7 +272,7 @@ describe('chunk statements', () => {
     const shape = migrationShape(await register({ name: 'pairs', legacy: { table: 'pairs', key: ['a', 'b'] }, shadow: { table: 'pairs_v2', key: ['a', 'bb'] }, forward: { bb: 'b' }, backward: { b: 'bb' } }))
     const range = { lower: ['1', 'x'], isLowerInclusive: false, upper: ['2', 'y'] }
     expect(backfillSql(shape).copyChunk(range)).toEqual({
-      text: 'WITH src AS (SELECT lt.* FROM "public"."pairs" AS lt WHERE (lt."a", lt."b") > ($1::integer, $2::text) AND (lt."a", lt."b") <= ($3::integer, $4::text) ORDER BY lt."a", lt."b" FOR SHARE),\n' +
+      text: 'WITH src AS (SELECT lt.* FROM "public"."pairs" AS lt WHERE (lt."a", lt."b") > ($1::integer, $2::text) AND (lt."a", lt."b") <= ($3::integer, $4::text) ORDER BY lt."a", lt."b" FOR SHARE NOWAIT),\n' +
         'copied AS (INSERT INTO "public"."pairs_v2" ("a", "bb", "v") SELECT "a", b, "v" FROM src ON CONFLICT ("a", "bb") DO NOTHING RETURNING 1)\n' +
         'SELECT (SELECT count(*) FROM src)::int AS scanned, (SELECT count(*) FROM copied)::int AS copied',
       values: ['1', 'x', '2', 'y'],

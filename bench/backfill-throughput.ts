@@ -1,0 +1,63 @@
+/** `runBackfill` rows/s against one `INSERT INTO shadow SELECT <forward> FROM legacy` on the same table, run alternately. */
+import { Registry } from 'prom-client'
+import { list } from '../src/dal/migration-shape.js'
+import { runBackfill } from '../src/jobs/backfill.js'
+import { runAlternating, type TableRun } from './lib/alternating.js'
+import { checkpoint, resetShadow } from './lib/job-table.js'
+import { result, type BenchResult } from './lib/results.js'
+import { MIGRATION, SCHEMA, type BenchWorld } from './lib/setup.js'
+
+export interface JobSettings {
+  /** Rows in the legacy table (already filled). */
+  readonly rows: number
+  /** Runs of each variant; the median is reported. */
+  readonly runs: number
+}
+
+/** The baseline's statement: every legacy row through `forward` into the shadow, in one statement. */
+function copyAllText(world: BenchWorld): string {
+  const { shape } = world
+  return `INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})
+    SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${shape.legacyTable}`
+}
+
+/** Fills an empty shadow with the plain copy (for verify, when no backfill is measured). */
+export async function copyLegacyToShadow(world: BenchWorld): Promise<void> {
+  await resetShadow(world.pool)
+  await world.pool.query(copyAllText(world))
+}
+
+/**
+ * Each run starts from an empty shadow and no backfill job, after a
+ * checkpoint. `workerCounts` picks the runBackfill variants (1 is
+ * `backfill_throughput_ratio`, n > 1 adds `_w<n>`), all against one baseline.
+ */
+export async function measureBackfill(world: BenchWorld, settings: JobSettings, workerCounts: readonly number[], log: (line: string) => void): Promise<BenchResult[]> {
+  const { pool } = world
+  const copyAll = copyAllText(world)
+  const registry = new Registry()
+  const prepare = async (): Promise<void> => {
+    await resetShadow(pool)
+    await checkpoint(pool)
+  }
+  const baseline: TableRun = {
+    name: 'insert_select',
+    prepare,
+    run: async () => (await pool.query(copyAll)).rowCount ?? 0,
+  }
+  const backfills = workerCounts.map((workers): TableRun => ({
+    name: `runBackfill_w${workers}`,
+    prepare,
+    run: async () => {
+      const done = await runBackfill(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', workers, registry })
+      if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
+      return done.rows
+    },
+  }))
+  const stats = await runAlternating([baseline, ...backfills], settings.runs, log)
+  const base = stats.get(baseline.name)?.medianRowsPerSecond ?? Number.NaN
+  return workerCounts.map((workers) => {
+    const name = `backfill_throughput_ratio${workers === 1 ? '' : `_w${workers}`}`
+    return result(name, stats.get(`runBackfill_w${workers}`)?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base)
+  })
+}

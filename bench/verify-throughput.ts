@@ -1,0 +1,61 @@
+/** `runVerify` rows/s against one whole-table FULL JOIN diff query, and against counting both tables, run alternately. */
+import { Registry } from 'prom-client'
+import { q } from '../src/dal/migration-shape.js'
+import { runVerify } from '../src/jobs/verify.js'
+import type { JobSettings } from './backfill-throughput.js'
+import { runAlternating, type TableRun } from './lib/alternating.js'
+import { checkpoint, deleteJobs } from './lib/job-table.js'
+import { result, type BenchResult } from './lib/results.js'
+import { MIGRATION, SCHEMA, type BenchWorld } from './lib/setup.js'
+
+/**
+ * The shadow must hold the backfilled copy of legacy. Legacy goes through
+ * `forward` into the shadow's shape, and is joined to the shadow on the
+ * shadow's key; a row counts as different when the projections are distinct.
+ */
+export function diffQuery(world: BenchWorld): string {
+  const { shape } = world
+  const columns = shape.forward.map((m) => q(m.column))
+  const projected = shape.forward.map((m) => `${m.expression} AS ${q(m.column)}`).join(', ')
+  const row = (alias: string): string => `ROW(${columns.map((c) => `${alias}.${c}`).join(', ')})`
+  return `SELECT count(*) FROM (SELECT ${projected} FROM ${shape.legacyTable}) AS l
+    FULL JOIN ${shape.shadowTable} AS s ON ${shape.shadowKey.map((k) => `l.${q(k)} = s.${q(k)}`).join(' AND ')}
+    WHERE ${row('l')} IS DISTINCT FROM ${row('s')}`
+}
+
+/** `verify_throughput_ratio` (÷ the diff query) and `verify_vs_count_ratio` (÷ counting both tables); each covers the table's N keys. */
+export async function measureVerify(world: BenchWorld, settings: JobSettings, names: { diff: boolean; count: boolean }, log: (line: string) => void): Promise<BenchResult[]> {
+  const { shape, pool } = world
+  await pool.query(`VACUUM ANALYZE ${shape.shadowTable}`)
+  const registry = new Registry()
+  const differing = async (sql: string): Promise<void> => {
+    const { rows } = await pool.query<{ n: string }>(sql)
+    if (Number(rows[0]?.n ?? 0) !== 0) log(`warning: ${rows[0]?.n} rows differ; the shadow is not a clean copy`)
+  }
+  const verify: TableRun = {
+    name: 'runVerify',
+    prepare: async () => {
+      await deleteJobs(pool, 'verify')
+      await checkpoint(pool)
+    },
+    run: async () => {
+      const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry })
+      if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
+      return done.rowsCompared
+    },
+  }
+  const diff = diffQuery(world)
+  const baselines: TableRun[] = []
+  if (names.diff) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
+  if (names.count) {
+    const count = `SELECT (SELECT count(*) FROM ${shape.legacyTable}) + (SELECT count(*) FROM ${shape.shadowTable}) AS n`
+    baselines.push({ name: 'count', prepare: () => checkpoint(pool), run: async () => { await pool.query(count); return settings.rows } })
+  }
+  const stats = await runAlternating([...baselines, verify], settings.runs, log)
+  const candidate = stats.get(verify.name)?.medianRowsPerSecond ?? Number.NaN
+  const against = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
+  return [
+    ...(names.diff ? [result('verify_throughput_ratio', candidate, 'rows/s', against('diff_query'))] : []),
+    ...(names.count ? [result('verify_vs_count_ratio', candidate, 'rows/s', against('count'))] : []),
+  ]
+}
