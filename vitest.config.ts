@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most tests wait on PostgreSQL or child processes, not the CPU: run more files at once than cores.
+    maxWorkers: 2,
   },
 })

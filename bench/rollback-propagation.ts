@@ -17,6 +17,8 @@ function processSuffix(processes: number): string {
 const CONNECTIONS_PER_FOLLOWER = 3
 const START_TIMEOUT_MS = 120_000
 const APPLY_TIMEOUT_MS = 10_000
+/** Unrecorded rollbacks after new followers start: their first changes run cold code (about 2× slower here). */
+const WARMUP_ROLLBACKS = 2
 
 export interface PropagationSettings {
   /** Follower counts, measured in ascending order, each adding to the followers already running. */
@@ -62,7 +64,7 @@ function appliedAll(followers: readonly FollowerProcess[], v: number): Promise<n
 /**
  * Alternates a ramp to 50 % (which every follower applies first) and a
  * rollback through `rollback()`, `settings.rollbacks` times per follower
- * count; each follower's delay is its Date.now() when it applied the
+ * count after two unrecorded ones; each follower's delay is its Date.now() when it applied the
  * rollback minus the parent's Date.now() when the rollback's COMMIT was sent.
  * `onFollowers` receives the stop of every follower, for cleanup on a signal.
  */
@@ -88,7 +90,7 @@ export async function measureRollbackPropagation(
       log(`rollback_propagation, ${n} processes: ${spawned.length} started in ${((Date.now() - started) / 1000).toFixed(1)} s`)
       const delays: number[] = []
       const callToCommitMs: number[] = []
-      for (let k = 0; k < settings.rollbacks; k++) {
+      for (let k = 0; k < WARMUP_ROLLBACKS + settings.rollbacks; k++) {
         await world.setPhase('ramp', 50)
         await appliedAll(followers, await version(world))
         // Lets the followers' acknowledgements finish, so each rollback finds them idle.
@@ -98,7 +100,8 @@ export async function measureRollbackPropagation(
         const committedAtMs = timed.commitSentAtMs()
         callToCommitMs.push(committedAtMs - calledAtMs)
         if (done.to.phase !== 'dual_write' || !done.changed) throw new Error(`rollback went from ${done.from.phase} to ${done.to.phase}; expected ramp to dual_write`)
-        for (const atMs of await appliedAll(followers, await version(world))) delays.push(atMs - committedAtMs)
+        const these = (await appliedAll(followers, await version(world))).map((atMs) => atMs - committedAtMs)
+        if (k >= WARMUP_ROLLBACKS) delays.push(...these)
       }
       const sorted = Float64Array.from(delays).sort()
       const suffix = processSuffix(n)

@@ -9,6 +9,7 @@ import { copyLegacyToShadow, measureBackfill, type JobSettings } from './backfil
 import { measureRowHash, measureStatementBuild } from './cpu.js'
 import { measureComparedRead, measureSampledRead } from './dal-reads.js'
 import { measureInsert, measureUpdate } from './dal-writes.js'
+import { explainJobPlans } from './job-plans.js'
 import { fillLegacy } from './lib/job-table.js'
 import type { Comparison, RunSettings } from './lib/latency.js'
 import { jsonReport, textReport } from './lib/report.js'
@@ -19,7 +20,7 @@ import { measureVerify } from './verify-throughput.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
-  .usage('$0 [options]\n\nMeasures the DAL against plain statements, side by side in one run on one database.')
+  .usage('$0 [options]\n\nMeasures the DAL, the alternatives to it, backfill and verify against plain statements, side by side in one run on one database, and how fast a rollback reaches other processes.')
   .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout, nothing else' })
   .option('database-url', { type: 'string', describe: 'server to create the bench database on (default: $DATABASE_URL, else an embedded PostgreSQL)' })
   .option('ops', { type: 'number', default: 2500, describe: 'recorded operations per client per variant of each measurement' })
@@ -27,7 +28,8 @@ const argv = await yargs(hideBin(process.argv))
   .option('clients', { type: 'string', default: '1,8', describe: 'comma-separated concurrent client counts' })
   .option('only', { type: 'string', describe: 'comma-separated substrings; run only measurements whose name contains one' })
   .option('rows', { type: 'number', default: 1_000_000, describe: 'legacy rows of the backfill and verify measurements' })
-  .option('job-runs', { type: 'number', default: 2, describe: 'runs of each backfill and verify variant, alternated; the median is reported' })
+  .option('job-runs', { type: 'number', default: 3, describe: 'runs of each backfill and verify variant, alternated; the median is reported' })
+  .option('explain', { type: 'boolean', default: false, describe: 'after the backfill and verify measurements, print EXPLAIN (ANALYZE, BUFFERS, WAL) of one chunk of each and of the baselines over the same keys, on stderr' })
   .option('processes', { type: 'string', default: '1,8,32', describe: 'comma-separated follower process counts for rollback_propagation' })
   .option('rollbacks', { type: 'number', default: 20, describe: 'rollbacks per follower process count' })
   .strict()
@@ -117,6 +119,9 @@ async function requireRamp(world: BenchWorld): Promise<void> {
   }
 }
 
+/** Keys in the chunk --explain shows: about the size backfill and verify chunks adapt to here (200 ms). */
+const EXPLAIN_CHUNK_ROWS = 20_000
+
 /** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
 async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   const backfillWorkers = [1, 2].filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
@@ -143,6 +148,7 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
     measured.forEach(logResult(from))
     results.push(...measured)
   }
+  if (argv.explain) await explainJobPlans(world, EXPLAIN_CHUNK_ROWS, log)
   return results
 }
 

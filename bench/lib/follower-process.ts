@@ -16,6 +16,7 @@ export class FollowerProcess {
   readonly #applied = new Map<number, number>()
   #waiters: Waiter[] = []
   #stderr = ''
+  #isReady = false
   readonly #exited: Promise<void>
   #hasExited = false
 
@@ -35,8 +36,6 @@ export class FollowerProcess {
     await follower.#until(() => follower.#isReady, timeoutMs, 'to connect')
     return follower
   }
-
-  #isReady = false
 
   #onLine(line: string): void {
     const [word, version, , , atMs] = line.split(' ')

@@ -8,6 +8,8 @@ process.once('SIGINT', () => {
   void runInterruptHooks().finally(() => process.exit(130))
 })
 const code = await runCli(hideBin(process.argv))
+// A large --json document through a pipe must be flushed before the process exits.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
 // After Ctrl-C the command fails fast; its cleanup must still finish first.
 const cleanup = interruptCleanup()
 if (cleanup) {
