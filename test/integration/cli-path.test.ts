@@ -72,5 +72,5 @@ describe('the whole path, as an operator runs it', () => {
     ])
     expect(events.every((e) => e.actor === 'ana')).toBe(true)
     expect(events.filter((e) => e.to_phase !== null).every((e) => e.reason !== null)).toBe(true)
-  })
+  }, 240_000)
 })
