@@ -1,5 +1,6 @@
 /** Reads migration state and applies state plans: one transaction writes the state, its event, and the NOTIFY. */
 import type pg from 'pg'
+import { withTransaction } from './transaction.js'
 import { CutoverError, UnknownMigration } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
 import { isPhase, type MigrationState, type StatePlan } from '../core/phases.js'
@@ -184,7 +185,7 @@ export async function applyStatePlan(
   for (;;) {
     let watch: ReturnType<typeof watchBlockers> | undefined
     try {
-      return await inTransaction(pool, async (client) => {
+      return await withTransaction(pool, async (client) => {
         const { rows: me } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${Math.max(1, deadline - Date.now())}ms`])
         watch = watchBlockers(pool, me[0]?.pid ?? 0, (blockers, waitedMs) => lock.onLockWait?.({ migration, waitedMs, limitMs, blockers }))
         return await applyLocked(client, schema, migration, replan, event)
@@ -195,32 +196,6 @@ export async function applyStatePlan(
     } finally {
       watch?.stop()
     }
-  }
-}
-
-/**
- * One transaction on a client of its own. pg emits 'error' on a checked-out
- * client whose connection dies (a terminated backend, a restarted server)
- * besides failing its query; the listener keeps that event from crashing the
- * process (a rollback's, or an application's running a guardrail), and the
- * broken client is discarded.
- */
-async function inTransaction<T>(pool: PoolLike, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect()
-  let isBroken = false
-  const onError = (): void => { isBroken = true }
-  client.on('error', onError)
-  try {
-    await client.query('BEGIN')
-    const result = await fn(client)
-    await client.query('COMMIT')
-    return result
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  } finally {
-    client.removeListener('error', onError)
-    client.release(isBroken)
   }
 }
 

@@ -9,8 +9,15 @@ export interface PoolLike {
   connect(): Promise<pg.PoolClient>
 }
 
+/**
+ * A connection error on the client (a terminated backend) is handled here, so
+ * it never crashes the process, and the broken client is discarded.
+ */
 export async function withTransaction<T>(pool: PoolLike, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
+  let isBroken = false
+  const onError = (): void => { isBroken = true }
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const result = await fn(client)
@@ -20,6 +27,7 @@ export async function withTransaction<T>(pool: PoolLike, fn: (client: pg.PoolCli
     await client.query('ROLLBACK').catch(() => undefined)
     throw error
   } finally {
-    client.release()
+    client.removeListener('error', onError)
+    client.release(isBroken)
   }
 }

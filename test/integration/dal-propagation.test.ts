@@ -50,7 +50,7 @@ describe('live state', () => {
   })
 
   it('falls back to polling when its listening connection is killed, still converges, and listens again', async () => {
-    const killed = await db.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'cutover-listener'")
+    const killed = await db.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'cutover-listener' AND datname = current_database()")
     expect(killed).toEqual([{ ok: true }])
     await waitFor(() => !cutover.watcher.isListening, 2000)
     await setPhase(db.pool, 'shadow_read')

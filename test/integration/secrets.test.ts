@@ -54,7 +54,7 @@ describe('secrets', () => {
     await cutover.watcher.poll()
     await db.query("UPDATE orders_v2 SET status = 'x' WHERE id = 1")
     await dal.get(1)
-    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cutover-listener'")
+    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cutover-listener' AND datname = current_database()")
     await new Promise((r) => setTimeout(r, 300))
     await cutover.close()
     await pool.end()
