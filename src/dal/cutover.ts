@@ -4,6 +4,7 @@ import client, { type Registry } from 'prom-client'
 import type { MigrationDefinition } from '../core/definition.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { PHASES, type MigrationState } from '../core/phases.js'
+import { RoutingSample } from '../core/routing-sample.js'
 import { controlProvider } from '../flags/control-provider.js'
 import type { PercentageProvider } from '../flags/percentage-provider.js'
 import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
@@ -53,6 +54,7 @@ export class Cutover {
   readonly #pending = new Set<Promise<unknown>>()
   readonly #guardrails = new Set<Guardrail>()
   readonly #toggles = new Map<string, string>()
+  readonly #routingSample = new RoutingSample()
   #unleash: UnleashProvider | undefined
   readonly schema: string
 
@@ -67,6 +69,7 @@ export class Cutover {
       logger: this.#logger,
       fallbackPollMs: options.fallbackPollMs,
       onApply: (migration, state, propagation) => this.#onApply(migration, state, propagation),
+      routingSample: () => this.#routingSample.snapshot(),
     })
   }
 
@@ -160,7 +163,11 @@ export class Cutover {
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
-      route: (state, routingKey) => provider.route(name, state, routingKey),
+      route: (state, routingKey) => {
+        // Ramp reads feed the sample `cutover ramp` uses to say how many keys a change moves.
+        if (state.phase === 'ramp') this.#routingSample.record(name, routingKey)
+        return provider.route(name, state, routingKey)
+      },
       random: this.#options.random ?? Math.random,
       background: (work) => {
         const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))

@@ -12,6 +12,7 @@ import type { MigrationState } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import { stateChannel, type StateNotice } from './state-store.js'
 import { isPhase } from '../core/phases.js'
+import type { BucketCounts } from '../core/routing-sample.js'
 
 export interface StateWatcherOptions {
   readonly pool: pg.Pool
@@ -24,6 +25,8 @@ export interface StateWatcherOptions {
   /** Poll period while it is up (catches anything missed). */
   readonly safetyPollMs?: number
   readonly heartbeatMs?: number
+  /** This process's recent routing keys per migration, written with each heartbeat. */
+  readonly routingSample?: () => Record<string, BucketCounts>
 }
 
 interface PolledRow { migration: string; phase: string; read_percent: number; authority: string; version: string; changed_ms: string }
@@ -62,7 +65,7 @@ export class StateWatcher {
     )
     await this.poll()
     await this.#connect()
-    this.#timers.push(setInterval(() => { void this.#heartbeat() }, this.#options.heartbeatMs ?? 5000).unref())
+    this.#timers.push(setInterval(() => { void this.heartbeat() }, this.#options.heartbeatMs ?? 5000).unref())
     this.#schedulePoll()
   }
 
@@ -116,11 +119,19 @@ export class StateWatcher {
     ).catch((error: unknown) => this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'))
   }
 
-  async #heartbeat(): Promise<void> {
+  /** Writes this instance's heartbeat (and routing sample) now; it also runs every `heartbeatMs`. */
+  async heartbeat(): Promise<void> {
+    const s = quoteIdent(this.#options.schema)
+    const backendPid = this.#listening ? (this.#listener as unknown as { processID?: number } | undefined)?.processID ?? null : null
     await this.#options.pool.query(
-      `UPDATE ${quoteIdent(this.#options.schema)}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2 WHERE id = $1`,
-      [this.instanceId, this.#listening ? (this.#listener as unknown as { processID?: number } | undefined)?.processID ?? null : null],
+      `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2 WHERE id = $1`,
+      [this.instanceId, backendPid],
     ).catch(() => undefined)
+    // Apart, so a control schema older than sql/0004 still gets its heartbeat.
+    const sample = this.#options.routingSample?.()
+    if (!sample || Object.keys(sample).length === 0) return
+    await this.#options.pool.query(`UPDATE ${s}.instances SET routing_sample = $2::jsonb WHERE id = $1`, [this.instanceId, JSON.stringify(sample)])
+      .catch((error: unknown) => this.#options.logger.debug({ err: error }, 'could not record the routing sample'))
   }
 
   #schedulePoll(): void {
@@ -156,7 +167,7 @@ export class StateWatcher {
       this.#reconnectDelayMs = 250
       // A change committed while we were not listening is caught by this poll.
       await this.poll().catch(() => undefined)
-      void this.#heartbeat()
+      void this.heartbeat()
     } catch (error) {
       this.#lost(client, error)
     }

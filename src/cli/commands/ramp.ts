@@ -2,6 +2,7 @@ import { ConfigInvalid } from '../../core/errors.js'
 import { unleashMirrorFor } from '../../flags/unleash-mirror.js'
 import { migrationGate } from '../../store/gate-check.js'
 import { ramp } from '../../store/operator-actions.js'
+import { estimateKeysMoved, type KeysMoved } from '../../store/routing-sample-sql.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 
@@ -10,6 +11,8 @@ export const rampCommand = defineCommand<{ migration: string; percent: string; f
   describe: 'Set the share of routing keys that read from the shadow (0-100)',
   epilog: `Works in shadow_read (entering ramp) and ramp. Entering ramp needs a finished backfill and a clean verify after it.
 Keys are sticky: a key reading the shadow at p % keeps reading it at every higher p; lowering p sends exactly the keys above it back to legacy.
+At 100 % every read goes to the shadow whatever its key. A read without a routing key is routed by its row key.
+After the change it says how many routing keys moved, estimated from the keys the running instances read in the last 5-10 minutes.
 Changes: the read percentage; every running instance follows within a second.
 Undo: cutover ramp <migration> <lower percent>, or cutover rollback <migration> for 0 % at once.
 A migration routed with Unleash also gets its toggle's flexibleRollout set to the percentage and enabled
@@ -31,7 +34,17 @@ A migration routed with Unleash also gets its toggle's flexibleRollout set to th
       schema: ctx.schema, migration: args.migration, percent, actor: ctx.actor, reason: ctx.reason, force: args.force,
       gate: migrationGate(ctx.schema, args.migration),
     })
-    printStateChange(ctx, 'ramped', result)
+    const shadowShare = (state: { phase: string; readPercent: number }) => (state.phase === 'ramp' ? state.readPercent : 0)
+    const keysMoved = result.changed ? await estimateKeysMoved(ctx.pool, ctx.schema, args.migration, shadowShare(result.from), shadowShare(result.to)) : undefined
+    printStateChange(ctx, 'ramped', result, keysMoved ? { keysMoved } : {})
+    if (keysMoved) ctx.say(describeKeysMoved(keysMoved))
     if (unleash && result.to.phase === 'ramp') ctx.say(await unleash.afterRamp(result.to.readPercent))
   },
 })
+
+function describeKeysMoved(moved: KeysMoved): string {
+  if (moved.instances === 0) return 'keys moved: unknown (no running instance has reported a sample of recent ramp reads)'
+  const side = moved.direction === 'to_legacy' ? 'back to legacy' : 'to the shadow'
+  const share = moved.sampledKeys > 0 ? ` (${((100 * moved.keys) / moved.sampledKeys).toFixed(1)} %)` : ''
+  return `keys moved ${side}: about ${moved.keys} of ${moved.sampledKeys}${share} routing keys read recently on ${moved.instances} instance(s)`
+}

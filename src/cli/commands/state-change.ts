@@ -2,8 +2,8 @@
 import type { ActionResult } from '../../store/operator-actions.js'
 import type { CommandContext } from '../context.js'
 
-export function printStateChange(ctx: CommandContext, verb: string, result: ActionResult): void {
-  ctx.emit({ migration: result.migration, from: result.from, to: result.to, changed: result.changed, acknowledged: result.acknowledged, listeners: result.listeners })
+export function printStateChange(ctx: CommandContext, verb: string, result: ActionResult, extra: Record<string, unknown> = {}): void {
+  ctx.emit({ migration: result.migration, from: result.from, to: result.to, changed: result.changed, acknowledged: result.acknowledged, listeners: result.listeners, ...extra })
   const show = (s: { phase: string; readPercent: number }) => `${s.phase}${s.phase === 'ramp' ? ` ${s.readPercent}%` : ''}`
   if (!result.changed) ctx.say(`${result.migration}: already ${show(result.to)}; nothing changed`)
   else ctx.say(`${result.migration}: ${verb} ${show(result.from)} -> ${show(result.to)}`)
