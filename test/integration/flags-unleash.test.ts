@@ -209,4 +209,34 @@ describe.skipIf(!unleashPackage.found)(`against a real Unleash server (unleash-s
     expect(cutover.unleash?.seen('orders_v2')).toEqual({ enabled: true, rolloutPercent: 100 })
     expect(new Set(await servedSides(dal))).toEqual(new Set(['legacy']))
   })
+
+  it('a stopped Unleash leaves ramp reads on its last rollout, and a restarted one is followed again without reconnecting', async () => {
+    await server.restart() // the previous test stopped it
+    await setPhase(db.pool, 'shadow_read')
+    expect((await withToken(['ramp', 'orders_v2', '20', '--force'])).code).toBe(0)
+    const { cutover, dal } = await connect(server.apiUrl, server.clientToken)
+    await untilSeen(cutover.unleash, true, 20)
+    const at20 = IDS.map((id) => routeRead('orders_v2', ramp(20), `tenant-${id}`))
+    expect(await servedSides(dal)).toEqual(at20)
+
+    await server.stop()
+    // While it is down: the last rollout it served stays in force (never a guess of the shadow).
+    await new Promise((r) => setTimeout(r, 500))
+    expect(cutover.unleash?.seen('orders_v2')).toEqual({ enabled: true, rolloutPercent: 20 })
+    expect(await servedSides(dal)).toEqual(at20)
+
+    await server.restart()
+    // The same client recovers by itself: a change made after the restart reaches the DAL.
+    expect((await withToken(['ramp', 'orders_v2', '60'])).code).toBe(0)
+    await untilSeen(cutover.unleash, true, 60)
+    await cutover.watcher.poll()
+    expect(await servedSides(dal)).toEqual(IDS.map((id) => routeRead('orders_v2', ramp(60), `tenant-${id}`)))
+    // and a rollback after the restart turns the toggle off in Unleash as well
+    const rolledBack = await withToken(['rollback', 'orders_v2'])
+    expect(rolledBack.code).toBe(0)
+    expect(rolledBack.stderr).toBe('')
+    await until(async () => (await rolloutOf())?.enabled === false, 'the toggle to be disabled')
+    await cutover.watcher.poll()
+    expect(new Set(await servedSides(dal))).toEqual(new Set(['legacy']))
+  })
 })

@@ -51,6 +51,8 @@ export interface UnleashServer {
   clientFeatures(): Promise<{ features: Array<{ name: string; enabled: boolean; strategies: Array<{ name: string; parameters: Record<string, string> }> }> }>
   /** Stops the server (SIGTERM, then SIGKILL); safe to call twice. */
   stop(): Promise<void>
+  /** Starts it again after `stop`, on the same port, database and tokens (what it stored survives). */
+  restart(): Promise<void>
 }
 
 export async function startUnleashServer(entry: string, database: TestDatabase): Promise<UnleashServer> {
@@ -62,11 +64,15 @@ export async function startUnleashServer(entry: string, database: TestDatabase):
     db: { host: db.hostname, port: Number(db.port || 5432), user: decodeURIComponent(db.username), password: decodeURIComponent(db.password), database: database.name },
     port, adminToken, clientToken,
   }
-  const child = spawn(process.execPath, [CHILD, entry], {
-    env: { ...process.env, CUTOVER_UNLEASH_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  await listening(child, 90_000)
+  const launch = async (): Promise<ChildProcess> => {
+    const started = spawn(process.execPath, [CHILD, entry], {
+      env: { ...process.env, CUTOVER_UNLEASH_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    await listening(started, 90_000)
+    return started
+  }
+  let child = await launch()
   const apiUrl = `http://127.0.0.1:${port}/api`
   const request = async (token: string, method: string, path: string, body?: unknown) => {
     const response = await fetch(apiUrl + path, {
@@ -85,6 +91,11 @@ export async function startUnleashServer(entry: string, database: TestDatabase):
     admin: (method, path, body) => request(adminToken, method, path, body),
     clientFeatures: async () => (await request(clientToken, 'GET', '/client/features')).body as never,
     stop: () => (stopped ??= stopChild(child)),
+    restart: async () => {
+      await stopped
+      child = await launch()
+      stopped = undefined
+    },
   }
 }
 
