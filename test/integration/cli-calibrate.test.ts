@@ -146,6 +146,48 @@ describe('cutover calibrate', () => {
     expect(await db.query("SELECT phase, read_percent FROM cutover.state WHERE migration = 'orders_v2'")).toEqual([{ phase: 'ramp', read_percent: 5 }])
   })
 
+  it('predicts the real path: the DAL\'s compared reads find the same noise, and the normaliser it names removes it there too', async () => {
+    await db.query(`CREATE TABLE notes (id bigint PRIMARY KEY, title text NOT NULL);
+                    CREATE TABLE notes_v2 (id bigint PRIMARY KEY, title text NOT NULL);`)
+    const padded = { name: 'notes', legacy: { table: 'public.notes', key: ['id'] }, shadow: { table: 'public.notes_v2', key: ['id'] }, forward: { title: "title || repeat(' ', 1 + floor(random() * 2)::int)" } }
+    await register(padded)
+    await setPhase(db.pool, 'dual_write', 0, 'notes')
+    const divergencesAfterReads = async (): Promise<number> => {
+      const { cutover, pool } = await connectCutover(db)
+      try {
+        const dal = await cutover.migration('notes')
+        await cutover.watcher.poll()
+        for (let id = 1; id <= 20; id++) await dal.get(id)
+        await cutover.flush()
+      } finally {
+        await cutover.close()
+        await pool.end()
+      }
+      const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM cutover.divergences WHERE migration = 'notes' AND source = 'read'")
+      return row?.n ?? 0
+    }
+    {
+      const { cutover, pool } = await connectCutover(db)
+      const dal = await cutover.migration('notes')
+      await cutover.watcher.poll()
+      for (let id = 1; id <= 20; id++) await dal.insert({ id, title: `note ${id}` })
+      await cutover.close()
+      await pool.end()
+    }
+    await setPhase(db.pool, 'shadow_read', 0, 'notes')
+    const noisy = await cli('calibrate', 'notes', '--json')
+    // Each evaluation pads with 1 or 2 spaces, so about half the rows differ, on both paths.
+    const doc = noisy.json<CalibrationDoc>()
+    expect(doc).toMatchObject({ sampled: 20, noisy: true, columns: [{ column: 'title', differences: doc.differences, normaliser: 'trim' }] })
+    expect(doc.differences).toBeGreaterThan(0)
+    expect(await divergencesAfterReads()).toBeGreaterThan(0)
+
+    await db.query("DELETE FROM cutover.divergences WHERE migration = 'notes'")
+    await register({ ...padded, compare: { title: 'trim' } })
+    expect((await cli('calibrate', 'notes', '--json')).json<CalibrationDoc>()).toMatchObject({ sampled: 20, noisy: false })
+    expect(await divergencesAfterReads()).toBe(0)
+  })
+
   it('says when no normaliser fixes a column: a forward expression that is not a function of the row', async () => {
     await db.query(`CREATE TABLE tokens (id int PRIMARY KEY, owner text NOT NULL);
                     CREATE TABLE tokens_v2 (id int PRIMARY KEY, owner text NOT NULL, secret text NOT NULL);
