@@ -188,6 +188,20 @@ describe('cutover calibrate', () => {
     expect(await divergencesAfterReads()).toBe(0)
   })
 
+  it('quotes hostile table and column names, and exits 3 when the database cannot be reached', async () => {
+    await db.query(`CREATE TABLE "We ird" ("id; DROP TABLE orders" int PRIMARY KEY, "Val""ue" text);
+                    CREATE TABLE "We ird_v2" ("id; DROP TABLE orders" int PRIMARY KEY, "Val""ue" text);
+                    INSERT INTO "We ird" SELECT g, 'v' || g FROM generate_series(1, 30) g;`)
+    await register({ name: 'weird', legacy: { table: 'public.We ird', key: ['id; DROP TABLE orders'] }, shadow: { table: 'public.We ird_v2', key: ['id; DROP TABLE orders'] } })
+    const result = await cli('calibrate', 'weird', '--json')
+    expect(result.stderr).toBe('')
+    expect(result.json<CalibrationDoc>()).toMatchObject({ sampled: 30, noisy: false })
+    expect(await db.query('SELECT count(*)::int AS n FROM orders')).not.toEqual([{ n: 0 }])
+    const unreachable = await runCli(['calibrate', 'weird', '--database-url', 'postgres://nobody@127.0.0.1:1/none'])
+    expect(unreachable.code).toBe(3)
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
   it('says when no normaliser fixes a column: a forward expression that is not a function of the row', async () => {
     await db.query(`CREATE TABLE tokens (id int PRIMARY KEY, owner text NOT NULL);
                     CREATE TABLE tokens_v2 (id int PRIMARY KEY, owner text NOT NULL, secret text NOT NULL);
