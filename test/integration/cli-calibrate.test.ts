@@ -144,7 +144,7 @@ describe('cutover calibrate', () => {
     expect(ramped.stderr).toBe('')
     expect(ramped.code).toBe(0)
     expect(await db.query("SELECT phase, read_percent FROM cutover.state WHERE migration = 'orders_v2'")).toEqual([{ phase: 'ramp', read_percent: 5 }])
-  })
+  }, 240_000) // ten CLI runs; a loaded CI machine needs more than the default
 
   it('predicts the real path: the DAL\'s compared reads find the same noise, and the normaliser it names removes it there too', async () => {
     await db.query(`CREATE TABLE notes (id bigint PRIMARY KEY, title text NOT NULL);
@@ -186,7 +186,7 @@ describe('cutover calibrate', () => {
     await register({ ...padded, compare: { title: 'trim' } })
     expect((await cli('calibrate', 'notes', '--json')).json<CalibrationDoc>()).toMatchObject({ sampled: 20, noisy: false })
     expect(await divergencesAfterReads()).toBe(0)
-  })
+  }, 240_000)
 
   it('quotes hostile table and column names, and exits 3 when the database cannot be reached', async () => {
     await db.query(`CREATE TABLE "We ird" ("id; DROP TABLE orders" int PRIMARY KEY, "Val""ue" text);
