@@ -52,21 +52,42 @@ function comparable(shape: MigrationShape): { expected: string; actual: string }
   }
 }
 
+/** Names the two row sources of {@link comparedSides}, and a column both carry to pair their rows. */
+export interface ComparedSources {
+  /** A relation of legacy rows (all legacy columns). */
+  readonly legacy: string
+  /** A relation of rows in the shadow's shape (its mapped columns). */
+  readonly shadow: string
+  /** A column of both relations returned second on each side (after the side tag), to pair rows; none when absent. */
+  readonly carry?: string
+}
+
+/**
+ * The compared projection of both sides: each legacy row of `legacy` in the
+ * legacy shape with its expected comparable projection, then each row of
+ * `shadow` served through `backward` with its actual one. The read comparison
+ * and calibration both use this text, so they judge equality the same way.
+ */
+export function comparedSides(shape: MigrationShape, sources: ComparedSources): string {
+  const { expected, actual } = comparable(shape)
+  const carried = (alias: string): string => (sources.carry ? `${alias}.${q(sources.carry)}, ` : '')
+  const legacyColumns = shape.legacyColumns.map((c) => `l.${q(c.name)}`).join(', ')
+  return `SELECT 'legacy' AS ${q(SIDE_COLUMN)}, ${carried('l')}${legacyColumns}, to_jsonb(e) AS ${q(COMPARE_COLUMN)}
+  FROM ${sources.legacy} AS l CROSS JOIN LATERAL (SELECT ${expected}) AS e
+UNION ALL
+SELECT 'shadow', ${carried('s')}b.*, to_jsonb(a)
+  FROM ${sources.shadow} AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN LATERAL (SELECT ${actual}) AS a`
+}
+
 /**
  * Both sides of one key in one round trip: up to two rows, each in the legacy
  * shape, tagged with its side and carrying its comparable projection.
  */
 export function comparedRead(shape: MigrationShape, key: readonly unknown[]): Statement {
   const { values, keyRow } = keyParams(shape, key)
-  const { expected, actual } = comparable(shape)
-  const legacyColumns = shape.legacyColumns.map((c) => `l.${q(c.name)}`).join(', ')
   const text = `WITH p AS (SELECT ${keyRow}),
 l AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
 s AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)})
-SELECT 'legacy' AS ${q(SIDE_COLUMN)}, ${legacyColumns}, to_jsonb(e) AS ${q(COMPARE_COLUMN)}
-  FROM l CROSS JOIN LATERAL (SELECT ${expected}) AS e
-UNION ALL
-SELECT 'shadow', b.*, to_jsonb(a)
-  FROM s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN LATERAL (SELECT ${actual}) AS a`
+${comparedSides(shape, { legacy: 'l', shadow: 's' })}`
   return { text, values }
 }
