@@ -7,6 +7,7 @@ import type { CliCommand } from './command.js'
 import { advanceCommand } from './commands/advance.js'
 import { demoCommand } from './commands/demo.js'
 import { divergencesCommand } from './commands/divergences.js'
+import { doctorCommand } from './commands/doctor.js'
 import { initCommand } from './commands/init.js'
 import { rampCommand } from './commands/ramp.js'
 import { registerCommand } from './commands/register.js'
@@ -15,7 +16,7 @@ import { statusCommand } from './commands/status.js'
 import { jobCommands } from './commands/jobs.js'
 import { createContext, type CommandContext, type GlobalArgs } from './context.js'
 
-const commands = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, divergencesCommand, demoCommand] as unknown as CliCommand<never>[]
+const commands = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, divergencesCommand, doctorCommand, demoCommand] as unknown as CliCommand<never>[]
 
 function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): number {
   const typed = classifyError(error, { connectionString, schema: args.schema ?? 'cutover' })
