@@ -56,7 +56,7 @@ beforeAll(async () => {
   await setPhase(db.pool, 'ramp', 10)
 })
 
-describe('cutover doctor', () => {
+describe('cutover doctor', { timeout: 240_000 }, () => {
   it('reports no findings and exits 0 on a healthy migration, one migration or all of them', async () => {
     await expectHealthy()
     const all = await doctor()

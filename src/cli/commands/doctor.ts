@@ -39,7 +39,7 @@ export const doctorCommand = defineCommand<DoctorArgs>({
   describe: 'Say what is wrong (stale evidence, dead leases, silent listeners, stalled jobs, divergences, locks, orphans) and the fix',
   epilog: `One line per finding: severity, migration, code, what is wrong, and the command that fixes it; then a summary.
 Exit 1 when any finding is an error, 0 otherwise (warnings only); 2 when the control schema does not exist (run: cutover init).
-Without a migration: every registered migration, plus the global checks (control-schema version, listener heartbeats).
+Without a migration: every registered migration. The global checks (control-schema version, listener heartbeats) run every time.
 Changes nothing, unless --apply: then the SQL carried by findings that have it (e.g. removing the row of a dead listener)
 runs in one transaction, is printed, and the checks run again. Suggestions such as pg_terminate_backend are never run.
 What each finding means and how to confirm it: runbooks/doctor.md.
