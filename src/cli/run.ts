@@ -8,6 +8,7 @@ import { advanceCommand } from './commands/advance.js'
 import { calibrateCommand } from './commands/calibrate.js'
 import { demoCommand } from './commands/demo.js'
 import { divergencesCommand } from './commands/divergences.js'
+import { doctorCommand } from './commands/doctor.js'
 import { initCommand } from './commands/init.js'
 import { rampCommand } from './commands/ramp.js'
 import { registerCommand } from './commands/register.js'
@@ -16,7 +17,7 @@ import { statusCommand } from './commands/status.js'
 import { jobCommands } from './commands/jobs.js'
 import { createContext, type CommandContext, type GlobalArgs } from './context.js'
 
-const commands = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, demoCommand] as unknown as CliCommand<never>[]
+const commands = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, demoCommand] as unknown as CliCommand<never>[]
 
 function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): number {
   const typed = classifyError(error, { connectionString, schema: args.schema ?? 'cutover' })

@@ -1,0 +1,25 @@
+/** The doctor's checks, in the order their findings are printed. Adding a check is one line here. */
+import { controlSchemaVersionCheck } from './control-schema-version.js'
+import { expiredLeasesCheck } from './expired-leases.js'
+import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
+import { listenersBehindCheck, staleListenersCheck } from './listeners.js'
+import { longTransactionsCheck } from './long-transactions.js'
+import { openDivergencesCheck } from './open-divergences.js'
+import { orphansCheck } from './orphans.js'
+import { stalledJobsCheck } from './stalled-jobs.js'
+import { staleEvidenceCheck } from './stale-evidence.js'
+
+export const GLOBAL_CHECKS: readonly GlobalDoctorCheck[] = [
+  controlSchemaVersionCheck(),
+  staleListenersCheck,
+]
+
+export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
+  staleEvidenceCheck,
+  expiredLeasesCheck,
+  stalledJobsCheck,
+  listenersBehindCheck,
+  openDivergencesCheck,
+  longTransactionsCheck,
+  orphansCheck,
+]

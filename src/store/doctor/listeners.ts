@@ -1,0 +1,45 @@
+/**
+ * Check 3: application processes that stopped acknowledging state. Globally, an
+ * instance row whose heartbeat is stale (the process died or hangs); per
+ * migration, a live instance that has not applied the state's current version.
+ */
+import pg from 'pg'
+import { quoteIdent } from '../../core/identifiers.js'
+import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
+
+export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thresholds }) => {
+  const s = quoteIdent(schema)
+  const { rows } = await db.query<{ id: string; host: string; pid: number; heartbeat_at: Date; idle: number }>(
+    `SELECT id, host, pid, heartbeat_at, extract(epoch FROM clock_timestamp() - heartbeat_at)::float8 AS idle
+       FROM ${s}.instances WHERE heartbeat_at < clock_timestamp() - make_interval(secs => $1) ORDER BY heartbeat_at`,
+    [thresholds.staleAfterSeconds],
+  )
+  return rows.map((r) => ({
+    migration: null, severity: 'warning' as const, code: 'listener_stale',
+    message: `instance ${r.id} (pid ${r.pid} on ${r.host}) last sent a heartbeat ${Math.round(r.idle)} s ago (${r.heartbeat_at.toISOString()}); it died or hangs, and is no longer counted by rollback`,
+    command: `check pid ${r.pid} on ${r.host}; if it is gone, remove its row with cutover doctor --apply`,
+    // Only the row of an instance still silent when --apply runs; a live process never sees its row deleted under it.
+    applySql: [`DELETE FROM ${s}.instances WHERE id = ${pg.escapeLiteral(r.id)} AND heartbeat_at < clock_timestamp() - make_interval(secs => ${Number(thresholds.staleAfterSeconds)})`],
+  }))
+}
+
+export const listenersBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
+  const s = quoteIdent(schema)
+  const { rows } = await db.query<{ id: string; host: string; pid: number; backend_pid: number | null; applied: string; version: string; changed_at: Date }>(
+    `SELECT i.id, i.host, i.pid, i.backend_pid, coalesce((i.applied ->> $1)::bigint, 0)::text AS applied, st.version::text AS version, st.updated_at AS changed_at
+       FROM ${s}.instances i CROSS JOIN ${s}.state st
+      WHERE st.migration = $1
+        AND i.heartbeat_at >= clock_timestamp() - make_interval(secs => $2)
+        AND coalesce((i.applied ->> $1)::bigint, 0) < st.version
+        AND st.updated_at < clock_timestamp() - make_interval(secs => $2)
+      ORDER BY i.id`,
+    [migration.name, thresholds.staleAfterSeconds],
+  )
+  return rows.map((r) => ({
+    migration: migration.name, severity: 'error' as const, code: 'listener_behind',
+    message: `instance ${r.id} (pid ${r.pid} on ${r.host}) is alive but applied state version ${r.applied}, not ${r.version} (changed ${r.changed_at.toISOString()}); its routing is out of date`,
+    command: r.backend_pid === null
+      ? `check pid ${r.pid} on ${r.host}: it has no LISTEN connection; restart it if it does not catch up`
+      : `check pid ${r.pid} on ${r.host} and its LISTEN connection (SELECT state, wait_event FROM pg_stat_activity WHERE pid = ${r.backend_pid}); restart it if it does not catch up`,
+  }))
+}

@@ -1,0 +1,55 @@
+/** Runs the doctor's checks on one dedicated client, and applies the SQL its findings carry (only when asked). */
+import { ControlSchemaMissing, UnknownMigration } from '../../core/errors.js'
+import { withTransaction, type PoolLike } from '../transaction.js'
+import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
+import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
+import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
+
+const DOCTOR_LOCK_TIMEOUT_MS = 2000
+
+export interface DoctorInput {
+  readonly schema: string
+  /** One migration; all registered ones when absent. */
+  readonly migration?: string
+  readonly thresholds: DoctorThresholds
+  readonly globalChecks?: readonly GlobalDoctorCheck[]
+  readonly migrationChecks?: readonly DoctorCheck[]
+}
+
+export interface DoctorReport {
+  readonly migrations: readonly string[]
+  readonly findings: readonly Finding[]
+}
+
+/** Throws ControlSchemaMissing (exit 2) when there is no control schema, UnknownMigration for a name not registered. */
+export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<DoctorReport> {
+  const client = await pool.connect()
+  try {
+    // A doctor never waits long behind someone else's lock (a check that reads a table reports it instead).
+    await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${DOCTOR_LOCK_TIMEOUT_MS}ms`])
+    if (!(await controlSchemaExists(client, input.schema))) throw new ControlSchemaMissing(input.schema)
+    const facts = await readMigrationFacts(client, input.schema, input.migration)
+    if (input.migration !== undefined && facts.length === 0) throw new UnknownMigration(input.migration)
+    const findings: Finding[] = []
+    for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await check(client, { schema: input.schema, thresholds: input.thresholds }))
+    for (const migration of facts) {
+      for (const check of input.migrationChecks ?? MIGRATION_CHECKS) {
+        findings.push(...await check(client, { schema: input.schema, thresholds: input.thresholds, migration }))
+      }
+    }
+    return { migrations: facts.map((f) => f.name), findings }
+  } finally {
+    await client.query('RESET lock_timeout').catch(() => undefined)
+    client.release()
+  }
+}
+
+/** Runs every statement the findings carry, in one transaction; returns them in the order they ran. */
+export async function applyFindings(pool: PoolLike, findings: readonly Finding[]): Promise<string[]> {
+  const statements = findings.flatMap((f) => f.applySql ?? [])
+  if (statements.length === 0) return []
+  await withTransaction(pool, async (client) => {
+    for (const statement of statements) await client.query(statement)
+  })
+  return statements
+}
