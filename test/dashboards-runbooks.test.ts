@@ -15,10 +15,11 @@ import { jobCommands } from '../src/cli/commands/jobs.js'
 import { rampCommand } from '../src/cli/commands/ramp.js'
 import { registerCommand } from '../src/cli/commands/register.js'
 import { rollbackCommand } from '../src/cli/commands/rollback.js'
+import { retireCommand, unretireCommand } from '../src/cli/commands/retire.js'
 import { statusCommand } from '../src/cli/commands/status.js'
 import { ALERTS_YAML, RUNBOOKS_DIR, alertRules, runbooks } from '../scripts/observability/promql-sources.js'
 
-const COMMANDS = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, divergencesCommand] as unknown as CliCommand<never>[]
+const COMMANDS = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, divergencesCommand, retireCommand, unretireCommand] as unknown as CliCommand<never>[]
 
 /** The CLI's parser as src/cli/main.ts builds it (global options, strict), with handlers that do nothing. */
 function cli(): Argv<GlobalArgs> {
