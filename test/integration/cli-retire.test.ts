@@ -267,4 +267,16 @@ describe('retire refuses, changing nothing, when a foreign key cannot move', { t
     const orphans = json.json<{ refused: { problems: { listQuery?: string }[] } }>().refused.problems[2]?.listQuery as string
     expect(await db.query(orphans)).toEqual([{ id: 2, account_id: 3 }])
   })
+
+  it('a lock not granted within --lock-timeout-ms fails the whole retire with exit 3 and changes nothing', async () => {
+    const holder = await db.pool.connect()
+    try {
+      await holder.query('BEGIN; LOCK TABLE accounts IN ACCESS SHARE MODE')
+      await expectRefused(['retire', 'accounts_v2', '--lock-timeout-ms', '300'], 3,
+        /^cutover: retire of accounts_v2 could not take its table locks within 300 ms \(canceling statement due to lock timeout\); nothing changed\./)
+    } finally {
+      await holder.query('ROLLBACK')
+      holder.release()
+    }
+  })
 })

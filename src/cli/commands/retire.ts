@@ -36,7 +36,7 @@ Changes, in ONE transaction under a lock timeout (all or nothing):
 Refused, changing nothing: not complete (exit 2); soak not over (exit 1); a foreign key that cannot move (exit 1, each one named:
 no plain backward mapping for a referenced column, no unique key on the shadow's columns, or child rows the shadow has no parent
 for, with a query listing them); a lock not granted within --lock-timeout-ms (exit 3).
-Run it as the tables' owner (ALTER TABLE and CREATE VIEW need ownership). The DAL keeps working: in complete it touches only the shadow.
+Already retired: nothing changes (exit 0). Run it as the tables' owner (ALTER TABLE and CREATE VIEW need ownership). The DAL keeps working: in complete it touches only the shadow.
 After it, backfill, verify, repair, advance, rollback and register refuse the migration until it is unretired.
 Undo: cutover unretire <migration>.  Drop the old table for good (a person decides; no undo): the DROP TABLE it prints.
 Runbook: runbooks/retire.md`,
