@@ -22,5 +22,6 @@ export function definitionToJson(def: MigrationDefinition): Record<string, unkno
     shadowReadSample: def.shadowReadSample,
     soakSeconds: def.soakSeconds,
     guardrails: def.guardrails,
+    retireSoakSeconds: def.retireSoakSeconds,
   }
 }

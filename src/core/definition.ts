@@ -45,6 +45,8 @@ export interface MigrationDefinition {
   readonly shadowReadSample: number
   /** Reads at 100 % with no new divergence needed before `shadow_primary`. */
   readonly soakSeconds: number
+  /** Time in `complete` before `cutover retire` may rename the legacy table (default one day). */
+  readonly retireSoakSeconds: number
   readonly guardrails: GuardrailConfig
 }
 

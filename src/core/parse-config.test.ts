@@ -64,6 +64,7 @@ describe('parseConfig: valid definitions', () => {
         shadowReadSample: 1,
         soakSeconds: 3600,
         guardrails: DEFAULT_GUARDRAILS,
+        retireSoakSeconds: 86_400,
       },
     ])
   })
@@ -83,6 +84,7 @@ describe('parseConfig: valid definitions', () => {
       shadowReadSample: 1,
       soakSeconds: 3600,
       guardrails: DEFAULT_GUARDRAILS,
+      retireSoakSeconds: 86_400,
     })
   })
 
@@ -234,7 +236,7 @@ describe('parseConfig: refusals of migration fields', () => {
     const error = refusalOf(minimal({ forwards: {} }))
     expect(error.migration).toBe('users_v2')
     expect(error.message).toBe(
-      'migration "users_v2": unknown field "forwards"; known fields: name, legacy, shadow, forward, backward, compare, onSecondaryError, routing, compareSample, shadowReadSample, soakSeconds, guardrails',
+      'migration "users_v2": unknown field "forwards"; known fields: name, legacy, shadow, forward, backward, compare, onSecondaryError, routing, compareSample, shadowReadSample, soakSeconds, guardrails, retireSoakSeconds',
     )
   })
 

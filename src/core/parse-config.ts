@@ -16,7 +16,7 @@ type Json = Record<string, unknown>
 
 const KNOWN_FIELDS = new Set([
   'name', 'legacy', 'shadow', 'forward', 'backward', 'compare', 'onSecondaryError', 'routing',
-  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails',
+  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails', 'retireSoakSeconds',
 ])
 
 function isObject(value: unknown): value is Json {
@@ -135,6 +135,7 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     shadowReadSample: parseNumber(name, 'shadowReadSample', value.shadowReadSample, 1, 0, 1),
     soakSeconds: parseNumber(name, 'soakSeconds', value.soakSeconds, 3600, 0, 365 * 86_400),
     guardrails: parseGuardrails(name, value.guardrails),
+    retireSoakSeconds: parseNumber(name, 'retireSoakSeconds', value.retireSoakSeconds, 86_400, 0, 365 * 86_400),
   }
 }
 

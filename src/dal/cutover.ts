@@ -136,7 +136,8 @@ export class Cutover {
     const client = await this.#options.pool.connect()
     let shape
     try {
-      shape = migrationShape(await loadMigration(client, this.schema, name))
+      // Retired is fine: in complete the DAL touches the shadow alone.
+      shape = migrationShape(await loadMigration(client, this.schema, name, { allowRetired: true }))
     } finally {
       client.release()
     }

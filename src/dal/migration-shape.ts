@@ -28,7 +28,7 @@ export function migrationShape(checked: CheckedMigration): MigrationShape {
     [...info.columns.values()].map((c) => ({ name: c.name, type: c.type, defaultSql: c.defaultSql, isGenerated: c.isGenerated }))
   return {
     definition: checked.definition,
-    legacyTable: quoteQualified(checked.definition.legacy.table),
+    legacyTable: quoteQualified(checked.retiredLegacyTable ?? checked.definition.legacy.table),
     shadowTable: quoteQualified(checked.definition.shadow.table),
     legacyColumns: columns(checked.legacy),
     shadowColumns: columns(checked.shadow),

@@ -5,6 +5,8 @@ import { quoteIdent } from '../core/identifiers.js'
 import { parseMigration } from '../core/parse-config.js'
 import type { MigrationDefinition } from '../core/definition.js'
 import { checkAgainstCatalog, type CheckedMigration } from './register.js'
+import { retiredMigration } from './retired-migration.js'
+import { readRetirement, retiredRefusal } from './retirement.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${quoteIdent(schema)}.migrations ORDER BY name`)
@@ -18,11 +20,25 @@ export async function loadDefinition(queryable: Pick<pg.ClientBase, 'query'>, sc
   return parseMigration(rows[0].definition)
 }
 
+export interface LoadOptions {
+  /**
+   * A retired migration (its legacy table renamed by `cutover retire`) is
+   * refused with "retired; run cutover unretire M first" unless this is set:
+   * only the DAL sets it, since in `complete` it touches the shadow alone.
+   */
+  readonly allowRetired?: boolean
+}
+
 /** The definition of `name` as registered, with both tables' catalog info. */
-export async function loadMigration(client: pg.ClientBase, schema: string, name: string): Promise<CheckedMigration> {
+export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration> {
   const { rows } = await client.query<{ definition: unknown }>(`SELECT definition FROM ${quoteIdent(schema)}.migrations WHERE name = $1`, [name])
   if (!rows[0]) throw new UnknownMigration(name)
   const definition = parseMigration(rows[0].definition)
+  const retirement = await readRetirement(client, schema, name)
+  if (retirement) {
+    if (!options.allowRetired) throw retiredRefusal(name, retirement)
+    return retiredMigration(client, definition, retirement)
+  }
   // Compiling the mappings again catches a table changed since registration.
   await client.query('BEGIN')
   try {

@@ -4,6 +4,7 @@ import { GateRefused } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
 import { planAdvance, planRamp, planRollback, type MigrationState, type Phase, type StatePlan } from '../core/phases.js'
 import { createLogger } from '../logger.js'
+import { refuseWhenRetired } from './retirement.js'
 import { applyStatePlan, describeBlockers, type StateLockWait } from './state-store.js'
 import type { PoolLike } from './transaction.js'
 
@@ -58,6 +59,8 @@ async function act(pool: Pool, options: ActionOptions, makePlan: (current: Migra
     options.schema,
     options.migration,
     async (current, client) => {
+      // A retired migration's legacy table is renamed (its name may be the alias view): no phase change acts on it.
+      await refuseWhenRetired(client, options.schema, options.migration)
       const plan = makePlan(current)
       if (!plan.isNoop && options.gate) {
         try {

@@ -7,10 +7,11 @@ import type pg from 'pg'
 import type { MigrationDefinition } from '../core/definition.js'
 import { definitionToJson } from '../core/definition-json.js'
 import { ConfigInvalid } from '../core/errors.js'
-import { displayName, quoteIdent, quoteQualified } from '../core/identifiers.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
 import { resolveMapping, type ResolvedMapping } from '../core/mapping.js'
 import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
 import { isCompileError, serverMessage } from './pg-errors.js'
+import { refuseWhenRetired } from './retirement.js'
 import { withTransaction, type PoolLike } from './transaction.js'
 
 export interface RegisterOptions {
@@ -24,6 +25,8 @@ export interface CheckedMigration {
   readonly legacy: TableInfo
   readonly shadow: TableInfo
   readonly mapping: ResolvedMapping
+  /** Set for a retired migration: where the legacy rows are now (the definition's legacy name may be the alias view). */
+  readonly retiredLegacyTable?: QualifiedName
 }
 
 async function requireTable(client: pg.ClientBase, def: MigrationDefinition, side: 'legacy' | 'shadow'): Promise<TableInfo> {
@@ -87,6 +90,8 @@ export async function registerMigrations(pool: PoolLike, definitions: readonly M
   return withTransaction(pool, async (client) => {
     const checked: CheckedMigration[] = []
     for (const def of definitions) {
+      // A retired migration's legacy name may be its alias view: re-registering would point it there.
+      await refuseWhenRetired(client, options.schema, def.name)
       const result = await checkAgainstCatalog(client, def)
       const { rows: owners } = await client.query<{ name: string }>(
         `SELECT name FROM ${s}.migrations WHERE shadow_table = $1::oid::regclass AND name <> $2`,

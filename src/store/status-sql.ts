@@ -1,6 +1,6 @@
 /** Reads what `cutover status` shows: state, progress, evidence, divergences, recent events, listeners. */
 import type pg from 'pg'
-import { quoteIdent } from '../core/identifiers.js'
+import { displayName, quoteIdent, type QualifiedName } from '../core/identifiers.js'
 
 export interface EventView {
   readonly at: string
@@ -28,6 +28,27 @@ export interface MigrationStatus {
   readonly openDivergences: number
   readonly listeners: number
   readonly events: readonly EventView[]
+  /** Set while the migration is retired (`cutover retire`): where the legacy table went, the alias view, the moved foreign keys. */
+  readonly retired: RetiredView | null
+}
+
+export interface RetiredView {
+  readonly at: string
+  readonly actor: string
+  readonly retiredTable: string
+  /** The view under the legacy name, or null. */
+  readonly alias: string | null
+  readonly foreignKeysMoved: number
+  readonly dropSql: string
+}
+
+function retiredView(r: Record<string, unknown>): RetiredView | null {
+  if (r.retire_kind !== 'retire') return null
+  const d = r.retire_details as { retiredTable: QualifiedName; alias: QualifiedName | null; foreignKeys: unknown[]; dropSql: string }
+  return {
+    at: (r.retire_at as Date).toISOString(), actor: String(r.retire_actor), retiredTable: displayName(d.retiredTable),
+    alias: d.alias ? displayName(d.alias) : null, foreignKeysMoved: d.foreignKeys.length, dropSql: d.dropSql,
+  }
 }
 
 export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
@@ -36,6 +57,7 @@ export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: 
     `SELECT m.name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
             m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table,
             bf.status AS backfill_status, coalesce(bf.rows_done, 0)::text AS backfill_rows, bf.total_estimate::text AS backfill_total,
+            rt.kind AS retire_kind, rt.at AS retire_at, rt.actor AS retire_actor, rt.details AS retire_details,
             v.at AS verify_at, (v.details ->> 'clean')::boolean AS verify_clean, (v.details ->> 'rowsCompared')::bigint::text AS verify_rows,
             (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.last_seen > clock_timestamp() - interval '1 hour') AS divergences_hour,
             (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.repaired_at IS NULL) AS divergences_open,
@@ -46,6 +68,7 @@ export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: 
        FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
        LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
        LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
+       LEFT JOIN LATERAL (SELECT kind, at, actor, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1) rt ON true
       WHERE $1::text IS NULL OR m.name = $1
       ORDER BY m.name`,
     [migration ?? null, eventCount],
@@ -78,6 +101,7 @@ export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: 
         to: { phase: (e.to_phase as string | null) ?? null, readPercent: (e.to_percent as number | null) ?? null },
         forced: e.forced === true, details: (e.details as Record<string, unknown>) ?? {},
       })),
+      retired: retiredView(r),
     }
   })
 }

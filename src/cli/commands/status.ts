@@ -11,6 +11,10 @@ function printOne(ctx: CommandContext, m: MigrationStatus): void {
   ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
   ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)
   ctx.say(`  listeners:    ${m.listeners} application processes following state`)
+  if (m.retired) {
+    ctx.say(`  retired:      ${m.retired.at} by ${m.retired.actor}: legacy table renamed to ${m.retired.retiredTable}${m.retired.alias ? `, alias view ${m.retired.alias}` : ''}, ${m.retired.foreignKeysMoved} foreign key(s) moved to the shadow`)
+    ctx.say(`                undo: cutover unretire ${m.name}; drop for good (no undo): ${m.retired.dropSql}`)
+  }
   ctx.say('  last events (newest first):')
   for (const e of m.events) {
     const move = e.to.phase ? ` ${e.from.phase}${e.from.phase === 'ramp' ? ` ${e.from.readPercent}%` : ''} -> ${e.to.phase}${e.to.phase === 'ramp' ? ` ${e.to.readPercent}%` : ''}` : ''
