@@ -149,6 +149,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say('== 7. Shadow reads: every read also reads the new table and compares')
     await must('advance', DEMO_MIGRATION, '--reason', 'compare reads')
     await report('in shadow_read')
+    say('   is the comparison itself trustworthy? calibrate compares the legacy table with itself through the same path:')
+    await must('calibrate', DEMO_MIGRATION, '--sample', options.quick ? '500' : '2000')
 
     say()
     say('== 8. Ramp reads to the new table, sticky per user')
@@ -156,6 +158,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await must('ramp', DEMO_MIGRATION, String(percent), '--reason', `ramp to ${percent}%`)
       await report(`at ${percent}%`)
     }
+    say('   ramping down is exact: only the keys above the new percentage go back to legacy')
+    await resources.cutover.watcher.heartbeat()
+    await must('ramp', DEMO_MIGRATION, '10', '--reason', 'ramp down to 10% and back')
+    await must('ramp', DEMO_MIGRATION, '25', '--reason', 'back to 25%')
 
     say()
     say('== 9. Someone changes a row of the new table behind the DAL\'s back')
@@ -176,7 +182,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await run('divergences', DEMO_MIGRATION)
     const verifyCode = await run('verify', DEMO_MIGRATION)
     if (verifyCode !== 1) throw new DemoFailed(`verify should have found the corrupted row (exit 1), exited ${verifyCode}`)
-    say('   verify found it too (exit code 1). Repair copies the row again from the authoritative side:')
+    say('   verify found it too (exit code 1). The doctor, asked what is wrong, names it and the fix:')
+    await run('doctor', DEMO_MIGRATION)
+    say('   repair copies the row again from the authoritative side:')
     await must('repair', DEMO_MIGRATION, '--reason', 'fix the tampered row')
     await must('verify', DEMO_MIGRATION)
     say('   repaired: verify is clean again')
@@ -209,6 +217,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say()
     say('== 12. What an on-call engineer sees')
     await must('status', DEMO_MIGRATION, '--events', '30')
+    say('   and one command that lists anything wrong, each with the command that fixes it:')
+    await run('doctor', DEMO_MIGRATION)
 
     if (options.lingerSeconds > 0) {
       say()

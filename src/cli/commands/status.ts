@@ -20,7 +20,8 @@ function printOne(ctx: CommandContext, m: MigrationStatus): void {
     const move = e.to.phase ? ` ${e.from.phase}${e.from.phase === 'ramp' ? ` ${e.from.readPercent}%` : ''} -> ${e.to.phase}${e.to.phase === 'ramp' ? ` ${e.to.readPercent}%` : ''}` : ''
     const d = e.details
     const outcome = e.kind === 'verify' ? ` (${d.clean === true ? 'clean' : 'found differences'}, ${String(d.rowsCompared)} rows)`
-      : e.kind === 'backfill' || e.kind === 'repair' ? ` (${String(d.rows)} rows)` : ''
+      : e.kind === 'backfill' || e.kind === 'repair' ? ` (${String(d.rows)} rows)`
+        : e.kind === 'calibrate' ? ` (${d.noisy === true ? `noisy: ${String(d.differences)} differing` : 'noise floor 0'}, ${String(d.sampled)} rows sampled)` : ''
     ctx.say(`    ${e.at}  ${e.kind}${move}${outcome} by ${e.actor}${e.forced ? ` (FORCED past gate ${String(d.overriddenGate ?? '')})` : ''}${e.reason ? `: ${e.reason}` : ''}`)
   }
 }
