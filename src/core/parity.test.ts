@@ -52,6 +52,24 @@ describe('parityGaps', () => {
     expect(parityGaps({ legacy: facts('l', 1, ['id', 'amount'], { foreignKeysOut: [fk] }), shadow: facts('s', 2, ['id', 'total'], { foreignKeysOut: [same] }), columns })).toEqual([])
   })
 
+  it('a unique index over a computed column needs a person, who names it <legacy name>_shadow', () => {
+    const ix = { name: 'cents_once', isPrimary: false, isConstraint: false, keys: ['cents'], predicate: null, isNullsNotDistinct: false, method: 'btree' }
+    const legacy = facts('l', 1, ['id', 'amount', 'cents'], { uniqueIndexes: [ix] })
+    expect(parityGaps({ legacy, shadow: facts('s', 2, ['id', 'total']), columns })).toEqual([
+      { item: 'unique_index', object: 'cents_once', description: expect.stringContaining('(named "cents_once_shadow", so this check sees it was done)'), fixSql: null },
+    ])
+    const done = facts('s', 2, ['id', 'total'], { uniqueIndexes: [{ ...ix, name: 'cents_once_shadow', keys: ['((total * 100))'] }] })
+    expect(parityGaps({ legacy, shadow: done, columns })).toEqual([])
+  })
+
+  it('a sequence owned by a computed column is satisfied by any shadow sequence at or past its value', () => {
+    const seq = (column: string, lastValue: string | null) => ({ column, sequence: { schema: 'public', name: `${column}_seq` }, isIdentity: false, lastValue, isReadable: true, grants: [] })
+    const legacy = facts('l', 1, ['id', 'amount', 'no'], { sequences: [seq('no', '40')] })
+    expect(parityGaps({ legacy, shadow: facts('s', 2, ['id', 'total'], { sequences: [seq('total', '39')] }), columns }))
+      .toEqual([{ item: 'sequence', object: 'no (public.no_seq)', description: expect.stringContaining('a person must decide'), fixSql: null }])
+    expect(parityGaps({ legacy, shadow: facts('s', 2, ['id', 'total'], { sequences: [seq('total', '40')] }), columns })).toEqual([])
+  })
+
   it('grants to PUBLIC and with grant option', () => {
     const legacy = facts('l', 1, ['id'], { grants: [{ grantee: null, privilege: 'SELECT', isGrantable: false, column: null }, { grantee: 'ops', privilege: 'UPDATE', isGrantable: true, column: null }] })
     const shadow = facts('s', 2, ['id'], { grants: [{ grantee: 'ops', privilege: 'UPDATE', isGrantable: false, column: null }] })

@@ -368,7 +368,10 @@ function uniqueIndexGaps(input: ParityInput, t: Translator): ParityGap[] {
     const bad = [...keys, predicate].find((k) => k !== null && isUntranslatable(k)) as { untranslatable: string } | undefined
     const what = `${ix.isPrimary ? 'primary key' : ix.isConstraint ? 'unique constraint' : 'unique index'} "${ix.name}" (${ix.keys.join(', ')})${ix.predicate ? ` WHERE ${ix.predicate}` : ''}`
     if (bad) {
-      gaps.push({ item: 'unique_index', object: ix.name, description: `${what} of ${displayName(legacy.table)} has no equivalent on ${displayName(shadow.table)}; ${byPerson(bad.untranslatable, shadow.table, 'unique index', ix.name).replace(/ \(under the same name.*\)$/, '')}`, fixSql: null })
+      // Index names are unique per schema, so a person's own index is recognised by this name.
+      const personal = `${ix.name}_shadow`
+      if (shadow.uniqueIndexes.some((s) => s.name === personal)) continue
+      gaps.push({ item: 'unique_index', object: ix.name, description: `${what} of ${displayName(legacy.table)} has no equivalent on ${displayName(shadow.table)}; ${byPerson(bad.untranslatable, shadow.table, 'unique index', ix.name).replace(/under the same name "[^"]*"/, `named "${personal}"`)}`, fixSql: null })
       continue
     }
     const translated = keys as Translated[]
@@ -395,7 +398,10 @@ function sequenceGaps(input: ParityInput): ParityGap[] {
     const object = `${seq.column} (${displayName(seq.sequence)})`
     const target = columns.get(seq.column)
     if (target === undefined) {
-      gaps.push({ item: 'sequence', object, description: `legacy column "${seq.column}" owns sequence ${displayName(seq.sequence)}, but the mapping does not copy it as a plain column, so a person must decide which shadow column needs a sequence`, fixSql: null })
+      const covered = shadow.sequences.some((s) => seq.lastValue === null || (s.lastValue !== null && BigInt(s.lastValue) >= BigInt(seq.lastValue)))
+      if (covered) continue
+      gaps.push({ item: 'sequence', object, description: `legacy column "${seq.column}" owns sequence ${displayName(seq.sequence)} (last value ${seq.lastValue ?? 'none'}), but the mapping does not copy it as a plain column, ` +
+        `so a person must decide which shadow column needs a sequence (once a column of ${displayName(shadow.table)} owns one at or past ${seq.lastValue ?? 'its start'}, this check is satisfied)`, fixSql: null })
       continue
     }
     const mine = shadow.sequences.find((s) => s.column === target)
