@@ -16,6 +16,11 @@ describe('translateExpression', () => {
       .toMatchObject({ sql: 'lower("body") = "body"::text AND CURRENT_USER IS NOT NULL' })
   })
 
+  it('tells unreserved keywords from columns of the same name by the words around them', () => {
+    expect(translateExpression('(("at" AT TIME ZONE zone) > first) AND x IS NOT UNKNOWN', options({ at: 'at2', zone: 'zone2', first: 'first2', x: 'x' }, ['at', 'zone', 'first', 'x'])))
+      .toMatchObject({ sql: '(("at2" AT TIME ZONE "zone2") > "first2") AND "x" IS NOT UNKNOWN' })
+  })
+
   it('renames new.x / old.x only when asked (a trigger WHEN clause)', () => {
     expect(translateExpression('(new.amount > old.amount)', options({ amount: 'total' }, ['amount'], { qualifiers: ['new', 'old'] })))
       .toMatchObject({ sql: '(new."total" > old."total")' })

@@ -15,9 +15,22 @@ const RESERVED = new Set([
   'all', 'and', 'any', 'array', 'as', 'asc', 'between', 'both', 'case', 'cast', 'collate', 'current_catalog', 'current_date',
   'current_role', 'current_schema', 'current_time', 'current_timestamp', 'current_user', 'default', 'desc', 'distinct', 'else',
   'end', 'false', 'from', 'ilike', 'in', 'is', 'isnull', 'like', 'localtime', 'localtimestamp', 'not', 'notnull', 'null',
-  'nulls', 'or', 'overlaps', 'session_user', 'similar', 'some', 'symmetric', 'then', 'true', 'unknown', 'user', 'when', 'escape',
-  'first', 'last', 'at', 'zone', 'with', 'time', 'without', 'interval', 'row', 'exists', 'select', 'where', 'limit',
+  'or', 'overlaps', 'session_user', 'similar', 'some', 'symmetric', 'then', 'true', 'user', 'when', 'time', 'interval', 'row',
+  'exists', 'select', 'where', 'limit', 'with',
 ])
+
+/** Unreserved keywords, which may also name a column unquoted: a keyword only next to the words they go with. */
+function isContextKeyword(value: string, prev: string | undefined, next: string | undefined): boolean {
+  switch (value) {
+    case 'at': return next === 'time'
+    case 'zone': return prev === 'time'
+    case 'without': return next === 'time'
+    case 'nulls': return next === 'first' || next === 'last'
+    case 'first': case 'last': return prev === 'nulls'
+    case 'unknown': return prev === 'is' || prev === 'not'
+    default: return false
+  }
+}
 
 const OPERATOR_CHARS = '+-*/<>=~!@#%^&|`?'
 
@@ -107,9 +120,10 @@ function columnReferences(tokens: readonly SqlToken[], options: TranslateOptions
   const refs: { index: number; column: string }[] = []
   for (const [index, token] of tokens.entries()) {
     if (token.kind !== 'ident') continue
-    if (!token.quoted && RESERVED.has(token.value)) continue
     const next = tokens[index + 1]
     const prev = tokens[index - 1]
+    const word = (t: SqlToken | undefined) => (t?.kind === 'ident' && !t.quoted ? t.value : undefined)
+    if (!token.quoted && (RESERVED.has(token.value) || isContextKeyword(token.value, word(prev), word(next)))) continue
     if (next?.text === '(' || next?.text === '.' || prev?.text === '::') continue
     if (prev?.text === '.') {
       const qualifier = tokens[index - 2]
