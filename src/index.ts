@@ -27,3 +27,6 @@ export * from './core/errors.js'
 export { instrumentsFor, type Instruments } from './metrics/instruments.js'
 /** Serves a registry on /metrics for applications that have no endpoint. */
 export { serveMetrics, type MetricsServer } from './metrics/metrics-server.js'
+/** Schema parity: what the shadow table lacks that the legacy table has (the `complete` gate refuses while any is left), and applying the SQL that adds it. */
+export { findParityGaps, applyParityFixes, type ParityOptions, type ApplyParityOptions, type ParityApplyResult } from './store/schema-parity.js'
+export type { ParityGap, ParityItem } from './core/parity.js'

@@ -4,6 +4,7 @@
  * and the command that produces it.
  */
 import { GateRefused } from './errors.js'
+import type { ParityGap } from './parity.js'
 import type { StatePlan } from './phases.js'
 
 export interface Evidence {
@@ -19,8 +20,20 @@ export interface Evidence {
   readonly divergencesSinceFullReads: number
   /** The last calibration: whether it found noise. */
   readonly lastCalibration: { readonly at: Date; readonly noisy: boolean } | undefined
+  /** What the shadow lacks that the legacy table has; read only for the `complete` gate (undefined otherwise). */
+  readonly parityGaps: readonly ParityGap[] | undefined
   readonly soakSeconds: number
   readonly now: Date
+}
+
+/** How many gaps to name in a refusal; the rest are counted. */
+const GAPS_NAMED = 3
+
+function describeGaps(gaps: readonly ParityGap[]): string {
+  const named = gaps.slice(0, GAPS_NAMED).map((g) => `${g.item} ${g.object}`).join(', ')
+  const more = gaps.length > GAPS_NAMED ? ` and ${gaps.length - GAPS_NAMED} more` : ''
+  const byHand = gaps.filter((g) => g.fixSql === null).length
+  return `the shadow lacks ${gaps.length} thing(s) the legacy table has (${named}${more})${byHand > 0 ? `, ${byHand} of them to be written by a person` : ''}`
 }
 
 export interface GateContext {
@@ -60,6 +73,8 @@ export function checkGates(plan: StatePlan, evidence: Evidence, ctx: GateContext
       refuse(ctx, 'complete', 'no verify since entering shadow_primary', `run: cutover verify ${m}`)
     }
     if (!verify.clean) refuse(ctx, 'complete', 'the last verify found differences', `run: cutover repair ${m}, then cutover verify ${m}`)
+    const gaps = evidence.parityGaps ?? []
+    if (gaps.length > 0) refuse(ctx, 'complete', describeGaps(gaps), `see them with: cutover doctor ${m}; add the ones cutover can write with: cutover doctor ${m} --apply`)
     if (!ctx.confirmed) refuse(ctx, 'complete', 'complete is the one step that cannot be undone and needs --confirm', `run: cutover advance ${m} --to complete --confirm`)
   }
 }

@@ -1,4 +1,4 @@
-/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema. */
+/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by gate-check.ts. */
 import type pg from 'pg'
 import type { Evidence } from '../core/gates.js'
 import { quoteIdent } from '../core/identifiers.js'
@@ -42,6 +42,7 @@ export async function readEvidence(db: { query: pg.ClientBase['query'] }, schema
     shadowPrimarySince: row?.shadow_primary_since ?? undefined,
     divergencesSinceFullReads: row?.divergences ?? 0,
     lastCalibration: row?.calibration_at ? { at: row.calibration_at, noisy: row.calibration_noisy === true } : undefined,
+    parityGaps: undefined,
     soakSeconds,
     now: row?.now ?? new Date(),
   }
