@@ -133,15 +133,38 @@ async function expectCompletePasses(name: string): Promise<void> {
   expect(passed.json()).toMatchObject({ to: { phase: 'complete' } })
 }
 
-/** Applies the gaps' SQL, checks the event, and that nothing but `left` is still missing. */
+interface DoctorDoc { findings: Array<{ code: string; severity: string; applySql?: string[] }>; errors: number; applied?: string[] }
+
+/**
+ * `cutover doctor` reports every gap (as an error in shadow_primary, with the gap's SQL to apply), and
+ * `cutover doctor --apply` runs that SQL and records it; then nothing but `left` is still missing.
+ */
 async function applyAndRecheck(name: string, left: number = 0): Promise<void> {
+  const gaps = await findParityGaps(db.pool, { schema, migration: name })
+  const reported = await cli('doctor', name, '--json')
+  expect(reported.code).toBe(1)
+  const parity = reported.json<DoctorDoc>().findings.filter((f) => f.code.startsWith('parity_'))
+  expect(parity.map((f) => [f.code, f.severity, f.applySql ?? null])).toEqual(gaps.map((g) => [`parity_${g.item}`, 'error', g.fixSql === null ? null : [g.fixSql]]))
+
+  const applied = await cli('doctor', name, '--apply', '--json')
+  const writable = gaps.filter((g) => g.fixSql !== null).map((g) => g.fixSql)
+  expect(applied.json<DoctorDoc>().applied).toEqual(writable)
+  const [event] = await db.query<{ actor: string; details: { statements: string[] } }>(
+    "SELECT actor, details FROM cutover.events WHERE migration = $1 AND kind = 'doctor_apply' ORDER BY id DESC LIMIT 1", [name])
+  expect(event).toMatchObject({ actor: 'oncall', details: { statements: writable } })
+  expect(await findParityGaps(db.pool, { schema, migration: name })).toHaveLength(left)
+  expect(applied.json<DoctorDoc>().findings.filter((f) => f.code.startsWith('parity_'))).toHaveLength(left)
+}
+
+/** The library call does the same (and records a parity_apply event). */
+async function applyWithLibrary(name: string): Promise<void> {
   const gaps = await findParityGaps(db.pool, { schema, migration: name })
   const result = await applyParityFixes(db.pool, { schema, migration: name, gaps, actor: 'oncall', reason: 'parity' })
   expect(result.applied.length + result.needsPerson.length).toBe(gaps.length)
   const [event] = await db.query<{ actor: string; details: { statements: string[] } }>(
     "SELECT actor, details FROM cutover.events WHERE migration = $1 AND kind = 'parity_apply' ORDER BY id DESC LIMIT 1", [name])
   expect(event).toMatchObject({ actor: 'oncall', details: { statements: result.applied.map((g) => g.fixSql) } })
-  expect(await findParityGaps(db.pool, { schema, migration: name })).toHaveLength(left)
+  expect(await findParityGaps(db.pool, { schema, migration: name })).toHaveLength(0)
 }
 
 beforeAll(async () => {
@@ -174,7 +197,7 @@ describe('schema parity before complete', () => {
       { item: 'rls', object: 'forced row level security', description: expect.any(String), fixSql: `ALTER TABLE ${shadow} FORCE ROW LEVEL SECURITY` },
     ])
     await expectCompleteRefused('rls', 2)
-    await applyAndRecheck('rls')
+    await applyWithLibrary('rls')
     await expectCompletePasses('rls')
   })
 

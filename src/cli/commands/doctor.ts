@@ -60,7 +60,7 @@ Seeing other roles' transactions needs pg_read_all_stats (or pg_monitor) for the
     let report = await runDoctor(ctx.pool, input)
     let applied: string[] | undefined
     if (args.apply) {
-      applied = await applyFindings(ctx.pool, report.findings)
+      applied = await applyFindings(ctx.pool, report.findings, { schema: ctx.schema, actor: ctx.actor, reason: ctx.reason })
       if (applied.length === 0) {
         ctx.say('doctor --apply: no finding carries SQL to apply; nothing was changed')
       } else {

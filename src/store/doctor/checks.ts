@@ -6,6 +6,7 @@ import { listenersBehindCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
 import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
+import { schemaParityCheck } from './schema-parity.js'
 import { stalledJobsCheck } from './stalled-jobs.js'
 import { staleEvidenceCheck } from './stale-evidence.js'
 
@@ -22,4 +23,5 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   openDivergencesCheck,
   longTransactionsCheck,
   orphansCheck,
+  schemaParityCheck,
 ]

@@ -1,5 +1,6 @@
 /** Runs the doctor's checks on one dedicated client, and applies the SQL its findings carry (only when asked). */
 import { ControlSchemaMissing, UnknownMigration } from '../../core/errors.js'
+import { quoteIdent } from '../../core/identifiers.js'
 import { withTransaction, type PoolLike } from '../transaction.js'
 import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
@@ -44,12 +45,39 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
   }
 }
 
-/** Runs every statement the findings carry, in one transaction; returns them in the order they ran. */
-export async function applyFindings(pool: PoolLike, findings: readonly Finding[]): Promise<string[]> {
+export interface ApplyOptions {
+  readonly schema: string
+  readonly actor: string
+  readonly reason?: string
+  /** The longest any statement waits for a lock (default 5 s); past it nothing is applied. */
+  readonly lockTimeoutMs?: number
+}
+
+/**
+ * Runs every statement the findings carry, in one transaction under a lock
+ * timeout, and records a `doctor_apply` event per migration with what ran;
+ * returns the statements in the order they ran.
+ */
+export async function applyFindings(pool: PoolLike, findings: readonly Finding[], options: ApplyOptions): Promise<string[]> {
   const statements = findings.flatMap((f) => f.applySql ?? [])
   if (statements.length === 0) return []
   await withTransaction(pool, async (client) => {
+    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 5000}ms`])
     for (const statement of statements) await client.query(statement)
+    const byMigration = new Map<string, { codes: string[]; statements: string[] }>()
+    for (const f of findings) {
+      if (!f.migration || !f.applySql?.length) continue
+      const entry = byMigration.get(f.migration) ?? { codes: [], statements: [] }
+      entry.codes.push(f.code)
+      entry.statements.push(...f.applySql)
+      byMigration.set(f.migration, entry)
+    }
+    for (const [migration, details] of byMigration) {
+      await client.query(
+        `INSERT INTO ${quoteIdent(options.schema)}.events (migration, actor, kind, reason, details) VALUES ($1, $2, 'doctor_apply', $3, $4::jsonb)`,
+        [migration, options.actor, options.reason ?? null, JSON.stringify(details)],
+      )
+    }
   })
   return statements
 }
