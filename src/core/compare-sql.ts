@@ -68,31 +68,34 @@ function isTypedComparison(column: ComparableColumn, normaliser: string | undefi
 }
 
 /**
- * Verify's per-column SQL. `value` is the normalised typed value (selected once
- * per row on each side); `key` is what `ROW(...) IS DISTINCT FROM ROW(...)`
- * compares, equal exactly when the comparable text of `expectedItems` and
- * `actualItems` is equal, but typed wherever that is the same judgement (no
- * text built); otherwise that text under the "C" collation (byte equality, as
- * the JSON comparison of the read path), or that JSON; `comparable` is the
- * text (or JSON) of a value, built only for the rows that differ, to record
- * them as the read comparison does.
+ * Verify's per-column SQL. `expected` and `actual` are the normalised typed
+ * values of the forward expression over the legacy row and of the shadow's
+ * column (selected once per row on each side); `key` is what
+ * `ROW(...) IS DISTINCT FROM ROW(...)` compares, equal exactly when the
+ * comparable text of `expectedItems` and `actualItems` is equal, but typed
+ * wherever that is the same judgement (no text built); otherwise that text
+ * under the "C" collation (byte equality, as the JSON comparison of the read
+ * path), or that JSON; `comparable` is the text (or JSON) of a value, built
+ * only for the rows that differ, to record them as the read comparison does.
  */
 export interface VerifyColumnSql {
   readonly column: string
-  value(expression: string): string
+  readonly expected: string
+  actual(alias: string): string
   key(value: string): string
   comparable(value: string): string
 }
 
-/** One {@link VerifyColumnSql} per column; `expression` of `value` is the forward expression (legacy) or the shadow column. */
-export function verifyColumns(columns: readonly ComparableColumn[], compare: Readonly<Record<string, string>>): VerifyColumnSql[] {
+/** One {@link VerifyColumnSql} per mapped column. */
+export function verifyColumns(columns: readonly (ComparableColumn & { expression: string })[], compare: Readonly<Record<string, string>>): VerifyColumnSql[] {
   return columns.map((c) => {
     const normaliser = compare[c.column]
     const isTyped = isTypedComparison(c, normaliser)
     const isJson = /^jsonb?$/.test(c.type)
     return {
       column: c.column,
-      value: (expression) => normalisedValue(expression, c, normaliser),
+      expected: normalisedValue(c.expression, c, normaliser),
+      actual: (alias) => normalisedValue(`${alias}.${quoteIdent(c.column)}`, c, normaliser),
       key: (value) => (isTyped ? value : isJson ? comparableOf(value, c) : `${comparableOf(value, c)} COLLATE "C"`),
       comparable: (value) => comparableOf(value, c),
     }

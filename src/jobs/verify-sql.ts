@@ -1,5 +1,5 @@
 /** The SQL of verify's one statement per chunk, and of the differences it lists. */
-import { verifyColumns } from '../core/compare-sql.js'
+import { verifyColumns, type VerifyColumnSql } from '../core/compare-sql.js'
 import { quoteIdent } from '../core/identifiers.js'
 import type { Statement } from '../dal/dual-write-statement.js'
 import { typeOf, type MigrationShape } from '../dal/migration-shape.js'
@@ -37,16 +37,15 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const shadow = shadowSide(shape)
   const divergences = `${quoteIdent(schema)}.divergences`
   const columns = verifyColumns(
-    shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column) })),
+    shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
     shape.definition.compare,
   )
-  const expressions = shape.forward.map((m) => m.expression)
   const keys = shape.legacyKey.map((_, i) => keyAlias(i))
   const aliased = (refs: readonly string[]): string => refs.map((r, i) => `${r} AS ${keyAlias(i)}`).join(', ')
   const keyNames = shape.legacyKey.map((_, i) => `$${2 * n + 3 + i}::text`)
   const valueAlias = (i: number): string => quoteIdent(`__v${i}`)
   const sideAlias = (side: 'l' | 's', i: number): string => quoteIdent(`__${side}${i}`)
-  const values = (of: (i: number) => string): string => columns.map((c, i) => `${c.value(of(i))} AS ${valueAlias(i)}`).join(', ')
+  const values = (of: (c: VerifyColumnSql) => string): string => columns.map((c, i) => `${of(c)} AS ${valueAlias(i)}`).join(', ')
   const row = (side: 'l' | 's'): string => `ROW(${columns.map((c, i) => c.key(`${side}.${valueAlias(i)}`)).join(', ')})`
   // The same JSON object as to_jsonb of the read comparison's projection: the column names as keys.
   const json = (side: 'l' | 's'): string =>
@@ -56,11 +55,11 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const foundKeys = types.map((t, i) => `(f.value -> 'key' ->> ${i})::${t}`).join(', ')
 
   const text = (isLowerInclusive: boolean): string => `WITH l AS (
-  SELECT ${aliased(legacy.refs)}, ${values((i) => expressions[i] ?? 'NULL')}
+  SELECT ${aliased(legacy.refs)}, ${values((c) => c.expected)}
     FROM ${legacy.from}
    WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
 ), s AS (
-  SELECT ${aliased(shadow.refs)}, ${values((i) => `st.${quoteIdent(columns[i]?.column ?? '')}`)}
+  SELECT ${aliased(shadow.refs)}, ${values((c) => c.actual('st'))}
     FROM ${shadow.from}
    WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
 ), c AS (
