@@ -5,20 +5,29 @@
  * serves read comparison and verify, so both judge equality the same way.
  */
 import { quoteIdent } from './identifiers.js'
-import { normaliserSql } from './normalisers.js'
+import { normaliserSql, parseNormaliser } from './normalisers.js'
 
 export interface ComparableColumn {
   readonly column: string
   readonly type: string
 }
 
-function asComparable(expression: string, column: ComparableColumn, normaliser: string | undefined): string {
+/** The column's value cast to its type and normalised (still typed: text only when the normaliser makes it text). */
+function normalisedValue(expression: string, column: ComparableColumn, normaliser: string | undefined): string {
   const typed = `(${expression})::${column.type}`
-  const normalised = normaliser ? normaliserSql(normaliser, typed) : typed
+  return normaliser ? normaliserSql(normaliser, typed) : typed
+}
+
+/** The comparable text (or JSON) of an already normalised value. */
+function comparableOf(normalised: string, column: ComparableColumn): string {
   if (/^jsonb?$/.test(column.type)) return `to_jsonb(${normalised})`
   // -0 = 0 in SQL, but their text differs; compare floats as SQL does.
   if (/^(double precision|real)$/.test(column.type)) return `(CASE WHEN (${normalised}) = 0 THEN '0' ELSE (${normalised})::text END)`
   return `(${normalised})::text`
+}
+
+function asComparable(expression: string, column: ComparableColumn, normaliser: string | undefined): string {
+  return comparableOf(normalisedValue(expression, column, normaliser), column)
 }
 
 /** `expr AS "col"` items of the expected projection: forward expressions over legacy columns. */
@@ -29,4 +38,66 @@ export function expectedItems(columns: readonly (ComparableColumn & { expression
 /** `expr AS "col"` items of the actual projection: the shadow row's own columns, qualified by `alias`. */
 export function actualItems(columns: readonly ComparableColumn[], compare: Readonly<Record<string, string>>, alias: string): string {
   return columns.map((c) => `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, compare[c.column])} AS ${quoteIdent(c.column)}`).join(', ')
+}
+
+// Types whose typed equality (`=`, NULL-safe through IS DISTINCT FROM) holds exactly when their comparable text
+// is equal: the text output is one-to-one with the value. Floats: -0 = 0 and NaN = NaN in SQL, as comparableOf
+// decides; integers, uuid, bool, bytea, dates and timestamps print each value one way; a numeric with a declared
+// scale always prints that scale. jsonb is compared as JSON already. Not here, so compared as their comparable
+// text: text types (their collation may be nondeterministic), unconstrained numeric (1.0 = 1.00 but prints
+// differently), interval ('1 day' = '24 hours'), citext, arrays, composites, domains, enums, bit strings, json
+// and anything else.
+const TYPED_EQUALITY = /^(smallint|integer|bigint|boolean|uuid|bytea|date|jsonb|double precision|real|numeric\(\d+,\d+\)|timestamp(\(\d\))? with(out)? time zone)$/
+const TIMESTAMP = /^timestamp(\(\d\))? with(out)? time zone$/
+
+/** Whether verify may compare the column's normalised value typed, rather than its comparable text. */
+function isTypedComparison(column: ComparableColumn, normaliser: string | undefined): boolean {
+  const parsed = normaliser ? parseNormaliser(normaliser) : null
+  if (!parsed) return TYPED_EQUALITY.test(column.type)
+  switch (parsed.kind) {
+    case 'trim':
+    case 'lower':
+      return false
+    case 'numeric':
+      // round(x, N) always carries scale N, so equal values print alike.
+      return true
+    case 'timestamp_ms':
+    case 'timestamp_s':
+      return TIMESTAMP.test(column.type)
+  }
+}
+
+/**
+ * Verify's per-column SQL. `expected` and `actual` are the normalised typed
+ * values of the forward expression over the legacy row and of the shadow's
+ * column (selected once per row on each side); `key` is what
+ * `ROW(...) IS DISTINCT FROM ROW(...)` compares, equal exactly when the
+ * comparable text of `expectedItems` and `actualItems` is equal, but typed
+ * wherever that is the same judgement (no text built); otherwise that text
+ * under the "C" collation (byte equality, as the JSON comparison of the read
+ * path), or that JSON; `comparable` is the text (or JSON) of a value, built
+ * only for the rows that differ, to record them as the read comparison does.
+ */
+export interface VerifyColumnSql {
+  readonly column: string
+  readonly expected: string
+  actual(alias: string): string
+  key(value: string): string
+  comparable(value: string): string
+}
+
+/** One {@link VerifyColumnSql} per mapped column. */
+export function verifyColumns(columns: readonly (ComparableColumn & { expression: string })[], compare: Readonly<Record<string, string>>): VerifyColumnSql[] {
+  return columns.map((c) => {
+    const normaliser = compare[c.column]
+    const isTyped = isTypedComparison(c, normaliser)
+    const isJson = /^jsonb?$/.test(c.type)
+    return {
+      column: c.column,
+      expected: normalisedValue(c.expression, c, normaliser),
+      actual: (alias) => normalisedValue(`${alias}.${quoteIdent(c.column)}`, c, normaliser),
+      key: (value) => (isTyped ? value : isJson ? comparableOf(value, c) : `${comparableOf(value, c)} COLLATE "C"`),
+      comparable: (value) => comparableOf(value, c),
+    }
+  })
 }

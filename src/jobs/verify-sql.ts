@@ -1,5 +1,5 @@
 /** The SQL of verify's one statement per chunk, and of the differences it lists. */
-import { actualItems, expectedItems } from '../core/compare-sql.js'
+import { verifyColumns, type VerifyColumnSql } from '../core/compare-sql.js'
 import { quoteIdent } from '../core/identifiers.js'
 import type { Statement } from '../dal/dual-write-statement.js'
 import { typeOf, type MigrationShape } from '../dal/migration-shape.js'
@@ -21,11 +21,14 @@ export interface VerifySql {
 }
 
 /**
- * Entirely in the database: a FULL JOIN of the legacy rows' expected
- * projection (through `forward`) and the shadow rows' actual projection, on the
- * legacy key (the shadow's through `backward`), judged by `IS DISTINCT FROM` on
- * the same comparable text the read comparison uses (core/compare-sql.ts).
- * Differing keys are upserted as open divergences in the same statement.
+ * Entirely in the database: a FULL JOIN of the legacy rows' expected values
+ * (through `forward`) and the shadow rows' actual values, on the legacy key
+ * (the shadow's through `backward`), judged by `ROW(...) IS DISTINCT FROM
+ * ROW(...)` over the normalised values: typed where typed equality judges as
+ * the comparable text of the read comparison does (core/compare-sql.ts), that
+ * text otherwise. Only the differing rows get their comparable projections
+ * built as JSON, and their keys are upserted as open divergences in the same
+ * statement.
  */
 export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const types = keyTypes(shape)
@@ -33,38 +36,59 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const legacy = legacySide(shape)
   const shadow = shadowSide(shape)
   const divergences = `${quoteIdent(schema)}.divergences`
-  const columns = shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression }))
-  const compare = shape.definition.compare
+  const columns = verifyColumns(
+    shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
+    shape.definition.compare,
+  )
   const keys = shape.legacyKey.map((_, i) => keyAlias(i))
   const aliased = (refs: readonly string[]): string => refs.map((r, i) => `${r} AS ${keyAlias(i)}`).join(', ')
   const keyNames = shape.legacyKey.map((_, i) => `$${2 * n + 3 + i}::text`)
+  const valueAlias = (i: number): string => quoteIdent(`__v${i}`)
+  const sideAlias = (side: 'l' | 's', i: number): string => quoteIdent(`__${side}${i}`)
+  const values = (of: (c: VerifyColumnSql) => string): string => columns.map((c, i) => `${of(c)} AS ${valueAlias(i)}`).join(', ')
+  const row = (side: 'l' | 's'): string => `ROW(${columns.map((c, i) => c.key(`${side}.${valueAlias(i)}`)).join(', ')})`
+  // The same JSON object as to_jsonb of the read comparison's projection: the column names as keys.
+  const json = (side: 'l' | 's'): string =>
+    `(SELECT to_jsonb(p) FROM (SELECT ${columns.map((c, i) => `${c.comparable(`c.${sideAlias(side, i)}`)} AS ${quoteIdent(c.column)}`).join(', ')}) AS p)`
+
+  // The differing rows' keys, typed again, for DISTINCT ON and the order of the upserts; a missing side's row is SQL NULL.
+  const foundKeys = types.map((t, i) => `(f.value -> 'key' ->> ${i})::${t}`).join(', ')
 
   const text = (isLowerInclusive: boolean): string => `WITH l AS (
-  SELECT ${aliased(legacy.refs)}, to_jsonb(e) AS cmp
-    FROM ${legacy.from} CROSS JOIN LATERAL (SELECT ${expectedItems(columns, compare)}) AS e
+  SELECT ${aliased(legacy.refs)}, ${values((c) => c.expected)}
+    FROM ${legacy.from}
    WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
 ), s AS (
-  SELECT ${aliased(shadow.refs)}, to_jsonb(a) AS cmp
-    FROM ${shadow.from} CROSS JOIN LATERAL (SELECT ${actualItems(columns, compare, 'st')}) AS a
+  SELECT ${aliased(shadow.refs)}, ${values((c) => c.actual('st'))}
+    FROM ${shadow.from}
    WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
-), j AS (
+), c AS (
   SELECT ${keys.map((k) => `coalesce(l.${k}, s.${k}) AS ${k}`).join(', ')},
          CASE WHEN l.${keys[0]} IS NULL THEN 'missing_in_legacy' WHEN s.${keys[0]} IS NULL THEN 'missing_in_shadow'
-              WHEN l.cmp IS DISTINCT FROM s.cmp THEN 'mismatch' END AS kind,
-         -- Both sides' comparable projections (the shadow's shape), as the read comparison stores them.
-         l.cmp AS legacy_row, s.cmp AS shadow_row
+              WHEN ${row('l')} IS DISTINCT FROM ${row('s')} THEN 'mismatch' END AS kind,
+         ${columns.map((_, i) => `l.${valueAlias(i)} AS ${sideAlias('l', i)}, s.${valueAlias(i)} AS ${sideAlias('s', i)}`).join(', ')}
     FROM l FULL JOIN s ON ${keys.map((k) => `l.${k} = s.${k}`).join(' AND ')}
+  -- OFFSET 0 keeps c a subquery, so each row's kind is judged once, not again in every reference to it below.
+  OFFSET 0
+), a AS (
+  -- One row: the counts, and the differing rows only, each with both sides' comparable projections (the
+  -- shadow's shape) as the read comparison stores them. No per-row state is kept for the rows that match.
+  SELECT count(*)::int AS compared, ${DIFFERENCE_KINDS.map((k) => `count(*) FILTER (WHERE kind = '${k}')::int AS ${k}`).join(', ')},
+         jsonb_agg(jsonb_build_object('key', jsonb_build_array(${keys.map((k) => `${k}::text`).join(', ')}), 'kind', kind,
+           'legacy_row', CASE WHEN kind IN ('mismatch', 'missing_in_shadow') THEN ${json('l')} END,
+           'shadow_row', CASE WHEN kind IN ('mismatch', 'missing_in_legacy') THEN ${json('s')} END)) FILTER (WHERE kind IS NOT NULL) AS differing
+    FROM c
 ), found AS (
   INSERT INTO ${divergences} AS dv (migration, key, source, kind, legacy_row, shadow_row, detail)
-  SELECT DISTINCT ON (${keys.join(', ')}) $${2 * n + 1}, jsonb_build_object(${keys.map((k, i) => `${keyNames[i]}, j.${k}::text`).join(', ')}),
-         'verify', j.kind, j.legacy_row, j.shadow_row, $${2 * n + 2}
-    FROM j WHERE j.kind IS NOT NULL ORDER BY ${keys.join(', ')}
+  SELECT DISTINCT ON (${foundKeys}) $${2 * n + 1}, jsonb_build_object(${keyNames.map((name, i) => `${name}, f.value -> 'key' ->> ${i}`).join(', ')}),
+         'verify', f.value ->> 'kind', nullif(f.value -> 'legacy_row', 'null'), nullif(f.value -> 'shadow_row', 'null'), $${2 * n + 2}
+    FROM a CROSS JOIN LATERAL jsonb_array_elements(a.differing) AS f ORDER BY ${foundKeys}
   ON CONFLICT (migration, key) WHERE repaired_at IS NULL
   DO UPDATE SET kind = EXCLUDED.kind, legacy_row = EXCLUDED.legacy_row, shadow_row = EXCLUDED.shadow_row,
                 detail = EXCLUDED.detail, last_seen = clock_timestamp(), seen_count = dv.seen_count + 1
   RETURNING 1
 )
-SELECT count(*)::int AS compared, ${DIFFERENCE_KINDS.map((k) => `count(*) FILTER (WHERE kind = '${k}')::int AS ${k}`).join(', ')} FROM j`
+SELECT compared, ${DIFFERENCE_KINDS.join(', ')} FROM a`
   const texts = { inclusive: text(true), exclusive: text(false) }
 
   const typedKeys = shape.legacyKey.map((_, i) => `(key ->> $${4 + i})::${types[i]} AS ${keyAlias(i)}`).join(', ')
