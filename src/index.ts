@@ -21,6 +21,19 @@ export { registerMigrations } from './store/register.js'
 export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema.js'
 /** Operator actions as library calls. */
 export { advance, ramp, rollback } from './store/operator-actions.js'
+/** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
+export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
+/** What `cutover doctor` checks, and the SQL fixes it can apply. */
+export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
+export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'
+/** Retiring the legacy table after complete, and undoing it. */
+export { retire, type RetireOptions, type RetireResult } from './store/retire.js'
+export { unretire, type UnretireOptions, type UnretireResult } from './store/unretire.js'
+export { ForeignKeysCannotMove, RetireLocked } from './store/retire-errors.js'
+/** How many routing keys a change of the read percentage moves, from the running instances' samples. */
+export { estimateKeysMoved, type KeysMoved } from './store/routing-sample-sql.js'
+export { StateLocked } from './store/state-store.js'
+export { UnleashAdminFailed } from './flags/unleash-admin-failed.js'
 /** Typed errors, each with a one-line message and an exit code. */
 export * from './core/errors.js'
 /** The prom-client instruments. */

@@ -22,6 +22,15 @@ describe('plainColumnMap', () => {
 describe('parityGaps', () => {
   const columns = new Map([['id', 'id'], ['amount', 'total']])
 
+  it("the migration's key: the shadow's unique key on its key columns stands for legacy's, even when the key values are computed", () => {
+    const pk = (name: string, key: string) => ({ name, isPrimary: true, isConstraint: true, keys: [key], predicate: null, isNullsNotDistinct: false, method: 'btree' })
+    const legacy = facts('l', 1, ['ref', 'amount'], { uniqueIndexes: [pk('l_pkey', 'ref')] })
+    const keys = { legacy: ['ref'], shadow: ['uid'] }
+    // ref is carried as ref::uuid (not a plain copy): without the key pairing a person would have to write it
+    expect(parityGaps({ legacy, shadow: facts('s', 2, ['uid', 'total'], { uniqueIndexes: [pk('s_pkey', 'uid')] }), columns, keys })).toEqual([])
+    expect(parityGaps({ legacy, shadow: facts('s', 2, ['uid', 'total']), columns, keys }).map((g) => g.item)).toEqual(['unique_index'])
+  })
+
   it('a check over a column with no plain rename needs a person, until one exists under the same name', () => {
     const legacy = facts('l', 1, ['id', 'amount', 'cents'], { checks: [{ name: 'cents_ok', expression: '(cents >= 0)', isValidated: true, isNoInherit: false }] })
     const gaps = parityGaps({ legacy, shadow: facts('s', 2, ['id', 'total']), columns })

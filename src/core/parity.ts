@@ -31,6 +31,8 @@ export interface ParityInput {
   readonly shadow: TableFacts
   /** Legacy column → the shadow column it is copied to unchanged (a plain copy or rename). */
   readonly columns: ReadonlyMap<string, string>
+  /** The migration's key on each side (legacy.key[i] is carried to shadow.key[i], even when not a plain copy). */
+  readonly keys?: { readonly legacy: readonly string[]; readonly shadow: readonly string[] }
 }
 
 /** Legacy column → shadow column, for every forward mapping that is a bare column reference. */
@@ -362,7 +364,13 @@ function uniqueIndexGaps(input: ParityInput, t: Translator): ParityGap[] {
   const existing = new Set(shadow.uniqueIndexes.map((ix) => indexMeaning(ix.keys.map(expressionKey), ix.predicate === null ? null : expressionKey(ix.predicate), ix)))
   const shadowHasPrimary = shadow.uniqueIndexes.some((ix) => ix.isPrimary)
   const gaps: ParityGap[] = []
+  const columnKeys = (columns: readonly string[]) => columns.map((c) => expressionKey(quoteIdent(c)))
+  const isMigrationKey = (ix: UniqueIndexFact, columns: readonly string[]) =>
+    ix.predicate === null && columns.length > 0 && sameSet(ix.keys.map(expressionKey), columnKeys(columns))
+  const shadowHasKey = input.keys !== undefined && shadow.uniqueIndexes.some((s) => isMigrationKey(s, input.keys?.shadow ?? []))
   for (const ix of legacy.uniqueIndexes) {
+    // The migration's own key: the shadow's unique key on its key columns is the equivalent, whatever the mapping does to the values.
+    if (shadowHasKey && isMigrationKey(ix, input.keys?.legacy ?? [])) continue
     const keys = ix.keys.map((k) => t.expression(k))
     const predicate = ix.predicate === null ? null : t.expression(ix.predicate)
     const bad = [...keys, predicate].find((k) => k !== null && isUntranslatable(k)) as { untranslatable: string } | undefined
