@@ -1,6 +1,8 @@
 /** Opens a migration's backfill or verify job: its shape from the catalog, then its job row (started or resumed). */
 import { migrationShape, type MigrationShape } from '../dal/migration-shape.js'
+import { TransitionInvalid } from '../core/errors.js'
 import { loadMigration } from '../store/definitions.js'
+import { readState } from '../store/state-store.js'
 import type { PoolLike } from '../store/transaction.js'
 import type { JobKind } from './job-failed.js'
 import { startOrResumeJob, type JobRecord } from './job-record.js'
@@ -28,6 +30,15 @@ export interface OpenJobInput {
 export async function openJob(pool: PoolLike, input: OpenJobInput): Promise<OpenedJob> {
   return withClient(pool, async (client) => {
     const shape = migrationShape(await loadMigration(client, input.schema, input.migration))
+    if (input.kind === 'backfill') {
+      // Once the shadow is authoritative, writes lock the shadow row before the legacy one: a backfill (legacy, then
+      // shadow) would deadlock with them, and copying legacy over the authoritative side is wrong in any case.
+      const { phase } = await readState(client, input.schema, input.migration)
+      if (phase === 'shadow_primary' || phase === 'complete') {
+        throw new TransitionInvalid(input.migration, `backfill copies legacy into the shadow, but the shadow is authoritative in ${phase}; ` +
+          `nothing to backfill there (cutover repair ${input.migration} re-copies divergent keys from the authoritative side)`)
+      }
+    }
     const sql = jobSql(input.schema)
     const keys = keyRangeSql(shape, input.span)
     const { job, isResumed } = await startOrResumeJob(client, sql, { ...input, keys })

@@ -15,6 +15,7 @@ import { runVerify } from '../../src/jobs/verify.js'
 import { registerMigrations } from '../../src/store/register.js'
 import { initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
+import { setPhase } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
 const schema = 'cutover'
@@ -68,6 +69,17 @@ beforeAll(async () => {
 })
 
 describe('backfill', () => {
+  it('refuses once the shadow is authoritative (shadow_primary, complete), copying nothing and opening no job', async () => {
+    await itemsMigration('authority', 30)
+    for (const phase of ['shadow_primary', 'complete'] as const) {
+      await setPhase(db.pool, phase, undefined, 'authority')
+      await expect(runBackfill(db.pool, { ...fixed, migration: 'authority' })).rejects.toThrow(
+        new RegExp(`^authority: backfill copies legacy into the shadow, but the shadow is authoritative in ${phase}`))
+    }
+    expect(await db.query('SELECT count(*)::int AS n FROM authority_v2')).toEqual([{ n: 0 }])
+    expect(await db.query("SELECT count(*)::int AS n FROM cutover.jobs WHERE migration = 'authority'")).toEqual([{ n: 0 }])
+  })
+
   it('copies every row exactly, with several workers, and records the job, its event and its metrics', async () => {
     await itemsMigration('copy_all', 2500)
     const registry = new Registry()

@@ -80,8 +80,9 @@ async function writer(w: number, model: Model, until: number, failures: string[]
           await client.query('BEGIN')
           await dal.insert(fullRow(mine(next++), random), { tx: client })
           if (model.get(key)) await dal.update(key, patchOf(random), { tx: client })
-          await client.query('ROLLBACK')
         } finally {
+          // Rolled back whatever happened, so no client goes back to the pool inside a transaction.
+          await client.query('ROLLBACK').catch(() => undefined)
           client.release()
         }
       } else {
