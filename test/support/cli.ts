@@ -22,7 +22,8 @@ export interface RunOptions {
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DATABASE_URL: '', CUTOVER_LOG_LEVEL: 'silent', ...env },
+      // The sources, unless the run says dist/ was just built from them (CI builds once: each CLI start is then faster).
+      env: { ...process.env, DATABASE_URL: '', CUTOVER_LOG_LEVEL: 'silent', CUTOVER_FROM_SOURCE: process.env.CUTOVER_TEST_CLI_DIST === '1' ? '' : '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
