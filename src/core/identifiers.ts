@@ -25,6 +25,25 @@ export function displayName(table: QualifiedName): string {
 }
 
 /**
+ * Reads the double-quoted identifier that starts at `text[start]` (a `"`), with
+ * `""` for a quote inside: its value, the index just past its closing quote
+ * (or the end of `text`), and whether it was closed.
+ */
+export function readQuotedIdentifier(text: string, start: number): { value: string; end: number; closed: boolean } {
+  let value = ''
+  let i = start + 1
+  while (i < text.length) {
+    if (text[i] === '"') {
+      if (text[i + 1] === '"') { value += '"'; i += 2; continue }
+      return { value, end: i + 1, closed: true }
+    }
+    value += text[i]
+    i++
+  }
+  return { value, end: i, closed: false }
+}
+
+/**
  * Parses `table`, `schema.table`, or either part double-quoted
  * (`"My Schema"."a.b"`, `""` for a quote inside). Parts are taken exactly as
  * written: no case folding. No schema means `public`.
@@ -35,17 +54,10 @@ export function parseQualifiedName(text: string): QualifiedName | undefined {
   while (i <= text.length) {
     let part = ''
     if (text[i] === '"') {
-      i++
-      for (;;) {
-        if (i >= text.length) return undefined
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') { part += '"'; i += 2; continue }
-          i++
-          break
-        }
-        part += text[i]
-        i++
-      }
+      const quoted = readQuotedIdentifier(text, i)
+      if (!quoted.closed) return undefined
+      part = quoted.value
+      i = quoted.end
     } else {
       while (i < text.length && text[i] !== '.') {
         if (text[i] === '"') return undefined

@@ -4,7 +4,7 @@
  * references can be renamed and two expressions compared without caring how
  * their identifiers were quoted.
  */
-import { quoteIdent } from './identifiers.js'
+import { quoteIdent, readQuotedIdentifier } from './identifiers.js'
 
 export type SqlToken =
   | { readonly kind: 'ident'; readonly value: string; readonly quoted: boolean; readonly text: string; readonly start: number }
@@ -43,18 +43,9 @@ export function tokenize(text: string): SqlToken[] {
     if (/\s/.test(c)) { i++; continue }
     const start = i
     if (c === '"') {
-      let value = ''
-      i++
-      while (i < text.length) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') { value += '"'; i += 2; continue }
-          i++
-          break
-        }
-        value += text[i]
-        i++
-      }
-      tokens.push({ kind: 'ident', value, quoted: true, text: text.slice(start, i), start })
+      const quoted = readQuotedIdentifier(text, i)
+      i = quoted.end
+      tokens.push({ kind: 'ident', value: quoted.value, quoted: true, text: text.slice(start, i), start })
       continue
     }
     if (c === "'" || ((c === 'E' || c === 'e') && text[i + 1] === "'")) {
