@@ -40,12 +40,18 @@ afterEach(async () => {
   for (const { cutover, pool } of opened.splice(0)) { await cutover.close(); await pool.end() }
 })
 
-async function readUntil(read: () => Promise<unknown>, done: () => boolean, maxReads: number): Promise<number> {
-  for (let i = 0; i < maxReads; i++) {
+/**
+ * Reads until `done()`, for at most `seconds`. Bounded by time, not by a count of
+ * reads: the guardrail judges at most once a second, so on a fast machine a fixed
+ * number of reads can all fall inside the first second and never be judged.
+ */
+async function readUntil(read: () => Promise<unknown>, done: () => boolean, seconds: number): Promise<number> {
+  const deadline = Date.now() + seconds * 1000
+  for (let i = 0; Date.now() < deadline; i++) {
     await read()
     if (done()) return i + 1
   }
-  throw new Error(`no rollback after ${maxReads} reads`)
+  throw new Error(`no rollback after ${seconds} s of reads`)
 }
 
 describe('guardrails', () => {
@@ -58,7 +64,7 @@ describe('guardrails', () => {
     expect(cutover.state('orders_v2')?.phase).toBe('ramp')
     await db.query('UPDATE shadow_delay SET seconds = 0.03')
     let id = 0
-    await readUntil(() => dal.get((id++ % 300) + 1), () => cutover.state('orders_v2')?.phase === 'dual_write', 2000)
+    await readUntil(() => dal.get((id++ % 300) + 1), () => cutover.state('orders_v2')?.phase === 'dual_write', 45)
     await cutover.flush()
     const events = await db.query<{ kind: string; actor: string; reason: string; details: Record<string, unknown>; to_phase: string }>(
       "SELECT kind, actor, reason, details, to_phase FROM cutover.events WHERE kind = 'guardrail_rollback'")
@@ -80,7 +86,7 @@ describe('guardrails', () => {
     await db.query("UPDATE orders_v2 SET status = 'corrupt' WHERE id <= 100")
     let id = 0
     const rolledBack = () => a.cutover.state('orders_v2')?.phase === 'dual_write' && b.cutover.state('orders_v2')?.phase === 'dual_write'
-    await readUntil(() => Promise.all([dalA.get((id % 100) + 1), dalB.get((id++ % 100) + 1)]), rolledBack, 500)
+    await readUntil(() => Promise.all([dalA.get((id % 100) + 1), dalB.get((id++ % 100) + 1)]), rolledBack, 30)
     await Promise.all([a.cutover.flush(), b.cutover.flush()])
     const events = await db.query<{ details: Record<string, unknown> }>("SELECT details FROM cutover.events WHERE kind = 'guardrail_rollback' AND id > $1", [last])
     expect(events).toHaveLength(1)
