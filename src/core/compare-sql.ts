@@ -1,8 +1,11 @@
 /**
  * SQL for the comparable projection of a row in the shadow's shape: each
- * mapped shadow column cast to its type, normalised, and turned to text (JSON
- * columns stay JSON, so key order and `1.0` vs `1` never differ). The same text
- * serves read comparison and verify, so both judge equality the same way.
+ * mapped shadow column cast to its type, normalised, and turned to text. JSON
+ * columns become jsonb's text (its keys sorted): verify compares them as jsonb,
+ * reads compare that text after canonicalising its numbers in Node
+ * (core/json-text.ts), so key order and `1.0` vs `1` never differ, and no number
+ * passes through a JavaScript double. Read comparison and verify judge
+ * equality the same way.
  */
 import { quoteIdent } from './identifiers.js'
 import { normaliserSql, parseNormaliser } from './normalisers.js'
@@ -20,14 +23,21 @@ function normalisedValue(expression: string, column: ComparableColumn, normalise
 
 /** The comparable text (or JSON) of an already normalised value. */
 function comparableOf(normalised: string, column: ComparableColumn): string {
-  if (/^jsonb?$/.test(column.type)) return `to_jsonb(${normalised})`
+  if (isJsonType(column.type)) return `to_jsonb(${normalised})`
   // -0 = 0 in SQL, but their text differs; compare floats as SQL does.
   if (/^(double precision|real)$/.test(column.type)) return `(CASE WHEN (${normalised}) = 0 THEN '0' ELSE (${normalised})::text END)`
   return `(${normalised})::text`
 }
 
+/** What a read compares: the comparable text, JSON included (as jsonb text, never parsed into JavaScript numbers). */
 function asComparable(expression: string, column: ComparableColumn, normaliser: string | undefined): string {
-  return comparableOf(normalisedValue(expression, column, normaliser), column)
+  const comparable = comparableOf(normalisedValue(expression, column, normaliser), column)
+  return isJsonType(column.type) ? `(${comparable})::text` : comparable
+}
+
+/** Whether a column's comparable is JSON text whose numbers must be canonicalised before comparing. */
+export function isJsonType(type: string): boolean {
+  return /^jsonb?$/.test(type)
 }
 
 /** `expr AS "col"` items of the expected projection: forward expressions over legacy columns. */
@@ -91,7 +101,7 @@ export function verifyColumns(columns: readonly (ComparableColumn & { expression
   return columns.map((c) => {
     const normaliser = compare[c.column]
     const isTyped = isTypedComparison(c, normaliser)
-    const isJson = /^jsonb?$/.test(c.type)
+    const isJson = isJsonType(c.type)
     return {
       column: c.column,
       expected: normalisedValue(c.expression, c, normaliser),

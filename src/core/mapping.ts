@@ -90,3 +90,17 @@ export function resolveMapping(
     shadowColumns: shadow.map((c) => c.name),
   }
 }
+
+/** Legacy column → shadow column, for every forward mapping that is a bare column reference. */
+export function plainColumnMap(forward: readonly MappedColumn[], legacyColumns: readonly string[]): Map<string, string> {
+  const legacy = new Set(legacyColumns)
+  const map = new Map<string, string>()
+  for (const { column, expression } of forward) {
+    const text = expression.trim()
+    let source: string | undefined
+    if (/^[a-z_][a-z0-9_$]*$/.test(text)) source = text
+    else if (/^"(?:[^"]|"")+"$/.test(text)) source = text.slice(1, -1).replaceAll('""', '"')
+    if (source !== undefined && legacy.has(source) && !map.has(source)) map.set(source, column)
+  }
+  return map
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parityGaps, plainColumnMap, triggerWhen } from './parity.js'
+import { plainColumnMap } from './mapping.js'
+import { parityGaps, triggerWhen } from './parity.js'
 import type { TableFacts } from './parity-facts.js'
 
 function facts(name: string, oid: number, columns: string[], extra: Partial<TableFacts> = {}): TableFacts {

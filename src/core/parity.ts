@@ -5,7 +5,6 @@
  * SQL that would add it. Objects are matched by meaning (columns translated
  * through the mapping), never by name.
  */
-import type { MappedColumn } from './mapping.js'
 import type {
   ForeignKeyFact, GrantFact, PolicyFact, TableFacts, TriggerFact, UniqueIndexFact,
 } from './parity-facts.js'
@@ -33,20 +32,6 @@ export interface ParityInput {
   readonly columns: ReadonlyMap<string, string>
   /** The migration's key on each side (legacy.key[i] is carried to shadow.key[i], even when not a plain copy). */
   readonly keys?: { readonly legacy: readonly string[]; readonly shadow: readonly string[] }
-}
-
-/** Legacy column → shadow column, for every forward mapping that is a bare column reference. */
-export function plainColumnMap(forward: readonly MappedColumn[], legacyColumns: readonly string[]): Map<string, string> {
-  const legacy = new Set(legacyColumns)
-  const map = new Map<string, string>()
-  for (const { column, expression } of forward) {
-    const text = expression.trim()
-    let source: string | undefined
-    if (/^[a-z_][a-z0-9_$]*$/.test(text)) source = text
-    else if (/^"(?:[^"]|"")+"$/.test(text)) source = text.slice(1, -1).replaceAll('""', '"')
-    if (source !== undefined && legacy.has(source) && !map.has(source)) map.set(source, column)
-  }
-  return map
 }
 
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`

@@ -1,5 +1,8 @@
 /** Judges the two sides of a compared read: equal, or which kind of divergence, with both hashes. */
+import { isJsonType } from '../core/compare-sql.js'
+import { canonicalJsonNumbers } from '../core/json-text.js'
 import { rowHash } from '../core/row-hash.js'
+import type { MigrationShape } from './migration-shape.js'
 
 export interface SideRow {
   /** The row in the legacy shape, as it would be served. */
@@ -22,4 +25,18 @@ export function judge(legacy: SideRow | undefined, shadow: SideRow | undefined):
   if (!shadow) return { result: 'mismatch', kind: 'missing_in_shadow', legacyHash, shadowHash }
   if (!legacy) return { result: 'mismatch', kind: 'missing_in_legacy', legacyHash, shadowHash }
   return legacyHash === shadowHash ? { result: 'match', legacyHash, shadowHash } : { result: 'mismatch', kind: 'mismatch', legacyHash, shadowHash }
+}
+
+/**
+ * A comparable projection as the server returned it (core/compare-sql.ts), made
+ * ready to hash: JSON columns arrive as jsonb text, and get their numbers
+ * canonicalised here (`1.0` and `1` are one jsonb value; no digit is lost).
+ */
+export function comparableRow(shape: MigrationShape, comparable: unknown): Record<string, unknown> {
+  const out = { ...(comparable as Record<string, unknown>) }
+  for (const column of shape.shadowColumns) {
+    const value = out[column.name]
+    if (typeof value === 'string' && isJsonType(column.type)) out[column.name] = canonicalJsonNumbers(value)
+  }
+  return out
 }

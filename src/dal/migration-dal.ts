@@ -12,7 +12,7 @@ import type { Instruments } from '../metrics/instruments.js'
 import type { Guardrail } from './guardrail.js'
 import { recordDivergenceSql } from '../store/divergence-sql.js'
 import { isConstraintViolation, serverMessage } from '../store/pg-errors.js'
-import { judge, type SideRow } from './compare-rows.js'
+import { comparableRow, judge, type SideRow } from './compare-rows.js'
 import { writeStatement, type Statement, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
 import type { MigrationShape } from './migration-shape.js'
@@ -172,7 +172,7 @@ export class MigrationDal {
     const sides: Partial<Record<Side, SideRow>> = {}
     for (const raw of rows) {
       const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, ...row } = raw
-      sides[side === 'shadow' ? 'shadow' : 'legacy'] = { row, comparable: comparable as Row }
+      sides[side === 'shadow' ? 'shadow' : 'legacy'] = { row, comparable: comparableRow(this.#c.shape, comparable) }
     }
     const verdict = judge(sides.legacy, sides.shadow)
     this.#c.instruments.comparisons.inc({ migration: this.name, source: 'read', result: verdict.result })

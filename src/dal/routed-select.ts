@@ -1,11 +1,11 @@
 /** Runs a caller-shaped select on the routed side; a sample runs on both sides in one round trip and is compared by key. */
 import type { Kysely } from 'kysely'
-import { canonicalJson } from '../core/canonical.js'
+import { canonicalJsonNumbers, topLevelMembers } from '../core/json-text.js'
 import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
 import { recordDivergenceSql } from '../store/divergence-sql.js'
 import type { SqlExecutor } from './executor.js'
 import type { DalContext, Row } from './migration-dal.js'
-import { SIDE_COLUMN } from './read-statement.js'
+import { COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'
 import { comparedSelectStatement, selectStatement, type SelectBuilder } from './select-statement.js'
 
 export interface SelectOptions {
@@ -14,26 +14,38 @@ export interface SelectOptions {
 
 interface Difference { key: Record<string, string>; kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'; legacy?: Row; shadow?: Row }
 
-/** Rows compared by legacy key when every key column was selected, else as multisets of canonical rows. */
-export function differingRows(keyColumns: readonly string[], legacy: readonly Row[], shadow: readonly Row[]): Difference[] | 'unkeyed-mismatch' | [] {
-  const keyed = [...legacy, ...shadow].every((r) => keyColumns.every((k) => Object.hasOwn(r, k)))
+/** A result row as served, and its comparable text with numbers canonicalised (core/json-text.ts). */
+export interface ComparedRow {
+  readonly row: Row
+  readonly comparable: string
+}
+
+/**
+ * Rows compared by legacy key when every key column was selected, else as
+ * multisets. Both judge the comparable text PostgreSQL rendered, never values
+ * decoded in Node (a Date keeps milliseconds only, a double 17 digits).
+ */
+export function differingRows(keyColumns: readonly string[], legacy: readonly ComparedRow[], shadow: readonly ComparedRow[]): Difference[] | 'unkeyed-mismatch' | [] {
+  const members = (r: ComparedRow) => topLevelMembers(r.comparable)
+  const all = [...legacy, ...shadow].map((r) => ({ r, members: members(r) }))
+  const keyed = all.every(({ members: m }) => keyColumns.every((k) => m.has(k)))
   if (!keyed) {
-    const bag = (rows: readonly Row[]) => rows.map((r) => canonicalJson(r)).sort().join('\n')
+    const bag = (rows: readonly ComparedRow[]) => rows.map((r) => r.comparable).sort().join('\n')
     return bag(legacy) === bag(shadow) ? [] : 'unkeyed-mismatch'
   }
-  const keyOf = (r: Row) => JSON.stringify(keyColumns.map((k) => String(r[k])))
-  const byKey = (rows: readonly Row[]) => new Map(rows.map((r) => [keyOf(r), r]))
+  const keys = new Map(all.map(({ r, members: m }) => [r, JSON.stringify(keyColumns.map((k) => m.get(k)))]))
+  const byKey = (rows: readonly ComparedRow[]) => new Map(rows.map((r) => [keys.get(r) as string, r]))
   const l = byKey(legacy)
   const s = byKey(shadow)
   const out: Difference[] = []
   for (const key of new Set([...l.keys(), ...s.keys()])) {
     const a = l.get(key)
     const b = s.get(key)
-    const row = (a ?? b) as Row
+    const row = ((a ?? b) as ComparedRow).row
     const keyObject = Object.fromEntries(keyColumns.map((k) => [k, String(row[k])]))
-    if (!b) out.push({ key: keyObject, kind: 'missing_in_shadow', legacy: a })
-    else if (!a) out.push({ key: keyObject, kind: 'missing_in_legacy', shadow: b })
-    else if (canonicalJson(a) !== canonicalJson(b)) out.push({ key: keyObject, kind: 'mismatch', legacy: a, shadow: b })
+    if (!b) out.push({ key: keyObject, kind: 'missing_in_shadow', legacy: a?.row })
+    else if (!a) out.push({ key: keyObject, kind: 'missing_in_legacy', shadow: b.row })
+    else if (a.comparable !== b.comparable) out.push({ key: keyObject, kind: 'mismatch', legacy: a.row, shadow: b.row })
   }
   return out
 }
@@ -48,8 +60,10 @@ export async function routedSelect<R>(c: DalContext, kysely: Kysely<any>, execut
     const statement = comparedSelectStatement(kysely, c.shape, build)
     try {
       const rows = await executor.query<Row>(statement.text, statement.values)
-      const sides: Record<Side, Row[]> = { legacy: [], shadow: [] }
-      for (const { [SIDE_COLUMN]: side, ...row } of rows) sides[side === 'shadow' ? 'shadow' : 'legacy'].push(row)
+      const sides: Record<Side, ComparedRow[]> = { legacy: [], shadow: [] }
+      for (const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, ...row } of rows) {
+        sides[side === 'shadow' ? 'shadow' : 'legacy'].push({ row, comparable: canonicalJsonNumbers(String(comparable)) })
+      }
       const differences = differingRows(c.shape.legacyKey, sides.legacy, sides.shadow)
       const matched = Array.isArray(differences) && differences.length === 0
       c.instruments.comparisons.inc({ migration: name, source: 'read', result: matched ? 'match' : 'mismatch' })
@@ -66,7 +80,7 @@ export async function routedSelect<R>(c: DalContext, kysely: Kysely<any>, execut
           c.logger.warn({ migration: name }, 'a select without the key columns returned different rows on the two sides')
         }
       }
-      return sides[matched ? served : state.authority] as R[]
+      return sides[matched ? served : state.authority].map((r) => r.row) as R[]
     } catch (error) {
       c.instruments.comparisons.inc({ migration: name, source: 'read', result: 'error' })
       c.logger.warn({ migration: name, err: error }, 'compared select failed; serving without comparison')

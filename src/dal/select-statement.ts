@@ -6,9 +6,11 @@
 import { sql, type Compilable, type Kysely, type SelectQueryBuilder } from 'kysely'
 import type { Side } from '../core/phases.js'
 import { quoteIdent } from '../core/identifiers.js'
+import { plainColumnMap } from '../core/mapping.js'
+import { normaliserSql } from '../core/normalisers.js'
 import type { Statement } from './dual-write-statement.js'
 import type { MigrationShape } from './migration-shape.js'
-import { backwardItems, SIDE_COLUMN } from './read-statement.js'
+import { backwardItems, COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'
 
 /** Builds the caller's query from a `selectFrom` on the source. */
 export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
@@ -26,7 +28,31 @@ export function selectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, s
   return { text: compiled.sql, values: [...compiled.parameters] }
 }
 
-/** Both sides' results in one round trip, each row tagged with its side. */
+const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`
+
+/**
+ * The comparable text of a result row `q` (as `r.j`, its jsonb): PostgreSQL's
+ * own rendering of every value (no JavaScript Date or double in between), with
+ * a normaliser applied to each result column named like a legacy column that
+ * the backward mapping copies unchanged from a shadow column: that shadow
+ * column's `compare` normaliser. Other columns are compared as they are.
+ */
+function selectComparable(shape: MigrationShape): string {
+  const fromShadow = plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))
+  const normalised = [...fromShadow].flatMap(([shadowColumn, legacyColumn]) => {
+    const spec = shape.definition.compare[shadowColumn]
+    const type = shape.legacyColumns.find((c) => c.name === legacyColumn)?.type
+    if (spec === undefined || type === undefined) return []
+    const name = literal(legacyColumn)
+    return [`CASE WHEN r.j ? ${name} THEN jsonb_build_object(${name}, ${normaliserSql(spec, `(r.j ->> ${name})::${type}`)}) ELSE '{}' END`]
+  })
+  return `(${['r.j', ...normalised].join(' || ')})::text`
+}
+
+/**
+ * Both sides' results in one round trip, each row tagged with its side and
+ * carrying its comparable text ({@link selectComparable}).
+ */
 export function comparedSelectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
   const legacy = selectStatement(kysely, shape, 'legacy', build)
   const shadow = selectStatement(kysely, shape, 'shadow', build)
@@ -34,8 +60,10 @@ export function comparedSelectStatement<R>(kysely: Kysely<any>, shape: Migration
   // Kysely never inlines values, so every `$n` in its SQL is a parameter.
   const shifted = shadow.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
   const side = quoteIdent(SIDE_COLUMN)
+  const comparable = `${selectComparable(shape)} AS ${quoteIdent(COMPARE_COLUMN)}`
+  const lateral = 'CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r'
   return {
-    text: `SELECT 'legacy' AS ${side}, q.* FROM (${legacy.text}) AS q UNION ALL SELECT 'shadow' AS ${side}, q.* FROM (${shifted}) AS q`,
+    text: `SELECT 'legacy' AS ${side}, q.*, ${comparable} FROM (${legacy.text}) AS q ${lateral} UNION ALL SELECT 'shadow' AS ${side}, q.*, ${comparable} FROM (${shifted}) AS q ${lateral}`,
     values: [...legacy.values, ...shadow.values],
   }
 }

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client'
 import type pg from 'pg'
 import { normaliserCandidates } from '../core/normaliser-candidates.js'
 import { differingColumns } from '../core/row-hash.js'
-import { judge, type SideRow } from '../dal/compare-rows.js'
+import { comparableRow, judge, type SideRow } from '../dal/compare-rows.js'
 import { migrationShape, typeOf, type MigrationShape } from '../dal/migration-shape.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from '../dal/read-statement.js'
 import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
@@ -71,17 +71,17 @@ function samplePercent(estimate: number, sample: number): number {
 async function sampleRows(client: pg.ClientBase, shape: MigrationShape, percent: number, sample: number): Promise<ReturnType<typeof sidesOf>> {
   for (let p = percent; ; p = Math.min(100, p * 4)) {
     const statement = calibrationSql(shape, p, sample)
-    const bySample = sidesOf((await client.query<Record<string, unknown>>(statement.text, statement.values)).rows)
+    const bySample = sidesOf(shape, (await client.query<Record<string, unknown>>(statement.text, statement.values)).rows)
     if (bySample.size >= sample || p >= 100) return bySample
   }
 }
 
-function sidesOf(rows: readonly Record<string, unknown>[]): Map<string, Partial<Record<'legacy' | 'shadow', SideRow>>> {
+function sidesOf(shape: MigrationShape, rows: readonly Record<string, unknown>[]): Map<string, Partial<Record<'legacy' | 'shadow', SideRow>>> {
   const bySample = new Map<string, Partial<Record<'legacy' | 'shadow', SideRow>>>()
   for (const raw of rows) {
     const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, [SAMPLE_COLUMN]: n, ...row } = raw
     const entry = bySample.get(String(n)) ?? {}
-    entry[side === 'shadow' ? 'shadow' : 'legacy'] = { row, comparable: comparable as Record<string, unknown> }
+    entry[side === 'shadow' ? 'shadow' : 'legacy'] = { row, comparable: comparableRow(shape, comparable) }
     bySample.set(String(n), entry)
   }
   return bySample

@@ -146,18 +146,21 @@ describe('cutover calibrate', () => {
     expect(await db.query("SELECT phase, read_percent FROM cutover.state WHERE migration = 'orders_v2'")).toEqual([{ phase: 'ramp', read_percent: 5 }])
   }, 240_000) // ten CLI runs; a loaded CI machine needs more than the default
 
-  it('predicts the real path: the DAL\'s compared reads find the same noise, and the normaliser it names removes it there too', async () => {
+  it('predicts the real path: the DAL\'s compared key reads and selects find the same noise, and the normaliser it names removes it there too', async () => {
     await db.query(`CREATE TABLE notes (id bigint PRIMARY KEY, title text NOT NULL);
                     CREATE TABLE notes_v2 (id bigint PRIMARY KEY, title text NOT NULL);`)
     const padded = { name: 'notes', legacy: { table: 'public.notes', key: ['id'] }, shadow: { table: 'public.notes_v2', key: ['id'] }, forward: { title: "title || repeat(' ', 1 + floor(random() * 2)::int)" } }
     await register(padded)
     await setPhase(db.pool, 'dual_write', 0, 'notes')
-    const divergencesAfterReads = async (): Promise<number> => {
+    // Key reads, or one select of any shape: both compare every read in shadow_read.
+    const divergencesAfterReads = async (how: 'get' | 'select'): Promise<number> => {
+      await db.query("DELETE FROM cutover.divergences WHERE migration = 'notes'")
       const { cutover, pool } = await connectCutover(db)
       try {
         const dal = await cutover.migration('notes')
         await cutover.watcher.poll()
-        for (let id = 1; id <= 20; id++) await dal.get(id)
+        if (how === 'get') for (let id = 1; id <= 20; id++) await dal.get(id)
+        else await dal.select((from) => from.select(['id', 'title']).where('id', '<=', 20))
         await cutover.flush()
       } finally {
         await cutover.close()
@@ -180,12 +183,13 @@ describe('cutover calibrate', () => {
     const doc = noisy.json<CalibrationDoc>()
     expect(doc).toMatchObject({ sampled: 20, noisy: true, columns: [{ column: 'title', differences: doc.differences, normaliser: 'trim' }] })
     expect(doc.differences).toBeGreaterThan(0)
-    expect(await divergencesAfterReads()).toBeGreaterThan(0)
+    expect(await divergencesAfterReads('get')).toBeGreaterThan(0)
+    expect(await divergencesAfterReads('select')).toBe(20)
 
-    await db.query("DELETE FROM cutover.divergences WHERE migration = 'notes'")
     await register({ ...padded, compare: { title: 'trim' } })
     expect((await cli('calibrate', 'notes', '--json')).json<CalibrationDoc>()).toMatchObject({ sampled: 20, noisy: false })
-    expect(await divergencesAfterReads()).toBe(0)
+    expect(await divergencesAfterReads('get')).toBe(0)
+    expect(await divergencesAfterReads('select')).toBe(0)
   }, 240_000)
 
   it('quotes hostile table and column names, and exits 3 when the database cannot be reached', async () => {
