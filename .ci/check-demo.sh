@@ -23,14 +23,18 @@ done
 [ "$code" != 0 ] && tail -40 "$log"
 
 # Ctrl-C midway (SIGINT to the whole process group, as a terminal sends it) cleans up too.
-before_pg=$(ls -d /tmp/cutover-pg-* 2>/dev/null | wc -l)
-setsid node bin/cutover.js demo --quick </dev/null >"$log.int" 2>&1 &
+# The demo gets a temporary directory of its own, so other runs' servers never count.
+demo_tmp=$(mktemp -d)
+chmod 755 "$demo_tmp" # the embedded server runs as another user when we are root
+TMPDIR="$demo_tmp" setsid node bin/cutover.js demo --quick </dev/null >"$log.int" 2>&1 &
 pid=$!
 sleep 8
 kill -INT -- "-$pid" 2>/dev/null
 for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 kill -0 "$pid" 2>/dev/null; check "Ctrl-C ends the demo" "$([ $? != 0 ]; echo $?)"
-after_pg=$(ls -d /tmp/cutover-pg-* 2>/dev/null | wc -l)
-check "Ctrl-C removes the embedded server's directory" "$([ "$after_pg" -le "$before_pg" ]; echo $?)"
-check "Ctrl-C leaves no demo config directory" "$([ -z "$(ls -d /tmp/cutover-demo-* 2>/dev/null)" ]; echo $?)"
+started=$(grep -c 'embedded PostgreSQL' "$log.int")
+check "Ctrl-C came after the embedded server started" "$([ "$started" -gt 0 ]; echo $?)"
+check "Ctrl-C removes the embedded server's directory" "$([ -z "$(ls -d "$demo_tmp"/cutover-pg-* 2>/dev/null)" ]; echo $?)"
+check "Ctrl-C leaves no demo config directory" "$([ -z "$(ls -d "$demo_tmp"/cutover-demo-* 2>/dev/null)" ]; echo $?)"
+rm -rf "$demo_tmp"
 printf '{"numPassedTests":%d,"numFailedTests":%d,"numPendingTests":0,"numFailedTestSuites":0}\n' "$passed" "$failed" >"$report"

@@ -125,8 +125,8 @@ const EXPLAIN_CHUNK_ROWS = 20_000
 /** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
 async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   const backfillWorkers = [1, 2].filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
-  const verifies = { diff: selected('verify_throughput_ratio'), count: selected('verify_vs_count_ratio') }
-  if (backfillWorkers.length === 0 && !verifies.diff && !verifies.count) return []
+  const verifies = { diff: selected('verify_throughput_ratio'), diffW2: selected('verify_throughput_ratio_w2'), count: selected('verify_vs_count_ratio') }
+  if (backfillWorkers.length === 0 && !verifies.diff && !verifies.diffW2 && !verifies.count) return []
   await world.setPhase('dual_write')
   const started = Date.now()
   await fillLegacy(world.pool, jobSettings.rows)
@@ -142,7 +142,7 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   } else {
     await copyLegacyToShadow(world) // verify compares a backfilled shadow
   }
-  if (verifies.diff || verifies.count) {
+  if (verifies.diff || verifies.diffW2 || verifies.count) {
     const from = Date.now()
     const measured = await measureVerify(world, jobSettings, verifies, log)
     measured.forEach(logResult(from))

@@ -23,8 +23,18 @@ export function diffQuery(world: BenchWorld): string {
     WHERE ${row('l')} IS DISTINCT FROM ${row('s')}`
 }
 
-/** `verify_throughput_ratio` (÷ the diff query) and `verify_vs_count_ratio` (÷ counting both tables); each covers the table's N keys. */
-export async function measureVerify(world: BenchWorld, settings: JobSettings, names: { diff: boolean; count: boolean }, log: (line: string) => void): Promise<BenchResult[]> {
+/** Which verify ratios to measure. */
+export interface VerifyNames {
+  /** `verify_throughput_ratio`: one worker ÷ the diff query (which PostgreSQL runs in parallel on every core it may). */
+  readonly diff: boolean
+  /** `verify_throughput_ratio_w2`: `--workers 2` ÷ the same diff query. */
+  readonly diffW2: boolean
+  /** `verify_vs_count_ratio`: one worker ÷ counting both tables. */
+  readonly count: boolean
+}
+
+/** The verify ratios of {@link VerifyNames}; each covers the table's N keys. */
+export async function measureVerify(world: BenchWorld, settings: JobSettings, names: VerifyNames, log: (line: string) => void): Promise<BenchResult[]> {
   const { shape, pool } = world
   await pool.query(`VACUUM ANALYZE ${shape.shadowTable}`)
   const registry = new Registry()
@@ -32,30 +42,31 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
     const { rows } = await pool.query<{ n: string }>(sql)
     if (Number(rows[0]?.n ?? 0) !== 0) log(`warning: ${rows[0]?.n} rows differ; the shadow is not a clean copy`)
   }
-  const verify: TableRun = {
-    name: 'runVerify',
+  const verify = (workers: number): TableRun => ({
+    name: `runVerify_w${workers}`,
     prepare: async () => {
       await deleteJobs(pool, 'verify')
       await checkpoint(pool)
     },
     run: async () => {
-      const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry })
+      const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry, workers })
       if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
       return done.rowsCompared
     },
-  }
+  })
   const diff = diffQuery(world)
   const baselines: TableRun[] = []
-  if (names.diff) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
+  if (names.diff || names.diffW2) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
   if (names.count) {
     const count = `SELECT (SELECT count(*) FROM ${shape.legacyTable}) + (SELECT count(*) FROM ${shape.shadowTable}) AS n`
     baselines.push({ name: 'count', prepare: () => checkpoint(pool), run: async () => { await pool.query(count); return settings.rows } })
   }
-  const stats = await runAlternating([...baselines, verify], settings.runs, log)
-  const candidate = stats.get(verify.name)?.medianRowsPerSecond ?? Number.NaN
-  const against = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
+  const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...(names.diffW2 ? [verify(2)] : [])]
+  const stats = await runAlternating([...baselines, ...candidates], settings.runs, log)
+  const rate = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
   return [
-    ...(names.diff ? [result('verify_throughput_ratio', candidate, 'rows/s', against('diff_query'))] : []),
-    ...(names.count ? [result('verify_vs_count_ratio', candidate, 'rows/s', against('count'))] : []),
+    ...(names.diff ? [result('verify_throughput_ratio', rate('runVerify_w1'), 'rows/s', rate('diff_query'))] : []),
+    ...(names.diffW2 ? [result('verify_throughput_ratio_w2', rate('runVerify_w2'), 'rows/s', rate('diff_query'))] : []),
+    ...(names.count ? [result('verify_vs_count_ratio', rate('runVerify_w1'), 'rows/s', rate('count'))] : []),
   ]
 }
