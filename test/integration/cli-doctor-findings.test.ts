@@ -128,7 +128,7 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     await expectHealthy()
   })
 
-  it('orphans_unchecked: a lock on the shadow itself (an ALTER TABLE, say) is reported with the long transaction that holds it, not a crash', async () => {
+  it('orphans_unchecked and parity_unchecked: a lock on the shadow itself (an ALTER TABLE, say) is reported with the long transaction that holds it, not a crash', async () => {
     const holder = await connect()
     const [{ pid }] = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }]
     await holder.query('BEGIN')
@@ -144,10 +144,23 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
           message: 'could not read orders and orders_v2 to count the rows of 1 referencing foreign key(s): canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
         },
       ])
+      // With the parity check as well: it cannot read the tables either, and says so.
+      const full = await json('doctor', 'orders_v2')
+      expect(full.code).toBe(0)
+      expect(full.json<DoctorDoc>().findings).toEqual([
+        expect.objectContaining({ code: 'orphans_unchecked' }),
+        {
+          migration: 'orders_v2', severity: 'warning', code: 'parity_unchecked', command: 'cutover doctor orders_v2',
+          message: 'could not read orders and orders_v2 to compare them: canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
+        },
+      ])
     } finally {
       await holder.query('ROLLBACK')
     }
     await expectHealthy()
+    // The command both name, once the lock is gone: parity is checked again (its only gap is the child table's foreign key).
+    const again = await json('doctor', 'orders_v2')
+    expect(again.json<DoctorDoc>().findings.map((f) => f.code)).toEqual(['parity_foreign_key_in'])
   })
 
   it('control_schema_ahead: a control schema initialised by a newer cutover is a warning (exit 0) naming the upgrade', async () => {
