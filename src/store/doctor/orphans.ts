@@ -50,6 +50,14 @@ export const orphansCheck: DoctorCheck = async (db, { schema, migration }) => {
   try {
     checked = await loadMigration(db, schema, migration.name)
   } catch (error) {
+    // Reading the tables' columns opens them (pg_get_expr): behind an ACCESS EXCLUSIVE lock this is a lock wait, not a bad definition.
+    if (isLockWait(error)) {
+      return [{
+        migration: migration.name, severity: 'warning', code: 'orphans_unchecked',
+        message: `could not read ${migration.legacyTable} and ${migration.shadowTable} to count the rows of ${keys.length} referencing foreign key(s): ${serverMessage(error)}; a lock blocks it (see long_transaction)`,
+        command: `cutover doctor ${migration.name}`,
+      }]
+    }
     if (!(error instanceof CutoverError)) throw error
     return [{ migration: migration.name, severity: 'error', code: 'definition_invalid', message: error.message, command: 'fix the tables or the definition, then: cutover register --config FILE' }]
   }

@@ -22,6 +22,8 @@ export interface DoctorReport {
   readonly findings: readonly Finding[]
 }
 
+const sameFinding = (a: Finding, b: Finding): boolean => a.migration === b.migration && a.code === b.code && a.message === b.message
+
 /** Throws ControlSchemaMissing (exit 2) when there is no control schema, UnknownMigration for a name not registered. */
 export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<DoctorReport> {
   const client = await pool.connect()
@@ -35,7 +37,10 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
     for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await check(client, { schema: input.schema, thresholds: input.thresholds }))
     for (const migration of facts) {
       for (const check of input.migrationChecks ?? MIGRATION_CHECKS) {
-        findings.push(...await check(client, { schema: input.schema, thresholds: input.thresholds, migration }))
+        // Two checks that load the definition (orphans, parity) find the same definition_invalid: it is one finding.
+        for (const f of await check(client, { schema: input.schema, thresholds: input.thresholds, migration })) {
+          if (!findings.some((g) => sameFinding(f, g))) findings.push(f)
+        }
       }
     }
     return { migrations: facts.map((f) => f.name), findings }

@@ -1,5 +1,6 @@
 /** Check 9: what the shadow lacks that the legacy table has (issue 9.3); `--apply` runs the SQL cutover can write. */
 import { CutoverError } from '../../core/errors.js'
+import { isLockWait, serverMessage } from '../pg-errors.js'
 import { readRetirement } from '../retirement.js'
 import { readParityGaps } from '../schema-parity.js'
 import type { DoctorCheck, Finding } from './finding.js'
@@ -11,6 +12,14 @@ export const schemaParityCheck: DoctorCheck = async (db, { schema, migration }) 
   try {
     gaps = await readParityGaps(db, schema, migration.name)
   } catch (error) {
+    // Reading a table's columns opens it (pg_get_expr): behind an ACCESS EXCLUSIVE lock that is a lock wait, reported, not a crash.
+    if (isLockWait(error)) {
+      return [{
+        migration: migration.name, severity: 'warning', code: 'parity_unchecked',
+        message: `could not read ${migration.legacyTable} and ${migration.shadowTable} to compare them: ${serverMessage(error)}; a lock blocks it (see long_transaction)`,
+        command: `cutover doctor ${migration.name}`,
+      }]
+    }
     if (!(error instanceof CutoverError)) throw error
     return [{ migration: migration.name, severity: 'error', code: 'definition_invalid', message: error.message, command: 'fix the tables or the definition, then: cutover register --config FILE' }]
   }
