@@ -131,7 +131,7 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
     const shadow = def.shadow.table
     const shadowForeignKeys = await readForeignKeysTo(client, checked.shadow.oid)
     const planned = (await readForeignKeysTo(client, checked.legacy.oid)).map((fk) => planForeignKeyMove(fk, {
-      shadow, backward: checked.mapping.backward, shadowColumns: new Set(checked.shadow.columns.keys()),
+      migration, shadow, backward: checked.mapping.backward, shadowColumns: new Set(checked.shadow.columns.keys()),
       shadowUniqueKeys: checked.shadow.uniqueKeys, shadowForeignKeys,
     }))
     const problems: ForeignKeyProblem[] = planned.flatMap((m) => (m.kind === 'refuse' ? [{ foreignKey: describeForeignKey(m.fk), reason: m.reason }] : []))

@@ -2,6 +2,7 @@
  * The recommended path to retire a table that a child table references: `doctor` reports the child foreign key the
  * shadow lacks, `doctor --apply` adds an equivalent one referencing the shadow, `complete` then passes without --force,
  * retire finds that key already on the shadow and only drops the legacy one, and unretire puts the legacy one back.
+ * A key to the shadow on the same columns that acts differently (no ON DELETE CASCADE) is not taken for an equivalent one.
  * (cli-retire.test.ts covers the forced path, where retire itself moves the key.)
  */
 import { randomBytes } from 'node:crypto'
@@ -33,6 +34,14 @@ const config = {
     shadow: { table: 'public.orders_v2', key: ['id'] },
     forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
     backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+    soakSeconds: 0,
+    retireSoakSeconds: 0,
+  }, {
+    name: 'carts_v2',
+    legacy: { table: 'public.carts', key: ['id'] },
+    shadow: { table: 'public.carts_v2', key: ['id'] },
+    forward: { title: 'label' },
+    backward: { label: 'title' },
     soakSeconds: 0,
     retireSoakSeconds: 0,
   }],
@@ -87,6 +96,9 @@ beforeAll(async () => {
     CREATE TABLE order_items (id int PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id) ON DELETE CASCADE, qty int NOT NULL);
     INSERT INTO orders (id, customer_id, amount_cents, status, meta)
       SELECT g, gen_random_uuid()::text, g * 100, 'old', jsonb_build_object('g', g) FROM generate_series(101, 110) g;
+    CREATE TABLE carts (id int PRIMARY KEY, label text NOT NULL);
+    CREATE TABLE carts_v2 (id int PRIMARY KEY, title text NOT NULL);
+    CREATE TABLE cart_lines (id int PRIMARY KEY, cart_id int NOT NULL REFERENCES carts (id) ON DELETE CASCADE);
     CREATE ROLE ${reader};
     GRANT SELECT ON orders, order_items TO ${reader};`)
   const dir = await mkdtemp(join(tmpdir(), 'cutover-retire-parity-'))
@@ -246,5 +258,45 @@ describe('doctor --apply, complete without --force, retire --alias, unretire: th
     expect((await cli('status', 'orders_v2', '--json')).json<{ migrations: Record<string, unknown>[] }>().migrations[0]).toMatchObject({ legacyTable: 'orders', retired: null })
     expect(parityFindings((await cli('doctor', 'orders_v2', '--json')).json<DoctorJson>())).toEqual([])
     expect((await cli('verify', 'orders_v2')).code).toBe(0)
+  })
+})
+
+describe('retire does not take a key with other actions for an equivalent one', { timeout: SLOW_MS }, () => {
+  it('refuses, changing nothing, when the shadow\'s key on the same columns lacks the legacy key\'s ON DELETE CASCADE', async () => {
+    await db.query(`
+      INSERT INTO carts VALUES (1, 'a'), (2, 'b');
+      INSERT INTO carts_v2 VALUES (1, 'a'), (2, 'b');
+      INSERT INTO cart_lines VALUES (1, 1), (2, 2);
+      -- written by hand, without the legacy key's ON DELETE CASCADE
+      ALTER TABLE cart_lines ADD CONSTRAINT cart_lines_cart_v2_fkey FOREIGN KEY (cart_id) REFERENCES carts_v2 (id);`)
+    expect((await cli('advance', 'carts_v2', '--to', 'dual_write')).code).toBe(0)
+    expect((await cli('advance', 'carts_v2')).code).toBe(0)
+    expect((await cli('ramp', 'carts_v2', '100', '--force')).code).toBe(0)
+    expect((await cli('advance', 'carts_v2')).code).toBe(0)
+    expect((await cli('verify', 'carts_v2')).code).toBe(0)
+    // Parity sees the difference and refuses complete; forced, as a person in a hurry might.
+    const refused = await cli('advance', 'carts_v2', '--to', 'complete', '--confirm')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('public.cart_lines.cart_lines_cart_id_fkey')
+    expect((await cli('advance', 'carts_v2', '--to', 'complete', '--confirm', '--force')).code).toBe(0)
+    const schemaBefore = await schema()
+    const rowsBefore = { carts: await contents('carts'), shadow: await contents('carts_v2'), lines: await contents('cart_lines') }
+    const result = await cli('retire', 'carts_v2')
+    expect(result.stderr.trim()).toBe('cutover: carts_v2: retire refused, nothing changed: 1 foreign key(s) cannot move to public.carts_v2: ' +
+      'public.cart_lines.cart_lines_cart_id_fkey (cart_id): public.cart_lines.cart_lines_cart_v2_fkey already references public.carts_v2 (id) from the same columns but ' +
+      'with ON DELETE NO ACTION where this key has ON DELETE CASCADE, so dropping this key for it would change what a write does; make that key match, ' +
+      'or run cutover doctor carts_v2 --apply to add one that does; fix each, then run cutover retire carts_v2 again')
+    expect(result.code).toBe(1)
+    expect(await schema()).toBe(schemaBefore)
+    expect({ carts: await contents('carts'), shadow: await contents('carts_v2'), lines: await contents('cart_lines') }).toEqual(rowsBefore)
+
+    // The fix it names: doctor --apply adds a key that acts like the legacy one; retire then drops the legacy key for that one.
+    expect((await cli('doctor', 'carts_v2', '--apply')).code).toBe(0)
+    const retired = await cli('retire', 'carts_v2', '--json')
+    expect(retired.code).toBe(0)
+    expect(retired.json()).toMatchObject({ foreignKeys: [{ foreignKey: 'public.cart_lines.cart_lines_cart_id_fkey (cart_id)', action: 'dropped' }] })
+    expect(await db.query("SELECT details->'foreignKeys'->0->>'equivalent' AS equivalent FROM cutover.events WHERE migration = 'carts_v2' AND kind = 'retire'"))
+      .toEqual([{ equivalent: 'cart_lines_cart_id_fkey_shadow' }])
+    expect(await contents('cart_lines')).toEqual(rowsBefore.lines)
   })
 })
