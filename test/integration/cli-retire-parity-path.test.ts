@@ -228,6 +228,12 @@ describe('doctor --apply, complete without --force, retire --alias, unretire: th
     expect((await cli('status', 'orders_v2', '--json')).json<{ migrations: Record<string, unknown>[] }>().migrations[0]).toMatchObject({
       phase: 'complete', retired: { retiredTable: 'public.orders_retired', alias: 'public.orders' },
     })
+    // Run again: nothing changes, and it reports the keys as the first run did.
+    expect((await cli('retire', 'orders_v2', '--alias', '--json')).json()).toMatchObject({
+      changed: false, retiredTable: 'public.orders_retired',
+      foreignKeys: [{ foreignKey: `public.order_items.${LEGACY_FK} (order_id)`, action: 'dropped', references: 'public.orders_v2 (id)' }],
+    })
+    expect(await foreignKeysOfItems()).toHaveLength(1)
   })
 
   it('unretire restores the legacy table under its name and its foreign key; the schema is as doctor --apply left it, no row changed', async () => {
