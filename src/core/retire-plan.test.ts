@@ -7,6 +7,7 @@ const fk: ForeignKeyFacts = {
   onUpdate: 'a', onDelete: 'c', match: 's', deferrable: false, deferred: false, validated: true,
 }
 const ctx: MoveContext = {
+  migration: 'orders_v2',
   shadow: { schema: 'public', name: 'orders_v2' },
   backward: [{ column: 'id', expression: '"id"' }, { column: 'code', expression: 'upper(code)' }, { column: 'ref', expression: 'Reference' }],
   shadowColumns: new Set(['id', 'code', 'reference']),
@@ -37,6 +38,19 @@ describe('retire plan', () => {
     const existing = { ...fk, name: 'lines_order_v2_fkey' }
     expect(planForeignKeyMove(fk, { ...ctx, shadowForeignKeys: [existing] })).toMatchObject({ kind: 'drop', equivalent: 'lines_order_v2_fkey' })
     expect(planForeignKeyMove(fk, { ...ctx, shadowForeignKeys: [{ ...existing, tableOid: 11 }] })).toMatchObject({ kind: 'move' })
+  })
+
+  it('takes a key on the same columns for an equivalent one only when it acts the same; otherwise refuses, naming each difference', () => {
+    const other = { ...fk, name: 'lines_order_v2_fkey', onDelete: 'a', onUpdate: 'c', match: 'f', deferrable: true, deferred: true }
+    expect(planForeignKeyMove(fk, { ...ctx, shadowForeignKeys: [other] })).toEqual({
+      kind: 'refuse', fk, reason: 'public.lines.lines_order_v2_fkey already references public.orders_v2 (id) from the same columns but with ' +
+        'ON UPDATE CASCADE where this key has ON UPDATE NO ACTION, ON DELETE NO ACTION where this key has ON DELETE CASCADE, MATCH FULL where this key has MATCH SIMPLE, ' +
+        'DEFERRABLE INITIALLY DEFERRED where this key has NOT DEFERRABLE, so dropping this key for it would change what a write does; ' +
+        'make that key match, or run cutover doctor orders_v2 --apply to add one that does',
+    })
+    // A matching one beside it is taken, whatever the order.
+    const same = { ...fk, name: 'lines_order_fkey_shadow', validated: false }
+    expect(planForeignKeyMove(fk, { ...ctx, shadowForeignKeys: [other, same] })).toMatchObject({ kind: 'drop', equivalent: 'lines_order_fkey_shadow' })
   })
 
   it('refuses a referenced column mapped by an expression, and one with no unique key on the shadow', () => {

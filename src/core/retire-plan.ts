@@ -76,6 +76,8 @@ export function plainColumnOf(expression: string): string | undefined {
 }
 
 export interface MoveContext {
+  /** The migration, for the command a refusal names. */
+  readonly migration: string
   readonly shadow: QualifiedName
   /** The resolved backward mapping: legacy column → expression over shadow columns. */
   readonly backward: readonly MappedColumn[]
@@ -84,6 +86,24 @@ export interface MoveContext {
   readonly shadowUniqueKeys: readonly (readonly string[])[]
   /** Foreign keys that already reference the shadow table. */
   readonly shadowForeignKeys: readonly ForeignKeyFacts[]
+}
+
+const ACTION_NAMES: Readonly<Record<string, string>> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' }
+const MATCH_NAMES: Readonly<Record<string, string>> = { s: 'SIMPLE', f: 'FULL', p: 'PARTIAL' }
+const deferral = (k: ForeignKeyFacts): string => (k.deferrable ? `DEFERRABLE INITIALLY ${k.deferred ? 'DEFERRED' : 'IMMEDIATE'}` : 'NOT DEFERRABLE')
+
+/** How `other` acts differently from `fk` (`ON DELETE NO ACTION where this key has ON DELETE CASCADE`, …); empty when it acts the same. */
+function optionDifferences(fk: ForeignKeyFacts, other: ForeignKeyFacts): string[] {
+  const facets: [string, (k: ForeignKeyFacts) => string][] = [
+    ['ON UPDATE', (k) => ACTION_NAMES[k.onUpdate] ?? k.onUpdate],
+    ['ON DELETE', (k) => ACTION_NAMES[k.onDelete] ?? k.onDelete],
+    ['MATCH', (k) => MATCH_NAMES[k.match] ?? k.match],
+    ['', deferral],
+  ]
+  return facets.flatMap(([label, of]) => {
+    const [mine, theirs] = [of(fk), of(other)]
+    return mine === theirs ? [] : [`${label ? `${label} ` : ''}${theirs} where this key has ${label ? `${label} ` : ''}${mine}`]
+  })
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => [...a].sort().join('\u0000') === [...b].sort().join('\u0000')
@@ -99,10 +119,16 @@ export function planForeignKeyMove(fk: ForeignKeyFacts, ctx: MoveContext): Forei
     }
     shadowColumns.push(plain)
   }
-  const equivalent = ctx.shadowForeignKeys.find((other) => other.tableOid === fk.tableOid &&
+  const sameColumns = ctx.shadowForeignKeys.filter((other) => other.tableOid === fk.tableOid &&
     other.columns.length === fk.columns.length &&
     other.columns.every((c, i) => fk.columns.indexOf(c) >= 0 && shadowColumns[fk.columns.indexOf(c)] === other.referencedColumns[i]))
+  const equivalent = sameColumns.find((other) => optionDifferences(fk, other).length === 0)
   if (equivalent) return { kind: 'drop', fk, shadowColumns, equivalent: equivalent.name }
+  const differing = sameColumns[0]
+  if (differing) {
+    return { kind: 'refuse', fk, reason: `${displayName(differing.table)}.${differing.name} already references ${displayName(ctx.shadow)} (${shadowColumns.join(', ')}) from the same columns but with ` +
+      `${optionDifferences(fk, differing).join(', ')}, so dropping this key for it would change what a write does; make that key match, or run cutover doctor ${ctx.migration} --apply to add one that does` }
+  }
   if (!ctx.shadowUniqueKeys.some((k) => sameSet(k, shadowColumns))) {
     return { kind: 'refuse', fk, reason: `no primary key or unique index on ${displayName(ctx.shadow)} (${shadowColumns.join(', ')}) for it to reference; add one: CREATE UNIQUE INDEX ON ${quoteQualified(ctx.shadow)} (${shadowColumns.map(quoteIdent).join(', ')})` }
   }

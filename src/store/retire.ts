@@ -75,11 +75,11 @@ async function lockState(client: Queryable, schema: string, migration: string): 
   return rows[0]
 }
 
-function alreadyRetired(migration: string, details: RetireDetails): RetireResult {
+function alreadyRetired(migration: string, details: RetireDetails, shadow: QualifiedName): RetireResult {
   return {
     migration, changed: false, legacyTable: displayName(details.legacyTable), retiredTable: displayName(details.retiredTable),
     alias: details.alias ? { view: displayName(details.alias), grants: [], isUpdatable: false, updatableColumns: [], readOnlyColumns: [] } : null,
-    foreignKeys: details.foreignKeys.map((fk) => ({ foreignKey: describeForeignKey(fk), action: fk.action, references: `${fk.shadowColumns.join(', ')}` })),
+    foreignKeys: details.foreignKeys.map((fk) => ({ foreignKey: describeForeignKey(fk), action: fk.action, references: `${displayName(shadow)} (${fk.shadowColumns.join(', ')})` })),
     dropSql: details.dropSql, forced: false,
   }
 }
@@ -108,8 +108,8 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
   return inLockedTransaction(pool, migration, 'retire', lockTimeoutMs, async (client) => {
     const state = await lockState(client, schema, migration)
     const current = await readRetirement(client, schema, migration)
-    if (current) return alreadyRetired(migration, current.details)
     const def = parseMigration(state.definition)
+    if (current) return alreadyRetired(migration, current.details, def.shadow.table)
     const gateDetails: { overriddenGate?: string; overriddenBecause?: string } = {}
     try {
       checkRetireGate(migration, { phase: isPhase(state.phase) ? state.phase : 'off', completeSince: state.complete_since ?? undefined, soakSeconds: def.retireSoakSeconds, now: state.now })
@@ -131,7 +131,7 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
     const shadow = def.shadow.table
     const shadowForeignKeys = await readForeignKeysTo(client, checked.shadow.oid)
     const planned = (await readForeignKeysTo(client, checked.legacy.oid)).map((fk) => planForeignKeyMove(fk, {
-      shadow, backward: checked.mapping.backward, shadowColumns: new Set(checked.shadow.columns.keys()),
+      migration, shadow, backward: checked.mapping.backward, shadowColumns: new Set(checked.shadow.columns.keys()),
       shadowUniqueKeys: checked.shadow.uniqueKeys, shadowForeignKeys,
     }))
     const problems: ForeignKeyProblem[] = planned.flatMap((m) => (m.kind === 'refuse' ? [{ foreignKey: describeForeignKey(m.fk), reason: m.reason }] : []))

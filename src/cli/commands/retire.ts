@@ -28,14 +28,16 @@ export const retireCommand = defineCommand<{ migration: string; alias: boolean; 
 Changes, in ONE transaction under a lock timeout (all or nothing):
   - renames the legacy table to <name>_retired;
   - moves every foreign key of another table that references it to the shadow (same name, same options; referencing the
-    shadow columns the backward mapping names plainly); if an equivalent one to the shadow exists, only drops the old one;
+    shadow columns the backward mapping names plainly); if an equivalent one to the shadow exists (same columns and ON DELETE/
+    ON UPDATE/MATCH/DEFERRABLE, as cutover doctor --apply adds it), only drops the old one;
   - with --alias, creates a view under the legacy name: SELECT <backward mapping> FROM shadow, with the legacy table's grants,
     so code not yet moved keeps reading it. Columns that are plain shadow columns of the same type can be written through it
     (PostgreSQL auto-updates a simple view); mapped or cast columns are read-only, and an INSERT works only if every shadow
     column it leaves out has a default. The output lists the writable and read-only columns.
 Refused, changing nothing: not complete (exit 2); soak not over (exit 1); a foreign key that cannot move (exit 1, each one named:
-no plain backward mapping for a referenced column, no unique key on the shadow's columns, or child rows the shadow has no parent
-for, with a query listing them); a lock not granted within --lock-timeout-ms (exit 3).
+no plain backward mapping for a referenced column, no unique key on the shadow's columns, a key to the shadow on the same columns
+that acts differently (e.g. lacks ON DELETE CASCADE: make it match or run cutover doctor <migration> --apply), or child rows the
+shadow has no parent for, with a query listing them); a lock not granted within --lock-timeout-ms (exit 3).
 Already retired: nothing changes (exit 0). Run it as the tables' owner (ALTER TABLE and CREATE VIEW need ownership). The DAL keeps working: in complete it touches only the shadow.
 After it, backfill, verify, repair, advance, rollback and register refuse the migration until it is unretired.
 Undo: cutover unretire <migration>.  Drop the old table for good (a person decides; no undo): the DROP TABLE it prints.
