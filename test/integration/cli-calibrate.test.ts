@@ -7,7 +7,7 @@ import { runCalibration } from '../../src/jobs/calibrate.js'
 import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
-import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { ORDERS_CONFIG, connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
 import { startWriters } from '../support/writers.js'
 
 const db = await freshDatabase()
@@ -22,13 +22,7 @@ interface CalibrationDoc {
   columns: { column: string; differences: number; example: { legacy: unknown; shadow: unknown }; normaliser: string | null }[]
 }
 
-const ORDERS = {
-  name: 'orders_v2',
-  legacy: { table: 'public.orders', key: ['id'] },
-  shadow: { table: 'public.orders_v2', key: ['id'] },
-  forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-  backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
-}
+const ORDERS = ORDERS_CONFIG
 
 /** Re-registers through the real CLI, from a config file. */
 async function register(...migrations: Record<string, unknown>[]): Promise<void> {

@@ -6,48 +6,19 @@
 import { appendFile, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyControlSchema } from '../../src/store/control-schema.js'
 import { controlSchemaVersionCheck } from '../../src/store/doctor/control-schema-version.js'
 import { DEFAULT_THRESHOLDS } from '../../src/store/doctor/finding.js'
 import { DEFAULT_SQL_DIR } from '../../src/store/sql-files.js'
-import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
-import { setPhase, setupOrders } from '../support/orders-fixture.js'
+import { DOCTOR, doctorCli, type DoctorDoc } from '../support/doctor-cli.js'
+import { ORDERS_CONFIG, setPhase, setupOrders } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
-// The child table's foreign key into orders is a parity gap of the shadow (schema-parity.test.ts covers those).
-const DOCTOR = ['doctor', '--skip', 'parity']
-const run = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana'])
-const json = (...args: string[]) => run(...args, '--json')
-
-interface Finding { migration: string | null; severity: string; code: string; message: string; command: string | null; query?: string; applySql?: string[] }
-interface DoctorDoc { findings: Finding[]; errors: number; warnings: number; migrations: string[] }
-
-async function doctor(...args: string[]): Promise<{ code: number | null; doc: DoctorDoc }> {
-  const result = await json(...DOCTOR, ...args)
-  return { code: result.code, doc: result.json<DoctorDoc>() }
-}
-
-async function expectHealthy(): Promise<void> {
-  const { code, doc } = await doctor('orders_v2')
-  expect(doc).toEqual({ findings: [], errors: 0, warnings: 0, migrations: ['orders_v2'] })
-  expect(code).toBe(0)
-}
-
-const extraClients: pg.Client[] = []
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: db.url })
-  client.on('error', () => undefined)
-  await client.connect()
-  extraClients.push(client)
-  return client
-}
-
+const { run, json, doctor, expectHealthy, connect } = doctorCli(db)
 const tempDirs: string[] = []
 afterAll(async () => {
-  for (const c of extraClients) await c.end().catch(() => undefined)
   for (const dir of tempDirs) await rm(dir, { recursive: true, force: true })
 })
 
@@ -248,11 +219,8 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     tempDirs.push(dir)
     const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify({ migrations: [{
-      name: 'orders_v2',
-      legacy: { table: 'public.orders', key: ['id'] },
-      shadow: { table: 'public.orders_v2', key: ['id'] },
-      forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-      backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', meta: 'NULL' },
+      ...ORDERS_CONFIG,
+      backward: { ...ORDERS_CONFIG.backward, meta: 'NULL' },
     }] }))
     expect((await run('register', '--config', config)).code).toBe(0)
     await expectHealthy()

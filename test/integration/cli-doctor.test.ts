@@ -1,45 +1,16 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { applyControlSchema } from '../../src/store/control-schema.js'
 import { DEFAULT_SQL_DIR } from '../../src/store/sql-files.js'
-import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
+import { DOCTOR, doctorCli, type DoctorDoc } from '../support/doctor-cli.js'
 import { setPhase, setupOrders } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
-// Schema parity has its own test file (schema-parity.test.ts); this fixture's foreign keys (varchar into a uuid shadow) can never reach it.
-const DOCTOR = ['doctor', '--skip', 'parity']
-const run = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana'])
-const json = (...args: string[]) => run(...args, '--json')
-
-interface Finding { migration: string | null; severity: string; code: string; message: string; command: string | null; query?: string; applySql?: string[] }
-interface DoctorDoc { findings: Finding[]; errors: number; warnings: number; applied?: string[] }
-
-async function doctor(...args: string[]): Promise<{ code: number | null; doc: DoctorDoc }> {
-  const result = await json(...DOCTOR, ...args)
-  return { code: result.code, doc: result.json<DoctorDoc>() }
-}
-
+const { run, json, doctor, expectHealthy, connect } = doctorCli(db)
 const codes = (doc: DoctorDoc) => doc.findings.map((f) => f.code).sort()
-
-async function expectHealthy(): Promise<void> {
-  const { code, doc } = await doctor('orders_v2')
-  expect(doc).toEqual({ findings: [], errors: 0, warnings: 0, migrations: ['orders_v2'] })
-  expect(code).toBe(0)
-}
-
-const extraClients: pg.Client[] = []
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: db.url })
-  client.on('error', () => undefined)
-  await client.connect()
-  extraClients.push(client)
-  return client
-}
-afterAll(async () => { for (const c of extraClients) await c.end().catch(() => undefined) })
 
 beforeAll(async () => {
   await setupOrders(db)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
-import { ORDERS_DDL } from '../support/orders-fixture.js'
+import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana', '--json'])
@@ -21,10 +21,7 @@ describe('the whole path, as an operator runs it', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cutover-path-'))
     const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify({ migrations: [{
-      name: 'orders_v2',
-      legacy: { table: 'public.orders', key: ['id'] }, shadow: { table: 'public.orders_v2', key: ['id'] },
-      forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-      backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+      ...ORDERS_CONFIG,
       soakSeconds: 0,
     }] }))
     expect((await cli('init')).json()).toMatchObject({ schema: 'cutover', applied: expect.arrayContaining(['0001_control_schema.sql']) })

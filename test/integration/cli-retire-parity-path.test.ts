@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cutover } from '../../src/dal/cutover.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
-import { ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
+import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -29,11 +29,7 @@ const SHADOW_FK_SQL = 'ALTER TABLE "public"."order_items" ADD CONSTRAINT "order_
 
 const config = {
   migrations: [{
-    name: 'orders_v2',
-    legacy: { table: 'public.orders', key: ['id'] },
-    shadow: { table: 'public.orders_v2', key: ['id'] },
-    forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+    ...ORDERS_CONFIG,
     soakSeconds: 0,
     retireSoakSeconds: 0,
   }, {

@@ -10,7 +10,7 @@ import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
-import { ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
+import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -22,11 +22,7 @@ const SLOW_MS = 300_000
 const config = {
   migrations: [
     {
-      name: 'orders_v2',
-      legacy: { table: 'public.orders', key: ['id'] },
-      shadow: { table: 'public.orders_v2', key: ['id'] },
-      forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-      backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+      ...ORDERS_CONFIG,
       soakSeconds: 0,
     },
     {

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
-import { ORDERS_DDL } from '../support/orders-fixture.js'
+import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
 let configPath: string
@@ -13,11 +13,7 @@ const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '-
 
 const config = {
   migrations: [{
-    name: 'orders_v2',
-    legacy: { table: 'public.orders', key: ['id'] },
-    shadow: { table: 'public.orders_v2', key: ['id'] },
-    forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+    ...ORDERS_CONFIG,
     soakSeconds: 0,
   }],
 }

@@ -22,15 +22,17 @@ export const ORDERS_DDL = `
     migrated_at timestamptz NOT NULL DEFAULT now()
   );`
 
+/** The orders_v2 migration as written in a config file: a uuid-typed customer, cents into a numeric amount. */
+export const ORDERS_CONFIG = {
+  name: 'orders_v2',
+  legacy: { table: 'public.orders', key: ['id'] },
+  shadow: { table: 'public.orders_v2', key: ['id'] },
+  forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
+  backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+} as const
+
 export function ordersDefinition(overrides: Record<string, unknown> = {}) {
-  return parseMigration({
-    name: 'orders_v2',
-    legacy: { table: 'public.orders', key: ['id'] },
-    shadow: { table: 'public.orders_v2', key: ['id'] },
-    forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
-    ...overrides,
-  })
+  return parseMigration({ ...ORDERS_CONFIG, ...overrides })
 }
 
 export async function setupOrders(db: TestDatabase, overrides: Record<string, unknown> = {}): Promise<void> {
