@@ -50,7 +50,7 @@ Next: cutover repair <migration>, then verify again.`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .option('limit', { type: 'number', default: 100, describe: 'differing keys to list' })
-    .option('workers', { type: 'number', default: 1 })
+    .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process; each compares its chunks in the database, so up to one per server core' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_verify_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => {
     await readState(ctx.pool, ctx.schema, args.migration)
