@@ -200,7 +200,7 @@ describe('cutover doctor', { timeout: 240_000 }, () => {
     const waiter = await connect()
     const [{ pid: waiterPid }] = (await waiter.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }]
     const blocked = waiter.query(`UPDATE orders SET status = status WHERE id = 1`)
-    for (let i = 0; i < 200; i++) {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
       const rows = await db.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [waiterPid])
       if (rows[0]?.n) break
       await new Promise((r) => setTimeout(r, 50))

@@ -81,7 +81,7 @@ describe('a batch write whose connection is killed mid-statement', () => {
       const batch = Array.from({ length: 3000 }, (_, i) => order(1000 + i))
       const write = dal.insertMany(batch).then(() => 'committed', (error: unknown) => error)
       let killed = 0
-      for (let i = 0; i < 100 && killed === 0; i++) {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && killed === 0;) {
         await new Promise((r) => setTimeout(r, 50))
         const rows = await db.query<{ killed: boolean }>(
           "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE query LIKE 'WITH w AS (INSERT INTO \"public\".\"orders\"%' AND pid <> pg_backend_pid()")
@@ -117,8 +117,8 @@ describe('regression: a delete that waits on a backfill chunk', () => {
       await backfill.query('BEGIN')
       await backfill.query('SELECT * FROM orders WHERE id = 7 FOR SHARE')
       const deletion = dal.delete(7)
-      // Let the delete take its snapshot and queue behind the lock.
-      for (let i = 0; i < 50; i++) {
+      // Let the delete take its snapshot and queue behind the lock (bounded by time: a loaded machine is slow to get there).
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
         const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH w AS (DELETE%'")
         if (waiting.length > 0) break
         await new Promise((r) => setTimeout(r, 20))

@@ -64,7 +64,7 @@ describe('least privilege', () => {
       await cutover.flush()
       expect((await db.query("SELECT count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NULL AND source = 'read'"))[0]).toEqual({ n: 3 })
       // The guardrail judges at most once a second; its deferred check trips on the burst.
-      for (let i = 0; i < 40 && dal.state.phase !== 'dual_write'; i++) await new Promise((r) => setTimeout(r, 100))
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && dal.state.phase !== 'dual_write';) await new Promise((r) => setTimeout(r, 100))
       await cutover.flush()
       expect(await db.query("SELECT phase FROM cutover.state")).toEqual([{ phase: 'dual_write' }])
       expect(await db.query("SELECT actor FROM cutover.events WHERE kind = 'guardrail_rollback'")).toEqual([{ actor: expect.stringMatching(/^guardrail@/) }])
