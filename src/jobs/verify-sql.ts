@@ -11,6 +11,13 @@ export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number]
 
 export interface VerifySql {
   /**
+   * Judges one chunk and only counts: no value is carried above the join and
+   * nothing is written. Same row as {@link compareChunk}. Most chunks of a
+   * verify are clean, and this is about a quarter cheaper; a chunk it finds
+   * differences in is compared again by `compareChunk`, which records them.
+   */
+  checkChunk(range: KeyRange): Statement
+  /**
    * Compares one chunk and records its differing keys (source 'verify', the
    * `detail` marking the run). One row: `compared`, `mismatch`,
    * `missing_in_shadow`, `missing_in_legacy` (int).
@@ -54,7 +61,7 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   // The differing rows' keys, typed again, for DISTINCT ON and the order of the upserts; a missing side's row is SQL NULL.
   const foundKeys = types.map((t, i) => `(f.value -> 'key' ->> ${i})::${t}`).join(', ')
 
-  const text = (isLowerInclusive: boolean): string => `WITH l AS (
+  const sides = (isLowerInclusive: boolean): string => `l AS (
   SELECT ${aliased(legacy.refs)}, ${values((c) => c.expected)}
     FROM ${legacy.from}
    WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
@@ -62,18 +69,26 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   SELECT ${aliased(shadow.refs)}, ${values((c) => c.actual('st'))}
     FROM ${shadow.from}
    WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
-), c AS (
+)`
+  const kind = `CASE WHEN l.${keys[0]} IS NULL THEN 'missing_in_legacy' WHEN s.${keys[0]} IS NULL THEN 'missing_in_shadow'
+              WHEN ${row('l')} IS DISTINCT FROM ${row('s')} THEN 'mismatch' END`
+  const join = `l FULL JOIN s ON ${keys.map((k) => `l.${k} = s.${k}`).join(' AND ')}`
+  const counts = `count(*)::int AS compared, ${DIFFERENCE_KINDS.map((k) => `count(*) FILTER (WHERE kind = '${k}')::int AS ${k}`).join(', ')}`
+  const checkText = (isLowerInclusive: boolean): string => `WITH ${sides(isLowerInclusive)}
+SELECT ${counts} FROM (SELECT ${kind} AS kind FROM ${join} OFFSET 0) AS c` // OFFSET 0: the kind is judged once per row, not once per count
+  const checkTexts = { inclusive: checkText(true), exclusive: checkText(false) }
+
+  const text = (isLowerInclusive: boolean): string => `WITH ${sides(isLowerInclusive)}, c AS (
   SELECT ${keys.map((k) => `coalesce(l.${k}, s.${k}) AS ${k}`).join(', ')},
-         CASE WHEN l.${keys[0]} IS NULL THEN 'missing_in_legacy' WHEN s.${keys[0]} IS NULL THEN 'missing_in_shadow'
-              WHEN ${row('l')} IS DISTINCT FROM ${row('s')} THEN 'mismatch' END AS kind,
+         ${kind} AS kind,
          ${columns.map((_, i) => `l.${valueAlias(i)} AS ${sideAlias('l', i)}, s.${valueAlias(i)} AS ${sideAlias('s', i)}`).join(', ')}
-    FROM l FULL JOIN s ON ${keys.map((k) => `l.${k} = s.${k}`).join(' AND ')}
+    FROM ${join}
   -- OFFSET 0 keeps c a subquery, so each row's kind is judged once, not again in every reference to it below.
   OFFSET 0
 ), a AS (
   -- One row: the counts, and the differing rows only, each with both sides' comparable projections (the
   -- shadow's shape) as the read comparison stores them. No per-row state is kept for the rows that match.
-  SELECT count(*)::int AS compared, ${DIFFERENCE_KINDS.map((k) => `count(*) FILTER (WHERE kind = '${k}')::int AS ${k}`).join(', ')},
+  SELECT ${counts},
          jsonb_agg(jsonb_build_object('key', jsonb_build_array(${keys.map((k) => `${k}::text`).join(', ')}), 'kind', kind,
            'legacy_row', CASE WHEN kind IN ('mismatch', 'missing_in_shadow') THEN ${json('l')} END,
            'shadow_row', CASE WHEN kind IN ('mismatch', 'missing_in_legacy') THEN ${json('s')} END)) FILTER (WHERE kind IS NOT NULL) AS differing
@@ -96,6 +111,7 @@ SELECT compared, ${DIFFERENCE_KINDS.join(', ')} FROM a`
     WHERE migration = $1 AND repaired_at IS NULL AND detail = $2 ORDER BY ${keys.join(', ')} LIMIT $3`
 
   return {
+    checkChunk: (range) => ({ text: range.isLowerInclusive ? checkTexts.inclusive : checkTexts.exclusive, values: rangeValues(range) }),
     compareChunk: (range, migration, detail) => ({
       text: range.isLowerInclusive ? texts.inclusive : texts.exclusive,
       values: [...rangeValues(range), migration, detail, ...shape.legacyKey],

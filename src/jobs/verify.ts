@@ -104,8 +104,11 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       logger,
       waitsOn: `a lock on ${displayName(shape.definition.legacy.table)}, ${displayName(shape.definition.shadow.table)} or the divergences table (schema changes, or repair)`,
       async work(client, range) {
-        const { rows } = await client.query<{ compared: number } & Record<DifferenceKind, number>>(compare.compareChunk(range, options.migration, detail))
-        const row = rows[0]
+        type Counts = { compared: number } & Record<DifferenceKind, number>
+        // Counting first is cheaper; only a chunk with differences is compared again to record them (that second,
+        // later snapshot is the one reported, so a difference that a concurrent write just settled is not recorded).
+        let row = (await client.query<Counts>(compare.checkChunk(range))).rows[0]
+        if (row && DIFFERENCE_KINDS.some((k) => row?.[k])) row = (await client.query<Counts>(compare.compareChunk(range, options.migration, detail))).rows[0]
         const tallies = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, row?.[k] ?? 0])) as Record<DifferenceKind, number>
         const differing = DIFFERENCE_KINDS.reduce((sum, k) => sum + tallies[k], 0)
         return { rows: row?.compared ?? 0, differing, tallies }
