@@ -32,6 +32,14 @@ async function loadLegacy(rows: number): Promise<void> {
   await db.query('ANALYZE orders')
 }
 
+/** Polls `condition` until it holds, for at most 60 s. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !(await condition());) {
+    if (Date.now() > deadline) throw new Error('condition not met within 60 s')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 async function expectCleanVerify(): Promise<void> {
   const verify = await cli('verify', 'orders_v2', '--limit', '5')
   const result = verify.json<{ clean: boolean; rowsCompared: number; counts: Record<string, number>; differences: unknown[] }>()
@@ -93,8 +101,27 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
 
   it('two backfill processes at once share one job and copy each row once', async () => {
     await loadLegacy(60_000)
-    const [a, b] = await Promise.all([cli('backfill', 'orders_v2', '--chunk-rows', '1000'), cli('backfill', 'orders_v2', '--chunk-rows', '1000')])
-    expect(a.stderr + b.stderr).toBe('')
+    // A session holds row 1, so the first run waits in its first chunk until the second has leased one: the two runs
+    // overlap however slowly either process starts (on a loaded machine the first could otherwise finish alone).
+    const holder = await db.pool.connect()
+    let runs: Awaited<ReturnType<typeof cli>>[]
+    try {
+      await holder.query('BEGIN')
+      await holder.query('SELECT 1 FROM orders WHERE id = 1 FOR UPDATE')
+      const first = cli('backfill', 'orders_v2', '--chunk-rows', '1000')
+      await until(async () => (await db.query("SELECT 1 FROM cutover.jobs WHERE kind = 'backfill' AND status = 'running'")).length > 0)
+      const second = cli('backfill', 'orders_v2', '--chunk-rows', '1000')
+      await until(async () => (await db.query<{ n: number }>('SELECT count(DISTINCT leased_by)::int AS n FROM cutover.job_chunks'))[0]?.n === 2)
+      await holder.query('COMMIT')
+      runs = await Promise.all([first, second])
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined)
+      holder.release()
+    }
+    expect(runs.map((r) => r.code)).toEqual([0, 0])
+    // Only the first run's lock waits may be said (it says what it waits on after two quiet retries).
+    const said = runs.flatMap((r) => r.stderr.split('\n').filter((line) => line.trim() !== ''))
+    for (const line of said) expect(line).toMatch(/waits on/)
     const jobs = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM cutover.jobs WHERE kind = 'backfill'")
     expect(jobs).toEqual([{ n: 1 }])
     const [{ copied }] = (await db.query<{ copied: string }>("SELECT sum(rows)::text AS copied FROM cutover.job_chunks")) as [{ copied: string }]
