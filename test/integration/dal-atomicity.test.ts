@@ -84,7 +84,7 @@ describe('a batch write whose connection is killed mid-statement', () => {
       for (const deadline = Date.now() + 30_000; Date.now() < deadline && killed === 0;) {
         await new Promise((r) => setTimeout(r, 50))
         const rows = await db.query<{ killed: boolean }>(
-          "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE query LIKE 'WITH w AS (INSERT INTO \"public\".\"orders\"%' AND pid <> pg_backend_pid()")
+          "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'WITH w AS (INSERT INTO \"public\".\"orders\"%' AND pid <> pg_backend_pid()")
         killed = rows.filter((r) => r.killed).length
       }
       expect(killed).toBe(1)
@@ -119,7 +119,7 @@ describe('regression: a delete that waits on a backfill chunk', () => {
       const deletion = dal.delete(7)
       // Let the delete take its snapshot and queue behind the lock (bounded by time: a loaded machine is slow to get there).
       for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-        const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH w AS (DELETE%'")
+        const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH w AS (DELETE%'")
         if (waiting.length > 0) break
         await new Promise((r) => setTimeout(r, 20))
       }

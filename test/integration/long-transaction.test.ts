@@ -213,7 +213,7 @@ describe('a long transaction holding the state row', () => {
     const run = runCli(['rollback', 'orders_v2', '--database-url', db.url, '--json', '--reason', 'p99 up'], { CUTOVER_LOG_LEVEL: '' })
     let waitingSince = 0
     try {
-      await until(async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'cutover-cli' AND wait_event_type = 'Lock'")).length > 0)
+      await until(async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cutover-cli' AND wait_event_type = 'Lock'")).length > 0)
       waitingSince = Date.now()
       await new Promise((resolve) => setTimeout(resolve, 6000))
     } finally {
