@@ -6,7 +6,7 @@ export interface GuardrailStats {
   readonly divergences: number
   /** Read latencies (seconds) served by the shadow in the window. */
   readonly shadowLatencies: readonly number[]
-  /** Recent read latencies served by legacy (the baseline; kept beyond the window, since at 100 % legacy serves none). */
+  /** Read latencies served by legacy: those of the window, or recent ones when the window has too few (see {@link legacyBaseline}). */
   readonly legacyLatencies: readonly number[]
 }
 
@@ -19,6 +19,24 @@ export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number
+}
+
+/** One read's latency and when it was observed (ms since the epoch). */
+export interface TimedLatency {
+  readonly at: number
+  readonly seconds: number
+}
+
+/**
+ * The legacy latencies the shadow's are judged against: those observed in the
+ * same window when there are at least `minSamples` of them, so that a moment
+ * when the whole machine is slow (a checkpoint, a CPU burst) slows both sides
+ * alike and trips nothing; else every retained one (at 100 %, or in
+ * shadow_primary, legacy serves few reads or none).
+ */
+export function legacyBaseline(retained: readonly TimedLatency[], since: number, minSamples: number): number[] {
+  const inWindow = retained.filter((s) => s.at >= since).map((s) => s.seconds)
+  return inWindow.length >= minSamples ? inWindow : retained.map((s) => s.seconds)
 }
 
 export function judgeGuardrails(config: GuardrailConfig, stats: GuardrailStats): GuardrailVerdict {

@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os'
 import type { GuardrailConfig } from '../core/definition.js'
-import { judgeGuardrails } from '../core/guardrail.js'
+import { judgeGuardrails, legacyBaseline, type TimedLatency } from '../core/guardrail.js'
 import type { MigrationState, Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
@@ -28,8 +28,8 @@ const LEGACY_BASELINE = 1000
 
 export class Guardrail {
   readonly #o: GuardrailOptions
-  readonly #shadow: { at: number; seconds: number }[] = []
-  readonly #legacy: number[] = []
+  readonly #shadow: TimedLatency[] = []
+  readonly #legacy: TimedLatency[] = []
   readonly #divergences: number[] = []
   #lastCheck = 0
   #tripping: Promise<void> | undefined
@@ -47,7 +47,7 @@ export class Guardrail {
     if (!this.isEnabled) return
     if (side === 'shadow') this.#shadow.push({ at: this.#now(), seconds })
     else {
-      this.#legacy.push(seconds)
+      this.#legacy.push({ at: this.#now(), seconds })
       if (this.#legacy.length > LEGACY_BASELINE) this.#legacy.splice(0, this.#legacy.length - LEGACY_BASELINE)
     }
     this.#maybeCheck()
@@ -86,7 +86,7 @@ export class Guardrail {
     const verdict = judgeGuardrails(this.#o.config, {
       divergences: this.#divergences.length,
       shadowLatencies: this.#shadow.map((s) => s.seconds),
-      legacyLatencies: this.#legacy,
+      legacyLatencies: legacyBaseline(this.#legacy, since, this.#o.config.minSamples),
     })
     if (!verdict.trip) return
     const details = { bound: verdict.bound, measured: verdict.measured, limit: verdict.limit, host: hostname(), pid: process.pid }
