@@ -76,3 +76,8 @@ export function parseQualifiedName(text: string): QualifiedName | undefined {
   if (parts.length === 2) return { schema: parts[0] as string, name: parts[1] as string }
   return undefined
 }
+
+/** A SQL string literal of `text` (single quotes doubled; standard_conforming_strings is on since PostgreSQL 9.1). */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
+}

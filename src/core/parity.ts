@@ -8,7 +8,7 @@
 import type {
   ForeignKeyFact, GrantFact, PolicyFact, TableFacts, TriggerFact, UniqueIndexFact,
 } from './parity-facts.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './identifiers.js'
+import { displayName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedName } from './identifiers.js'
 import { expressionKey, tokenize, translateExpression, type Translated } from './sql-tokens.js'
 
 export const PARITY_ITEMS = ['unique_index', 'check', 'foreign_key_out', 'foreign_key_in', 'sequence', 'trigger', 'grant', 'policy', 'rls'] as const
@@ -34,7 +34,7 @@ export interface ParityInput {
   readonly keys?: { readonly legacy: readonly string[]; readonly shadow: readonly string[] }
 }
 
-const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`
+const literal = quoteLiteral
 const roleSql = (role: string | null): string => (role === null ? 'PUBLIC' : quoteIdent(role))
 const roleName = (role: string | null): string => (role === null ? 'PUBLIC' : role)
 const regclass = (table: QualifiedName): string => `${literal(quoteQualified(table))}::regclass`

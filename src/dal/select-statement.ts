@@ -5,7 +5,7 @@
  */
 import { sql, type Compilable, type Kysely, type SelectQueryBuilder } from 'kysely'
 import type { Side } from '../core/phases.js'
-import { quoteIdent } from '../core/identifiers.js'
+import { quoteIdent, quoteLiteral } from '../core/identifiers.js'
 import { plainColumnMap } from '../core/mapping.js'
 import { normaliserSql } from '../core/normalisers.js'
 import type { Statement } from './dual-write-statement.js'
@@ -28,7 +28,7 @@ export function selectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, s
   return { text: compiled.sql, values: [...compiled.parameters] }
 }
 
-const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`
+const literal = quoteLiteral
 
 /**
  * The comparable text of a result row `q` (as `r.j`, its jsonb): PostgreSQL's
