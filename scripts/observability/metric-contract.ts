@@ -1,6 +1,6 @@
 /**
  * The metrics the dashboards and alert rules may query: DESIGN.md section 5, plus
- * `cutover_lock_retries_total`. A label with a list of values only ever takes those.
+ * `cutover_lock_retries_total` and `cutover_state_listening`. A label with a list of values only ever takes those.
  */
 export type MetricType = 'counter' | 'gauge' | 'histogram'
 
@@ -28,6 +28,7 @@ export const METRICS: Readonly<Record<string, MetricContract>> = {
   cutover_backfill_progress_ratio: { type: 'gauge', labels: { migration: null } },
   cutover_verify_rows_total: { type: 'counter', labels: { migration: null, result: ['match', 'mismatch', 'missing_in_shadow', 'missing_in_legacy'] } },
   cutover_lock_retries_total: { type: 'counter', labels: { migration: null, task: ['backfill', 'verify', 'repair'] } },
+  cutover_state_listening: { type: 'gauge', labels: {} },
 }
 
 /** Labels Prometheus attaches to every scraped series. */

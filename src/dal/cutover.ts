@@ -20,6 +20,7 @@ import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
 import { migrationShape } from './migration-shape.js'
+import { STATEMENT_MODES, StatementPolicy, type StatementMode } from './statement-policy.js'
 
 export interface CutoverOptions {
   /**
@@ -35,8 +36,24 @@ export interface CutoverOptions {
   readonly logger?: Logger
   /** Random source for comparison sampling (inject for tests). */
   readonly random?: () => number
-  /** Poll period while the LISTEN connection is down; default 500 ms. */
+  /** Poll period while this process is not proven to hear notifications; default 500 ms (at most 500). */
   readonly fallbackPollMs?: number
+  /**
+   * Named prepared statements or unnamed ones (see "Behind a connection pooler" in the README).
+   * Default `auto`: named, unless a pooler is detected at connect or a prepared statement goes
+   * missing later (then unnamed for good, said once in the log, the statement retried).
+   */
+  readonly statementMode?: StatementMode
+  /** In named mode, the most DAL statements kept prepared per server connection; default 100 (least recently used are deallocated). */
+  readonly maxPreparedStatements?: number
+  /**
+   * A direct connection string (not through a transaction pooler) for the one LISTEN connection,
+   * like an ORM's `directUrl`. Default: the pool's own settings. Whatever it is, the process proves
+   * it hears by notifying itself, and polls the state every 500 ms while it does not.
+   */
+  readonly listenUrl?: string
+  /** false: hold no LISTEN connection at all and follow state by polling (every `fallbackPollMs`). Default true. */
+  readonly listen?: boolean
   /**
    * Unleash, for migrations whose definition says `routing.provider: "unleash"`: in `ramp`
    * their read percentage comes from the toggle's flexibleRollout (token: `token`, else env
@@ -55,6 +72,7 @@ export class Cutover {
   readonly #guardrails = new Set<Guardrail>()
   readonly #toggles = new Map<string, string>()
   readonly #routingSample = new RoutingSample()
+  readonly #statements: StatementPolicy
   #unleash: UnleashProvider | undefined
   readonly schema: string
 
@@ -63,11 +81,15 @@ export class Cutover {
     this.schema = options.schema ?? DEFAULT_SCHEMA
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
+    this.#statements = new StatementPolicy(options.statementMode ?? 'auto', { logger: this.#logger, maxPrepared: options.maxPreparedStatements })
     this.#watcher = new StateWatcher({
       pool: options.pool,
       schema: this.schema,
       logger: this.#logger,
       fallbackPollMs: options.fallbackPollMs,
+      listenUrl: options.listenUrl,
+      listen: options.listen,
+      onListening: (isListening) => this.#instruments.stateListening.set(isListening ? 1 : 0),
       onApply: (migration, state, propagation) => this.#onApply(migration, state, propagation),
       routingSample: () => this.#routingSample.snapshot(),
     })
@@ -75,7 +97,11 @@ export class Cutover {
 
   /** Loads every migration's state and starts following changes. Throws when the database cannot be read. */
   static async connect(options: CutoverOptions): Promise<Cutover> {
+    if (options.statementMode !== undefined && !STATEMENT_MODES.includes(options.statementMode)) {
+      throw new ConfigInvalid(undefined, `statementMode "${String(options.statementMode)}" is not one of named, unnamed, auto; leave it out for auto`)
+    }
     const cutover = new Cutover(options)
+    await cutover.#statements.detectPooler(options.pool)
     await cutover.#watcher.start()
     if (options.unleash) {
       const unleash = new UnleashProvider({
@@ -109,6 +135,11 @@ export class Cutover {
   /** This process's id in the control schema's `instances` table. */
   get instanceId(): string {
     return this.#watcher.instanceId
+  }
+
+  /** The statement mode in force now: `named` or `unnamed` (auto has decided). */
+  get statementMode(): 'named' | 'unnamed' {
+    return this.#statements.isNamed ? 'named' : 'unnamed'
   }
 
   /** The state watcher, for drills and tests (`simulateListenerLoss`, `poll`). */
@@ -159,8 +190,9 @@ export class Cutover {
       shape,
       guardrail,
       schema: this.schema,
-      // Statements outside a caller's transaction go through the pool, as named prepared statements.
-      executor: executorFor(this.#options.pool),
+      // Statements outside a caller's transaction go through the pool (named or not, as the policy says).
+      executor: executorFor(this.#options.pool, this.#statements),
+      statements: this.#statements,
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),

@@ -16,6 +16,8 @@ import { comparableRow, judge, type SideRow } from './compare-rows.js'
 import { writeStatement, type Statement, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
 import type { MigrationShape } from './migration-shape.js'
+import { requireTransaction } from './require-transaction.js'
+import type { StatementPolicy } from './statement-policy.js'
 import { compileOnlyKysely } from './query-compiler.js'
 import { routedSelect } from './routed-select.js'
 import type { SelectBuilder } from './select-statement.js'
@@ -47,6 +49,8 @@ export interface DalContext {
   readonly shape: MigrationShape
   readonly schema: string
   readonly executor: SqlExecutor
+  /** Named or unnamed statements, for the executors of callers' transactions too. */
+  readonly statements?: StatementPolicy
   readonly instruments: Instruments
   readonly logger: Logger
   readonly state: () => MigrationState | undefined
@@ -120,7 +124,7 @@ export class MigrationDal {
    * the shadow only at 100 % (or once the shadow is authoritative).
    */
   async select<R = Row>(build: SelectBuilder<R>, options: ReadOptions = {}): Promise<R[]> {
-    const executor = options.tx ? executorFor(options.tx) : this.#c.executor
+    const executor = this.#executorFor(options)
     return routedSelect(this.#c, this.#kysely, executor, this.state, build, options)
   }
 
@@ -131,12 +135,19 @@ export class MigrationDal {
     const policy = phasePolicy(state.phase)
     const served = this.#c.route(state, options.routingKey ?? defaultRoutingKey(values))
     const sample = state.phase === 'shadow_read' ? this.#c.shape.definition.shadowReadSample : this.#c.shape.definition.compareSample
-    const executor = options.tx ? executorFor(options.tx) : this.#c.executor
+    const executor = this.#executorFor(options)
     if (policy.compareReads && this.#c.random() < sample) {
       const compared = await this.#comparedGet(executor, values, served, state.authority, options.tx !== undefined)
       if (compared !== 'failed') return compared
     }
     return this.#plainGet(executor, values, served, state.authority)
+  }
+
+  /** The pool's executor, or one on the caller's transaction (refused when it is none). */
+  #executorFor(options: CallOptions): SqlExecutor {
+    if (options.tx === undefined) return this.#c.executor
+    requireTransaction(this.name, options.tx)
+    return executorFor(options.tx, this.#c.statements)
   }
 
   async #plainGet(executor: SqlExecutor, key: unknown[], served: Side, authority: Side): Promise<Row | undefined> {
@@ -212,7 +223,7 @@ export class MigrationDal {
     const state = this.state
     const policy = phasePolicy(state.phase)
     const targets: WriteTargets = { authority: policy.writes[0] as Side, secondary: policy.writes[1] }
-    const executor = options.tx ? executorFor(options.tx) : this.#c.executor
+    const executor = this.#executorFor(options)
     const statement = writeStatement(this.#c.shape, targets, request, { controlSchema: this.#c.schema })
     const recordMode = targets.secondary !== undefined && this.#c.shape.definition.onSecondaryError === 'record'
     try {

@@ -15,6 +15,8 @@ export interface Instruments {
   readonly backfillProgress: client.Gauge<'migration'>
   readonly verifyRows: client.Counter<'migration' | 'result'>
   readonly lockRetries: client.Counter<'migration' | 'task'>
+  /** 1 while this process has proven (by notifying itself) that it hears state notifications, 0 while it polls. */
+  readonly stateListening: client.Gauge<never>
 }
 
 const cache = new WeakMap<Registry, Instruments>()
@@ -57,6 +59,7 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     backfillProgress: gauge(registry, 'cutover_backfill_progress_ratio', 'Backfill progress, 0 to 1.', ['migration']),
     verifyRows: counter(registry, 'cutover_verify_rows_total', 'Rows compared by verify, by result.', ['migration', 'result']),
     lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout, by job (task).', ['migration', 'task']),
+    stateListening: gauge(registry, 'cutover_state_listening', '1 while this process has proven it hears state notifications (LISTEN), 0 while it follows state by polling.', []),
   }
   cache.set(registry, instruments)
   return instruments

@@ -1,12 +1,12 @@
 /**
  * Applies the numbered control-schema files, each in its own transaction,
  * recorded with a checksum; re-running is a no-op, an edited file is refused,
- * and an advisory lock keeps two concurrent runs from applying a file twice.
+ * and a transaction-scoped advisory lock keeps two concurrent runs from applying a file twice.
  */
 import type pg from 'pg'
 import { ControlSchemaChanged } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
-import { readSqlFiles, type SqlFile } from './sql-files.js'
+import { readSqlFiles } from './sql-files.js'
 
 export const DEFAULT_SCHEMA = 'cutover'
 export const SCHEMA_PLACEHOLDER = /:CUTOVER_SCHEMA\b/g
@@ -40,28 +40,27 @@ export async function applyControlSchema(
   const applied: string[] = []
   const alreadyApplied: string[] = []
   try {
-    // Session lock: a second `init` waits here until the first has finished.
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`cutover:control-schema:${schema}`])
-    try {
+    await inLockedTransaction(client, schema, async () => {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${q}`)
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${q}.schema_versions (
            version integer PRIMARY KEY, file text NOT NULL, checksum text NOT NULL,
            applied_at timestamptz NOT NULL DEFAULT now())`,
       )
-      const done = await appliedVersions(client, schema)
-      for (const file of files) {
-        const previous = done.get(file.version)
+    })
+    for (const file of files) {
+      await inLockedTransaction(client, schema, async () => {
+        // Read under the lock: a concurrent `init` may have applied this file a moment ago.
+        const previous = (await appliedVersions(client, schema)).get(file.version)
         if (previous) {
           if (previous.checksum !== file.checksum) throw new ControlSchemaChanged(file.file, previous.checksum, file.checksum)
           alreadyApplied.push(file.file)
-          continue
+          return
         }
-        await applyFile(client, q, file)
+        await client.query(file.text.replace(SCHEMA_PLACEHOLDER, q))
+        await client.query(`INSERT INTO ${q}.schema_versions (version, file, checksum) VALUES ($1, $2, $3)`, [file.version, file.file, file.checksum])
         applied.push(file.file)
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`cutover:control-schema:${schema}`])
+      })
     }
   } finally {
     client.release()
@@ -69,15 +68,17 @@ export async function applyControlSchema(
   return { applied, alreadyApplied }
 }
 
-async function applyFile(client: pg.ClientBase, quotedSchema: string, file: SqlFile): Promise<void> {
+/**
+ * Runs `fn` in one transaction holding the control schema's advisory lock:
+ * a concurrent `init` waits for it. A transaction-scoped lock (never a
+ * session one) goes with the transaction, so none is ever left on a server
+ * connection a pooler hands to someone else.
+ */
+async function inLockedTransaction(client: pg.ClientBase, schema: string, fn: () => Promise<void>): Promise<void> {
   await client.query('BEGIN')
   try {
-    await client.query(file.text.replace(SCHEMA_PLACEHOLDER, quotedSchema))
-    await client.query(`INSERT INTO ${quotedSchema}.schema_versions (version, file, checksum) VALUES ($1, $2, $3)`, [
-      file.version,
-      file.file,
-      file.checksum,
-    ])
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`cutover:control-schema:${schema}`])
+    await fn()
     await client.query('COMMIT')
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)

@@ -37,6 +37,17 @@ export const isCompileError = (e: unknown): boolean => COMPILE.has(codeOf(e) ?? 
 /** A prepared statement's plan no longer fits its tables (they changed shape since it was prepared). */
 export const isStalePlan = (e: unknown): boolean =>
   codeOf(e) === '0A000' && e instanceof Error && /cached plan must not change result type/.test(e.message)
+/**
+ * A named prepared statement the client believed in is missing (26000) or
+ * already exists (42P05) on the server connection: a transaction pooler gave
+ * this client another server connection than the one that prepared it.
+ */
+export const isPreparedStatementLost = (e: unknown): boolean => {
+  const code = codeOf(e)
+  return code === '26000' || code === '42P05'
+}
+/** SAVEPOINT (or RELEASE/ROLLBACK TO) outside a transaction block (25P01). */
+export const isNoTransaction = (e: unknown): boolean => codeOf(e) === '25P01'
 /** The server's own message for a database error, without any connection detail. */
 export function serverMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e)

@@ -1,18 +1,25 @@
 /**
- * Keeps a process's copy of every migration's state current: LISTEN on a
- * dedicated connection (own error handler, reconnect with backoff), polling as
- * the fallback while that connection is down, and a slow safety poll always.
- * Each applied change is acknowledged in the `instances` table.
+ * Keeps a process's copy of every migration's state current. Transport: a
+ * LISTEN connection that proves it hears (StateListener), and polling one
+ * small row (a digest of the state table) every `fallbackPollMs` while it
+ * does not, with a slow safety poll always. Applying: `#apply` takes one
+ * state row, whichever transport brought it, and acknowledges it in the
+ * `instances` table.
  */
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
 import { quoteIdent } from '../core/identifiers.js'
 import type { MigrationState } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import { stateChannel, type StateNotice } from './state-store.js'
 import { isPhase } from '../core/phases.js'
 import type { BucketCounts } from '../core/routing-sample.js'
+import { isNotFound } from './pg-errors.js'
+import { StateListener } from './state-listener.js'
+
+/** How a process follows state: `listen` (LISTEN, proven), `poll` (LISTEN not proven: polling), `poll_only` (configured not to listen). */
+export type FollowMode = 'listen' | 'poll' | 'poll_only'
 
 export interface StateWatcherOptions {
   readonly pool: pg.Pool
@@ -20,31 +27,57 @@ export interface StateWatcherOptions {
   readonly logger: Logger
   /** Called for every state applied, with the seconds since it was committed. */
   readonly onApply: (migration: string, state: MigrationState, propagationSeconds: number | undefined) => void
-  /** Poll period while the listening connection is down. */
+  /** Told whenever this process starts or stops hearing notifications. */
+  readonly onListening?: (isListening: boolean) => void
+  /** Poll period while not hearing notifications; default 500 ms, and never more. */
   readonly fallbackPollMs?: number
-  /** Poll period while it is up (catches anything missed). */
+  /** Poll period while hearing (catches anything missed). */
   readonly safetyPollMs?: number
   readonly heartbeatMs?: number
+  /** Direct connection string for LISTEN; default: the pool's settings. */
+  readonly listenUrl?: string
+  /** false: no LISTEN connection, polling only. */
+  readonly listen?: boolean
+  /** How long a self-notification may take to come back; default 2000 ms. */
+  readonly probeTimeoutMs?: number
   /** This process's recent routing keys per migration, written with each heartbeat. */
   readonly routingSample?: () => Record<string, BucketCounts>
 }
 
 interface PolledRow { migration: string; phase: string; read_percent: number; authority: string; version: string; changed_ms: string }
 
+/** The longest interval between polls while a process does not hear notifications (a rollback must reach it within 1 s). */
+export const MAX_FALLBACK_POLL_MS = 500
+
 export class StateWatcher {
   readonly instanceId = randomUUID()
   readonly #options: StateWatcherOptions
   readonly #states = new Map<string, MigrationState>()
-  #listener: pg.Client | undefined
-  #listening = false
+  readonly #listener: StateListener | undefined
   #stopped = false
   #timers: NodeJS.Timeout[] = []
   #pollTimer: NodeJS.Timeout | undefined
-  #reconnectDelayMs = 250
-  readonly #lostClients = new WeakSet<pg.Client>()
+  #digest: string | undefined
+  #isPolling = false
+  #hasFollowMode = true
 
   constructor(options: StateWatcherOptions) {
     this.#options = options
+    if (options.listen === false) return
+    const connection: pg.ClientConfig = options.listenUrl
+      ? { connectionString: options.listenUrl }
+      : (options.pool.options as pg.ClientConfig)
+    this.#listener = new StateListener({
+      connection,
+      channel: stateChannel(options.schema),
+      probeChannel: `cutover_probe_${this.instanceId.replaceAll('-', '')}`,
+      notify: async (channel, payload) => { await options.pool.query('SELECT pg_notify($1, $2)', [channel, payload]) },
+      logger: options.logger,
+      probeTimeoutMs: options.probeTimeoutMs,
+      probeIntervalMs: options.heartbeatMs,
+      onNotice: (payload) => this.#onNotice(payload),
+      onHearing: (isHearing) => this.#onHearing(isHearing),
+    })
   }
 
   /** The last state applied for `migration`, or undefined when none ever was. */
@@ -52,8 +85,14 @@ export class StateWatcher {
     return this.#states.get(migration)
   }
 
+  /** True only while this process has proven, by notifying itself, that it hears state notifications. */
   get isListening(): boolean {
-    return this.#listening
+    return this.#listener?.isHearing ?? false
+  }
+
+  get followMode(): FollowMode {
+    if (!this.#listener) return 'poll_only'
+    return this.#listener.isHearing ? 'listen' : 'poll'
   }
 
   /** Loads every state, registers this instance and starts listening. Throws if the database cannot be read. */
@@ -63,20 +102,19 @@ export class StateWatcher {
       `INSERT INTO ${s}.instances (id, host, pid) VALUES ($1, $2, $3)`,
       [this.instanceId, hostname(), process.pid],
     )
+    this.#options.onListening?.(false)
     await this.poll()
-    await this.#connect()
+    await this.#listener?.start()
     this.#timers.push(setInterval(() => { void this.heartbeat() }, this.#options.heartbeatMs ?? 5000).unref())
     this.#schedulePoll()
+    void this.heartbeat()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     for (const t of this.#timers) clearInterval(t)
     if (this.#pollTimer) clearTimeout(this.#pollTimer)
-    const listener = this.#listener
-    this.#listener = undefined
-    this.#listening = false
-    await listener?.end().catch(() => undefined)
+    await this.#listener?.stop()
     await this.#options.pool.query(`DELETE FROM ${quoteIdent(this.#options.schema)}.instances WHERE id = $1`, [this.instanceId]).catch(() => undefined)
   }
 
@@ -96,9 +134,45 @@ export class StateWatcher {
     }
   }
 
+  /**
+   * Reads one small row, a digest of every state row, and reads the states
+   * themselves only when it changed: what a fleet of polling processes costs.
+   */
+  async #pollDigest(): Promise<void> {
+    const { rows } = await this.#options.pool.query<{ digest: string }>(
+      `SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY s.migration), '')) AS digest FROM ${quoteIdent(this.#options.schema)}.state s`,
+    )
+    const digest = rows[0]?.digest
+    if (digest !== undefined && digest === this.#digest) return
+    await this.poll()
+    this.#digest = digest
+  }
+
   /** Drops the listening connection as if the network had (for tests and drills). */
   simulateListenerLoss(): void {
-    this.#listener?.emit('error', new Error('simulated listener loss'))
+    this.#listener?.simulateLoss()
+  }
+
+  #onNotice(payload: string): void {
+    try {
+      const notice = JSON.parse(payload) as StateNotice
+      if (isPhase(notice.phase)) this.#apply(notice)
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'ignored a malformed state notification')
+    }
+  }
+
+  #onHearing(isHearing: boolean): void {
+    this.#options.onListening?.(isHearing)
+    if (isHearing) {
+      // A change committed while this process was not listening is caught by this poll.
+      void this.poll().catch(() => undefined)
+    }
+    void this.heartbeat()
+    // The poll interval changes with hearing; a poll under way reschedules itself when done.
+    if (this.#isPolling) return
+    if (this.#pollTimer) clearTimeout(this.#pollTimer)
+    this.#schedulePoll()
   }
 
   #apply(notice: StateNotice): void {
@@ -119,14 +193,28 @@ export class StateWatcher {
     ).catch((error: unknown) => this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'))
   }
 
-  /** Writes this instance's heartbeat (and routing sample) now; it also runs every `heartbeatMs`. */
+  /** Writes this instance's heartbeat, how it follows state (and routing sample) now; it also runs every `heartbeatMs`. */
   async heartbeat(): Promise<void> {
     const s = quoteIdent(this.#options.schema)
-    const backendPid = this.#listening ? (this.#listener as unknown as { processID?: number } | undefined)?.processID ?? null : null
-    await this.#options.pool.query(
-      `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2 WHERE id = $1`,
-      [this.instanceId, backendPid],
-    ).catch(() => undefined)
+    const backendPid = this.#listener?.backendPid ?? null
+    if (this.#hasFollowMode) {
+      try {
+        await this.#options.pool.query(
+          `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2, follow_mode = $3 WHERE id = $1`,
+          [this.instanceId, backendPid, this.followMode],
+        )
+      } catch (error) {
+        // A control schema older than sql/0005 has no follow_mode: write the rest.
+        if (!isNotFound(error)) return
+        this.#hasFollowMode = false
+      }
+    }
+    if (!this.#hasFollowMode) {
+      await this.#options.pool.query(
+        `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2 WHERE id = $1`,
+        [this.instanceId, backendPid],
+      ).catch(() => undefined)
+    }
     // Apart, so a control schema older than sql/0004 still gets its heartbeat.
     const sample = this.#options.routingSample?.()
     if (!sample || Object.keys(sample).length === 0) return
@@ -136,59 +224,18 @@ export class StateWatcher {
 
   #schedulePoll(): void {
     if (this.#stopped) return
-    const delay = this.#listening ? (this.#options.safetyPollMs ?? 5000) : (this.#options.fallbackPollMs ?? 500)
+    const delay = this.isListening
+      ? (this.#options.safetyPollMs ?? 5000)
+      : Math.min(this.#options.fallbackPollMs ?? MAX_FALLBACK_POLL_MS, MAX_FALLBACK_POLL_MS)
     this.#pollTimer = setTimeout(() => {
-      this.poll()
+      this.#isPolling = true
+      this.#pollDigest()
         .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'state poll failed; keeping the last state applied'))
-        .finally(() => this.#schedulePoll())
+        .finally(() => {
+          this.#isPolling = false
+          this.#schedulePoll()
+        })
     }, delay)
     this.#pollTimer.unref()
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#stopped) return
-    const client = new pg.Client({ ...(this.#options.pool.options as pg.ClientConfig), application_name: 'cutover-listener' })
-    client.on('error', (error) => this.#lost(client, error))
-    client.on('end', () => this.#lost(client, new Error('listening connection ended')))
-    client.on('notification', (message) => {
-      if (!message.payload) return
-      try {
-        const notice = JSON.parse(message.payload) as StateNotice
-        if (isPhase(notice.phase)) this.#apply(notice)
-      } catch (error) {
-        this.#options.logger.warn({ err: error }, 'ignored a malformed state notification')
-      }
-    })
-    try {
-      await client.connect()
-      await client.query(`LISTEN ${quoteIdent(stateChannel(this.#options.schema))}`)
-      this.#listener = client
-      this.#listening = true
-      this.#reconnectDelayMs = 250
-      // A change committed while we were not listening is caught by this poll.
-      await this.poll().catch(() => undefined)
-      void this.heartbeat()
-    } catch (error) {
-      this.#lost(client, error)
-    }
-  }
-
-  #lost(client: pg.Client, error: unknown): void {
-    // 'error' and 'end' both fire for one loss; handle it once.
-    if (this.#lostClients.has(client)) return
-    this.#lostClients.add(client)
-    if (client !== this.#listener && this.#listener !== undefined) return
-    if (this.#listening) this.#options.logger.warn({ err: error }, 'state listener lost; polling until it reconnects')
-    this.#listening = false
-    this.#listener = undefined
-    client.removeAllListeners('notification')
-    client.end().catch(() => undefined)
-    if (this.#stopped) return
-    const delay = this.#reconnectDelayMs
-    this.#reconnectDelayMs = Math.min(this.#reconnectDelayMs * 2, 5000)
-    const timer = setTimeout(() => { void this.#connect() }, delay * (0.75 + Math.random() * 0.5))
-    timer.unref()
-    if (this.#pollTimer) clearTimeout(this.#pollTimer)
-    this.#schedulePoll()
   }
 }

@@ -27,6 +27,8 @@ export interface MigrationStatus {
   readonly divergencesLastHour: number
   readonly openDivergences: number
   readonly listeners: number
+  /** Of those, the processes that do not hear state notifications (their self-notification did not come back) and poll instead. */
+  readonly listenersPolling: number
   readonly events: readonly EventView[]
   /** Set while the migration is retired (`cutover retire`): where the legacy table went, the alias view, the moved foreign keys. */
   readonly retired: RetiredView | null
@@ -62,6 +64,9 @@ export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: 
             (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.last_seen > clock_timestamp() - interval '1 hour') AS divergences_hour,
             (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.repaired_at IS NULL) AS divergences_open,
             (SELECT count(*)::int FROM ${s}.instances i WHERE i.heartbeat_at > clock_timestamp() - interval '30 seconds') AS listeners,
+            -- to_jsonb: a control schema older than sql/0005 has no follow_mode column (and no polling processes it knows of).
+            (SELECT count(*)::int FROM ${s}.instances i WHERE i.heartbeat_at > clock_timestamp() - interval '30 seconds'
+                AND to_jsonb(i) ->> 'follow_mode' = 'poll') AS listeners_polling,
             (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
                SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
                  FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT $2) e) AS events
@@ -95,6 +100,7 @@ export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: 
       divergencesLastHour: Number(r.divergences_hour),
       openDivergences: Number(r.divergences_open),
       listeners: Number(r.listeners),
+      listenersPolling: Number(r.listeners_polling),
       events: (r.events as Record<string, unknown>[]).map((e) => ({
         at: String(e.at), actor: String(e.actor), kind: String(e.kind), reason: (e.reason as string | null) ?? null,
         from: { phase: (e.from_phase as string | null) ?? null, readPercent: (e.from_percent as number | null) ?? null },

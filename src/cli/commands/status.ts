@@ -10,7 +10,8 @@ function printOne(ctx: CommandContext, m: MigrationStatus): void {
   ctx.say(`  backfill:     ${backfill}`)
   ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
   ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)
-  ctx.say(`  listeners:    ${m.listeners} application processes following state`)
+  const polling = m.listenersPolling > 0 ? ` (${m.listenersPolling} NOT hearing notifications, polling every 500 ms: see cutover doctor)` : ''
+  ctx.say(`  listeners:    ${m.listeners} application processes following state${polling}`)
   if (m.retired) {
     ctx.say(`  retired:      ${m.retired.at} by ${m.retired.actor}: legacy table renamed to ${m.retired.retiredTable}${m.retired.alias ? `, alias view ${m.retired.alias}` : ''}, ${m.retired.foreignKeysMoved} foreign key(s) moved to the shadow`)
     ctx.say(`                undo: cutover unretire ${m.name}; drop for good (no undo): ${m.retired.dropSql}`)

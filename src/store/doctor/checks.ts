@@ -2,7 +2,7 @@
 import { controlSchemaVersionCheck } from './control-schema-version.js'
 import { expiredLeasesCheck } from './expired-leases.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
-import { listenersBehindCheck, staleListenersCheck } from './listeners.js'
+import { listenersBehindCheck, listenersPollingCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
 import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
@@ -13,6 +13,7 @@ import { staleEvidenceCheck } from './stale-evidence.js'
 export const GLOBAL_CHECKS: readonly GlobalDoctorCheck[] = [
   controlSchemaVersionCheck(),
   staleListenersCheck,
+  listenersPollingCheck,
 ]
 
 export const MIGRATION_CHECKS: readonly DoctorCheck[] = [

@@ -23,6 +23,21 @@ export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thres
   }))
 }
 
+/** A live process whose LISTEN is not proven (its own notification did not come back): it polls, and says why here. */
+export const listenersPollingCheck: GlobalDoctorCheck = async (db, { schema }) => {
+  const s = quoteIdent(schema)
+  // to_jsonb: a control schema older than sql/0005 has no follow_mode column.
+  const { rows } = await db.query<{ id: string; host: string; pid: number }>(
+    `SELECT id, host, pid FROM ${s}.instances i
+      WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' AND to_jsonb(i) ->> 'follow_mode' = 'poll' ORDER BY id`,
+  )
+  return rows.map((r) => ({
+    migration: null, severity: 'warning' as const, code: 'listener_not_hearing',
+    message: `instance ${r.id} (pid ${r.pid} on ${r.host}) does not hear state notifications (its own notification did not come back, as through a transaction pooler); it follows state by polling every 500 ms`,
+    command: `give pid ${r.pid} on ${r.host} a direct connection for LISTEN (Cutover.connect({ listenUrl })), or Cutover.connect({ listen: false }) to poll on purpose`,
+  }))
+}
+
 export const listenersBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
   const s = quoteIdent(schema)
   const { rows } = await db.query<{ id: string; host: string; pid: number; backend_pid: number | null; applied: string; version: string; changed_at: Date }>(

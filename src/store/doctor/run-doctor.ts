@@ -5,6 +5,7 @@ import { withTransaction, type PoolLike } from '../transaction.js'
 import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
+import { withStatementLockTimeout } from '../statement-transactions.js'
 
 const DOCTOR_LOCK_TIMEOUT_MS = 2000
 
@@ -26,10 +27,11 @@ const sameFinding = (a: Finding, b: Finding): boolean => a.migration === b.migra
 
 /** Throws ControlSchemaMissing (exit 2) when there is no control schema, UnknownMigration for a name not registered. */
 export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<DoctorReport> {
-  const client = await pool.connect()
+  const pooled = await pool.connect()
   try {
-    // A doctor never waits long behind someone else's lock (a check that reads a table reports it instead).
-    await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${DOCTOR_LOCK_TIMEOUT_MS}ms`])
+    // A doctor never waits long behind someone else's lock (a check that reads a table reports it instead);
+    // the timeout is set per statement, never for the session, which a pooler would pass on.
+    const client = withStatementLockTimeout(pooled, DOCTOR_LOCK_TIMEOUT_MS)
     if (!(await controlSchemaExists(client, input.schema))) throw new ControlSchemaMissing(input.schema)
     const facts = await readMigrationFacts(client, input.schema, input.migration)
     if (input.migration !== undefined && facts.length === 0) throw new UnknownMigration(input.migration)
@@ -45,8 +47,7 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
     }
     return { migrations: facts.map((f) => f.name), findings }
   } finally {
-    await client.query('RESET lock_timeout').catch(() => undefined)
-    client.release()
+    pooled.release()
   }
 }
 
