@@ -43,10 +43,16 @@ export class StateListener {
   #probeTimer: NodeJS.Timeout | undefined
   #reconnectTimer: NodeJS.Timeout | undefined
   #warnedDeaf = false
+  #isThroughPooler = false
   readonly #lostClients = new WeakSet<pg.Client>()
 
   constructor(options: StateListenerOptions) {
     this.#o = options
+  }
+
+  /** True once the LISTEN connection turned out to go through a pooler: then it is not tried again. */
+  get isThroughPooler(): boolean {
+    return this.#isThroughPooler
   }
 
   /** True only while the last self-notification came back in time. */
@@ -135,12 +141,23 @@ export class StateListener {
     })
     try {
       await client.connect()
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      const pid = rows[0]?.pid
+      if (pid !== (client as unknown as { processID?: number }).processID) {
+        // A pooler makes up the process id it announces. Through a transaction pooler LISTEN is
+        // accepted and never delivers, and it would stay on a server connection others use next.
+        this.#isThroughPooler = true
+        this.#lostClients.add(client)
+        await client.end().catch(() => undefined)
+        this.#o.logger.warn('the LISTEN connection goes through a pooler (its announced process id is not its backend pid), where notifications are lost: ' +
+          'following state by polling; give listenUrl a direct connection to listen')
+        return
+      }
       await client.query(`LISTEN ${quoteIdent(this.#o.channel)}`)
       await client.query(`LISTEN ${quoteIdent(this.#o.probeChannel)}`)
-      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
       if (this.#lostClients.has(client) || this.#stopped) return
       this.#client = client
-      this.#backendPid = rows[0]?.pid
+      this.#backendPid = pid
       this.probe()
       this.#probeTimer = setInterval(() => this.probe(), this.#o.probeIntervalMs ?? 5000)
       this.#probeTimer.unref()
@@ -161,7 +178,10 @@ export class StateListener {
     this.#backendPid = undefined
     this.#clearTimers()
     client.removeAllListeners('notification')
-    client.end().catch(() => undefined)
+    // A connection that went silent may never answer the goodbye: its socket goes after a second regardless.
+    const ended = client.end().catch(() => undefined)
+    const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream
+    void Promise.race([ended.then(() => true), new Promise((r) => setTimeout(r, 1000).unref())]).then((done) => { if (done !== true) stream?.destroy() })
     if (wasHearing) this.#o.onHearing(false)
     if (this.#stopped) return
     const delay = this.#reconnectDelayMs
