@@ -26,7 +26,7 @@ beforeAll(async () => {
 })
 afterAll(async () => { await pooler?.stop() })
 
-const pooled = (...args: string[]) => runCli([...args, '--database-url', pooler.url(db.name), '--actor', 'oncall', '--reason', 'pooler test'], {}, { signalAfterMs: 60_000 })
+const pooled = (...args: string[]) => runCli([...args, '--database-url', pooler.url(db.name), '--actor', 'oncall', '--reason', 'pooler test'], {}, { signalAfterMs: 45_000 })
 
 /** Settings a session could leave behind, as a fresh connection has them. */
 const SETTINGS = ['lock_timeout', 'statement_timeout', 'idle_in_transaction_session_timeout', 'search_path', 'default_transaction_isolation',
@@ -34,29 +34,39 @@ const SETTINGS = ['lock_timeout', 'statement_timeout', 'idle_in_transaction_sess
 const SESSION_STATE = `SELECT pg_backend_pid() AS pid, ${SETTINGS.map((s, i) => `current_setting('${s}') AS s${i}`).join(', ')},
   (SELECT count(*)::int FROM pg_prepared_statements) AS prepared, (SELECT count(*)::int FROM pg_listening_channels()) AS listening`
 
+/** Runs `work` while an application process writes through the pooler with four concurrent writers. */
+async function withAppTraffic(firstNewKey: number, work: () => Promise<void>): Promise<void> {
+  const app = await connectCutover({ ...db, url: pooler.url(db.name) })
+  const writers = startWriters(await app.cutover.migration('orders_v2'), { count: 4, existingKeys: 2000, firstNewKey, seed: firstNewKey })
+  try {
+    await work()
+  } finally {
+    expect(await writers.stop()).toBeGreaterThan(0)
+    await app.cutover.close()
+    await app.pool.end()
+  }
+}
+
 describe.skipIf(skip)('the CLI behind a transaction pooler (issue 13)', () => {
   it('cutover init run twice through the pooler, with application traffic on it, finishes both times', async () => {
-    const app = await connectCutover({ ...db, url: pooler.url(db.name) })
-    const writers = startWriters(await app.cutover.migration('orders_v2'), { count: 4, existingKeys: 2000, firstNewKey: 10_000, seed: 13 })
-    try {
+    await withAppTraffic(10_000, async () => {
       for (const run of [1, 2]) {
         const init = await pooled('init')
         expect({ run, code: init.code, stderr: init.stderr }).toEqual({ run, code: 0, stderr: '' })
       }
-    } finally {
-      expect(await writers.stop()).toBeGreaterThan(0)
-      await app.cutover.close()
-      await app.pool.end()
-    }
+    })
     expect(await db.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }])
-  })
+  }, 120_000)
 
   it('after doctor, verify and backfill through the pooler, no pooled server connection holds a lock or a setting the tool took', async () => {
-    for (const command of [['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['doctor'], ['doctor', 'orders_v2']]) {
-      const result = await pooled(...command, '--json')
-      expect({ command, stderr: result.stderr }).toEqual({ command, stderr: '' })
-      expect([0, 1]).toContain(result.code)
-    }
+    // With application traffic, the tool's statements land on one server connection after another.
+    await withAppTraffic(20_000, async () => {
+      for (const command of [['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['doctor'], ['doctor', 'orders_v2']]) {
+        const result = await pooled(...command, '--json')
+        expect({ command, stderr: result.stderr }).toEqual({ command, stderr: '' })
+        expect([0, 1]).toContain(result.code)
+      }
+    })
     const servers = await pooler.serverPids(db.name)
     expect(servers.length).toBeGreaterThan(0)
     // Idle server connections hold no lock at all, advisory or other.
@@ -79,5 +89,5 @@ describe.skipIf(skip)('the CLI behind a transaction pooler (issue 13)', () => {
     } finally {
       await Promise.all(clients.map(async (c) => { await c.query('COMMIT').catch(() => undefined); await c.end() }))
     }
-  })
+  }, 120_000)
 })
