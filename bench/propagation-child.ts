@@ -2,14 +2,15 @@
  * A follower process for `rollback_propagation`: connects a Cutover to the
  * bench database and prints `applied <version> <phase> <percent> <epoch ms>`
  * for each state of the migration it applies; exits when its stdin closes.
- * Usage: propagation-child.ts <database url> <schema> <migration>
+ * Usage: propagation-child.ts <database url> <schema> <migration> [<listen url>]
+ * (the listen URL: a direct connection for LISTEN when the database URL goes through a pooler).
  */
 import pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { Cutover } from '../src/dal/cutover.js'
 
-const [url, schema, migration] = process.argv.slice(2)
+const [url, schema, migration, listenUrl] = process.argv.slice(2)
 if (!url || !schema || !migration) throw new Error('usage: propagation-child.ts <database url> <schema> <migration>')
 
 // Set once connected; the logger may be called before that.
@@ -32,7 +33,7 @@ const logger = pino({ level: 'info' }, { write: () => report(Date.now()) })
 
 const pool = new pg.Pool({ connectionString: url, max: 2 })
 pool.on('error', () => undefined)
-const cutover = await Cutover.connect({ pool, schema, registry: new Registry(), logger })
+const cutover = await Cutover.connect({ pool, schema, registry: new Registry(), logger, ...(listenUrl ? { listenUrl } : {}) })
 connected.cutover = cutover
 await cutover.migration(migration)
 printed = cutover.state(migration)?.version ?? 0

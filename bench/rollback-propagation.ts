@@ -32,7 +32,7 @@ export interface PropagationSettings {
  * rollback commits after that moment, so a delay measured from it is an upper
  * bound on the true one (by the COMMIT's own round trip at most).
  */
-function commitTimedPool(url: string): { pool: pg.Pool; commitSentAtMs(): number } {
+export function commitTimedPool(url: string): { pool: pg.Pool; commitSentAtMs(): number } {
   const pool = new pg.Pool({ connectionString: url, max: 1 })
   pool.on('error', () => undefined)
   let sentAtMs = Number.NaN
@@ -46,7 +46,7 @@ function commitTimedPool(url: string): { pool: pg.Pool; commitSentAtMs(): number
   return { pool, commitSentAtMs: () => sentAtMs }
 }
 
-async function freeConnections(pool: pg.Pool): Promise<number> {
+export async function freeConnections(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query<{ free: number }>(`SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
     - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS free`)
   return rows[0]?.free ?? 0
@@ -59,6 +59,29 @@ async function version(world: BenchWorld): Promise<number> {
 /** Every follower's apply time of `v`. */
 function appliedAll(followers: readonly FollowerProcess[], v: number): Promise<number[]> {
   return Promise.all(followers.map((f) => f.appliedAt(v, APPLY_TIMEOUT_MS)))
+}
+
+/**
+ * Alternates a ramp to 50 % (which every follower applies first) and a rollback, `rollbacks`
+ * times after two unrecorded ones; each follower's delay from the rollback's COMMIT being sent.
+ */
+export async function rollbackDelays(world: BenchWorld, followers: readonly FollowerProcess[], timed: { pool: pg.Pool; commitSentAtMs(): number }, rollbacks: number): Promise<{ delays: number[]; callToCommitMs: number[] }> {
+  const delays: number[] = []
+  const callToCommitMs: number[] = []
+  for (let k = 0; k < WARMUP_ROLLBACKS + rollbacks; k++) {
+    await world.setPhase('ramp', 50)
+    await appliedAll(followers, await version(world))
+    // Lets the followers' acknowledgements finish, so each rollback finds them idle.
+    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 50))
+    const calledAtMs = Date.now()
+    const done = await rollback(timed.pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'rollback_propagation benchmark', ackTimeoutMs: APPLY_TIMEOUT_MS })
+    const committedAtMs = timed.commitSentAtMs()
+    callToCommitMs.push(committedAtMs - calledAtMs)
+    if (done.to.phase !== 'dual_write' || !done.changed) throw new Error(`rollback went from ${done.from.phase} to ${done.to.phase}; expected ramp to dual_write`)
+    const these = (await appliedAll(followers, await version(world))).map((atMs) => atMs - committedAtMs)
+    if (k >= WARMUP_ROLLBACKS) delays.push(...these)
+  }
+  return { delays, callToCommitMs }
 }
 
 /**
@@ -88,21 +111,7 @@ export async function measureRollbackPropagation(
       const spawned = await Promise.all(Array.from({ length: n - followers.length }, () => FollowerProcess.start(url, SCHEMA, MIGRATION, START_TIMEOUT_MS)))
       followers.push(...spawned)
       log(`rollback_propagation, ${n} processes: ${spawned.length} started in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-      const delays: number[] = []
-      const callToCommitMs: number[] = []
-      for (let k = 0; k < WARMUP_ROLLBACKS + settings.rollbacks; k++) {
-        await world.setPhase('ramp', 50)
-        await appliedAll(followers, await version(world))
-        // Lets the followers' acknowledgements finish, so each rollback finds them idle.
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 50))
-        const calledAtMs = Date.now()
-        const done = await rollback(timed.pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'rollback_propagation benchmark', ackTimeoutMs: APPLY_TIMEOUT_MS })
-        const committedAtMs = timed.commitSentAtMs()
-        callToCommitMs.push(committedAtMs - calledAtMs)
-        if (done.to.phase !== 'dual_write' || !done.changed) throw new Error(`rollback went from ${done.from.phase} to ${done.to.phase}; expected ramp to dual_write`)
-        const these = (await appliedAll(followers, await version(world))).map((atMs) => atMs - committedAtMs)
-        if (k >= WARMUP_ROLLBACKS) delays.push(...these)
-      }
+      const { delays, callToCommitMs } = await rollbackDelays(world, followers, timed, settings.rollbacks)
       const sorted = Float64Array.from(delays).sort()
       const suffix = processSuffix(n)
       const stats = { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN }

@@ -16,6 +16,7 @@ import { jsonReport, textReport } from './lib/report.js'
 import { comparisonResults, type BenchResult } from './lib/results.js'
 import { createBenchDatabase, createWorld, SCHEMA, type BenchWorld } from './lib/setup.js'
 import { measureRollbackPropagation } from './rollback-propagation.js'
+import { measurePoolerRollbackPropagation } from './rollback-propagation-pooler.js'
 import { measureVerify } from './verify-throughput.js'
 
 const argv = await yargs(hideBin(process.argv))
@@ -180,6 +181,10 @@ async function main(): Promise<void> {
   if (selected('rollback_propagation')) {
     await world.setPhase('dual_write')
     results.push(...await measureRollbackPropagation(world, database.url, { processes: processCounts, rollbacks: argv.rollbacks }, log, (stop) => cleanups.push(stop)))
+  }
+  if (selected('rollback_propagation_pooler')) {
+    await world.setPhase('dual_write')
+    results.push(...await measurePoolerRollbackPropagation(world, server.url, database.url, { processes: 32, rollbacks: argv.rollbacks }, log, (stop) => cleanups.push(stop)))
   }
 
   await cleanup()

@@ -28,10 +28,10 @@ export class FollowerProcess {
 
   /**
    * Starts a follower (`node --import tsx`, one process, not the tsx CLI's
-   * two) and resolves once its Cutover is connected and following.
+   * two) and resolves once its Cutover is connected and following; `listenUrl`: a direct URL for its LISTEN.
    */
-  static async start(url: string, schema: string, migration: string, timeoutMs: number): Promise<FollowerProcess> {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, url, schema, migration], { stdio: ['pipe', 'pipe', 'pipe'] })
+  static async start(url: string, schema: string, migration: string, timeoutMs: number, listenUrl?: string): Promise<FollowerProcess> {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, url, schema, migration, ...(listenUrl ? [listenUrl] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
     const follower = new FollowerProcess(child)
     await follower.#until(() => follower.#isReady, timeoutMs, 'to connect')
     return follower
