@@ -2,8 +2,10 @@
  * The one LISTEN connection of a process, which proves it hears: it notifies
  * itself (on a channel of its own, through the pool, as state changes are
  * sent) and counts as hearing only while that notification comes back in
- * time. A pooler in transaction mode accepts LISTEN and never delivers; this
- * is how the process finds out. Deaf or down, it reconnects with backoff.
+ * time. A pooler in transaction mode accepts LISTEN and never delivers: a
+ * connection whose announced process id is not its backend's (a pooler's) is
+ * not listened on at all, and a silent path is found out by the probe. Deaf
+ * or down, it reconnects with backoff.
  */
 import pg from 'pg'
 import { quoteIdent } from '../core/identifiers.js'
