@@ -12,7 +12,7 @@ import { MIGRATION, SCHEMA, type BenchWorld } from './lib/setup.js'
 import { commitTimedPool, freeConnections, rollbackDelays } from './rollback-propagation.js'
 import { startPooler } from '../test/support/pooler.js'
 
-const START_TIMEOUT_MS = 120_000
+const START_TIMEOUT_MS = 300_000
 
 export interface PoolerPropagationSettings {
   readonly processes: number
