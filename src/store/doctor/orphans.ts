@@ -69,10 +69,14 @@ export const orphansCheck: DoctorCheck = async (db, { schema, migration }) => {
     const query = orphanQuery(fk, shadowTable, backward)
     let n: number
     try {
+      // In a savepoint: the doctor's transaction goes on to the next foreign key after a lock wait.
+      await db.query('SAVEPOINT cutover_orphans')
       const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${query}) o`)
+      await db.query('RELEASE SAVEPOINT cutover_orphans')
       n = Number(rows[0]?.n ?? 0)
     } catch (error) {
-      // The doctor's session has a lock_timeout: a count stuck behind a lock queue is reported, not waited on.
+      await db.query('ROLLBACK TO SAVEPOINT cutover_orphans').catch(() => undefined)
+      // The doctor's transaction has a lock_timeout: a count stuck behind a lock queue is reported, not waited on.
       if (!isLockWait(error)) throw error
       findings.push({
         migration: migration.name, severity: 'warning', code: 'orphans_unchecked',

@@ -5,7 +5,6 @@ import { withTransaction, type PoolLike } from '../transaction.js'
 import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
-import { withStatementLockTimeout } from '../statement-transactions.js'
 
 const DOCTOR_LOCK_TIMEOUT_MS = 2000
 
@@ -27,27 +26,44 @@ const sameFinding = (a: Finding, b: Finding): boolean => a.migration === b.migra
 
 /** Throws ControlSchemaMissing (exit 2) when there is no control schema, UnknownMigration for a name not registered. */
 export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<DoctorReport> {
-  const pooled = await pool.connect()
+  const client = await pool.connect()
+  /**
+   * Each check runs in a transaction of its own with a lock_timeout SET LOCAL to it: a doctor never
+   * waits long behind someone else's lock (a check that reads a table reports it instead), and the
+   * setting never outlives the transaction on a server connection a pooler hands to someone else.
+   */
+  const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN')
+    try {
+      await client.query("SELECT set_config('lock_timeout', $1, true)", [`${DOCTOR_LOCK_TIMEOUT_MS}ms`])
+      const result = await work()
+      // A check that reported a lock wait left its transaction aborted: COMMIT then rolls back, as it should.
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    }
+  }
   try {
-    // A doctor never waits long behind someone else's lock (a check that reads a table reports it instead);
-    // the timeout is set per statement, never for the session, which a pooler would pass on.
-    const client = withStatementLockTimeout(pooled, DOCTOR_LOCK_TIMEOUT_MS)
-    if (!(await controlSchemaExists(client, input.schema))) throw new ControlSchemaMissing(input.schema)
-    const facts = await readMigrationFacts(client, input.schema, input.migration)
+    const facts = await inTransaction(async () => {
+      if (!(await controlSchemaExists(client, input.schema))) throw new ControlSchemaMissing(input.schema)
+      return readMigrationFacts(client, input.schema, input.migration)
+    })
     if (input.migration !== undefined && facts.length === 0) throw new UnknownMigration(input.migration)
     const findings: Finding[] = []
-    for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await check(client, { schema: input.schema, thresholds: input.thresholds }))
+    for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await inTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds })))
     for (const migration of facts) {
       for (const check of input.migrationChecks ?? MIGRATION_CHECKS) {
         // Two checks that load the definition (orphans, parity) find the same definition_invalid: it is one finding.
-        for (const f of await check(client, { schema: input.schema, thresholds: input.thresholds, migration })) {
+        for (const f of await inTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds, migration }))) {
           if (!findings.some((g) => sameFinding(f, g))) findings.push(f)
         }
       }
     }
     return { migrations: facts.map((f) => f.name), findings }
   } finally {
-    pooled.release()
+    client.release()
   }
 }
 
