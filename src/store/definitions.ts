@@ -4,8 +4,9 @@ import { UnknownMigration } from '../core/errors.js'
 import { quoteIdent } from '../core/identifiers.js'
 import { parseMigration } from '../core/parse-config.js'
 import type { MigrationDefinition } from '../core/definition.js'
-import { checkAgainstCatalog, type CheckedMigration } from './register.js'
+import { checkAgainstCatalog, type CheckedMigration } from './check-against-catalog.js'
 import { retiredMigration } from './retired-migration.js'
+import { DEFINITION_VERSION_SQL } from './state-store.js'
 import { readRetirement, retiredRefusal } from './retirement.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
@@ -29,20 +30,24 @@ export interface LoadOptions {
   readonly allowRetired?: boolean
 }
 
-/** The definition of `name` as registered, with both tables' catalog info. */
-export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration> {
-  const { rows } = await client.query<{ definition: unknown }>(`SELECT definition FROM ${quoteIdent(schema)}.migrations WHERE name = $1`, [name])
+/** The definition of `name` as registered, with both tables' catalog info and its definition version (sql/0005; 1 before it). */
+export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration & { definitionVersion: number }> {
+  const s = quoteIdent(schema)
+  const { rows } = await client.query<{ definition: unknown; definition_version: string | null }>(
+    `SELECT m.definition, ${DEFINITION_VERSION_SQL('st')} AS definition_version
+       FROM ${s}.migrations m LEFT JOIN ${s}.state st ON st.migration = m.name WHERE m.name = $1`, [name])
   if (!rows[0]) throw new UnknownMigration(name)
   const definition = parseMigration(rows[0].definition)
+  const definitionVersion = Number(rows[0].definition_version ?? 1)
   const retirement = await readRetirement(client, schema, name)
   if (retirement) {
     if (!options.allowRetired) throw retiredRefusal(name, retirement)
-    return retiredMigration(client, definition, retirement)
+    return { ...await retiredMigration(client, definition, retirement), definitionVersion }
   }
   // Compiling the mappings again catches a table changed since registration.
   await client.query('BEGIN')
   try {
-    return await checkAgainstCatalog(client, definition)
+    return { ...await checkAgainstCatalog(client, definition), definitionVersion }
   } finally {
     await client.query('ROLLBACK')
   }

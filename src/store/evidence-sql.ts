@@ -1,4 +1,4 @@
-/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by gate-check.ts. */
+/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by actions/migration-gate.ts. */
 import type pg from 'pg'
 import type { Evidence } from '../core/gates.js'
 import { quoteIdent } from '../core/identifiers.js'

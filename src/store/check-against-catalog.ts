@@ -1,24 +1,11 @@
-/**
- * Registers migration definitions in the control schema after checking them
- * against the live catalog. Every check runs before anything is written, in
- * one transaction, so a refusal leaves the control schema unchanged.
- */
+/** Checks one migration definition against the live catalog: both tables, their keys, and every mapped expression compiled. */
 import type pg from 'pg'
 import type { MigrationDefinition } from '../core/definition.js'
-import { definitionToJson } from '../core/definition-json.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
 import { resolveMapping, type ResolvedMapping } from '../core/mapping.js'
 import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
 import { isCompileError, serverMessage } from './pg-errors.js'
-import { refuseWhenRetired } from './retirement.js'
-import { withTransaction, type PoolLike } from './transaction.js'
-
-export interface RegisterOptions {
-  readonly schema: string
-  readonly actor: string
-  readonly reason?: string
-}
 
 export interface CheckedMigration {
   readonly definition: MigrationDefinition
@@ -79,44 +66,4 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
   for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression)
   for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression)
   return { definition: def, legacy, shadow, mapping }
-}
-
-/**
- * Validates and registers (or re-registers) definitions. All or nothing:
- * the first refusal throws and nothing is written.
- */
-export async function registerMigrations(pool: PoolLike, definitions: readonly MigrationDefinition[], options: RegisterOptions): Promise<CheckedMigration[]> {
-  const s = quoteIdent(options.schema)
-  return withTransaction(pool, async (client) => {
-    const checked: CheckedMigration[] = []
-    for (const def of definitions) {
-      // A retired migration's legacy name may be its alias view: re-registering would point it there.
-      await refuseWhenRetired(client, options.schema, def.name)
-      const result = await checkAgainstCatalog(client, def)
-      const { rows: owners } = await client.query<{ name: string }>(
-        `SELECT name FROM ${s}.migrations WHERE shadow_table = $1::oid::regclass AND name <> $2`,
-        [result.shadow.oid, def.name],
-      )
-      if (owners[0]) {
-        throw new ConfigInvalid(def.name, `shadow table ${displayName(def.shadow.table)} already belongs to migration "${owners[0].name}"; each shadow table belongs to one migration`)
-      }
-      checked.push(result)
-    }
-    for (const { definition: def, legacy, shadow } of checked) {
-      const { rows } = await client.query<{ inserted: boolean }>(
-        `INSERT INTO ${s}.migrations (name, definition, legacy_table, shadow_table)
-         VALUES ($1, $2, $3::oid::regclass, $4::oid::regclass)
-         ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, legacy_table = EXCLUDED.legacy_table,
-           shadow_table = EXCLUDED.shadow_table, updated_at = now()
-         RETURNING (xmax = 0) AS inserted`,
-        [def.name, JSON.stringify(definitionToJson(def)), legacy.oid, shadow.oid],
-      )
-      await client.query(`INSERT INTO ${s}.state (migration, updated_by) VALUES ($1, $2) ON CONFLICT (migration) DO NOTHING`, [def.name, options.actor])
-      await client.query(
-        `INSERT INTO ${s}.events (migration, actor, kind, reason, details) VALUES ($1, $2, $3, $4, $5)`,
-        [def.name, options.actor, rows[0]?.inserted ? 'registered' : 're-registered', options.reason ?? null, JSON.stringify({ definition: definitionToJson(def) })],
-      )
-    }
-    return checked
-  })
 }

@@ -1,0 +1,36 @@
+/**
+ * Live application processes still on an older definition of a migration than
+ * the registered one: they refused the change (their log says why) or missed
+ * it, and write with the old mapping.
+ */
+import { quoteIdent } from '../../core/identifiers.js'
+import { isNotFound } from '../pg-errors.js'
+import type { DoctorCheck } from './finding.js'
+
+interface Row { id: string; host: string; pid: number; loaded: string; current: string; changed_at: Date }
+
+export const definitionsBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
+  const s = quoteIdent(schema)
+  let rows: Row[]
+  try {
+    ({ rows } = await db.query<Row>(
+      `SELECT i.id, i.host, i.pid, (i.definitions ->> $1) AS loaded, st.definition_version::text AS current, st.updated_at AS changed_at
+         FROM ${s}.instances i CROSS JOIN ${s}.state st
+        WHERE st.migration = $1 AND i.definitions ? $1
+          AND i.heartbeat_at >= clock_timestamp() - make_interval(secs => $2)
+          AND (i.definitions ->> $1)::bigint < st.definition_version
+          AND st.updated_at < clock_timestamp() - make_interval(secs => $2)
+        ORDER BY i.host, i.pid`,
+      [migration.name, thresholds.staleAfterSeconds],
+    ))
+  } catch (error) {
+    // A control schema older than sql/0005 has no definition versions: the control-schema check reports it.
+    if (isNotFound(error)) return []
+    throw error
+  }
+  return rows.map((r) => ({
+    migration: migration.name, severity: 'error' as const, code: 'definition_behind',
+    message: `instance ${r.id} (pid ${r.pid} on ${r.host}) is alive but uses definition version ${r.loaded}, not ${r.current} (registered ${r.changed_at.toISOString()}); it writes with the old mapping`,
+    command: `see why in the log of pid ${r.pid} on ${r.host} ("refused definition version ${r.current}"), fix that, then restart it; afterwards run: cutover verify ${migration.name}`,
+  }))
+}
