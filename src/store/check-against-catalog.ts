@@ -5,7 +5,7 @@ import { ConfigInvalid } from '../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
 import { resolveMapping, type ResolvedMapping } from '../core/mapping.js'
 import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
-import { isCompileError, serverMessage } from './pg-errors.js'
+import { isCompileError, isPermissionDenied, serverMessage } from './pg-errors.js'
 
 export interface CheckedMigration {
   readonly definition: MigrationDefinition
@@ -37,6 +37,8 @@ async function compileMapped(
     await client.query('RELEASE SAVEPOINT cutover_compile')
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT cutover_compile')
+    // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config.
+    if (isPermissionDenied(error)) throw error
     const what = def[direction][column] === undefined ? `same-name column "${column}"` : `"${direction}.${column}" (${def[direction][column]})`
     const reason = isCompileError(error) ? serverMessage(error) : `could not be compiled: ${serverMessage(error)}`
     throw new ConfigInvalid(def.name, `${what} does not fit ${direction === 'forward' ? 'shadow' : 'legacy'} column "${column}": ${reason}; fix "${direction}.${column}"`, { cause: error })
