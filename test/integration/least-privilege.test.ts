@@ -32,7 +32,7 @@ beforeAll(async () => {
   await grant('operator', 'ops_role')
 })
 
-describe('least privilege', () => {
+describe('least privilege', { timeout: 180_000 }, () => {
   it('a read-only role running rollback gets the grant it lacks named, with exit code 4, and changes nothing', async () => {
     await db.query(`CREATE ROLE ro_role LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA cutover TO ro_role; GRANT SELECT ON ALL TABLES IN SCHEMA cutover TO ro_role`)
     const before = await db.query('SELECT phase, version FROM cutover.state')

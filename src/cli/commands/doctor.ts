@@ -71,7 +71,7 @@ Seeing other roles' transactions needs pg_read_all_stats (or pg_monitor) for the
       report = result.report
       if (applied.length === 0) ctx.say('doctor --apply: no finding carries SQL to apply; nothing was changed')
       for (const statement of applied) ctx.say(`applied: ${statement}`)
-      if (applied.length > 0) ctx.say('doctor: checked again after --apply')
+      if (applied.length > 0) ctx.say('doctor: checking again after --apply')
     } else {
       report = await runDoctor(ctx.pool, input)
     }

@@ -17,7 +17,8 @@ export const definitionsBehindCheck: DoctorCheck = async (db, { schema, migratio
       `SELECT i.id, i.host, i.pid, (i.definitions ->> $1) AS loaded, st.definition_version::text AS current, st.updated_at AS changed_at
          FROM ${s}.instances i CROSS JOIN ${s}.state st
         WHERE st.migration = $1 AND i.definitions ? $1
-          AND i.heartbeat_at >= clock_timestamp() - make_interval(secs => $2)
+          -- alive: a heartbeat (every 5 s) within the stale bound, and never less than the 30 s rollback counts by
+          AND i.heartbeat_at >= clock_timestamp() - make_interval(secs => greatest($2, 30))
           AND (i.definitions ->> $1)::bigint < st.definition_version
           AND st.updated_at < clock_timestamp() - make_interval(secs => $2)
         ORDER BY i.host, i.pid`,
