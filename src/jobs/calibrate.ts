@@ -12,11 +12,11 @@ import { migrationShape, typeOf, type MigrationShape } from '../dal/migration-sh
 import { COMPARE_COLUMN, SIDE_COLUMN } from '../dal/read-statement.js'
 import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
 import { loadMigration } from '../store/definitions.js'
-import { isConnectionLost, serverMessage } from '../store/pg-errors.js'
-import type { PoolLike } from '../store/transaction.js'
+import { isConnectionLost, serverMessage } from '../db/pg-errors.js'
+import type { PoolLike } from '../db/with-transaction.js'
 import { calibrationSql, normaliserFixSql, rowEstimateSql, SAMPLE_COLUMN } from './calibrate-sql.js'
 import { jobSql } from './job-sql.js'
-import { withClient } from './with-client.js'
+import { withClient } from '../db/with-client.js'
 
 export const DEFAULT_CALIBRATION_SAMPLE = 1000
 

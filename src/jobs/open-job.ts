@@ -3,12 +3,12 @@ import { migrationShape, type MigrationShape } from '../dal/migration-shape.js'
 import { TransitionInvalid } from '../core/errors.js'
 import { loadMigration } from '../store/definitions.js'
 import { readState } from '../store/state-store.js'
-import type { PoolLike } from '../store/transaction.js'
+import type { PoolLike } from '../db/with-transaction.js'
 import type { JobKind } from './job-failed.js'
 import { startOrResumeJob, type JobRecord } from './job-record.js'
 import { jobSql, type JobSql } from './job-sql.js'
 import { keyRangeSql, type KeyRangeSql, type KeySpan } from './key-range-sql.js'
-import { withClient } from './with-client.js'
+import { withClient } from '../db/with-client.js'
 
 export interface OpenedJob {
   readonly shape: MigrationShape

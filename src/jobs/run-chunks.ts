@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type pg from 'pg'
-import { isLockWait, serverMessage } from '../store/pg-errors.js'
-import type { PoolLike } from '../store/transaction.js'
+import { isLockWait, serverMessage } from '../db/pg-errors.js'
+import type { PoolLike } from '../db/with-transaction.js'
 import { nextChunkRows } from './chunk-sizing.js'
 import { claimChunk, completeChunk, extendLease, openChunks, releaseLease, type LeasedChunk, type LeaseHolder } from './chunk-lease.js'
 import { inTransaction } from './client-transaction.js'
@@ -15,7 +15,7 @@ import { describeRange, type KeyRange } from './key-range.js'
 import type { KeyRangeSql } from './key-range-sql.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { RowRateThrottle } from './throttle.js'
-import { withClient } from './with-client.js'
+import { withClient } from '../db/with-client.js'
 
 /** What one chunk's work did. */
 export interface ChunkOutcome {

@@ -6,7 +6,7 @@ import { planAdvance, planRamp, planRollback, type MigrationState, type Phase, t
 import { createLogger } from '../logger.js'
 import { refuseWhenRetired } from './retirement.js'
 import { applyStatePlan, describeBlockers, type StateLockWait } from './state-store.js'
-import type { PoolLike } from './transaction.js'
+import type { PoolLike } from '../db/with-transaction.js'
 
 export interface ActionOptions {
   readonly schema: string

@@ -10,9 +10,9 @@ import { ConfigInvalid } from '../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
 import { resolveMapping, type ResolvedMapping } from '../core/mapping.js'
 import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
-import { isCompileError, serverMessage } from './pg-errors.js'
+import { isCompileError, serverMessage } from '../db/pg-errors.js'
 import { refuseWhenRetired } from './retirement.js'
-import { withTransaction, type PoolLike } from './transaction.js'
+import { withTransaction, type PoolLike } from '../db/with-transaction.js'
 
 export interface RegisterOptions {
   readonly schema: string

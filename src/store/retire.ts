@@ -12,11 +12,11 @@ import { isPhase } from '../core/phases.js'
 import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableName, type ForeignKeyMove } from '../core/retire-plan.js'
 import { aliasWrites, createAliasViewSql, copyGrants, type AliasWrites } from './alias-view-sql.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, readForeignKeysTo, relationKind, type StoredForeignKey } from './foreign-keys-sql.js'
-import { isLockWait, serverMessage } from './pg-errors.js'
+import { isLockWait, serverMessage } from '../db/pg-errors.js'
 import { checkAgainstCatalog } from './register.js'
 import { ForeignKeysCannotMove, RetireLocked, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement, type RetireDetails } from './retirement.js'
-import { withTransaction, type PoolLike, type Queryable } from './transaction.js'
+import { withTransaction, type PoolLike, type Queryable } from '../db/with-transaction.js'
 
 export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
 

@@ -3,7 +3,7 @@ import { TransitionInvalid } from '../core/errors.js'
 import { displayName, quoteIdent, type QualifiedName } from '../core/identifiers.js'
 import type { ColumnInfo } from './catalog.js'
 import type { StoredForeignKey } from './foreign-keys-sql.js'
-import type { Queryable } from './transaction.js'
+import type { Queryable } from '../db/with-transaction.js'
 
 /** What the `retire` event records, so that unretire can undo exactly that. */
 export interface RetireDetails {

@@ -7,8 +7,8 @@ import { parityGaps, PARITY_ITEMS, type ParityGap } from '../core/parity.js'
 import { readTableInfo } from './catalog.js'
 import { loadDefinition } from './definitions.js'
 import { readTableFacts } from './parity-sql.js'
-import { isLockWait, serverMessage } from './pg-errors.js'
-import { withTransaction, type PoolLike } from './transaction.js'
+import { isLockWait, serverMessage } from '../db/pg-errors.js'
+import { withTransaction, type PoolLike } from '../db/with-transaction.js'
 
 export interface ParityOptions {
   /** The control schema (default `cutover`). */

@@ -7,11 +7,11 @@ import { TransitionInvalid, UnknownMigration } from '../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
 import { describeForeignKey } from '../core/retire-plan.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, relationKind, relationName, type StoredForeignKey } from './foreign-keys-sql.js'
-import { isLockWait, serverMessage } from './pg-errors.js'
+import { isLockWait, serverMessage } from '../db/pg-errors.js'
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, inLockedTransaction } from './retire.js'
 import { ForeignKeysCannotMove, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement } from './retirement.js'
-import type { Queryable } from './transaction.js'
+import type { Queryable } from '../db/with-transaction.js'
 
 export interface UnretireOptions {
   readonly schema: string

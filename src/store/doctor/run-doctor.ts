@@ -1,7 +1,7 @@
 /** Runs the doctor's checks on one dedicated client, and applies the SQL its findings carry (only when asked). */
 import { ControlSchemaMissing, UnknownMigration } from '../../core/errors.js'
 import { quoteIdent } from '../../core/identifiers.js'
-import { withTransaction, type PoolLike } from '../transaction.js'
+import { withTransaction, type PoolLike } from '../../db/with-transaction.js'
 import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'

@@ -1,6 +1,6 @@
 /** Runs a function on a client of its own from the pool, released afterwards, surviving the death of its connection. */
 import type pg from 'pg'
-import type { PoolLike } from '../store/transaction.js'
+import type { PoolLike } from './with-transaction.js'
 
 /**
  * pg emits 'error' on a checked-out client whose connection dies (a
