@@ -2,7 +2,7 @@
 import type { Registry } from 'prom-client'
 import { instrumentsFor } from '../metrics/instruments.js'
 import { displayName } from '../core/identifiers.js'
-import type { PoolLike } from '../db/with-transaction.js'
+import type { PoolLike } from '../db/queryable.js'
 import { backfillSql } from './backfill-sql.js'
 import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'

@@ -8,7 +8,7 @@ import { quoteIdent, quoteQualified, type QualifiedName } from '../core/identifi
 import type { MappedColumn } from '../core/mapping.js'
 import { plainColumnOf } from '../core/retire-plan.js'
 import type { TableInfo } from './catalog.js'
-import type { Queryable } from '../db/with-transaction.js'
+import type { Queryable } from '../db/queryable.js'
 
 /**
  * `CREATE VIEW legacy AS SELECT <backward> FROM shadow`. A column that is a
