@@ -9,7 +9,7 @@ import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../c
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
 import type { Guardrail } from './guardrail.js'
-import { recordDivergenceSql } from '../store/divergence-sql.js'
+import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import { isConstraintViolation, serverMessage } from '../db/pg-errors.js'
 import { controlSchema } from '../db/control-schema.js'
 import { withSavepoint } from '../db/with-savepoint.js'

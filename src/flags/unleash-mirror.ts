@@ -2,7 +2,7 @@
 import type { Queryable } from '../db/queryable.js'
 import { ConfigInvalid } from '../core/errors.js'
 import type { MigrationDefinition } from '../core/definition.js'
-import { loadDefinition } from '../store/definitions.js'
+import { loadDefinition } from '../store/definitions/definitions.js'
 import { toggleName } from './toggle-name.js'
 import { UnleashAdmin } from './unleash-admin.js'
 import { UnleashAdminFailed } from './unleash-admin-failed.js'

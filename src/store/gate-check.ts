@@ -2,8 +2,8 @@
 import type pg from 'pg'
 import { checkGates } from '../core/gates.js'
 import type { StatePlan } from '../core/phases.js'
-import { readEvidence } from './evidence-sql.js'
-import { readParityGaps } from './schema-parity.js'
+import { readEvidence } from './evidence/evidence-sql.js'
+import { readParityGaps } from './parity/schema-parity.js'
 import { controlSchema } from '../db/control-schema.js'
 
 export function migrationGate(schema: string, migration: string, options: { confirmed?: boolean } = {}) {

@@ -1,5 +1,5 @@
 /** Global check: the control schema's applied files against the sql/ files this code ships. */
-import { readSqlFiles } from '../sql-files.js'
+import { readSqlFiles } from '../control-schema/sql-files.js'
 import type { Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchema } from '../../db/control-schema.js'
 

@@ -1,10 +1,10 @@
 /** Whether a migration is retired: the last retire or unretire event says so, and its details say what retire did. */
-import { TransitionInvalid } from '../core/errors.js'
-import { displayName, type QualifiedName } from '../core/identifiers.js'
-import type { ColumnInfo } from './catalog.js'
+import { TransitionInvalid } from '../../core/errors.js'
+import { displayName, type QualifiedName } from '../../core/identifiers.js'
+import type { ColumnInfo } from '../catalog/catalog.js'
 import type { StoredForeignKey } from './foreign-keys-sql.js'
-import type { Queryable } from '../db/queryable.js'
-import { controlSchema } from '../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 /** What the `retire` event records, so that unretire can undo exactly that. */
 export interface RetireDetails {

@@ -1,7 +1,7 @@
 /** Reads what `cutover status` shows: state, progress, evidence, divergences, recent events, listeners. */
-import { displayName, type QualifiedName } from '../core/identifiers.js'
-import { controlSchema } from '../db/control-schema.js'
-import type { Queryable } from '../db/queryable.js'
+import { displayName, type QualifiedName } from '../../core/identifiers.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
 
 export interface EventView {
   readonly at: string

@@ -1,7 +1,7 @@
 /** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by gate-check.ts. */
-import type { Evidence } from '../core/gates.js'
-import { controlSchema } from '../db/control-schema.js'
-import type { Queryable } from '../db/queryable.js'
+import type { Evidence } from '../../core/gates.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
 
 interface Row {
   backfill_finished_at: Date | null

@@ -1,6 +1,6 @@
 /** Lists recorded divergences for `cutover divergences`. */
-import { controlSchema } from '../db/control-schema.js'
-import type { Queryable } from '../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
 
 export interface DivergenceView {
   readonly key: Record<string, unknown>

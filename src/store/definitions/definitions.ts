@@ -1,14 +1,14 @@
 /** Loads registered migrations from the control schema, re-checked against the live catalog. */
 import type pg from 'pg'
-import { UnknownMigration } from '../core/errors.js'
-import { parseMigration } from '../core/parse-config.js'
-import type { MigrationDefinition } from '../core/definition.js'
-import { controlSchema } from '../db/control-schema.js'
-import type { Queryable } from '../db/queryable.js'
-import { inRolledBackTransaction } from '../db/with-transaction.js'
-import { checkAgainstCatalog, type CheckedMigration } from './register.js'
-import { retiredMigration } from './retired-migration.js'
-import { readRetirement, retiredRefusal } from './retirement.js'
+import { UnknownMigration } from '../../core/errors.js'
+import { parseMigration } from '../../core/parse-config.js'
+import type { MigrationDefinition } from '../../core/definition.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
+import { inRolledBackTransaction } from '../../db/with-transaction.js'
+import { checkAgainstCatalog, type CheckedMigration } from '../register.js'
+import { retiredMigration } from '../retire/retired-migration.js'
+import { readRetirement, retiredRefusal } from '../retire/retirement.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`)

@@ -1,5 +1,5 @@
 /** Records divergences: one open row per key, updated when the same key is seen again. */
-import { controlSchema } from '../db/control-schema.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface DivergenceInput {
   readonly migration: string

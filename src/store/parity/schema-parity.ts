@@ -1,16 +1,16 @@
 /** Finds a migration's schema-parity gaps in the live catalog, and applies the fixes cutover can write, in one transaction. */
 import type pg from 'pg'
-import { CheckFailed, ConfigInvalid } from '../core/errors.js'
-import { displayName } from '../core/identifiers.js'
-import { plainColumnMap, resolveMapping } from '../core/mapping.js'
-import { parityGaps, PARITY_ITEMS, type ParityGap } from '../core/parity.js'
-import { readTableInfo } from './catalog.js'
-import { loadDefinition } from './definitions.js'
+import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
+import { displayName } from '../../core/identifiers.js'
+import { plainColumnMap, resolveMapping } from '../../core/mapping.js'
+import { parityGaps, PARITY_ITEMS, type ParityGap } from '../../core/parity.js'
+import { readTableInfo } from '../catalog/catalog.js'
+import { loadDefinition } from '../definitions/definitions.js'
 import { readTableFacts } from './parity-sql.js'
-import { isLockWait, serverMessage } from '../db/pg-errors.js'
-import type { PoolLike } from '../db/queryable.js'
-import { withTransaction } from '../db/with-transaction.js'
-import { controlSchema } from '../db/control-schema.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { withTransaction } from '../../db/with-transaction.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface ParityOptions {
   /** The control schema (default `cutover`). */

@@ -7,13 +7,13 @@
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { quoteIdent } from '../core/identifiers.js'
-import type { MigrationState } from '../core/phases.js'
-import type { Logger } from '../logger.js'
+import { quoteIdent } from '../../core/identifiers.js'
+import type { MigrationState } from '../../core/phases.js'
+import type { Logger } from '../../logger.js'
 import { stateChannel, type StateNotice } from './state-store.js'
-import { isPhase } from '../core/phases.js'
-import type { BucketCounts } from '../core/routing-sample.js'
-import { controlSchema } from '../db/control-schema.js'
+import { isPhase } from '../../core/phases.js'
+import type { BucketCounts } from '../../core/routing-sample.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface StateWatcherOptions {
   readonly pool: pg.Pool

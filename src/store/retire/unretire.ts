@@ -3,17 +3,17 @@
  * transaction under a lock timeout: drops the alias view, renames the retired
  * table back, and moves each foreign key back to the legacy table.
  */
-import { TransitionInvalid, UnknownMigration } from '../core/errors.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import { describeForeignKey } from '../core/retire-plan.js'
+import { TransitionInvalid, UnknownMigration } from '../../core/errors.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { describeForeignKey } from '../../core/retire-plan.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, relationKind, relationName, type StoredForeignKey } from './foreign-keys-sql.js'
-import { isLockWait, serverMessage } from '../db/pg-errors.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, inLockedTransaction } from './retire.js'
 import { ForeignKeysCannotMove, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement } from './retirement.js'
-import type { Queryable } from '../db/queryable.js'
-import { controlSchema } from '../db/control-schema.js'
-import { withSavepoint } from '../db/with-savepoint.js'
+import type { Queryable } from '../../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
+import { withSavepoint } from '../../db/with-savepoint.js'
 
 export interface UnretireOptions {
   readonly schema: string

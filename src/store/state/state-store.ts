@@ -1,11 +1,11 @@
 /** Reads migration state and applies state plans: one transaction writes the state, its event, and the NOTIFY. */
 import type pg from 'pg'
-import { withTransaction } from '../db/with-transaction.js'
-import { CutoverError, UnknownMigration } from '../core/errors.js'
-import { isPhase, type MigrationState, type StatePlan } from '../core/phases.js'
-import { isLockWait } from '../db/pg-errors.js'
-import type { PoolLike, Queryable } from '../db/queryable.js'
-import { controlSchema } from '../db/control-schema.js'
+import { withTransaction } from '../../db/with-transaction.js'
+import { CutoverError, UnknownMigration } from '../../core/errors.js'
+import { isPhase, type MigrationState, type StatePlan } from '../../core/phases.js'
+import { isLockWait } from '../../db/pg-errors.js'
+import type { PoolLike, Queryable } from '../../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 /** The NOTIFY channel of a control schema. */
 export function stateChannel(schema: string): string {

@@ -4,11 +4,11 @@
  * and an advisory lock keeps two concurrent runs from applying a file twice.
  */
 import type pg from 'pg'
-import { ControlSchemaChanged } from '../core/errors.js'
-import type { PoolLike } from '../db/queryable.js'
-import { inTransaction } from '../db/with-transaction.js'
+import { ControlSchemaChanged } from '../../core/errors.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { inTransaction } from '../../db/with-transaction.js'
 import { readSqlFiles, type SqlFile } from './sql-files.js'
-import { controlSchema } from '../db/control-schema.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const DEFAULT_SCHEMA = 'cutover'
 export const SCHEMA_PLACEHOLDER = /:CUTOVER_SCHEMA\b/g

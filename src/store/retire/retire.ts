@@ -5,21 +5,21 @@
  * and records a `retire` event that unretire reads to undo exactly that.
  */
 import type pg from 'pg'
-import { ConfigInvalid, GateRefused, UnknownMigration } from '../core/errors.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import { parseMigration } from '../core/parse-config.js'
-import { isPhase } from '../core/phases.js'
-import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableName, type ForeignKeyMove } from '../core/retire-plan.js'
+import { ConfigInvalid, GateRefused, UnknownMigration } from '../../core/errors.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { parseMigration } from '../../core/parse-config.js'
+import { isPhase } from '../../core/phases.js'
+import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableName, type ForeignKeyMove } from '../../core/retire-plan.js'
 import { aliasWrites, createAliasViewSql, copyGrants, type AliasWrites } from './alias-view-sql.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, readForeignKeysTo, relationKind, type StoredForeignKey } from './foreign-keys-sql.js'
-import { isLockWait, serverMessage } from '../db/pg-errors.js'
-import { checkAgainstCatalog } from './register.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
+import { checkAgainstCatalog } from '../register.js'
 import { ForeignKeysCannotMove, RetireLocked, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement, type RetireDetails } from './retirement.js'
-import type { PoolLike, Queryable } from '../db/queryable.js'
-import { withTransaction } from '../db/with-transaction.js'
-import { controlSchema } from '../db/control-schema.js'
-import { withSavepoint } from '../db/with-savepoint.js'
+import type { PoolLike, Queryable } from '../../db/queryable.js'
+import { withTransaction } from '../../db/with-transaction.js'
+import { controlSchema } from '../../db/control-schema.js'
+import { withSavepoint } from '../../db/with-savepoint.js'
 
 export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
 

@@ -1,7 +1,7 @@
 /** Reads the live instances' samples of recent routing keys (sql/0004), for `ramp`'s estimate of keys moved. */
-import type { Queryable } from '../db/queryable.js'
-import { keysBetween, sumBucketCounts, type BucketCounts } from '../core/routing-sample.js'
-import { controlSchema } from '../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
+import { keysBetween, sumBucketCounts, type BucketCounts } from '../../core/routing-sample.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface KeysMoved {
   /** Where the moved keys now read from. */
