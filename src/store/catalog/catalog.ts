@@ -1,6 +1,6 @@
 /** Reads what cutover needs to know about a table from the live catalog. */
 import type pg from 'pg'
-import { quoteQualified, type QualifiedName } from '../core/identifiers.js'
+import { quoteQualified, type QualifiedName } from '../../core/identifiers.js'
 
 export interface ColumnInfo {
   readonly name: string

@@ -41,3 +41,11 @@ export const isStalePlan = (e: unknown): boolean =>
 export function serverMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
+/** What a lost or refused connection's network code means, in words. */
+export function connectionFailureDetail(e: unknown): string {
+  const code = codeOf(e)
+  if (code === 'ECONNREFUSED') return 'connection refused'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found'
+  if (code === 'ETIMEDOUT') return 'timed out'
+  return 'the connection failed or was lost'
+}

@@ -1,9 +1,10 @@
 /** Whether a migration is retired: the last retire or unretire event says so, and its details say what retire did. */
-import { TransitionInvalid } from '../core/errors.js'
-import { displayName, quoteIdent, type QualifiedName } from '../core/identifiers.js'
-import type { ColumnInfo } from './catalog.js'
+import { TransitionInvalid } from '../../core/errors.js'
+import { displayName, type QualifiedName } from '../../core/identifiers.js'
+import type { ColumnInfo } from '../catalog/catalog.js'
 import type { StoredForeignKey } from './foreign-keys-sql.js'
-import type { Queryable } from './transaction.js'
+import type { Queryable } from '../../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 /** What the `retire` event records, so that unretire can undo exactly that. */
 export interface RetireDetails {
@@ -29,7 +30,7 @@ export interface Retirement {
 /** The current retirement of `migration`, or undefined when it is not retired. */
 export async function readRetirement(db: Queryable, schema: string, migration: string): Promise<Retirement | undefined> {
   const { rows } = await db.query<{ id: string; at: Date; actor: string; kind: string; details: RetireDetails }>(
-    `SELECT id::text, at, actor, kind, details FROM ${quoteIdent(schema)}.events
+    `SELECT id::text, at, actor, kind, details FROM ${controlSchema(schema).quoted}.events
       WHERE migration = $1 AND kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1`,
     [migration],
   )

@@ -1,6 +1,7 @@
 /** Reads what `cutover status` shows: state, progress, evidence, divergences, recent events, listeners. */
-import type pg from 'pg'
-import { displayName, quoteIdent, type QualifiedName } from '../core/identifiers.js'
+import { displayName, type QualifiedName } from '../../core/identifiers.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
 
 export interface EventView {
   readonly at: string
@@ -51,8 +52,8 @@ function retiredView(r: Record<string, unknown>): RetiredView | null {
   }
 }
 
-export async function readStatus(db: { query: pg.ClientBase['query'] }, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
-  const s = quoteIdent(schema)
+export async function readStatus(db: Queryable, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT m.name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
             m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table,

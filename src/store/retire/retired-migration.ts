@@ -4,12 +4,12 @@
  * may now be the alias view, and the retired table may have been dropped).
  */
 import type pg from 'pg'
-import type { MigrationDefinition } from '../core/definition.js'
-import { ConfigInvalid } from '../core/errors.js'
-import { displayName } from '../core/identifiers.js'
-import { resolveMapping } from '../core/mapping.js'
-import { readTableInfo, type TableInfo } from './catalog.js'
-import type { CheckedMigration } from './register.js'
+import type { MigrationDefinition } from '../../core/definition.js'
+import { ConfigInvalid } from '../../core/errors.js'
+import { displayName } from '../../core/identifiers.js'
+import { resolveMapping } from '../../core/mapping.js'
+import { readTableInfo, type TableInfo } from '../catalog/catalog.js'
+import type { CheckedMigration } from '../register.js'
 import type { Retirement } from './retirement.js'
 
 export async function retiredMigration(client: pg.ClientBase, definition: MigrationDefinition, retirement: Retirement): Promise<CheckedMigration> {

@@ -1,7 +1,7 @@
 /** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by gate-check.ts. */
-import type pg from 'pg'
-import type { Evidence } from '../core/gates.js'
-import { quoteIdent } from '../core/identifiers.js'
+import type { Evidence } from '../../core/gates.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
 
 interface Row {
   backfill_finished_at: Date | null
@@ -15,8 +15,8 @@ interface Row {
   now: Date
 }
 
-export async function readEvidence(db: { query: pg.ClientBase['query'] }, schema: string, migration: string, soakSeconds: number): Promise<Evidence> {
-  const s = quoteIdent(schema)
+export async function readEvidence(db: Queryable, schema: string, migration: string, soakSeconds: number): Promise<Evidence> {
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<Row>(
     `SELECT
        (SELECT max(finished_at) FROM ${s}.jobs WHERE migration = $1 AND kind = 'backfill' AND status = 'done') AS backfill_finished_at,

@@ -1,6 +1,6 @@
 /** Lists recorded divergences for `cutover divergences`. */
-import type pg from 'pg'
-import { quoteIdent } from '../core/identifiers.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
 
 export interface DivergenceView {
   readonly key: Record<string, unknown>
@@ -15,8 +15,8 @@ export interface DivergenceView {
   readonly repairedAt: string | null
 }
 
-export async function listDivergences(db: { query: pg.ClientBase['query'] }, schema: string, migration: string, options: { includeRepaired: boolean; limit: number }): Promise<{ total: number; items: DivergenceView[] }> {
-  const s = quoteIdent(schema)
+export async function listDivergences(db: Queryable, schema: string, migration: string, options: { includeRepaired: boolean; limit: number }): Promise<{ total: number; items: DivergenceView[] }> {
+  const s = controlSchema(schema).quoted
   const filter = options.includeRepaired ? '' : 'AND repaired_at IS NULL'
   const { rows: count } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.divergences WHERE migration = $1 ${filter}`, [migration])
   const { rows } = await db.query<Record<string, unknown>>(

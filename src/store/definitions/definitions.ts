@@ -1,21 +1,23 @@
 /** Loads registered migrations from the control schema, re-checked against the live catalog. */
 import type pg from 'pg'
-import { UnknownMigration } from '../core/errors.js'
-import { quoteIdent } from '../core/identifiers.js'
-import { parseMigration } from '../core/parse-config.js'
-import type { MigrationDefinition } from '../core/definition.js'
-import { checkAgainstCatalog, type CheckedMigration } from './register.js'
-import { retiredMigration } from './retired-migration.js'
-import { readRetirement, retiredRefusal } from './retirement.js'
+import { UnknownMigration } from '../../core/errors.js'
+import { parseMigration } from '../../core/parse-config.js'
+import type { MigrationDefinition } from '../../core/definition.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
+import { inRolledBackTransaction } from '../../db/with-transaction.js'
+import { checkAgainstCatalog, type CheckedMigration } from '../register.js'
+import { retiredMigration } from '../retire/retired-migration.js'
+import { readRetirement, retiredRefusal } from '../retire/retirement.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${quoteIdent(schema)}.migrations ORDER BY name`)
+  const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`)
   return rows.map((r) => r.name)
 }
 
 /** The definition of `name` as registered, without the catalog check (what a command needs to know about routing). */
-export async function loadDefinition(queryable: Pick<pg.ClientBase, 'query'>, schema: string, name: string): Promise<MigrationDefinition> {
-  const { rows } = await queryable.query<{ definition: unknown }>(`SELECT definition FROM ${quoteIdent(schema)}.migrations WHERE name = $1`, [name])
+export async function loadDefinition(queryable: Queryable, schema: string, name: string): Promise<MigrationDefinition> {
+  const { rows } = await queryable.query<{ definition: unknown }>(`SELECT definition FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
   if (!rows[0]) throw new UnknownMigration(name)
   return parseMigration(rows[0].definition)
 }
@@ -31,7 +33,7 @@ export interface LoadOptions {
 
 /** The definition of `name` as registered, with both tables' catalog info. */
 export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration> {
-  const { rows } = await client.query<{ definition: unknown }>(`SELECT definition FROM ${quoteIdent(schema)}.migrations WHERE name = $1`, [name])
+  const { rows } = await client.query<{ definition: unknown }>(`SELECT definition FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
   if (!rows[0]) throw new UnknownMigration(name)
   const definition = parseMigration(rows[0].definition)
   const retirement = await readRetirement(client, schema, name)
@@ -40,10 +42,5 @@ export async function loadMigration(client: pg.ClientBase, schema: string, name:
     return retiredMigration(client, definition, retirement)
   }
   // Compiling the mappings again catches a table changed since registration.
-  await client.query('BEGIN')
-  try {
-    return await checkAgainstCatalog(client, definition)
-  } finally {
-    await client.query('ROLLBACK')
-  }
+  return inRolledBackTransaction(client, () => checkAgainstCatalog(client, definition))
 }

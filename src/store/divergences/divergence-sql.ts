@@ -1,5 +1,5 @@
 /** Records divergences: one open row per key, updated when the same key is seen again. */
-import { quoteIdent } from '../core/identifiers.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface DivergenceInput {
   readonly migration: string
@@ -15,7 +15,7 @@ export interface DivergenceInput {
 
 /** The upsert; returns `inserted` true when the key was not already open. */
 export function recordDivergenceSql(schema: string, d: DivergenceInput): { text: string; values: unknown[] } {
-  const table = `${quoteIdent(schema)}.divergences`
+  const table = `${controlSchema(schema).quoted}.divergences`
   return {
     text: `INSERT INTO ${table} (migration, key, source, kind, legacy_hash, shadow_hash, legacy_row, shadow_row, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

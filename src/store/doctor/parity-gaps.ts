@@ -1,8 +1,8 @@
 /** Check 9: what the shadow lacks that the legacy table has (issue 9.3); `--apply` runs the SQL cutover can write. */
 import { CutoverError } from '../../core/errors.js'
-import { isLockWait, serverMessage } from '../pg-errors.js'
-import { readRetirement } from '../retirement.js'
-import { readParityGaps } from '../schema-parity.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
+import { readRetirement } from '../retire/retirement.js'
+import { readParityGaps } from '../parity/schema-parity.js'
 import type { DoctorCheck, Finding } from './finding.js'
 
 export const schemaParityCheck: DoctorCheck = async (db, { schema, migration }) => {

@@ -11,8 +11,8 @@ export interface SqlFile {
   readonly checksum: string
 }
 
-/** `sql/` beside `src/` or `dist/`: both are two levels below the package root. */
-export const DEFAULT_SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url))
+/** `sql/` beside `src/` or `dist/`: both are directly below the package root (this file is in src/store/control-schema/). */
+export const DEFAULT_SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url))
 
 export async function readSqlFiles(dir: string = DEFAULT_SQL_DIR): Promise<SqlFile[]> {
   const names = (await readdir(dir)).filter((n) => /^\d{4}_[a-z0-9_]+\.sql$/.test(n)).sort()

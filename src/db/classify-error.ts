@@ -1,7 +1,7 @@
 /** Turns a failure from the database into one of cutover's typed errors, never quoting a connection string. */
 import { ControlSchemaMissing, CutoverError, Unreachable } from '../core/errors.js'
 import { scrubSecrets } from '../logger.js'
-import { isAuthFailure, isConnectionLost, isNotFound } from './pg-errors.js'
+import { connectionFailureDetail, isAuthFailure, isConnectionLost, isNotFound } from './pg-errors.js'
 
 /** Where the database is, without credentials: `host:port/database`. */
 export function describeTarget(connectionString: string | undefined): string {
@@ -18,11 +18,7 @@ export function classifyError(error: unknown, context: { connectionString?: stri
   if (error instanceof CutoverError) return error
   const target = describeTarget(context.connectionString)
   if (isAuthFailure(error)) return new Unreachable(target, scrubSecrets(error instanceof Error ? error.message : String(error)), { cause: error })
-  if (isConnectionLost(error)) {
-    const code = (error as { code?: string }).code
-    const detail = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found' : code === 'ETIMEDOUT' ? 'timed out' : 'the connection failed or was lost'
-    return new Unreachable(target, detail, { cause: error })
-  }
+  if (isConnectionLost(error)) return new Unreachable(target, connectionFailureDetail(error), { cause: error })
   if (error instanceof Error && /timeout expired|Connection terminated due to connection timeout/i.test(error.message)) {
     return new Unreachable(target, 'timed out while connecting', { cause: error })
   }

@@ -1,14 +1,16 @@
 /** Finds a migration's schema-parity gaps in the live catalog, and applies the fixes cutover can write, in one transaction. */
 import type pg from 'pg'
-import { CheckFailed, ConfigInvalid } from '../core/errors.js'
-import { displayName, quoteIdent } from '../core/identifiers.js'
-import { plainColumnMap, resolveMapping } from '../core/mapping.js'
-import { parityGaps, PARITY_ITEMS, type ParityGap } from '../core/parity.js'
-import { readTableInfo } from './catalog.js'
-import { loadDefinition } from './definitions.js'
+import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
+import { displayName } from '../../core/identifiers.js'
+import { plainColumnMap, resolveMapping } from '../../core/mapping.js'
+import { parityGaps, PARITY_ITEMS, type ParityGap } from '../../core/parity.js'
+import { readTableInfo } from '../catalog/catalog.js'
+import { loadDefinition } from '../definitions/definitions.js'
 import { readTableFacts } from './parity-sql.js'
-import { isLockWait, serverMessage } from './pg-errors.js'
-import { withTransaction, type PoolLike } from './transaction.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { withTransaction } from '../../db/with-transaction.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface ParityOptions {
   /** The control schema (default `cutover`). */
@@ -91,14 +93,13 @@ export async function applyParityFixes(pool: PoolLike, options: ApplyParityOptio
           `Fix the cause (or apply that gap by hand), then run: cutover doctor ${options.migration} --apply`, { cause: error })
       }
     }
-    await client.query(
-      `INSERT INTO ${quoteIdent(options.schema)}.events (migration, actor, kind, reason, details) VALUES ($1, $2, 'parity_apply', $3, $4)`,
-      [options.migration, options.actor ?? 'library', options.reason ?? null, JSON.stringify({
+    await controlSchema(options.schema).insertEvent(client, {
+      migration: options.migration, actor: options.actor ?? 'library', kind: 'parity_apply', reason: options.reason, details: {
         statements: applied.map((g) => g.fixSql),
         applied: applied.map((g) => ({ item: g.item, object: g.object })),
         needsPerson: needsPerson.map((g) => ({ item: g.item, object: g.object, description: g.description })),
-      })],
-    )
+      },
+    })
   })
   return { applied, needsPerson }
 }

@@ -1,5 +1,5 @@
 /** The refusals of retire and unretire that are not gates: foreign keys that cannot move, and a lock not granted in time. */
-import { CutoverError } from '../core/errors.js'
+import { CutoverError } from '../../core/errors.js'
 
 /** One foreign key that cannot move, and why. */
 export interface ForeignKeyProblem {

@@ -7,12 +7,13 @@
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { quoteIdent } from '../core/identifiers.js'
-import type { MigrationState } from '../core/phases.js'
-import type { Logger } from '../logger.js'
+import { quoteIdent } from '../../core/identifiers.js'
+import type { MigrationState } from '../../core/phases.js'
+import type { Logger } from '../../logger.js'
 import { stateChannel, type StateNotice } from './state-store.js'
-import { isPhase } from '../core/phases.js'
-import type { BucketCounts } from '../core/routing-sample.js'
+import { isPhase } from '../../core/phases.js'
+import type { BucketCounts } from '../../core/routing-sample.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface StateWatcherOptions {
   readonly pool: pg.Pool
@@ -58,7 +59,7 @@ export class StateWatcher {
 
   /** Loads every state, registers this instance and starts listening. Throws if the database cannot be read. */
   async start(): Promise<void> {
-    const s = quoteIdent(this.#options.schema)
+    const s = controlSchema(this.#options.schema).quoted
     await this.#options.pool.query(
       `INSERT INTO ${s}.instances (id, host, pid) VALUES ($1, $2, $3)`,
       [this.instanceId, hostname(), process.pid],
@@ -77,7 +78,7 @@ export class StateWatcher {
     this.#listener = undefined
     this.#listening = false
     await listener?.end().catch(() => undefined)
-    await this.#options.pool.query(`DELETE FROM ${quoteIdent(this.#options.schema)}.instances WHERE id = $1`, [this.instanceId]).catch(() => undefined)
+    await this.#options.pool.query(`DELETE FROM ${controlSchema(this.#options.schema).quoted}.instances WHERE id = $1`, [this.instanceId]).catch(() => undefined)
   }
 
   /** Reads every state now and applies what is newer. */
@@ -85,7 +86,7 @@ export class StateWatcher {
     const { rows } = await this.#options.pool.query<PolledRow>(
       `SELECT migration, phase, read_percent, authority, version::text AS version,
               (extract(epoch from updated_at) * 1000)::bigint::text AS changed_ms
-         FROM ${quoteIdent(this.#options.schema)}.state`,
+         FROM ${controlSchema(this.#options.schema).quoted}.state`,
     )
     for (const row of rows) {
       if (!isPhase(row.phase)) continue
@@ -113,7 +114,7 @@ export class StateWatcher {
 
   async #acknowledge(migration: string, version: number): Promise<void> {
     await this.#options.pool.query(
-      `UPDATE ${quoteIdent(this.#options.schema)}.instances
+      `UPDATE ${controlSchema(this.#options.schema).quoted}.instances
           SET applied = applied || jsonb_build_object($2::text, $3::bigint), heartbeat_at = clock_timestamp() WHERE id = $1`,
       [this.instanceId, migration, version],
     ).catch((error: unknown) => this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'))
@@ -121,7 +122,7 @@ export class StateWatcher {
 
   /** Writes this instance's heartbeat (and routing sample) now; it also runs every `heartbeatMs`. */
   async heartbeat(): Promise<void> {
-    const s = quoteIdent(this.#options.schema)
+    const s = controlSchema(this.#options.schema).quoted
     const backendPid = this.#listening ? (this.#listener as unknown as { processID?: number } | undefined)?.processID ?? null : null
     await this.#options.pool.query(
       `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2 WHERE id = $1`,

@@ -3,15 +3,17 @@
  * transaction under a lock timeout: drops the alias view, renames the retired
  * table back, and moves each foreign key back to the legacy table.
  */
-import { TransitionInvalid, UnknownMigration } from '../core/errors.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import { describeForeignKey } from '../core/retire-plan.js'
+import { TransitionInvalid, UnknownMigration } from '../../core/errors.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { describeForeignKey } from '../../core/retire-plan.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, relationKind, relationName, type StoredForeignKey } from './foreign-keys-sql.js'
-import { isLockWait, serverMessage } from './pg-errors.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, inLockedTransaction } from './retire.js'
 import { ForeignKeysCannotMove, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement } from './retirement.js'
-import type { Queryable } from './transaction.js'
+import type { Queryable } from '../../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
+import { withSavepoint } from '../../db/with-savepoint.js'
 
 export interface UnretireOptions {
   readonly schema: string
@@ -60,7 +62,7 @@ async function locate(client: Queryable, fks: readonly StoredForeignKey[], legac
 
 export async function unretire(pool: Parameters<typeof inLockedTransaction>[0], options: UnretireOptions): Promise<UnretireResult> {
   const { schema, migration } = options
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   return inLockedTransaction(pool, migration, 'unretire', options.lockTimeoutMs ?? DEFAULT_RETIRE_LOCK_TIMEOUT_MS, async (client) => {
     const { rows } = await client.query<{ legacy_oid: number; shadow_oid: number }>(
       `SELECT m.legacy_table::oid::int AS legacy_oid, m.shadow_table::oid::int AS shadow_oid
@@ -105,22 +107,19 @@ export async function unretire(pool: Parameters<typeof inLockedTransaction>[0], 
           [fk.tableOid, fk.name, registered.shadow_oid])
         if (present[0]) await client.query(dropConstraintSql(child, fk.name))
       }
-      await client.query('SAVEPOINT cutover_fk')
       try {
-        await client.query(addForeignKeySql(fk, child, d.legacyTable, fk.referencedColumns))
-        await client.query('RELEASE SAVEPOINT cutover_fk')
+        await withSavepoint(client, 'cutover_fk', () => client.query(addForeignKeySql(fk, child, d.legacyTable, fk.referencedColumns)))
       } catch (error) {
         if (isLockWait(error)) throw error
-        await client.query('ROLLBACK TO SAVEPOINT cutover_fk')
         problems.push({ foreignKey: describeForeignKey(fk), reason: `PostgreSQL refused it on the legacy table: ${serverMessage(error)}` })
       }
       restored.push({ foreignKey: describeForeignKey({ ...fk, table: child }), references: `${displayName(d.legacyTable)} (${fk.referencedColumns.join(', ')})` })
     }
     if (problems.length > 0) throw new ForeignKeysCannotMove(migration, 'unretire', displayName(d.legacyTable), problems)
-    await client.query(
-      `INSERT INTO ${s}.events (migration, actor, kind, reason, details) VALUES ($1, $2, 'unretire', $3, $4)`,
-      [migration, options.actor, options.reason ?? null, JSON.stringify({ retireEvent: retirement.eventId, renamedBack: { from: retiredNow, to: d.legacyTable }, aliasDropped, foreignKeys: restored })],
-    )
+    await controlSchema(schema).insertEvent(client, {
+      migration, actor: options.actor, kind: 'unretire', reason: options.reason,
+      details: { retireEvent: retirement.eventId, renamedBack: { from: retiredNow, to: d.legacyTable }, aliasDropped, foreignKeys: restored },
+    })
     return { migration, changed: true, legacyTable: displayName(d.legacyTable), aliasDropped, foreignKeys: restored }
   })
 }

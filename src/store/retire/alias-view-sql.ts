@@ -4,11 +4,11 @@
  * grants, so code not yet moved keeps reading it (and writing the columns
  * PostgreSQL can update through a simple view).
  */
-import { quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import type { MappedColumn } from '../core/mapping.js'
-import { plainColumnOf } from '../core/retire-plan.js'
-import type { TableInfo } from './catalog.js'
-import type { Queryable } from './transaction.js'
+import { quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import type { MappedColumn } from '../../core/mapping.js'
+import { plainColumnOf } from '../../core/retire-plan.js'
+import type { TableInfo } from '../catalog/catalog.js'
+import type { Queryable } from '../../db/queryable.js'
 
 /**
  * `CREATE VIEW legacy AS SELECT <backward> FROM shadow`. A column that is a

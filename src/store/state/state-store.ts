@@ -1,11 +1,11 @@
 /** Reads migration state and applies state plans: one transaction writes the state, its event, and the NOTIFY. */
 import type pg from 'pg'
-import { withTransaction } from './transaction.js'
-import { CutoverError, UnknownMigration } from '../core/errors.js'
-import { quoteIdent } from '../core/identifiers.js'
-import { isPhase, type MigrationState, type StatePlan } from '../core/phases.js'
-import { isLockWait } from './pg-errors.js'
-import type { PoolLike } from './transaction.js'
+import { withTransaction } from '../../db/with-transaction.js'
+import { CutoverError, UnknownMigration } from '../../core/errors.js'
+import { isPhase, type MigrationState, type StatePlan } from '../../core/phases.js'
+import { isLockWait } from '../../db/pg-errors.js'
+import type { PoolLike, Queryable } from '../../db/queryable.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 /** The NOTIFY channel of a control schema. */
 export function stateChannel(schema: string): string {
@@ -28,13 +28,13 @@ function toState(row: StateRow): MigrationState {
 
 const STATE_COLUMNS = 'migration, phase, read_percent, authority, version::text AS version'
 
-export async function readAllStates(db: { query: pg.ClientBase['query'] }, schema: string): Promise<Map<string, MigrationState>> {
-  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${quoteIdent(schema)}.state`)
+export async function readAllStates(db: Queryable, schema: string): Promise<Map<string, MigrationState>> {
+  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${controlSchema(schema).quoted}.state`)
   return new Map(rows.map((r) => [r.migration, toState(r)]))
 }
 
-export async function readState(db: { query: pg.ClientBase['query'] }, schema: string, migration: string): Promise<MigrationState> {
-  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${quoteIdent(schema)}.state WHERE migration = $1`, [migration])
+export async function readState(db: Queryable, schema: string, migration: string): Promise<MigrationState> {
+  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${controlSchema(schema).quoted}.state WHERE migration = $1`, [migration])
   if (!rows[0]) throw new UnknownMigration(migration)
   return toState(rows[0])
 }
@@ -206,7 +206,7 @@ async function applyLocked(
   replan: (current: MigrationState, client: pg.PoolClient) => Promise<StatePlan> | StatePlan,
   event: EventInput,
 ): Promise<AppliedPlan> {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await client.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${s}.state WHERE migration = $1 FOR UPDATE`, [migration])
   if (!rows[0]) throw new UnknownMigration(migration)
   const current = toState(rows[0])
@@ -222,13 +222,12 @@ async function applyLocked(
   )
   const row = updated[0] as StateRow & { changed_at_ms: string }
   const next = toState(row)
-  const { rows: ev } = await client.query<{ id: string }>(
-    `INSERT INTO ${s}.events (migration, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id::text`,
-    [migration, event.actor, event.kind ?? plan.kind, event.reason ?? null, current.phase, current.readPercent, next.phase, next.readPercent,
-      event.forced ?? false, JSON.stringify(event.details ?? {})],
-  )
+  const eventId = await controlSchema(schema).insertEvent(client, {
+    migration, actor: event.actor, kind: event.kind ?? plan.kind, reason: event.reason,
+    from: { phase: current.phase, percent: current.readPercent }, to: { phase: next.phase, percent: next.readPercent },
+    forced: event.forced, details: event.details,
+  })
   const notice: StateNotice = { migration, ...next, changedAtMs: Number(row.changed_at_ms) }
   await client.query('SELECT pg_notify($1, $2)', [stateChannel(schema), JSON.stringify(notice)])
-  return { from: current, to: next, changed: true, eventId: ev[0]?.id }
+  return { from: current, to: next, changed: true, eventId }
 }

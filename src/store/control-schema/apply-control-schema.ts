@@ -4,9 +4,11 @@
  * and an advisory lock keeps two concurrent runs from applying a file twice.
  */
 import type pg from 'pg'
-import { ControlSchemaChanged } from '../core/errors.js'
-import { quoteIdent } from '../core/identifiers.js'
+import { ControlSchemaChanged } from '../../core/errors.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { inTransaction } from '../../db/with-transaction.js'
 import { readSqlFiles, type SqlFile } from './sql-files.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const DEFAULT_SCHEMA = 'cutover'
 export const SCHEMA_PLACEHOLDER = /:CUTOVER_SCHEMA\b/g
@@ -17,13 +19,11 @@ export interface ApplyResult {
 }
 
 /** Something that hands out a dedicated client: a `pg.Pool`. */
-export interface ClientSource {
-  connect(): Promise<pg.PoolClient>
-}
+export type ClientSource = PoolLike
 
 export async function appliedVersions(client: pg.ClientBase, schema: string): Promise<Map<number, { file: string; checksum: string }>> {
   const { rows } = await client.query<{ version: number; file: string; checksum: string }>(
-    `SELECT version, file, checksum FROM ${quoteIdent(schema)}.schema_versions`,
+    `SELECT version, file, checksum FROM ${controlSchema(schema).quoted}.schema_versions`,
   )
   return new Map(rows.map((r) => [r.version, { file: r.file, checksum: r.checksum }]))
 }
@@ -34,7 +34,7 @@ export async function applyControlSchema(
   options: { schema?: string; sqlDir?: string } = {},
 ): Promise<ApplyResult> {
   const schema = options.schema ?? DEFAULT_SCHEMA
-  const q = quoteIdent(schema)
+  const q = controlSchema(schema).quoted
   const files = await readSqlFiles(options.sqlDir)
   const client = await pool.connect()
   const applied: string[] = []
@@ -70,19 +70,14 @@ export async function applyControlSchema(
 }
 
 async function applyFile(client: pg.ClientBase, quotedSchema: string, file: SqlFile): Promise<void> {
-  await client.query('BEGIN')
-  try {
+  await inTransaction(client, async () => {
     await client.query(file.text.replace(SCHEMA_PLACEHOLDER, quotedSchema))
     await client.query(`INSERT INTO ${quotedSchema}.schema_versions (version, file, checksum) VALUES ($1, $2, $3)`, [
       file.version,
       file.file,
       file.checksum,
     ])
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  }
+  })
 }
 
 /** The highest file version shipped with this code, and the one the database has. */
@@ -91,7 +86,7 @@ export async function controlSchemaVersions(client: pg.ClientBase, schema: strin
   const code = Math.max(0, ...files.map((f) => f.version))
   const { rows } = await client.query<{ v: number | null }>(
     `SELECT CASE WHEN to_regclass($1) IS NULL THEN NULL ELSE -1 END AS v`,
-    [`${quoteIdent(schema)}.schema_versions`],
+    [`${controlSchema(schema).quoted}.schema_versions`],
   )
   if (rows[0]?.v === null || rows[0]?.v === undefined) return { code, database: undefined }
   const applied = await appliedVersions(client, schema)

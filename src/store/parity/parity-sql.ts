@@ -4,14 +4,12 @@
  * check constraints, foreign keys both ways, unique indexes and owned
  * sequences with their current values.
  */
-import type pg from 'pg'
-import type { QualifiedName } from '../core/identifiers.js'
+import type { Queryable } from '../../db/queryable.js'
+import type { QualifiedName } from '../../core/identifiers.js'
 import type {
   CheckFact, ForeignKeyAction, ForeignKeyFact, GrantFact, PolicyFact, SequenceFact, TableFacts, TriggerFact, UniqueIndexFact,
-} from '../core/parity-facts.js'
-import { triggerWhen } from '../core/parity.js'
-
-type Queryable = Pick<pg.ClientBase, 'query'>
+} from '../../core/parity-facts.js'
+import { triggerWhen } from '../../core/parity.js'
 
 // aclexplode over the ACL, or over the owner's default privileges when none was ever granted.
 const GRANTEE = `CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END`

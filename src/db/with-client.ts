@@ -1,6 +1,11 @@
 /** Runs a function on a client of its own from the pool, released afterwards, surviving the death of its connection. */
 import type pg from 'pg'
-import type { PoolLike } from '../store/transaction.js'
+import type { PoolLike } from './queryable.js'
+
+export interface WithClientOptions {
+  /** Discard the client rather than return it to the pool when the function throws; default true. */
+  readonly discardOnError?: boolean
+}
 
 /**
  * pg emits 'error' on a checked-out client whose connection dies (a
@@ -9,7 +14,7 @@ import type { PoolLike } from '../store/transaction.js'
  * reports it, and a client that broke, or whose function threw, is discarded
  * rather than returned to the pool.
  */
-export async function withClient<T>(pool: PoolLike, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(pool: PoolLike, fn: (client: pg.PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
   const client = await pool.connect()
   let isBroken = false
   const onError = (): void => { isBroken = true }
@@ -17,7 +22,7 @@ export async function withClient<T>(pool: PoolLike, fn: (client: pg.PoolClient) 
   try {
     return await fn(client)
   } catch (error) {
-    isBroken = true
+    if (options.discardOnError ?? true) isBroken = true
     throw error
   } finally {
     client.removeListener('error', onError)

@@ -5,18 +5,21 @@
  * and records a `retire` event that unretire reads to undo exactly that.
  */
 import type pg from 'pg'
-import { ConfigInvalid, GateRefused, UnknownMigration } from '../core/errors.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import { parseMigration } from '../core/parse-config.js'
-import { isPhase } from '../core/phases.js'
-import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableName, type ForeignKeyMove } from '../core/retire-plan.js'
+import { ConfigInvalid, GateRefused, UnknownMigration } from '../../core/errors.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { parseMigration } from '../../core/parse-config.js'
+import { isPhase } from '../../core/phases.js'
+import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableName, type ForeignKeyMove } from '../../core/retire-plan.js'
 import { aliasWrites, createAliasViewSql, copyGrants, type AliasWrites } from './alias-view-sql.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, readForeignKeysTo, relationKind, type StoredForeignKey } from './foreign-keys-sql.js'
-import { isLockWait, serverMessage } from './pg-errors.js'
-import { checkAgainstCatalog } from './register.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
+import { checkAgainstCatalog } from '../register.js'
 import { ForeignKeysCannotMove, RetireLocked, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement, type RetireDetails } from './retirement.js'
-import { withTransaction, type PoolLike, type Queryable } from './transaction.js'
+import type { PoolLike, Queryable } from '../../db/queryable.js'
+import { withTransaction } from '../../db/with-transaction.js'
+import { controlSchema } from '../../db/control-schema.js'
+import { withSavepoint } from '../../db/with-savepoint.js'
 
 export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
 
@@ -64,7 +67,7 @@ export async function inLockedTransaction<T>(pool: PoolLike, migration: string, 
 
 /** Locks the migration's state row (serialising with advance, rollback and unretire) and reads what retire judges. */
 async function lockState(client: Queryable, schema: string, migration: string): Promise<StateRow> {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await client.query<StateRow>(
     `SELECT st.phase, m.definition, m.legacy_table::oid::int AS legacy_oid, clock_timestamp() AS now,
             (SELECT max(at) FROM ${s}.events e WHERE e.migration = $1 AND e.to_phase = 'complete' AND e.from_phase IS DISTINCT FROM 'complete') AS complete_since
@@ -144,13 +147,10 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
       if (move.kind === 'refuse') continue
       await client.query(dropConstraintSql(move.fk.table, move.fk.name))
       if (move.kind === 'move') {
-        await client.query('SAVEPOINT cutover_fk')
         try {
-          await client.query(addForeignKeySql(move.fk, move.fk.table, shadow, move.shadowColumns))
-          await client.query('RELEASE SAVEPOINT cutover_fk')
+          await withSavepoint(client, 'cutover_fk', () => client.query(addForeignKeySql(move.fk, move.fk.table, shadow, move.shadowColumns)))
         } catch (error) {
           if (isLockWait(error)) throw error
-          await client.query('ROLLBACK TO SAVEPOINT cutover_fk')
           problems.push({ foreignKey: describeForeignKey(move.fk), reason: `PostgreSQL refused it on the shadow: ${serverMessage(error)}` })
         }
       }
@@ -169,10 +169,9 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
       legacyTable: legacy, retiredTable: retired, alias: options.alias ? legacy : null, foreignKeys: stored,
       legacyColumns: [...checked.legacy.columns.values()], dropSql, ...gateDetails,
     }
-    await client.query(
-      `INSERT INTO ${quoteIdent(schema)}.events (migration, actor, kind, reason, forced, details) VALUES ($1, $2, 'retire', $3, $4, $5)`,
-      [migration, options.actor, options.reason ?? null, gateDetails.overriddenGate !== undefined, JSON.stringify(details)],
-    )
+    await controlSchema(schema).insertEvent(client, {
+      migration, actor: options.actor, kind: 'retire', reason: options.reason, forced: gateDetails.overriddenGate !== undefined, details,
+    })
     return {
       migration, changed: true, legacyTable: displayName(legacy), retiredTable: displayName(retired), alias,
       foreignKeys: stored.map((fk) => ({ foreignKey: describeForeignKey(fk), action: fk.action, references: `${displayName(shadow)} (${fk.shadowColumns.join(', ')})` })),

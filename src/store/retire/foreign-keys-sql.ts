@@ -1,7 +1,7 @@
 /** Foreign keys that reference a table: read from the catalog, their orphans counted, and the DDL that drops and re-adds them. */
-import { quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import type { ForeignKeyFacts } from '../core/retire-plan.js'
-import type { Queryable } from './transaction.js'
+import { quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import type { ForeignKeyFacts } from '../../core/retire-plan.js'
+import type { Queryable } from '../../db/queryable.js'
 
 /** A foreign key retire dropped from the legacy table: `moved` (re-added on the shadow under the same name) or `dropped` (an equivalent one existed). */
 export interface StoredForeignKey extends ForeignKeyFacts {

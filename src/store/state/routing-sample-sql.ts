@@ -1,7 +1,7 @@
 /** Reads the live instances' samples of recent routing keys (sql/0004), for `ramp`'s estimate of keys moved. */
-import type pg from 'pg'
-import { quoteIdent } from '../core/identifiers.js'
-import { keysBetween, sumBucketCounts, type BucketCounts } from '../core/routing-sample.js'
+import type { Queryable } from '../../db/queryable.js'
+import { keysBetween, sumBucketCounts, type BucketCounts } from '../../core/routing-sample.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export interface KeysMoved {
   /** Where the moved keys now read from. */
@@ -15,9 +15,9 @@ export interface KeysMoved {
 }
 
 /** The summed bucket counts of live instances for `migration`, and how many instances reported one. */
-export async function readRoutingSample(pool: Pick<pg.Pool, 'query'>, schema: string, migration: string): Promise<{ counts: BucketCounts; instances: number }> {
+export async function readRoutingSample(pool: Queryable, schema: string, migration: string): Promise<{ counts: BucketCounts; instances: number }> {
   const { rows } = await pool.query<{ sample: BucketCounts }>(
-    `SELECT routing_sample -> $1 AS sample FROM ${quoteIdent(schema)}.instances
+    `SELECT routing_sample -> $1 AS sample FROM ${controlSchema(schema).quoted}.instances
       WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' AND routing_sample ? $1`,
     [migration],
   )
@@ -26,7 +26,7 @@ export async function readRoutingSample(pool: Pick<pg.Pool, 'query'>, schema: st
 }
 
 /** How many sampled keys a change of the shadow read percentage from `fromPercent` to `toPercent` moves. */
-export async function estimateKeysMoved(pool: Pick<pg.Pool, 'query'>, schema: string, migration: string, fromPercent: number, toPercent: number): Promise<KeysMoved> {
+export async function estimateKeysMoved(pool: Queryable, schema: string, migration: string, fromPercent: number, toPercent: number): Promise<KeysMoved> {
   const { counts, instances } = await readRoutingSample(pool, schema, migration)
   const direction = toPercent < fromPercent ? 'to_legacy' : toPercent > fromPercent ? 'to_shadow' : 'none'
   return { direction, keys: keysBetween(counts.buckets, fromPercent, toPercent), sampledKeys: counts.distinctKeys, instances }
