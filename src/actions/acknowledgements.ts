@@ -1,6 +1,6 @@
 /** Which live application processes applied a state version: how an action says who follows it and who does not. */
-import { quoteIdent } from '../core/identifiers.js'
-import type { Queryable } from '../store/transaction.js'
+import { controlSchema } from '../db/control-schema.js'
+import type { Queryable } from '../db/queryable.js'
 
 /** A live process (heartbeat within 30 s) that had not applied the version when the wait ended. */
 export interface UnacknowledgedInstance {
@@ -25,7 +25,7 @@ export async function waitForAcknowledgements(db: Queryable, schema: string, mig
   for (;;) {
     const { rows } = await db.query<Row>(
       `SELECT id, host, pid, heartbeat_at, coalesce((applied ->> $1)::bigint, 0) >= $2 AS acked
-         FROM ${quoteIdent(schema)}.instances WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' ORDER BY host, pid`,
+         FROM ${controlSchema(schema).table('instances')} WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' ORDER BY host, pid`,
       [migration, version],
     )
     const missing = rows.filter((r) => !r.acked)

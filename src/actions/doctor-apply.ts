@@ -1,6 +1,6 @@
 /** `cutover doctor --apply`: run the checks, apply the SQL their findings carry (one transaction, recorded), and check again. */
 import { applyFindings, runDoctor, type DoctorInput, type DoctorReport } from '../store/doctor/run-doctor.js'
-import type { PoolLike } from '../store/transaction.js'
+import type { PoolLike } from '../db/queryable.js'
 
 export interface DoctorApplyOptions extends DoctorInput {
   readonly actor: string

@@ -1,7 +1,7 @@
 /** `cutover ramp`: the share of routing keys that read the shadow, with the keys it moved and the Unleash toggle kept in step. */
 import { planRamp } from '../core/phases.js'
 import { unleashMirrorFor } from '../flags/unleash-mirror.js'
-import { estimateKeysMoved, type KeysMoved } from '../store/routing-sample-sql.js'
+import { estimateKeysMoved, type KeysMoved } from '../store/state/routing-sample-sql.js'
 import type { ActionOptions, ActionResult, PhaseView, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
 

@@ -8,14 +8,15 @@
 import type { MigrationDefinition } from '../core/definition.js'
 import { definitionToJson } from '../core/definition-json.js'
 import { ConfigInvalid, MappingChangeRefused } from '../core/errors.js'
-import { displayName, quoteIdent } from '../core/identifiers.js'
+import { displayName } from '../core/identifiers.js'
+import { controlSchema } from '../db/control-schema.js'
 import { describeMappingChange, diffMapping, isMappingChangeRisky, type MappingChange } from '../core/mapping-diff.js'
 import { parseMigration } from '../core/parse-config.js'
 import { isPhase } from '../core/phases.js'
-import { checkAgainstCatalog, type CheckedMigration } from '../store/check-against-catalog.js'
-import { refuseWhenRetired } from '../store/retirement.js'
-import { bumpDefinitionVersion } from '../store/state-store.js'
-import { withTransaction } from '../store/transaction.js'
+import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/check-against-catalog.js'
+import { refuseWhenRetired } from '../store/retire/retirement.js'
+import { bumpDefinitionVersion } from '../store/state/state-store.js'
+import { withTransaction } from '../db/with-transaction.js'
 import { waitForAcknowledgements, type Acknowledgements } from './acknowledgements.js'
 import type { Pool } from './apply-state-change.js'
 
@@ -45,7 +46,8 @@ interface Previous { definition: unknown; same: boolean; phase: string; definiti
 
 /** Validates and registers (or re-registers) definitions. All or nothing: the first refusal throws and nothing is written. */
 export async function registerMigrations(pool: Pool, definitions: readonly MigrationDefinition[], options: RegisterOptions): Promise<RegisteredMigration[]> {
-  const s = quoteIdent(options.schema)
+  const control = controlSchema(options.schema)
+  const s = control.quoted
   const written = await withTransaction(pool, async (client) => {
     const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[] }[] = []
     for (const def of definitions) {
@@ -97,11 +99,10 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
         await client.query(`INSERT INTO ${s}.state (migration, updated_by) VALUES ($1, $2) ON CONFLICT (migration) DO NOTHING`, [def.name, options.actor])
       }
       const forced = (options.force ?? false) && previous !== undefined && isPhase(previous.phase) && isMappingChangeRisky(previous.phase, changes)
-      await client.query(
-        `INSERT INTO ${s}.events (migration, actor, kind, reason, forced, details) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [def.name, options.actor, previous ? 're-registered' : 'registered', options.reason ?? null, forced,
-          JSON.stringify({ definition: definitionToJson(def), definitionVersion, ...(previous ? { mappingChanges: changes, phase: previous.phase } : {}) })],
-      )
+      await control.insertEvent(client, {
+        migration: def.name, actor: options.actor, kind: previous ? 're-registered' : 'registered', reason: options.reason, forced,
+        details: { definition: definitionToJson(def), definitionVersion, ...(previous ? { mappingChanges: changes, phase: previous.phase } : {}) },
+      })
       registered.push({ ...result, outcome: previous ? 'changed' : 'registered', definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
     }
     return registered

@@ -1,6 +1,6 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
-import { applyParityFixes, findParityGaps } from '../../src/store/schema-parity.js'
+import { applyParityFixes, findParityGaps } from '../../src/store/parity/schema-parity.js'
 import { advance } from '../../src/actions/advance.js'
 import { ramp } from '../../src/actions/ramp.js'
 import { registerMigrations } from '../../src/actions/register.js'

@@ -1,6 +1,6 @@
 import { ConfigInvalid } from '../../core/errors.js'
 import { ramp } from '../../actions/ramp.js'
-import type { KeysMoved } from '../../store/routing-sample-sql.js'
+import type { KeysMoved } from '../../store/state/routing-sample-sql.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 

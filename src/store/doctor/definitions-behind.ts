@@ -3,14 +3,14 @@
  * the registered one: they refused the change (their log says why) or missed
  * it, and write with the old mapping.
  */
-import { quoteIdent } from '../../core/identifiers.js'
-import { isNotFound } from '../pg-errors.js'
+import { controlSchema } from '../../db/control-schema.js'
+import { isNotFound } from '../../db/pg-errors.js'
 import type { DoctorCheck } from './finding.js'
 
 interface Row { id: string; host: string; pid: number; loaded: string; current: string; changed_at: Date }
 
 export const definitionsBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   let rows: Row[]
   try {
     ({ rows } = await db.query<Row>(
