@@ -16,23 +16,35 @@ export { PHASES, phasePolicy, type Phase, type MigrationState, type Side } from 
 export type { MigrationDefinition } from './core/definition.js'
 export { parseConfig, parseMigration } from './core/parse-config.js'
 export { loadConfig } from './config/load-config.js'
-export { registerMigrations } from './store/register.js'
+export { registerMigrations, type RegisterOptions, type RegisteredMigration } from './actions/register.js'
+export type { MappingChange } from './core/mapping-diff.js'
 /** Applies the control schema (what `cutover init` runs). */
-export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema.js'
-/** Operator actions as library calls. */
-export { advance, ramp, rollback } from './store/operator-actions.js'
+export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema/apply-control-schema.js'
+/**
+ * Operator actions as library calls, the same functions the CLI calls: the same gates
+ * (`force` overrides an evidence gate, recorded; `complete` needs `confirm: true` whatever `force` says),
+ * the same events, and the Unleash toggle kept in step by `ramp` and `rollback`.
+ */
+export { advance, type AdvanceOptions } from './actions/advance.js'
+export { ramp, type RampOptions, type RampResult } from './actions/ramp.js'
+export { rollback, type RollbackOptions, type RollbackResult } from './actions/rollback.js'
+export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
+export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'
+export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
+/** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
+export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
+export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
 export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
 /** What `cutover doctor` checks, and the SQL fixes it can apply. */
 export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
 export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'
 /** Retiring the legacy table after complete, and undoing it. */
-export { retire, type RetireOptions, type RetireResult } from './store/retire.js'
-export { unretire, type UnretireOptions, type UnretireResult } from './store/unretire.js'
-export { ForeignKeysCannotMove, RetireLocked } from './store/retire-errors.js'
+export { retire, unretire, type RetireOptions, type RetireResult, type UnretireOptions, type UnretireResult } from './actions/retire.js'
+export { ForeignKeysCannotMove, RetireLocked } from './store/retire/retire-errors.js'
 /** How many routing keys a change of the read percentage moves, from the running instances' samples. */
-export { estimateKeysMoved, type KeysMoved } from './store/routing-sample-sql.js'
-export { StateLocked } from './store/state-store.js'
+export { estimateKeysMoved, type KeysMoved } from './store/state/routing-sample-sql.js'
+export { StateLocked } from './store/state/state-store.js'
 export { UnleashAdminFailed } from './flags/unleash-admin-failed.js'
 /** Typed errors, each with a one-line message and an exit code. */
 export * from './core/errors.js'
@@ -41,5 +53,5 @@ export { instrumentsFor, type Instruments } from './metrics/instruments.js'
 /** Serves a registry on /metrics for applications that have no endpoint. */
 export { serveMetrics, type MetricsServer } from './metrics/metrics-server.js'
 /** Schema parity: what the shadow table lacks that the legacy table has (the `complete` gate refuses while any is left), and applying the SQL that adds it. */
-export { findParityGaps, applyParityFixes, type ParityOptions, type ApplyParityOptions, type ParityApplyResult } from './store/schema-parity.js'
+export { findParityGaps, applyParityFixes, type ParityOptions, type ApplyParityOptions, type ParityApplyResult } from './store/parity/schema-parity.js'
 export type { ParityGap, ParityItem } from './core/parity.js'

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { quoteIdent } from '../core/identifiers.js'
-import { isConnectionLost, isPreparedStatementLost, isStalePlan } from '../store/pg-errors.js'
+import { isConnectionLost, isPreparedStatementLost, isStalePlan } from '../db/pg-errors.js'
 import { StatementPolicy } from './statement-policy.js'
 
 export interface SqlExecutor {

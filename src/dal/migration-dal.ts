@@ -6,12 +6,13 @@
 import { defaultRoutingKey } from '../core/routing.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../core/phases.js'
-import { quoteIdent } from '../core/identifiers.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
 import type { Guardrail } from './guardrail.js'
-import { recordDivergenceSql } from '../store/divergence-sql.js'
-import { isConstraintViolation, serverMessage } from '../store/pg-errors.js'
+import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
+import { isConstraintViolation, serverMessage } from '../db/pg-errors.js'
+import { controlSchema } from '../db/control-schema.js'
+import { withSavepoint } from '../db/with-savepoint.js'
 import { comparableRow, judge, type SideRow } from './compare-rows.js'
 import { writeStatement, type Statement, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
@@ -208,15 +209,7 @@ export class MigrationDal {
   }
 
   async #inSavepoint(executor: SqlExecutor, statement: Statement): Promise<Row[]> {
-    await executor.query('SAVEPOINT cutover_op', [])
-    try {
-      const rows = await executor.query<Row>(statement.text, statement.values)
-      await executor.query('RELEASE SAVEPOINT cutover_op', [])
-      return rows
-    } catch (error) {
-      await executor.query('ROLLBACK TO SAVEPOINT cutover_op', [])
-      throw error
-    }
+    return withSavepoint(executor, 'cutover_op', () => executor.query<Row>(statement.text, statement.values))
   }
 
   async #write(operation: 'insert' | 'update' | 'upsert' | 'delete', request: WriteRequest, options: CallOptions): Promise<Row[]> {
@@ -239,7 +232,7 @@ export class MigrationDal {
       }
       // The secondary side (or the authoritative one: the retry tells) rejected the row.
         const fallback = writeStatement(this.#c.shape, targets, request, {
-        divergence: { table: `${quoteIdent(this.#c.schema)}.divergences`, migration: this.name, detail: serverMessage(error) },
+        divergence: { table: `${controlSchema(this.#c.schema).quoted}.divergences`, migration: this.name, detail: serverMessage(error) },
       })
       const rows = await this.#timed(operation, targets.authority, () => executor.query<Row>(fallback.text, fallback.values)).catch((retryError: unknown) => {
         this.#count(operation, [targets.authority], 'error')

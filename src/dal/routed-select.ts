@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely'
 import { canonicalJsonNumbers, topLevelMembers } from '../core/json-text.js'
 import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
-import { recordDivergenceSql } from '../store/divergence-sql.js'
+import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import type { SqlExecutor } from './executor.js'
 import type { DalContext, Row } from './migration-dal.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'

@@ -10,7 +10,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { userInfo, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { freePort } from '../../src/store/embedded-server.js'
+import { freePort } from '../../src/demo/embedded-server.js'
 
 export const PGBOUNCER_BIN = process.env.CUTOVER_TEST_PGBOUNCER ?? '/usr/sbin/pgbouncer'
 

@@ -1,12 +1,13 @@
 /** The doctor's checks, in the order their findings are printed. Adding a check is one line here. */
 import { controlSchemaVersionCheck } from './control-schema-version.js'
+import { definitionsBehindCheck } from './definitions-behind.js'
 import { expiredLeasesCheck } from './expired-leases.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
 import { listenersBehindCheck, listenersPollingCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
 import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
-import { schemaParityCheck } from './schema-parity.js'
+import { schemaParityCheck } from './parity-gaps.js'
 import { stalledJobsCheck } from './stalled-jobs.js'
 import { staleEvidenceCheck } from './stale-evidence.js'
 
@@ -21,6 +22,7 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   expiredLeasesCheck,
   stalledJobsCheck,
   listenersBehindCheck,
+  definitionsBehindCheck,
   openDivergencesCheck,
   longTransactionsCheck,
   orphansCheck,

@@ -4,11 +4,11 @@
  * migration, a live instance that has not applied the state's current version.
  */
 import pg from 'pg'
-import { quoteIdent } from '../../core/identifiers.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thresholds }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ id: string; host: string; pid: number; heartbeat_at: Date; idle: number }>(
     `SELECT id, host, pid, heartbeat_at, extract(epoch FROM clock_timestamp() - heartbeat_at)::float8 AS idle
        FROM ${s}.instances WHERE heartbeat_at < clock_timestamp() - make_interval(secs => $1) ORDER BY heartbeat_at`,
@@ -25,8 +25,8 @@ export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thres
 
 /** A live process whose LISTEN is not proven (its own notification did not come back): it polls, and says why here. */
 export const listenersPollingCheck: GlobalDoctorCheck = async (db, { schema }) => {
-  const s = quoteIdent(schema)
-  // to_jsonb: a control schema older than sql/0005 has no follow_mode column.
+  const s = controlSchema(schema).quoted
+  // to_jsonb: a control schema older than sql/0006 has no follow_mode column.
   const { rows } = await db.query<{ id: string; host: string; pid: number }>(
     `SELECT id, host, pid FROM ${s}.instances i
       WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' AND to_jsonb(i) ->> 'follow_mode' = 'poll' ORDER BY id`,
@@ -39,7 +39,7 @@ export const listenersPollingCheck: GlobalDoctorCheck = async (db, { schema }) =
 }
 
 export const listenersBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ id: string; host: string; pid: number; backend_pid: number | null; applied: string; version: string; changed_at: Date }>(
     `SELECT i.id, i.host, i.pid, i.backend_pid, coalesce((i.applied ->> $1)::bigint, 0)::text AS applied, st.version::text AS version, st.updated_at AS changed_at
        FROM ${s}.instances i CROSS JOIN ${s}.state st

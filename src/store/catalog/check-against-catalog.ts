@@ -1,0 +1,69 @@
+/** Checks one migration definition against the live catalog: both tables, their keys, and every mapped expression compiled. */
+import type pg from 'pg'
+import type { MigrationDefinition } from '../../core/definition.js'
+import { ConfigInvalid } from '../../core/errors.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { resolveMapping, type ResolvedMapping } from '../../core/mapping.js'
+import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
+import { isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
+import { withSavepoint } from '../../db/with-savepoint.js'
+
+export interface CheckedMigration {
+  readonly definition: MigrationDefinition
+  readonly legacy: TableInfo
+  readonly shadow: TableInfo
+  readonly mapping: ResolvedMapping
+  /** Set for a retired migration: where the legacy rows are now (the definition's legacy name may be the alias view). */
+  readonly retiredLegacyTable?: QualifiedName
+}
+
+async function requireTable(client: pg.ClientBase, def: MigrationDefinition, side: 'legacy' | 'shadow'): Promise<TableInfo> {
+  const info = await readTableInfo(client, def[side].table)
+  if (!info) throw new ConfigInvalid(def.name, `${side} table ${displayName(def[side].table)} does not exist; create it or fix "${side}.table"`)
+  return info
+}
+
+async function compileMapped(
+  client: pg.ClientBase,
+  def: MigrationDefinition,
+  direction: 'forward' | 'backward',
+  target: string,
+  source: string,
+  column: string,
+  expression: string,
+): Promise<void> {
+  try {
+    await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`))
+  } catch (error) {
+    // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config.
+    if (isPermissionDenied(error)) throw error
+    const what = def[direction][column] === undefined ? `same-name column "${column}"` : `"${direction}.${column}" (${def[direction][column]})`
+    const reason = isCompileError(error) ? serverMessage(error) : `could not be compiled: ${serverMessage(error)}`
+    throw new ConfigInvalid(def.name, `${what} does not fit ${direction === 'forward' ? 'shadow' : 'legacy'} column "${column}": ${reason}; fix "${direction}.${column}"`, { cause: error })
+  }
+}
+
+/** Checks one definition against the catalog; throws ConfigInvalid naming what to fix. Writes nothing. */
+export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationDefinition): Promise<CheckedMigration> {
+  const legacy = await requireTable(client, def, 'legacy')
+  const shadow = await requireTable(client, def, 'shadow')
+  if (legacy.oid === shadow.oid) throw new ConfigInvalid(def.name, 'legacy and shadow name the same table; point "shadow.table" at the new table')
+  for (const [side, info] of [['legacy', legacy], ['shadow', shadow]] as const) {
+    const key = def[side].key
+    const absent = key.find((k) => !info.columns.has(k))
+    if (absent) throw new ConfigInvalid(def.name, `key column "${absent}" is not a column of ${side} table ${displayName(def[side].table)}; fix "${side}.key"`)
+    if (!isUniqueKey(info, key)) {
+      throw new ConfigInvalid(def.name, `${side} key (${key.join(', ')}) is not the primary key or a unique index of ${displayName(def[side].table)}; ` +
+        `add one: CREATE UNIQUE INDEX ON ${quoteQualified(def[side].table)} (${key.map(quoteIdent).join(', ')})`)
+    }
+    const nullable = key.find((k) => !info.columns.get(k)?.isNotNull)
+    if (nullable) throw new ConfigInvalid(def.name, `${side} key column "${nullable}" of ${displayName(def[side].table)} allows NULL; make it NOT NULL`)
+  }
+  const shape = (info: TableInfo) => [...info.columns.values()]
+  const mapping = resolveMapping(def, shape(legacy), shape(shadow))
+  const legacyTable = quoteQualified(def.legacy.table)
+  const shadowTable = quoteQualified(def.shadow.table)
+  for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression)
+  for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression)
+  return { definition: def, legacy, shadow, mapping }
+}
