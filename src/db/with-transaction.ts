@@ -25,12 +25,17 @@ export async function withTransaction<T>(pool: PoolLike, fn: (client: pg.PoolCli
   return withClient(pool, (client) => inTransaction(client, () => fn(client)), { discardOnError: false })
 }
 
-/** Runs a function in a transaction that is always rolled back: a check that may take locks or compile SQL but keeps nothing. */
+/**
+ * Runs a function in a transaction that is always rolled back: a check that may take locks or compile SQL but keeps nothing.
+ * Inside a transaction already (the doctor runs each check in one), a savepoint rolled back does the same
+ * without ending the caller's transaction.
+ */
 export async function inRolledBackTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN')
+  const isInTransaction = (client as { getTransactionStatus?: () => string | null }).getTransactionStatus?.() === 'T'
+  await client.query(isInTransaction ? 'SAVEPOINT cutover_rolled_back' : 'BEGIN')
   try {
     return await fn()
   } finally {
-    await client.query('ROLLBACK')
+    await client.query(isInTransaction ? 'ROLLBACK TO SAVEPOINT cutover_rolled_back' : 'ROLLBACK')
   }
 }

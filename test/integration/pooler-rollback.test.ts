@@ -62,7 +62,7 @@ describe.skipIf(skip)('behind a transaction pooler (issue 13)', () => {
       `SELECT i.follow_mode, a.application_name FROM cutover.instances i JOIN pg_stat_activity a ON a.pid = i.backend_pid ORDER BY i.id`)
     expect(listeners).toEqual(Array(3).fill({ follow_mode: 'listen', application_name: 'cutover-listener' }))
     await Promise.all(group.map((f) => f.stop()))
-  })
+  }, 180_000)
 
   it('a process whose LISTEN goes through the pooler finds it hears nothing, says so in status and doctor, and still follows a rollback within one second', async () => {
     const group = await Promise.all([1, 2, 3].map(() => Follower.start(pooler.url(db.name))))
@@ -85,5 +85,5 @@ describe.skipIf(skip)('behind a transaction pooler (issue 13)', () => {
     // Never claimed to listen.
     expect(group.map((f) => f.followMode)).toEqual(['poll', 'poll', 'poll'])
     await Promise.all(group.map((f) => f.stop()))
-  })
+  }, 180_000)
 })
