@@ -63,6 +63,7 @@ export class StateWatcher {
   #pollTimer: NodeJS.Timeout | undefined
   #digest: string | undefined
   #isPolling = false
+  #beat: Promise<void> = Promise.resolve()
   #hasFollowMode = true
 
   constructor(options: StateWatcherOptions) {
@@ -207,7 +208,13 @@ export class StateWatcher {
   }
 
   /** Writes this instance's heartbeat, how it follows state (and routing sample) now; it also runs every `heartbeatMs`. */
-  async heartbeat(): Promise<void> {
+  heartbeat(): Promise<void> {
+    // One after another: an older follow_mode must never land after a newer one.
+    this.#beat = this.#beat.then(() => this.#writeHeartbeat())
+    return this.#beat
+  }
+
+  async #writeHeartbeat(): Promise<void> {
     const s = controlSchema(this.#options.schema).quoted
     const backendPid = this.#listener?.backendPid ?? null
     if (this.#hasFollowMode) {
