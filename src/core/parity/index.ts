@@ -7,9 +7,9 @@
  */
 import type {
   ForeignKeyFact, GrantFact, PolicyFact, TableFacts, TriggerFact, UniqueIndexFact,
-} from './parity-facts.js'
-import { displayName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedName } from './identifiers.js'
-import { expressionKey, tokenize, translateExpression, type Translated } from './sql-tokens.js'
+} from './facts.js'
+import { displayName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedName } from '../identifiers.js'
+import { expressionKey, tokenize, translateExpression, type Translated } from '../sql-tokens.js'
 
 export const PARITY_ITEMS = ['unique_index', 'check', 'foreign_key_out', 'foreign_key_in', 'sequence', 'trigger', 'grant', 'policy', 'rls'] as const
 /** One kind of object the shadow must have; the order above is the order fixes are applied in. */

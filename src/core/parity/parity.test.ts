@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { plainColumnMap } from './mapping.js'
-import { parityGaps, triggerWhen } from './parity.js'
-import type { TableFacts } from './parity-facts.js'
+import { plainColumnMap } from '../mapping.js'
+import { parityGaps, triggerWhen } from './index.js'
+import type { TableFacts } from './facts.js'
 
 function facts(name: string, oid: number, columns: string[], extra: Partial<TableFacts> = {}): TableFacts {
   return {
