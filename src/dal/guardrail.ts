@@ -11,7 +11,7 @@ import { judgeGuardrails, legacyBaseline, type TimedLatency } from '../core/guar
 import type { MigrationState, Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
-import type { ActionResult } from '../store/operator-actions.js'
+import type { ActionResult } from '../actions/action-options.js'
 
 export interface GuardrailOptions {
   readonly migration: string
