@@ -14,11 +14,13 @@ import { freePort } from '../../src/demo/embedded-server.js'
 
 export const PGBOUNCER_BIN = process.env.CUTOVER_TEST_PGBOUNCER ?? '/usr/sbin/pgbouncer'
 
-/** Why the pooler tests skip, or undefined when a pooler can be had. */
+/** Why the pooler tests skip (said on stderr), or undefined when a pooler can be had. */
 export function poolerUnavailable(): string | undefined {
   if (process.env.CUTOVER_TEST_POOLER_URL) return undefined
   if (existsSync(PGBOUNCER_BIN)) return undefined
-  return `no PgBouncer: set CUTOVER_TEST_POOLER_URL (a pgbouncer in pool_mode=transaction in front of the test server) or install pgbouncer (${PGBOUNCER_BIN})`
+  const reason = `no PgBouncer: set CUTOVER_TEST_POOLER_URL (a pgbouncer in pool_mode=transaction in front of the test server) or install pgbouncer (${PGBOUNCER_BIN})`
+  console.warn(`[pooler tests skipped] ${reason}`)
+  return reason
 }
 
 export interface Pooler {
