@@ -44,6 +44,17 @@ describe('least privilege', { timeout: 180_000 }, () => {
     expect(await db.query('SELECT phase, version FROM cutover.state')).toEqual(before)
   })
 
+  it('verify by a role without a grant on the shadow names that grant (exit 4), never blaming the config', async () => {
+    await db.query(`CREATE ROLE no_shadow_role LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO no_shadow_role`)
+    await grant('operator', 'no_shadow_role')
+    await db.query('REVOKE ALL ON orders_v2 FROM no_shadow_role')
+    const result = await runCli(['verify', 'orders_v2', '--database-url', urlFor('no_shadow_role')])
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 4,
+      stderr: 'cutover: permission denied on table orders_v2 (permission denied for table orders_v2); have its owner run: GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE <schema>."orders_v2" TO "no_shadow_role" (as in sql/grants/operator.sql)\n',
+    })
+  })
+
   it('a role with only the operator grants runs the CLI from dual_write through backfill, verify, repair, ramp and rollback', async () => {
     const ops = (...args: string[]) => runCli([...args, '--database-url', urlFor('ops_role'), '--json'])
     for (const args of [['advance', 'orders_v2'], ['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['advance', 'orders_v2'], ['ramp', 'orders_v2', '10'], ['status'], ['divergences', 'orders_v2']]) {
