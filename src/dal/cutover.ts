@@ -160,7 +160,8 @@ export class Cutover {
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
-      config: shape.definition.guardrails,
+      // A getter, like the shape: a re-registered definition's bounds apply at once.
+      get config() { return loaded.shape.definition.guardrails },
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
