@@ -26,7 +26,7 @@ export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema/apply
  * the same events, and the Unleash toggle kept in step by `ramp` and `rollback`.
  */
 export { advance, type AdvanceOptions } from './actions/advance.js'
-export { ramp, type RampOptions, type RampResult } from './actions/ramp.js'
+export { ramp, RampNotMirrored, type RampOptions, type RampResult } from './actions/ramp.js'
 export { rollback, type RollbackOptions, type RollbackResult } from './actions/rollback.js'
 export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
 export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'
