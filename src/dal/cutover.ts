@@ -19,6 +19,7 @@ import { rollback } from '../actions/rollback.js'
 import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
+import { followingDal, type CurrentDal } from './following-dal.js'
 import { migrationShape, type MigrationShape } from './migration-shape.js'
 import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
 
@@ -46,11 +47,12 @@ export interface CutoverOptions {
   readonly unleash?: UnleashOptions
 }
 
-/** The definition a DAL works with now; replaced in place when a changed one is registered. */
-interface LoadedDefinition {
+/** The definition a migration's DAL works with now; replaced in place when a changed one is registered. */
+interface LoadedDefinition extends CurrentDal {
   shape: MigrationShape
   provider: PercentageProvider
   definitionVersion: number
+  readonly guardrail: Guardrail
   /** Reloads run one after another. */
   reloading: Promise<void>
 }
@@ -154,13 +156,10 @@ export class Cutover {
     }
     const shape = migrationShape(checked)
     this.#zeroCounters(name)
-    const loaded: LoadedDefinition = { shape, provider: this.#providerFor(shape.definition), definitionVersion: checked.definitionVersion, reloading: Promise.resolve() }
-    this.#loaded.set(name, loaded)
-    this.#recordLoaded(name, loaded.definitionVersion)
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
-      // A getter, like the shape: a re-registered definition's bounds apply at once.
+      // Read through the loaded definition: a re-registered definition's bounds apply at once.
       get config() { return loaded.shape.definition.guardrails },
       instruments: this.#instruments,
       logger,
@@ -170,20 +169,30 @@ export class Cutover {
       }),
     })
     this.#guardrails.add(guardrail)
+    const provider = this.#providerFor(shape.definition)
+    const loaded: LoadedDefinition = { shape, provider, definitionVersion: checked.definitionVersion, guardrail, reloading: Promise.resolve(), dal: undefined as unknown as MigrationDal }
+    loaded.dal = this.#dalOf(name, loaded)
+    this.#loaded.set(name, loaded)
+    this.#recordLoaded(name, loaded.definitionVersion)
+    return followingDal(loaded)
+  }
+
+  /** A MigrationDal for the definition loaded now; its statements are built from that shape. */
+  #dalOf(name: string, loaded: LoadedDefinition): MigrationDal {
+    const provider = loaded.provider
     return new MigrationDal({
-      // A getter: a changed definition (cutover register) replaces the shape every statement is built from.
-      get shape() { return loaded.shape },
-      guardrail,
+      shape: loaded.shape,
+      guardrail: loaded.guardrail,
       schema: this.schema,
       // Statements outside a caller's transaction go through the pool, as named prepared statements.
       executor: executorFor(this.#options.pool),
       instruments: this.#instruments,
-      logger,
+      logger: this.#logger.child({ migration: name }),
       state: () => this.#watcher.current(name),
       route: (state, routingKey) => {
         // Ramp reads feed the sample `cutover ramp` uses to say how many keys a change moves.
         if (state.phase === 'ramp') this.#routingSample.record(name, routingKey)
-        return loaded.provider.route(name, state, routingKey)
+        return provider.route(name, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
       background: (work) => {
@@ -251,6 +260,7 @@ export class Cutover {
       loaded.shape = shape
       loaded.provider = provider
       loaded.definitionVersion = checked.definitionVersion
+      loaded.dal = this.#dalOf(name, loaded)
       this.#recordLoaded(name, checked.definitionVersion)
       logger.info({ migration: name, definitionVersion: checked.definitionVersion }, 'loaded a changed definition; writes and reads use its mapping from now on')
     } catch (error) {
