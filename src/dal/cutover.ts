@@ -10,16 +10,18 @@ import type { PercentageProvider } from '../flags/percentage-provider.js'
 import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
 import { UnleashProvider, type UnleashOptions } from '../flags/unleash-provider.js'
 import { createLogger, type Logger } from '../logger.js'
-import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
+import { COMPARISON_RESULTS, instrumentsFor, type Instruments } from '../metrics/instruments.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema.js'
 import { loadMigration } from '../store/definitions.js'
 import { StateWatcher } from '../store/state-watcher.js'
 import { hostname } from 'node:os'
 import { rollback } from '../store/operator-actions.js'
+import { ComparisonQueue } from './comparison-queue.js'
 import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
 import { migrationShape } from './migration-shape.js'
+import type { ComparisonMode } from './read-pipeline.js'
 
 export interface CutoverOptions {
   /**
@@ -43,7 +45,17 @@ export interface CutoverOptions {
    * `UNLEASH_API_TOKEN`). The phase still comes from the control schema, so a rollback wins.
    */
   readonly unleash?: UnleashOptions
+  /**
+   * How sampled reads are compared with the other side (README, "Comparison modes").
+   * `mode`: `background` (default) returns the routed side's row at once and compares on the
+   * pool afterwards; `inline` compares in the call and serves the authoritative row on a mismatch.
+   * `maxInFlight`: background comparisons running at once in this process (default 4); one more
+   * is dropped and counted as `cutover_comparisons_total{result="skipped"}`.
+   */
+  readonly comparisons?: { readonly mode?: ComparisonMode; readonly maxInFlight?: number }
 }
+
+const DEFAULT_COMPARISONS_IN_FLIGHT = 4
 
 export class Cutover {
   readonly #options: CutoverOptions
@@ -55,6 +67,7 @@ export class Cutover {
   readonly #guardrails = new Set<Guardrail>()
   readonly #toggles = new Map<string, string>()
   readonly #routingSample = new RoutingSample()
+  readonly #comparisons: ComparisonQueue
   #unleash: UnleashProvider | undefined
   readonly schema: string
 
@@ -63,6 +76,7 @@ export class Cutover {
     this.schema = options.schema ?? DEFAULT_SCHEMA
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
+    this.#comparisons = new ComparisonQueue(options.comparisons?.maxInFlight ?? DEFAULT_COMPARISONS_IN_FLIGHT)
     this.#watcher = new StateWatcher({
       pool: options.pool,
       schema: this.schema,
@@ -121,8 +135,9 @@ export class Cutover {
     return this.#unleash
   }
 
-  /** Waits for side work (divergence rows) started so far. */
+  /** Waits for side work started so far: background comparisons, divergence rows, guardrail rollbacks. */
   async flush(): Promise<void> {
+    await this.#comparisons.drain()
     await Promise.allSettled([...this.#pending, ...[...this.#guardrails].map((g) => g.settled())])
   }
 
@@ -170,6 +185,8 @@ export class Cutover {
         return provider.route(name, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
+      comparisonMode: this.#options.comparisons?.mode ?? 'background',
+      comparisons: this.#comparisons,
       background: (work) => {
         const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))
         this.#pending.add(tracked)
@@ -182,7 +199,7 @@ export class Cutover {
   #zeroCounters(migration: string): void {
     const i = this.#instruments
     for (const source of ['read', 'write'] as const) i.divergences.inc({ migration, source }, 0)
-    for (const result of ['match', 'mismatch', 'error'] as const) i.comparisons.inc({ migration, source: 'read', result }, 0)
+    for (const result of COMPARISON_RESULTS) i.comparisons.inc({ migration, source: 'read', result }, 0)
     for (const trigger of ['manual', 'guardrail'] as const) i.rollbacks.inc({ migration, trigger }, 0)
     for (const side of ['legacy', 'shadow'] as const) {
       i.reads.inc({ migration, served_from: side }, 0)

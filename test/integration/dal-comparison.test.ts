@@ -86,6 +86,7 @@ describe('read comparison in shadow_read', () => {
     try {
       const before = await metric('cutover_comparisons_total', { result: 'error' })
       expect(await dal.get(6)).toMatchObject({ id: '6', status: 'new' })
+      await cutover.flush()
       expect(await metric('cutover_comparisons_total', { result: 'error' })).toBe(before + 1)
     } finally {
       await db.query('ALTER TABLE orders_v2 RENAME COLUMN status_renamed TO status')

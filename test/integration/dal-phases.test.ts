@@ -138,8 +138,26 @@ describe('reads in each phase', () => {
     expect(await servedFrom('ramp', 0)).toBe('legacy')
   })
 
-  it('a compared read that finds the shadow different serves the authoritative legacy row', async () => {
-    expect(await servedFrom('ramp', 100)).toBe('legacy')
+  it('a compared read that finds the shadow different serves the routed shadow row and records the difference in the background', async () => {
+    expect(await servedFrom('ramp', 100)).toBe('shadow')
+    await cutover.flush()
+    expect(await db.query(`SELECT kind FROM cutover.divergences WHERE key = '{"id": "60"}'`)).toEqual([{ kind: 'mismatch' }])
+  })
+
+  it('an inline compared read that finds the shadow different serves the authoritative legacy row', async () => {
+    const inline = await connectCutover(db, { comparisons: { mode: 'inline' } })
+    try {
+      const inlineDal = await inline.cutover.migration('orders_v2')
+      await enter('dual_write')
+      await dal.insert(order(62))
+      await markShadow('62')
+      await enter('ramp', 100)
+      await inline.cutover.watcher.poll()
+      expect((await inlineDal.get(62))?.status).not.toBe('from-shadow')
+    } finally {
+      await inline.cutover.close()
+      await inline.pool.end()
+    }
   })
 
   it('returns undefined for a key on neither side', async () => {

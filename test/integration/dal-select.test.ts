@@ -53,21 +53,26 @@ describe('select of any shape', () => {
     expect((await dal.select(query)).map((r) => r.status)).toEqual(['new*', 'paid*', 'new*'])
   })
 
-  it('compares a sampled select by key, records the differing keys, and serves legacy', async () => {
+  it('compares a sampled select by key and records the differing keys, alike inline (serving legacy) and in the background (serving the routed shadow)', async () => {
     await db.query("UPDATE orders_v2 SET status = rtrim(status, '*')")
     await db.query("UPDATE orders_v2 SET amount = 99 WHERE id = 5; DELETE FROM orders_v2 WHERE id = 6")
-    const connected = await connectCutover(db, { random: () => 0 })
-    try {
-      const compared = await connected.cutover.migration('orders_v2')
-      const rows = await compared.select((from) => from.selectAll().where('id', '<=', 8).orderBy('id'))
-      expect(rows.map((r) => r.amount_cents)).toEqual(Array(8).fill(1234))
-      await connected.cutover.flush()
-      expect(await db.query('SELECT key, kind FROM cutover.divergences ORDER BY key')).toEqual([
-        { key: { id: '5' }, kind: 'mismatch' }, { key: { id: '6' }, kind: 'missing_in_shadow' },
-      ])
-    } finally {
-      await connected.cutover.close()
-      await connected.pool.end()
+    const served: Record<string, unknown[]> = {}
+    for (const mode of ['inline', 'background'] as const) {
+      await db.query('DELETE FROM cutover.divergences')
+      const connected = await connectCutover(db, { random: () => 0, comparisons: { mode } })
+      try {
+        const compared = await connected.cutover.migration('orders_v2')
+        const rows = await compared.select((from) => from.selectAll().where('id', '<=', 8).orderBy('id'))
+        served[mode] = rows.map((r) => r.amount_cents)
+        await connected.cutover.flush()
+        expect(await db.query('SELECT key, kind FROM cutover.divergences ORDER BY key'), mode).toEqual([
+          { key: { id: '5' }, kind: 'mismatch' }, { key: { id: '6' }, kind: 'missing_in_shadow' },
+        ])
+      } finally {
+        await connected.cutover.close()
+        await connected.pool.end()
+      }
     }
+    expect(served).toEqual({ inline: Array(8).fill(1234), background: [1234, 1234, 1234, 1234, 9900, 1234, 1234] })
   })
 })
