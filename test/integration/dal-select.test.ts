@@ -75,4 +75,35 @@ describe('select of any shape', () => {
     }
     expect(served).toEqual({ inline: Array(8).fill(1234), background: [1234, 1234, 1234, 1234, 9900, 1234, 1234] })
   })
+
+  it('a compared select inside a caller\'s transaction whose comparison fails leaves that transaction usable, in either mode', async () => {
+    await setPhase(db.pool, 'shadow_read')
+    const modes = ['inline', 'background'] as const
+    const connections = await Promise.all(modes.map((mode) => connectCutover(db, { random: () => 0, comparisons: { mode } })))
+    try {
+      const dals = await Promise.all(connections.map((c) => c.cutover.migration('orders_v2')))
+      // The shadow loses a column the comparison reads (its definition was loaded before).
+      await db.query('ALTER TABLE orders_v2 RENAME COLUMN status TO status_renamed')
+      for (const [i, mode] of modes.entries()) {
+        const connected = connections[i] as (typeof connections)[number]
+        const client = await connected.pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('UPDATE orders SET amount_cents = 777 WHERE id = 1')
+          const rows = await dals[i]?.select((from) => from.select(['id', 'amount_cents']).where('id', '<=', 2).orderBy('id'), { tx: client })
+          expect(rows, mode).toEqual([{ id: '1', amount_cents: 777 }, { id: '2', amount_cents: 1234 }])
+          expect((await client.query<{ ok: number }>('SELECT 1 AS ok')).rows, mode).toEqual([{ ok: 1 }])
+          await client.query('ROLLBACK')
+        } finally {
+          client.release()
+        }
+        await connected.cutover.flush()
+        const errors = (await connected.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find((v) => v.labels.result === 'error' && v.labels.source === 'read')
+        expect(errors?.value, mode).toBe(1)
+      }
+    } finally {
+      await db.query('ALTER TABLE orders_v2 RENAME COLUMN status_renamed TO status').catch(() => undefined)
+      for (const c of connections) { await c.cutover.close(); await c.pool.end() }
+    }
+  })
 })
