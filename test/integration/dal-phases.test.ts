@@ -105,6 +105,23 @@ describe('writes in each phase', () => {
   })
 })
 
+describe('writes that skip the returned row', () => {
+  for (const phase of ['dual_write', 'shadow_primary', 'complete'] as const) {
+    it(`in ${phase}, returning: false resolves to undefined and 'key' to the legacy key, with the same rows written`, async () => {
+      await enter(phase)
+      expect(await dal.insert(order(20), { returning: false })).toBeUndefined()
+      expect(await dal.insert(order(21), { returning: 'key' })).toEqual({ id: '21' })
+      expect(await dal.update(20, { status: 'paid' }, { returning: false })).toBeUndefined()
+      expect(await dal.update(21, { status: 'shipped' }, { returning: 'key' })).toEqual({ id: '21' })
+      expect(await dal.upsert(order(22), { returning: false })).toBeUndefined()
+      expect(await dal.delete(22, { returning: 'key' })).toEqual({ id: '22' })
+      const expected = [['20', 'paid'], ['21', 'shipped']]
+      expect((await rowsOf(db, 'orders_v2')).map((r) => [r.id, r.status])).toEqual(expected)
+      if (phase !== 'complete') expect((await rowsOf(db, 'orders')).map((r) => [r.id, r.status])).toEqual(expected)
+    })
+  }
+})
+
 describe('reads in each phase', () => {
   async function servedFrom(phase: Phase, percent?: number): Promise<string> {
     await enter('dual_write')
