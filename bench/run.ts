@@ -6,7 +6,7 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { measureDoubleWrite, measureTriggerCopy, measureTwoStatementsTx, prepareTriggerCopy } from './alternatives.js'
 import { copyLegacyToShadow, measureBackfill, type JobSettings } from './backfill-throughput.js'
-import { measureRowHash, measureStatementBuild } from './cpu.js'
+import { measureGuardrailCheck, measureRowHash, measureStatementBuild } from './cpu.js'
 import { measureComparedRead, measureSampledRead } from './dal-reads.js'
 import { measureGuardrailLoad } from './guardrail-load.js'
 import { measureInsert, measureUpdate } from './dal-writes.js'
@@ -191,6 +191,7 @@ async function main(): Promise<void> {
   if ((divergences[0]?.n ?? 0) > 0) log(`warning: ${divergences[0]?.n} divergences recorded; compared reads did extra work`)
   if (selected('statement_build')) results.push(measureStatementBuild(world.shape))
   if (selected('row_hash')) results.push(measureRowHash())
+  if (selected('guardrail_check') || selected('guardrail_observe')) results.push(...measureGuardrailCheck())
   results.push(...await measureJobs(world))
   if (selected('rollback_propagation')) {
     await world.setPhase('dual_write')
