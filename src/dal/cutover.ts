@@ -49,13 +49,13 @@ export interface CutoverOptions {
    * How sampled reads are compared with the other side (README, "Comparison modes").
    * `mode`: `background` (default) returns the routed side's row at once and compares on the
    * pool afterwards; `inline` compares in the call and serves the authoritative row on a mismatch.
-   * `maxInFlight`: background comparisons running at once in this process (default 4); one more
+   * `maxInFlight`: background comparisons running at once in this process (default 2); one more
    * is dropped and counted as `cutover_comparisons_total{result="skipped"}`.
    */
   readonly comparisons?: { readonly mode?: ComparisonMode; readonly maxInFlight?: number }
 }
 
-const DEFAULT_COMPARISONS_IN_FLIGHT = 4
+const DEFAULT_COMPARISONS_IN_FLIGHT = 2
 
 export class Cutover {
   readonly #options: CutoverOptions
