@@ -56,12 +56,12 @@ export function order(id: number | string, overrides: Record<string, unknown> = 
 
 export const silentLogger = pino({ level: 'silent' })
 
-/** A Cutover on its own pool and registry; `random` fixed at 0 so every eligible read is compared. */
+/** A Cutover on its own pool and registry; `random` fixed at 0 and a high bound in flight (unless given), so every eligible read is compared. */
 export async function connectCutover(db: TestDatabase, options: { random?: () => number; registry?: Registry; comparisons?: CutoverOptions['comparisons'] } = {}): Promise<{ cutover: Cutover; pool: pg.Pool; registry: Registry }> {
   const pool = new pg.Pool({ connectionString: db.url, max: 10 })
   pool.on('error', () => undefined)
   const registry = options.registry ?? new Registry()
-  const cutover = await Cutover.connect({ pool, registry, logger: silentLogger, random: options.random ?? (() => 0), fallbackPollMs: 100, ...(options.comparisons ? { comparisons: options.comparisons } : {}) })
+  const cutover = await Cutover.connect({ pool, registry, logger: silentLogger, random: options.random ?? (() => 0), fallbackPollMs: 100, comparisons: { maxInFlight: 100, ...options.comparisons } })
   return { cutover, pool, registry }
 }
 
