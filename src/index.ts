@@ -18,7 +18,7 @@ export { parseConfig, parseMigration } from './core/parse-config.js'
 export { loadConfig } from './config/load-config.js'
 export { registerMigrations } from './store/register.js'
 /** Applies the control schema (what `cutover init` runs). */
-export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema.js'
+export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema/apply-control-schema.js'
 /** Operator actions as library calls. */
 export { advance, ramp, rollback } from './store/operator-actions.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
@@ -27,12 +27,12 @@ export { runCalibration, type CalibrateOptions, type CalibrationResult, type Noi
 export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
 export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'
 /** Retiring the legacy table after complete, and undoing it. */
-export { retire, type RetireOptions, type RetireResult } from './store/retire.js'
-export { unretire, type UnretireOptions, type UnretireResult } from './store/unretire.js'
-export { ForeignKeysCannotMove, RetireLocked } from './store/retire-errors.js'
+export { retire, type RetireOptions, type RetireResult } from './store/retire/retire.js'
+export { unretire, type UnretireOptions, type UnretireResult } from './store/retire/unretire.js'
+export { ForeignKeysCannotMove, RetireLocked } from './store/retire/retire-errors.js'
 /** How many routing keys a change of the read percentage moves, from the running instances' samples. */
-export { estimateKeysMoved, type KeysMoved } from './store/routing-sample-sql.js'
-export { StateLocked } from './store/state-store.js'
+export { estimateKeysMoved, type KeysMoved } from './store/state/routing-sample-sql.js'
+export { StateLocked } from './store/state/state-store.js'
 export { UnleashAdminFailed } from './flags/unleash-admin-failed.js'
 /** Typed errors, each with a one-line message and an exit code. */
 export * from './core/errors.js'
@@ -41,5 +41,5 @@ export { instrumentsFor, type Instruments } from './metrics/instruments.js'
 /** Serves a registry on /metrics for applications that have no endpoint. */
 export { serveMetrics, type MetricsServer } from './metrics/metrics-server.js'
 /** Schema parity: what the shadow table lacks that the legacy table has (the `complete` gate refuses while any is left), and applying the SQL that adds it. */
-export { findParityGaps, applyParityFixes, type ParityOptions, type ApplyParityOptions, type ParityApplyResult } from './store/schema-parity.js'
+export { findParityGaps, applyParityFixes, type ParityOptions, type ApplyParityOptions, type ParityApplyResult } from './store/parity/schema-parity.js'
 export type { ParityGap, ParityItem } from './core/parity.js'

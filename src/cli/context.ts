@@ -2,7 +2,7 @@
 import { userInfo } from 'node:os'
 import pg from 'pg'
 import { ConfigInvalid } from '../core/errors.js'
-import { describeTarget } from '../store/classify-error.js'
+import { describeTarget } from '../db/classify-error.js'
 
 export interface GlobalArgs {
   readonly 'database-url'?: string

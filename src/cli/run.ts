@@ -1,7 +1,7 @@
 /** The `cutover` command line: builds the parser, runs one command, prints, and returns the exit code. */
 import yargs, { type Argv } from 'yargs'
 import { CutoverError } from '../core/errors.js'
-import { classifyError } from '../store/classify-error.js'
+import { classifyError } from '../db/classify-error.js'
 import { scrubSecrets } from '../logger.js'
 import type { CliCommand } from './command.js'
 import { advanceCommand } from './commands/advance.js'

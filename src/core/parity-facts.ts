@@ -1,4 +1,4 @@
-/** What the catalog says about one table, as far as schema parity needs it (read by src/store/parity-sql.ts). */
+/** What the catalog says about one table, as far as schema parity needs it (read by src/store/parity/parity-sql.ts). */
 import type { QualifiedName } from './identifiers.js'
 
 /** One privilege of one role; `grantee` null is PUBLIC; `column` null is the whole table. */

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import { CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
-import { isStalePlan } from '../store/pg-errors.js'
+import { isStalePlan } from '../db/pg-errors.js'
 
 export interface SqlExecutor {
   /**

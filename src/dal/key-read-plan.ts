@@ -4,7 +4,7 @@
  */
 import type { Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
-import { recordDivergenceSql } from '../store/divergence-sql.js'
+import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import { comparableRow, judge, type SideRow } from './compare-rows.js'
 import { statementName, type SqlExecutor } from './executor.js'
 import type { MigrationShape } from './migration-shape.js'

@@ -6,11 +6,11 @@
 import { defaultRoutingKey } from '../core/routing.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../core/phases.js'
-import { quoteIdent } from '../core/identifiers.js'
 import type { Logger } from '../logger.js'
 import { migrationInstruments, type Instruments, type MigrationInstruments } from '../metrics/instruments.js'
 import type { Guardrail } from './guardrail.js'
-import { isConstraintViolation, serverMessage } from '../store/pg-errors.js'
+import { isConstraintViolation, serverMessage } from '../db/pg-errors.js'
+import { controlSchema } from '../db/control-schema.js'
 import type { ComparisonQueue } from './comparison-queue.js'
 import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
@@ -196,7 +196,7 @@ export class MigrationDal {
       }
       // The secondary side (or the authoritative one: the retry tells) rejected the row.
       const fallback = writeStatement(this.#c.shape, targets, request, {
-        divergence: { table: `${quoteIdent(this.#c.schema)}.divergences`, migration: this.name, detail: serverMessage(error) },
+        divergence: { table: `${controlSchema(this.#c.schema).quoted}.divergences`, migration: this.name, detail: serverMessage(error) },
         returning,
       })
       const rows = await this.#timed(operation, targets.authority, () => executor.query<Row>(fallback.text, fallback.values)).catch((retryError: unknown) => {

@@ -5,6 +5,7 @@
  * in the background on the pool (the default) or inline in the same call.
  */
 import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
+import { withSavepoint } from '../db/with-savepoint.js'
 import type { Logger } from '../logger.js'
 import type { MigrationInstruments } from '../metrics/instruments.js'
 import type { ComparisonQueue } from './comparison-queue.js'
@@ -59,16 +60,8 @@ export interface ReadPipelineContext {
 }
 
 /** Inline comparisons inside a caller's transaction run in this savepoint, so a failing one leaves the transaction usable. */
-export async function inSavepoint<R>(executor: SqlExecutor, statement: ReadStatement): Promise<R[]> {
-  await executor.query('SAVEPOINT cutover_op', [])
-  try {
-    const rows = await executor.query<R>(statement.text, statement.values, statement.name)
-    await executor.query('RELEASE SAVEPOINT cutover_op', [])
-    return rows
-  } catch (error) {
-    await executor.query('ROLLBACK TO SAVEPOINT cutover_op', [])
-    throw error
-  }
+export function inSavepoint<R>(executor: SqlExecutor, statement: ReadStatement): Promise<R[]> {
+  return withSavepoint(executor, 'cutover_op', () => executor.query<R>(statement.text, statement.values, statement.name))
 }
 
 const FAILED = Symbol('failed')

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely'
 import { canonicalJsonNumbers, topLevelMembers } from '../core/json-text.js'
 import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
-import { recordDivergenceSql } from '../store/divergence-sql.js'
+import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import type { DalContext } from './migration-dal.js'
 import type { ReadPlan, Row } from './read-pipeline.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'

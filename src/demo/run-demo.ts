@@ -12,7 +12,7 @@ import pino from 'pino'
 import client from 'prom-client'
 import { Cutover } from '../dal/cutover.js'
 import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js'
-import { startEmbeddedServer, type EmbeddedServer } from '../store/embedded-server.js'
+import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.js'
 import { startDemoApp, type AppStats, type DemoApp } from './demo-app.js'
 import { DEMO_CONFIG, DEMO_DDL, DEMO_MIGRATION, seedSql } from './demo-tables.js'
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { freePort } from '../store/embedded-server.js'
+import { freePort } from '../demo/embedded-server.js'
 import { UnleashAdmin } from './unleash-admin.js'
 import { UnleashAdminFailed } from './unleash-admin-failed.js'
 import { unleashApiUrl } from './unleash-api-url.js'

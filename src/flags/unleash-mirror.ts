@@ -1,8 +1,8 @@
 /** Mirrors `ramp` and `rollback` onto a migration's Unleash toggle, for migrations that route with Unleash. */
-import type pg from 'pg'
+import type { Queryable } from '../db/queryable.js'
 import { ConfigInvalid } from '../core/errors.js'
 import type { MigrationDefinition } from '../core/definition.js'
-import { loadDefinition } from '../store/definitions.js'
+import { loadDefinition } from '../store/definitions/definitions.js'
 import { toggleName } from './toggle-name.js'
 import { UnleashAdmin } from './unleash-admin.js'
 import { UnleashAdminFailed } from './unleash-admin-failed.js'
@@ -28,8 +28,6 @@ export interface RollbackMirror {
   /** Why Unleash does not agree yet; the rollback itself is in force regardless. */
   readonly warning?: string
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>
 
 function adminFor(options: MirrorOptions): UnleashAdmin | undefined {
   const env = options.env ?? process.env

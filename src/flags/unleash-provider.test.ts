@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { MigrationState, Phase } from '../core/phases.js'
 import { routeRead } from '../core/routing.js'
 import { createLogger } from '../logger.js'
-import { freePort } from '../store/embedded-server.js'
+import { freePort } from '../demo/embedded-server.js'
 import { UnleashProvider } from './unleash-provider.js'
 
 const TOGGLE = 'cutover.orders_v2.shadow-reads'

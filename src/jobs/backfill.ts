@@ -2,7 +2,7 @@
 import type { Registry } from 'prom-client'
 import { instrumentsFor } from '../metrics/instruments.js'
 import { displayName } from '../core/identifiers.js'
-import type { PoolLike } from '../store/transaction.js'
+import type { PoolLike } from '../db/queryable.js'
 import { backfillSql } from './backfill-sql.js'
 import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
@@ -10,7 +10,7 @@ import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, finishJob, readJob, type JobRecord } from './job-record.js'
 import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { openJob } from './open-job.js'
-import { withClient } from './with-client.js'
+import { withClient } from '../db/with-client.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
 
 export interface BackfillOptions {

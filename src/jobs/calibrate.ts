@@ -11,12 +11,12 @@ import { comparableRow, judge, type SideRow } from '../dal/compare-rows.js'
 import { migrationShape, typeOf, type MigrationShape } from '../dal/migration-shape.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from '../dal/read-statement.js'
 import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
-import { loadMigration } from '../store/definitions.js'
-import { isConnectionLost, serverMessage } from '../store/pg-errors.js'
-import type { PoolLike } from '../store/transaction.js'
+import { loadMigration } from '../store/definitions/definitions.js'
+import { isConnectionLost, serverMessage } from '../db/pg-errors.js'
+import type { PoolLike } from '../db/queryable.js'
 import { calibrationSql, normaliserFixSql, rowEstimateSql, SAMPLE_COLUMN } from './calibrate-sql.js'
-import { jobSql } from './job-sql.js'
-import { withClient } from './with-client.js'
+import { controlSchema } from '../db/control-schema.js'
+import { withClient } from '../db/with-client.js'
 
 export const DEFAULT_CALIBRATION_SAMPLE = 1000
 
@@ -162,7 +162,7 @@ export async function runCalibration(pool: PoolLike, options: CalibrateOptions):
       result = { migration: name, sampled: 0, noisy: true, differences: 0, errors: 1, columns: [], error: serverMessage(error) }
     }
     const details = { noisy: result.noisy, sampled: result.sampled, differences: result.differences, errors: result.errors, columns: result.columns, ...(result.error ? { error: result.error } : {}) }
-    await client.query(jobSql(options.schema).insertEvent, [name, options.actor, 'calibrate', options.reason ?? null, JSON.stringify(details)])
+    await controlSchema(options.schema).insertEvent(client, { migration: name, actor: options.actor, kind: 'calibrate', reason: options.reason, details })
     return result
   })
 }

@@ -1,6 +1,6 @@
 /** Chunk leases of a job, from the claim of a chunk to its completion inside the transaction that did its work. */
 import type pg from 'pg'
-import { inTransaction } from './client-transaction.js'
+import { inTransaction } from '../db/with-transaction.js'
 import type { JobSql } from './job-sql.js'
 import { isSameKey, keyFromJson, type KeyRange, type KeyValues } from './key-range.js'
 import { keyFromRow, type KeyRangeSql } from './key-range-sql.js'

@@ -1,6 +1,6 @@
 /** The life of a job row in the control schema, from its start (or resumption) to its finish. */
 import type pg from 'pg'
-import { inTransaction } from './client-transaction.js'
+import { inTransaction } from '../db/with-transaction.js'
 import { DEFAULT_CHUNK_ROWS } from './job-defaults.js'
 import type { JobKind } from './job-failed.js'
 import type { JobSql } from './job-sql.js'
@@ -119,7 +119,7 @@ export async function finishJob(
     const { rows } = await client.query<JobRow>(sql.finish, [jobId])
     if (!rows[0]) return undefined
     const job = toRecord(rows[0])
-    await client.query(sql.insertEvent, [event.migration, event.actor, job.kind, event.reason ?? null, JSON.stringify(event.details(job))])
+    await sql.control.insertEvent(client, { migration: event.migration, actor: event.actor, kind: job.kind, reason: event.reason, details: event.details(job) })
     return job
   })
 }

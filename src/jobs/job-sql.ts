@@ -1,5 +1,5 @@
 /** The control-schema SQL of jobs (their rows, chunk leases and events). */
-import { quoteIdent } from '../core/identifiers.js'
+import { controlSchema } from '../db/control-schema.js'
 
 /** Lease times are passed as milliseconds. */
 const LEASE_UNTIL = "clock_timestamp() + $LEASE * interval '1 millisecond'"
@@ -13,7 +13,7 @@ const CHUNK_COLUMNS = 'c.chunk_no, c.low_key, c.high_key, c.attempts, j.low_key 
 export type JobSql = ReturnType<typeof jobSql>
 
 export function jobSql(schema: string) {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const lease = (n: number): string => LEASE_UNTIL.replace('$LEASE', `$${n}`)
   return {
     /** $1 migration, $2 kind. */
@@ -70,7 +70,7 @@ export function jobSql(schema: string) {
     /** $1 id, $2 details to merge (jsonb). */
     fail: `UPDATE ${s}.jobs SET status = 'failed', finished_at = clock_timestamp(), updated_at = clock_timestamp(), details = details || $2::jsonb
       WHERE id = $1 AND status = 'running'`,
-    /** $1 migration, $2 actor, $3 kind, $4 reason, $5 details (jsonb). */
-    insertEvent: `INSERT INTO ${s}.events (migration, actor, kind, reason, details) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+    /** The control schema, which writes the jobs' events. */
+    control: controlSchema(schema),
   } as const
 }

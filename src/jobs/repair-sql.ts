@@ -1,9 +1,9 @@
 /** The SQL of repair: its plan over the open divergences, and its one statement per key. */
-import { quoteIdent } from '../core/identifiers.js'
 import type { Statement } from '../dal/dual-write-statement.js'
 import { list, q, type MigrationShape } from '../dal/migration-shape.js'
 import type { Side } from '../core/phases.js'
 import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from './key-range-sql.js'
+import { controlSchema } from '../db/control-schema.js'
 
 export interface RepairSql {
   /** One row, `authority`: the side the state says is authoritative ($1 migration). */
@@ -45,7 +45,7 @@ function deleteMissing(shape: MigrationShape, target: Side): string {
  * writers to that row.
  */
 export function repairSql(shape: MigrationShape, schema: string, from: Side): RepairSql {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const types = keyTypes(shape)
   const source: KeySide = from === 'legacy' ? legacySide(shape) : shadowSide(shape)
   const sourceAlias = from === 'legacy' ? 'lt' : 'st'

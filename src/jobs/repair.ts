@@ -4,17 +4,17 @@ import type { Side } from '../core/phases.js'
 import { displayName } from '../core/identifiers.js'
 import { migrationShape } from '../dal/migration-shape.js'
 import { instrumentsFor } from '../metrics/instruments.js'
-import { loadMigration } from '../store/definitions.js'
-import { isLockWait, serverMessage } from '../store/pg-errors.js'
-import type { PoolLike } from '../store/transaction.js'
-import { inTransaction } from './client-transaction.js'
+import { loadMigration } from '../store/definitions/definitions.js'
+import { isLockWait, serverMessage } from '../db/pg-errors.js'
+import type { PoolLike } from '../db/queryable.js'
+import { inTransaction } from '../db/with-transaction.js'
 import { systemClock, type JobClock } from './job-clock.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
-import { jobSql } from './job-sql.js'
+import { controlSchema } from '../db/control-schema.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES } from './job-defaults.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { repairSql } from './repair-sql.js'
-import { withClient } from './with-client.js'
+import { withClient } from '../db/with-client.js'
 
 export interface RepairOptions {
   readonly schema: string
@@ -113,7 +113,7 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
     const seconds = (clock.now() - started) / 1000
     if (!options.dryRun) {
       const details = { rows: actions.length, seconds, from, copied: actions.filter((a) => a.action === 'copy').length, deleted: actions.filter((a) => a.action === 'delete').length }
-      await client.query(jobSql(options.schema).insertEvent, [options.migration, options.actor, 'repair', options.reason ?? null, JSON.stringify(details)])
+      await controlSchema(options.schema).insertEvent(client, { migration: options.migration, actor: options.actor, kind: 'repair', reason: options.reason, details })
     }
     logger.info({ migration: options.migration, from, dryRun: options.dryRun ?? false, rows: actions.length },
       `repair of ${options.migration} from ${from}: ${options.dryRun ? 'would repair' : 'repaired'} ${actions.length} key(s)`)

@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type pg from 'pg'
-import { isLockWait, serverMessage } from '../store/pg-errors.js'
-import type { PoolLike } from '../store/transaction.js'
+import { isLockWait, serverMessage } from '../db/pg-errors.js'
+import type { PoolLike } from '../db/queryable.js'
 import { nextChunkRows } from './chunk-sizing.js'
 import { claimChunk, completeChunk, extendLease, openChunks, releaseLease, type LeasedChunk, type LeaseHolder } from './chunk-lease.js'
-import { inTransaction } from './client-transaction.js'
+import { inTransaction } from '../db/with-transaction.js'
 import type { JobClock } from './job-clock.js'
 import { JobFailed, type JobKind } from './job-failed.js'
 import type { JobLogger } from './job-logger.js'
@@ -15,7 +15,7 @@ import { describeRange, type KeyRange } from './key-range.js'
 import type { KeyRangeSql } from './key-range-sql.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { RowRateThrottle } from './throttle.js'
-import { withClient } from './with-client.js'
+import { withClient } from '../db/with-client.js'
 
 /** What one chunk's work did. */
 export interface ChunkOutcome {

@@ -5,6 +5,7 @@ import type { Statement } from '../dal/dual-write-statement.js'
 import { typeOf, type MigrationShape } from '../dal/migration-shape.js'
 import type { KeyRange } from './key-range.js'
 import { keyAlias, keyTypes, legacySide, rangePredicate, rangeValues, shadowSide } from './key-range-sql.js'
+import { controlSchema } from '../db/control-schema.js'
 
 export const DIFFERENCE_KINDS = ['mismatch', 'missing_in_shadow', 'missing_in_legacy'] as const
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number]
@@ -42,7 +43,7 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const n = types.length
   const legacy = legacySide(shape)
   const shadow = shadowSide(shape)
-  const divergences = `${quoteIdent(schema)}.divergences`
+  const divergences = `${controlSchema(schema).quoted}.divergences`
   const columns = verifyColumns(
     shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
     shape.definition.compare,

@@ -1,12 +1,12 @@
 /** The state-changing operator actions (advance, ramp, rollback) as library calls; the CLI calls these. */
 import type pg from 'pg'
 import { GateRefused } from '../core/errors.js'
-import { quoteIdent } from '../core/identifiers.js'
 import { planAdvance, planRamp, planRollback, type MigrationState, type Phase, type StatePlan } from '../core/phases.js'
 import { createLogger } from '../logger.js'
-import { refuseWhenRetired } from './retirement.js'
-import { applyStatePlan, describeBlockers, type StateLockWait } from './state-store.js'
-import type { PoolLike } from './transaction.js'
+import { refuseWhenRetired } from './retire/retirement.js'
+import { applyStatePlan, describeBlockers, type StateLockWait } from './state/state-store.js'
+import type { PoolLike } from '../db/queryable.js'
+import { controlSchema } from '../db/control-schema.js'
 
 export interface ActionOptions {
   readonly schema: string
@@ -95,7 +95,7 @@ export async function waitForAcknowledgements(pool: Pool, schema: string, migrat
     const { rows } = await pool.query<{ listeners: number; acknowledged: number }>(
       `SELECT count(*)::int AS listeners,
               count(*) FILTER (WHERE coalesce((applied ->> $1)::bigint, 0) >= $2)::int AS acknowledged
-         FROM ${quoteIdent(schema)}.instances WHERE heartbeat_at > clock_timestamp() - interval '30 seconds'`,
+         FROM ${controlSchema(schema).quoted}.instances WHERE heartbeat_at > clock_timestamp() - interval '30 seconds'`,
       [migration, version],
     )
     const counts = rows[0] ?? { listeners: 0, acknowledged: 0 }

@@ -9,10 +9,13 @@ import { definitionToJson } from '../core/definition-json.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
 import { resolveMapping, type ResolvedMapping } from '../core/mapping.js'
-import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
-import { isCompileError, serverMessage } from './pg-errors.js'
-import { refuseWhenRetired } from './retirement.js'
-import { withTransaction, type PoolLike } from './transaction.js'
+import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog/catalog.js'
+import { isCompileError, serverMessage } from '../db/pg-errors.js'
+import { refuseWhenRetired } from './retire/retirement.js'
+import type { PoolLike } from '../db/queryable.js'
+import { withTransaction } from '../db/with-transaction.js'
+import { controlSchema } from '../db/control-schema.js'
+import { withSavepoint } from '../db/with-savepoint.js'
 
 export interface RegisterOptions {
   readonly schema: string
@@ -44,12 +47,9 @@ async function compileMapped(
   column: string,
   expression: string,
 ): Promise<void> {
-  await client.query('SAVEPOINT cutover_compile')
   try {
-    await compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`)
-    await client.query('RELEASE SAVEPOINT cutover_compile')
+    await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`))
   } catch (error) {
-    await client.query('ROLLBACK TO SAVEPOINT cutover_compile')
     const what = def[direction][column] === undefined ? `same-name column "${column}"` : `"${direction}.${column}" (${def[direction][column]})`
     const reason = isCompileError(error) ? serverMessage(error) : `could not be compiled: ${serverMessage(error)}`
     throw new ConfigInvalid(def.name, `${what} does not fit ${direction === 'forward' ? 'shadow' : 'legacy'} column "${column}": ${reason}; fix "${direction}.${column}"`, { cause: error })
@@ -86,7 +86,8 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
  * the first refusal throws and nothing is written.
  */
 export async function registerMigrations(pool: PoolLike, definitions: readonly MigrationDefinition[], options: RegisterOptions): Promise<CheckedMigration[]> {
-  const s = quoteIdent(options.schema)
+  const control = controlSchema(options.schema)
+  const s = control.quoted
   return withTransaction(pool, async (client) => {
     const checked: CheckedMigration[] = []
     for (const def of definitions) {
@@ -112,10 +113,10 @@ export async function registerMigrations(pool: PoolLike, definitions: readonly M
         [def.name, JSON.stringify(definitionToJson(def)), legacy.oid, shadow.oid],
       )
       await client.query(`INSERT INTO ${s}.state (migration, updated_by) VALUES ($1, $2) ON CONFLICT (migration) DO NOTHING`, [def.name, options.actor])
-      await client.query(
-        `INSERT INTO ${s}.events (migration, actor, kind, reason, details) VALUES ($1, $2, $3, $4, $5)`,
-        [def.name, options.actor, rows[0]?.inserted ? 'registered' : 're-registered', options.reason ?? null, JSON.stringify({ definition: definitionToJson(def) })],
-      )
+      await control.insertEvent(client, {
+        migration: def.name, actor: options.actor, kind: rows[0]?.inserted ? 'registered' : 're-registered', reason: options.reason,
+        details: { definition: definitionToJson(def) },
+      })
     }
     return checked
   })

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { ControlSchemaChanged } from '../../src/core/errors.js'
-import { applyControlSchema, controlSchemaVersions } from '../../src/store/control-schema.js'
-import { DEFAULT_SQL_DIR, readSqlFiles } from '../../src/store/sql-files.js'
+import { applyControlSchema, controlSchemaVersions } from '../../src/store/control-schema/apply-control-schema.js'
+import { DEFAULT_SQL_DIR, readSqlFiles } from '../../src/store/control-schema/sql-files.js'
 import { freshDatabase } from '../support/database.js'
 
 const db = await freshDatabase()

@@ -1,6 +1,6 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
-import { applyParityFixes, findParityGaps } from '../../src/store/schema-parity.js'
+import { applyParityFixes, findParityGaps } from '../../src/store/parity/schema-parity.js'
 import { advance, ramp } from '../../src/store/operator-actions.js'
 import { migrationGate } from '../../src/store/gate-check.js'
 import { registerMigrations } from '../../src/store/register.js'

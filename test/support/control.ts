@@ -1,6 +1,6 @@
 /** Test helpers around the control schema: apply it, and snapshot it to show a refusal wrote nothing. */
 import type pg from 'pg'
-import { applyControlSchema } from '../../src/store/control-schema.js'
+import { applyControlSchema } from '../../src/store/control-schema/apply-control-schema.js'
 import { quoteIdent } from '../../src/core/identifiers.js'
 
 export async function initControl(pool: pg.Pool, schema = 'cutover'): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import type { TestProject } from 'vitest/node'
 import pg from 'pg'
-import { startEmbeddedServer } from '../../src/store/embedded-server.js'
+import { startEmbeddedServer } from '../../src/demo/embedded-server.js'
 import { detectContainerRuntime } from './container-runtime.js'
 import { TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from './names.js'
 

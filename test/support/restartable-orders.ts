@@ -4,7 +4,7 @@
  */
 import pg from 'pg'
 import { expect } from 'vitest'
-import { startEmbeddedServer, type EmbeddedServer } from '../../src/store/embedded-server.js'
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/demo/embedded-server.js'
 import { runCli } from './cli.js'
 import { databaseUrl, type TestDatabase } from './database.js'
 import { connectCutover, setPhase, setupOrders } from './orders-fixture.js'

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../src/store/embedded-server.js'
+import { freePort } from '../../src/demo/embedded-server.js'
 import type { TestDatabase } from './database.js'
 
 const CHILD = fileURLToPath(new URL('./unleash-server-child.mjs', import.meta.url))

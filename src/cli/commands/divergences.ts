@@ -1,6 +1,6 @@
 import { differingColumns } from '../../core/row-hash.js'
-import { readState } from '../../store/state-store.js'
-import { listDivergences } from '../../store/divergence-list-sql.js'
+import { readState } from '../../store/state/state-store.js'
+import { listDivergences } from '../../store/divergences/divergence-list-sql.js'
 import { defineCommand } from '../command.js'
 
 export const divergencesCommand = defineCommand<{ migration: string; all: boolean; limit: number }>({

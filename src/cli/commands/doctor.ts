@@ -2,7 +2,7 @@
 import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
 import { applyFindings, runDoctor, type DoctorReport } from '../../store/doctor/run-doctor.js'
 import { MIGRATION_CHECKS } from '../../store/doctor/checks.js'
-import { schemaParityCheck } from '../../store/doctor/schema-parity.js'
+import { schemaParityCheck } from '../../store/doctor/parity-gaps.js'
 import { DEFAULT_THRESHOLDS, type DoctorThresholds, type Finding } from '../../store/doctor/finding.js'
 import { defineCommand } from '../command.js'
 import type { CommandContext } from '../context.js'

@@ -1,4 +1,4 @@
-import { applyControlSchema } from '../../store/control-schema.js'
+import { applyControlSchema } from '../../store/control-schema/apply-control-schema.js'
 import { defineCommand } from '../command.js'
 
 export const initCommand = defineCommand({

@@ -2,7 +2,7 @@ import { ConfigInvalid } from '../../core/errors.js'
 import { unleashMirrorFor } from '../../flags/unleash-mirror.js'
 import { migrationGate } from '../../store/gate-check.js'
 import { ramp } from '../../store/operator-actions.js'
-import { estimateKeysMoved, type KeysMoved } from '../../store/routing-sample-sql.js'
+import { estimateKeysMoved, type KeysMoved } from '../../store/state/routing-sample-sql.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 

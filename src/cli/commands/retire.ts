@@ -1,7 +1,7 @@
 /** retire and unretire: the last step of a cutover (rename the legacy table, move foreign keys, optional alias view) and its undo. */
-import { ForeignKeysCannotMove } from '../../store/retire-errors.js'
-import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, retire } from '../../store/retire.js'
-import { unretire } from '../../store/unretire.js'
+import { ForeignKeysCannotMove } from '../../store/retire/retire-errors.js'
+import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, retire } from '../../store/retire/retire.js'
+import { unretire } from '../../store/retire/unretire.js'
 import { defineCommand } from '../command.js'
 import type { CommandContext } from '../context.js'
 

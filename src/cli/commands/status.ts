@@ -1,5 +1,5 @@
 import { UnknownMigration } from '../../core/errors.js'
-import { readStatus, type MigrationStatus } from '../../store/status-sql.js'
+import { readStatus, type MigrationStatus } from '../../store/state/status-sql.js'
 import { defineCommand } from '../command.js'
 import type { CommandContext } from '../context.js'
 

@@ -6,7 +6,7 @@ import { listenersBehindCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
 import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
-import { schemaParityCheck } from './schema-parity.js'
+import { schemaParityCheck } from './parity-gaps.js'
 import { stalledJobsCheck } from './stalled-jobs.js'
 import { staleEvidenceCheck } from './stale-evidence.js'
 

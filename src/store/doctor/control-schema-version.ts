@@ -1,14 +1,14 @@
 /** Global check: the control schema's applied files against the sql/ files this code ships. */
-import { quoteIdent } from '../../core/identifiers.js'
-import { readSqlFiles } from '../sql-files.js'
+import { readSqlFiles } from '../control-schema/sql-files.js'
 import type { Finding, GlobalDoctorCheck } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export function controlSchemaVersionCheck(sqlDir?: string): GlobalDoctorCheck {
   return async (db, { schema }) => {
     const files = await readSqlFiles(sqlDir)
-    const { rows: exists } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [`${quoteIdent(schema)}.schema_versions`])
+    const { rows: exists } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [`${controlSchema(schema).quoted}.schema_versions`])
     const applied = exists[0]?.ok
-      ? (await db.query<{ version: number; file: string; checksum: string }>(`SELECT version, file, checksum FROM ${quoteIdent(schema)}.schema_versions ORDER BY version`)).rows
+      ? (await db.query<{ version: number; file: string; checksum: string }>(`SELECT version, file, checksum FROM ${controlSchema(schema).quoted}.schema_versions ORDER BY version`)).rows
       : []
     const findings: Finding[] = []
     const appliedByVersion = new Map(applied.map((a) => [a.version, a]))

@@ -1,9 +1,9 @@
 /** Check 2: a running job has chunks whose lease ran out, so the worker that held them is gone. */
-import { quoteIdent } from '../../core/identifiers.js'
 import type { DoctorCheck } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const expiredLeasesCheck: DoctorCheck = async (db, { schema, migration }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ id: string; kind: string; chunks: number; workers: string | null; oldest: Date }>(
     `SELECT j.id::text AS id, j.kind, count(*)::int AS chunks, string_agg(DISTINCT ch.leased_by, ', ') AS workers, min(ch.lease_until) AS oldest
        FROM ${s}.jobs j JOIN ${s}.job_chunks ch ON ch.job_id = j.id

@@ -4,11 +4,11 @@
  * migration, a live instance that has not applied the state's current version.
  */
 import pg from 'pg'
-import { quoteIdent } from '../../core/identifiers.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thresholds }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ id: string; host: string; pid: number; heartbeat_at: Date; idle: number }>(
     `SELECT id, host, pid, heartbeat_at, extract(epoch FROM clock_timestamp() - heartbeat_at)::float8 AS idle
        FROM ${s}.instances WHERE heartbeat_at < clock_timestamp() - make_interval(secs => $1) ORDER BY heartbeat_at`,
@@ -24,7 +24,7 @@ export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thres
 }
 
 export const listenersBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ id: string; host: string; pid: number; backend_pid: number | null; applied: string; version: string; changed_at: Date }>(
     `SELECT i.id, i.host, i.pid, i.backend_pid, coalesce((i.applied ->> $1)::bigint, 0)::text AS applied, st.version::text AS version, st.updated_at AS changed_at
        FROM ${s}.instances i CROSS JOIN ${s}.state st

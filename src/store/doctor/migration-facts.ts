@@ -1,10 +1,10 @@
 /** Reads the registered migrations the doctor checks, with their state and both tables' oids. */
 import type pg from 'pg'
-import { quoteIdent } from '../../core/identifiers.js'
 import type { MigrationFacts } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export async function readMigrationFacts(db: pg.ClientBase, schema: string, migration?: string): Promise<MigrationFacts[]> {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ name: string; phase: string; read_percent: number; version: string; legacy_oid: number; shadow_oid: number; legacy_table: string; shadow_table: string }>(
     `SELECT m.name, st.phase, st.read_percent, st.version::text AS version,
             m.legacy_table::oid::int AS legacy_oid, m.shadow_table::oid::int AS shadow_oid,
@@ -22,6 +22,6 @@ export async function readMigrationFacts(db: pg.ClientBase, schema: string, migr
 
 /** Whether the control schema exists at all (its migrations table). */
 export async function controlSchemaExists(db: pg.ClientBase, schema: string): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [`${quoteIdent(schema)}.migrations`])
+  const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [`${controlSchema(schema).quoted}.migrations`])
   return rows[0]?.ok === true
 }

@@ -7,8 +7,8 @@
 import type pg from 'pg'
 import { CutoverError } from '../../core/errors.js'
 import { quoteIdent, quoteQualified } from '../../core/identifiers.js'
-import { loadMigration } from '../definitions.js'
-import { isLockWait, serverMessage } from '../pg-errors.js'
+import { loadMigration } from '../definitions/definitions.js'
+import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import type { DoctorCheck, Finding } from './finding.js'
 
 interface ForeignKey {

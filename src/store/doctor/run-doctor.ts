@@ -1,7 +1,8 @@
 /** Runs the doctor's checks on one dedicated client, and applies the SQL its findings carry (only when asked). */
 import { ControlSchemaMissing, UnknownMigration } from '../../core/errors.js'
-import { quoteIdent } from '../../core/identifiers.js'
-import { withTransaction, type PoolLike } from '../transaction.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { withTransaction } from '../../db/with-transaction.js'
 import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
@@ -78,10 +79,7 @@ export async function applyFindings(pool: PoolLike, findings: readonly Finding[]
       byMigration.set(f.migration, entry)
     }
     for (const [migration, details] of byMigration) {
-      await client.query(
-        `INSERT INTO ${quoteIdent(options.schema)}.events (migration, actor, kind, reason, details) VALUES ($1, $2, 'doctor_apply', $3, $4::jsonb)`,
-        [migration, options.actor, options.reason ?? null, JSON.stringify(details)],
-      )
+      await controlSchema(options.schema).insertEvent(client, { migration, actor: options.actor, kind: 'doctor_apply', reason: options.reason, details })
     }
   })
   return statements

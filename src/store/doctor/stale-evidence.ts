@@ -1,6 +1,6 @@
 /** Check 1: in ramp or shadow_primary, the verify the gates relied on no longer holds (missing, unclean, old, or overtaken). */
-import { quoteIdent } from '../../core/identifiers.js'
 import type { DoctorCheck } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 const PHASES_NEEDING_EVIDENCE = new Set(['ramp', 'shadow_primary'])
 
@@ -15,7 +15,7 @@ interface Row {
 
 export const staleEvidenceCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
   if (!PHASES_NEEDING_EVIDENCE.has(migration.phase)) return []
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<Row>(
     `SELECT v.at AS verify_at, (v.details ->> 'clean')::boolean AS clean,
             extract(epoch FROM clock_timestamp() - v.at)::float8 AS age_seconds,

@@ -1,9 +1,9 @@
 /** Check 4: a running backfill (or verify) whose progress has not moved for the stale threshold. */
-import { quoteIdent } from '../../core/identifiers.js'
 import type { DoctorCheck } from './finding.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const stalledJobsCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
-  const s = quoteIdent(schema)
+  const s = controlSchema(schema).quoted
   const { rows } = await db.query<{ id: string; kind: string; rows_done: string; updated_at: Date; idle: number }>(
     `SELECT id::text AS id, kind, rows_done::text AS rows_done, updated_at, extract(epoch FROM clock_timestamp() - updated_at)::float8 AS idle
        FROM ${s}.jobs

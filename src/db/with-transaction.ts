@@ -1,0 +1,36 @@
+/** The one BEGIN … COMMIT / ROLLBACK sequence: on a client the caller holds, or on a dedicated client from a pool. */
+import type pg from 'pg'
+import type { PoolLike } from './queryable.js'
+import { withClient } from './with-client.js'
+
+/** Runs a function in one transaction on a client the caller already holds, rolling back on any error. */
+export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  try {
+    await client.query('BEGIN')
+    const result = await fn()
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
+  }
+}
+
+/**
+ * Runs a function in one transaction on a dedicated client, rolling back on
+ * any error. A connection error on the client (a terminated backend) is
+ * handled, so it never crashes the process, and the broken client is discarded.
+ */
+export async function withTransaction<T>(pool: PoolLike, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, (client) => inTransaction(client, () => fn(client)), { discardOnError: false })
+}
+
+/** Runs a function in a transaction that is always rolled back: a check that may take locks or compile SQL but keeps nothing. */
+export async function inRolledBackTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN')
+  try {
+    return await fn()
+  } finally {
+    await client.query('ROLLBACK')
+  }
+}

@@ -1,0 +1,67 @@
+/** Reads what cutover needs to know about a table from the live catalog. */
+import type pg from 'pg'
+import { quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+
+export interface ColumnInfo {
+  readonly name: string
+  /** `format_type` of the column, such as `character varying(40)` or `uuid`. */
+  readonly type: string
+  readonly isNotNull: boolean
+  readonly hasDefault: boolean
+  /** Generated columns cannot be written. */
+  readonly isGenerated: boolean
+  /** The column default as SQL (`pg_get_expr`), or null. */
+  readonly defaultSql: string | null
+}
+
+export interface TableInfo {
+  readonly oid: number
+  readonly columns: ReadonlyMap<string, ColumnInfo>
+  /** Column lists of the primary key and of every plain (non-partial, non-expression) unique index. */
+  readonly uniqueKeys: readonly (readonly string[])[]
+}
+
+export async function readTableInfo(client: pg.ClientBase, table: QualifiedName): Promise<TableInfo | undefined> {
+  const { rows: found } = await client.query<{ oid: number | null }>(
+    `SELECT c.oid::int AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+    [table.schema, table.name],
+  )
+  const oid = found[0]?.oid
+  if (oid === undefined || oid === null) return undefined
+  const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean; default_sql: string | null }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            (a.atthasdef OR a.attidentity <> '') AS has_default, a.attgenerated <> '' AS generated,
+            CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_sql
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [oid],
+  )
+  const { rows: keys } = await client.query<{ columns: string[] }>(
+    `SELECT array_agg(a.attname ORDER BY k.ord)::text[] AS columns
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
+      GROUP BY i.indexrelid, i.indisprimary ORDER BY i.indisprimary DESC`,
+    [oid],
+  )
+  return {
+    oid,
+    columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql }])),
+    uniqueKeys: keys.map((k) => k.columns),
+  }
+}
+
+/** True when `key` (in any order) is exactly the column set of the primary key or of a unique index. */
+export function isUniqueKey(info: TableInfo, key: readonly string[]): boolean {
+  const wanted = [...key].sort().join('\u0000')
+  return info.uniqueKeys.some((k) => [...k].sort().join('\u0000') === wanted)
+}
+
+/** Compiles `text` (never runs it: EXPLAIN without ANALYZE) over the extended protocol, which refuses a second statement. */
+export async function compileOnly(client: pg.ClientBase, text: string): Promise<void> {
+  await client.query({ text: `EXPLAIN (COSTS OFF) ${text}`, values: [], queryMode: 'extended' } as pg.QueryConfig)
+}
+
+export { quoteQualified }

@@ -1,0 +1,49 @@
+/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by gate-check.ts. */
+import type { Evidence } from '../../core/gates.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
+
+interface Row {
+  backfill_finished_at: Date | null
+  verify_at: Date | null
+  verify_clean: boolean | null
+  full_reads_since: Date | null
+  shadow_primary_since: Date | null
+  divergences: number
+  calibration_at: Date | null
+  calibration_noisy: boolean | null
+  now: Date
+}
+
+export async function readEvidence(db: Queryable, schema: string, migration: string, soakSeconds: number): Promise<Evidence> {
+  const s = controlSchema(schema).quoted
+  const { rows } = await db.query<Row>(
+    `SELECT
+       (SELECT max(finished_at) FROM ${s}.jobs WHERE migration = $1 AND kind = 'backfill' AND status = 'done') AS backfill_finished_at,
+       v.at AS verify_at, (v.details ->> 'clean')::boolean AS verify_clean,
+       st.full_reads_since,
+       CASE WHEN st.phase = 'shadow_primary' THEN
+         (SELECT max(at) FROM ${s}.events WHERE migration = $1 AND to_phase = 'shadow_primary' AND from_phase IS DISTINCT FROM 'shadow_primary') END AS shadow_primary_since,
+       (SELECT count(*)::int FROM ${s}.divergences
+          WHERE migration = $1 AND st.full_reads_since IS NOT NULL AND last_seen >= st.full_reads_since) AS divergences,
+       c.at AS calibration_at, (c.details ->> 'noisy')::boolean AS calibration_noisy,
+       clock_timestamp() AS now
+     FROM ${s}.state st
+     LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events WHERE migration = $1 AND kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
+     LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events WHERE migration = $1 AND kind = 'calibrate' ORDER BY id DESC LIMIT 1) c ON true
+     WHERE st.migration = $1`,
+    [migration],
+  )
+  const row = rows[0]
+  return {
+    backfillFinishedAt: row?.backfill_finished_at ?? undefined,
+    lastVerify: row?.verify_at ? { at: row.verify_at, clean: row.verify_clean === true } : undefined,
+    fullReadsSince: row?.full_reads_since ?? undefined,
+    shadowPrimarySince: row?.shadow_primary_since ?? undefined,
+    divergencesSinceFullReads: row?.divergences ?? 0,
+    lastCalibration: row?.calibration_at ? { at: row.calibration_at, noisy: row.calibration_noisy === true } : undefined,
+    parityGaps: undefined,
+    soakSeconds,
+    now: row?.now ?? new Date(),
+  }
+}

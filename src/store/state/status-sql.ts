@@ -1,0 +1,108 @@
+/** Reads what `cutover status` shows: state, progress, evidence, divergences, recent events, listeners. */
+import { displayName, type QualifiedName } from '../../core/identifiers.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Queryable } from '../../db/queryable.js'
+
+export interface EventView {
+  readonly at: string
+  readonly actor: string
+  readonly kind: string
+  readonly reason: string | null
+  readonly from: { phase: string | null; readPercent: number | null }
+  readonly to: { phase: string | null; readPercent: number | null }
+  readonly forced: boolean
+  readonly details: Record<string, unknown>
+}
+
+export interface MigrationStatus {
+  readonly name: string
+  readonly phase: string
+  readonly readPercent: number
+  readonly authority: 'legacy' | 'shadow'
+  readonly version: number
+  readonly updatedAt: string
+  readonly legacyTable: string
+  readonly shadowTable: string
+  readonly backfill: { done: boolean; rows: number; running: boolean; progress: number | null }
+  readonly lastVerify: { at: string; clean: boolean; rowsCompared: number | null } | null
+  readonly divergencesLastHour: number
+  readonly openDivergences: number
+  readonly listeners: number
+  readonly events: readonly EventView[]
+  /** Set while the migration is retired (`cutover retire`): where the legacy table went, the alias view, the moved foreign keys. */
+  readonly retired: RetiredView | null
+}
+
+export interface RetiredView {
+  readonly at: string
+  readonly actor: string
+  readonly retiredTable: string
+  /** The view under the legacy name, or null. */
+  readonly alias: string | null
+  readonly foreignKeysMoved: number
+  readonly dropSql: string
+}
+
+function retiredView(r: Record<string, unknown>): RetiredView | null {
+  if (r.retire_kind !== 'retire') return null
+  const d = r.retire_details as { retiredTable: QualifiedName; alias: QualifiedName | null; foreignKeys: unknown[]; dropSql: string }
+  return {
+    at: (r.retire_at as Date).toISOString(), actor: String(r.retire_actor), retiredTable: displayName(d.retiredTable),
+    alias: d.alias ? displayName(d.alias) : null, foreignKeysMoved: d.foreignKeys.length, dropSql: d.dropSql,
+  }
+}
+
+export async function readStatus(db: Queryable, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
+  const s = controlSchema(schema).quoted
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT m.name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
+            m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table,
+            bf.status AS backfill_status, coalesce(bf.rows_done, 0)::text AS backfill_rows, bf.total_estimate::text AS backfill_total,
+            rt.kind AS retire_kind, rt.at AS retire_at, rt.actor AS retire_actor, rt.details AS retire_details,
+            v.at AS verify_at, (v.details ->> 'clean')::boolean AS verify_clean, (v.details ->> 'rowsCompared')::bigint::text AS verify_rows,
+            (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.last_seen > clock_timestamp() - interval '1 hour') AS divergences_hour,
+            (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.repaired_at IS NULL) AS divergences_open,
+            (SELECT count(*)::int FROM ${s}.instances i WHERE i.heartbeat_at > clock_timestamp() - interval '30 seconds') AS listeners,
+            (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
+               SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
+                 FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT $2) e) AS events
+       FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
+       LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
+       LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
+       LEFT JOIN LATERAL (SELECT kind, at, actor, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1) rt ON true
+      WHERE $1::text IS NULL OR m.name = $1
+      ORDER BY m.name`,
+    [migration ?? null, eventCount],
+  )
+  return rows.map((r) => {
+    const rowsDone = Number(r.backfill_rows)
+    const total = r.backfill_total === null ? null : Number(r.backfill_total)
+    return {
+      name: String(r.name),
+      phase: String(r.phase),
+      readPercent: Number(r.read_percent),
+      authority: r.authority === 'shadow' ? 'shadow' : 'legacy',
+      version: Number(r.version),
+      updatedAt: (r.updated_at as Date).toISOString(),
+      legacyTable: String(r.legacy_table),
+      shadowTable: String(r.shadow_table),
+      backfill: {
+        done: r.backfill_status === 'done',
+        running: r.backfill_status === 'running',
+        rows: rowsDone,
+        progress: r.backfill_status === 'done' ? 1 : total ? Math.min(1, rowsDone / total) : null,
+      },
+      lastVerify: r.verify_at ? { at: (r.verify_at as Date).toISOString(), clean: r.verify_clean === true, rowsCompared: r.verify_rows === null ? null : Number(r.verify_rows) } : null,
+      divergencesLastHour: Number(r.divergences_hour),
+      openDivergences: Number(r.divergences_open),
+      listeners: Number(r.listeners),
+      events: (r.events as Record<string, unknown>[]).map((e) => ({
+        at: String(e.at), actor: String(e.actor), kind: String(e.kind), reason: (e.reason as string | null) ?? null,
+        from: { phase: (e.from_phase as string | null) ?? null, readPercent: (e.from_percent as number | null) ?? null },
+        to: { phase: (e.to_phase as string | null) ?? null, readPercent: (e.to_percent as number | null) ?? null },
+        forced: e.forced === true, details: (e.details as Record<string, unknown>) ?? {},
+      })),
+      retired: retiredView(r),
+    }
+  })
+}
