@@ -54,17 +54,35 @@ async function drive(world: BenchWorld, rate: number, seconds: number, concurren
   return { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, readsPerSecond: done / ((performance.now() - started) / 1000) }
 }
 
-/** `guardrail_event_loop_delay_p99_ms` and `_max_ms` (at the highest rate; `_r<rate>` at the others), and the read rate reached. */
+/**
+ * The same process's event-loop delay with no reads at all, over the same
+ * time, on the same tick: what the machine (other processes, the scheduler)
+ * causes by itself, the baseline of the figures under load.
+ */
+async function idle(seconds: number): Promise<{ p99Ms: number; maxMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 })
+  const end = performance.now() + seconds * 1000
+  histogram.enable()
+  while (performance.now() < end) await new Promise((resolve) => setTimeout(resolve, TICK_MS))
+  histogram.disable()
+  return { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 }
+}
+
+/**
+ * `guardrail_event_loop_delay_p99_ms` and `_max_ms` (at the highest rate; `_r<rate>` at the others), each against
+ * the delay measured just before with no reads (the machine's own), and the read rate reached.
+ */
 export async function measureGuardrailLoad(world: BenchWorld, settings: GuardrailLoadSettings, log: (line: string) => void): Promise<BenchResult[]> {
   const results: BenchResult[] = []
   const highest = Math.max(...settings.rates)
   for (const rate of settings.rates) {
+    const quiet = await idle(settings.seconds)
     const measured = await drive(world, rate, settings.seconds, settings.concurrency)
     const suffix = rate === highest ? '' : `_r${rate}`
-    log(`guardrail load at ${rate} reads/s: ${measured.readsPerSecond.toFixed(0)} reads/s reached, event-loop delay p99 ${measured.p99Ms.toFixed(2)} ms, max ${measured.maxMs.toFixed(2)} ms`)
+    log(`guardrail load at ${rate} reads/s: ${measured.readsPerSecond.toFixed(0)} reads/s reached, event-loop delay p99 ${measured.p99Ms.toFixed(2)} ms, max ${measured.maxMs.toFixed(2)} ms (idle before: p99 ${quiet.p99Ms.toFixed(2)} ms, max ${quiet.maxMs.toFixed(2)} ms)`)
     results.push(
-      result(`guardrail_event_loop_delay_p99_ms${suffix}`, measured.p99Ms, 'ms'),
-      result(`guardrail_event_loop_delay_max_ms${suffix}`, measured.maxMs, 'ms'),
+      result(`guardrail_event_loop_delay_p99_ms${suffix}`, measured.p99Ms, 'ms', quiet.p99Ms),
+      result(`guardrail_event_loop_delay_max_ms${suffix}`, measured.maxMs, 'ms', quiet.maxMs),
       result(`guardrail_load_reads_per_s${suffix}`, measured.readsPerSecond, 'reads/s', rate),
     )
   }
