@@ -2,7 +2,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { advance, applyControlSchema, Cutover, parseMigration, ramp, registerMigrations } from '../src/index.js'
+import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runVerify } from '../src/index.js'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }) // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -38,9 +38,22 @@ await db.transaction().execute(async (trx) => {
   await users.update(2, { email: 'turing@example.com' }, { tx: trx })
 })
 
-// Ramp reads to the shadow: 100 % of routing keys read users_v2, returned in the legacy shape.
-await advance(pool, { schema: 'cutover', migration: 'users_v2', to: 'shadow_read', actor: 'quickstart', force: true })
-await ramp(pool, { schema: 'cutover', migration: 'users_v2', percent: 100, actor: 'quickstart', force: true })
+// Ramp reads to the shadow. From code the gates are the CLI's: entering ramp needs a finished backfill and a clean verify after it.
+const op = { schema: 'cutover', migration: 'users_v2', actor: 'quickstart' }
+await advance(pool, { ...op, to: 'shadow_read' })
+const refused = await ramp(pool, { ...op, percent: 100 }).catch((error: unknown) => error)
+if (!(refused instanceof GateRefused)) throw new Error('ramp without a backfill must be refused')
+console.log(refused.message) // users_v2: gate "ramp" not met: no finished backfill; run: cutover backfill users_v2
+await runBackfill(pool, op)
+await runVerify(pool, op)
+await ramp(pool, { ...op, percent: 100 }) // 100 % of routing keys read users_v2, returned in the legacy shape
+
+// `force: true` overrides an evidence gate (recorded in the event), never the confirmation of complete, the one-way step:
+// that takes `confirm: true` (`--confirm` on the CLI), whatever `force` says.
+const unconfirmed = await advance(pool, { ...op, to: 'shadow_primary', force: true })
+  .then(() => advance(pool, { ...op, to: 'complete', force: true }))
+  .catch((error: unknown) => error)
+if (!(unconfirmed instanceof ConfirmationRequired)) throw new Error('complete without confirm must be refused')
 await cutover.watcher.poll()
 console.log(await users.get(2, { routingKey: 'tenant-42' }))
 console.log(await users.select((from) => from.selectAll().where('email', 'like', '%@example.com').orderBy('id')))

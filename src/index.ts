@@ -17,19 +17,31 @@ export { PHASES, phasePolicy, type Phase, type MigrationState, type Side } from 
 export type { MigrationDefinition } from './core/definition.js'
 export { parseConfig, parseMigration } from './core/parse-config.js'
 export { loadConfig } from './config/load-config.js'
-export { registerMigrations } from './store/register.js'
+export { registerMigrations, type RegisterOptions, type RegisteredMigration } from './actions/register.js'
+export type { MappingChange } from './core/mapping-diff.js'
 /** Applies the control schema (what `cutover init` runs). */
 export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema/apply-control-schema.js'
-/** Operator actions as library calls. */
-export { advance, ramp, rollback } from './store/operator-actions.js'
+/**
+ * Operator actions as library calls, the same functions the CLI calls: the same gates
+ * (`force` overrides an evidence gate, recorded; `complete` needs `confirm: true` whatever `force` says),
+ * the same events, and the Unleash toggle kept in step by `ramp` and `rollback`.
+ */
+export { advance, type AdvanceOptions } from './actions/advance.js'
+export { ramp, type RampOptions, type RampResult } from './actions/ramp.js'
+export { rollback, type RollbackOptions, type RollbackResult } from './actions/rollback.js'
+export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
+export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'
+export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
+/** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
+export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
+export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
 export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
 /** What `cutover doctor` checks, and the SQL fixes it can apply. */
 export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
 export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'
 /** Retiring the legacy table after complete, and undoing it. */
-export { retire, type RetireOptions, type RetireResult } from './store/retire/retire.js'
-export { unretire, type UnretireOptions, type UnretireResult } from './store/retire/unretire.js'
+export { retire, unretire, type RetireOptions, type RetireResult, type UnretireOptions, type UnretireResult } from './actions/retire.js'
 export { ForeignKeysCannotMove, RetireLocked } from './store/retire/retire-errors.js'
 /** How many routing keys a change of the read percentage moves, from the running instances' samples. */
 export { estimateKeysMoved, type KeysMoved } from './store/state/routing-sample-sql.js'

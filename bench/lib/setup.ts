@@ -10,7 +10,7 @@ import type { MigrationDal, Row } from '../../src/dal/migration-dal.js'
 import { migrationShape, type MigrationShape } from '../../src/dal/migration-shape.js'
 import { applyControlSchema } from '../../src/store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../../src/store/definitions/definitions.js'
-import { registerMigrations } from '../../src/store/register.js'
+import { registerMigrations } from '../../src/actions/register.js'
 import { applyStatePlan } from '../../src/store/state/state-store.js'
 
 export const SCHEMA = 'cutover'

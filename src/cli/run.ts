@@ -55,11 +55,11 @@ function build(argv: string[]): Argv<GlobalArgs> {
     .demandCommand(1, 'name a command; see cutover --help')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .epilog('Exit codes: 0 done; 1 a check failed (verify found differences, a gate refused); 2 bad usage or config; 3 database unreachable.')
+    .epilog('Exit codes: 0 done; 1 a check failed (verify found differences, a gate refused); 2 bad usage or config; 3 database unreachable; 4 permission denied (the missing grant is named).')
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error
-      throw new UsageFailure(`${message.replace(/\s*\n\s*/g, ' ').trim()}; see: cutover --help`)
+      throw new UsageFailure(missingPositionals(message, argv) ?? `${message.replace(/\s*\n\s*/g, ' ').trim()}; see: cutover --help`)
     }) as unknown as Argv<GlobalArgs>
   for (const command of commands) {
     cli = cli.command(command.command, command.describe, (y) => command.builder(y).epilog(command.epilog) as never, async (args) => {
@@ -67,6 +67,19 @@ function build(argv: string[]): Argv<GlobalArgs> {
     }) as Argv<GlobalArgs>
   }
   return cli
+}
+
+/**
+ * `cutover rollback` with no name: which positional is missing, in the style of
+ * every other usage error, instead of the parser's "Not enough non-option arguments".
+ */
+function missingPositionals(message: string, argv: readonly string[]): string | undefined {
+  const shortfall = /^Not enough non-option arguments: got (\d+)/.exec(message)
+  const command = commands.find((c) => argv.includes(c.command.split(' ')[0] as string))
+  if (!shortfall || !command) return undefined
+  const [name, ...positionals] = command.command.split(' ')
+  const missing = positionals.filter((p) => p.startsWith('<')).slice(Number(shortfall[1]))
+  return `cutover ${name} needs ${missing.join(' ')}; usage: cutover ${command.command}; see: cutover ${name} --help`
 }
 
 /** A usage error yargs found before any command ran. */

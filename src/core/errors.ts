@@ -1,10 +1,11 @@
 /**
  * The closed set of errors cutover raises on purpose. Each has a one-line
  * message that ends with the next step, and the CLI's exit code:
- * 1 a check failed, 2 bad usage or config, 3 something could not be reached.
+ * 1 a check failed, 2 bad usage or config, 3 something could not be reached,
+ * 4 the role lacks a privilege.
  */
 export abstract class CutoverError extends Error {
-  abstract readonly exitCode: 1 | 2 | 3
+  abstract readonly exitCode: 1 | 2 | 3 | 4
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = new.target.name
@@ -30,8 +31,10 @@ export class UnknownMigration extends CutoverError {
 /** The control schema is missing or older than this code. */
 export class ControlSchemaMissing extends CutoverError {
   readonly exitCode = 2
-  constructor(readonly schema: string) {
-    super(`control schema "${schema}" is not initialised; run: cutover init`)
+  /** `where`: the database it looked in, without credentials (`the database at host:5432/app`). */
+  constructor(readonly schema: string, readonly where?: string) {
+    super(`no control schema "${schema}" in ${where ?? 'this database'}; if it lives elsewhere, pass --schema NAME or --database-url postgres://…/DB; ` +
+      `if this is the right place and it was never created, run: cutover init${schema === 'cutover' ? '' : ` --schema ${schema}`}`)
   }
 }
 
@@ -54,6 +57,33 @@ export class GateRefused extends CutoverError {
   }
 }
 
+/**
+ * `complete` was asked for without its own confirmation. It is not a gate:
+ * `--force` (`force: true`) never stands in for it.
+ */
+export class ConfirmationRequired extends CutoverError {
+  readonly exitCode = 1
+  constructor(readonly migration: string, readonly next: string) {
+    super(`${migration}: complete is the one step that cannot be undone and needs its own confirmation (--force does not give it); ${next}`)
+  }
+}
+
+/** The role lacks a privilege a command needs; names the grant that gives it. */
+export class PermissionDenied extends CutoverError {
+  readonly exitCode = 4
+  constructor(readonly object: string, readonly grant: string, detail: string, options?: { cause?: unknown }) {
+    super(`permission denied on ${object} (${detail}); have its owner run: ${grant}`, options)
+  }
+}
+
+/** A re-registered definition changes the mapping while writers dual-write; `force` accepts it (recorded). */
+export class MappingChangeRefused extends GateRefused {
+  constructor(migration: string, readonly phase: string, readonly changes: readonly string[], next: string) {
+    super(migration, 'mapping_change', `the new definition changes ${changes.join('; ')} while the migration is in ${phase}, ` +
+      'where running processes write both tables and each writes with the old mapping until it reloads', next)
+  }
+}
+
 /** A requested transition is not allowed from the current phase. */
 export class TransitionInvalid extends CutoverError {
   readonly exitCode = 2
@@ -72,5 +102,14 @@ export class Unreachable extends CutoverError {
   readonly exitCode = 3
   constructor(readonly service: string, readonly detail: string, options?: { cause?: unknown }) {
     super(`cannot reach ${service}: ${detail}; check the address and credentials (--database-url or DATABASE_URL) and that the server is up`, options)
+  }
+}
+
+/** `advance --to` named a phase more than one step ahead. */
+export class PhaseSkipped extends TransitionInvalid {
+  constructor(migration: string, readonly from: string, readonly target: string, readonly next: string, whyNotNext?: string) {
+    super(migration, whyNotNext
+      ? `cannot skip from ${from} to ${target}, and the next phase, ${next}, is not ready: ${whyNotNext}`
+      : `cannot skip from ${from} to ${target}; advance one phase at a time, to ${next} first: cutover advance ${migration}`)
   }
 }

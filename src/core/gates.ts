@@ -3,7 +3,7 @@
  * over facts read from the control schema. A refusal names what is missing
  * and the command that produces it.
  */
-import { GateRefused } from './errors.js'
+import { ConfirmationRequired, GateRefused } from './errors.js'
 import type { ParityGap } from './parity.js'
 import type { StatePlan } from './phases.js'
 
@@ -38,8 +38,6 @@ function describeGaps(gaps: readonly ParityGap[]): string {
 
 export interface GateContext {
   readonly migration: string
-  /** `--confirm` was given (needed for `complete`). */
-  readonly confirmed: boolean
 }
 
 function refuse(ctx: GateContext, gate: string, missing: string, next: string): never {
@@ -75,6 +73,14 @@ export function checkGates(plan: StatePlan, evidence: Evidence, ctx: GateContext
     if (!verify.clean) refuse(ctx, 'complete', 'the last verify found differences', `run: cutover repair ${m}, then cutover verify ${m}`)
     const gaps = evidence.parityGaps ?? []
     if (gaps.length > 0) refuse(ctx, 'complete', describeGaps(gaps), `see them with: cutover doctor ${m}; add the ones cutover can write with: cutover doctor ${m} --apply`)
-    if (!ctx.confirmed) refuse(ctx, 'complete', 'complete is the one step that cannot be undone and needs --confirm', `run: cutover advance ${m} --to complete --confirm`)
   }
+}
+
+/**
+ * `complete` needs its own confirmation whatever the evidence and whatever
+ * `force` says: it is the one step that cannot be undone.
+ */
+export function checkConfirmation(plan: StatePlan, ctx: { migration: string; confirmed: boolean; forced: boolean }): void {
+  if (plan.to.phase !== 'complete' || plan.isNoop || ctx.confirmed) return
+  throw new ConfirmationRequired(ctx.migration, `run: cutover advance ${ctx.migration} --to complete --confirm${ctx.forced ? ' --force' : ''} (from code: advance(pool, { …, to: 'complete', confirm: true }))`)
 }

@@ -1,5 +1,5 @@
 /** The six phases, what each does with writes and reads, and the pure state transitions between them. */
-import { TransitionInvalid } from './errors.js'
+import { PhaseSkipped, TransitionInvalid } from './errors.js'
 
 export const PHASES = ['off', 'dual_write', 'shadow_read', 'ramp', 'shadow_primary', 'complete'] as const
 export type Phase = (typeof PHASES)[number]
@@ -68,13 +68,14 @@ function readPercentOf(phase: Phase, current: MigrationState): number {
 export function planAdvance(migration: string, from: MigrationState, to?: Phase): StatePlan {
   const index = PHASES.indexOf(from.phase)
   const target = to ?? PHASES[index + 1]
-  if (target === undefined) throw new TransitionInvalid(migration, `is complete, the last phase; nothing to advance to (retire it with: cutover retire ${migration})`)
+  if (target === undefined) throw new TransitionInvalid(migration, `is complete, the last phase; nothing to advance to (after its retire soak, retire the legacy table with: cutover retire ${migration})`)
   const targetIndex = PHASES.indexOf(target)
   if (targetIndex < index) {
     throw new TransitionInvalid(migration, `cannot advance from ${from.phase} back to ${target}; to go back use: cutover rollback ${migration}`)
   }
+  const next = PHASES[index + 1] as Phase
   if (targetIndex > index + 1 && !(from.phase === 'shadow_read' && target === 'shadow_primary')) {
-    throw new TransitionInvalid(migration, `cannot skip from ${from.phase} to ${target}; advance one phase at a time (next: ${PHASES[index + 1]})`)
+    throw new PhaseSkipped(migration, from.phase, target, next)
   }
   return plan('advance', from, target, readPercentOf(target, from))
 }
@@ -84,8 +85,15 @@ export function planRamp(migration: string, from: MigrationState, percent: numbe
   if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
     throw new TransitionInvalid(migration, `read percentage must be a whole number from 0 to 100, not ${String(percent)}`)
   }
-  if (from.phase !== 'shadow_read' && from.phase !== 'ramp') {
-    throw new TransitionInvalid(migration, `ramp works in shadow_read or ramp, and the migration is in ${from.phase}; first run: cutover advance ${migration} --to shadow_read`)
+  if (from.phase === 'off' || from.phase === 'dual_write') {
+    const next = from.phase === 'off' ? 'dual_write' : 'shadow_read'
+    throw new TransitionInvalid(migration, `ramp works in shadow_read or ramp, and the migration is in ${from.phase}; first advance it one phase (to ${next}) with: cutover advance ${migration}`)
+  }
+  if (from.phase === 'shadow_primary') {
+    throw new TransitionInvalid(migration, `ramp works in shadow_read or ramp, and the migration is in shadow_primary (the shadow is authoritative); to send reads back to legacy run: cutover rollback ${migration}`)
+  }
+  if (from.phase === 'complete') {
+    throw new TransitionInvalid(migration, 'is complete: every read goes to the shadow and the legacy table is no longer written, so there is nothing to ramp')
   }
   return plan('ramp', from, 'ramp', percent)
 }

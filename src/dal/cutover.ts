@@ -15,12 +15,13 @@ import { DEFAULT_SCHEMA } from '../store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { StateWatcher } from '../store/state/state-watcher.js'
 import { hostname } from 'node:os'
-import { rollback } from '../store/operator-actions.js'
+import { rollback } from '../actions/rollback.js'
 import { ComparisonQueue } from './comparison-queue.js'
 import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
-import { migrationShape } from './migration-shape.js'
+import { migrationShape, type MigrationShape } from './migration-shape.js'
+import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
 import type { ComparisonMode } from './read-pipeline.js'
 
 export interface CutoverOptions {
@@ -57,12 +58,22 @@ export interface CutoverOptions {
 
 const DEFAULT_COMPARISONS_IN_FLIGHT = 2
 
+/** The definition a DAL works with now; replaced in place when a changed one is registered. */
+interface LoadedDefinition {
+  shape: MigrationShape
+  provider: PercentageProvider
+  definitionVersion: number
+  /** Reloads run one after another. */
+  reloading: Promise<void>
+}
+
 export class Cutover {
   readonly #options: CutoverOptions
   readonly #watcher: StateWatcher
   readonly #instruments: Instruments
   readonly #logger: Logger
   readonly #dals = new Map<string, Promise<MigrationDal>>()
+  readonly #loaded = new Map<string, LoadedDefinition>()
   readonly #pending = new Set<Promise<unknown>>()
   readonly #guardrails = new Set<Guardrail>()
   readonly #toggles = new Map<string, string>()
@@ -82,7 +93,7 @@ export class Cutover {
       schema: this.schema,
       logger: this.#logger,
       fallbackPollMs: options.fallbackPollMs,
-      onApply: (migration, state, propagation) => this.#onApply(migration, state, propagation),
+      onApply: (migration, state, propagation, definitionVersion) => this.#onApply(migration, state, propagation, definitionVersion),
       routingSample: () => this.#routingSample.snapshot(),
     })
   }
@@ -149,15 +160,18 @@ export class Cutover {
 
   async #createDal(name: string): Promise<MigrationDal> {
     const client = await this.#options.pool.connect()
-    let shape
+    let checked
     try {
       // Retired is fine: in complete the DAL touches the shadow alone.
-      shape = migrationShape(await loadMigration(client, this.schema, name, { allowRetired: true }))
+      checked = await loadMigration(client, this.schema, name, { allowRetired: true })
     } finally {
       client.release()
     }
+    const shape = migrationShape(checked)
     this.#zeroCounters(name)
-    const provider = this.#providerFor(shape.definition)
+    const loaded: LoadedDefinition = { shape, provider: this.#providerFor(shape.definition), definitionVersion: checked.definitionVersion, reloading: Promise.resolve() }
+    this.#loaded.set(name, loaded)
+    this.#recordLoaded(name, loaded.definitionVersion)
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
@@ -166,12 +180,13 @@ export class Cutover {
       logger,
       state: () => this.#watcher.current(name),
       rollback: (reason, details) => rollback(this.#options.pool, {
-        schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0,
+        schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0, unleash: false,
       }),
     })
     this.#guardrails.add(guardrail)
     return new MigrationDal({
-      shape,
+      // A getter: a changed definition (cutover register) replaces the shape every statement is built from.
+      get shape() { return loaded.shape },
       guardrail,
       schema: this.schema,
       // Statements outside a caller's transaction go through the pool, as named prepared statements.
@@ -182,7 +197,7 @@ export class Cutover {
       route: (state, routingKey) => {
         // Ramp reads feed the sample `cutover ramp` uses to say how many keys a change moves.
         if (state.phase === 'ramp') this.#routingSample.record(name, routingKey)
-        return provider.route(name, state, routingKey)
+        return loaded.provider.route(name, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
       comparisonMode: this.#options.comparisons?.mode ?? 'background',
@@ -216,12 +231,63 @@ export class Cutover {
     return this.#unleash
   }
 
-  #onApply(migration: string, state: MigrationState, propagationSeconds: number | undefined): void {
+  /**
+   * A state row carrying a newer definition version than this process's DAL
+   * loaded: load it and apply it before the state is acknowledged. A definition
+   * this DAL cannot follow live is refused with a logged reason, keeping the one
+   * it has, and the state is not acknowledged (register and doctor name this process).
+   */
+  #followDefinition(name: string, definitionVersion: number | undefined): Promise<void> | undefined {
+    const dal = this.#dals.get(name)
+    const loaded = this.#loaded.get(name)
+    if (definitionVersion === undefined || !dal || (loaded && loaded.definitionVersion >= definitionVersion)) return undefined
+    return dal.then(() => {
+      const current = this.#loaded.get(name) as LoadedDefinition
+      current.reloading = current.reloading.catch(() => undefined).then(() => this.#reload(name, current, definitionVersion))
+      return current.reloading
+    }, () => undefined)
+  }
+
+  async #reload(name: string, loaded: LoadedDefinition, definitionVersion: number): Promise<void> {
+    if (loaded.definitionVersion >= definitionVersion) return
+    const logger = this.#logger.child({ migration: name })
+    try {
+      const client = await this.#options.pool.connect()
+      let checked
+      try {
+        checked = await loadMigration(client, this.schema, name, { allowRetired: true })
+      } finally {
+        client.release()
+      }
+      const shape = migrationShape(checked)
+      const moved = (['legacyTable', 'shadowTable'] as const).find((k) => shape[k] !== loaded.shape[k])
+        ?? (shape.legacyKey.join() !== loaded.shape.legacyKey.join() || shape.shadowKey.join() !== loaded.shape.shadowKey.join() ? 'key' : undefined)
+      if (moved) throw new ConfigInvalid(name, `the new definition changes the ${moved === 'key' ? 'key columns' : moved === 'legacyTable' ? 'legacy table' : 'shadow table'}, which a running process does not follow; restart this process`)
+      const provider = this.#providerFor(shape.definition)
+      loaded.shape = shape
+      loaded.provider = provider
+      loaded.definitionVersion = checked.definitionVersion
+      this.#recordLoaded(name, checked.definitionVersion)
+      logger.info({ migration: name, definitionVersion: checked.definitionVersion }, 'loaded a changed definition; writes and reads use its mapping from now on')
+    } catch (error) {
+      logger.error({ migration: name, err: error, definitionVersion, keptDefinitionVersion: loaded.definitionVersion },
+        `refused definition version ${definitionVersion}; this process keeps version ${loaded.definitionVersion} and does not acknowledge the change`)
+      throw error
+    }
+  }
+
+  #recordLoaded(name: string, definitionVersion: number): void {
+    void recordLoadedDefinition(this.#options.pool, this.schema, this.#watcher.instanceId, name, definitionVersion)
+      .catch((error: unknown) => this.#logger.debug({ migration: name, err: error }, 'could not record the loaded definition version'))
+  }
+
+  #onApply(migration: string, state: MigrationState, propagationSeconds: number | undefined, definitionVersion: number | undefined): Promise<void> | undefined {
     for (const phase of PHASES) this.#instruments.phase.set({ migration, phase }, phase === state.phase ? 1 : 0)
     this.#instruments.readPercent.set({ migration }, state.readPercent)
     if (propagationSeconds !== undefined) {
       this.#instruments.statePropagation.observe({ migration }, propagationSeconds)
       this.#logger.info({ migration, phase: state.phase, readPercent: state.readPercent, version: state.version, propagationSeconds }, 'applied a state change')
     }
+    return this.#followDefinition(migration, definitionVersion)
   }
 }

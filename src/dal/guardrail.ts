@@ -14,7 +14,7 @@ import { LatencyWindow } from '../core/latency-window.js'
 import type { MigrationState, Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
-import type { ActionResult } from '../store/operator-actions.js'
+import type { ActionResult } from '../actions/action-options.js'
 
 export interface GuardrailOptions {
   readonly migration: string

@@ -72,22 +72,27 @@ export interface DalContext {
   readonly comparisons: ComparisonQueue
 }
 
+/** The statements built from one shape of the migration. */
+interface ShapeStatements {
+  readonly shape: MigrationShape
+  readonly keyReads: KeyReads
+  readonly writes: WriteStatementCache
+}
+
 export class MigrationDal {
   readonly #c: DalContext
   readonly #kysely = compileOnlyKysely()
   readonly #m: MigrationInstruments
   readonly #reads: ReadPipeline
-  readonly #keyReads: KeyReads
-  readonly #writes: WriteStatementCache
+  /** Statements built once per shape; rebuilt when a changed definition replaces the shape. */
+  #statements: ShapeStatements
   readonly name: string
 
   constructor(context: DalContext) {
     this.#c = context
     this.name = context.shape.definition.name
     this.#m = migrationInstruments(context.instruments, this.name)
-    this.#keyReads = new KeyReads({ shape: context.shape, schema: context.schema, logger: context.logger })
-    this.#writes = new WriteStatementCache(context.shape, context.schema)
-    const definition = context.shape.definition
+    this.#statements = this.#build(context.shape)
     this.#reads = new ReadPipeline({
       name: this.name,
       instruments: this.#m,
@@ -98,8 +103,18 @@ export class MigrationDal {
       mode: context.comparisonMode ?? 'background',
       queue: context.comparisons,
       background: context.background,
-      sample: (state) => (state.phase === 'shadow_read' ? definition.shadowReadSample : definition.compareSample),
+      sample: (state) => (state.phase === 'shadow_read' ? context.shape.definition.shadowReadSample : context.shape.definition.compareSample),
     })
+  }
+
+  #build(shape: MigrationShape): ShapeStatements {
+    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema) }
+  }
+
+  /** The statements of the current shape (one reference comparison per call). */
+  private get statements(): ShapeStatements {
+    if (this.#statements.shape !== this.#c.shape) this.#statements = this.#build(this.#c.shape)
+    return this.#statements
   }
 
   /** The state this process applies now (legacy-only `off` when none is known). */
@@ -172,7 +187,7 @@ export class MigrationDal {
     const state = this.state
     const served = this.#c.route(state, options.routingKey ?? defaultRoutingKey(values))
     const executor = options.tx ? executorFor(options.tx) : this.#c.executor
-    return this.#reads.run(this.#keyReads.plan(values), state, served, executor, options.tx !== undefined)
+    return this.#reads.run(this.statements.keyReads.plan(values), state, served, executor, options.tx !== undefined)
   }
 
   async #write(operation: 'insert' | 'update' | 'upsert' | 'delete', request: WriteRequest, options: WriteOptions): Promise<Row[]> {
@@ -181,7 +196,7 @@ export class MigrationDal {
     const targets: WriteTargets = { authority: policy.writes[0] as Side, secondary: policy.writes[1] }
     const executor = options.tx ? executorFor(options.tx) : this.#c.executor
     const returning = returningOf(options)
-    const statement = this.#writes.statement(targets, request, returning)
+    const statement = this.statements.writes.statement(targets, request, returning)
     const recordMode = targets.secondary !== undefined && this.#c.shape.definition.onSecondaryError === 'record'
     try {
       const rows = recordMode && options.tx

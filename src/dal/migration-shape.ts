@@ -2,7 +2,7 @@
 import type { MigrationDefinition } from '../core/definition.js'
 import { quoteIdent, quoteQualified } from '../core/identifiers.js'
 import type { MappedColumn } from '../core/mapping.js'
-import type { CheckedMigration } from '../store/register.js'
+import type { CheckedMigration } from '../store/catalog/check-against-catalog.js'
 
 export interface ColumnType {
   readonly name: string

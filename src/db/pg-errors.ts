@@ -7,6 +7,7 @@ const CONSTRAINT = new Set(['23502', '23503', '23505', '23514', '23P01', '22001'
 const CONNECTION = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300'])
 const AUTH = new Set(['28000', '28P01', '3D000'])
 const COMPILE = new Set(['42601', '42703', '42883', '42804', '42P01', '42P10', '42P18', '42725', '42846', '42P02', '42803', '0A000', '42P20', '22P02'])
+const PERMISSION_DENIED = '42501'
 const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE'])
 
 function codeOf(error: unknown): string | undefined {
@@ -32,8 +33,25 @@ export const isConnectionLost = (e: unknown): boolean => {
 }
 /** Login refused or the database does not exist. */
 export const isAuthFailure = (e: unknown): boolean => AUTH.has(codeOf(e) ?? '')
+/** The role lacks a privilege (42501): a missing grant, never a mistake in the config. */
+export const isPermissionDenied = (e: unknown): boolean => codeOf(e) === PERMISSION_DENIED
 /** An SQL text did not compile (syntax, unknown column or function, type mismatch). */
-export const isCompileError = (e: unknown): boolean => COMPILE.has(codeOf(e) ?? '') || (codeOf(e) ?? '').startsWith('42')
+export const isCompileError = (e: unknown): boolean => COMPILE.has(codeOf(e) ?? '') || ((codeOf(e) ?? '').startsWith('42') && !isPermissionDenied(e))
+
+/** What a permission error was about, from the server's words (`permission denied for table state`). */
+export interface DeniedObject {
+  /** `table`, `schema`, `sequence`, `function`, … (null when the server did not say). */
+  readonly kind: string | null
+  /** The object's name as the server printed it (unqualified for a table). */
+  readonly name: string | null
+}
+
+/** The object a permission error names; undefined for an error that is not one. */
+export function deniedObject(e: unknown): DeniedObject | undefined {
+  if (!isPermissionDenied(e)) return undefined
+  const match = /permission denied for (\w+) "?([^"\s]+)"?/.exec(e instanceof Error ? e.message : '')
+  return match ? { kind: match[1] ?? null, name: match[2] ?? null } : { kind: null, name: null }
+}
 /** A prepared statement's plan no longer fits its tables (they changed shape since it was prepared). */
 export const isStalePlan = (e: unknown): boolean =>
   codeOf(e) === '0A000' && e instanceof Error && /cached plan must not change result type/.test(e.message)

@@ -3,7 +3,7 @@ import { parseMigration } from '../../src/core/parse-config.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { runRepair } from '../../src/jobs/repair.js'
 import { runVerify } from '../../src/jobs/verify.js'
-import { registerMigrations } from '../../src/store/register.js'
+import { registerMigrations } from '../../src/actions/register.js'
 import { controlSnapshot, initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 

@@ -4,7 +4,7 @@ import { parseMigration } from '../../src/core/parse-config.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { JobFailed } from '../../src/jobs/job-failed.js'
 import { runVerify } from '../../src/jobs/verify.js'
-import { registerMigrations } from '../../src/store/register.js'
+import { registerMigrations } from '../../src/actions/register.js'
 import { initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 

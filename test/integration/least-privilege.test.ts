@@ -32,7 +32,18 @@ beforeAll(async () => {
   await grant('operator', 'ops_role')
 })
 
-describe('least privilege', () => {
+describe('least privilege', { timeout: 180_000 }, () => {
+  it('a read-only role running rollback gets the grant it lacks named, with exit code 4, and changes nothing', async () => {
+    await db.query(`CREATE ROLE ro_role LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA cutover TO ro_role; GRANT SELECT ON ALL TABLES IN SCHEMA cutover TO ro_role`)
+    const before = await db.query('SELECT phase, version FROM cutover.state')
+    const result = await runCli(['rollback', 'orders_v2', '--database-url', urlFor('ro_role')])
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 4,
+      stderr: 'cutover: permission denied on table cutover.state (permission denied for table state); have its owner run: GRANT SELECT, INSERT, UPDATE ON "cutover"."state" TO "ro_role" (as in sql/grants/operator.sql)\n',
+    })
+    expect(await db.query('SELECT phase, version FROM cutover.state')).toEqual(before)
+  })
+
   it('a role with only the operator grants runs the CLI from dual_write through backfill, verify, repair, ramp and rollback', async () => {
     const ops = (...args: string[]) => runCli([...args, '--database-url', urlFor('ops_role'), '--json'])
     for (const args of [['advance', 'orders_v2'], ['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['advance', 'orders_v2'], ['ramp', 'orders_v2', '10'], ['status'], ['divergences', 'orders_v2']]) {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ConfigInvalid } from '../../src/core/errors.js'
 import { parseConfig, parseMigration } from '../../src/core/parse-config.js'
-import { registerMigrations } from '../../src/store/register.js'
+import { registerMigrations } from '../../src/actions/register.js'
 import { controlSnapshot, initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 

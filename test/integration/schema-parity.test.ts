@@ -1,9 +1,9 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { applyParityFixes, findParityGaps } from '../../src/store/parity/schema-parity.js'
-import { advance, ramp } from '../../src/store/operator-actions.js'
-import { migrationGate } from '../../src/store/gate-check.js'
-import { registerMigrations } from '../../src/store/register.js'
+import { advance } from '../../src/actions/advance.js'
+import { ramp } from '../../src/actions/ramp.js'
+import { registerMigrations } from '../../src/actions/register.js'
 import { runVerify } from '../../src/jobs/verify.js'
 import { runCli } from '../support/cli.js'
 import { initControl } from '../support/control.js'
@@ -105,7 +105,7 @@ const MIGRATIONS = [
 
 /** dual_write → shadow_read → ramp (forced: no backfill here, the rows were written to both) → 100 % → shadow_primary, then a clean verify. */
 async function toShadowPrimaryVerified(name: string): Promise<void> {
-  const base = { schema, migration: name, actor: 'test', ackTimeoutMs: 0, gate: migrationGate(schema, name) }
+  const base = { schema, migration: name, actor: 'test', ackTimeoutMs: 0 }
   await advance(db.pool, { ...base, to: 'dual_write' })
   await advance(db.pool, { ...base, to: 'shadow_read' })
   await ramp(db.pool, { ...base, percent: 100, force: true })

@@ -7,7 +7,7 @@ import { authorityOf, type Phase } from '../../src/core/phases.js'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { Cutover, type CutoverOptions } from '../../src/dal/cutover.js'
 import { applyStatePlan } from '../../src/store/state/state-store.js'
-import { registerMigrations } from '../../src/store/register.js'
+import { registerMigrations } from '../../src/actions/register.js'
 import { initControl } from './control.js'
 import type { TestDatabase } from './database.js'
 

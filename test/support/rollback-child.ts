@@ -1,6 +1,6 @@
 // A second process: rolls back a migration through the library and prints the result as JSON.
 import pg from 'pg'
-import { rollback } from '../../src/store/operator-actions.js'
+import { rollback } from '../../src/actions/rollback.js'
 
 const [url, migration] = process.argv.slice(2)
 const pool = new pg.Pool({ connectionString: url, max: 2 })

@@ -1,6 +1,5 @@
 import { PHASES, type Phase } from '../../core/phases.js'
-import { migrationGate } from '../../store/gate-check.js'
-import { advance } from '../../store/operator-actions.js'
+import { advance } from '../../actions/advance.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 
@@ -9,17 +8,17 @@ export const advanceCommand = defineCommand<{ migration: string; to?: Phase; for
   describe: 'Move a migration to its next phase (or --to a phase), if its evidence allows',
   epilog: `Phases: ${PHASES.join(' -> ')}.
 Gates: ramp needs a finished backfill and a clean verify after it; shadow_primary needs 100 % reads with no divergence for the soak time; complete needs a clean verify in shadow_primary, schema parity (the shadow has the grants, RLS and policies, triggers, checks, foreign keys both ways, owned sequences and unique keys of legacy; see and fix the gaps with: cutover doctor <migration> [--apply]) and --confirm.
-Changes: the migration's phase; every running application instance follows within a second. --force overrides a gate and is recorded.
+Changes: the migration's phase; every running application instance follows within a second. --force overrides an evidence gate and is recorded;
+it never confirms complete: that always needs --confirm.
 Undo: cutover rollback <migration> (from any phase but complete).`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true, describe: 'migration name' })
     .option('to', { choices: PHASES, describe: 'target phase (default: the next one)' })
-    .option('force', { type: 'boolean', default: false, describe: 'override a gate (recorded in the event log)' })
+    .option('force', { type: 'boolean', default: false, describe: 'override an evidence gate (recorded in the event log); never confirms complete' })
     .option('confirm', { type: 'boolean', default: false, describe: 'confirm the one-way step to complete' }) as never,
   run: async (ctx, args) => {
     const result = await advance(ctx.pool, {
-      schema: ctx.schema, migration: args.migration, to: args.to, actor: ctx.actor, reason: ctx.reason, force: args.force,
-      gate: migrationGate(ctx.schema, args.migration, { confirmed: args.confirm }),
+      schema: ctx.schema, migration: args.migration, to: args.to, actor: ctx.actor, reason: ctx.reason, force: args.force, confirm: args.confirm,
     })
     printStateChange(ctx, 'advanced', result)
   },

@@ -1,6 +1,7 @@
 /** `cutover doctor [migration]`: what is wrong, one line each, with the command that fixes it. */
 import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
-import { applyFindings, runDoctor, type DoctorReport } from '../../store/doctor/run-doctor.js'
+import { doctorApply } from '../../actions/doctor-apply.js'
+import { runDoctor, type DoctorReport } from '../../store/doctor/run-doctor.js'
 import { MIGRATION_CHECKS } from '../../store/doctor/checks.js'
 import { schemaParityCheck } from '../../store/doctor/parity-gaps.js'
 import { DEFAULT_THRESHOLDS, type DoctorThresholds, type Finding } from '../../store/doctor/finding.js'
@@ -62,17 +63,17 @@ Seeing other roles' transactions needs pg_read_all_stats (or pg_monitor) for the
     }
     const skipped = new Set(args.skip ? [args.skip] : [])
     const input = { schema: ctx.schema, migration: args.migration, thresholds, migrationChecks: MIGRATION_CHECKS.filter((c) => !(skipped.has('parity') && c === schemaParityCheck)) }
-    let report = await runDoctor(ctx.pool, input)
-    let applied: string[] | undefined
+    let report: DoctorReport
+    let applied: readonly string[] | undefined
     if (args.apply) {
-      applied = await applyFindings(ctx.pool, report.findings, { schema: ctx.schema, actor: ctx.actor, reason: ctx.reason })
-      if (applied.length === 0) {
-        ctx.say('doctor --apply: no finding carries SQL to apply; nothing was changed')
-      } else {
-        for (const statement of applied) ctx.say(`applied: ${statement}`)
-        ctx.say('doctor: checking again after --apply')
-        report = await runDoctor(ctx.pool, input)
-      }
+      const result = await doctorApply(ctx.pool, { ...input, actor: ctx.actor, reason: ctx.reason })
+      applied = result.applied
+      report = result.report
+      if (applied.length === 0) ctx.say('doctor --apply: no finding carries SQL to apply; nothing was changed')
+      for (const statement of applied) ctx.say(`applied: ${statement}`)
+      if (applied.length > 0) ctx.say('doctor: checking again after --apply')
+    } else {
+      report = await runDoctor(ctx.pool, input)
     }
     const { errors, warnings } = count(report.findings)
     ctx.emit({ findings: report.findings, errors, warnings, migrations: report.migrations, ...(applied ? { applied } : {}) })

@@ -1,8 +1,6 @@
 import { ConfigInvalid } from '../../core/errors.js'
-import { unleashMirrorFor } from '../../flags/unleash-mirror.js'
-import { migrationGate } from '../../store/gate-check.js'
-import { ramp } from '../../store/operator-actions.js'
-import { estimateKeysMoved, type KeysMoved } from '../../store/state/routing-sample-sql.js'
+import { ramp } from '../../actions/ramp.js'
+import type { KeysMoved } from '../../store/state/routing-sample-sql.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 
@@ -28,17 +26,12 @@ A migration routed with Unleash also gets its toggle's flexibleRollout set to th
     if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
       throw new ConfigInvalid(args.migration, `percent must be a whole number from 0 to 100, not "${args.percent}"; for example: cutover ramp ${args.migration} 5`)
     }
-    // Before anything changes: an Unleash-routed migration needs an Unleash URL.
-    const unleash = await unleashMirrorFor(ctx.pool, { schema: ctx.schema, migration: args.migration, url: args['unleash-url'] })
     const result = await ramp(ctx.pool, {
-      schema: ctx.schema, migration: args.migration, percent, actor: ctx.actor, reason: ctx.reason, force: args.force,
-      gate: migrationGate(ctx.schema, args.migration),
+      schema: ctx.schema, migration: args.migration, percent, actor: ctx.actor, reason: ctx.reason, force: args.force, unleash: { url: args['unleash-url'] },
     })
-    const shadowShare = (state: { phase: string; readPercent: number }) => (state.phase === 'ramp' ? state.readPercent : 0)
-    const keysMoved = result.changed ? await estimateKeysMoved(ctx.pool, ctx.schema, args.migration, shadowShare(result.from), shadowShare(result.to)) : undefined
-    printStateChange(ctx, 'ramped', result, keysMoved ? { keysMoved } : {})
-    if (keysMoved) ctx.say(describeKeysMoved(keysMoved))
-    if (unleash && result.to.phase === 'ramp') ctx.say(await unleash.afterRamp(result.to.readPercent))
+    printStateChange(ctx, 'ramped', result, result.keysMoved ? { keysMoved: result.keysMoved } : {})
+    if (result.keysMoved) ctx.say(describeKeysMoved(result.keysMoved))
+    if (result.unleash) ctx.say(result.unleash)
   },
 })
 

@@ -1,16 +1,55 @@
+import { describeUnacknowledged } from '../../actions/acknowledgements.js'
+import { registerMigrations, type RegisteredMigration } from '../../actions/register.js'
 import { loadConfig } from '../../config/load-config.js'
-import { registerMigrations } from '../../store/register.js'
+import { MappingChangeRefused } from '../../core/errors.js'
+import { describeMappingChange } from '../../core/mapping-diff.js'
 import { defineCommand } from '../command.js'
+import type { CommandContext } from '../context.js'
 
-export const registerCommand = defineCommand<{ config: string }>({
+function printOne(ctx: CommandContext, c: RegisteredMigration): void {
+  const name = c.definition.name
+  const mapped = `${c.mapping.forward.length} shadow columns mapped, ${c.mapping.backward.length} legacy columns mapped back`
+  if (c.outcome === 'unchanged') { ctx.say(`${name}: unchanged (definition version ${c.definitionVersion}); nothing written`); return }
+  ctx.say(c.outcome === 'registered' ? `registered ${name}: ${mapped}` : `re-registered ${name}: definition version ${c.definitionVersion}, ${mapped}`)
+  for (const change of c.mappingChanges) ctx.say(`  ${describeMappingChange(change)}`)
+  const acks = c.acknowledgements
+  if (!acks) return
+  ctx.say(`definition version ${c.definitionVersion} loaded by ${acks.acknowledged} of ${acks.listeners} running processes within 1 s`)
+  if (acks.unacknowledged.length > 0) {
+    ctx.say(`not loaded by: ${describeUnacknowledged(acks.unacknowledged)}; they keep the previous definition (see their log for why) until they load it: check with cutover doctor ${name}, restart them if it persists`)
+  }
+}
+
+export const registerCommand = defineCommand<{ config: string; force: boolean }>({
   command: 'register',
   describe: 'Validate migration definitions against the live database and register them',
-  epilog: 'Changes: writes each definition to the control schema (a new migration starts in phase "off") and an event.\nNothing is written if any definition is refused. Undo: re-register the previous config file.',
-  builder: (y) => y.option('config', { type: 'string', demandOption: true, describe: 'JSON file, or an ES module whose default export is the config' }),
+  epilog: `Changes: writes each definition to the control schema (a new migration starts in phase "off") and an event.
+Nothing is written if any definition is refused; an identical definition is left as it is.
+A changed definition gets a new definition version: running application processes reload it within a second and acknowledge it
+(the output says how many did, and names those that did not). A changed forward/backward mapping from dual_write on is shown
+as a diff and refused without --force (processes move over one by one, so rows written meanwhile follow the old mapping;
+run cutover verify after it). Undo: re-register the previous config file.`,
+  builder: (y) => y
+    .option('config', { type: 'string', demandOption: true, describe: 'JSON file, or an ES module whose default export is the config' })
+    .option('force', { type: 'boolean', default: false, describe: 'accept a mapping change while writers dual-write (recorded in the event log)' }) as never,
   run: async (ctx, args) => {
     const definitions = await loadConfig(args.config)
-    const checked = await registerMigrations(ctx.pool, definitions, { schema: ctx.schema, actor: ctx.actor, reason: ctx.reason })
-    ctx.emit({ registered: checked.map((c) => ({ name: c.definition.name, forward: c.mapping.forward, backward: c.mapping.backward })) })
-    for (const c of checked) ctx.say(`registered ${c.definition.name}: ${c.mapping.forward.length} shadow columns mapped, ${c.mapping.backward.length} legacy columns mapped back`)
+    let registered: RegisteredMigration[]
+    try {
+      registered = await registerMigrations(ctx.pool, definitions, { schema: ctx.schema, actor: ctx.actor, reason: ctx.reason, force: args.force, source: args.config })
+    } catch (error) {
+      if (error instanceof MappingChangeRefused) {
+        ctx.say(`${error.migration}: the mapping would change in ${error.phase}:`)
+        for (const change of error.changes) ctx.say(`  ${change}`)
+      }
+      throw error
+    }
+    ctx.emit({
+      registered: registered.map((c) => ({
+        name: c.definition.name, outcome: c.outcome, definitionVersion: c.definitionVersion, forward: c.mapping.forward, backward: c.mapping.backward,
+        mappingChanges: c.mappingChanges, ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
+      })),
+    })
+    for (const c of registered) printOne(ctx, c)
   },
 })

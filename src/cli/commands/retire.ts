@@ -1,7 +1,6 @@
 /** retire and unretire: the last step of a cutover (rename the legacy table, move foreign keys, optional alias view) and its undo. */
 import { ForeignKeysCannotMove } from '../../store/retire/retire-errors.js'
-import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, retire } from '../../store/retire/retire.js'
-import { unretire } from '../../store/retire/unretire.js'
+import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, retire, unretire } from '../../actions/retire.js'
 import { defineCommand } from '../command.js'
 import type { CommandContext } from '../context.js'
 

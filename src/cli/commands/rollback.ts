@@ -1,5 +1,4 @@
-import { mirrorRollback } from '../../flags/unleash-mirror.js'
-import { rollback } from '../../store/operator-actions.js'
+import { rollback } from '../../actions/rollback.js'
 import { defineCommand } from '../command.js'
 import { printStateChange } from './state-change.js'
 
@@ -16,10 +15,9 @@ if Unleash cannot be reached the rollback still holds (routing obeys the control
     .positional('migration', { type: 'string', demandOption: true })
     .option('unleash-url', { type: 'string', describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)' }) as never,
   run: async (ctx, args) => {
-    const result = await rollback(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, trigger: 'manual' })
+    const result = await rollback(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, trigger: 'manual', unleash: { url: args['unleash-url'] } })
     printStateChange(ctx, 'rolled back', result)
-    const unleash = await mirrorRollback(ctx.pool, { schema: ctx.schema, migration: args.migration, url: args['unleash-url'] })
-    if (unleash.said) ctx.say(unleash.said)
-    if (unleash.warning) process.stderr.write(`cutover: warning: ${unleash.warning}\n`)
+    if (result.unleash) ctx.say(result.unleash)
+    if (result.unleashWarning) process.stderr.write(`cutover: warning: ${result.unleashWarning}\n`)
   },
 })

@@ -6,9 +6,10 @@ import type { MigrationDefinition } from '../../core/definition.js'
 import { controlSchema } from '../../db/control-schema.js'
 import type { Queryable } from '../../db/queryable.js'
 import { inRolledBackTransaction } from '../../db/with-transaction.js'
-import { checkAgainstCatalog, type CheckedMigration } from '../register.js'
+import { checkAgainstCatalog, type CheckedMigration } from '../catalog/check-against-catalog.js'
 import { retiredMigration } from '../retire/retired-migration.js'
 import { readRetirement, retiredRefusal } from '../retire/retirement.js'
+import { DEFINITION_VERSION_SQL } from '../state/state-store.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`)
@@ -31,16 +32,20 @@ export interface LoadOptions {
   readonly allowRetired?: boolean
 }
 
-/** The definition of `name` as registered, with both tables' catalog info. */
-export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration> {
-  const { rows } = await client.query<{ definition: unknown }>(`SELECT definition FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
+/** The definition of `name` as registered, with both tables' catalog info and its definition version (sql/0005; 1 before it). */
+export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration & { definitionVersion: number }> {
+  const control = controlSchema(schema)
+  const { rows } = await client.query<{ definition: unknown; definition_version: string | null }>(
+    `SELECT m.definition, ${DEFINITION_VERSION_SQL('st')} AS definition_version
+       FROM ${control.table('migrations')} m LEFT JOIN ${control.table('state')} st ON st.migration = m.name WHERE m.name = $1`, [name])
   if (!rows[0]) throw new UnknownMigration(name)
   const definition = parseMigration(rows[0].definition)
+  const definitionVersion = Number(rows[0].definition_version ?? 1)
   const retirement = await readRetirement(client, schema, name)
   if (retirement) {
     if (!options.allowRetired) throw retiredRefusal(name, retirement)
-    return retiredMigration(client, definition, retirement)
+    return { ...await retiredMigration(client, definition, retirement), definitionVersion }
   }
   // Compiling the mappings again catches a table changed since registration.
-  return inRolledBackTransaction(client, () => checkAgainstCatalog(client, definition))
+  return { ...await inRolledBackTransaction(client, () => checkAgainstCatalog(client, definition)), definitionVersion }
 }

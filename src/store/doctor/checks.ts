@@ -1,5 +1,6 @@
 /** The doctor's checks, in the order their findings are printed. Adding a check is one line here. */
 import { controlSchemaVersionCheck } from './control-schema-version.js'
+import { definitionsBehindCheck } from './definitions-behind.js'
 import { expiredLeasesCheck } from './expired-leases.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
 import { listenersBehindCheck, staleListenersCheck } from './listeners.js'
@@ -20,6 +21,7 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   expiredLeasesCheck,
   stalledJobsCheck,
   listenersBehindCheck,
+  definitionsBehindCheck,
   openDivergencesCheck,
   longTransactionsCheck,
   orphansCheck,

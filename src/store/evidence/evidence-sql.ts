@@ -1,4 +1,4 @@
-/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by gate-check.ts. */
+/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by actions/migration-gate.ts. */
 import type { Evidence } from '../../core/gates.js'
 import { controlSchema } from '../../db/control-schema.js'
 import type { Queryable } from '../../db/queryable.js'

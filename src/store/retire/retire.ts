@@ -13,7 +13,7 @@ import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableNa
 import { aliasWrites, createAliasViewSql, copyGrants, type AliasWrites } from './alias-view-sql.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, readForeignKeysTo, relationKind, type StoredForeignKey } from './foreign-keys-sql.js'
 import { isLockWait, serverMessage } from '../../db/pg-errors.js'
-import { checkAgainstCatalog } from '../register.js'
+import { checkAgainstCatalog } from '../catalog/check-against-catalog.js'
 import { ForeignKeysCannotMove, RetireLocked, type ForeignKeyProblem } from './retire-errors.js'
 import { readRetirement, type RetireDetails } from './retirement.js'
 import type { PoolLike, Queryable } from '../../db/queryable.js'

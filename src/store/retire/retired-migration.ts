@@ -9,7 +9,7 @@ import { ConfigInvalid } from '../../core/errors.js'
 import { displayName } from '../../core/identifiers.js'
 import { resolveMapping } from '../../core/mapping.js'
 import { readTableInfo, type TableInfo } from '../catalog/catalog.js'
-import type { CheckedMigration } from '../register.js'
+import type { CheckedMigration } from '../catalog/check-against-catalog.js'
 import type { Retirement } from './retirement.js'
 
 export async function retiredMigration(client: pg.ClientBase, definition: MigrationDefinition, retirement: Retirement): Promise<CheckedMigration> {

@@ -17,7 +17,15 @@ export interface StateNotice extends MigrationState {
   readonly migration: string
   /** Commit-side clock (epoch ms) when the change was written, to measure propagation. */
   readonly changedAtMs: number
+  /** The version of the migration's definition (sql/0005); a process that loaded an older one reloads it. */
+  readonly definitionVersion?: number
 }
+
+/**
+ * The definition version of a state row, read so that a control schema older
+ * than sql/0005 still works (the column is then absent: null).
+ */
+export const DEFINITION_VERSION_SQL = (alias: string): string => `(to_jsonb(${alias}) ->> 'definition_version')`
 
 interface StateRow { migration: string; phase: string; read_percent: number; authority: string; version: string }
 
@@ -212,22 +220,51 @@ async function applyLocked(
   const current = toState(rows[0])
   const plan = await replan(current, client)
   if (plan.isNoop) return { from: current, to: current, changed: false, eventId: undefined }
-  const { rows: updated } = await client.query<StateRow & { changed_at_ms: string }>(
-    `UPDATE ${s}.state SET phase = $2, read_percent = $3::smallint, authority = $4, version = version + 1,
+  const { rows: updated } = await client.query<StateRow & { changed_at_ms: string; definition_version: string | null }>(
+    `UPDATE ${s}.state AS st SET phase = $2, read_percent = $3::smallint, authority = $4, version = version + 1,
             full_reads_since = CASE WHEN $3::smallint = 100 THEN coalesce(CASE WHEN read_percent = 100 THEN full_reads_since END, clock_timestamp()) END,
             updated_at = clock_timestamp(), updated_by = $5
       WHERE migration = $1
-      RETURNING ${STATE_COLUMNS}, (extract(epoch from clock_timestamp()) * 1000)::bigint::text AS changed_at_ms`,
+      RETURNING ${STATE_COLUMNS}, (extract(epoch from clock_timestamp()) * 1000)::bigint::text AS changed_at_ms,
+                ${DEFINITION_VERSION_SQL('st')} AS definition_version`,
     [migration, plan.to.phase, plan.to.readPercent, plan.to.authority, event.actor],
   )
-  const row = updated[0] as StateRow & { changed_at_ms: string }
+  const row = updated[0] as StateRow & { changed_at_ms: string; definition_version: string | null }
   const next = toState(row)
   const eventId = await controlSchema(schema).insertEvent(client, {
     migration, actor: event.actor, kind: event.kind ?? plan.kind, reason: event.reason,
     from: { phase: current.phase, percent: current.readPercent }, to: { phase: next.phase, percent: next.readPercent },
     forced: event.forced, details: event.details,
   })
-  const notice: StateNotice = { migration, ...next, changedAtMs: Number(row.changed_at_ms) }
-  await client.query('SELECT pg_notify($1, $2)', [stateChannel(schema), JSON.stringify(notice)])
+  await notifyState(client, schema, { migration, ...next, changedAtMs: Number(row.changed_at_ms), ...definitionVersionOf(row.definition_version) })
   return { from: current, to: next, changed: true, eventId }
+}
+
+function definitionVersionOf(text: string | null): { definitionVersion?: number } {
+  return text === null ? {} : { definitionVersion: Number(text) }
+}
+
+/** Tells every listening process, at commit, about a state row (its phase, percentage, version and definition version). */
+async function notifyState(client: pg.ClientBase, schema: string, notice: StateNotice): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [stateChannel(schema), JSON.stringify(notice)])
+}
+
+/**
+ * A changed definition (register): bumps the definition version and the state
+ * version in the caller's transaction and notifies, so running processes reload
+ * the definition and acknowledge the new state version as they do a phase change.
+ */
+export async function bumpDefinitionVersion(client: pg.ClientBase, schema: string, migration: string, actor: string): Promise<{ state: MigrationState; definitionVersion: number }> {
+  const { rows } = await client.query<StateRow & { changed_at_ms: string; definition_version: string }>(
+    `UPDATE ${controlSchema(schema).quoted}.state SET definition_version = definition_version + 1, version = version + 1,
+            updated_at = clock_timestamp(), updated_by = $2
+      WHERE migration = $1
+      RETURNING ${STATE_COLUMNS}, (extract(epoch from clock_timestamp()) * 1000)::bigint::text AS changed_at_ms, definition_version::text AS definition_version`,
+    [migration, actor],
+  )
+  if (!rows[0]) throw new UnknownMigration(migration)
+  const state = toState(rows[0])
+  const definitionVersion = Number(rows[0].definition_version)
+  await notifyState(client, schema, { migration, ...state, changedAtMs: Number(rows[0].changed_at_ms), definitionVersion })
+  return { state, definitionVersion }
 }

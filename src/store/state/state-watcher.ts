@@ -10,7 +10,7 @@ import pg from 'pg'
 import { quoteIdent } from '../../core/identifiers.js'
 import type { MigrationState } from '../../core/phases.js'
 import type { Logger } from '../../logger.js'
-import { stateChannel, type StateNotice } from './state-store.js'
+import { DEFINITION_VERSION_SQL, stateChannel, type StateNotice } from './state-store.js'
 import { isPhase } from '../../core/phases.js'
 import type { BucketCounts } from '../../core/routing-sample.js'
 import { controlSchema } from '../../db/control-schema.js'
@@ -19,8 +19,12 @@ export interface StateWatcherOptions {
   readonly pool: pg.Pool
   readonly schema: string
   readonly logger: Logger
-  /** Called for every state applied, with the seconds since it was committed. */
-  readonly onApply: (migration: string, state: MigrationState, propagationSeconds: number | undefined) => void
+  /**
+   * Called for every state applied, with the seconds since it was committed and the
+   * migration's definition version; the state is acknowledged once it returns (or its
+   * promise resolves: a changed definition is reloaded first), never when it throws.
+   */
+  readonly onApply: (migration: string, state: MigrationState, propagationSeconds: number | undefined, definitionVersion: number | undefined) => void | Promise<void>
   /** Poll period while the listening connection is down. */
   readonly fallbackPollMs?: number
   /** Poll period while it is up (catches anything missed). */
@@ -30,7 +34,7 @@ export interface StateWatcherOptions {
   readonly routingSample?: () => Record<string, BucketCounts>
 }
 
-interface PolledRow { migration: string; phase: string; read_percent: number; authority: string; version: string; changed_ms: string }
+interface PolledRow { migration: string; phase: string; read_percent: number; authority: string; version: string; changed_ms: string; definition_version: string | null }
 
 export class StateWatcher {
   readonly instanceId = randomUUID()
@@ -85,14 +89,15 @@ export class StateWatcher {
   async poll(): Promise<void> {
     const { rows } = await this.#options.pool.query<PolledRow>(
       `SELECT migration, phase, read_percent, authority, version::text AS version,
-              (extract(epoch from updated_at) * 1000)::bigint::text AS changed_ms
-         FROM ${controlSchema(this.#options.schema).quoted}.state`,
+              (extract(epoch from updated_at) * 1000)::bigint::text AS changed_ms, ${DEFINITION_VERSION_SQL('st')} AS definition_version
+         FROM ${controlSchema(this.#options.schema).quoted}.state st`,
     )
     for (const row of rows) {
       if (!isPhase(row.phase)) continue
       this.#apply({
         migration: row.migration, phase: row.phase, readPercent: row.read_percent,
         authority: row.authority === 'shadow' ? 'shadow' : 'legacy', version: Number(row.version), changedAtMs: Number(row.changed_ms),
+        ...(row.definition_version === null ? {} : { definitionVersion: Number(row.definition_version) }),
       })
     }
   }
@@ -108,8 +113,16 @@ export class StateWatcher {
     const state: MigrationState = { phase: notice.phase, readPercent: notice.readPercent, authority: notice.authority, version: notice.version }
     this.#states.set(notice.migration, state)
     const propagation = previous ? Math.max(0, (Date.now() - notice.changedAtMs) / 1000) : undefined
-    this.#options.onApply(notice.migration, state, propagation)
-    void this.#acknowledge(notice.migration, notice.version)
+    let applied: void | Promise<void>
+    try {
+      applied = this.#options.onApply(notice.migration, state, propagation, notice.definitionVersion)
+    } catch (error) {
+      applied = Promise.reject(error)
+    }
+    void Promise.resolve(applied).then(
+      () => this.#acknowledge(notice.migration, notice.version),
+      (error: unknown) => this.#options.logger.error({ err: error, migration: notice.migration, version: notice.version }, 'state version not acknowledged: applying it failed'),
+    )
   }
 
   async #acknowledge(migration: string, version: number): Promise<void> {

@@ -1,27 +1,12 @@
-/**
- * Registers migration definitions in the control schema after checking them
- * against the live catalog. Every check runs before anything is written, in
- * one transaction, so a refusal leaves the control schema unchanged.
- */
+/** Checks one migration definition against the live catalog: both tables, their keys, and every mapped expression compiled. */
 import type pg from 'pg'
-import type { MigrationDefinition } from '../core/definition.js'
-import { definitionToJson } from '../core/definition-json.js'
-import { ConfigInvalid } from '../core/errors.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../core/identifiers.js'
-import { resolveMapping, type ResolvedMapping } from '../core/mapping.js'
-import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog/catalog.js'
-import { isCompileError, serverMessage } from '../db/pg-errors.js'
-import { refuseWhenRetired } from './retire/retirement.js'
-import type { PoolLike } from '../db/queryable.js'
-import { withTransaction } from '../db/with-transaction.js'
-import { controlSchema } from '../db/control-schema.js'
-import { withSavepoint } from '../db/with-savepoint.js'
-
-export interface RegisterOptions {
-  readonly schema: string
-  readonly actor: string
-  readonly reason?: string
-}
+import type { MigrationDefinition } from '../../core/definition.js'
+import { ConfigInvalid } from '../../core/errors.js'
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { resolveMapping, type ResolvedMapping } from '../../core/mapping.js'
+import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
+import { isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
+import { withSavepoint } from '../../db/with-savepoint.js'
 
 export interface CheckedMigration {
   readonly definition: MigrationDefinition
@@ -50,6 +35,8 @@ async function compileMapped(
   try {
     await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`))
   } catch (error) {
+    // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config.
+    if (isPermissionDenied(error)) throw error
     const what = def[direction][column] === undefined ? `same-name column "${column}"` : `"${direction}.${column}" (${def[direction][column]})`
     const reason = isCompileError(error) ? serverMessage(error) : `could not be compiled: ${serverMessage(error)}`
     throw new ConfigInvalid(def.name, `${what} does not fit ${direction === 'forward' ? 'shadow' : 'legacy'} column "${column}": ${reason}; fix "${direction}.${column}"`, { cause: error })
@@ -79,45 +66,4 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
   for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression)
   for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression)
   return { definition: def, legacy, shadow, mapping }
-}
-
-/**
- * Validates and registers (or re-registers) definitions. All or nothing:
- * the first refusal throws and nothing is written.
- */
-export async function registerMigrations(pool: PoolLike, definitions: readonly MigrationDefinition[], options: RegisterOptions): Promise<CheckedMigration[]> {
-  const control = controlSchema(options.schema)
-  const s = control.quoted
-  return withTransaction(pool, async (client) => {
-    const checked: CheckedMigration[] = []
-    for (const def of definitions) {
-      // A retired migration's legacy name may be its alias view: re-registering would point it there.
-      await refuseWhenRetired(client, options.schema, def.name)
-      const result = await checkAgainstCatalog(client, def)
-      const { rows: owners } = await client.query<{ name: string }>(
-        `SELECT name FROM ${s}.migrations WHERE shadow_table = $1::oid::regclass AND name <> $2`,
-        [result.shadow.oid, def.name],
-      )
-      if (owners[0]) {
-        throw new ConfigInvalid(def.name, `shadow table ${displayName(def.shadow.table)} already belongs to migration "${owners[0].name}"; each shadow table belongs to one migration`)
-      }
-      checked.push(result)
-    }
-    for (const { definition: def, legacy, shadow } of checked) {
-      const { rows } = await client.query<{ inserted: boolean }>(
-        `INSERT INTO ${s}.migrations (name, definition, legacy_table, shadow_table)
-         VALUES ($1, $2, $3::oid::regclass, $4::oid::regclass)
-         ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, legacy_table = EXCLUDED.legacy_table,
-           shadow_table = EXCLUDED.shadow_table, updated_at = now()
-         RETURNING (xmax = 0) AS inserted`,
-        [def.name, JSON.stringify(definitionToJson(def)), legacy.oid, shadow.oid],
-      )
-      await client.query(`INSERT INTO ${s}.state (migration, updated_by) VALUES ($1, $2) ON CONFLICT (migration) DO NOTHING`, [def.name, options.actor])
-      await control.insertEvent(client, {
-        migration: def.name, actor: options.actor, kind: rows[0]?.inserted ? 'registered' : 're-registered', reason: options.reason,
-        details: { definition: definitionToJson(def) },
-      })
-    }
-    return checked
-  })
 }

@@ -1,0 +1,118 @@
+/**
+ * `cutover register`: validates definitions against the live catalog and
+ * registers them, all or nothing, in one transaction. A changed definition
+ * gets a new definition version, notified to the running processes, which
+ * reload it and acknowledge; a changed mapping from dual_write on needs
+ * `force`, since writers move over one by one.
+ */
+import type { MigrationDefinition } from '../core/definition.js'
+import { definitionToJson } from '../core/definition-json.js'
+import { ConfigInvalid, MappingChangeRefused } from '../core/errors.js'
+import { displayName } from '../core/identifiers.js'
+import { controlSchema } from '../db/control-schema.js'
+import { describeMappingChange, diffMapping, isMappingChangeRisky, type MappingChange } from '../core/mapping-diff.js'
+import { parseMigration } from '../core/parse-config.js'
+import { isPhase } from '../core/phases.js'
+import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/check-against-catalog.js'
+import { refuseWhenRetired } from '../store/retire/retirement.js'
+import { bumpDefinitionVersion } from '../store/state/state-store.js'
+import { withTransaction } from '../db/with-transaction.js'
+import { waitForAcknowledgements, type Acknowledgements } from './acknowledgements.js'
+import type { Pool } from './apply-state-change.js'
+
+export interface RegisterOptions {
+  readonly schema: string
+  readonly actor: string
+  readonly reason?: string | undefined
+  /** Accept a mapping change while writers dual-write (recorded in the event). */
+  readonly force?: boolean
+  /** How long to wait for running processes to load a changed definition; default 1000 ms. */
+  readonly ackTimeoutMs?: number
+  /** The config file, to name in a refusal's command (`cutover register --config FILE --force`). */
+  readonly source?: string
+}
+
+export interface RegisteredMigration extends CheckedMigration {
+  /** `registered` (new), `changed` (a new definition version), `unchanged` (identical: nothing written but nothing refused). */
+  readonly outcome: 'registered' | 'changed' | 'unchanged'
+  readonly definitionVersion: number
+  /** forward/backward entries that changed (empty for a new or unchanged definition). */
+  readonly mappingChanges: readonly MappingChange[]
+  /** For a changed definition: the running processes that loaded it within the wait, and those that did not. */
+  readonly acknowledgements?: Acknowledgements
+}
+
+interface Previous { definition: unknown; same: boolean; phase: string; definition_version: string }
+
+/** Validates and registers (or re-registers) definitions. All or nothing: the first refusal throws and nothing is written. */
+export async function registerMigrations(pool: Pool, definitions: readonly MigrationDefinition[], options: RegisterOptions): Promise<RegisteredMigration[]> {
+  const control = controlSchema(options.schema)
+  const s = control.quoted
+  const written = await withTransaction(pool, async (client) => {
+    const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[] }[] = []
+    for (const def of definitions) {
+      // A retired migration's legacy name may be its alias view: re-registering would point it there.
+      await refuseWhenRetired(client, options.schema, def.name)
+      const result = await checkAgainstCatalog(client, def)
+      const { rows: owners } = await client.query<{ name: string }>(
+        `SELECT name FROM ${s}.migrations WHERE shadow_table = $1::oid::regclass AND name <> $2`,
+        [result.shadow.oid, def.name],
+      )
+      if (owners[0]) {
+        throw new ConfigInvalid(def.name, `shadow table ${displayName(def.shadow.table)} already belongs to migration "${owners[0].name}"; each shadow table belongs to one migration`)
+      }
+      const { rows } = await client.query<Previous>(
+        `SELECT m.definition, m.definition = $2::jsonb AS same, st.phase, st.definition_version::text AS definition_version
+           FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name WHERE m.name = $1 FOR UPDATE OF st`,
+        [def.name, JSON.stringify(definitionToJson(def))],
+      )
+      const previous = rows[0]
+      const changes = previous && !previous.same ? diffMapping(parseMigration(previous.definition), def) : []
+      if (previous && isPhase(previous.phase) && isMappingChangeRisky(previous.phase, changes) && !options.force) {
+        const again = options.source ? `cutover register --config ${options.source} --force` : 'the same register with --force (from code: force: true)'
+        throw new MappingChangeRefused(def.name, previous.phase, changes.map(describeMappingChange), `run: ${again}, then: cutover verify ${def.name} (and cutover repair ${def.name} for what it finds)`)
+      }
+      checked.push({ result, previous, changes })
+    }
+    const registered: (RegisteredMigration & { stateVersion?: number })[] = []
+    for (const { result, previous, changes } of checked) {
+      const def = result.definition
+      const json = JSON.stringify(definitionToJson(def))
+      if (previous?.same) {
+        registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [] })
+        continue
+      }
+      await client.query(
+        `INSERT INTO ${s}.migrations (name, definition, legacy_table, shadow_table)
+         VALUES ($1, $2, $3::oid::regclass, $4::oid::regclass)
+         ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, legacy_table = EXCLUDED.legacy_table,
+           shadow_table = EXCLUDED.shadow_table, updated_at = now()`,
+        [def.name, json, result.legacy.oid, result.shadow.oid],
+      )
+      let definitionVersion = 1
+      let stateVersion: number | undefined
+      if (previous) {
+        const bumped = await bumpDefinitionVersion(client, options.schema, def.name, options.actor)
+        definitionVersion = bumped.definitionVersion
+        stateVersion = bumped.state.version
+      } else {
+        await client.query(`INSERT INTO ${s}.state (migration, updated_by) VALUES ($1, $2) ON CONFLICT (migration) DO NOTHING`, [def.name, options.actor])
+      }
+      const forced = (options.force ?? false) && previous !== undefined && isPhase(previous.phase) && isMappingChangeRisky(previous.phase, changes)
+      await control.insertEvent(client, {
+        migration: def.name, actor: options.actor, kind: previous ? 're-registered' : 'registered', reason: options.reason, forced,
+        details: { definition: definitionToJson(def), definitionVersion, ...(previous ? { mappingChanges: changes, phase: previous.phase } : {}) },
+      })
+      registered.push({ ...result, outcome: previous ? 'changed' : 'registered', definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
+    }
+    return registered
+  })
+  // After commit: each running process reloads a changed definition, then acknowledges its state version.
+  const results: RegisteredMigration[] = []
+  for (const { stateVersion, ...entry } of written) {
+    if (stateVersion === undefined) { results.push(entry); continue }
+    const acknowledgements = await waitForAcknowledgements(pool, options.schema, entry.definition.name, stateVersion, options.ackTimeoutMs ?? 1000)
+    results.push({ ...entry, acknowledgements })
+  }
+  return results
+}
