@@ -55,4 +55,4 @@ export { instrumentsFor, type Instruments } from './metrics/instruments.js'
 export { serveMetrics, type MetricsServer } from './metrics/metrics-server.js'
 /** Schema parity: what the shadow table lacks that the legacy table has (the `complete` gate refuses while any is left), and applying the SQL that adds it. */
 export { findParityGaps, applyParityFixes, type ParityOptions, type ApplyParityOptions, type ParityApplyResult } from './store/parity/schema-parity.js'
-export type { ParityGap, ParityItem } from './core/parity.js'
+export type { ParityGap, ParityItem } from './core/parity/index.js'

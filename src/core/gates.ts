@@ -4,7 +4,7 @@
  * and the command that produces it.
  */
 import { ConfirmationRequired, GateRefused } from './errors.js'
-import type { ParityGap } from './parity.js'
+import type { ParityGap } from './parity/index.js'
 import type { StatePlan } from './phases.js'
 
 export interface Evidence {

@@ -8,8 +8,8 @@ import type { Queryable } from '../../db/queryable.js'
 import type { QualifiedName } from '../../core/identifiers.js'
 import type {
   CheckFact, ForeignKeyAction, ForeignKeyFact, GrantFact, PolicyFact, SequenceFact, TableFacts, TriggerFact, UniqueIndexFact,
-} from '../../core/parity-facts.js'
-import { triggerWhen } from '../../core/parity.js'
+} from '../../core/parity/facts.js'
+import { triggerWhen } from '../../core/parity/index.js'
 
 // aclexplode over the ACL, or over the owner's default privileges when none was ever granted.
 const GRANTEE = `CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END`

@@ -1,5 +1,5 @@
 /** What the catalog says about one table, as far as schema parity needs it (read by src/store/parity/parity-sql.ts). */
-import type { QualifiedName } from './identifiers.js'
+import type { QualifiedName } from '../identifiers.js'
 
 /** One privilege of one role; `grantee` null is PUBLIC; `column` null is the whole table. */
 export interface GrantFact {
