@@ -5,7 +5,8 @@
 /** Connects to the database and hands out a DAL per migration. */
 export { Cutover, type CutoverOptions } from './dal/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
-export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions } from './dal/migration-dal.js'
+export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
+export type { ComparisonMode } from './dal/read-pipeline.js'
 /** Unleash-compatible sticky bucket of a routing key (1…100). */
 export { rolloutBucket, isInRollout } from './core/bucket.js'
 /** Canonical row hashing used by every comparison. */

@@ -10,18 +10,19 @@ import type { PercentageProvider } from '../flags/percentage-provider.js'
 import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
 import { UnleashProvider, type UnleashOptions } from '../flags/unleash-provider.js'
 import { createLogger, type Logger } from '../logger.js'
-import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
+import { COMPARISON_RESULTS, instrumentsFor, type Instruments } from '../metrics/instruments.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { StateWatcher } from '../store/state/state-watcher.js'
 import { hostname } from 'node:os'
 import { rollback } from '../actions/rollback.js'
+import { ComparisonQueue } from './comparison-queue.js'
 import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
-import { followingDal, type CurrentDal } from './following-dal.js'
 import { migrationShape, type MigrationShape } from './migration-shape.js'
 import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
+import type { ComparisonMode } from './read-pipeline.js'
 
 export interface CutoverOptions {
   /**
@@ -45,14 +46,23 @@ export interface CutoverOptions {
    * `UNLEASH_API_TOKEN`). The phase still comes from the control schema, so a rollback wins.
    */
   readonly unleash?: UnleashOptions
+  /**
+   * How sampled reads are compared with the other side (README, "Comparison modes").
+   * `mode`: `background` (default) returns the routed side's row at once and compares on the
+   * pool afterwards; `inline` compares in the call and serves the authoritative row on a mismatch.
+   * `maxInFlight`: background comparisons running at once in this process (default 2); one more
+   * is dropped and counted as `cutover_comparisons_total{result="skipped"}`.
+   */
+  readonly comparisons?: { readonly mode?: ComparisonMode; readonly maxInFlight?: number }
 }
 
-/** The definition a migration's DAL works with now; replaced in place when a changed one is registered. */
-interface LoadedDefinition extends CurrentDal {
+const DEFAULT_COMPARISONS_IN_FLIGHT = 2
+
+/** The definition a DAL works with now; replaced in place when a changed one is registered. */
+interface LoadedDefinition {
   shape: MigrationShape
   provider: PercentageProvider
   definitionVersion: number
-  readonly guardrail: Guardrail
   /** Reloads run one after another. */
   reloading: Promise<void>
 }
@@ -68,6 +78,7 @@ export class Cutover {
   readonly #guardrails = new Set<Guardrail>()
   readonly #toggles = new Map<string, string>()
   readonly #routingSample = new RoutingSample()
+  readonly #comparisons: ComparisonQueue
   #unleash: UnleashProvider | undefined
   readonly schema: string
 
@@ -76,6 +87,7 @@ export class Cutover {
     this.schema = options.schema ?? DEFAULT_SCHEMA
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
+    this.#comparisons = new ComparisonQueue(options.comparisons?.maxInFlight ?? DEFAULT_COMPARISONS_IN_FLIGHT)
     this.#watcher = new StateWatcher({
       pool: options.pool,
       schema: this.schema,
@@ -134,8 +146,9 @@ export class Cutover {
     return this.#unleash
   }
 
-  /** Waits for side work (divergence rows) started so far. */
+  /** Waits for side work started so far: background comparisons, divergence rows, guardrail rollbacks. */
   async flush(): Promise<void> {
+    await this.#comparisons.drain()
     await Promise.allSettled([...this.#pending, ...[...this.#guardrails].map((g) => g.settled())])
   }
 
@@ -156,10 +169,13 @@ export class Cutover {
     }
     const shape = migrationShape(checked)
     this.#zeroCounters(name)
+    const loaded: LoadedDefinition = { shape, provider: this.#providerFor(shape.definition), definitionVersion: checked.definitionVersion, reloading: Promise.resolve() }
+    this.#loaded.set(name, loaded)
+    this.#recordLoaded(name, loaded.definitionVersion)
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
-      // Read through the loaded definition: a re-registered definition's bounds apply at once.
+      // Read through the loaded definition, like the shape: a re-registered definition's bounds apply at once.
       get config() { return loaded.shape.definition.guardrails },
       instruments: this.#instruments,
       logger,
@@ -169,32 +185,24 @@ export class Cutover {
       }),
     })
     this.#guardrails.add(guardrail)
-    const provider = this.#providerFor(shape.definition)
-    const loaded: LoadedDefinition = { shape, provider, definitionVersion: checked.definitionVersion, guardrail, reloading: Promise.resolve(), dal: undefined as unknown as MigrationDal }
-    loaded.dal = this.#dalOf(name, loaded)
-    this.#loaded.set(name, loaded)
-    this.#recordLoaded(name, loaded.definitionVersion)
-    return followingDal(loaded)
-  }
-
-  /** A MigrationDal for the definition loaded now; its statements are built from that shape. */
-  #dalOf(name: string, loaded: LoadedDefinition): MigrationDal {
-    const provider = loaded.provider
     return new MigrationDal({
-      shape: loaded.shape,
-      guardrail: loaded.guardrail,
+      // A getter: a changed definition (cutover register) replaces the shape every statement is built from.
+      get shape() { return loaded.shape },
+      guardrail,
       schema: this.schema,
       // Statements outside a caller's transaction go through the pool, as named prepared statements.
       executor: executorFor(this.#options.pool),
       instruments: this.#instruments,
-      logger: this.#logger.child({ migration: name }),
+      logger,
       state: () => this.#watcher.current(name),
       route: (state, routingKey) => {
         // Ramp reads feed the sample `cutover ramp` uses to say how many keys a change moves.
         if (state.phase === 'ramp') this.#routingSample.record(name, routingKey)
-        return provider.route(name, state, routingKey)
+        return loaded.provider.route(name, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
+      comparisonMode: this.#options.comparisons?.mode ?? 'background',
+      comparisons: this.#comparisons,
       background: (work) => {
         const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))
         this.#pending.add(tracked)
@@ -207,7 +215,7 @@ export class Cutover {
   #zeroCounters(migration: string): void {
     const i = this.#instruments
     for (const source of ['read', 'write'] as const) i.divergences.inc({ migration, source }, 0)
-    for (const result of ['match', 'mismatch', 'error'] as const) i.comparisons.inc({ migration, source: 'read', result }, 0)
+    for (const result of COMPARISON_RESULTS) i.comparisons.inc({ migration, source: 'read', result }, 0)
     for (const trigger of ['manual', 'guardrail'] as const) i.rollbacks.inc({ migration, trigger }, 0)
     for (const side of ['legacy', 'shadow'] as const) {
       i.reads.inc({ migration, served_from: side }, 0)
@@ -260,7 +268,6 @@ export class Cutover {
       loaded.shape = shape
       loaded.provider = provider
       loaded.definitionVersion = checked.definitionVersion
-      loaded.dal = this.#dalOf(name, loaded)
       this.#recordLoaded(name, checked.definitionVersion)
       logger.info({ migration: name, definitionVersion: checked.definitionVersion }, 'loaded a changed definition; writes and reads use its mapping from now on')
     } catch (error) {

@@ -5,8 +5,12 @@ import type pg from 'pg'
 import { isStalePlan } from '../db/pg-errors.js'
 
 export interface SqlExecutor {
-  /** Runs one statement with `$n` parameters and returns its rows. */
-  query<R = Record<string, unknown>>(text: string, values: readonly unknown[]): Promise<R[]>
+  /**
+   * Runs one statement with `$n` parameters and returns its rows. `name`, when
+   * given, is the statement's stable prepared name, computed once by the caller
+   * (see {@link statementName}); otherwise it is looked up by the text.
+   */
+  query<R = Record<string, unknown>>(text: string, values: readonly unknown[], name?: string): Promise<R[]>
 }
 
 /** What callers may pass as a database or a transaction they hold. */
@@ -24,7 +28,7 @@ const names = new Map<string, string>()
  * each once per connection saves the server a parse and plan on every call,
  * which the benchmarks showed to be most of the DAL's overhead.
  */
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let name = names.get(text)
   if (!name) {
     name = `cutover_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`
@@ -45,10 +49,10 @@ export function executorFor(db: Database): SqlExecutor {
   }
   const pgDb = db as pg.Pool
   return {
-    async query<R>(text: string, values: readonly unknown[]) {
+    async query<R>(text: string, values: readonly unknown[], name?: string) {
       if (values.length === 0) return (await pgDb.query(text)).rows as R[]
       try {
-        return (await pgDb.query({ name: statementName(text), text, values: [...values] })).rows as R[]
+        return (await pgDb.query({ name: name ?? statementName(text), text, values: [...values] })).rows as R[]
       } catch (error) {
         // A table changed shape under a prepared statement: run this one unprepared.
         if (!isStalePlan(error)) throw error

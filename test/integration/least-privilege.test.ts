@@ -73,7 +73,7 @@ describe('least privilege', { timeout: 180_000 }, () => {
   it('a role with only the application grants uses the DAL: writes, compared reads, divergence rows and a guardrail rollback', async () => {
     await runCli(['advance', 'orders_v2', '--to', 'shadow_read', '--database-url', urlFor('ops_role')])
     const pool = new pg.Pool({ connectionString: urlFor('app_role'), max: 4 })
-    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0 })
+    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, comparisons: { maxInFlight: 100 } })
     try {
       const dal = await cutover.migration('orders_v2')
       await cutover.watcher.poll()
