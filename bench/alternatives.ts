@@ -31,7 +31,7 @@ function shadowValues(r: Row): unknown[] {
 }
 
 function againstPlainInsert(world: BenchWorld, clients: number, settings: RunSettings, candidate: () => Promise<void>): Promise<Comparison> {
-  return runInterleaved({ clients, ...settings, baseline: () => plainInsert(world.pool), candidate })
+  return runInterleaved({ clients, ...settings, baseline: () => plainInsert(world.pool), prepared: () => plainInsert(world.pool, true), candidate })
 }
 
 /** BEGIN; INSERT legacy; INSERT shadow; COMMIT on one pooled connection: atomic, four round trips. */

@@ -1,4 +1,4 @@
-/** DAL key reads in `ramp` at 100 % (every read compared, and at the default sample) against a plain legacy key read. */
+/** DAL key reads in `ramp` at 100 % (every read compared, and at the default sample) against a plain legacy key read, unnamed and prepared. */
 import type { MigrationDal } from '../src/dal/migration-dal.js'
 import { runInterleaved, type Comparison, type RunSettings } from './lib/latency.js'
 import { LEGACY_TABLE, READ_ROWS, type BenchWorld } from './lib/setup.js'
@@ -15,6 +15,9 @@ async function measureRead(world: BenchWorld, dal: MigrationDal, clients: number
     clients, ...settings,
     baseline: async () => {
       await world.pool.query(PLAIN_READ, [randomKey()])
+    },
+    prepared: async () => {
+      await world.pool.query({ name: 'bench_plain_read', text: PLAIN_READ, values: [randomKey()] })
     },
     candidate: async () => {
       await dal.get(randomKey())

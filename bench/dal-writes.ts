@@ -1,4 +1,4 @@
-/** DAL insert and update in `dual_write`, each against the plain legacy statement on the same pool. */
+/** DAL insert and update in `dual_write`, each against the plain legacy statement on the same pool, unnamed and prepared. */
 import { runInterleaved, type Comparison, type RunSettings } from './lib/latency.js'
 import { nextInsertKey } from './lib/insert-keys.js'
 import { plainInsert } from './lib/plain-insert.js'
@@ -11,6 +11,7 @@ export async function measureInsert(world: BenchWorld, clients: number, settings
   return runInterleaved({
     clients, ...settings,
     baseline: () => plainInsert(world.pool),
+    prepared: () => plainInsert(world.pool, true),
     candidate: async () => {
       await world.compared.insert(orderRow(nextInsertKey()))
     },
@@ -31,6 +32,9 @@ export async function measureUpdate(world: BenchWorld, clients: number, settings
     clients, ...settings,
     baseline: async (client) => {
       await world.pool.query(PLAIN_UPDATE, [nextKey(client), 'paid', 1000 + (amount++ % 9000)])
+    },
+    prepared: async (client) => {
+      await world.pool.query({ name: 'bench_plain_update', text: PLAIN_UPDATE, values: [nextKey(client), 'paid', 1000 + (amount++ % 9000)] })
     },
     candidate: async (client) => {
       await world.compared.update(nextKey(client), { status: 'paid', amount_cents: 1000 + (amount++ % 9000) })

@@ -5,7 +5,8 @@
 /** Connects to the database and hands out a DAL per migration. */
 export { Cutover, type CutoverOptions } from './dal/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
-export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions } from './dal/migration-dal.js'
+export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
+export type { ComparisonMode } from './dal/read-pipeline.js'
 /** Unleash-compatible sticky bucket of a routing key (1…100). */
 export { rolloutBucket, isInRollout } from './core/bucket.js'
 /** Canonical row hashing used by every comparison. */
@@ -26,7 +27,7 @@ export { applyControlSchema, DEFAULT_SCHEMA } from './store/control-schema/apply
  * the same events, and the Unleash toggle kept in step by `ramp` and `rollback`.
  */
 export { advance, type AdvanceOptions } from './actions/advance.js'
-export { ramp, type RampOptions, type RampResult } from './actions/ramp.js'
+export { ramp, RampNotMirrored, type RampOptions, type RampResult } from './actions/ramp.js'
 export { rollback, type RollbackOptions, type RollbackResult } from './actions/rollback.js'
 export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
 export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'

@@ -13,7 +13,10 @@ export interface LatencyStats {
 
 export interface Comparison {
   readonly clients: number
+  /** The application's current call: the plain statement, unnamed (parsed and planned per call), as Kysely sends it. */
   readonly baseline: LatencyStats
+  /** The physical limit: the same plain statement as a named prepared statement. */
+  readonly prepared?: LatencyStats
   readonly candidate: LatencyStats
 }
 
@@ -26,6 +29,8 @@ export interface InterleavedOptions {
   /** Unrecorded operations per client per variant before the first round (JIT, caches, connections). */
   readonly warmupOps: number
   readonly baseline: Operation
+  /** The baseline's statement as a named prepared statement, measured in the same rounds. */
+  readonly prepared?: Operation
   readonly candidate: Operation
 }
 
@@ -70,21 +75,23 @@ async function round(clients: number, ops: number, operation: Operation, recorde
 }
 
 /**
- * Alternates short rounds of baseline and candidate (ABBA order, so neither
- * always runs first), so drift on a shared machine hits both alike.
+ * Alternates short rounds of baseline, prepared baseline and candidate (ABC
+ * CBA order, so none always runs first), so drift on a shared machine hits
+ * all alike.
  */
 export async function runInterleaved(options: InterleavedOptions): Promise<Comparison> {
   const { clients, opsPerClient, roundOps } = options
-  await round(clients, options.warmupOps, options.baseline, undefined)
-  await round(clients, options.warmupOps, options.candidate, undefined)
-  const baseline = new Recorder(clients * opsPerClient)
-  const candidate = new Recorder(clients * opsPerClient)
+  const variants: [Operation, Recorder][] = [[options.baseline, new Recorder(clients * opsPerClient)]]
+  if (options.prepared) variants.push([options.prepared, new Recorder(clients * opsPerClient)])
+  variants.push([options.candidate, new Recorder(clients * opsPerClient)])
+  for (const [operation] of variants) await round(clients, options.warmupOps, operation, undefined)
   const rounds = Math.ceil(opsPerClient / roundOps)
   for (let r = 0; r < rounds; r++) {
     const ops = Math.min(roundOps, opsPerClient - r * roundOps)
-    const order: [Operation, Recorder][] = [[options.baseline, baseline], [options.candidate, candidate]]
-    if (r % 2 === 1) order.reverse()
+    const order = r % 2 === 1 ? [...variants].reverse() : variants
     for (const [operation, recorder] of order) await round(clients, ops, operation, recorder)
   }
-  return { clients, baseline: baseline.stats(), candidate: candidate.stats() }
+  const [baseline, ...rest] = variants.map(([, recorder]) => recorder.stats())
+  const candidate = rest[rest.length - 1] as LatencyStats
+  return { clients, baseline: baseline as LatencyStats, ...(options.prepared ? { prepared: rest[0] as LatencyStats } : {}), candidate }
 }

@@ -10,8 +10,14 @@ export function plainInsertText(table: string): string {
 
 const LEGACY_INSERT = plainInsertText(LEGACY_TABLE)
 
-/** Inserts a row with a key never used before into the legacy table. */
-export async function plainInsert(db: Pick<pg.Pool, 'query'>): Promise<void> {
+/**
+ * Inserts a row with a key never used before into the legacy table: as the
+ * application sends it today (an unnamed statement, as Kysely sends it), or
+ * `prepared` as a named prepared statement (the physical limit).
+ */
+export async function plainInsert(db: Pick<pg.Pool, 'query'>, prepared = false): Promise<void> {
   const r = orderRow(nextInsertKey())
-  await db.query(LEGACY_INSERT, [r.id, r.customer_id, r.amount_cents, r.status, r.placed_at, r.meta, r.note])
+  const values = [r.id, r.customer_id, r.amount_cents, r.status, r.placed_at, r.meta, r.note]
+  if (prepared) await db.query({ name: 'bench_plain_insert', text: LEGACY_INSERT, values })
+  else await db.query(LEGACY_INSERT, values)
 }

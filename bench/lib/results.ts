@@ -25,13 +25,18 @@ export function result(name: string, value: number, unit: string, baseline: numb
   return { name, value: round(value, digits), unit, baseline: baseline === null ? null : round(baseline, digits), ratio }
 }
 
-/** `<prefix>_p50_ratio`, `<prefix>_p99_ratio` (ms) and `<prefix>_ops_per_s`, each candidate against baseline. */
+/**
+ * `<prefix>_p50_ratio`, `<prefix>_p99_ratio` (ms) and `<prefix>_ops_per_s`, the
+ * candidate against the application's current call; and with a prepared
+ * baseline the same three with `_prepared`, against the physical limit.
+ */
 export function comparisonResults(prefix: string, comparison: Comparison): BenchResult[] {
   const suffix = clientSuffix(comparison.clients)
-  const { candidate, baseline } = comparison
-  return [
-    result(`${prefix}_p50_ratio${suffix}`, candidate.p50Ms, 'ms', baseline.p50Ms),
-    result(`${prefix}_p99_ratio${suffix}`, candidate.p99Ms, 'ms', baseline.p99Ms),
-    result(`${prefix}_ops_per_s${suffix}`, candidate.opsPerSecond, 'ops/s', baseline.opsPerSecond),
+  const { candidate, baseline, prepared } = comparison
+  const against = (b: typeof baseline, tag: string): BenchResult[] => [
+    result(`${prefix}_p50_ratio${tag}${suffix}`, candidate.p50Ms, 'ms', b.p50Ms),
+    result(`${prefix}_p99_ratio${tag}${suffix}`, candidate.p99Ms, 'ms', b.p99Ms),
+    result(`${prefix}_ops_per_s${tag}${suffix}`, candidate.opsPerSecond, 'ops/s', b.opsPerSecond),
   ]
+  return [...against(baseline, ''), ...(prepared ? against(prepared, '_prepared') : [])]
 }

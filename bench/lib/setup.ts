@@ -23,6 +23,9 @@ export const READ_ROWS = 20_000
 export const UPDATE_ROWS = 8_000
 export const INSERT_KEY_START = 10_000_000
 
+/** The guardrails README recommends; on in every DAL measurement, as in production. */
+export const RECOMMENDED_GUARDRAILS = { maxDivergencesPerMinute: 10, maxP99Ratio: 3, windowSeconds: 60, minSamples: 50 } as const
+
 // A type change (varchar → uuid), renames with a scale change (amount_cents → amount numeric(12,2)),
 // jsonb, a shadow-only column with a default, and a secondary index on each side.
 const DDL = `
@@ -122,6 +125,7 @@ export async function createWorld(url: string, poolSize: number): Promise<BenchW
     forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
     backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
     compare: { placed_at: 'timestamp_ms' },
+    guardrails: RECOMMENDED_GUARDRAILS,
   })], { schema: SCHEMA, actor: 'bench' })
   const client = await pool.connect()
   let shape: MigrationShape

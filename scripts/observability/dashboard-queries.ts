@@ -21,9 +21,9 @@ function latency(quantile: number, operations: string): string {
   return `histogram_quantile(${quantile}, sum by (migration, target, le) (rate(cutover_operation_duration_seconds_bucket{${M}, ${operations}}[${RANGE}])))`
 }
 
-/** Failed ÷ all of a counter with a `result` label; 0 rather than no data while nothing failed. */
-function errorShare(counter: string, by: string): string {
-  const all = `sum by (${by}) (rate(${counter}{${M}}[${RANGE}]))`
+/** Failed ÷ all (those matching `filter`) of a counter with a `result` label; 0 rather than no data while nothing failed. */
+function errorShare(counter: string, by: string, filter = ''): string {
+  const all = `sum by (${by}) (rate(${counter}{${M}${filter}}[${RANGE}]))`
   return `(\n  sum by (${by}) (rate(${counter}{${M}, result="error"}[${RANGE}]))\nor\n  ${all} * 0\n)\n/\n${all}`
 }
 
@@ -40,8 +40,9 @@ export const Q = {
   readPercent: `max by (migration) (cutover_read_percent{${M}})`,
   readsBySide: `sum by (migration, served_from) (rate(cutover_reads_total{${M}}[${RANGE}]))`,
 
-  consistencyRate: `sum by (migration) (rate(cutover_comparisons_total{${M}, result="match"}[${RANGE}]))\n/\nsum by (migration) (rate(cutover_comparisons_total{${M}}[${RANGE}]))`,
-  comparisonErrorRate: errorShare('cutover_comparisons_total', 'migration'),
+  // Of the comparisons that ran: a skipped one (dropped over the in-flight bound) judged nothing.
+  consistencyRate: `sum by (migration) (rate(cutover_comparisons_total{${M}, result="match"}[${RANGE}]))\n/\nsum by (migration) (rate(cutover_comparisons_total{${M}, result!="skipped"}[${RANGE}]))`,
+  comparisonErrorRate: errorShare('cutover_comparisons_total', 'migration', ', result!="skipped"'),
   comparisonsBySourceAndResult: `sum by (migration, source, result) (rate(cutover_comparisons_total{${M}}[${RANGE}]))`,
   divergencesBySource: `sum by (migration, source) (increase(cutover_divergences_total{${M}}[${RANGE}]))`,
   divergencesInRange: `sum by (migration, source) (increase(cutover_divergences_total{${M}}[$__range]))`,

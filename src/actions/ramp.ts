@@ -1,5 +1,6 @@
 /** `cutover ramp`: the share of routing keys that read the shadow, with the keys it moved and the Unleash toggle kept in step. */
 import { planRamp } from '../core/phases.js'
+import { UnleashAdminFailed } from '../flags/unleash-admin-failed.js'
 import { unleashMirrorFor } from '../flags/unleash-mirror.js'
 import { estimateKeysMoved, type KeysMoved } from '../store/state/routing-sample-sql.js'
 import type { ActionOptions, ActionResult, PhaseView, UnleashMirrorOptions } from './action-options.js'
@@ -19,13 +20,21 @@ export interface RampResult extends ActionResult {
   readonly unleash?: string
 }
 
+/** The control schema changed but the Unleash toggle did not (exit 3); `result` is the change that did happen. */
+export class RampNotMirrored extends UnleashAdminFailed {
+  constructor(readonly result: RampResult, failure: UnleashAdminFailed) {
+    super(failure.toggle, failure.detail, { cause: failure })
+  }
+}
+
 const shadowShare = (state: PhaseView): number => (state.phase === 'ramp' ? state.readPercent : 0)
 
 /**
  * Sets the read percentage (entering ramp from shadow_read needs a finished
  * backfill and a clean verify after it, unless `force`). For an Unleash-routed
  * migration the toggle is then set to the percentage and enabled; if that fails
- * the control schema keeps the change and UnleashAdminFailed (exit 3) says what to re-run.
+ * the control schema keeps the change and RampNotMirrored (an UnleashAdminFailed, exit 3, carrying the
+ * change made) says what to re-run.
  */
 export async function ramp(pool: Pool, options: RampOptions): Promise<RampResult> {
   // Before anything changes: an Unleash-routed migration needs an Unleash URL.
@@ -36,6 +45,11 @@ export async function ramp(pool: Pool, options: RampOptions): Promise<RampResult
     isGated: true,
   })
   const keysMoved = result.changed ? await estimateKeysMoved(pool, options.schema, options.migration, shadowShare(result.from), shadowShare(result.to)) : undefined
-  const unleash = mirror && result.to.phase === 'ramp' ? await mirror.afterRamp(result.to.readPercent) : undefined
-  return { ...result, ...(keysMoved ? { keysMoved } : {}), ...(unleash ? { unleash } : {}) }
+  const changed: RampResult = { ...result, ...(keysMoved ? { keysMoved } : {}) }
+  if (!mirror || result.to.phase !== 'ramp') return changed
+  try {
+    return { ...changed, unleash: await mirror.afterRamp(result.to.readPercent) }
+  } catch (error) {
+    throw error instanceof UnleashAdminFailed ? new RampNotMirrored(changed, error) : error
+  }
 }

@@ -1,5 +1,6 @@
 /** Judges whether a migration crossed its guardrails: the divergence rate, or shadow p99 against legacy p99. */
 import type { GuardrailConfig } from './definition.js'
+import type { WindowSummary } from './latency-window.js'
 
 export interface GuardrailStats {
   /** Divergences seen in the window. */
@@ -39,7 +40,17 @@ export function legacyBaseline(retained: readonly TimedLatency[], since: number,
   return inWindow.length >= minSamples ? inWindow : retained.map((s) => s.seconds)
 }
 
+/** Judges latency arrays: their nearest-rank p99s through {@link judgeSummary}. */
 export function judgeGuardrails(config: GuardrailConfig, stats: GuardrailStats): GuardrailVerdict {
+  return judgeSummary(config, {
+    divergences: stats.divergences,
+    shadow: { count: stats.shadowLatencies.length, p99: quantile(stats.shadowLatencies, 0.99) },
+    legacy: { count: stats.legacyLatencies.length, p99: quantile(stats.legacyLatencies, 0.99) },
+  })
+}
+
+/** Judges a window's counts and p99s (as {@link LatencyWindow} keeps them): the divergence rate first, then the p99 ratio. */
+export function judgeSummary(config: GuardrailConfig, stats: WindowSummary): GuardrailVerdict {
   if (config.maxDivergencesPerMinute > 0) {
     const perMinute = (stats.divergences * 60) / config.windowSeconds
     if (perMinute > config.maxDivergencesPerMinute) {
@@ -49,9 +60,9 @@ export function judgeGuardrails(config: GuardrailConfig, stats: GuardrailStats):
       }
     }
   }
-  if (config.maxP99Ratio > 0 && stats.shadowLatencies.length >= config.minSamples && stats.legacyLatencies.length >= config.minSamples) {
-    const shadow = quantile(stats.shadowLatencies, 0.99)
-    const legacy = quantile(stats.legacyLatencies, 0.99)
+  if (config.maxP99Ratio > 0 && stats.shadow.count >= config.minSamples && stats.legacy.count >= config.minSamples) {
+    const shadow = stats.shadow.p99
+    const legacy = stats.legacy.p99
     const ratio = shadow / Math.max(legacy, 1e-6)
     if (ratio > config.maxP99Ratio) {
       return {

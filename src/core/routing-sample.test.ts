@@ -39,6 +39,24 @@ describe('RoutingSample', () => {
     expect(sample.snapshot().m).toBeUndefined()
   })
 
+  it('counts a key read in both the previous and the current window once, as it keeps its counts up to date', () => {
+    let now = 0
+    const sample = new RoutingSample({ windowMs: 1000, now: () => now })
+    for (const k of keys.slice(0, 1000)) sample.record('m', k)
+    now = 1500
+    for (const k of keys.slice(500, 2000)) sample.record('m', k)
+    const union = keys.slice(0, 2000)
+    const counts = sample.snapshot().m
+    expect(counts?.distinctKeys).toBe(2000)
+    expect(counts?.reads).toBe(2500)
+    for (let b = 1; b <= 100; b++) expect(counts?.buckets[b - 1]).toBe(union.filter((k) => rolloutBucket(k, 'm') === b).length)
+    now = 2600
+    // Only the window that started at 1,500 ms is left.
+    const left = sample.snapshot().m
+    expect(left?.distinctKeys).toBe(1500)
+    for (let b = 1; b <= 100; b++) expect(left?.buckets[b - 1]).toBe(keys.slice(500, 2000).filter((k) => rolloutBucket(k, 'm') === b).length)
+  })
+
   it('keeps migrations apart (each its own bucketing group)', () => {
     const sample = new RoutingSample()
     sample.record('a', 'k1')

@@ -24,7 +24,20 @@ export interface RoutingSampleOptions {
   readonly now?: () => number
 }
 
-interface Generation { readonly startedMs: number; readonly keys: Map<string, Map<string, number>>; readonly reads: Map<string, number> }
+interface Generation {
+  readonly startedMs: number
+  /** Per migration: routing key → its bucket. */
+  readonly keys: Map<string, Map<string, number>>
+  readonly reads: Map<string, number>
+  /** Per migration: distinct keys per bucket, of this generation alone. */
+  readonly buckets: Map<string, number[]>
+}
+
+/** Distinct keys per bucket over the current and the previous generation, kept up to date as keys arrive. */
+interface Union {
+  readonly buckets: number[]
+  distinctKeys: number
+}
 
 export const DEFAULT_SAMPLE_KEYS = 10_000
 export const DEFAULT_SAMPLE_WINDOW_MS = 5 * 60_000
@@ -35,6 +48,7 @@ export class RoutingSample {
   readonly #now: () => number
   #previous: Generation | undefined
   #current: Generation
+  #union = new Map<string, Union>()
 
   constructor(options: RoutingSampleOptions = {}) {
     this.#maxKeys = options.maxKeys ?? DEFAULT_SAMPLE_KEYS
@@ -43,7 +57,7 @@ export class RoutingSample {
     this.#current = this.#generation()
   }
 
-  /** Records one routed read of `routingKey` for `migration`. */
+  /** Records one routed read of `routingKey` for `migration`: O(1), bucket counts included. */
   record(migration: string, routingKey: string): void {
     this.#rotate()
     const g = this.#current
@@ -51,25 +65,26 @@ export class RoutingSample {
     let keys = g.keys.get(migration)
     if (!keys) g.keys.set(migration, keys = new Map())
     if (keys.has(routingKey) || keys.size >= this.#maxKeys) return
-    keys.set(routingKey, rolloutBucket(routingKey, migration))
+    const before = this.#previous?.keys.get(migration)?.get(routingKey)
+    const bucket = before ?? rolloutBucket(routingKey, migration)
+    keys.set(routingKey, bucket)
+    let own = g.buckets.get(migration)
+    if (!own) g.buckets.set(migration, own = new Array<number>(100).fill(0))
+    own[bucket - 1] = (own[bucket - 1] ?? 0) + 1
+    if (before !== undefined) return
+    let union = this.#union.get(migration)
+    if (!union) this.#union.set(migration, union = { buckets: new Array<number>(100).fill(0), distinctKeys: 0 })
+    union.buckets[bucket - 1] = (union.buckets[bucket - 1] ?? 0) + 1
+    union.distinctKeys++
   }
 
-  /** Bucket counts per migration over the current and the previous generation. */
+  /** Bucket counts per migration over the current and the previous generation (100 numbers each, nothing else copied). */
   snapshot(): Record<string, BucketCounts> {
     this.#rotate()
-    const generations = [this.#previous, this.#current].filter((g): g is Generation => g !== undefined)
     const out: Record<string, BucketCounts> = {}
-    const migrations = new Set(generations.flatMap((g) => [...g.reads.keys()]))
-    for (const migration of migrations) {
-      const union = new Map<string, number>()
-      let reads = 0
-      for (const g of generations) {
-        reads += g.reads.get(migration) ?? 0
-        for (const [key, bucket] of g.keys.get(migration) ?? []) union.set(key, bucket)
-      }
-      const buckets = new Array<number>(100).fill(0)
-      for (const bucket of union.values()) buckets[bucket - 1] = (buckets[bucket - 1] ?? 0) + 1
-      out[migration] = { reads, distinctKeys: union.size, buckets }
+    for (const [migration, union] of this.#union) {
+      const reads = (this.#previous?.reads.get(migration) ?? 0) + (this.#current.reads.get(migration) ?? 0)
+      out[migration] = { reads, distinctKeys: union.distinctKeys, buckets: [...union.buckets] }
     }
     return out
   }
@@ -80,10 +95,19 @@ export class RoutingSample {
     // A generation older than two windows is dropped whole.
     this.#previous = now - this.#current.startedMs < 2 * this.#windowMs ? this.#current : undefined
     this.#current = this.#generation()
+    // The union is now the previous generation alone.
+    this.#union = new Map()
+    if (!this.#previous) return
+    for (const [migration, buckets] of this.#previous.buckets) {
+      this.#union.set(migration, { buckets: [...buckets], distinctKeys: this.#previous.keys.get(migration)?.size ?? 0 })
+    }
+    for (const migration of this.#previous.reads.keys()) {
+      if (!this.#union.has(migration)) this.#union.set(migration, { buckets: new Array<number>(100).fill(0), distinctKeys: 0 })
+    }
   }
 
   #generation(): Generation {
-    return { startedMs: this.#now(), keys: new Map(), reads: new Map() }
+    return { startedMs: this.#now(), keys: new Map(), reads: new Map(), buckets: new Map() }
   }
 }
 

@@ -10,18 +10,20 @@ import type { PercentageProvider } from '../flags/percentage-provider.js'
 import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
 import { UnleashProvider, type UnleashOptions } from '../flags/unleash-provider.js'
 import { createLogger, type Logger } from '../logger.js'
-import { instrumentsFor, type Instruments } from '../metrics/instruments.js'
+import { COMPARISON_RESULTS, instrumentsFor, type Instruments } from '../metrics/instruments.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { StateWatcher } from '../store/state/state-watcher.js'
 import { hostname } from 'node:os'
 import { rollback } from '../actions/rollback.js'
+import { ComparisonQueue } from './comparison-queue.js'
 import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
 import { migrationShape, type MigrationShape } from './migration-shape.js'
 import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
 import { STATEMENT_MODES, StatementPolicy, type StatementMode } from './statement-policy.js'
+import type { ComparisonMode } from './read-pipeline.js'
 
 export interface CutoverOptions {
   /**
@@ -61,7 +63,17 @@ export interface CutoverOptions {
    * `UNLEASH_API_TOKEN`). The phase still comes from the control schema, so a rollback wins.
    */
   readonly unleash?: UnleashOptions
+  /**
+   * How sampled reads are compared with the other side (README, "Comparison modes").
+   * `mode`: `background` (default) returns the routed side's row at once and compares on the
+   * pool afterwards; `inline` compares in the call and serves the authoritative row on a mismatch.
+   * `maxInFlight`: background comparisons running at once in this process (default 2); one more
+   * is dropped and counted as `cutover_comparisons_total{result="skipped"}`.
+   */
+  readonly comparisons?: { readonly mode?: ComparisonMode; readonly maxInFlight?: number }
 }
+
+const DEFAULT_COMPARISONS_IN_FLIGHT = 2
 
 /** The definition a DAL works with now; replaced in place when a changed one is registered. */
 interface LoadedDefinition {
@@ -84,6 +96,7 @@ export class Cutover {
   readonly #toggles = new Map<string, string>()
   readonly #routingSample = new RoutingSample()
   readonly #statements: StatementPolicy
+  readonly #comparisons: ComparisonQueue
   #unleash: UnleashProvider | undefined
   readonly schema: string
 
@@ -93,6 +106,7 @@ export class Cutover {
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
     this.#statements = new StatementPolicy(options.statementMode ?? 'auto', { logger: this.#logger, maxPrepared: options.maxPreparedStatements })
+    this.#comparisons = new ComparisonQueue(options.comparisons?.maxInFlight ?? DEFAULT_COMPARISONS_IN_FLIGHT)
     this.#watcher = new StateWatcher({
       pool: options.pool,
       schema: this.schema,
@@ -163,8 +177,9 @@ export class Cutover {
     return this.#unleash
   }
 
-  /** Waits for side work (divergence rows) started so far. */
+  /** Waits for side work started so far: background comparisons, divergence rows, guardrail rollbacks. */
   async flush(): Promise<void> {
+    await this.#comparisons.drain()
     await Promise.allSettled([...this.#pending, ...[...this.#guardrails].map((g) => g.settled())])
   }
 
@@ -191,7 +206,8 @@ export class Cutover {
     const logger = this.#logger.child({ migration: name })
     const guardrail = new Guardrail({
       migration: name,
-      config: shape.definition.guardrails,
+      // Read through the loaded definition, like the shape: a re-registered definition's bounds apply at once.
+      get config() { return loaded.shape.definition.guardrails },
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
@@ -217,6 +233,8 @@ export class Cutover {
         return loaded.provider.route(name, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
+      comparisonMode: this.#options.comparisons?.mode ?? 'background',
+      comparisons: this.#comparisons,
       background: (work) => {
         const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))
         this.#pending.add(tracked)
@@ -229,7 +247,7 @@ export class Cutover {
   #zeroCounters(migration: string): void {
     const i = this.#instruments
     for (const source of ['read', 'write'] as const) i.divergences.inc({ migration, source }, 0)
-    for (const result of ['match', 'mismatch', 'error'] as const) i.comparisons.inc({ migration, source: 'read', result }, 0)
+    for (const result of COMPARISON_RESULTS) i.comparisons.inc({ migration, source: 'read', result }, 0)
     for (const trigger of ['manual', 'guardrail'] as const) i.rollbacks.inc({ migration, trigger }, 0)
     for (const side of ['legacy', 'shadow'] as const) {
       i.reads.inc({ migration, served_from: side }, 0)

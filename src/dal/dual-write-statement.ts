@@ -160,6 +160,21 @@ export interface WriteStatementOptions {
   readonly controlSchema?: string
   /** Record mode's fallback: leave the secondary out and note each written key as a divergence. */
   readonly divergence?: DivergenceTarget
+  /** What the statement returns of each written row: all of it (the default), its legacy key only, or nothing (one count row). */
+  readonly returning?: Returning
+}
+
+/** What a write returns: each written row in the legacy shape, its legacy key, or nothing. */
+export type Returning = 'row' | 'key' | 'none'
+
+/** The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run). */
+function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning): string {
+  const from = freshDelete ? 's CROSS JOIN w' : 'w'
+  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from}`
+  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from}` : `SELECT w.* FROM ${from}`
+  if (returning === 'row') return backwardOf(shape, 'w')
+  const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
+  return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w`
 }
 
 export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, options: WriteStatementOptions = {}): Statement {
@@ -194,6 +209,6 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
   }
   // With the fresh-snapshot delete, `s` must be read for its function to run at all.
-  const result = freshDelete ? 'SELECT w.* FROM s CROSS JOIN w' : targets.authority === 'legacy' ? 'SELECT * FROM w' : backwardOf(shape, 'w')
+  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row')
   return { text: `WITH ${ctes.join(',\n')}\n${result}`, values: p.values }
 }

@@ -9,8 +9,8 @@ import { StatementPolicy } from './statement-policy.js'
 export interface SqlExecutor {
   /**
    * Runs one statement with `$n` parameters and returns its rows. `name`, when
-   * given, is the statement's stable prepared-statement name (computed once
-   * by the caller); without it a name is derived from the text.
+   * given, is the statement's stable prepared name, computed once by the caller
+   * (see {@link statementName}); otherwise it is looked up by the text.
    */
   query<R = Record<string, unknown>>(text: string, values: readonly unknown[], name?: string): Promise<R[]>
 }

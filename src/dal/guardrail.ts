@@ -1,13 +1,16 @@
 /**
  * One migration's guardrail in one process: keeps a window of read latencies
- * by side and of divergences, judges them at most once a second, and when a
+ * by side and of divergences (per-second histograms, core/latency-window.ts:
+ * O(1) per read, a bounded amount per check), judges them at most once a
+ * second, and when a
  * bound is crossed rolls the migration back through the control schema (so
  * every process follows). Concurrent trips from several processes serialise
  * on the state row: the first rolls back, the others find nothing to change.
  */
 import { hostname } from 'node:os'
 import type { GuardrailConfig } from '../core/definition.js'
-import { judgeGuardrails, legacyBaseline, type TimedLatency } from '../core/guardrail.js'
+import { judgeSummary } from '../core/guardrail.js'
+import { LatencyWindow } from '../core/latency-window.js'
 import type { MigrationState, Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
@@ -24,19 +27,16 @@ export interface GuardrailOptions {
   readonly now?: () => number
 }
 
-const LEGACY_BASELINE = 1000
-
 export class Guardrail {
   readonly #o: GuardrailOptions
-  readonly #shadow: TimedLatency[] = []
-  readonly #legacy: TimedLatency[] = []
-  readonly #divergences: number[] = []
+  readonly #window: LatencyWindow
   #lastCheck = 0
   #tripping: Promise<void> | undefined
   #deferred: NodeJS.Timeout | undefined
 
   constructor(options: GuardrailOptions) {
     this.#o = options
+    this.#window = new LatencyWindow(options.config.windowSeconds, options.config.minSamples)
   }
 
   get isEnabled(): boolean {
@@ -45,17 +45,13 @@ export class Guardrail {
 
   observeRead(side: Side, seconds: number): void {
     if (!this.isEnabled) return
-    if (side === 'shadow') this.#shadow.push({ at: this.#now(), seconds })
-    else {
-      this.#legacy.push({ at: this.#now(), seconds })
-      if (this.#legacy.length > LEGACY_BASELINE) this.#legacy.splice(0, this.#legacy.length - LEGACY_BASELINE)
-    }
+    this.#window.observeRead(side, seconds, this.#now())
     this.#maybeCheck()
   }
 
   observeDivergence(): void {
     if (!this.isEnabled) return
-    this.#divergences.push(this.#now())
+    this.#window.observeDivergence(this.#now())
     this.#maybeCheck()
   }
 
@@ -77,17 +73,12 @@ export class Guardrail {
       return
     }
     this.#lastCheck = now
+    // Summarised in every phase: legacy's baseline is kept up to date before the shadow serves.
+    const summary = this.#window.summary(now)
     const phase = this.#o.state()?.phase
     // Only phases that read from the shadow can hurt users through it.
     if (phase !== 'shadow_read' && phase !== 'ramp' && phase !== 'shadow_primary') return
-    const since = now - this.#o.config.windowSeconds * 1000
-    while (this.#shadow[0] && this.#shadow[0].at < since) this.#shadow.shift()
-    while (this.#divergences[0] !== undefined && this.#divergences[0] < since) this.#divergences.shift()
-    const verdict = judgeGuardrails(this.#o.config, {
-      divergences: this.#divergences.length,
-      shadowLatencies: this.#shadow.map((s) => s.seconds),
-      legacyLatencies: legacyBaseline(this.#legacy, since, this.#o.config.minSamples),
-    })
+    const verdict = judgeSummary(this.#o.config, summary)
     if (!verdict.trip) return
     const details = { bound: verdict.bound, measured: verdict.measured, limit: verdict.limit, host: hostname(), pid: process.pid }
     this.#tripping = this.#o.rollback(`guardrail: ${verdict.reason}`, details).then(
@@ -96,8 +87,7 @@ export class Guardrail {
           this.#o.instruments.rollbacks.inc({ migration: this.#o.migration, trigger: 'guardrail' })
           this.#o.logger.error({ migration: this.#o.migration, ...details, from: result.from, to: result.to }, `guardrail rolled back ${this.#o.migration}: ${verdict.reason}`)
         }
-        this.#shadow.length = 0
-        this.#divergences.length = 0
+        this.#window.clearShadow()
       },
       (error: unknown) => this.#o.logger.error({ migration: this.#o.migration, err: error, ...details }, `guardrail could not roll back ${this.#o.migration}: ${verdict.reason}`),
     ).finally(() => { this.#tripping = undefined })

@@ -7,29 +7,24 @@ import { defaultRoutingKey } from '../core/routing.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
-import type { Instruments } from '../metrics/instruments.js'
+import { migrationInstruments, type Instruments, type MigrationInstruments } from '../metrics/instruments.js'
 import type { Guardrail } from './guardrail.js'
-import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import { isConstraintViolation, serverMessage } from '../db/pg-errors.js'
 import { controlSchema } from '../db/control-schema.js'
-import { withSavepoint } from '../db/with-savepoint.js'
-import { comparableRow, judge, type SideRow } from './compare-rows.js'
-import { writeStatement, type Statement, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
+import type { ComparisonQueue } from './comparison-queue.js'
+import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
+import { KeyReads } from './key-read-plan.js'
 import type { MigrationShape } from './migration-shape.js'
 import { requireTransaction } from './require-transaction.js'
 import type { StatementPolicy } from './statement-policy.js'
 import { compileOnlyKysely } from './query-compiler.js'
-import { routedSelect } from './routed-select.js'
+import { inSavepoint, ReadPipeline, type ComparisonMode, type Row } from './read-pipeline.js'
+import { selectPlan, selectServedSide } from './routed-select.js'
 import type { SelectBuilder } from './select-statement.js'
-import { COMPARE_COLUMN, comparedRead, legacyRead, shadowRead, SIDE_COLUMN } from './read-statement.js'
+import { WriteStatementCache } from './write-statement-cache.js'
 
-export type Row = Record<string, unknown>
-
-/** A key value as text, the form divergence rows store (never a lossy JSON number). */
-function keyText(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : String(value)
-}
+export type { Row } from './read-pipeline.js'
 
 /** PostgreSQL's limit on parameters in one statement. */
 const MAX_PARAMETERS = 65_535
@@ -39,6 +34,19 @@ export type Key = Readonly<Record<string, unknown>> | string | number | bigint
 export interface CallOptions {
   /** A transaction the caller holds (Kysely transaction or pg client); the operation runs inside it. */
   readonly tx?: Database
+}
+
+/**
+ * What a write resolves to: the written row in the legacy shape (`true`, the
+ * default), its legacy key columns only (`'key'`), or nothing (`false`: the
+ * statement returns one count row and the call resolves to undefined).
+ */
+export interface WriteOptions extends CallOptions {
+  readonly returning?: boolean | 'key'
+}
+
+function returningOf(options: WriteOptions): Returning {
+  return options.returning === false ? 'none' : options.returning === 'key' ? 'key' : 'row'
 }
 
 export interface ReadOptions extends CallOptions {
@@ -62,16 +70,55 @@ export interface DalContext {
   readonly background: (work: Promise<unknown>) => void
   /** Watches read latency by side and divergences; rolls back when a bound is crossed. */
   readonly guardrail?: Guardrail
+  /** How sampled reads are compared; default `background`. */
+  readonly comparisonMode?: ComparisonMode
+  /** Background comparisons in flight (shared by the process's migrations); over its bound one is dropped and counted as skipped. */
+  readonly comparisons: ComparisonQueue
+}
+
+/** The statements built from one shape of the migration. */
+interface ShapeStatements {
+  readonly shape: MigrationShape
+  readonly keyReads: KeyReads
+  readonly writes: WriteStatementCache
 }
 
 export class MigrationDal {
   readonly #c: DalContext
   readonly #kysely = compileOnlyKysely()
+  readonly #m: MigrationInstruments
+  readonly #reads: ReadPipeline
+  /** Statements built once per shape; rebuilt when a changed definition replaces the shape. */
+  #statements: ShapeStatements
   readonly name: string
 
   constructor(context: DalContext) {
     this.#c = context
     this.name = context.shape.definition.name
+    this.#m = migrationInstruments(context.instruments, this.name)
+    this.#statements = this.#build(context.shape)
+    this.#reads = new ReadPipeline({
+      name: this.name,
+      instruments: this.#m,
+      logger: context.logger,
+      ...(context.guardrail ? { guardrail: context.guardrail } : {}),
+      pool: context.executor,
+      random: context.random,
+      mode: context.comparisonMode ?? 'background',
+      queue: context.comparisons,
+      background: context.background,
+      sample: (state) => (state.phase === 'shadow_read' ? context.shape.definition.shadowReadSample : context.shape.definition.compareSample),
+    })
+  }
+
+  #build(shape: MigrationShape): ShapeStatements {
+    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema) }
+  }
+
+  /** The statements of the current shape (one reference comparison per call). */
+  private get statements(): ShapeStatements {
+    if (this.#statements.shape !== this.#c.shape) this.#statements = this.#build(this.#c.shape)
+    return this.#statements
   }
 
   /** The state this process applies now (legacy-only `off` when none is known). */
@@ -79,43 +126,50 @@ export class MigrationDal {
     return this.#c.state() ?? UNKNOWN_STATE
   }
 
-  async insert(row: Row, options: CallOptions = {}): Promise<Row> {
+  insert(row: Row, options?: WriteOptions & { readonly returning?: true | 'key' }): Promise<Row>
+  insert(row: Row, options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  async insert(row: Row, options: WriteOptions = {}): Promise<Row | undefined> {
     this.#requireColumns(row, 'insert')
     const rows = await this.#write('insert', { op: 'insert', rows: [row] }, options)
-    return rows[0] as Row
+    return options.returning === false ? undefined : rows[0] as Row
   }
 
   /** Inserts a batch in one statement: all rows on both sides, or none. */
-  async insertMany(rows: readonly Row[], options: CallOptions = {}): Promise<Row[]> {
-    if (rows.length === 0) return []
+  insertMany(rows: readonly Row[], options?: WriteOptions & { readonly returning?: true | 'key' }): Promise<Row[]>
+  insertMany(rows: readonly Row[], options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  async insertMany(rows: readonly Row[], options: WriteOptions = {}): Promise<Row[] | undefined> {
+    if (rows.length === 0) return options.returning === false ? undefined : []
     for (const row of rows) this.#requireColumns(row, 'insertMany')
     const columns = new Set(rows.flatMap((r) => Object.keys(r))).size
     if (rows.length * columns > MAX_PARAMETERS) {
       throw new ConfigInvalid(this.name, `insertMany of ${rows.length} rows × ${columns} columns exceeds PostgreSQL's ${MAX_PARAMETERS} parameters per statement; split it into batches of at most ${Math.floor(MAX_PARAMETERS / columns)} rows`)
     }
-    return this.#write('insert', { op: 'insert', rows }, options)
+    const written = await this.#write('insert', { op: 'insert', rows }, options)
+    return options.returning === false ? undefined : written
   }
 
-  async update(key: Key, patch: Row, options: CallOptions = {}): Promise<Row | undefined> {
+  async update(key: Key, patch: Row, options: WriteOptions = {}): Promise<Row | undefined> {
     const columns = Object.keys(patch)
     if (columns.length === 0) throw new ConfigInvalid(this.name, 'update needs at least one column to change')
     const keyColumn = columns.find((c) => this.#c.shape.legacyKey.includes(c))
     if (keyColumn) throw new ConfigInvalid(this.name, `update cannot change key column "${keyColumn}"; delete the row and insert it under the new key`)
     this.#requireColumns(patch, 'update')
     const rows = await this.#write('update', { op: 'update', key: this.#keyValues(key), patch }, options)
-    return rows[0]
+    return options.returning === false ? undefined : rows[0]
   }
 
-  async upsert(row: Row, options: CallOptions = {}): Promise<Row> {
+  upsert(row: Row, options?: WriteOptions & { readonly returning?: true | 'key' }): Promise<Row>
+  upsert(row: Row, options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  async upsert(row: Row, options: WriteOptions = {}): Promise<Row | undefined> {
     this.#requireColumns(row, 'upsert')
     this.#keyValues(row)
     const rows = await this.#write('upsert', { op: 'upsert', rows: [row] }, options)
-    return rows[0] as Row
+    return options.returning === false ? undefined : rows[0] as Row
   }
 
-  async delete(key: Key, options: CallOptions = {}): Promise<Row | undefined> {
+  async delete(key: Key, options: WriteOptions = {}): Promise<Row | undefined> {
     const rows = await this.#write('delete', { op: 'delete', key: this.#keyValues(key) }, options)
-    return rows[0]
+    return options.returning === false ? undefined : rows[0]
   }
 
   /**
@@ -125,23 +179,19 @@ export class MigrationDal {
    * the shadow only at 100 % (or once the shadow is authoritative).
    */
   async select<R = Row>(build: SelectBuilder<R>, options: ReadOptions = {}): Promise<R[]> {
+    const state = this.state
+    const served = selectServedSide(this.#c, state, options.routingKey)
     const executor = this.#executorFor(options)
-    return routedSelect(this.#c, this.#kysely, executor, this.state, build, options)
+    return this.#reads.run(selectPlan(this.#c, this.#kysely, build), state, served, executor, options.tx !== undefined)
   }
 
   /** Reads one row by key, from the side routing picks; a sample is compared with the other side. */
   async get(key: Key, options: ReadOptions = {}): Promise<Row | undefined> {
     const values = this.#keyValues(key)
     const state = this.state
-    const policy = phasePolicy(state.phase)
     const served = this.#c.route(state, options.routingKey ?? defaultRoutingKey(values))
-    const sample = state.phase === 'shadow_read' ? this.#c.shape.definition.shadowReadSample : this.#c.shape.definition.compareSample
     const executor = this.#executorFor(options)
-    if (policy.compareReads && this.#c.random() < sample) {
-      const compared = await this.#comparedGet(executor, values, served, state.authority, options.tx !== undefined)
-      if (compared !== 'failed') return compared
-    }
-    return this.#plainGet(executor, values, served, state.authority)
+    return this.#reads.run(this.statements.keyReads.plan(values), state, served, executor, options.tx !== undefined)
   }
 
   /** The pool's executor, or one on the caller's transaction (refused when it is none). */
@@ -151,78 +201,18 @@ export class MigrationDal {
     return executorFor(options.tx, this.#c.statements)
   }
 
-  async #plainGet(executor: SqlExecutor, key: unknown[], served: Side, authority: Side): Promise<Row | undefined> {
-    const statement = served === 'legacy' ? legacyRead(this.#c.shape, key) : shadowRead(this.#c.shape, key)
-    try {
-      const started = process.hrtime.bigint()
-      const rows = await this.#timed('read', served, () => executor.query<Row>(statement.text, statement.values))
-      this.#c.guardrail?.observeRead(served, Number(process.hrtime.bigint() - started) / 1e9)
-      this.#c.instruments.reads.inc({ migration: this.name, served_from: served })
-      this.#count('read', [served], 'ok')
-      return rows[0]
-    } catch (error) {
-      this.#count('read', [served], 'error')
-      // A failing non-authoritative read never fails the caller: serve the authoritative side.
-      if (served === authority) throw error
-      this.#c.logger.warn({ migration: this.name, err: error }, `${served} read failed; served from ${authority}`)
-      return this.#plainGet(executor, key, authority, authority)
-    }
-  }
-
-  async #comparedGet(executor: SqlExecutor, key: unknown[], served: Side, authority: Side, inCallerTx: boolean): Promise<Row | undefined | 'failed'> {
-    const statement = comparedRead(this.#c.shape, key)
-    let rows: Row[]
-    try {
-      // Inside a caller's transaction a failed comparison must not abort it.
-      // Not timed by side: the statement reads both, and would blur the shadow-vs-legacy latency the guardrail judges.
-      rows = inCallerTx ? await this.#inSavepoint(executor, statement) : await executor.query<Row>(statement.text, statement.values)
-    } catch (error) {
-      this.#c.instruments.comparisons.inc({ migration: this.name, source: 'read', result: 'error' })
-      this.#c.logger.warn({ migration: this.name, err: error }, 'compared read failed; serving without comparison')
-      return 'failed'
-    }
-    const sides: Partial<Record<Side, SideRow>> = {}
-    for (const raw of rows) {
-      const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, ...row } = raw
-      sides[side === 'shadow' ? 'shadow' : 'legacy'] = { row, comparable: comparableRow(this.#c.shape, comparable) }
-    }
-    const verdict = judge(sides.legacy, sides.shadow)
-    this.#c.instruments.comparisons.inc({ migration: this.name, source: 'read', result: verdict.result })
-    this.#c.instruments.reads.inc({ migration: this.name, served_from: verdict.result === 'match' ? served : authority })
-    if (verdict.result === 'mismatch' && verdict.kind) {
-      this.#c.instruments.divergences.inc({ migration: this.name, source: 'read' })
-      this.#c.guardrail?.observeDivergence()
-      const keyObject = Object.fromEntries(this.#c.shape.legacyKey.map((k, i) => [k, keyText(key[i])]))
-      const record = recordDivergenceSql(this.#c.schema, {
-        migration: this.name, key: keyObject, source: 'read', kind: verdict.kind,
-        legacyHash: verdict.legacyHash, shadowHash: verdict.shadowHash,
-        legacyRow: sides.legacy?.comparable ?? null, shadowRow: sides.shadow?.comparable ?? null,
-      })
-      this.#c.background(
-        this.#c.executor.query<{ inserted: boolean }>(record.text, record.values).then((r) => {
-          if (r[0]?.inserted) this.#c.logger.warn({ migration: this.name, key: keyObject, kind: verdict.kind }, 'read comparison found a divergence')
-        }),
-      )
-      return sides[authority]?.row
-    }
-    return sides[served]?.row ?? sides[authority]?.row
-  }
-
-  async #inSavepoint(executor: SqlExecutor, statement: Statement): Promise<Row[]> {
-    return withSavepoint(executor, 'cutover_op', () => executor.query<Row>(statement.text, statement.values))
-  }
-
-  async #write(operation: 'insert' | 'update' | 'upsert' | 'delete', request: WriteRequest, options: CallOptions): Promise<Row[]> {
+  async #write(operation: 'insert' | 'update' | 'upsert' | 'delete', request: WriteRequest, options: WriteOptions): Promise<Row[]> {
     const state = this.state
     const policy = phasePolicy(state.phase)
     const targets: WriteTargets = { authority: policy.writes[0] as Side, secondary: policy.writes[1] }
     const executor = this.#executorFor(options)
-    const statement = writeStatement(this.#c.shape, targets, request, { controlSchema: this.#c.schema })
+    const returning = returningOf(options)
+    const statement = this.statements.writes.statement(targets, request, returning)
     const recordMode = targets.secondary !== undefined && this.#c.shape.definition.onSecondaryError === 'record'
     try {
       const rows = recordMode && options.tx
-        ? await this.#timed(operation, targets.authority, () => this.#inSavepoint(executor, statement))
-        : await this.#timed(operation, targets.authority, () => executor.query<Row>(statement.text, statement.values))
+        ? await this.#timed(operation, targets.authority, () => inSavepoint<Row>(executor, statement))
+        : await this.#timed(operation, targets.authority, () => executor.query<Row>(statement.text, statement.values, statement.name))
       this.#count(operation, policy.writes, 'ok')
       return rows
     } catch (error) {
@@ -231,8 +221,9 @@ export class MigrationDal {
         throw error
       }
       // The secondary side (or the authoritative one: the retry tells) rejected the row.
-        const fallback = writeStatement(this.#c.shape, targets, request, {
+      const fallback = writeStatement(this.#c.shape, targets, request, {
         divergence: { table: `${controlSchema(this.#c.schema).quoted}.divergences`, migration: this.name, detail: serverMessage(error) },
+        returning,
       })
       const rows = await this.#timed(operation, targets.authority, () => executor.query<Row>(fallback.text, fallback.values)).catch((retryError: unknown) => {
         this.#count(operation, [targets.authority], 'error')
@@ -240,23 +231,24 @@ export class MigrationDal {
       })
       this.#count(operation, [targets.authority], 'ok')
       this.#count(operation, [targets.secondary as Side], 'error')
-      this.#c.instruments.divergences.inc({ migration: this.name, source: 'write' }, rows.length)
-      for (let i = 0; i < rows.length; i++) this.#c.guardrail?.observeDivergence()
+      const written = returning === 'none' ? Number(rows[0]?.__cutover_written ?? 0) : rows.length
+      this.#m.divergences.write.inc(written)
+      for (let i = 0; i < written; i++) this.#c.guardrail?.observeDivergence()
       this.#c.logger.warn({ migration: this.name, operation, err: error }, `${targets.secondary} rejected the write; recorded as a divergence for repair`)
       return rows
     }
   }
 
-  #count(operation: string, targets: readonly Side[], result: 'ok' | 'error'): void {
-    for (const target of targets) this.#c.instruments.operations.inc({ migration: this.name, operation, target, result })
+  #count(operation: 'insert' | 'update' | 'upsert' | 'delete', targets: readonly Side[], result: 'ok' | 'error'): void {
+    for (const target of targets) this.#m.writeResults[operation][target][result].inc()
   }
 
-  async #timed<T>(operation: string, target: Side, work: () => Promise<T>): Promise<T> {
-    const end = this.#c.instruments.operationDuration.startTimer({ migration: this.name, operation, target })
+  async #timed<T>(operation: 'insert' | 'update' | 'upsert' | 'delete', target: Side, work: () => Promise<T>): Promise<T> {
+    const started = performance.now()
     try {
       return await work()
     } finally {
-      end()
+      this.#m.writeDuration[operation][target].observe((performance.now() - started) / 1000)
     }
   }
 

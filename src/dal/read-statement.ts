@@ -3,7 +3,7 @@
  * `backward`), or both at once in one statement for comparison, each side with
  * its comparable projection (see core/compare-sql.ts).
  */
-import { actualItems, expectedItems } from '../core/compare-sql.js'
+import { actualItems, expectedItems, verifyColumns } from '../core/compare-sql.js'
 import { list, q, typeOf, type MigrationShape } from './migration-shape.js'
 import type { Statement } from './dual-write-statement.js'
 
@@ -90,4 +90,60 @@ l AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
 s AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)})
 ${comparedSides(shape, { legacy: 'l', shadow: 's' })}`
   return { text, values }
+}
+
+/** The column the inline compared read carries its equal flag in. */
+export const EQUAL_COLUMN = '__cutover_eq'
+
+/**
+ * CTEs `l` and `s` of one key's normalised comparable values on each side (as
+ * verify compares them), from the legacy rows of FROM item `legacy` and the
+ * shadow rows of FROM item `shadow` (aliased `st`),
+ * and the SQL of their verdict: true when both are missing or both present
+ * and equal (`ROW(...) IS NOT DISTINCT FROM ROW(...)`, core/compare-sql.ts).
+ */
+function equalParts(shape: MigrationShape, legacy: string, shadow: string): { ctes: string; equal: string } {
+  const columns = verifyColumns(
+    shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
+    shape.definition.compare,
+  )
+  const alias = (i: number): string => q(`__v${i}`)
+  const row = (side: 'l' | 's'): string => `ROW(${columns.map((c, i) => c.key(`${side}.${alias(i)}`)).join(', ')})`
+  return {
+    ctes: `l AS (SELECT ${columns.map((c, i) => `${c.expected} AS ${alias(i)}`).join(', ')} FROM ${legacy}),
+s AS (SELECT ${columns.map((c, i) => `${c.actual('st')} AS ${alias(i)}`).join(', ')} FROM ${shadow})`,
+    equal: `CASE WHEN NOT EXISTS (SELECT FROM l) THEN NOT EXISTS (SELECT FROM s)
+  ELSE coalesce((SELECT NOT (${row('l')} IS DISTINCT FROM ${row('s')}) FROM l, s), false) END`,
+  }
+}
+
+/**
+ * The background comparison of one key: both sides read in one snapshot, and
+ * one row whose `equal` PostgreSQL computed over the comparable projections.
+ * Nothing is hashed or sent back unless they differ ({@link comparedRead} then).
+ */
+export function keyEqualText(shape: MigrationShape): string {
+  const { keyRow } = keyParams(shape, [])
+  const parts = equalParts(shape, `${shape.legacyTable} WHERE ${legacyWhere(shape)}`, `${shape.shadowTable} AS st WHERE ${shadowWhere(shape)}`)
+  return `WITH p AS (SELECT ${keyRow}),
+${parts.ctes}
+SELECT ${parts.equal} AS equal`
+}
+
+/**
+ * The inline compared read of one key: each side's row in the legacy shape,
+ * tagged with its side ({@link SIDE_COLUMN}), and on every row the verdict
+ * PostgreSQL computed ({@link EQUAL_COLUMN}); no row when neither side has the key.
+ */
+export function inlineComparedReadText(shape: MigrationShape): string {
+  const { keyRow } = keyParams(shape, [])
+  const parts = equalParts(shape, 'lr', 'sr AS st')
+  return `WITH p AS (SELECT ${keyRow}),
+lr AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
+sr AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}),
+${parts.ctes},
+eq AS (SELECT ${parts.equal} AS ${q(EQUAL_COLUMN)})
+SELECT 'legacy' AS ${q(SIDE_COLUMN)}, lr.*, eq.${q(EQUAL_COLUMN)} FROM lr CROSS JOIN eq
+UNION ALL
+SELECT 'shadow', b.*, eq.${q(EQUAL_COLUMN)} FROM sr AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN eq`
 }

@@ -1,16 +1,12 @@
-/** Runs a caller-shaped select on the routed side; a sample runs on both sides in one round trip and is compared by key. */
+/** Caller-shaped selects as read plans (read-pipeline.ts): the routed side's statement, and both sides' for a comparison, compared by key. */
 import type { Kysely } from 'kysely'
 import { canonicalJsonNumbers, topLevelMembers } from '../core/json-text.js'
 import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
 import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
-import type { SqlExecutor } from './executor.js'
-import type { DalContext, Row } from './migration-dal.js'
+import type { DalContext } from './migration-dal.js'
+import type { ReadPlan, Row } from './read-pipeline.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'
-import { comparedSelectStatement, selectStatement, type SelectBuilder } from './select-statement.js'
-
-export interface SelectOptions {
-  readonly routingKey?: string
-}
+import { comparedSelectStatement, inlineComparedSelectStatement, selectEqualStatement, selectStatement, type SelectBuilder } from './select-statement.js'
 
 interface Difference { key: Record<string, string>; kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'; legacy?: Row; shadow?: Row }
 
@@ -50,52 +46,40 @@ export function differingRows(keyColumns: readonly string[], legacy: readonly Co
   return out
 }
 
-export async function routedSelect<R>(c: DalContext, kysely: Kysely<any>, executor: SqlExecutor, state: MigrationState, build: SelectBuilder<R>, options: SelectOptions): Promise<R[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const name = c.shape.definition.name
+/** The side a select reads: routing's choice with a routing key; without one, the shadow only at 100 % (a multi-row read has no sticky identity). */
+export function selectServedSide(c: DalContext, state: MigrationState, routingKey: string | undefined): Side {
   const policy = phasePolicy(state.phase)
-  // Without a routing key a multi-row read has no sticky identity: it reads the shadow only at 100 %.
-  const served: Side = options.routingKey !== undefined ? c.route(state, options.routingKey) : policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
-  const sample = state.phase === 'shadow_read' ? c.shape.definition.shadowReadSample : c.shape.definition.compareSample
-  if (policy.compareReads && c.random() < sample) {
-    const statement = comparedSelectStatement(kysely, c.shape, build)
-    try {
+  if (routingKey !== undefined) return c.route(state, routingKey)
+  return policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
+}
+
+/** A caller-shaped select as a read plan: each statement compiled when the pipeline needs it. */
+export function selectPlan<R>(c: DalContext, kysely: Kysely<any>, build: SelectBuilder<R>): ReadPlan<R[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const name = c.shape.definition.name
+  return {
+    read: (side) => selectStatement(kysely, c.shape, side, build),
+    equal: () => selectEqualStatement(kysely, c.shape, build),
+    inline: () => inlineComparedSelectStatement(kysely, c.shape, build),
+    result: (rows) => rows as R[],
+    // Both sides' rows with their comparable text, compared by key (or as multisets) and recorded per differing key.
+    record: async (executor) => {
+      const statement = comparedSelectStatement(kysely, c.shape, build)
       const rows = await executor.query<Row>(statement.text, statement.values)
       const sides: Record<Side, ComparedRow[]> = { legacy: [], shadow: [] }
       for (const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, ...row } of rows) {
         sides[side === 'shadow' ? 'shadow' : 'legacy'].push({ row, comparable: canonicalJsonNumbers(String(comparable)) })
       }
       const differences = differingRows(c.shape.legacyKey, sides.legacy, sides.shadow)
-      const matched = Array.isArray(differences) && differences.length === 0
-      c.instruments.comparisons.inc({ migration: name, source: 'read', result: matched ? 'match' : 'mismatch' })
-      c.instruments.reads.inc({ migration: name, served_from: matched ? served : state.authority })
-      if (!matched) {
-        c.instruments.divergences.inc({ migration: name, source: 'read' })
-        c.guardrail?.observeDivergence()
-        if (Array.isArray(differences)) {
-          for (const d of differences) {
-            const record = recordDivergenceSql(c.schema, { migration: name, key: d.key, source: 'read', kind: d.kind, legacyRow: d.legacy ?? null, shadowRow: d.shadow ?? null })
-            c.background(c.executor.query(record.text, record.values))
-          }
-        } else {
-          c.logger.warn({ migration: name }, 'a select without the key columns returned different rows on the two sides')
-        }
+      if (!Array.isArray(differences)) {
+        c.logger.warn({ migration: name }, 'a select without the key columns returned different rows on the two sides')
+        return true
       }
-      return sides[matched ? served : state.authority].map((r) => r.row) as R[]
-    } catch (error) {
-      c.instruments.comparisons.inc({ migration: name, source: 'read', result: 'error' })
-      c.logger.warn({ migration: name, err: error }, 'compared select failed; serving without comparison')
-    }
-  }
-  try {
-    const statement = selectStatement(kysely, c.shape, served, build)
-    const rows = await executor.query<R>(statement.text, statement.values)
-    c.instruments.reads.inc({ migration: name, served_from: served })
-    return rows
-  } catch (error) {
-    if (served === state.authority) throw error
-    const statement = selectStatement(kysely, c.shape, state.authority, build)
-    const rows = await executor.query<R>(statement.text, statement.values)
-    c.instruments.reads.inc({ migration: name, served_from: state.authority })
-    return rows
+      for (const d of differences) {
+        const record = recordDivergenceSql(c.schema, { migration: name, key: d.key, source: 'read', kind: d.kind, legacyRow: d.legacy ?? null, shadowRow: d.shadow ?? null })
+        await executor.query(record.text, record.values)
+      }
+      if (differences.length > 0) c.logger.warn({ migration: name, keys: differences.length }, 'select comparison found divergences')
+      return differences.length > 0
+    },
   }
 }

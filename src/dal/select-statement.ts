@@ -10,7 +10,7 @@ import { plainColumnMap } from '../core/mapping.js'
 import { normaliserSql } from '../core/normalisers.js'
 import type { Statement } from './dual-write-statement.js'
 import type { MigrationShape } from './migration-shape.js'
-import { backwardItems, COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'
+import { backwardItems, COMPARE_COLUMN, EQUAL_COLUMN, SIDE_COLUMN } from './read-statement.js'
 
 /** Builds the caller's query from a `selectFrom` on the source. */
 export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
@@ -46,7 +46,46 @@ function selectComparable(shape: MigrationShape): string {
     const name = literal(legacyColumn)
     return [`CASE WHEN r.j ? ${name} THEN jsonb_build_object(${name}, ${normaliserSql(spec, `(r.j ->> ${name})::${type}`)}) ELSE '{}' END`]
   })
-  return `(${['r.j', ...normalised].join(' || ')})::text`
+  return `(${['r.j', ...normalised].join(' || ')})`
+}
+
+/** The caller's select compiled for each side, the shadow's parameters numbered after legacy's. */
+function bothSides<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): { legacy: string; shadow: string; values: unknown[] } { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const legacy = selectStatement(kysely, shape, 'legacy', build)
+  const shadow = selectStatement(kysely, shape, 'shadow', build)
+  const offset = legacy.values.length
+  // Kysely never inlines values, so every `$n` in its SQL is a parameter.
+  const shifted = shadow.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
+  return { legacy: legacy.text, shadow: shifted, values: [...legacy.values, ...shadow.values] }
+}
+
+/** CTEs `lq`, `sq` (each side's result) and the verdict: equal multisets of comparable jsonb ({@link selectComparable}). */
+function selectEqualParts(shape: MigrationShape, sides: { legacy: string; shadow: string }): { ctes: string; equal: string } {
+  const sorted = (cte: string): string =>
+    `(SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM (SELECT ${selectComparable(shape)} AS c FROM ${cte} AS q CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r) AS x)`
+  return { ctes: `lq AS (${sides.legacy}), sq AS (${sides.shadow})`, equal: `${sorted('lq')} = ${sorted('sq')}` }
+}
+
+/**
+ * The background comparison of a select: both sides' results in one snapshot,
+ * judged by PostgreSQL (the same multiset of comparable rows), one row `equal`.
+ */
+export function selectEqualStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sides = bothSides(kysely, shape, build)
+  const parts = selectEqualParts(shape, sides)
+  return { text: `WITH ${parts.ctes} SELECT ${parts.equal} AS equal`, values: sides.values }
+}
+
+/** The inline compared select: both sides' rows tagged with their side, each carrying the verdict ({@link EQUAL_COLUMN}). */
+export function inlineComparedSelectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sides = bothSides(kysely, shape, build)
+  const parts = selectEqualParts(shape, sides)
+  const side = quoteIdent(SIDE_COLUMN)
+  const eq = quoteIdent(EQUAL_COLUMN)
+  return {
+    text: `WITH ${parts.ctes}, eq AS (SELECT ${parts.equal} AS ${eq}) SELECT 'legacy' AS ${side}, q.*, eq.${eq} FROM lq AS q CROSS JOIN eq UNION ALL SELECT 'shadow' AS ${side}, q.*, eq.${eq} FROM sq AS q CROSS JOIN eq`,
+    values: sides.values,
+  }
 }
 
 /**
@@ -54,16 +93,12 @@ function selectComparable(shape: MigrationShape): string {
  * carrying its comparable text ({@link selectComparable}).
  */
 export function comparedSelectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const legacy = selectStatement(kysely, shape, 'legacy', build)
-  const shadow = selectStatement(kysely, shape, 'shadow', build)
-  const offset = legacy.values.length
-  // Kysely never inlines values, so every `$n` in its SQL is a parameter.
-  const shifted = shadow.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
+  const sides = bothSides(kysely, shape, build)
   const side = quoteIdent(SIDE_COLUMN)
-  const comparable = `${selectComparable(shape)} AS ${quoteIdent(COMPARE_COLUMN)}`
+  const comparable = `${selectComparable(shape)}::text AS ${quoteIdent(COMPARE_COLUMN)}`
   const lateral = 'CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r'
   return {
-    text: `SELECT 'legacy' AS ${side}, q.*, ${comparable} FROM (${legacy.text}) AS q ${lateral} UNION ALL SELECT 'shadow' AS ${side}, q.*, ${comparable} FROM (${shifted}) AS q ${lateral}`,
-    values: [...legacy.values, ...shadow.values],
+    text: `SELECT 'legacy' AS ${side}, q.*, ${comparable} FROM (${sides.legacy}) AS q ${lateral} UNION ALL SELECT 'shadow' AS ${side}, q.*, ${comparable} FROM (${sides.shadow}) AS q ${lateral}`,
+    values: sides.values,
   }
 }

@@ -64,3 +64,56 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
   cache.set(registry, instruments)
   return instruments
 }
+
+/** A counter child with its labels bound. */
+export interface BoundCounter { inc(value?: number): void }
+/** A histogram child with its labels bound. */
+export interface BoundHistogram { observe(value: number): void }
+
+type Side = 'legacy' | 'shadow'
+type WriteOperation = 'insert' | 'update' | 'upsert' | 'delete'
+
+/** Results of `cutover_comparisons_total`; `skipped`: a sampled read whose background comparison was dropped (too many in flight). */
+export const COMPARISON_RESULTS = ['match', 'mismatch', 'error', 'skipped'] as const
+export type ComparisonResult = (typeof COMPARISON_RESULTS)[number]
+
+/**
+ * One migration's DAL instruments with every label bound once, so the hot path
+ * increments a child directly instead of hashing a label object per call.
+ */
+export interface MigrationInstruments {
+  readonly reads: Readonly<Record<Side, BoundCounter>>
+  readonly readResults: Readonly<Record<Side, Readonly<Record<'ok' | 'error', BoundCounter>>>>
+  readonly readDuration: Readonly<Record<Side, BoundHistogram>>
+  readonly writeResults: Readonly<Record<WriteOperation, Readonly<Record<Side, Readonly<Record<'ok' | 'error', BoundCounter>>>>>>
+  readonly writeDuration: Readonly<Record<WriteOperation, Readonly<Record<Side, BoundHistogram>>>>
+  readonly comparisons: Readonly<Record<ComparisonResult, BoundCounter>>
+  readonly divergences: Readonly<Record<'read' | 'write', BoundCounter>>
+}
+
+const WRITE_OPERATIONS: readonly WriteOperation[] = ['insert', 'update', 'upsert', 'delete']
+
+function bySide<T>(make: (side: Side) => T): Record<Side, T> {
+  return { legacy: make('legacy'), shadow: make('shadow') }
+}
+
+function byOperation<T>(make: (operation: WriteOperation) => T): Record<WriteOperation, T> {
+  return Object.fromEntries(WRITE_OPERATIONS.map((o) => [o, make(o)])) as Record<WriteOperation, T>
+}
+
+/** Binds `migration`'s DAL children on `i` (creating each labelled series at 0 if it did not exist). */
+export function migrationInstruments(i: Instruments, migration: string): MigrationInstruments {
+  const results = (operation: string, target: Side) => ({
+    ok: i.operations.labels({ migration, operation, target, result: 'ok' }),
+    error: i.operations.labels({ migration, operation, target, result: 'error' }),
+  })
+  return {
+    reads: bySide((side) => i.reads.labels({ migration, served_from: side })),
+    readResults: bySide((side) => results('read', side)),
+    readDuration: bySide((side) => i.operationDuration.labels({ migration, operation: 'read', target: side })),
+    writeResults: byOperation((operation) => bySide((side) => results(operation, side))),
+    writeDuration: byOperation((operation) => bySide((side) => i.operationDuration.labels({ migration, operation, target: side }))),
+    comparisons: Object.fromEntries(COMPARISON_RESULTS.map((result) => [result, i.comparisons.labels({ migration, source: 'read', result })])) as Record<ComparisonResult, BoundCounter>,
+    divergences: { read: i.divergences.labels({ migration, source: 'read' }), write: i.divergences.labels({ migration, source: 'write' }) },
+  }
+}

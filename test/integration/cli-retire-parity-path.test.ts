@@ -117,7 +117,7 @@ describe('doctor --apply, complete without --force, retire --alias, unretire: th
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     const pool = new pg.Pool({ connectionString: db.url, max: 3 })
     pool.on('error', () => undefined)
-    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, fallbackPollMs: 100 })
+    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, fallbackPollMs: 100, comparisons: { maxInFlight: 100 } })
     try {
       const dal = await cutover.migration('orders_v2')
       for (let id = 1; id <= 20; id++) await dal.insert(order(id, { amount_cents: id * 7 }))

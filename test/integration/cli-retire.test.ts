@@ -45,7 +45,7 @@ function dalPool(): pg.Pool {
 }
 
 async function connect(pool: pg.Pool): Promise<Cutover> {
-  return Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, fallbackPollMs: 100 })
+  return Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, fallbackPollMs: 100, comparisons: { maxInFlight: 100 } })
 }
 
 /** Every row of a relation, every column, in key order. */

@@ -86,9 +86,61 @@ describe('read comparison in shadow_read', () => {
     try {
       const before = await metric('cutover_comparisons_total', { result: 'error' })
       expect(await dal.get(6)).toMatchObject({ id: '6', status: 'new' })
+      await cutover.flush()
       expect(await metric('cutover_comparisons_total', { result: 'error' })).toBe(before + 1)
     } finally {
       await db.query('ALTER TABLE orders_v2 RENAME COLUMN status_renamed TO status')
+    }
+  })
+})
+
+describe('background and inline comparisons', () => {
+  const snapshot = (): Promise<Record<string, unknown>[]> => db.query(
+    'SELECT key, source, kind, seen_count, legacy_row, shadow_row, legacy_hash, shadow_hash, detail FROM cutover.divergences ORDER BY key')
+
+  it('a background comparison finds an injected mismatch and records it exactly as an inline one', async () => {
+    await db.query(`UPDATE orders_v2 SET status = 'tampered', meta = '{"x": 1.50}' WHERE id = 7; DELETE FROM orders_v2 WHERE id = 8`)
+    const recorded: Record<string, Record<string, unknown>[]> = {}
+    for (const mode of ['inline', 'background'] as const) {
+      await db.query('DELETE FROM cutover.divergences')
+      const connected = await connectCutover(db, { comparisons: { mode } })
+      try {
+        const modeDal = await connected.cutover.migration('orders_v2')
+        for (const id of [6, 7, 8]) expect(await modeDal.get(id)).toMatchObject({ id: String(id), status: 'new' })
+        await connected.cutover.flush()
+        recorded[mode] = await snapshot()
+      } finally {
+        await connected.cutover.close()
+        await connected.pool.end()
+      }
+    }
+    expect(recorded.background?.map((r) => [r.key, r.kind])).toEqual([[{ id: '7' }, 'mismatch'], [{ id: '8' }, 'missing_in_shadow']])
+    expect(recorded.background).toEqual(recorded.inline)
+  })
+
+  it('drops a comparison over the bound in flight and counts it as skipped, while every caller gets its row', async () => {
+    const connected = await connectCutover(db, { comparisons: { mode: 'background', maxInFlight: 1 } })
+    const blocker = await db.pool.connect()
+    try {
+      const modeDal = await connected.cutover.migration('orders_v2')
+      const count = async (result: string): Promise<number> => {
+        const found = (await connected.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find((v) => v.labels.result === result && v.labels.source === 'read')
+        return found?.value ?? 0
+      }
+      // In shadow_read legacy serves; the comparison also reads the shadow, which this lock holds up.
+      await blocker.query('BEGIN')
+      await blocker.query('LOCK TABLE orders_v2 IN ACCESS EXCLUSIVE MODE')
+      for (let i = 0; i < 5; i++) expect(await modeDal.get(6)).toMatchObject({ id: '6', status: 'new' })
+      expect(await count('skipped')).toBe(4)
+      await blocker.query('ROLLBACK')
+      await connected.cutover.flush()
+      expect(await count('match')).toBe(1)
+      expect(await count('skipped')).toBe(4)
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined)
+      blocker.release()
+      await connected.cutover.close()
+      await connected.pool.end()
     }
   })
 })

@@ -105,6 +105,23 @@ describe('writes in each phase', () => {
   })
 })
 
+describe('writes that skip the returned row', () => {
+  for (const phase of ['dual_write', 'shadow_primary', 'complete'] as const) {
+    it(`in ${phase}, returning: false resolves to undefined and 'key' to the legacy key, with the same rows written`, async () => {
+      await enter(phase)
+      expect(await dal.insert(order(20), { returning: false })).toBeUndefined()
+      expect(await dal.insert(order(21), { returning: 'key' })).toEqual({ id: '21' })
+      expect(await dal.update(20, { status: 'paid' }, { returning: false })).toBeUndefined()
+      expect(await dal.update(21, { status: 'shipped' }, { returning: 'key' })).toEqual({ id: '21' })
+      expect(await dal.upsert(order(22), { returning: false })).toBeUndefined()
+      expect(await dal.delete(22, { returning: 'key' })).toEqual({ id: '22' })
+      const expected = [['20', 'paid'], ['21', 'shipped']]
+      expect((await rowsOf(db, 'orders_v2')).map((r) => [r.id, r.status])).toEqual(expected)
+      if (phase !== 'complete') expect((await rowsOf(db, 'orders')).map((r) => [r.id, r.status])).toEqual(expected)
+    })
+  }
+})
+
 describe('reads in each phase', () => {
   async function servedFrom(phase: Phase, percent?: number): Promise<string> {
     await enter('dual_write')
@@ -138,8 +155,26 @@ describe('reads in each phase', () => {
     expect(await servedFrom('ramp', 0)).toBe('legacy')
   })
 
-  it('a compared read that finds the shadow different serves the authoritative legacy row', async () => {
-    expect(await servedFrom('ramp', 100)).toBe('legacy')
+  it('a compared read that finds the shadow different serves the routed shadow row and records the difference in the background', async () => {
+    expect(await servedFrom('ramp', 100)).toBe('shadow')
+    await cutover.flush()
+    expect(await db.query(`SELECT kind FROM cutover.divergences WHERE key = '{"id": "60"}'`)).toEqual([{ kind: 'mismatch' }])
+  })
+
+  it('an inline compared read that finds the shadow different serves the authoritative legacy row', async () => {
+    const inline = await connectCutover(db, { comparisons: { mode: 'inline' } })
+    try {
+      const inlineDal = await inline.cutover.migration('orders_v2')
+      await enter('dual_write')
+      await dal.insert(order(62))
+      await markShadow('62')
+      await enter('ramp', 100)
+      await inline.cutover.watcher.poll()
+      expect((await inlineDal.get(62))?.status).not.toBe('from-shadow')
+    } finally {
+      await inline.cutover.close()
+      await inline.pool.end()
+    }
   })
 
   it('returns undefined for a key on neither side', async () => {

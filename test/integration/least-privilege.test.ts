@@ -44,6 +44,17 @@ describe('least privilege', { timeout: 180_000 }, () => {
     expect(await db.query('SELECT phase, version FROM cutover.state')).toEqual(before)
   })
 
+  it('verify by a role without a grant on the shadow names that grant (exit 4), never blaming the config', async () => {
+    await db.query(`CREATE ROLE no_shadow_role LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO no_shadow_role`)
+    await grant('operator', 'no_shadow_role')
+    await db.query('REVOKE ALL ON orders_v2 FROM no_shadow_role')
+    const result = await runCli(['verify', 'orders_v2', '--database-url', urlFor('no_shadow_role')])
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 4,
+      stderr: 'cutover: permission denied on table orders_v2 (permission denied for table orders_v2); have its owner run: GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE <schema>."orders_v2" TO "no_shadow_role" (as in sql/grants/operator.sql)\n',
+    })
+  })
+
   it('a role with only the operator grants runs the CLI from dual_write through backfill, verify, repair, ramp and rollback', async () => {
     const ops = (...args: string[]) => runCli([...args, '--database-url', urlFor('ops_role'), '--json'])
     for (const args of [['advance', 'orders_v2'], ['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['advance', 'orders_v2'], ['ramp', 'orders_v2', '10'], ['status'], ['divergences', 'orders_v2']]) {
@@ -62,7 +73,7 @@ describe('least privilege', { timeout: 180_000 }, () => {
   it('a role with only the application grants uses the DAL: writes, compared reads, divergence rows and a guardrail rollback', async () => {
     await runCli(['advance', 'orders_v2', '--to', 'shadow_read', '--database-url', urlFor('ops_role')])
     const pool = new pg.Pool({ connectionString: urlFor('app_role'), max: 4 })
-    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0 })
+    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, comparisons: { maxInFlight: 100 } })
     try {
       const dal = await cutover.migration('orders_v2')
       await cutover.watcher.poll()

@@ -171,7 +171,7 @@ describe('a long transaction holding a legacy row', () => {
     await setPhase(db.pool, 'shadow_read')
     const app = await openTransaction('SELECT * FROM orders WHERE id = 1550 FOR UPDATE')
     try {
-      expect(await ramp(tool, { ...base, percent: 5, ackTimeoutMs: 0 })).toMatchObject({ to: { phase: 'ramp', readPercent: 5 } })
+      expect(await ramp(tool, { ...base, percent: 5, force: true, ackTimeoutMs: 0 })).toMatchObject({ to: { phase: 'ramp', readPercent: 5 } })
       expect(await rollback(tool, { ...base, ackTimeoutMs: 0 })).toMatchObject({ to: { phase: 'dual_write', readPercent: 0 } })
     } finally {
       await app.end()
@@ -194,7 +194,7 @@ describe('a long transaction holding the state row', () => {
     await setPhase(db.pool, 'shadow_read')
     const holder = await openTransaction("SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE", 'psql-on-call')
     const waits: Array<{ wait: StateLockWait; message: string }> = []
-    const ramping = ramp(tool, { ...base, percent: 10, ackTimeoutMs: 0, onLockWait: (wait, message) => waits.push({ wait, message }) })
+    const ramping = ramp(tool, { ...base, percent: 10, force: true, ackTimeoutMs: 0, onLockWait: (wait, message) => waits.push({ wait, message }) })
     try {
       await until(() => waits.length > 0)
       // The application's writes never wait on the state row.

@@ -47,7 +47,7 @@ describe('secrets', () => {
     const logger = createLogger({ level: 'debug', destination: sink })
     logger.info({ connectionString: secretUrl, nested: { databaseUrl: secretUrl } }, `connecting to ${secretUrl}`)
     const pool = new pg.Pool({ connectionString: secretUrl, max: 4 })
-    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger, random: () => 0, fallbackPollMs: 50 })
+    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger, random: () => 0, fallbackPollMs: 50, comparisons: { maxInFlight: 100 } })
     const dal = await cutover.migration('orders_v2')
     await dal.insert(order(500))
     await cli('advance', 'orders_v2')

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await runBackfill(db.pool, { schema: 'cutover', migration: 'edges_v2', actor: 'test' })
   await setPhase(db.pool, 'shadow_read', undefined, 'edges_v2')
   pool = new pg.Pool({ connectionString: db.url, max: 4 })
-  cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0 })
+  cutover = await Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, comparisons: { maxInFlight: 100 } })
 })
 afterAll(async () => { await cutover.close(); await pool.end() })
 

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client'
 import pino from 'pino'
 import { authorityOf, type Phase } from '../../src/core/phases.js'
 import { parseMigration } from '../../src/core/parse-config.js'
-import { Cutover } from '../../src/dal/cutover.js'
+import { Cutover, type CutoverOptions } from '../../src/dal/cutover.js'
 import { applyStatePlan } from '../../src/store/state/state-store.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { initControl } from './control.js'
@@ -56,12 +56,12 @@ export function order(id: number | string, overrides: Record<string, unknown> = 
 
 export const silentLogger = pino({ level: 'silent' })
 
-/** A Cutover on its own pool and registry; `random` fixed at 0 so every eligible read is compared. */
-export async function connectCutover(db: TestDatabase, options: { random?: () => number; registry?: Registry } = {}): Promise<{ cutover: Cutover; pool: pg.Pool; registry: Registry }> {
+/** A Cutover on its own pool and registry; `random` fixed at 0 and a high bound in flight (unless given), so every eligible read is compared. */
+export async function connectCutover(db: TestDatabase, options: { random?: () => number; registry?: Registry; comparisons?: CutoverOptions['comparisons'] } = {}): Promise<{ cutover: Cutover; pool: pg.Pool; registry: Registry }> {
   const pool = new pg.Pool({ connectionString: db.url, max: 10 })
   pool.on('error', () => undefined)
   const registry = options.registry ?? new Registry()
-  const cutover = await Cutover.connect({ pool, registry, logger: silentLogger, random: options.random ?? (() => 0), fallbackPollMs: 100 })
+  const cutover = await Cutover.connect({ pool, registry, logger: silentLogger, random: options.random ?? (() => 0), fallbackPollMs: 100, comparisons: { maxInFlight: 100, ...options.comparisons } })
   return { cutover, pool, registry }
 }
 

@@ -1,7 +1,8 @@
 import { ConfigInvalid } from '../../core/errors.js'
-import { ramp } from '../../actions/ramp.js'
+import { ramp, RampNotMirrored, type RampResult } from '../../actions/ramp.js'
 import type { KeysMoved } from '../../store/state/routing-sample-sql.js'
 import { defineCommand } from '../command.js'
+import type { CommandContext } from '../context.js'
 import { printStateChange } from './state-change.js'
 
 export const rampCommand = defineCommand<{ migration: string; percent: string; force: boolean; 'unleash-url'?: string }>({
@@ -26,14 +27,25 @@ A migration routed with Unleash also gets its toggle's flexibleRollout set to th
     if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
       throw new ConfigInvalid(args.migration, `percent must be a whole number from 0 to 100, not "${args.percent}"; for example: cutover ramp ${args.migration} 5`)
     }
-    const result = await ramp(ctx.pool, {
-      schema: ctx.schema, migration: args.migration, percent, actor: ctx.actor, reason: ctx.reason, force: args.force, unleash: { url: args['unleash-url'] },
-    })
-    printStateChange(ctx, 'ramped', result, result.keysMoved ? { keysMoved: result.keysMoved } : {})
-    if (result.keysMoved) ctx.say(describeKeysMoved(result.keysMoved))
+    let result: RampResult
+    try {
+      result = await ramp(ctx.pool, {
+        schema: ctx.schema, migration: args.migration, percent, actor: ctx.actor, reason: ctx.reason, force: args.force, unleash: { url: args['unleash-url'] },
+      })
+    } catch (error) {
+      // The control schema changed even though Unleash did not: say so before the error.
+      if (error instanceof RampNotMirrored) printRamp(ctx, error.result)
+      throw error
+    }
+    printRamp(ctx, result)
     if (result.unleash) ctx.say(result.unleash)
   },
 })
+
+function printRamp(ctx: CommandContext, result: RampResult): void {
+  printStateChange(ctx, 'ramped', result, result.keysMoved ? { keysMoved: result.keysMoved } : {})
+  if (result.keysMoved) ctx.say(describeKeysMoved(result.keysMoved))
+}
 
 function describeKeysMoved(moved: KeysMoved): string {
   if (moved.instances === 0) return 'keys moved: unknown (no running instance has reported a sample of recent ramp reads)'
