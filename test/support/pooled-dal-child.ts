@@ -11,7 +11,7 @@ import pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { Cutover } from '../../src/dal/cutover.js'
-import type { MigrationDal } from '../../src/dal/migration-dal.js'
+import type { CallOptions } from '../../src/dal/migration-dal.js'
 import { order } from './orders-fixture.js'
 import { seededRandom } from './writers.js'
 
@@ -34,7 +34,7 @@ const errors: string[] = []
 let errorCount = 0
 
 /** One DAL call, picked at random, on this process's own keys. */
-async function operation(tx: Parameters<MigrationDal['insert']>[1]): Promise<void> {
+async function operation(tx: CallOptions): Promise<void> {
   started++
   const roll = random()
   const key = live.length > 0 ? live[Math.floor(random() * live.length)] as number : undefined
