@@ -199,7 +199,7 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     await db.query('ALTER TABLE orders_v2 DROP COLUMN meta')
     const message = 'migration "orders_v2": legacy column "meta" of public.orders has no backward mapping, so reads from the shadow could not return it; ' +
       `add "backward": {"meta": "<SQL over public.orders_v2's columns>"} (or "NULL")`
-    const command = 'fix the tables or the definition, then: cutover register --config FILE'
+    const command = 'fix the tables or the definition, then: cutover register --config FILE --force, then: cutover verify orders_v2'
     const { code, doc } = await doctor('orders_v2')
     expect(code).toBe(1)
     expect(doc).toEqual({ findings: [{ migration: 'orders_v2', severity: 'error', code: 'definition_invalid', message, command }], errors: 1, warnings: 0, migrations: ['orders_v2'] })
@@ -222,7 +222,10 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
       ...ORDERS_CONFIG,
       backward: { ...ORDERS_CONFIG.backward, meta: 'NULL' },
     }] }))
-    expect((await run('register', '--config', config)).code).toBe(0)
+    // In shadow_read a changed mapping is refused without --force (it prints the diff); the command doctor named passes.
+    expect((await run('register', '--config', config)).code).toBe(1)
+    expect((await run('register', '--config', config, '--force')).code).toBe(0)
+    expect((await run('verify', 'orders_v2')).code).toBe(0)
     await expectHealthy()
   })
 })

@@ -10,6 +10,7 @@ import { quoteIdent, quoteQualified } from '../../core/identifiers.js'
 import { loadMigration } from '../definitions/definitions.js'
 import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import type { DoctorCheck, Finding } from './finding.js'
+import { definitionInvalidFinding } from './definition-invalid.js'
 
 interface ForeignKey {
   name: string
@@ -59,7 +60,7 @@ export const orphansCheck: DoctorCheck = async (db, { schema, migration }) => {
       }]
     }
     if (!(error instanceof CutoverError)) throw error
-    return [{ migration: migration.name, severity: 'error', code: 'definition_invalid', message: error.message, command: 'fix the tables or the definition, then: cutover register --config FILE' }]
+    return [definitionInvalidFinding(migration, error.message)]
   }
   const backward = new Map(checked.mapping.backward.map((m) => [m.column, m.expression]))
   const shadowTable = quoteQualified(checked.definition.shadow.table)

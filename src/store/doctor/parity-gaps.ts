@@ -4,6 +4,7 @@ import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import { readRetirement } from '../retire/retirement.js'
 import { readParityGaps } from '../parity/schema-parity.js'
 import type { DoctorCheck, Finding } from './finding.js'
+import { definitionInvalidFinding } from './definition-invalid.js'
 
 export const schemaParityCheck: DoctorCheck = async (db, { schema, migration }) => {
   // Once retired, the legacy name is a view (or nothing): there is no legacy table left to compare with.
@@ -21,7 +22,7 @@ export const schemaParityCheck: DoctorCheck = async (db, { schema, migration }) 
       }]
     }
     if (!(error instanceof CutoverError)) throw error
-    return [{ migration: migration.name, severity: 'error', code: 'definition_invalid', message: error.message, command: 'fix the tables or the definition, then: cutover register --config FILE' }]
+    return [definitionInvalidFinding(migration, error.message)]
   }
   // Before shadow_primary a gap is work to do; from then on the application relies on the shadow alone.
   const severity = migration.phase === 'shadow_primary' || migration.phase === 'complete' ? 'error' : 'warning'
