@@ -1,6 +1,6 @@
 /** `runBackfill` rows/s against one `INSERT INTO shadow SELECT <forward> FROM legacy` on the same table, run alternately. */
 import { Registry } from 'prom-client'
-import { list } from '../src/dal/migration-shape.js'
+import { list } from '../src/shape/migration-shape.js'
 import { runBackfill } from '../src/jobs/backfill.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'
 import { checkpoint, resetShadow } from './lib/job-table.js'

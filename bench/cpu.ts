@@ -4,7 +4,7 @@ import { judgeGuardrails, judgeSummary } from '../src/core/guardrail.js'
 import { LatencyWindow } from '../src/core/latency-window.js'
 import { rowHash } from '../src/core/row-hash.js'
 import { writeStatement } from '../src/dal/dual-write-statement.js'
-import type { MigrationShape } from '../src/dal/migration-shape.js'
+import type { MigrationShape } from '../src/shape/migration-shape.js'
 import { result, type BenchResult } from './lib/results.js'
 import { orderRow } from './lib/setup.js'
 

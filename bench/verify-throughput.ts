@@ -1,6 +1,6 @@
 /** `runVerify` rows/s against one whole-table FULL JOIN diff query, and against counting both tables, run alternately. */
 import { Registry } from 'prom-client'
-import { q } from '../src/dal/migration-shape.js'
+import { q } from '../src/shape/migration-shape.js'
 import { runVerify } from '../src/jobs/verify.js'
 import type { JobSettings } from './backfill-throughput.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'

@@ -6,12 +6,8 @@
  * Values are always parameters; identifiers come quoted from MigrationShape.
  */
 import type { Side } from '../core/phases.js'
-import { list, q, typeOf, type MigrationShape } from './migration-shape.js'
-
-export interface Statement {
-  readonly text: string
-  readonly values: unknown[]
-}
+import type { Statement } from '../db/statement.js'
+import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 

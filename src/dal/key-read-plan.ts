@@ -5,11 +5,12 @@
 import type { Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
-import { comparableRow, judge, type SideRow } from './compare-rows.js'
+import { comparableRow, judge, type SideRow } from '../shape/compare-rows.js'
 import { statementName, type SqlExecutor } from './executor.js'
-import type { MigrationShape } from './migration-shape.js'
+import type { MigrationShape } from '../shape/migration-shape.js'
 import type { ReadPlan, ReadStatement, Row } from './read-pipeline.js'
-import { COMPARE_COLUMN, comparedRead, inlineComparedReadText, keyEqualText, legacyRead, shadowRead, SIDE_COLUMN } from './read-statement.js'
+import { comparedRead, inlineComparedReadText, keyEqualText, legacyRead, shadowRead } from './read-statement.js'
+import { COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-sides.js'
 
 interface Named {
   readonly text: string

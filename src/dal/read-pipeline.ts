@@ -11,7 +11,8 @@ import type { MigrationInstruments } from '../metrics/instruments.js'
 import type { ComparisonQueue } from './comparison-queue.js'
 import type { SqlExecutor } from './executor.js'
 import type { Guardrail } from './guardrail.js'
-import { EQUAL_COLUMN, SIDE_COLUMN } from './read-statement.js'
+import { EQUAL_COLUMN } from './read-statement.js'
+import { SIDE_COLUMN } from '../shape/compared-sides.js'
 
 export type Row = Record<string, unknown>
 

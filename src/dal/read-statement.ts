@@ -3,12 +3,10 @@
  * `backward`), or both at once in one statement for comparison, each side with
  * its comparable projection (see core/compare-sql.ts).
  */
-import { actualItems, expectedItems, verifyColumns } from '../core/compare-sql.js'
-import { list, q, typeOf, type MigrationShape } from './migration-shape.js'
-import type { Statement } from './dual-write-statement.js'
-
-export const SIDE_COLUMN = '__cutover_side'
-export const COMPARE_COLUMN = '__cutover_cmp'
+import { verifyColumns } from '../core/compare-sql.js'
+import { backwardItems, comparedSides, SIDE_COLUMN } from '../shape/compared-sides.js'
+import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
+import type { Statement } from '../db/statement.js'
 
 function keyParams(shape: MigrationShape, key: readonly unknown[]): { values: unknown[]; keyRow: string } {
   const keyRow = shape.legacyKey.map((k, i) => `$${i + 1}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
@@ -24,16 +22,6 @@ function shadowWhere(shape: MigrationShape): string {
   return `(${list(shape.shadowKey)}) = (SELECT ${exprs} FROM p)`
 }
 
-/** Every legacy column, computed from a shadow row `s` through `backward` (NULL for generated columns). */
-export function backwardItems(shape: MigrationShape): string {
-  return shape.legacyColumns
-    .map((c) => {
-      const mapped = shape.backward.find((m) => m.column === c.name)
-      return `(${mapped ? mapped.expression : 'NULL'})::${c.type} AS ${q(c.name)}`
-    })
-    .join(', ')
-}
-
 export function legacyRead(shape: MigrationShape, key: readonly unknown[]): Statement {
   const { values, keyRow } = keyParams(shape, key)
   return { text: `WITH p AS (SELECT ${keyRow}) SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}`, values }
@@ -42,41 +30,6 @@ export function legacyRead(shape: MigrationShape, key: readonly unknown[]): Stat
 export function shadowRead(shape: MigrationShape, key: readonly unknown[]): Statement {
   const { values, keyRow } = keyParams(shape, key)
   return { text: `WITH p AS (SELECT ${keyRow}) SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}`, values }
-}
-
-function comparable(shape: MigrationShape): { expected: string; actual: string } {
-  const columns = shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression }))
-  return {
-    expected: expectedItems(columns, shape.definition.compare),
-    actual: actualItems(columns, shape.definition.compare, 's'),
-  }
-}
-
-/** Names the two row sources of {@link comparedSides}, and a column both carry to pair their rows. */
-export interface ComparedSources {
-  /** A relation of legacy rows (all legacy columns). */
-  readonly legacy: string
-  /** A relation of rows in the shadow's shape (its mapped columns). */
-  readonly shadow: string
-  /** A column of both relations returned second on each side (after the side tag), to pair rows; none when absent. */
-  readonly carry?: string
-}
-
-/**
- * The compared projection of both sides: each legacy row of `legacy` in the
- * legacy shape with its expected comparable projection, then each row of
- * `shadow` served through `backward` with its actual one. The read comparison
- * and calibration both use this text, so they judge equality the same way.
- */
-export function comparedSides(shape: MigrationShape, sources: ComparedSources): string {
-  const { expected, actual } = comparable(shape)
-  const carried = (alias: string): string => (sources.carry ? `${alias}.${q(sources.carry)}, ` : '')
-  const legacyColumns = shape.legacyColumns.map((c) => `l.${q(c.name)}`).join(', ')
-  return `SELECT 'legacy' AS ${q(SIDE_COLUMN)}, ${carried('l')}${legacyColumns}, to_jsonb(e) AS ${q(COMPARE_COLUMN)}
-  FROM ${sources.legacy} AS l CROSS JOIN LATERAL (SELECT ${expected}) AS e
-UNION ALL
-SELECT 'shadow', ${carried('s')}b.*, to_jsonb(a)
-  FROM ${sources.shadow} AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN LATERAL (SELECT ${actual}) AS a`
 }
 
 /**

@@ -5,7 +5,7 @@ import { phasePolicy, type MigrationState, type Side } from '../core/phases.js'
 import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import type { DalContext } from './migration-dal.js'
 import type { ReadPlan, Row } from './read-pipeline.js'
-import { COMPARE_COLUMN, SIDE_COLUMN } from './read-statement.js'
+import { COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-sides.js'
 import { comparedSelectStatement, inlineComparedSelectStatement, selectEqualStatement, selectStatement, type SelectBuilder } from './select-statement.js'
 
 interface Difference { key: Record<string, string>; kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'; legacy?: Row; shadow?: Row }

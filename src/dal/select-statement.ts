@@ -8,9 +8,10 @@ import type { Side } from '../core/phases.js'
 import { quoteIdent, quoteLiteral } from '../core/identifiers.js'
 import { plainColumnMap } from '../core/mapping.js'
 import { normaliserSql } from '../core/normalisers.js'
-import type { Statement } from './dual-write-statement.js'
-import type { MigrationShape } from './migration-shape.js'
-import { backwardItems, COMPARE_COLUMN, EQUAL_COLUMN, SIDE_COLUMN } from './read-statement.js'
+import type { Statement } from '../db/statement.js'
+import type { MigrationShape } from '../shape/migration-shape.js'
+import { EQUAL_COLUMN } from './read-statement.js'
+import { backwardItems, COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-sides.js'
 
 /** Builds the caller's query from a `selectFrom` on the source. */
 export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type

@@ -5,9 +5,10 @@
  * The text is built from a probe request whose values are slots, so it is
  * exactly the text writeStatement builds for the real request.
  */
-import { writeStatement, type Returning, type Statement, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
+import type { Statement } from '../db/statement.js'
+import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { statementName } from './executor.js'
-import type { MigrationShape } from './migration-shape.js'
+import type { MigrationShape } from '../shape/migration-shape.js'
 
 /** A parameter taken from the request. */
 class Slot {

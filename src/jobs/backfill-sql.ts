@@ -1,6 +1,6 @@
 /** The SQL of the backfill's one statement per chunk. */
-import type { Statement } from '../dal/dual-write-statement.js'
-import { list, type MigrationShape } from '../dal/migration-shape.js'
+import type { Statement } from '../db/statement.js'
+import { list, type MigrationShape } from '../shape/migration-shape.js'
 import type { KeyRange } from './key-range.js'
 import { keyTypes, legacySide, rangePredicate, rangeValues } from './key-range-sql.js'
 

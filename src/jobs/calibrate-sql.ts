@@ -5,9 +5,9 @@
  * differing pairs equal.
  */
 import { normaliserSql, type Normaliser } from '../core/normalisers.js'
-import type { Statement } from '../dal/dual-write-statement.js'
-import { q, type MigrationShape } from '../dal/migration-shape.js'
-import { comparedSides } from '../dal/read-statement.js'
+import type { Statement } from '../db/statement.js'
+import { q, type MigrationShape } from '../shape/migration-shape.js'
+import { comparedSides } from '../shape/compared-sides.js'
 
 /** The column pairing the two sides' rows of one sampled legacy row. */
 export const SAMPLE_COLUMN = '__cutover_n'

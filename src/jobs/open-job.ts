@@ -1,5 +1,5 @@
 /** Opens a migration's backfill or verify job: its shape from the catalog, then its job row (started or resumed). */
-import { migrationShape, type MigrationShape } from '../dal/migration-shape.js'
+import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
 import { TransitionInvalid } from '../core/errors.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { readState } from '../store/state/state-store.js'

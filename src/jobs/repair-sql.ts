@@ -1,6 +1,6 @@
 /** The SQL of repair: its plan over the open divergences, and its one statement per key. */
-import type { Statement } from '../dal/dual-write-statement.js'
-import { list, q, type MigrationShape } from '../dal/migration-shape.js'
+import type { Statement } from '../db/statement.js'
+import { list, q, type MigrationShape } from '../shape/migration-shape.js'
 import type { Side } from '../core/phases.js'
 import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from './key-range-sql.js'
 import { controlSchema } from '../db/control-schema.js'

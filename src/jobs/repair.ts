@@ -2,7 +2,7 @@
 import type { Registry } from 'prom-client'
 import type { Side } from '../core/phases.js'
 import { displayName } from '../core/identifiers.js'
-import { migrationShape } from '../dal/migration-shape.js'
+import { migrationShape } from '../shape/migration-shape.js'
 import { instrumentsFor } from '../metrics/instruments.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { isLockWait, serverMessage } from '../db/pg-errors.js'

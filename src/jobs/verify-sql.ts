@@ -1,8 +1,8 @@
 /** The SQL of verify's one statement per chunk, and of the differences it lists. */
 import { verifyColumns, type VerifyColumnSql } from '../core/compare-sql.js'
 import { quoteIdent } from '../core/identifiers.js'
-import type { Statement } from '../dal/dual-write-statement.js'
-import { typeOf, type MigrationShape } from '../dal/migration-shape.js'
+import type { Statement } from '../db/statement.js'
+import { typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import type { KeyRange } from './key-range.js'
 import { keyAlias, keyTypes, legacySide, rangePredicate, rangeValues, shadowSide } from './key-range-sql.js'
 import { controlSchema } from '../db/control-schema.js'

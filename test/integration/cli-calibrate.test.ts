@@ -24,11 +24,11 @@ interface CalibrationDoc {
 
 const ORDERS = ORDERS_CONFIG
 
-/** Re-registers through the real CLI, from a config file. */
+/** Re-registers through the real CLI, from a config file; --force: these tests change the mapping in shadow_read on purpose. */
 async function register(...migrations: Record<string, unknown>[]): Promise<void> {
   const path = join(dir, `cutover-${Math.random().toString(36).slice(2)}.json`)
   await writeFile(path, JSON.stringify({ migrations }))
-  const result = await cli('register', '--config', path)
+  const result = await cli('register', '--config', path, '--force')
   expect(result.stderr).toBe('')
   expect(result.code).toBe(0)
 }

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
-import { migrationShape } from '../../src/dal/migration-shape.js'
+import { migrationShape } from '../../src/shape/migration-shape.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { backfillSql } from '../../src/jobs/backfill-sql.js'
 import { claimChunk, completeChunk } from '../../src/jobs/chunk-lease.js'
