@@ -24,6 +24,7 @@ import { migrationShape, type MigrationShape } from '../shape/migration-shape.js
 import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
 import { STATEMENT_MODES, StatementPolicy, type StatementMode } from './statement-policy.js'
 import type { ComparisonMode } from './read-pipeline.js'
+import { withClient } from '../db/with-client.js'
 
 export interface CutoverOptions {
   /**
@@ -190,14 +191,8 @@ export class Cutover {
   }
 
   async #createDal(name: string): Promise<MigrationDal> {
-    const client = await this.#options.pool.connect()
-    let checked
-    try {
-      // Retired is fine: in complete the DAL touches the shadow alone.
-      checked = await loadMigration(client, this.schema, name, { allowRetired: true })
-    } finally {
-      client.release()
-    }
+    // Retired is fine: in complete the DAL touches the shadow alone.
+    const checked = await withClient(this.#options.pool, (client) => loadMigration(client, this.schema, name, { allowRetired: true }))
     const shape = migrationShape(checked)
     this.#zeroCounters(name)
     const loaded: LoadedDefinition = { shape, provider: this.#providerFor(shape.definition), definitionVersion: checked.definitionVersion, reloading: Promise.resolve() }
@@ -285,13 +280,7 @@ export class Cutover {
     if (loaded.definitionVersion >= definitionVersion) return
     const logger = this.#logger.child({ migration: name })
     try {
-      const client = await this.#options.pool.connect()
-      let checked
-      try {
-        checked = await loadMigration(client, this.schema, name, { allowRetired: true })
-      } finally {
-        client.release()
-      }
+      const checked = await withClient(this.#options.pool, (client) => loadMigration(client, this.schema, name, { allowRetired: true }))
       const shape = migrationShape(checked)
       const moved = (['legacyTable', 'shadowTable'] as const).find((k) => shape[k] !== loaded.shape[k])
         ?? (shape.legacyKey.join() !== loaded.shape.legacyKey.join() || shape.shadowKey.join() !== loaded.shape.shadowKey.join() ? 'key' : undefined)

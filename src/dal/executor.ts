@@ -4,6 +4,7 @@ import { CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { quoteIdent } from '../core/identifiers.js'
 import { isConnectionLost, isPreparedStatementLost, isStalePlan } from '../db/pg-errors.js'
+import { withClient } from '../db/with-client.js'
 import { StatementPolicy } from './statement-policy.js'
 
 export interface SqlExecutor {
@@ -107,31 +108,29 @@ export function executorFor(db: Database, policy: StatementPolicy = defaultPolic
 }
 
 function poolExecutor(pool: pg.Pool, policy: StatementPolicy): SqlExecutor {
+  // A broken connection, or one whose prepared statements pg no longer knows truly, is discarded; any other error
+  // (a constraint the caller's write broke, say) leaves the connection as good as it was.
+  const discardOnError = (error: unknown): boolean => isConnectionLost(error) || isPreparedStatementLost(error)
   return {
     async query<R>(text: string, values: readonly unknown[], name?: string) {
       if ((values.length === 0 && name === undefined) || !policy.isNamed) return (await pool.query(text, [...values])).rows as R[]
       const statement = name ?? statementName(text)
-      const client = await pool.connect()
-      let released = false
-      const release = (error?: Error): void => { if (!released) { released = true; client.release(error) } }
       try {
-        return await namedQuery<R>(client, policy.maxPrepared, statement, text, values)
+        // withClient listens for the checked-out client's 'error' event: a server restart mid-query must fail this
+        // query, never crash the application's process.
+        return await withClient(pool, async (client) => {
+          try {
+            return await namedQuery<R>(client, policy.maxPrepared, statement, text, values)
+          } catch (error) {
+            // A table changed shape under a prepared statement: run this one unprepared.
+            if (!isStalePlan(error)) throw error
+            return (await client.query(text, [...values])).rows as R[]
+          }
+        }, { discardOnError })
       } catch (error) {
-        if (isConnectionLost(error)) {
-          release(error as Error)
-          throw error
-        }
-        if (isPreparedStatementLost(error)) {
-          // pg's record of this connection's statements is wrong: discard the connection.
-          release(error as Error)
-          if (!policy.fallBackToUnnamed(`prepared statement ${statement} went missing or already existed on a server connection, as behind a transaction pooler`)) throw error
-          return (await pool.query(text, [...values])).rows as R[]
-        }
-        // A table changed shape under a prepared statement: run this one unprepared.
-        if (!isStalePlan(error)) throw error
-        return (await client.query(text, [...values])).rows as R[]
-      } finally {
-        release()
+        if (!isPreparedStatementLost(error)) throw error
+        if (!policy.fallBackToUnnamed(`prepared statement ${statement} went missing or already existed on a server connection, as behind a transaction pooler`)) throw error
+        return (await pool.query(text, [...values])).rows as R[]
       }
     },
   }

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg'
 import type { Logger } from '../logger.js'
+import { withClient } from '../db/with-client.js'
 
 /**
  * `named`: prepared statements (fastest, needs a direct connection or a pooler that keeps them).
@@ -56,13 +57,10 @@ export class StatementPolicy {
    */
   async detectPooler(pool: pg.Pool): Promise<void> {
     if (this.mode !== 'auto' || !this.#isNamed) return
-    const client = await pool.connect()
-    try {
+    const isPooled = await withClient(pool, async (client) => {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
-      const announced = (client as unknown as { processID?: number }).processID
-      if (rows[0]?.pid !== announced) this.fallBackToUnnamed('the connection goes through a pooler (its announced process id is not its backend pid), which does not keep prepared statements')
-    } finally {
-      client.release()
-    }
+      return rows[0]?.pid !== (client as unknown as { processID?: number }).processID
+    })
+    if (isPooled) this.fallBackToUnnamed('the connection goes through a pooler (its announced process id is not its backend pid), which does not keep prepared statements')
   }
 }

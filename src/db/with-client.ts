@@ -3,8 +3,8 @@ import type pg from 'pg'
 import type { PoolLike } from './queryable.js'
 
 export interface WithClientOptions {
-  /** Discard the client rather than return it to the pool when the function throws; default true. */
-  readonly discardOnError?: boolean
+  /** Discard the client rather than return it to the pool when the function throws (or when this says so of the error); default true. */
+  readonly discardOnError?: boolean | ((error: unknown) => boolean)
 }
 
 /**
@@ -22,7 +22,8 @@ export async function withClient<T>(pool: PoolLike, fn: (client: pg.PoolClient) 
   try {
     return await fn(client)
   } catch (error) {
-    if (options.discardOnError ?? true) isBroken = true
+    const discard = options.discardOnError ?? true
+    if (typeof discard === 'function' ? discard(error) : discard) isBroken = true
     throw error
   } finally {
     client.removeListener('error', onError)

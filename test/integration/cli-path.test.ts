@@ -27,7 +27,7 @@ describe('the whole path, as an operator runs it', () => {
     expect((await cli('init')).json()).toMatchObject({ schema: 'cutover', applied: expect.arrayContaining(['0001_control_schema.sql']) })
     expect((await cli('register', '--config', config, '--reason', 'ticket 12')).json()).toMatchObject({ registered: [{ name: 'orders_v2' }] })
     const toDual = await cli('advance', 'orders_v2', '--reason', 'start dual writes')
-    expect(toDual.json()).toEqual({ migration: 'orders_v2', from: { phase: 'off', readPercent: 0 }, to: { phase: 'dual_write', readPercent: 0 }, changed: true, acknowledged: 0, listeners: 0 })
+    expect(toDual.json()).toEqual({ migration: 'orders_v2', from: { phase: 'off', readPercent: 0 }, to: { phase: 'dual_write', readPercent: 0 }, changed: true, acknowledged: 0, listeners: 0, unacknowledged: [] })
 
     const backfill = await cli('backfill', 'orders_v2', '--reason', 'copy')
     expect(backfill.code).toBe(0)
@@ -50,7 +50,8 @@ describe('the whole path, as an operator runs it', () => {
     expect((await cli('verify', 'orders_v2')).json()).toMatchObject({ clean: true })
     const unconfirmed = await cli('advance', 'orders_v2')
     expect(unconfirmed.code).toBe(1)
-    expect(unconfirmed.stderr.trim()).toBe('cutover: orders_v2: gate "complete" not met: complete is the one step that cannot be undone and needs --confirm; run: cutover advance orders_v2 --to complete --confirm')
+    expect(unconfirmed.stderr.trim()).toBe('cutover: orders_v2: complete is the one step that cannot be undone and needs its own confirmation ' +
+      "(--force does not give it); run: cutover advance orders_v2 --to complete --confirm (from code: advance(pool, { …, to: 'complete', confirm: true }))")
     const rollback = await cli('rollback', 'orders_v2', '--reason', 'drill')
     expect(rollback.json()).toMatchObject({ from: { phase: 'shadow_primary', readPercent: 100 }, to: { phase: 'dual_write', readPercent: 0 } })
 
