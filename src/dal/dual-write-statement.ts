@@ -76,14 +76,19 @@ function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>,
  * The shadow delete of a legacy-authoritative delete, through the control
  * schema's `delete_by_key` (sql/0003): it runs after `w` has finished (it reads
  * `count(*)` of it) and with a fresh snapshot, so a row a backfill committed
- * while `w` waited on its lock is deleted too, never left as a ghost.
+ * while `w` waited on its lock is deleted too, never left as a ghost. It runs
+ * only when `w` deleted a row: a row `w` could not see (inserted by a
+ * transaction still open when this statement began) may have committed on
+ * both sides by the time the fresh snapshot is taken, and deleting its shadow
+ * copy then would leave legacy without a shadow row (found by the pooler test
+ * on PostgreSQL 15).
  */
 function freshSnapshotShadowDelete(shape: MigrationShape, key: readonly unknown[], p: Params, controlSchema: string): string {
   const keyRow = shape.legacyKey.map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
   const values = shape.shadowKey.map((k) => `(${shape.forward.find((m) => m.column === k)?.expression ?? q(k)})::text`).join(', ')
   const fn = `${q(controlSchema)}.delete_by_key`
   return `SELECT ${fn}(${p.add(shape.shadowTable)}::regclass, ${p.add(shape.shadowKey)}::text[], ${p.add(shape.shadowKey.map((k) => typeOf(shape.shadowColumns, k)))}::regtype[], ` +
-    `(SELECT ARRAY[${values}] FROM (SELECT ${keyRow}) AS k)) AS deleted FROM (SELECT count(*) FROM w) AS done`
+    `(SELECT ARRAY[${values}] FROM (SELECT ${keyRow}) AS k)) AS deleted FROM (SELECT count(*) AS n FROM w) AS done WHERE done.n > 0`
 }
 
 function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params): string | undefined {
