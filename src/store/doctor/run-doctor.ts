@@ -6,6 +6,7 @@ import { withTransaction } from '../../db/with-transaction.js'
 import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
+import { inTransaction } from '../../db/with-transaction.js'
 
 const DOCTOR_LOCK_TIMEOUT_MS = 2000
 
@@ -33,31 +34,23 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
    * waits long behind someone else's lock (a check that reads a table reports it instead), and the
    * setting never outlives the transaction on a server connection a pooler hands to someone else.
    */
-  const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
-    await client.query('BEGIN')
-    try {
-      await client.query("SELECT set_config('lock_timeout', $1, true)", [`${DOCTOR_LOCK_TIMEOUT_MS}ms`])
-      const result = await work()
-      // A check that reported a lock wait left its transaction aborted: COMMIT then rolls back, as it should.
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw error
-    }
-  }
+  // A check that reported a lock wait left its transaction aborted: COMMIT then rolls back, as it should.
+  const inCheckTransaction = <T>(work: () => Promise<T>): Promise<T> => inTransaction(client, async () => {
+    await client.query("SELECT set_config('lock_timeout', $1, true)", [`${DOCTOR_LOCK_TIMEOUT_MS}ms`])
+    return work()
+  })
   try {
-    const facts = await inTransaction(async () => {
+    const facts = await inCheckTransaction(async () => {
       if (!(await controlSchemaExists(client, input.schema))) throw new ControlSchemaMissing(input.schema)
       return readMigrationFacts(client, input.schema, input.migration)
     })
     if (input.migration !== undefined && facts.length === 0) throw new UnknownMigration(input.migration)
     const findings: Finding[] = []
-    for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await inTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds })))
+    for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await inCheckTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds })))
     for (const migration of facts) {
       for (const check of input.migrationChecks ?? MIGRATION_CHECKS) {
         // Two checks that load the definition (orphans, parity) find the same definition_invalid: it is one finding.
-        for (const f of await inTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds, migration }))) {
+        for (const f of await inCheckTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds, migration }))) {
           if (!findings.some((g) => sameFinding(f, g))) findings.push(f)
         }
       }
