@@ -113,3 +113,10 @@ export class PhaseSkipped extends TransitionInvalid {
       : `cannot skip from ${from} to ${target}; advance one phase at a time, to ${next} first: cutover advance ${migration}`)
   }
 }
+
+/** A state change named a migration that belongs to a group: its phase moves only with the group's. */
+export class GroupMemberMovedAlone extends TransitionInvalid {
+  constructor(migration: string, readonly group: string, readonly action: string, readonly next: string) {
+    super(migration, `belongs to group "${group}", whose members move together (one phase, one read percentage); run: ${next}`)
+  }
+}

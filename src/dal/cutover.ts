@@ -223,9 +223,11 @@ export class Cutover {
       logger,
       state: () => this.#watcher.current(name),
       route: (state, routingKey) => {
+        // A group's members share its bucket (its name), so a routing key reads every member from one side.
+        const routingId = loaded.shape.definition.group ?? name
         // Ramp reads feed the sample `cutover ramp` uses to say how many keys a change moves.
-        if (state.phase === 'ramp') this.#routingSample.record(name, routingKey)
-        return loaded.provider.route(name, state, routingKey)
+        if (state.phase === 'ramp') this.#routingSample.record(routingId, routingKey)
+        return loaded.provider.route(routingId, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
       comparisonMode: this.#options.comparisons?.mode ?? 'background',

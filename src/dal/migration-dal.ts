@@ -185,6 +185,14 @@ export class MigrationDal {
     return this.#reads.run(selectPlan(this.#c, this.#kysely, build), state, served, executor, options.tx !== undefined)
   }
 
+  /**
+   * The side a read of `routingKey` is served from now (what `get` and a keyed
+   * `select` do); for a group's member, the same side as every other member's.
+   */
+  sideFor(routingKey: string): Side {
+    return this.#c.route(this.state, routingKey)
+  }
+
   /** Reads one row by key, from the side routing picks; a sample is compared with the other side. */
   async get(key: Key, options: ReadOptions = {}): Promise<Row | undefined> {
     const values = this.#keyValues(key)
