@@ -6,6 +6,8 @@
 export { Cutover, type CutoverOptions } from './dal/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
 export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
+export { GroupDal } from './dal/group-dal.js'
+export type { GroupTables, GroupSelectBuilder } from './dal/group-select.js'
 export type { ComparisonMode } from './dal/read-pipeline.js'
 /** Unleash-compatible sticky bucket of a routing key (1…100). */
 export { rolloutBucket, isInRollout } from './core/bucket.js'
