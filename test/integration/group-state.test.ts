@@ -119,4 +119,43 @@ describe('a migration group', () => {
     const last = await db.query("SELECT group_name, kind, details ->> 'trippedBy' AS tripped FROM cutover.events ORDER BY id DESC LIMIT 1")
     expect(last).toEqual([{ group_name: 'studio', kind: 'guardrail_rollback', tripped: 'flows_v2' }])
   })
+
+  it('status and doctor take the group: its members, its events; doctor names members that disagree and the rollback that brings them together, which works', async () => {
+    const status = await cli('status', 'studio')
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(/^group studio: dual_write \(assets_v2, flows_v2, sessions_v2\); all its members move together, back to legacy at once with: cutover rollback studio$/m)
+    expect(status.stdout.match(/^(\w+): dual_write, legacy authoritative .*, moves with group studio$/gm)).toHaveLength(3)
+    expect(status.stdout).toMatch(/guardrail_rollback ramp 10% -> dual_write by test/)
+    // A state row edited by hand: the group no longer reads one world.
+    await db.query("UPDATE cutover.state SET phase = 'shadow_read' WHERE migration = 'flows_v2'")
+    const doctor = await cli('doctor', 'studio', '--skip', 'parity', '--json')
+    expect(doctor.code).toBe(1)
+    const report = doctor.json<{ migrations: string[]; findings: { migration: string; code: string; command: string }[] }>()
+    expect(report.migrations).toEqual([...STUDIO_MEMBERS])
+    const disagree = report.findings.filter((f) => f.code === 'group_members_disagree')
+    expect(disagree.map((f) => f.migration)).toEqual([...STUDIO_MEMBERS])
+    expect(new Set(disagree.map((f) => f.command))).toEqual(new Set(['cutover rollback studio']))
+    const fixed = await cli(...disagree[0]!.command.split(' ').slice(1))
+    expect(fixed.code).toBe(0)
+    expect(await statesOf()).toEqual(['assets_v2 dual_write 0', 'flows_v2 dual_write 0', 'sessions_v2 dual_write 0'])
+  })
+
+  it('register refuses a group whose members are in different states, and a group named like a migration, writing nothing', async () => {
+    await db.query('CREATE TABLE x_old (id int PRIMARY KEY); CREATE TABLE x_new (id int PRIMARY KEY); CREATE TABLE y_old (id int PRIMARY KEY); CREATE TABLE y_new (id int PRIMARY KEY)')
+    const x = { name: 'x_v2', legacy: { table: 'public.x_old', key: ['id'] }, shadow: { table: 'public.x_new', key: ['id'] } }
+    const y = { name: 'y_v2', legacy: { table: 'public.y_old', key: ['id'] }, shadow: { table: 'public.y_new', key: ['id'] } }
+    await writeFile(join(dir, 'xy.json'), JSON.stringify({ migrations: [x, y] }))
+    expect((await cli('register', '--config', join(dir, 'xy.json'))).code).toBe(0)
+    await advance(db.pool, { ...quiet, migration: 'x_v2' })
+    const before = await controlSnapshot(db.pool)
+    await writeFile(join(dir, 'xy.json'), JSON.stringify({ migrations: [x, y], groups: [{ name: 'xy', migrations: ['x_v2', 'y_v2'] }] }))
+    const refused = await cli('register', '--config', join(dir, 'xy.json'))
+    expect(refused.code).toBe(2)
+    expect(refused.stderr.trim()).toBe('cutover: group "xy" would join migrations in different states (x_v2 dual_write, y_v2 off); a group moves as one, so bring them to one phase first (cutover rollback each one to dual_write) and register again')
+    await writeFile(join(dir, 'clash.json'), JSON.stringify({ migrations: [{ ...y, name: 'z_v2', shadow: { table: 'public.x_old', key: ['id'] }, legacy: { table: 'public.y_new', key: ['id'] } }, { ...x, name: 'w_v2', legacy: { table: 'public.x_new', key: ['id'] }, shadow: { table: 'public.y_old', key: ['id'] } }], groups: [{ name: 'x_v2', migrations: ['z_v2', 'w_v2'] }] }))
+    const clash = await cli('register', '--config', join(dir, 'clash.json'))
+    expect(clash.code).toBe(2)
+    expect(clash.stderr).toMatch(/migration "x_v2": is also the name of a group/)
+    expect(await controlSnapshot(db.pool)).toBe(before)
+  })
 })
