@@ -44,7 +44,7 @@ export { runCalibration, type CalibrateOptions, type CalibrationResult, type Noi
 export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
 export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'
 /** Retiring the legacy table after complete, and undoing it. */
-export { retire, unretire, type RetireOptions, type RetireResult, type UnretireOptions, type UnretireResult } from './actions/retire.js'
+export { retire, unretire, retireTarget, unretireTarget, type RetireOptions, type RetireResult, type UnretireOptions, type UnretireResult } from './actions/retire.js'
 export { ForeignKeysCannotMove, RetireLocked } from './store/retire/retire-errors.js'
 /** How many routing keys a change of the read percentage moves, from the running instances' samples. */
 export { estimateKeysMoved, type KeysMoved } from './store/state/routing-sample-sql.js'
