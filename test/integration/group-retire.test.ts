@@ -90,5 +90,13 @@ describe('retire and unretire of a group', () => {
     expect(await relationKinds()).toEqual(kindsBefore)
     expect(await allRows()).toBe(rowsBefore)
     expect(await db.query("SELECT count(DISTINCT xmin::text)::int AS transactions FROM cutover.events WHERE kind = 'unretire'")).toEqual([{ transactions: 1 }])
+
+    // The library does the same.
+    const again = await retireTarget(db.pool, { ...quiet, migration: 'studio', force: true })
+    expect(again.map((r) => r.retiredTable)).toEqual(['public.generated_image_retired', 'public.flow_retired', 'public.studio_session_retired'])
+    expect(await foreignKeys()).toEqual(keys)
+    await unretireTarget(db.pool, { ...quiet, migration: 'studio' })
+    expect(await foreignKeys()).toEqual(keysBefore)
+    expect(await allRows()).toBe(rowsBefore)
   })
 })
