@@ -113,3 +113,11 @@ export class PhaseSkipped extends TransitionInvalid {
       : `cannot skip from ${from} to ${target}; advance one phase at a time, to ${next} first: cutover advance ${migration}`)
   }
 }
+
+/** A command needs a package that is only a development dependency (the demo's embedded PostgreSQL) and it is not installed. */
+export class DependencyMissing extends CutoverError {
+  readonly exitCode = 2
+  constructor(readonly dependency: string, readonly next: string, options?: { cause?: unknown }) {
+    super(`${dependency} is not installed (a development dependency of cutover, not installed with the package); ${next}`, options)
+  }
+}
