@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -47,6 +47,15 @@ async function cleanCopy(target: string): Promise<void> {
   await symlink(join(root, 'node_modules'), join(target, 'node_modules'), 'dir')
 }
 
+/** The config file the README shows under "Install in an application". */
+async function readmeConfig(): Promise<string> {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('## Install in an application'))
+  const block = /```json\n([\s\S]*?)```/.exec(section)
+  expect(block, 'a json block in "Install in an application"').not.toBeNull()
+  return (block as RegExpExecArray)[1] as string
+}
+
 let install: Run
 beforeAll(async () => {
   const source = join(dir, 'source')
@@ -83,21 +92,16 @@ describe('the package npm pack builds', () => {
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('cutover rollback <migration>')
 
-    await db.query(`CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL);
-      CREATE TABLE orders_v2 (id bigint PRIMARY KEY, state text NOT NULL)`)
-    await writeFile(join(app, 'cutover.json'), JSON.stringify({ migrations: [{
-      name: 'orders_v2',
-      legacy: { table: 'public.orders', key: ['id'] },
-      shadow: { table: 'public.orders_v2', key: ['id'] },
-      forward: { state: 'status' },
-      backward: { status: 'state' },
-    }] }))
+    // The tables of the README's example, and the config file it shows under "Install in an application".
+    await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, email varchar(200) NOT NULL, full_name text NOT NULL);
+      CREATE TABLE users_v2 (id bigint PRIMARY KEY, email text NOT NULL, first_name text NOT NULL, last_name text NOT NULL)`)
+    await writeFile(join(app, 'cutover.json'), await readmeConfig())
     const url = ['--database-url', db.url]
     const init = await cutover('init', ...url)
     expect(init.code, init.stderr).toBe(0)
     const register = await cutover('register', '--config', 'cutover.json', '--reason', 'package check', ...url)
     expect(register.code, register.stderr).toBe(0)
-    const status = await cutover('status', 'orders_v2', '--json', ...url)
+    const status = await cutover('status', 'users_v2', '--json', ...url)
     expect(status.code, status.stderr).toBe(0)
     expect(JSON.stringify(JSON.parse(status.stdout))).toContain('"phase":"off"')
   }, 300_000)
