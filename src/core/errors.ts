@@ -49,7 +49,7 @@ export class ControlSchemaChanged extends CutoverError {
   }
 }
 
-/** A phase change lacks its evidence (see DESIGN.md, Gates). */
+/** A phase change lacks its evidence (see docs/design.md § 2, Gates). */
 export class GateRefused extends CutoverError {
   readonly exitCode = 1
   constructor(readonly migration: string, readonly gate: string, readonly missing: string, readonly next: string) {
