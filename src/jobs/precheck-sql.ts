@@ -27,37 +27,42 @@ function keyArray(shape: MigrationShape): string {
 }
 
 /**
- * The three texts precheck_rows() runs. `forward` is the backfill's insert for the keys in $1 (a jsonb array of keys);
+ * The texts precheck_rows() runs. `forward` is the backfill's insert for the keys in $1 (a jsonb array of keys);
  * `backward` maps the shadow rows of those keys back into the legacy copy, so the legacy column types, NOT NULL and
- * CHECK constraints judge it without the legacy table being written.
+ * CHECK constraints judge it without the legacy table being written. The `One` texts do the same for one key ($1,
+ * an array of text), found by key equality through the index.
  */
-function mappingTexts(shape: MigrationShape): { setup: string; forward: string; backward: string } {
+function mappingTexts(shape: MigrationShape): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string } {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
-  const picked = `(${legacy.refs.join(', ')}) IN (SELECT ${types.map((t, i) => `(cutover_key ->> ${i})::${t}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS cutover_key)`
+  const inSet = `(${legacy.refs.join(', ')}) IN (SELECT ${types.map((t, i) => `(cutover_key ->> ${i})::${t}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS cutover_key)`
+  const isOne = `(${legacy.refs.join(', ')}) = (${types.map((t, i) => `($1::jsonb ->> ${i})::${t}`).join(', ')})`
   const forwardKey = shape.shadowKey.map((k) => {
     const expression = shape.forward.find((m) => m.column === k)?.expression ?? q(k)
     return `(${expression})::${typeOf(shape.shadowColumns, k)}`
   })
+  const forward = (picked: string): string => `INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
+    `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
+    `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING`
+  const backward = (picked: string): string => `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
+    `SELECT ${shape.backward.map((m) => m.expression).join(', ')} FROM ${shape.shadowTable} AS st ` +
+    `WHERE (${shape.shadowKey.map((k) => `st.${q(k)}`).join(', ')}) IN (SELECT ${forwardKey.join(', ')} FROM ${legacy.from} WHERE ${picked})`
   return {
     setup: `CREATE TEMPORARY TABLE cutover_precheck_legacy (LIKE ${shape.legacyTable} INCLUDING CONSTRAINTS INCLUDING GENERATED)`,
-    forward: `INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
-      `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
-      `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING`,
-    backward: `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
-      `SELECT ${shape.backward.map((m) => m.expression).join(', ')} FROM ${shape.shadowTable} AS st ` +
-      `WHERE (${shape.shadowKey.map((k) => `st.${q(k)}`).join(', ')}) IN (SELECT ${forwardKey.join(', ')} FROM ${legacy.from} WHERE ${picked})`,
+    forward: forward(inSet),
+    backward: backward(inSet),
+    forwardOne: forward(isOne),
+    backwardOne: backward(isOne),
   }
 }
 
-/** `shadowUniqueKeys`: the column lists of the shadow's primary key and plain unique indexes (catalog.ts). */
 export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueKeys: readonly (readonly string[])[]): PrecheckSql {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
   const texts = mappingTexts(shape)
   const call = (keys: string): string =>
     `SELECT f.key, f.step, f.sqlstate, f.message, f.pattern, f.column_name, f.constraint_name, f.table_name ` +
-    `FROM ${controlSchema(schema).quoted}.precheck_rows(${quoteLiteral(texts.setup)}, ${quoteLiteral(texts.forward)}, ${quoteLiteral(texts.backward)}, ${keys}) AS f`
+    `FROM ${controlSchema(schema).quoted}.precheck_rows(${quoteLiteral(texts.setup)}, ${quoteLiteral(texts.forward)}, ${quoteLiteral(texts.backward)}, ${quoteLiteral(texts.forwardOne)}, ${quoteLiteral(texts.backwardOne)}, ${keys}) AS f`
   // One row per failing key, and one row (key null) for a clean chunk: `rows` is the chunk's row count either way.
   const chunkText = (isLowerInclusive: boolean): string =>
     `WITH picked AS (SELECT coalesce(jsonb_agg(${keyArray(shape)}), '[]') AS keys FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}) ` +
