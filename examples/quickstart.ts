@@ -2,7 +2,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runVerify } from '../src/index.js'
+import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runPrecheck, runVerify } from '../src/index.js'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }) // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -26,6 +26,10 @@ await registerMigrations(pool, [parseMigration({
 // In the application: one Cutover per process, one DAL per migration.
 const cutover = await Cutover.connect({ pool, registry: new Registry() })
 const users = await cutover.migration('users_v2')
+
+// Before any write depends on the mapping: every legacy row must map (usually `cutover precheck users_v2`).
+const precheck = await runPrecheck(pool, { schema: 'cutover', migration: 'users_v2', actor: 'quickstart' })
+if (!precheck.clean) throw new Error(`rows the mapping cannot carry: ${JSON.stringify(precheck.classes)}`)
 
 // An operator moves the phase (here through the library; usually `cutover advance users_v2`).
 await advance(pool, { schema: 'cutover', migration: 'users_v2', to: 'dual_write', actor: 'quickstart', reason: 'example' })
