@@ -41,6 +41,14 @@ async function untouched(): Promise<string> {
   return JSON.stringify(rows[0])
 }
 
+interface Finding { code: string; severity: string; message: string; command: string }
+
+/** The doctor's precheck findings for accounts_v2. */
+async function precheckFindings(): Promise<Finding[]> {
+  const doctor = await cli('doctor', 'accounts_v2', '--json')
+  return doctor.json<{ findings: Finding[] }>().findings.filter((f) => f.code.startsWith('precheck'))
+}
+
 async function phase(): Promise<string> {
   return (await db.query<{ phase: string }>("SELECT phase FROM cutover.state WHERE migration = 'accounts_v2'"))[0]?.phase ?? ''
 }
@@ -62,13 +70,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', () => {
+describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', { timeout: 300_000 }, () => {
   it('advance to dual_write is refused before any precheck, naming the command, which then runs', async () => {
     const before = await controlSnapshot(db.pool)
     const refused = await cli('advance', 'accounts_v2', '--to', 'dual_write')
     expect(refused.code).toBe(1)
     expect(refused.stderr.trim()).toBe('cutover: accounts_v2: gate "dual_write" not met: no precheck of the mapping over the legacy rows has run; run: cutover precheck accounts_v2')
     expect(await controlSnapshot(db.pool)).toBe(before)
+    expect(await precheckFindings()).toEqual([{
+      migration: 'accounts_v2', severity: 'warning', code: 'precheck_missing', command: 'cutover precheck accounts_v2',
+      message: 'accounts_v2 is in off with no precheck on record: entering dual_write is refused until the mapping carries every legacy row',
+    }])
     // The suggested command is one the tool accepts: it runs (and finds the bad rows: exit 1, not 2).
     const suggested = /run: (cutover .*)$/.exec(refused.stderr.trim())?.[1]?.split(' ').slice(1) ?? []
     const ran = await cli(...suggested)
@@ -118,15 +130,22 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     await expect(advance(db.pool, { schema: 'cutover', migration: 'accounts_v2', actor: 'code' })).rejects.toThrow(refused.stderr.trim().replace(/^cutover: /, ''))
     expect(await controlSnapshot(db.pool)).toBe(before)
     expect(await phase()).toBe('off')
+    expect(await precheckFindings()).toEqual([expect.objectContaining({
+      severity: 'warning', code: 'precheck_failing', command: 'cutover precheck accounts_v2',
+      message: expect.stringContaining('found 3 legacy row(s) the mapping cannot carry (forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)); entering dual_write is refused until they are fixed'),
+    })])
   })
 
   it('after the rows are fixed the precheck is clean and the advance passes', async () => {
     await db.query(`UPDATE accounts SET id = gen_random_uuid()::text WHERE id = ANY ($1)`, [BAD_IDS])
     expect((await cli('advance', 'accounts_v2')).code).toBe(1)
-    const clean = await cli('precheck', 'accounts_v2', '--json')
+    // The doctor's fix is the command that clears its finding.
+    const [finding] = await precheckFindings()
+    const clean = await cli(...(finding?.command.split(' ').slice(1) ?? []), '--json')
     expect(clean.code).toBe(0)
     expect(clean.json<PrecheckDoc>()).toMatchObject({ rows: 20_000, clean: true, failingRows: 0, classes: [], collisionsChecked: true })
     expect((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM accounts_v2'))[0]?.n).toBe('0')
+    expect(await precheckFindings()).toEqual([])
     const advanced = await cli('advance', 'accounts_v2')
     expect(advanced.stderr).toBe('')
     expect(advanced.code).toBe(0)

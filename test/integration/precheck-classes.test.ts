@@ -64,7 +64,7 @@ beforeAll(async () => {
   await registerMigrations(db.pool, [parseMigration(PEOPLE), parseMigration(TAGS)], base)
 })
 
-describe('runPrecheck: every class, its count, its PostgreSQL error and its keys', () => {
+describe('runPrecheck: every class, its count, its PostgreSQL error and its keys', { timeout: 180_000 }, () => {
   let result: PrecheckResult
   let before: string
 
