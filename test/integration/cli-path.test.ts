@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana', '--json'])
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 describe('the whole path, as an operator runs it', () => {
   it('init, register, dual_write, backfill, verify, ramp 1 to 100, shadow_primary, rollback, status', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cutover-path-'))
+    const dir = await tempDir('cutover-path-')
     const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify({ migrations: [{
       ...ORDERS_CONFIG,

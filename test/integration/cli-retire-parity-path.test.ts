@@ -6,8 +6,7 @@
  * (cli-retire.test.ts covers the forced path, where retire itself moves the key.)
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { Registry } from 'prom-client'
@@ -16,6 +15,7 @@ import { Cutover } from '../../src/dal/cutover.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -97,7 +97,7 @@ beforeAll(async () => {
     CREATE TABLE cart_lines (id int PRIMARY KEY, cart_id int NOT NULL REFERENCES carts (id) ON DELETE CASCADE);
     CREATE ROLE ${reader};
     GRANT SELECT ON orders, order_items TO ${reader};`)
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-retire-parity-'))
+  const dir = await tempDir('cutover-retire-parity-')
   const configPath = join(dir, 'cutover.json')
   await writeFile(configPath, JSON.stringify(config))
   expect((await cli('init')).code).toBe(0)

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { Registry } from 'prom-client'
@@ -11,6 +10,7 @@ import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -91,7 +91,7 @@ beforeAll(async () => {
       SELECT g, gen_random_uuid()::text, g * 100, 'old', jsonb_build_object('g', g) FROM generate_series(101, 110) g;
     CREATE ROLE ${reader};
     GRANT SELECT ON orders TO ${reader};`)
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-retire-'))
+  const dir = await tempDir('cutover-retire-')
   configPath = join(dir, 'cutover.json')
   await writeFile(configPath, JSON.stringify(config))
   expect((await cli('init')).code).toBe(0)

@@ -1,11 +1,11 @@
-import { writeFile, mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile} from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 let configPath: string
@@ -20,7 +20,7 @@ const config = {
 
 beforeAll(async () => {
   await db.query(ORDERS_DDL)
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-cli-'))
+  const dir = await tempDir('cutover-cli-')
   configPath = join(dir, 'cutover.json')
   await writeFile(configPath, JSON.stringify(config))
   expect((await cli('init')).code).toBe(0)
