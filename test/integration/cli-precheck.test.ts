@@ -1,13 +1,13 @@
 /** Issue 15: `cutover precheck` finds the legacy rows the mapping cannot carry, and entering dual_write waits for a clean one. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
 import { GateRefused } from '../../src/core/errors.js'
 import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -54,7 +54,7 @@ async function phase(): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cutover-precheck-'))
+  dir = await tempDir('cutover-precheck-')
   await db.query(`
     CREATE TABLE accounts (id varchar(40) PRIMARY KEY, email text NOT NULL);
     CREATE TABLE accounts_v2 (id uuid PRIMARY KEY, email text NOT NULL);
@@ -64,10 +64,6 @@ beforeAll(async () => {
   await writeFile(config, JSON.stringify({ migrations: [ACCOUNTS] }))
   expect((await cli('init')).code).toBe(0)
   expect((await cli('register', '--config', config)).code).toBe(0)
-})
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
 })
 
 describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', { timeout: 300_000 }, () => {
