@@ -49,7 +49,7 @@ export class ControlSchemaChanged extends CutoverError {
   }
 }
 
-/** A phase change lacks its evidence (see DESIGN.md, Gates). */
+/** A phase change lacks its evidence (see docs/design.md § 2, Gates). */
 export class GateRefused extends CutoverError {
   readonly exitCode = 1
   constructor(readonly migration: string, readonly gate: string, readonly missing: string, readonly next: string) {
@@ -118,5 +118,13 @@ export class PhaseSkipped extends TransitionInvalid {
 export class GroupMemberMovedAlone extends TransitionInvalid {
   constructor(migration: string, readonly group: string, readonly action: string, readonly next: string) {
     super(migration, `belongs to group "${group}", whose members move together (one phase, one read percentage); run: ${next}`)
+  }
+}
+
+/** A command needs a package that is only a development dependency (the demo's embedded PostgreSQL) and it is not installed. */
+export class DependencyMissing extends CutoverError {
+  readonly exitCode = 2
+  constructor(readonly dependency: string, readonly next: string, options?: { cause?: unknown }) {
+    super(`${dependency} is not installed (a development dependency of cutover, not installed with the package); ${next}`, options)
   }
 }
