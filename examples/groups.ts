@@ -28,7 +28,9 @@ const op = { schema: 'cutover', migration: 'studio', actor: 'example' }
 // A member never moves alone: the refusal names the group (`cutover advance studio`).
 const alone = await advance(pool, { ...op, migration: 'flows_v2' }).catch((error: unknown) => error)
 if (!(alone instanceof GroupMemberMovedAlone)) throw new Error('a member moved alone must be refused')
-await advance(pool, op) // both members: dual_write, one event
+// Both members to dual_write, one event. `force` passes the precheck gate, which a child fails on its shadow's
+// foreign key until its parents are copied (the group's precheck is not built yet; the event records the override).
+await advance(pool, { ...op, force: true })
 await cutover.watcher.poll() // state changes arrive by LISTEN/NOTIFY within a second; poll() just makes the example deterministic
 await studio.migration('sessions_v2')?.insert({ id: 1, name: 'spring', budget_cents: 1250 })
 await studio.migration('flows_v2')?.insert({ id: 10, session_id: 1, title: 'hero shots' })
