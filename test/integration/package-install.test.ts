@@ -5,17 +5,16 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { freshDatabase } from '../support/database.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const db = await freshDatabase()
-const dir = await mkdtemp(join(tmpdir(), 'cutover-pack-'))
-afterAll(() => rm(dir, { recursive: true, force: true }))
+const dir = await tempDir('cutover-pack-')
 const app = join(dir, 'app')
 
 interface Run { code: number | null; stdout: string; stderr: string }
