@@ -86,6 +86,28 @@ describe('the package npm pack builds', () => {
     expect(imported.stdout.trim()).toBe('function function function')
   }, 120_000)
 
+  it('types a DAL by the application\'s Kysely database type, from the published declarations', async () => {
+    await writeFile(join(app, 'typed.ts'), [
+      "import type { Generated } from 'kysely'",
+      "import { Cutover } from 'cutover'",
+      'interface Database { users: { id: Generated<number>; email: string } }',
+      "export async function use(pool: Parameters<typeof Cutover.connect>[0]['pool']): Promise<string | undefined> {",
+      "  const users = await (await Cutover.connect<Database>({ pool })).migration<'users'>('users_v2')",
+      "  const row = await users.insert({ email: 'ada@example.com' })",
+      "  // @ts-expect-error a misspelt column",
+      "  await users.insert({ emial: 'ada@example.com' })",
+      '  return (await users.get(row.id))?.email',
+      '}',
+    ].join('\n'))
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true, types: [] },
+      files: ['typed.ts'],
+    }))
+    const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], app)
+    expect(tsc.stdout + tsc.stderr).toBe('')
+    expect(tsc.code).toBe(0)
+  }, 120_000)
+
   it('runs cutover --help, and init, register and status against a database', async () => {
     const help = await cutover('--help')
     expect(help.code, help.stderr).toBe(0)
