@@ -2,7 +2,7 @@
 import { Kysely, PostgresDialect, type ColumnType } from 'kysely'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runVerify } from '../src/index.js'
+import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runPrecheck, runVerify } from '../src/index.js'
 
 // Your Kysely database type (written by hand or by kysely-codegen): the DAL checks rows against it.
 interface Database {
@@ -32,6 +32,10 @@ await registerMigrations(pool, [parseMigration({
 // table) give the DAL that table's Kysely row types: a misspelt column does not compile. Both are optional.
 const cutover = await Cutover.connect<Database>({ pool, registry: new Registry() })
 const users = await cutover.migration<'users'>('users_v2')
+
+// Before any write depends on the mapping: every legacy row must map (usually `cutover precheck users_v2`).
+const precheck = await runPrecheck(pool, { schema: 'cutover', migration: 'users_v2', actor: 'quickstart' })
+if (!precheck.clean) throw new Error(`rows the mapping cannot carry: ${JSON.stringify(precheck.classes)}`)
 
 // An operator moves the phase (here through the library; usually `cutover advance users_v2`).
 await advance(pool, { schema: 'cutover', migration: 'users_v2', to: 'dual_write', actor: 'quickstart', reason: 'example' })

@@ -34,6 +34,9 @@ export { rollback, type RollbackOptions, type RollbackResult } from './actions/r
 export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
 export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'
 export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
+/** Precheck: every legacy row the mapping cannot carry, by class (what `cutover precheck` runs; a clean one of the current definition is the evidence entering dual_write needs). */
+export { runPrecheck, type PrecheckOptions, type PrecheckResult } from './jobs/precheck.js'
+export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'

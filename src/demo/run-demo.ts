@@ -139,6 +139,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     say()
     say('== 5. Dual writes: every write now goes to both tables in one statement')
+    await must('precheck', DEMO_MIGRATION, '--reason', 'every legacy row must map before dual writes')
     await must('advance', DEMO_MIGRATION, '--reason', 'start dual writes')
     await report('in dual_write')
 

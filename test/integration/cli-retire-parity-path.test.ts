@@ -114,6 +114,7 @@ describe('doctor --apply, complete without --force, retire --alias, unretire: th
   let applied: string
 
   it('migrates to shadow_primary with rows written through the DAL; complete is refused while the shadow lacks the child foreign key', async () => {
+    expect((await cli('precheck', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     const pool = new pg.Pool({ connectionString: db.url, max: 3 })
     pool.on('error', () => undefined)
@@ -271,6 +272,7 @@ describe('retire does not take a key with other actions for an equivalent one', 
       INSERT INTO cart_lines VALUES (1, 1), (2, 2);
       -- written by hand, without the legacy key's ON DELETE CASCADE
       ALTER TABLE cart_lines ADD CONSTRAINT cart_lines_cart_v2_fkey FOREIGN KEY (cart_id) REFERENCES carts_v2 (id);`)
+    expect((await cli('precheck', 'carts_v2')).code).toBe(0)
     expect((await cli('advance', 'carts_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'carts_v2')).code).toBe(0)
     expect((await cli('ramp', 'carts_v2', '100', '--force')).code).toBe(0)

@@ -114,6 +114,7 @@ describe('retire and unretire a migration whose legacy table a child table refer
   })
 
   it('reaches complete with rows written through the DAL; retire is refused before complete and during the soak', async () => {
+    expect((await cli('precheck', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     cutover = await connect(pool)
     dal = await cutover.migration('orders_v2')
@@ -254,6 +255,7 @@ describe('retire refuses, changing nothing, when a foreign key cannot move', { t
       INSERT INTO account_orders VALUES (1, 1), (2, 3);
       INSERT INTO account_codes VALUES (1, 'a');
       INSERT INTO account_mail VALUES (1, 'a@x');`)
+    expect((await cli('precheck', 'accounts_v2')).code).toBe(0)
     expect((await cli('advance', 'accounts_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'accounts_v2')).code).toBe(0)
     expect((await cli('ramp', 'accounts_v2', '100', '--force')).code).toBe(0)

@@ -89,6 +89,7 @@ describe('bad input: one line, the documented exit code, nothing written', () =>
 
 describe('gates', () => {
   it('refuse ramp without a backfill, name the missing evidence and the command, and --force overrides with a record', async () => {
+    expect((await cli('precheck', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'orders_v2')).code).toBe(0)
     await expectRefused(['ramp', 'orders_v2', '5'], 1, /^cutover: orders_v2: gate "ramp" not met: no finished backfill; run: cutover backfill orders_v2$/)

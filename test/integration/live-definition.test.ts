@@ -13,6 +13,7 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
+import { runPrecheck } from '../../src/jobs/precheck.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { Cutover } from '../../src/dal/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
@@ -85,6 +86,7 @@ describe('live definition changes', { timeout: 180_000 }, () => {
     expect(result?.acknowledgements).toMatchObject({ acknowledged: 1, listeners: 1, unacknowledged: [] })
     const report = await runDoctor(db.pool, { schema: 'cutover', migration: 'orders_v2', thresholds: { ...DEFAULT_THRESHOLDS, staleAfterSeconds: 0 } })
     expect(report.findings.filter((f) => f.code === 'definition_behind')).toEqual([])
+    expect((await runPrecheck(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', logger: silentLogger })).clean).toBe(true)
     await advance(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', to: 'dual_write' })
     await until(() => dal.state.phase === 'dual_write', 'dual_write applied')
     await dal.insert(order(1, { status: 'new' }))

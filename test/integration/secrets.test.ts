@@ -38,6 +38,7 @@ describe('secrets', () => {
     }
     expect((await cli('init')).code).toBe(0)
     expect((await cli('register', '--config', config)).code).toBe(0)
+    expect((await cli('precheck', 'orders_v2', '--json')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--json')).code).toBe(0)
     expect((await cli('backfill', 'orders_v2', '--json')).code).toBe(0)
 
