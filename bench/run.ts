@@ -128,14 +128,18 @@ async function requireRamp(world: BenchWorld): Promise<void> {
   }
 }
 
+/** Worker counts of the backfill and verify variants: 1 is the unsuffixed ratio, n > 1 adds `_w<n>`. */
+const JOB_WORKERS = [1, 2, 4]
+
 /** Keys in the chunk --explain shows: about the size backfill and verify chunks adapt to here (200 ms). */
 const EXPLAIN_CHUNK_ROWS = 20_000
 
 /** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
 async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
-  const backfillWorkers = [1, 2].filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
-  const verifies = { diff: selected('verify_throughput_ratio'), diffW2: selected('verify_throughput_ratio_w2'), count: selected('verify_vs_count_ratio') }
-  if (backfillWorkers.length === 0 && !verifies.diff && !verifies.diffW2 && !verifies.count) return []
+  const backfillWorkers = JOB_WORKERS.filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
+  const verifies = { diff: selected('verify_throughput_ratio'), diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)), count: selected('verify_vs_count_ratio') }
+  const isVerifying = verifies.diff || verifies.diffWorkers.length > 0 || verifies.count
+  if (backfillWorkers.length === 0 && !isVerifying) return []
   await world.setPhase('dual_write')
   const started = Date.now()
   await fillLegacy(world.pool, jobSettings.rows)
@@ -151,7 +155,7 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   } else {
     await copyLegacyToShadow(world) // verify compares a backfilled shadow
   }
-  if (verifies.diff || verifies.diffW2 || verifies.count) {
+  if (isVerifying) {
     const from = Date.now()
     const measured = await measureVerify(world, jobSettings, verifies, log)
     measured.forEach(logResult(from))

@@ -27,8 +27,8 @@ export function diffQuery(world: BenchWorld): string {
 export interface VerifyNames {
   /** `verify_throughput_ratio`: one worker ÷ the diff query (which PostgreSQL runs in parallel on every core it may). */
   readonly diff: boolean
-  /** `verify_throughput_ratio_w2`: `--workers 2` ÷ the same diff query. */
-  readonly diffW2: boolean
+  /** `verify_throughput_ratio_w<n>` for each n here: `--workers n` ÷ the same diff query. */
+  readonly diffWorkers: readonly number[]
   /** `verify_vs_count_ratio`: one worker ÷ counting both tables. */
   readonly count: boolean
 }
@@ -56,17 +56,17 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
   })
   const diff = diffQuery(world)
   const baselines: TableRun[] = []
-  if (names.diff || names.diffW2) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
+  if (names.diff || names.diffWorkers.length > 0) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
   if (names.count) {
     const count = `SELECT (SELECT count(*) FROM ${shape.legacyTable}) + (SELECT count(*) FROM ${shape.shadowTable}) AS n`
     baselines.push({ name: 'count', prepare: () => checkpoint(pool), run: async () => { await pool.query(count); return settings.rows } })
   }
-  const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...(names.diffW2 ? [verify(2)] : [])]
+  const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...names.diffWorkers.map(verify)]
   const stats = await runAlternating([...baselines, ...candidates], settings.runs, log)
   const rate = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
   return [
     ...(names.diff ? [result('verify_throughput_ratio', rate('runVerify_w1'), 'rows/s', rate('diff_query'))] : []),
-    ...(names.diffW2 ? [result('verify_throughput_ratio_w2', rate('runVerify_w2'), 'rows/s', rate('diff_query'))] : []),
+    ...names.diffWorkers.map((w) => result(`verify_throughput_ratio_w${w}`, rate(`runVerify_w${w}`), 'rows/s', rate('diff_query'))),
     ...(names.count ? [result('verify_vs_count_ratio', rate('runVerify_w1'), 'rows/s', rate('count'))] : []),
   ]
 }

@@ -11,6 +11,8 @@ import { detailCount, finishJob, readJob, type JobRecord } from './job-record.js
 import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
+import { isUniqueViolation } from '../db/pg-errors.js'
+import { withSavepoint } from '../db/with-savepoint.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
 
 export interface BackfillOptions {
@@ -61,7 +63,8 @@ export interface BackfillResult {
 /**
  * Copies legacy rows into the shadow through `forward`, in chunks of the key
  * range that existed at the job's start. Each chunk is one short transaction
- * that locks its legacy rows FOR SHARE, inserts what the shadow lacks (ON
+ * that locks its legacy rows FOR SHARE, inserts what the shadow lacks (a
+ * plain insert while the shadow holds none of the chunk's keys, else ON
  * CONFLICT DO NOTHING: a dual write's row wins) and marks the chunk done, so a
  * killed run resumes without copying or counting anything twice.
  */
@@ -79,6 +82,9 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed, low: job.lowKey, high: job.highKey, estimate: job.totalEstimate },
     `backfill of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id}, ${job.totalEstimate ?? 0} rows estimated)`)
 
+  // Set when a chunk found keys a dual write had already put in the shadow: the next chunks skip the plain insert,
+  // which would fail whole, and go straight to ON CONFLICT DO NOTHING until one finds none.
+  let isShadowPopulated = false
   await runChunks({
     pool,
     migration: options.migration,
@@ -98,8 +104,19 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     logger,
     waitsOn: `a row lock on ${legacyName} held by another transaction (the backfill locks rows FOR SHARE NOWAIT and backs off) or a key of ${displayName(shape.definition.shadow.table)} being written`,
     async work(client, range) {
-      const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunk(range))
+      if (!isShadowPopulated) {
+        try {
+          const copied = (await withSavepoint(client, 'cutover_backfill_chunk', () => client.query(copy.copyChunk(range)))).rowCount ?? 0
+          return { rows: copied, differing: 0, tallies: { copied } }
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error
+          isShadowPopulated = true
+        }
+      }
+      const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunkKeepingShadowRows(range))
       const counts = rows[0] ?? { scanned: 0, copied: 0 }
+      // A chunk the shadow held none of says the dual writes have not reached this part of the keys: the fast path again.
+      isShadowPopulated = counts.copied < counts.scanned
       return { rows: counts.scanned, differing: 0, tallies: { copied: counts.copied } }
     },
     onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'backfill' }),
