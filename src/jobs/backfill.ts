@@ -14,6 +14,7 @@ import { withClient } from '../db/with-client.js'
 import { isUniqueViolation } from '../db/pg-errors.js'
 import { withSavepoint } from '../db/with-savepoint.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
+import { databaseThrottle } from './database-throttle.js'
 
 export interface BackfillOptions {
   readonly schema: string
@@ -38,6 +39,16 @@ export interface BackfillOptions {
   readonly maxLockRetries?: number
   /** How long a claimed chunk stays reserved for its worker (default 15 s); a dead worker's chunk is taken over after it. */
   readonly leaseMs?: number
+  /**
+   * Holds the next chunk while any streaming replica of the server replays more than this many seconds
+   * behind (pg_stat_replication's replay_lag; the role needs pg_monitor), saying why in the log, the
+   * `cutover_job_throttled` gauge, `onThrottle` and `cutover status` (default: no such bound).
+   */
+  readonly maxReplicaLagSeconds?: number
+  /** How often the replica lag is looked at (default 1000 ms). */
+  readonly throttleCheckMs?: number
+  /** Called with the reason when the backfill starts waiting on the replica lag, and with null when it goes on. */
+  readonly onThrottle?: (reason: string | null) => void
   readonly registry?: Registry
   readonly logger?: JobLogger
   /** After each chunk: the job's rows done, its row estimate, and the chunk's details. */
@@ -99,6 +110,11 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
     targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
     maxRowsPerSecond: options.maxRowsPerSecond,
+    databaseThrottle: databaseThrottle(pool, { maxReplicaLagSeconds: options.maxReplicaLagSeconds, checkIntervalMs: options.throttleCheckMs }),
+    onThrottle(reason) {
+      instruments.jobThrottled.set({ ...labels, task: 'backfill' }, reason === null ? 0 : 1)
+      options.onThrottle?.(reason)
+    },
     signal: options.signal,
     clock,
     logger,

@@ -15,6 +15,7 @@ import { describeRange, type KeyRange } from './key-range.js'
 import type { KeyRangeSql } from './key-range-sql.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { RowRateThrottle } from './throttle.js'
+import type { DatabaseThrottleCheck, ThrottleReason } from './database-throttle.js'
 import { withClient } from '../db/with-client.js'
 
 /** What one chunk's work did. */
@@ -56,6 +57,10 @@ export interface ChunkRunnerOptions {
   /** 0 keeps the chunk size fixed. */
   readonly targetChunkMs: number
   readonly maxRowsPerSecond: number | undefined
+  /** Asked before each chunk; while it gives a reason, no worker of this process starts a chunk. */
+  readonly databaseThrottle: DatabaseThrottleCheck | undefined
+  /** Called when the job starts waiting on the database throttle (with its reason) and when it goes on (null). */
+  onThrottle?(reason: ThrottleReason): void
   readonly signal: AbortSignal | undefined
   readonly clock: JobClock
   readonly logger: JobLogger
@@ -106,6 +111,29 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
     done.abort()
   }
   const fields = { migration: options.migration, job: options.kind, jobId: options.jobId }
+
+  // The reason this process's workers hold their next chunk, shared by all of them; null while they go on.
+  let throttledFor: ThrottleReason = null
+  async function throttleChanged(client: pg.PoolClient, reason: ThrottleReason, was: ThrottleReason): Promise<void> {
+    if (reason !== null) logger.warn({ ...fields, throttled: reason }, `${options.kind} of ${options.migration} throttled: ${reason}`)
+    else logger.info({ ...fields, resumed: was }, `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`)
+    options.onThrottle?.(reason)
+    await client.query(sql.setThrottled, [options.jobId, reason])
+  }
+  async function holdWhileThrottled(client: pg.PoolClient): Promise<void> {
+    const check = options.databaseThrottle
+    if (!check) return
+    while (!stop.signal.aborted) {
+      const reason = await check.check()
+      if (reason !== throttledFor) {
+        const was = throttledFor
+        throttledFor = reason
+        await throttleChanged(client, reason, was)
+      }
+      if (reason === null) return
+      await clock.sleep(check.intervalMs, stop.signal)
+    }
+  }
 
   async function workChunk(client: pg.PoolClient, holder: LeaseHolder, chunk: LeasedChunk): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -169,6 +197,8 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
     const holder: LeaseHolder = { jobId: options.jobId, worker: `${tag}/${index}`, leaseMs: options.leaseMs, sql, keys: options.keys }
     await withClient(options.pool, async (client) => {
       while (!stop.signal.aborted) {
+        await holdWhileThrottled(client)
+        if (stop.signal.aborted) break
         const tryExpired = clock.now() >= nextReclaimAt
         const claim = await claimChunk(client, holder, { tryExpired })
         if (claim.kind === 'chunk') {

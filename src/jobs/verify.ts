@@ -99,6 +99,7 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
       targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
       maxRowsPerSecond: undefined,
+      databaseThrottle: undefined,
       signal: options.signal,
       clock,
       logger,

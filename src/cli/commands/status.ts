@@ -6,7 +6,11 @@ import type { CommandContext } from '../context.js'
 function printOne(ctx: CommandContext, m: MigrationStatus): void {
   const percent = m.phase === 'ramp' ? ` at ${m.readPercent}% shadow reads` : ''
   ctx.say(`${m.name}: ${m.phase}${percent}, ${m.authority} authoritative (${m.legacyTable} -> ${m.shadowTable})`)
-  const backfill = m.backfill.done ? `done, ${m.backfill.rows} rows` : m.backfill.running ? `running, ${m.backfill.rows} rows${m.backfill.progress === null ? '' : ` (${Math.round(m.backfill.progress * 100)}%)`}` : 'not run'
+  const bf = m.backfill
+  const pace = bf.rowsPerSecond === null ? '' : `, ${Math.round(bf.rowsPerSecond)} rows/s${bf.etaSeconds === null ? '' : `, ETA ${Math.ceil(bf.etaSeconds)} s`}`
+  const backfill = bf.done ? `done, ${bf.rows} rows` : bf.running
+    ? `running, ${bf.rows} rows${bf.progress === null ? '' : ` (${Math.round(bf.progress * 100)}%)`}${pace}${bf.throttled === null ? '' : `; throttled: ${bf.throttled}`}`
+    : 'not run'
   ctx.say(`  backfill:     ${backfill}`)
   ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
   ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)

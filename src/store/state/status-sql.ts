@@ -23,7 +23,13 @@ export interface MigrationStatus {
   readonly updatedAt: string
   readonly legacyTable: string
   readonly shadowTable: string
-  readonly backfill: { done: boolean; rows: number; running: boolean; progress: number | null }
+  readonly backfill: {
+    done: boolean; rows: number; running: boolean; progress: number | null
+    /** While running: rows per second since the job started (over all its runs and workers), and the seconds left at that rate. */
+    rowsPerSecond: number | null; etaSeconds: number | null
+    /** Why a running backfill holds its chunks now (`replica lag 3.2 s > 1 s on standby1`), else null. */
+    throttled: string | null
+  }
   readonly lastVerify: { at: string; clean: boolean; rowsCompared: number | null } | null
   readonly divergencesLastHour: number
   readonly openDivergences: number
@@ -60,6 +66,7 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
     `SELECT m.name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
             m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table,
             bf.status AS backfill_status, coalesce(bf.rows_done, 0)::text AS backfill_rows, bf.total_estimate::text AS backfill_total,
+            bf.details ->> 'throttled' AS backfill_throttled, bf.seconds AS backfill_seconds,
             rt.kind AS retire_kind, rt.at AS retire_at, rt.actor AS retire_actor, rt.details AS retire_details,
             v.at AS verify_at, (v.details ->> 'clean')::boolean AS verify_clean, (v.details ->> 'rowsCompared')::bigint::text AS verify_rows,
             (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.last_seen > clock_timestamp() - interval '1 hour') AS divergences_hour,
@@ -72,7 +79,8 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
                SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
                  FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT $2) e) AS events
        FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
-       LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
+       LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate, details,
+                                extract(epoch FROM j.updated_at - j.started_at)::float8 AS seconds FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
        LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
        LEFT JOIN LATERAL (SELECT kind, at, actor, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1) rt ON true
       WHERE $1::text IS NULL OR m.name = $1
@@ -82,6 +90,9 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
   return rows.map((r) => {
     const rowsDone = Number(r.backfill_rows)
     const total = r.backfill_total === null ? null : Number(r.backfill_total)
+    const isRunning = r.backfill_status === 'running'
+    const seconds = Number(r.backfill_seconds ?? 0)
+    const rowsPerSecond = isRunning && seconds > 0 && rowsDone > 0 ? rowsDone / seconds : null
     return {
       name: String(r.name),
       phase: String(r.phase),
@@ -96,6 +107,9 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
         running: r.backfill_status === 'running',
         rows: rowsDone,
         progress: r.backfill_status === 'done' ? 1 : total ? Math.min(1, rowsDone / total) : null,
+        rowsPerSecond,
+        etaSeconds: rowsPerSecond && total !== null ? Math.max(0, total - rowsDone) / rowsPerSecond : null,
+        throttled: isRunning ? ((r.backfill_throttled as string | null) ?? null) : null,
       },
       lastVerify: r.verify_at ? { at: (r.verify_at as Date).toISOString(), clean: r.verify_clean === true, rowsCompared: r.verify_rows === null ? null : Number(r.verify_rows) } : null,
       divergencesLastHour: Number(r.divergences_hour),
