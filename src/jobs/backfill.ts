@@ -14,7 +14,7 @@ import { withClient } from '../db/with-client.js'
 import { isUniqueViolation } from '../db/pg-errors.js'
 import { withSavepoint } from '../db/with-savepoint.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
-import { databaseThrottle } from './database-throttle.js'
+import { checkDatabaseThrottle, databaseThrottle } from './database-throttle.js'
 
 export interface BackfillOptions {
   readonly schema: string
@@ -83,6 +83,8 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
+  const throttleOptions = { maxReplicaLagSeconds: options.maxReplicaLagSeconds, checkIntervalMs: options.throttleCheckMs }
+  checkDatabaseThrottle(options.migration, throttleOptions)
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'backfill' }, 0)
   const labels = { migration: options.migration }
@@ -110,7 +112,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
     targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
     maxRowsPerSecond: options.maxRowsPerSecond,
-    databaseThrottle: databaseThrottle(pool, { maxReplicaLagSeconds: options.maxReplicaLagSeconds, checkIntervalMs: options.throttleCheckMs }),
+    databaseThrottle: databaseThrottle(pool, throttleOptions),
     onThrottle(reason) {
       instruments.jobThrottled.set({ ...labels, task: 'backfill' }, reason === null ? 0 : 1)
       options.onThrottle?.(reason)

@@ -1,4 +1,5 @@
 /** Whether the database can take more of a job's writes now: replica lag against a bound, answered with a reason. */
+import { ConfigInvalid } from '../core/errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { withClient } from '../db/with-client.js'
 import { readReplicaLags } from './replica-lag.js'
@@ -23,6 +24,18 @@ export interface DatabaseThrottleCheck {
 }
 
 export const DEFAULT_THROTTLE_CHECK_MS = 1000
+
+/** Refuses a bound that is not a positive number, before the job is opened (the CLI's flags and the library's options alike). */
+export function checkDatabaseThrottle(migration: string, options: DatabaseThrottleOptions): void {
+  const lag = options.maxReplicaLagSeconds
+  if (lag !== undefined && !(Number.isFinite(lag) && lag > 0)) {
+    throw new ConfigInvalid(migration, `--max-replica-lag (maxReplicaLagSeconds) must be a positive number of seconds, got ${String(lag)}; for example: cutover backfill ${migration} --max-replica-lag 5`)
+  }
+  const every = options.checkIntervalMs
+  if (every !== undefined && !(Number.isFinite(every) && every > 0)) {
+    throw new ConfigInvalid(migration, `throttleCheckMs must be a positive number of milliseconds, got ${String(every)}`)
+  }
+}
 
 /** The check for `options`, or undefined when no bound is set. One answer is shared by all the process's workers for `intervalMs`. */
 export function databaseThrottle(pool: PoolLike, options: DatabaseThrottleOptions, now: () => number = Date.now): DatabaseThrottleCheck | undefined {
