@@ -31,6 +31,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('only', { type: 'string', describe: 'comma-separated substrings; run only measurements whose name contains one' })
   .option('rows', { type: 'number', default: 1_000_000, describe: 'legacy rows of the backfill and verify measurements' })
   .option('job-runs', { type: 'number', default: 3, describe: 'runs of each backfill and verify variant, alternated; the median is reported' })
+  .option('job-processes', { type: 'boolean', default: false, describe: 'run each n-worker backfill and verify variant as n processes of one worker (as on n machines), and report each one\'s peak RSS' })
   .option('explain', { type: 'boolean', default: false, describe: 'after the backfill and verify measurements, print EXPLAIN (ANALYZE, BUFFERS, WAL) of one chunk of each and of the baselines over the same keys, on stderr' })
   .option('processes', { type: 'string', default: '1,8,32', describe: 'comma-separated follower process counts for rollback_propagation' })
   .option('rollbacks', { type: 'number', default: 20, describe: 'rollbacks per follower process count' })
@@ -56,7 +57,7 @@ const clientCounts = [...new Set(argv.clients.split(',').map((c) => Number(c.tri
 const filters = argv.only?.split(',').map((f) => f.trim()).filter((f) => f !== '') ?? []
 const selected = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f))
 const settings: RunSettings = { opsPerClient: argv.ops, roundOps: argv['round-ops'], warmupOps: Math.min(50, argv.ops) }
-const jobSettings: JobSettings = { rows: argv.rows, runs: argv['job-runs'] }
+let jobSettings: JobSettings = { rows: argv.rows, runs: argv['job-runs'] }
 const processCounts = [...new Set(argv.processes.split(',').map((c) => Number(c.trim())))]
 
 // Cleanup runs once, in reverse order of setup, at the end or on a signal.
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
   const server = await acquireServer()
   const database = await createBenchDatabase(server.url)
   cleanups.push(database.drop)
+  if (argv['job-processes']) jobSettings = { ...jobSettings, processUrl: database.url }
   log(`database ${database.name}: creating tables, registering the migration, filling rows`)
   const world = await createWorld(database.url, Math.max(...clientCounts))
   cleanups.push(world.close)

@@ -2,7 +2,7 @@
 import { Registry } from 'prom-client'
 import { q } from '../src/shape/migration-shape.js'
 import { runVerify } from '../src/jobs/verify.js'
-import type { JobSettings } from './backfill-throughput.js'
+import { jobVariant, type JobSettings } from './backfill-throughput.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'
 import { checkpoint, deleteJobs } from './lib/job-table.js'
 import { result, type BenchResult } from './lib/results.js'
@@ -42,18 +42,16 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
     const { rows } = await pool.query<{ n: string }>(sql)
     if (Number(rows[0]?.n ?? 0) !== 0) log(`warning: ${rows[0]?.n} rows differ; the shadow is not a clean copy`)
   }
-  const verify = (workers: number): TableRun => ({
-    name: `runVerify_w${workers}`,
-    prepare: async () => {
-      await deleteJobs(pool, 'verify')
-      await checkpoint(pool)
-    },
-    run: async () => {
-      const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry, workers })
-      if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
-      return done.rowsCompared
-    },
-  })
+  const peaks = new Map<string, number>()
+  const reset = async (): Promise<void> => {
+    await deleteJobs(pool, 'verify')
+    await checkpoint(pool)
+  }
+  const verify = (workers: number): TableRun => jobVariant(`runVerify_w${workers}`, 'verify', workers, settings, reset, async () => {
+    const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry, workers })
+    if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
+    return done.rowsCompared
+  }, peaks)
   const diff = diffQuery(world)
   const baselines: TableRun[] = []
   if (names.diff || names.diffWorkers.length > 0) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
@@ -64,7 +62,13 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
   const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...names.diffWorkers.map(verify)]
   const stats = await runAlternating([...baselines, ...candidates], settings.runs, log)
   const rate = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
+  const peak = (workers: number): BenchResult[] => {
+    const mib = peaks.get(`runVerify_w${workers}`)
+    return mib === undefined ? [] : [result(`verify_peak_rss${workers === 1 ? '' : `_w${workers}`}`, mib, 'MiB')]
+  }
   return [
+    ...(names.diff || names.count ? peak(1) : []),
+    ...names.diffWorkers.flatMap(peak),
     ...(names.diff ? [result('verify_throughput_ratio', rate('runVerify_w1'), 'rows/s', rate('diff_query'))] : []),
     ...names.diffWorkers.map((w) => result(`verify_throughput_ratio_w${w}`, rate(`runVerify_w${w}`), 'rows/s', rate('diff_query'))),
     ...(names.count ? [result('verify_vs_count_ratio', rate('runVerify_w1'), 'rows/s', rate('count'))] : []),
