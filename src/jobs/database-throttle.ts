@@ -47,7 +47,8 @@ export function databaseThrottle(pool: PoolLike, options: DatabaseThrottleOption
     const lags = await withClient(pool, (client) => readReplicaLags(client))
     const worst = lags[0]
     if (!worst || worst.seconds <= maxLag) return null
-    return `replica lag ${worst.seconds.toFixed(1)} s > ${maxLag} s on ${worst.replica}`
+    // Rounded up to a tenth, so the figure shown is always above the bound it crossed.
+    return `replica lag ${(Math.ceil(worst.seconds * 10) / 10).toFixed(1)} s > ${maxLag} s on ${worst.replica}`
   }
   return {
     intervalMs,

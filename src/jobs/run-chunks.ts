@@ -72,6 +72,9 @@ export interface ChunkRunnerOptions {
   onChunkDone(progress: ChunkProgress): void
 }
 
+/** While a throttle holds, how often its changing reason is logged again. */
+const THROTTLE_LOG_EVERY_MS = 10_000
+
 /** The chunk was taken over by another worker: roll back so it is not counted twice. */
 class LeaseLost extends Error {}
 
@@ -114,9 +117,16 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
 
   // The reason this process's workers hold their next chunk, shared by all of them; null while they go on.
   let throttledFor: ThrottleReason = null
+  let throttleLoggedAt = 0
   async function throttleChanged(client: pg.PoolClient, reason: ThrottleReason, was: ThrottleReason): Promise<void> {
-    if (reason !== null) logger.warn({ ...fields, throttled: reason }, `${options.kind} of ${options.migration} throttled: ${reason}`)
-    else logger.info({ ...fields, resumed: was }, `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`)
+    // A hold and its end are logged; while held, the reason's figure changes at every look: logged every 10 s,
+    // shown at once to onThrottle (the terminal) and in the job record (status).
+    const isNew = reason === null || was === null
+    if (isNew || clock.now() - throttleLoggedAt >= THROTTLE_LOG_EVERY_MS) {
+      throttleLoggedAt = clock.now()
+      if (reason !== null) logger.warn({ ...fields, throttled: reason }, `${options.kind} of ${options.migration} throttled: ${reason}`)
+      else logger.info({ ...fields, resumed: was }, `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`)
+    }
     options.onThrottle?.(reason)
     await client.query(sql.setThrottled, [options.jobId, reason])
   }
