@@ -56,6 +56,8 @@ export interface ChunkRunnerOptions {
   readonly maxLockRetries: number
   /** 0 keeps the chunk size fixed. */
   readonly targetChunkMs: number
+  /** The largest chunk the adaptation may reach (default 50,000 rows). */
+  readonly maxChunkRows?: number
   readonly maxRowsPerSecond: number | undefined
   /** Asked before each chunk; while it gives a reason, no worker of this process starts a chunk. */
   readonly databaseThrottle: DatabaseThrottleCheck | undefined
@@ -153,7 +155,7 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
           await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs}ms`])
           const outcome = await options.work(client, chunk.range)
           const chunkMs = clock.now() - started
-          const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs) : null
+          const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs, options.maxChunkRows) : null
           if (!(await completeChunk(client, holder, chunk, outcome.rows, outcome.differing))) throw new LeaseLost()
           const { rows } = await client.query<{ rows_done: string; total_estimate: string | null }>(sql.addTallies, [
             options.jobId, outcome.rows, outcome.differing, JSON.stringify(outcome.tallies), next,
