@@ -3,6 +3,7 @@ import { Registry } from 'prom-client'
 import { list } from '../src/shape/migration-shape.js'
 import { runBackfill } from '../src/jobs/backfill.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'
+import { startJobProcesses, type ReadyJobProcesses } from './lib/job-processes.js'
 import { checkpoint, resetShadow } from './lib/job-table.js'
 import { result, type BenchResult } from './lib/results.js'
 import { MIGRATION, SCHEMA, type BenchWorld } from './lib/setup.js'
@@ -12,6 +13,32 @@ export interface JobSettings {
   readonly rows: number
   /** Runs of each variant; the median is reported. */
   readonly runs: number
+  /**
+   * When set, an n-worker variant runs as n processes of one worker each on this database (as on n machines),
+   * and each variant's peak RSS is reported; otherwise as n worker loops in this process.
+   */
+  readonly processUrl?: string
+}
+
+/** The n-worker run of a job: worker loops here, or (with `processUrl`) n processes started untimed in `prepare`. */
+export function jobVariant(name: string, kind: 'backfill' | 'verify', workers: number, settings: JobSettings, reset: () => Promise<void>,
+  inProcess: () => Promise<number>, peaks: Map<string, number>): TableRun {
+  const url = settings.processUrl
+  if (url === undefined) return { name, prepare: reset, run: inProcess }
+  let ready: ReadyJobProcesses | undefined
+  return {
+    name,
+    prepare: async () => {
+      await reset()
+      ready = await startJobProcesses(url, SCHEMA, MIGRATION, kind, workers)
+    },
+    run: async () => {
+      if (!ready) throw new Error(`${name}: no processes started`)
+      const done = await ready.go()
+      peaks.set(name, Math.max(peaks.get(name) ?? 0, done.peakRssMiB))
+      return done.rows
+    },
+  }
 }
 
 /** The baseline's statement: every legacy row through `forward` into the shadow, in one statement. */
@@ -45,19 +72,20 @@ export async function measureBackfill(world: BenchWorld, settings: JobSettings, 
     prepare,
     run: async () => (await pool.query(copyAll)).rowCount ?? 0,
   }
-  const backfills = workerCounts.map((workers): TableRun => ({
-    name: `runBackfill_w${workers}`,
-    prepare,
-    run: async () => {
-      const done = await runBackfill(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', workers, registry })
-      if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
-      return done.rows
-    },
-  }))
+  const peaks = new Map<string, number>()
+  const backfills = workerCounts.map((workers): TableRun => jobVariant(`runBackfill_w${workers}`, 'backfill', workers, settings, prepare, async () => {
+    const done = await runBackfill(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', workers, registry })
+    if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
+    return done.rows
+  }, peaks))
   const stats = await runAlternating([baseline, ...backfills], settings.runs, log)
   const base = stats.get(baseline.name)?.medianRowsPerSecond ?? Number.NaN
-  return workerCounts.map((workers) => {
-    const name = `backfill_throughput_ratio${workers === 1 ? '' : `_w${workers}`}`
-    return result(name, stats.get(`runBackfill_w${workers}`)?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base)
+  return workerCounts.flatMap((workers) => {
+    const suffix = workers === 1 ? '' : `_w${workers}`
+    const peak = peaks.get(`runBackfill_w${workers}`)
+    return [
+      result(`backfill_throughput_ratio${suffix}`, stats.get(`runBackfill_w${workers}`)?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base),
+      ...(peak === undefined ? [] : [result(`backfill_peak_rss${suffix}`, peak, 'MiB')]),
+    ]
   })
 }

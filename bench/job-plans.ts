@@ -55,7 +55,9 @@ export async function explainJobPlans(world: BenchWorld, chunkRows: number, log:
   const inRange = (alias: string): string => `${alias}.${alias === 'st' ? shadowKey : legacyKey} BETWEEN 1 AND ${chunkRows}`
   const empty = `TRUNCATE ${shape.shadowTable}`
   const copy = backfillSql(shape).copyChunk(range)
-  const chunk: Plan = { label: `backfill chunk of ${chunkRows} keys`, text: copy.text, values: copy.values, setup: empty }
+  const chunk: Plan = { label: `backfill chunk of ${chunkRows} keys (plain INSERT, the fast path)`, text: copy.text, values: copy.values, setup: empty }
+  const keeping = backfillSql(shape).copyChunkKeepingShadowRows(range)
+  const keepingChunk: Plan = { label: `backfill chunk of ${chunkRows} keys keeping dual-written rows (the fallback)`, text: keeping.text, values: keeping.values, setup: empty }
   const plainCopy = `INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})
     SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${shape.legacyTable} AS lt WHERE ${inRange('lt')}`
   const compare = verifySql(shape, SCHEMA).compareChunk(range, MIGRATION, 'explain')
@@ -65,7 +67,8 @@ export async function explainJobPlans(world: BenchWorld, chunkRows: number, log:
   const plans: Plan[] = [
     chunk,
     ...without(chunk, 'FOR SHARE', FOR_SHARE),
-    ...without(chunk, 'ON CONFLICT', ON_CONFLICT),
+    keepingChunk,
+    ...without(keepingChunk, 'ON CONFLICT', ON_CONFLICT),
     { label: `baseline INSERT … SELECT of the same ${chunkRows} keys`, text: plainCopy, values: [], setup: empty },
     { label: `verify's counting pass over ${chunkRows} keys (what a clean chunk costs)`, text: check.text, values: check.values },
     { label: `verify chunk of ${chunkRows} keys, recording what differs (run only where the counting pass found differences)`, text: compare.text, values: compare.values },

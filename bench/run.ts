@@ -31,6 +31,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('only', { type: 'string', describe: 'comma-separated substrings; run only measurements whose name contains one' })
   .option('rows', { type: 'number', default: 1_000_000, describe: 'legacy rows of the backfill and verify measurements' })
   .option('job-runs', { type: 'number', default: 3, describe: 'runs of each backfill and verify variant, alternated; the median is reported' })
+  .option('job-processes', { type: 'boolean', default: false, describe: 'run each n-worker backfill and verify variant as n processes of one worker (as on n machines), and report each one\'s peak RSS' })
   .option('explain', { type: 'boolean', default: false, describe: 'after the backfill and verify measurements, print EXPLAIN (ANALYZE, BUFFERS, WAL) of one chunk of each and of the baselines over the same keys, on stderr' })
   .option('processes', { type: 'string', default: '1,8,32', describe: 'comma-separated follower process counts for rollback_propagation' })
   .option('rollbacks', { type: 'number', default: 20, describe: 'rollbacks per follower process count' })
@@ -56,7 +57,7 @@ const clientCounts = [...new Set(argv.clients.split(',').map((c) => Number(c.tri
 const filters = argv.only?.split(',').map((f) => f.trim()).filter((f) => f !== '') ?? []
 const selected = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f))
 const settings: RunSettings = { opsPerClient: argv.ops, roundOps: argv['round-ops'], warmupOps: Math.min(50, argv.ops) }
-const jobSettings: JobSettings = { rows: argv.rows, runs: argv['job-runs'] }
+let jobSettings: JobSettings = { rows: argv.rows, runs: argv['job-runs'] }
 const processCounts = [...new Set(argv.processes.split(',').map((c) => Number(c.trim())))]
 
 // Cleanup runs once, in reverse order of setup, at the end or on a signal.
@@ -128,14 +129,18 @@ async function requireRamp(world: BenchWorld): Promise<void> {
   }
 }
 
+/** Worker counts of the backfill and verify variants: 1 is the unsuffixed ratio, n > 1 adds `_w<n>`. */
+const JOB_WORKERS = [1, 2, 4]
+
 /** Keys in the chunk --explain shows: about the size backfill and verify chunks adapt to here (200 ms). */
 const EXPLAIN_CHUNK_ROWS = 20_000
 
 /** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
 async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
-  const backfillWorkers = [1, 2].filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
-  const verifies = { diff: selected('verify_throughput_ratio'), diffW2: selected('verify_throughput_ratio_w2'), count: selected('verify_vs_count_ratio') }
-  if (backfillWorkers.length === 0 && !verifies.diff && !verifies.diffW2 && !verifies.count) return []
+  const backfillWorkers = JOB_WORKERS.filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
+  const verifies = { diff: selected('verify_throughput_ratio'), diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)), count: selected('verify_vs_count_ratio') }
+  const isVerifying = verifies.diff || verifies.diffWorkers.length > 0 || verifies.count
+  if (backfillWorkers.length === 0 && !isVerifying) return []
   await world.setPhase('dual_write')
   const started = Date.now()
   await fillLegacy(world.pool, jobSettings.rows)
@@ -151,7 +156,7 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   } else {
     await copyLegacyToShadow(world) // verify compares a backfilled shadow
   }
-  if (verifies.diff || verifies.diffW2 || verifies.count) {
+  if (isVerifying) {
     const from = Date.now()
     const measured = await measureVerify(world, jobSettings, verifies, log)
     measured.forEach(logResult(from))
@@ -166,6 +171,7 @@ async function main(): Promise<void> {
   const server = await acquireServer()
   const database = await createBenchDatabase(server.url)
   cleanups.push(database.drop)
+  if (argv['job-processes']) jobSettings = { ...jobSettings, processUrl: database.url }
   log(`database ${database.name}: creating tables, registering the migration, filling rows`)
   const world = await createWorld(database.url, Math.max(...clientCounts))
   cleanups.push(world.close)

@@ -2,7 +2,7 @@
 import { Registry } from 'prom-client'
 import { q } from '../src/shape/migration-shape.js'
 import { runVerify } from '../src/jobs/verify.js'
-import type { JobSettings } from './backfill-throughput.js'
+import { jobVariant, type JobSettings } from './backfill-throughput.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'
 import { checkpoint, deleteJobs } from './lib/job-table.js'
 import { result, type BenchResult } from './lib/results.js'
@@ -27,8 +27,8 @@ export function diffQuery(world: BenchWorld): string {
 export interface VerifyNames {
   /** `verify_throughput_ratio`: one worker ÷ the diff query (which PostgreSQL runs in parallel on every core it may). */
   readonly diff: boolean
-  /** `verify_throughput_ratio_w2`: `--workers 2` ÷ the same diff query. */
-  readonly diffW2: boolean
+  /** `verify_throughput_ratio_w<n>` for each n here: `--workers n` ÷ the same diff query. */
+  readonly diffWorkers: readonly number[]
   /** `verify_vs_count_ratio`: one worker ÷ counting both tables. */
   readonly count: boolean
 }
@@ -42,31 +42,35 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
     const { rows } = await pool.query<{ n: string }>(sql)
     if (Number(rows[0]?.n ?? 0) !== 0) log(`warning: ${rows[0]?.n} rows differ; the shadow is not a clean copy`)
   }
-  const verify = (workers: number): TableRun => ({
-    name: `runVerify_w${workers}`,
-    prepare: async () => {
-      await deleteJobs(pool, 'verify')
-      await checkpoint(pool)
-    },
-    run: async () => {
-      const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry, workers })
-      if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
-      return done.rowsCompared
-    },
-  })
+  const peaks = new Map<string, number>()
+  const reset = async (): Promise<void> => {
+    await deleteJobs(pool, 'verify')
+    await checkpoint(pool)
+  }
+  const verify = (workers: number): TableRun => jobVariant(`runVerify_w${workers}`, 'verify', workers, settings, reset, async () => {
+    const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry, workers })
+    if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
+    return done.rowsCompared
+  }, peaks)
   const diff = diffQuery(world)
   const baselines: TableRun[] = []
-  if (names.diff || names.diffW2) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
+  if (names.diff || names.diffWorkers.length > 0) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
   if (names.count) {
     const count = `SELECT (SELECT count(*) FROM ${shape.legacyTable}) + (SELECT count(*) FROM ${shape.shadowTable}) AS n`
     baselines.push({ name: 'count', prepare: () => checkpoint(pool), run: async () => { await pool.query(count); return settings.rows } })
   }
-  const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...(names.diffW2 ? [verify(2)] : [])]
+  const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...names.diffWorkers.map(verify)]
   const stats = await runAlternating([...baselines, ...candidates], settings.runs, log)
   const rate = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
+  const peak = (workers: number): BenchResult[] => {
+    const mib = peaks.get(`runVerify_w${workers}`)
+    return mib === undefined ? [] : [result(`verify_peak_rss${workers === 1 ? '' : `_w${workers}`}`, mib, 'MiB')]
+  }
   return [
+    ...(names.diff || names.count ? peak(1) : []),
+    ...names.diffWorkers.flatMap(peak),
     ...(names.diff ? [result('verify_throughput_ratio', rate('runVerify_w1'), 'rows/s', rate('diff_query'))] : []),
-    ...(names.diffW2 ? [result('verify_throughput_ratio_w2', rate('runVerify_w2'), 'rows/s', rate('diff_query'))] : []),
+    ...names.diffWorkers.map((w) => result(`verify_throughput_ratio_w${w}`, rate(`runVerify_w${w}`), 'rows/s', rate('diff_query'))),
     ...(names.count ? [result('verify_vs_count_ratio', rate('runVerify_w1'), 'rows/s', rate('count'))] : []),
   ]
 }

@@ -22,6 +22,8 @@ export const isNotFound = (e: unknown): boolean => NOT_FOUND.has(codeOf(e) ?? ''
 export const isClash = (e: unknown): boolean => CLASH.has(codeOf(e) ?? '')
 /** A lock or statement timeout, deadlock or serialization failure: retry with backoff. */
 export const isLockWait = (e: unknown): boolean => LOCK_WAIT.has(codeOf(e) ?? '')
+/** A unique key already holds the value (23505): another writer got there first. */
+export const isUniqueViolation = (e: unknown): boolean => codeOf(e) === '23505'
 /** The row broke a constraint or a type rule on its way in. */
 export const isConstraintViolation = (e: unknown): boolean => CONSTRAINT.has(codeOf(e) ?? '')
 /** The connection was lost, refused or terminated. */

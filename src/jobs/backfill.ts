@@ -11,7 +11,10 @@ import { detailCount, finishJob, readJob, type JobRecord } from './job-record.js
 import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
+import { isUniqueViolation } from '../db/pg-errors.js'
+import { withSavepoint } from '../db/with-savepoint.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
+import { checkDatabaseThrottle, databaseThrottle } from './database-throttle.js'
 
 export interface BackfillOptions {
   readonly schema: string
@@ -36,6 +39,16 @@ export interface BackfillOptions {
   readonly maxLockRetries?: number
   /** How long a claimed chunk stays reserved for its worker (default 15 s); a dead worker's chunk is taken over after it. */
   readonly leaseMs?: number
+  /**
+   * Holds the next chunk while any streaming replica of the server replays more than this many seconds
+   * behind (pg_stat_replication's replay_lag; the role needs pg_monitor), saying why in the log, the
+   * `cutover_job_throttled` gauge, `onThrottle` and `cutover status` (default: no such bound).
+   */
+  readonly maxReplicaLagSeconds?: number
+  /** How often the replica lag is looked at (default 1000 ms). */
+  readonly throttleCheckMs?: number
+  /** Called with the reason when the backfill starts waiting on the replica lag, and with null when it goes on. */
+  readonly onThrottle?: (reason: string | null) => void
   readonly registry?: Registry
   readonly logger?: JobLogger
   /** After each chunk: the job's rows done, its row estimate, and the chunk's details. */
@@ -61,7 +74,8 @@ export interface BackfillResult {
 /**
  * Copies legacy rows into the shadow through `forward`, in chunks of the key
  * range that existed at the job's start. Each chunk is one short transaction
- * that locks its legacy rows FOR SHARE, inserts what the shadow lacks (ON
+ * that locks its legacy rows FOR SHARE, inserts what the shadow lacks (a
+ * plain insert while the shadow holds none of the chunk's keys, else ON
  * CONFLICT DO NOTHING: a dual write's row wins) and marks the chunk done, so a
  * killed run resumes without copying or counting anything twice.
  */
@@ -69,6 +83,8 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
+  const throttleOptions = { maxReplicaLagSeconds: options.maxReplicaLagSeconds, checkIntervalMs: options.throttleCheckMs }
+  checkDatabaseThrottle(options.migration, throttleOptions)
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'backfill' }, 0)
   const labels = { migration: options.migration }
@@ -79,6 +95,9 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed, low: job.lowKey, high: job.highKey, estimate: job.totalEstimate },
     `backfill of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id}, ${job.totalEstimate ?? 0} rows estimated)`)
 
+  // Set when a chunk found keys a dual write had already put in the shadow: the next chunks skip the plain insert,
+  // which would fail whole, and go straight to ON CONFLICT DO NOTHING until one finds none.
+  let isShadowPopulated = false
   await runChunks({
     pool,
     migration: options.migration,
@@ -93,13 +112,29 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
     targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
     maxRowsPerSecond: options.maxRowsPerSecond,
+    databaseThrottle: databaseThrottle(pool, throttleOptions),
+    onThrottle(reason) {
+      instruments.jobThrottled.set({ ...labels, task: 'backfill' }, reason === null ? 0 : 1)
+      options.onThrottle?.(reason)
+    },
     signal: options.signal,
     clock,
     logger,
     waitsOn: `a row lock on ${legacyName} held by another transaction (the backfill locks rows FOR SHARE NOWAIT and backs off) or a key of ${displayName(shape.definition.shadow.table)} being written`,
     async work(client, range) {
-      const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunk(range))
+      if (!isShadowPopulated) {
+        try {
+          const copied = (await withSavepoint(client, 'cutover_backfill_chunk', () => client.query(copy.copyChunk(range)))).rowCount ?? 0
+          return { rows: copied, differing: 0, tallies: { copied } }
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error
+          isShadowPopulated = true
+        }
+      }
+      const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunkKeepingShadowRows(range))
       const counts = rows[0] ?? { scanned: 0, copied: 0 }
+      // A chunk the shadow held none of says the dual writes have not reached this part of the keys: the fast path again.
+      isShadowPopulated = counts.copied < counts.scanned
       return { rows: counts.scanned, differing: 0, tallies: { copied: counts.copied } }
     },
     onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'backfill' }),

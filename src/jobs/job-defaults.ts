@@ -2,8 +2,15 @@
 
 /** Rows in a new job's first chunk. */
 export const DEFAULT_CHUNK_ROWS = 1000
-/** The chunk time the chunk size adapts toward. */
+/** The chunk time the chunk size adapts toward (backfill and repair: it holds FOR SHARE locks that long). */
 export const DEFAULT_TARGET_CHUNK_MS = 200
+/**
+ * Verify's: it locks no application row, so longer chunks cost nothing but a snapshot held a little longer,
+ * and spread the per-chunk round trips (lease claim, completion) over more rows.
+ */
+export const DEFAULT_VERIFY_TARGET_CHUNK_MS = 1000
+/** Verify's largest chunk: it keeps no per-row state (only the differing rows), so memory stays flat. */
+export const MAX_VERIFY_CHUNK_ROWS = 200_000
 /** `lock_timeout` of a chunk's (or a repaired key's) transaction. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 1000
 /** How long a claimed chunk stays reserved for its worker before another may take it over. */

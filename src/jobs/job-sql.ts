@@ -58,6 +58,9 @@ export function jobSql(schema: string) {
                                 FROM jsonb_each_text($4::jsonb) AS t(k, v)),
         chunk_rows = coalesce($5, chunk_rows), updated_at = clock_timestamp()
       WHERE id = $1 RETURNING rows_done::text AS rows_done, total_estimate::text AS total_estimate`,
+    /** $1 id, $2 why the job waits (text), or null once it goes on: `throttled` in its details, which status shows. */
+    setThrottled: `UPDATE ${s}.jobs SET details = CASE WHEN $2::text IS NULL THEN details - 'throttled' ELSE details || jsonb_build_object('throttled', $2::text) END,
+        updated_at = clock_timestamp() WHERE id = $1`,
     /** $1 id. Chunks not done yet, and milliseconds until the first of their leases expires. */
     openChunks: `SELECT count(*)::int AS open,
         (extract(epoch FROM min(lease_until) - clock_timestamp()) * 1000)::float8 AS ms_to_expiry

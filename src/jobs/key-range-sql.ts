@@ -93,14 +93,20 @@ export function keyRangeSql(shape: MigrationShape, span: KeySpan): KeyRangeSql {
   }
 
   const next = (isLowerInclusive: boolean): string => {
-    if (span === 'legacy') {
-      return `SELECT ${asTextArray(legacy.refs)} AS key FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)} ` +
-        `ORDER BY ${order(legacy.refs, 'ASC')} OFFSET $${2 * n + 1} LIMIT 1`
-    }
-    // Each side contributes at most `rows` keys; UNION merges a key present on both sides into one.
+    const legacyNext = (offset: string, alias = ''): string =>
+      `SELECT ${asTextArray(legacy.refs)}${alias} FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)} ` +
+        `ORDER BY ${order(legacy.refs, 'ASC')} OFFSET ${offset} LIMIT 1`
+    if (span === 'legacy') return legacyNext(`$${2 * n + 1}`, ' AS key')
+    // The bound comes from the legacy key's index alone: a chunk covers the shadow rows whose (backward-mapped) key
+    // falls in its range whatever the mapping, so every shadow key between the job's bounds (taken over both
+    // tables) is in exactly one chunk; a chunk just holds more keys where the shadow has rows legacy lacks. Only
+    // when fewer than `rows` legacy keys are left does the tail count both tables' keys (UNION merges a key present
+    // on both sides into one), which cannot use an index when the shadow's key is computed; COALESCE evaluates it
+    // only then.
     const picks = sides.map((s) => `(SELECT ${aliased(s)} FROM ${s.from} WHERE ${rangePredicate(s.refs, types, isLowerInclusive)} ` +
       `ORDER BY ${order(s.refs, 'ASC')} LIMIT $${2 * n + 1})`)
-    return `SELECT ${asTextArray(outer)} AS key FROM (${picks.join(' UNION ')}) AS u ORDER BY ${order(outer, 'ASC')} OFFSET $${2 * n + 2} LIMIT 1`
+    const bothNext = `SELECT ${asTextArray(outer)} FROM (${picks.join(' UNION ')}) AS u ORDER BY ${order(outer, 'ASC')} OFFSET $${2 * n + 2} LIMIT 1`
+    return `SELECT coalesce((${legacyNext(`$${2 * n + 2}`)}), (${bothNext})) AS key`
   }
 
   const nextText = { inclusive: next(true), exclusive: next(false) }

@@ -15,6 +15,7 @@ import { describeRange, type KeyRange } from './key-range.js'
 import type { KeyRangeSql } from './key-range-sql.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { RowRateThrottle } from './throttle.js'
+import type { DatabaseThrottleCheck, ThrottleReason } from './database-throttle.js'
 import { withClient } from '../db/with-client.js'
 
 /** What one chunk's work did. */
@@ -55,7 +56,13 @@ export interface ChunkRunnerOptions {
   readonly maxLockRetries: number
   /** 0 keeps the chunk size fixed. */
   readonly targetChunkMs: number
+  /** The largest chunk the adaptation may reach (default 50,000 rows). */
+  readonly maxChunkRows?: number
   readonly maxRowsPerSecond: number | undefined
+  /** Asked before each chunk; while it gives a reason, no worker of this process starts a chunk. */
+  readonly databaseThrottle: DatabaseThrottleCheck | undefined
+  /** Called when the job starts waiting on the database throttle (with its reason) and when it goes on (null). */
+  onThrottle?(reason: ThrottleReason): void
   readonly signal: AbortSignal | undefined
   readonly clock: JobClock
   readonly logger: JobLogger
@@ -66,6 +73,9 @@ export interface ChunkRunnerOptions {
   onLockRetry(): void
   onChunkDone(progress: ChunkProgress): void
 }
+
+/** While a throttle holds, how often its changing reason is logged again. */
+const THROTTLE_LOG_EVERY_MS = 10_000
 
 /** The chunk was taken over by another worker: roll back so it is not counted twice. */
 class LeaseLost extends Error {}
@@ -107,6 +117,36 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
   }
   const fields = { migration: options.migration, job: options.kind, jobId: options.jobId }
 
+  // The reason this process's workers hold their next chunk, shared by all of them; null while they go on.
+  let throttledFor: ThrottleReason = null
+  let throttleLoggedAt = 0
+  async function throttleChanged(client: pg.PoolClient, reason: ThrottleReason, was: ThrottleReason): Promise<void> {
+    // A hold and its end are logged; while held, the reason's figure changes at every look: logged every 10 s,
+    // shown at once to onThrottle (the terminal) and in the job record (status).
+    const isNew = reason === null || was === null
+    if (isNew || clock.now() - throttleLoggedAt >= THROTTLE_LOG_EVERY_MS) {
+      throttleLoggedAt = clock.now()
+      if (reason !== null) logger.warn({ ...fields, throttled: reason }, `${options.kind} of ${options.migration} throttled: ${reason}`)
+      else logger.info({ ...fields, resumed: was }, `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`)
+    }
+    options.onThrottle?.(reason)
+    await client.query(sql.setThrottled, [options.jobId, reason])
+  }
+  async function holdWhileThrottled(client: pg.PoolClient): Promise<void> {
+    const check = options.databaseThrottle
+    if (!check) return
+    while (!stop.signal.aborted) {
+      const reason = await check.check()
+      if (reason !== throttledFor) {
+        const was = throttledFor
+        throttledFor = reason
+        await throttleChanged(client, reason, was)
+      }
+      if (reason === null) return
+      await clock.sleep(check.intervalMs, stop.signal)
+    }
+  }
+
   async function workChunk(client: pg.PoolClient, holder: LeaseHolder, chunk: LeasedChunk): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const started = clock.now()
@@ -115,7 +155,7 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
           await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs}ms`])
           const outcome = await options.work(client, chunk.range)
           const chunkMs = clock.now() - started
-          const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs) : null
+          const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs, options.maxChunkRows) : null
           if (!(await completeChunk(client, holder, chunk, outcome.rows, outcome.differing))) throw new LeaseLost()
           const { rows } = await client.query<{ rows_done: string; total_estimate: string | null }>(sql.addTallies, [
             options.jobId, outcome.rows, outcome.differing, JSON.stringify(outcome.tallies), next,
@@ -169,6 +209,8 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
     const holder: LeaseHolder = { jobId: options.jobId, worker: `${tag}/${index}`, leaseMs: options.leaseMs, sql, keys: options.keys }
     await withClient(options.pool, async (client) => {
       while (!stop.signal.aborted) {
+        await holdWhileThrottled(client)
+        if (stop.signal.aborted) break
         const tryExpired = clock.now() >= nextReclaimAt
         const claim = await claimChunk(client, holder, { tryExpired })
         if (claim.kind === 'chunk') {

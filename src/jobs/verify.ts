@@ -8,7 +8,7 @@ import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, failJob, finishJob, readJob, type JobRecord } from './job-record.js'
-import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
+import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_VERIFY_TARGET_CHUNK_MS, MAX_VERIFY_CHUNK_ROWS } from './job-defaults.js'
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
@@ -21,7 +21,7 @@ export interface VerifyOptions {
   readonly reason?: string
   /** Keys per chunk to start with (default 1000, or the resumed job's current size). */
   readonly chunkRows?: number
-  /** Chunk time to adapt the size toward (default 200 ms; 0 keeps `chunkRows` fixed). */
+  /** Chunk time to adapt the size toward (default 1000 ms, up to 200,000 keys; 0 keeps `chunkRows` fixed). */
   readonly targetChunkMs?: number
   /** Concurrent worker loops in this process (default 1). */
   readonly workers?: number
@@ -97,8 +97,10 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
-      targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
+      targetChunkMs: options.targetChunkMs ?? DEFAULT_VERIFY_TARGET_CHUNK_MS,
+      maxChunkRows: MAX_VERIFY_CHUNK_ROWS,
       maxRowsPerSecond: undefined,
+      databaseThrottle: undefined,
       signal: options.signal,
       clock,
       logger,

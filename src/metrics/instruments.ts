@@ -15,6 +15,7 @@ export interface Instruments {
   readonly backfillProgress: client.Gauge<'migration'>
   readonly verifyRows: client.Counter<'migration' | 'result'>
   readonly lockRetries: client.Counter<'migration' | 'task'>
+  readonly jobThrottled: client.Gauge<'migration' | 'task'>
   /** 1 while this process has proven (by notifying itself) that it hears state notifications, 0 while it polls. */
   readonly stateListening: client.Gauge<never>
 }
@@ -58,6 +59,7 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     backfillRows: counter(registry, 'cutover_backfill_rows_total', 'Rows copied by backfill.', ['migration']),
     backfillProgress: gauge(registry, 'cutover_backfill_progress_ratio', 'Backfill progress, 0 to 1.', ['migration']),
     verifyRows: counter(registry, 'cutover_verify_rows_total', 'Rows compared by verify, by result.', ['migration', 'result']),
+    jobThrottled: gauge(registry, 'cutover_job_throttled', '1 while a job waits on its database throttle (replica lag over its bound); the reason is in the log and in cutover status.', ['migration', 'task']),
     lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout, by job (task).', ['migration', 'task']),
     stateListening: gauge(registry, 'cutover_state_listening', '1 while this process has proven it hears state notifications (LISTEN), 0 while it follows state by polling.', []),
   }

@@ -284,6 +284,10 @@ describe('chunk statements', () => {
     const shape = migrationShape(await register({ name: 'pairs', legacy: { table: 'pairs', key: ['a', 'b'] }, shadow: { table: 'pairs_v2', key: ['a', 'bb'] }, forward: { bb: 'b' }, backward: { b: 'bb' } }))
     const range = { lower: ['1', 'x'], isLowerInclusive: false, upper: ['2', 'y'] }
     expect(backfillSql(shape).copyChunk(range)).toEqual({
+      text: 'INSERT INTO "public"."pairs_v2" ("a", "bb", "v") SELECT "a", b, "v" FROM (SELECT lt.* FROM "public"."pairs" AS lt WHERE (lt."a", lt."b") > ($1::integer, $2::text) AND (lt."a", lt."b") <= ($3::integer, $4::text) ORDER BY lt."a", lt."b" FOR SHARE NOWAIT) AS src',
+      values: ['1', 'x', '2', 'y'],
+    })
+    expect(backfillSql(shape).copyChunkKeepingShadowRows(range)).toEqual({
       text: 'WITH src AS (SELECT lt.* FROM "public"."pairs" AS lt WHERE (lt."a", lt."b") > ($1::integer, $2::text) AND (lt."a", lt."b") <= ($3::integer, $4::text) ORDER BY lt."a", lt."b" FOR SHARE NOWAIT),\n' +
         'copied AS (INSERT INTO "public"."pairs_v2" ("a", "bb", "v") SELECT "a", b, "v" FROM src ON CONFLICT ("a", "bb") DO NOTHING RETURNING 1)\n' +
         'SELECT (SELECT count(*) FROM src)::int AS scanned, (SELECT count(*) FROM copied)::int AS copied',
@@ -295,11 +299,12 @@ describe('chunk statements', () => {
       values: ['1', 'x', '2', 'y', 9],
     })
     expect(keyRangeSql(shape, 'both').nextBound(range, 10)).toEqual({
-      text: 'SELECT ARRAY[u."__k0"::text, u."__k1"::text] AS key FROM (' +
+      text: 'SELECT coalesce((SELECT ARRAY[lt."a"::text, lt."b"::text] FROM "public"."pairs" AS lt WHERE (lt."a", lt."b") > ($1::integer, $2::text) AND (lt."a", lt."b") <= ($3::integer, $4::text) ' +
+        'ORDER BY lt."a" ASC, lt."b" ASC OFFSET $6 LIMIT 1), (SELECT ARRAY[u."__k0"::text, u."__k1"::text] FROM (' +
         '(SELECT lt."a" AS "__k0", lt."b" AS "__k1" FROM "public"."pairs" AS lt WHERE (lt."a", lt."b") > ($1::integer, $2::text) AND (lt."a", lt."b") <= ($3::integer, $4::text) ORDER BY lt."a" ASC, lt."b" ASC LIMIT $5) UNION ' +
         '(SELECT k."__k0" AS "__k0", k."__k1" AS "__k1" FROM "public"."pairs_v2" AS st CROSS JOIN LATERAL (SELECT ("a")::integer AS "__k0", (bb)::text AS "__k1") AS k ' +
         'WHERE (k."__k0", k."__k1") > ($1::integer, $2::text) AND (k."__k0", k."__k1") <= ($3::integer, $4::text) ORDER BY k."__k0" ASC, k."__k1" ASC LIMIT $5)' +
-        ') AS u ORDER BY u."__k0" ASC, u."__k1" ASC OFFSET $6 LIMIT 1',
+        ') AS u ORDER BY u."__k0" ASC, u."__k1" ASC OFFSET $6 LIMIT 1)) AS key',
       values: ['1', 'x', '2', 'y', 10, 9],
     })
   })

@@ -7,18 +7,20 @@ import { defineCommand } from '../command.js'
 import { progressReporter } from '../progress.js'
 import { withMetrics } from '../metrics-option.js'
 
-export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }>({
+export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }>({
   command: 'backfill <migration>',
   describe: 'Copy legacy rows missing from the shadow, in leased chunks (resumable, shareable across processes)',
   epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
 Given a group, it copies each member in turn, parents before children (the foreign keys between their shadows).
 Run it in dual_write or later. Killed? Run the same command again: it resumes where it stopped and copies nothing twice.
-Changes: inserts into the shadow table only (ON CONFLICT DO NOTHING), locks each chunk's legacy rows FOR SHARE briefly.
+Replicas falling behind? Add --max-replica-lag 5: it holds (and says why) until they catch up; the job stays resumable meanwhile.
+Changes: inserts into the shadow table only (a row already there is kept), locks each chunk's legacy rows FOR SHARE briefly.
 Undo: nothing to undo for the application; the shadow copy is what the migration needs.`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true, describe: 'a migration, or a group (its members, parents first)' })
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process' })
-    .option('max-rows-per-second', { type: 'number', describe: 'throttle' })
+    .option('max-rows-per-second', { type: 'number', describe: 'throttle: at most this many rows per second from this process' })
+    .option('max-replica-lag', { type: 'number', describe: 'throttle: hold chunks while a streaming replica replays more than this many seconds behind (needs pg_monitor); the reason shows here and in cutover status' })
     .option('chunk-rows', { type: 'number', describe: 'initial chunk size (adapts toward 200 ms per chunk)' })
     .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_backfill_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
@@ -31,7 +33,7 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
       const results = await withMetrics(args['metrics-port'], (registry) => runBackfills(ctx.pool, {
         registry,
         schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
-        maxRowsPerSecond: args['max-rows-per-second'], chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
+        maxRowsPerSecond: args['max-rows-per-second'], maxReplicaLagSeconds: args['max-replica-lag'], onThrottle: progress.throttled, chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
         onProgress: progress.update,
       }))
       progress.stop()

@@ -6,8 +6,15 @@ import type { CommandContext } from '../context.js'
 function printOne(ctx: CommandContext, m: MigrationStatus): void {
   const percent = m.phase === 'ramp' ? ` at ${m.readPercent}% shadow reads` : ''
   ctx.say(`${m.name}: ${m.phase}${percent}, ${m.authority} authoritative (${m.legacyTable} -> ${m.shadowTable})${m.group ? `, moves with group ${m.group}` : ''}`)
-  const backfill = m.backfill.done ? `done, ${m.backfill.rows} rows` : m.backfill.running ? `running, ${m.backfill.rows} rows${m.backfill.progress === null ? '' : ` (${Math.round(m.backfill.progress * 100)}%)`}` : 'not run'
+  const bf = m.backfill
+  const pace = (job: { rowsPerSecond: number | null; etaSeconds: number | null }): string =>
+    job.rowsPerSecond === null ? '' : `, ${Math.round(job.rowsPerSecond)} rows/s${job.etaSeconds === null ? '' : `, ETA ${Math.ceil(job.etaSeconds)} s`}`
+  const backfill = bf.done ? `done, ${bf.rows} rows` : bf.running
+    ? `running, ${bf.rows} rows${bf.progress === null ? '' : ` (${Math.round(bf.progress * 100)}%)`}${pace(bf)}${bf.throttled === null ? '' : `; throttled: ${bf.throttled}`}`
+    : 'not run'
   ctx.say(`  backfill:     ${backfill}`)
+  const vr = m.runningVerify
+  if (vr) ctx.say(`  verify:       running, ${vr.rows} keys compared${vr.progress === null ? '' : ` (${Math.round(vr.progress * 100)}%)`}${pace(vr)}`)
   ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
   ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)
   const polling = m.listenersPolling > 0 ? ` (${m.listenersPolling} NOT hearing notifications, polling every 500 ms: see cutover doctor)` : ''

@@ -25,7 +25,15 @@ export interface MigrationStatus {
   readonly updatedAt: string
   readonly legacyTable: string
   readonly shadowTable: string
-  readonly backfill: { done: boolean; rows: number; running: boolean; progress: number | null }
+  readonly backfill: {
+    done: boolean; rows: number; running: boolean; progress: number | null
+    /** While running: rows per second since the job started (over all its runs and workers), and the seconds left at that rate. */
+    rowsPerSecond: number | null; etaSeconds: number | null
+    /** Why a running backfill holds its chunks now (`replica lag 3.2 s > 1 s on standby1`), else null. */
+    throttled: string | null
+  }
+  /** A verify running now: keys compared so far, its share of the estimate, rows per second since it started, seconds left at that rate. */
+  readonly runningVerify: { rows: number; progress: number | null; rowsPerSecond: number | null; etaSeconds: number | null } | null
   readonly lastVerify: { at: string; clean: boolean; rowsCompared: number | null } | null
   readonly divergencesLastHour: number
   readonly openDivergences: number
@@ -56,12 +64,20 @@ function retiredView(r: Record<string, unknown>): RetiredView | null {
   }
 }
 
+/** Rows per second since a running job started (over all its runs and workers), and the seconds left at that rate. */
+function pace(rowsDone: number, total: number | null, seconds: number): { rowsPerSecond: number | null; etaSeconds: number | null } {
+  const rowsPerSecond = seconds > 0 && rowsDone > 0 ? rowsDone / seconds : null
+  return { rowsPerSecond, etaSeconds: rowsPerSecond !== null && total !== null ? Math.max(0, total - rowsDone) / rowsPerSecond : null }
+}
+
 export async function readStatus(db: Queryable, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
   const s = controlSchema(schema).quoted
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT m.name, m.definition ->> 'group' AS group_name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
             m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table,
             bf.status AS backfill_status, coalesce(bf.rows_done, 0)::text AS backfill_rows, bf.total_estimate::text AS backfill_total,
+            bf.details ->> 'throttled' AS backfill_throttled, bf.seconds AS backfill_seconds,
+            vr.rows_done::text AS verify_running_rows, vr.total_estimate::text AS verify_running_total, vr.seconds AS verify_running_seconds,
             rt.kind AS retire_kind, rt.at AS retire_at, rt.actor AS retire_actor, rt.details AS retire_details,
             v.at AS verify_at, (v.details ->> 'clean')::boolean AS verify_clean, (v.details ->> 'rowsCompared')::bigint::text AS verify_rows,
             (SELECT count(*)::int FROM ${s}.divergences d WHERE d.migration = m.name AND d.last_seen > clock_timestamp() - interval '1 hour') AS divergences_hour,
@@ -78,7 +94,10 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
                (SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
                   FROM ${s}.events WHERE group_name = m.definition ->> 'group' ORDER BY id DESC LIMIT $2)) u ORDER BY id DESC LIMIT $2) e) AS events
        FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
-       LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
+       LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate, details,
+                                extract(epoch FROM j.updated_at - j.started_at)::float8 AS seconds FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
+       LEFT JOIN LATERAL (SELECT rows_done, total_estimate, extract(epoch FROM j.updated_at - j.started_at)::float8 AS seconds
+                            FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'verify' AND j.status = 'running' ORDER BY id DESC LIMIT 1) vr ON true
        LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
        LEFT JOIN LATERAL (SELECT kind, at, actor, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1) rt ON true
       WHERE $1::text IS NULL OR m.name = $1 OR m.definition ->> 'group' = $1
@@ -88,6 +107,10 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
   return rows.map((r) => {
     const rowsDone = Number(r.backfill_rows)
     const total = r.backfill_total === null ? null : Number(r.backfill_total)
+    const isRunning = r.backfill_status === 'running'
+    const backfillPace = isRunning ? pace(rowsDone, total, Number(r.backfill_seconds ?? 0)) : { rowsPerSecond: null, etaSeconds: null }
+    const verifyRows = Number(r.verify_running_rows ?? 0)
+    const verifyTotal = r.verify_running_total === null ? null : Number(r.verify_running_total)
     return {
       name: String(r.name),
       group: (r.group_name as string | null) ?? null,
@@ -103,6 +126,11 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
         running: r.backfill_status === 'running',
         rows: rowsDone,
         progress: r.backfill_status === 'done' ? 1 : total ? Math.min(1, rowsDone / total) : null,
+        ...backfillPace,
+        throttled: isRunning ? ((r.backfill_throttled as string | null) ?? null) : null,
+      },
+      runningVerify: r.verify_running_rows === null ? null : {
+        rows: verifyRows, progress: verifyTotal ? Math.min(1, verifyRows / verifyTotal) : null, ...pace(verifyRows, verifyTotal, Number(r.verify_running_seconds ?? 0)),
       },
       lastVerify: r.verify_at ? { at: (r.verify_at as Date).toISOString(), clean: r.verify_clean === true, rowsCompared: r.verify_rows === null ? null : Number(r.verify_rows) } : null,
       divergencesLastHour: Number(r.divergences_hour),

@@ -1,0 +1,29 @@
+/**
+ * One job worker process for the bench's `--job-processes` runs: loads the
+ * job code and connects, prints `ready`, waits for `go` on stdin, runs one
+ * worker of the migration's backfill or verify (sharing the job with the
+ * other processes through its leases, as on separate machines), then prints
+ * `done <rows> <peak RSS in KiB>` and exits.
+ * Usage: job-child.ts <database url> <schema> <migration> <backfill|verify>
+ */
+import { createInterface } from 'node:readline'
+import pg from 'pg'
+import { Registry } from 'prom-client'
+import { runBackfill } from '../src/jobs/backfill.js'
+import { runVerify } from '../src/jobs/verify.js'
+
+const [url, schema, migration, kind] = process.argv.slice(2)
+if (!url || !schema || !migration || (kind !== 'backfill' && kind !== 'verify')) throw new Error('usage: job-child.ts <database url> <schema> <migration> <backfill|verify>')
+
+const pool = new pg.Pool({ connectionString: url, max: 2 })
+pool.on('error', () => undefined)
+await pool.query('SELECT 1')
+const lines = createInterface({ input: process.stdin })
+const go = new Promise<void>((resolve) => lines.on('line', (line) => { if (line === 'go') resolve() }))
+process.stdout.write('ready\n')
+await go
+const options = { schema, migration, actor: 'bench', reason: 'benchmark', registry: new Registry(), workers: 1 }
+const rows = kind === 'backfill' ? (await runBackfill(pool, options)).rows : (await runVerify(pool, options)).rowsCompared
+process.stdout.write(`done ${rows} ${process.resourceUsage().maxRSS}\n`)
+lines.close()
+await pool.end()

@@ -1,0 +1,105 @@
+import pg from 'pg'
+import { Registry } from 'prom-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseMigration } from '../../src/core/parse-config.js'
+import { runBackfill } from '../../src/jobs/backfill.js'
+import { registerMigrations } from '../../src/actions/register.js'
+import { readStatus } from '../../src/store/state/status-sql.js'
+import { runCli } from '../support/cli.js'
+import { initControl } from '../support/control.js'
+import { standbyUnavailable, startStandbyPair, type StandbyPair } from '../support/standby-pair.js'
+
+const skip = standbyUnavailable()
+const schema = 'cutover'
+const ROWS = 30_000
+
+/** Polls `probe` until it returns true, up to `ms` (a deadline, never a count of polls). */
+async function until(probe: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+describe.skipIf(skip !== undefined)('backfill throttled on replica lag (a real streaming standby)', () => {
+  let pair: StandbyPair
+  let pool: pg.Pool
+  let standby: pg.Client
+
+  beforeAll(async () => {
+    pair = await startStandbyPair()
+    pool = new pg.Pool({ connectionString: pair.primaryUrl, max: 6 })
+    pool.on('error', () => undefined)
+    standby = new pg.Client({ connectionString: pair.standbyUrl })
+    await standby.connect()
+    await initControl(pool)
+    await pool.query(`CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE items_v2 (id bigint PRIMARY KEY, label text NOT NULL);
+      INSERT INTO items SELECT g, 'name ' || g FROM generate_series(1, ${ROWS}) AS g;`)
+    await registerMigrations(pool, [parseMigration({
+      name: 'items', legacy: { table: 'public.items', key: ['id'] }, shadow: { table: 'public.items_v2', key: ['id'] },
+      forward: { label: 'upper(name)' }, backward: { name: 'lower(label)' },
+    })], { schema, actor: 'test' })
+  }, 120_000)
+
+  afterAll(async () => {
+    await standby?.end().catch(() => undefined)
+    await pool?.end().catch(() => undefined)
+    await pair?.stop()
+  })
+
+  it('holds its chunks with the reason once the paused standby lags past the bound, and goes on when replay resumes', async () => {
+    const events: { kind: 'chunk' | 'throttled' | 'resumed'; reason?: string; rowsDone?: number }[] = []
+    const warnings: string[] = []
+    const logger = { info: () => undefined, debug: () => undefined, warn: (_: Record<string, unknown>, message: string) => { warnings.push(message) } }
+    const registry = new Registry()
+    const throttled = async (): Promise<number> => (await registry.getSingleMetric('cutover_job_throttled')?.get())?.values[0]?.value ?? -1
+    // Paced (about 15 s in all), so the lag has time to cross the bound while rows are still left to copy.
+    const run = runBackfill(pool, {
+      schema, migration: 'items', actor: 'test', chunkRows: 200, targetChunkMs: 0, maxRowsPerSecond: 2000,
+      maxReplicaLagSeconds: 1, throttleCheckMs: 100, registry, logger,
+      onProgress: (rowsDone) => { events.push({ kind: 'chunk', rowsDone }) },
+      onThrottle: (reason) => { events.push(reason === null ? { kind: 'resumed' } : { kind: 'throttled', reason }) },
+    })
+    let failure: unknown
+    run.catch((error: unknown) => { failure = error })
+    const orFailure = (holds: boolean): boolean => {
+      if (failure !== undefined) throw failure
+      return holds
+    }
+    await until(() => orFailure(events.filter((e) => e.kind === 'chunk').length >= 2), 30_000, 'two chunks copied')
+    await standby.query('SELECT pg_wal_replay_pause()')
+    await until(() => orFailure(events.some((e) => e.kind === 'throttled')), 60_000, 'the throttle')
+
+    const reason = events.find((e) => e.kind === 'throttled')?.reason ?? ''
+    expect(reason).toMatch(/^replica lag \d+\.\d s > 1 s on standby1$/)
+    expect(Number(/lag (\S+) s/.exec(reason)?.[1])).toBeGreaterThan(1)
+    expect(warnings).toContain(`backfill of items throttled: ${reason}`)
+    expect(await throttled()).toBe(1)
+    const [status] = await readStatus(pool, schema, 'items')
+    expect(status?.backfill.throttled).toMatch(/^replica lag \d+\.\d s > 1 s on standby1$/)
+    expect(status?.backfill.rowsPerSecond).toBeGreaterThan(0)
+    expect(status?.backfill.etaSeconds).toBeGreaterThan(0)
+    const shown = await runCli(['status', 'items', '--database-url', pair.primaryUrl])
+    expect(shown.stdout).toMatch(/backfill: +running, \d+ rows \(\d+%\), \d+ rows\/s, ETA \d+ s; throttled: replica lag \d+\.\d s > 1 s on standby1\n/)
+    // Held: the rows done stay put while the standby stays paused.
+    const held = (await pool.query<{ rows_done: string }>("SELECT rows_done FROM cutover.jobs WHERE migration = 'items'")).rows[0]?.rows_done
+    expect(Number(held)).toBeLessThan(ROWS)
+
+    await standby.query('SELECT pg_wal_replay_resume()')
+    const result = await run
+    expect(result).toMatchObject({ rows: ROWS, copied: ROWS })
+    const kinds = events.map((e) => e.kind)
+    const from = kinds.indexOf('throttled')
+    const to = kinds.indexOf('resumed')
+    expect(to).toBeGreaterThan(from)
+    // One worker: no chunk ran between the hold and the go-on (only the lag's updated figure), and the copy finished after it.
+    expect(kinds.slice(from + 1, to).filter((k) => k !== 'throttled')).toEqual([])
+    expect(kinds.slice(to + 1)).toContain('chunk')
+    expect(await throttled()).toBe(0)
+    const [after] = await readStatus(pool, schema, 'items')
+    expect(after?.backfill.throttled).toBeNull()
+    expect((await pool.query("SELECT count(*)::int AS n FROM items_v2 s JOIN items l USING (id) WHERE s.label = upper(l.name)")).rows).toEqual([{ n: ROWS }])
+  }, 180_000)
+})
