@@ -3,6 +3,7 @@ import { planRollback } from '../core/phases.js'
 import { mirrorRollback } from '../flags/unleash-mirror.js'
 import type { ActionOptions, ActionResult, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
+import { removeNetAfterRollback } from './bypass-net.js'
 
 export interface RollbackOptions extends ActionOptions {
   readonly trigger?: 'manual' | 'guardrail'
@@ -15,16 +16,20 @@ export interface RollbackResult extends ActionResult {
   readonly unleash?: string
   /** Why Unleash does not agree yet; the rollback itself is in force regardless (routing obeys the control schema). */
   readonly unleashWarning?: string
+  /** What happened to the migration's bypass net, when it had one (removed, or why it is still there). */
+  readonly bypassNet?: string
 }
 
 /** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. Needs no evidence. */
 export async function rollback(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
-  const result = await applyStateChange(pool, options, {
+  let result: RollbackResult = await applyStateChange(pool, options, {
     action: 'rollback',
     kind: options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback',
     makePlan: (current) => planRollback(options.migration, current),
     isGated: false,
   })
+  const net = await removeNetAfterRollback(pool, { schema: options.schema, migration: options.migration, actor: options.actor, reason: options.reason })
+  if (net) result = { ...result, bypassNet: net }
   if (options.unleash === false) return result
   const mirror = await mirrorRollback(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })
   return { ...result, ...(mirror.said ? { unleash: mirror.said } : {}), ...(mirror.warning ? { unleashWarning: mirror.warning } : {}) }
