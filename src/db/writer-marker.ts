@@ -17,5 +17,9 @@ export const WRITER_MARKER = 'cutover_dal'
 /** The CTE to put in a statement's WITH list. */
 export const WRITER_MARKER_CTE = `${WRITER_MARKER} AS (SELECT set_config('${WRITER_MARKER_SETTING}', statement_timestamp()::text, true) AS __cutover_dal_statement)`
 
-/** True in a trigger when the statement that fired it set the marker itself. */
-export const IS_MARKED_STATEMENT_SQL = `current_setting('${WRITER_MARKER_SETTING}', true) IS NOT DISTINCT FROM statement_timestamp()::text`
+/**
+ * True in a trigger when the statement that fired it set the marker itself.
+ * Every name is qualified: it runs in a SECURITY DEFINER function without a
+ * search_path of its own (the writer's search_path must not choose its `=`).
+ */
+export const IS_MARKED_STATEMENT_SQL = `coalesce(pg_catalog.current_setting('${WRITER_MARKER_SETTING}', true) OPERATOR(pg_catalog.=) pg_catalog.statement_timestamp()::pg_catalog.text, false)`

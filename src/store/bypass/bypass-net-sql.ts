@@ -84,10 +84,10 @@ export function installNetSql(shape: MigrationShape, schema: string, mode: NetMo
       END IF;`
   // Copy mode never fails the writer for the shadow's sake: a row the shadow rejects becomes a write_rejected divergence.
   const copy = `BEGIN
-      IF _cutover_new IS NOT NULL THEN ${syncKey(shape, '_cutover_new')} END IF;
+      IF _cutover_op <> 'DELETE' THEN ${syncKey(shape, '_cutover_new')} END IF;
       IF _cutover_op = 'DELETE' OR (_cutover_op = 'UPDATE' AND (${keyChanged})) THEN ${syncKey(shape, '_cutover_old')} END IF;
     EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
-      ${divergence('coalesce(_cutover_new, _cutover_old)', 'write_rejected', `${who} || ': ' || SQLERRM`)}
+      ${divergence("CASE WHEN _cutover_op = 'DELETE' THEN _cutover_old ELSE _cutover_new END", 'write_rejected', `${who} || ': ' || SQLERRM`)}
     END;`
   return [
     `CREATE OR REPLACE FUNCTION ${names.applyFunction}(_cutover_op text, _cutover_new ${shape.legacyTable}, _cutover_old ${shape.legacyTable})
@@ -105,7 +105,9 @@ BEGIN
     ${record}
   END IF;
 END $cutover$`,
-    `CREATE OR REPLACE FUNCTION ${names.triggerFunction}() RETURNS trigger LANGUAGE plpgsql AS $cutover$
+    // SECURITY DEFINER so that a writer without USAGE on the control schema can reach the apply function;
+    // no SET clause (it would cost every DAL row a GUC save and restore): its body names everything qualified.
+    `CREATE OR REPLACE FUNCTION ${names.triggerFunction}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $cutover$
 BEGIN
   IF NOT (${IS_MARKED_STATEMENT_SQL}) THEN
     PERFORM ${names.applyFunction}(TG_OP, NEW, OLD);
