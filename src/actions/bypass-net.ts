@@ -39,7 +39,8 @@ export class NetLocked extends CutoverError {
 
 function checkMode(migration: string, mode: string): NetMode {
   if ((NET_MODES as readonly string[]).includes(mode)) return mode as NetMode
-  throw new ConfigInvalid(migration, `--mode must be record (bypassing rows become divergences for repair) or copy (they are copied to the shadow at once), not "${mode}"; run: cutover net install ${migration} --mode copy`)
+  const given = mode === '' ? 'net install needs --mode' : `--mode "${mode}" is not a mode; --mode must be`
+  throw new ConfigInvalid(migration, `${given} record (bypassing rows become divergences for repair) or copy (they are copied to the shadow at once); run: cutover net install ${migration} --mode copy`)
 }
 
 async function locked<T>(pool: PoolLike, options: NetOptions, action: 'install' | 'remove', work: (client: Parameters<Parameters<typeof withTransaction>[1]>[0]) => Promise<T>): Promise<T> {

@@ -1,0 +1,62 @@
+import { describe, expect, it, beforeAll } from 'vitest'
+import { controlSnapshot } from '../support/control.js'
+import { runCli } from '../support/cli.js'
+import { freshDatabase } from '../support/database.js'
+import { setPhase, setupOrders } from '../support/orders-fixture.js'
+
+const db = await freshDatabase()
+const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
+
+async function world(): Promise<string> {
+  const triggers = await db.query("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'cutover_bypass_%'")
+  return JSON.stringify({ control: await controlSnapshot(db.pool), triggers })
+}
+
+async function expectRefused(args: string[], code: number, message: RegExp): Promise<string> {
+  const before = await world()
+  const result = await cli(...args)
+  expect(result.code).toBe(code)
+  expect(result.stderr.trim()).toMatch(message)
+  expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  expect(result.stderr).not.toMatch(/\n\s+at /)
+  expect(await world()).toBe(before)
+  return result.stderr
+}
+
+beforeAll(async () => {
+  await setupOrders(db)
+  await setPhase(db.pool, 'dual_write')
+})
+
+describe('cutover net', () => {
+  it('refuses a missing or unknown mode in one line, changing nothing, and the command it suggests is accepted', async () => {
+    await expectRefused(['net', 'install', 'orders_v2'], 2, /net install needs --mode record .* or copy .*; run: cutover net install orders_v2 --mode copy$/)
+    const stderr = await expectRefused(['net', 'install', 'orders_v2', '--mode', 'mirror'], 2, /--mode "mirror" is not a mode/)
+    const suggested = /run: cutover (.*)$/.exec(stderr.trim())?.[1]?.split(' ') ?? []
+    const accepted = await cli(...suggested)
+    expect(accepted.code).toBe(0)
+    expect(accepted.stdout).toMatch(/orders_v2: bypass net installed in copy mode/)
+    expect(await db.query("SELECT mode, installed_by FROM cutover.bypass_nets")).toEqual([{ mode: 'copy', installed_by: 'oncall' }])
+  })
+
+  it('refuses an unknown migration and an unknown action', async () => {
+    await expectRefused(['net', 'install', 'nope', '--mode', 'record'], 2, /unknown migration "nope"/)
+    const result = await cli('net', 'frob', 'orders_v2')
+    expect(result.code).toBe(2)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('shows the net in status, replaces it in another mode, and removes it (a repeat changes nothing)', async () => {
+    expect((await cli('status', 'orders_v2')).stdout).toMatch(/bypass net: {3}copy mode, installed .* by oncall/)
+    const replaced = await cli('net', 'install', 'orders_v2', '--mode', 'record')
+    expect(replaced.stdout).toMatch(/installed in record mode \(replaced the copy-mode net\)/)
+    const removed = await cli('net', 'remove', 'orders_v2')
+    expect(removed.code).toBe(0)
+    expect(removed.stdout).toMatch(/bypass net \(record mode\) removed/)
+    expect(await db.query("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'cutover_bypass_%'")).toEqual([])
+    expect((await cli('net', 'remove', 'orders_v2')).stdout).toMatch(/no bypass net installed; nothing changed/)
+    expect((await cli('status', 'orders_v2')).stdout).toMatch(/bypass net: {3}none/)
+    expect(await db.query("SELECT kind, details ->> 'mode' AS mode FROM cutover.events WHERE kind LIKE 'bypass_net_%' ORDER BY id"))
+      .toEqual([{ kind: 'bypass_net_install', mode: 'copy' }, { kind: 'bypass_net_install', mode: 'record' }, { kind: 'bypass_net_remove', mode: 'record' }])
+  })
+})
