@@ -11,6 +11,7 @@ import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
 import { UnleashProvider, type UnleashOptions } from '../flags/unleash-provider.js'
 import { createLogger, type Logger } from '../logger.js'
 import { COMPARISON_RESULTS, instrumentsFor, type Instruments } from '../metrics/instruments.js'
+import { BypassWriteExport, DEFAULT_BYPASS_EXPORT_MS } from '../metrics/bypass-write-export.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { StateWatcher } from '../store/state/state-watcher.js'
@@ -42,6 +43,8 @@ export interface CutoverOptions {
   readonly random?: () => number
   /** Poll period while this process is not proven to hear notifications; default 500 ms (at most 500). */
   readonly fallbackPollMs?: number
+  /** How often the bypass net's totals are read into cutover_bypass_writes_total (default 15 s; 0: once at connect). */
+  readonly bypassMetricsIntervalMs?: number
   /**
    * Named prepared statements or unnamed ones (see "Behind a connection pooler" in the README).
    * Default `auto`: named, unless a pooler is detected at connect or a prepared statement goes
@@ -99,6 +102,7 @@ export class Cutover {
   readonly #statements: StatementPolicy
   readonly #comparisons: ComparisonQueue
   #unleash: UnleashProvider | undefined
+  readonly #bypassWrites: BypassWriteExport
   readonly schema: string
 
   private constructor(options: CutoverOptions) {
@@ -107,6 +111,7 @@ export class Cutover {
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
     this.#statements = new StatementPolicy(options.statementMode ?? 'auto', { logger: this.#logger, maxPrepared: options.maxPreparedStatements })
+    this.#bypassWrites = new BypassWriteExport({ db: options.pool, schema: this.schema, instruments: this.#instruments, logger: this.#logger })
     this.#comparisons = new ComparisonQueue(options.comparisons?.maxInFlight ?? DEFAULT_COMPARISONS_IN_FLIGHT)
     this.#watcher = new StateWatcher({
       pool: options.pool,
@@ -129,6 +134,7 @@ export class Cutover {
     const cutover = new Cutover(options)
     await cutover.#statements.detectPooler(options.pool)
     await cutover.#watcher.start()
+    cutover.#bypassWrites.start(options.bypassMetricsIntervalMs ?? DEFAULT_BYPASS_EXPORT_MS)
     if (options.unleash) {
       const unleash = new UnleashProvider({
         ...options.unleash,
@@ -178,6 +184,11 @@ export class Cutover {
     return this.#unleash
   }
 
+  /** Reads the bypass net's totals into cutover_bypass_writes_total now (it also happens every bypassMetricsIntervalMs). */
+  refreshBypassWrites(): Promise<void> {
+    return this.#bypassWrites.refresh()
+  }
+
   /** Waits for side work started so far: background comparisons, divergence rows, guardrail rollbacks. */
   async flush(): Promise<void> {
     await this.#comparisons.drain()
@@ -185,6 +196,7 @@ export class Cutover {
   }
 
   async close(): Promise<void> {
+    await this.#bypassWrites.stop()
     await this.flush()
     await this.#watcher.stop()
     await this.#unleash?.close()

@@ -17,6 +17,10 @@ export interface Instruments {
   readonly lockRetries: client.Counter<'migration' | 'task'>
   /** 1 while this process has proven (by notifying itself) that it hears state notifications, 0 while it polls. */
   readonly stateListening: client.Gauge<never>
+  /** Rows written to a legacy table by a statement that did not come through the DAL, as the bypass net counted them (from the control schema). */
+  readonly bypassWrites: client.Counter<'migration' | 'application_name' | 'role' | 'op'>
+  /** Unix time of the latest bypassing write of each migration (a restart-proof signal for the alert). */
+  readonly bypassLastWrite: client.Gauge<'migration'>
 }
 
 const cache = new WeakMap<Registry, Instruments>()
@@ -60,6 +64,8 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     verifyRows: counter(registry, 'cutover_verify_rows_total', 'Rows compared by verify, by result.', ['migration', 'result']),
     lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout, by job (task).', ['migration', 'task']),
     stateListening: gauge(registry, 'cutover_state_listening', '1 while this process has proven it hears state notifications (LISTEN), 0 while it follows state by polling.', []),
+    bypassWrites: counter(registry, 'cutover_bypass_writes_total', 'Rows written to the legacy table outside the DAL, counted by the bypass net (same total in every process: aggregate with max).', ['migration', 'application_name', 'role', 'op']),
+    bypassLastWrite: gauge(registry, 'cutover_bypass_last_write_seconds', 'Unix time of the latest row written to the legacy table outside the DAL, as the bypass net saw it.', ['migration']),
   }
   cache.set(registry, instruments)
   return instruments
