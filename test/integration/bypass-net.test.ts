@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import type { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { installBypassNet, removeBypassNet } from '../../src/actions/bypass-net.js'
 import { rollback } from '../../src/actions/rollback.js'
@@ -18,6 +19,7 @@ const migration = 'orders_v2'
 const writerRole = `cron_${randomBytes(4).toString('hex')}`
 let cutover: Cutover
 let dalPool: pg.Pool
+let registry: Registry
 let dal: MigrationDal
 let writer: pg.Client
 
@@ -50,7 +52,7 @@ async function bypassWrites(base: number): Promise<void> {
 beforeAll(async () => {
   await setupOrders(db)
   await setPhase(db.pool, 'dual_write')
-  ;({ cutover, pool: dalPool } = await connectCutover(db))
+  ;({ cutover, pool: dalPool, registry } = await connectCutover(db))
   dal = await cutover.migration(migration)
   for (let id = 1; id <= 40; id++) await dal.insert(order(id))
   await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1001, 1010) AS g`)
@@ -77,6 +79,9 @@ describe('bypass net', () => {
     await bypassWrites(2001)
     expect(await counted()).toEqual({ insert: 1, update: 6, delete: 1 })
     expect(await db.query('SELECT DISTINCT application_name, role FROM cutover.bypass_writes')).toEqual([{ application_name: 'nightly_fix', role: writerRole }])
+    await cutover.refreshBypassWrites()
+    const exported = (await registry.getSingleMetric('cutover_bypass_writes_total')?.get())?.values.map((v) => [v.labels.op, v.labels.application_name, v.labels.role, v.value])
+    expect(exported?.sort()).toEqual([['delete', 'nightly_fix', writerRole, 1], ['insert', 'nightly_fix', writerRole, 1], ['update', 'nightly_fix', writerRole, 6]])
     expect(await db.query(`SELECT key ->> 'id' AS id, kind FROM cutover.divergences WHERE migration = $1 AND repaired_at IS NULL ORDER BY (key ->> 'id')::int`, [migration]))
       .toEqual([{ id: '1', kind: 'mismatch' }, ...[10, 11, 12, 13, 14].map((id) => ({ id: String(id), kind: 'mismatch' })), { id: '1001', kind: 'missing_in_legacy' }, { id: '2001', kind: 'missing_in_shadow' }])
     expect(await runVerify(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: false })
