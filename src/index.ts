@@ -31,6 +31,8 @@ export { ramp, RampNotMirrored, type RampOptions, type RampResult } from './acti
 export { rollback, type RollbackOptions, type RollbackResult } from './actions/rollback.js'
 export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
 export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'
+export { installBypassNet, removeBypassNet, NetLocked, type InstallNetOptions, type InstallNetResult, type NetOptions } from './actions/bypass-net.js'
+export type { InstalledNet } from './store/bypass/bypass-net.js'
 export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'

@@ -4,11 +4,11 @@
  * wait for the legacy table's writers), and what a rollback does with a net.
  */
 import { ConfigInvalid, CutoverError } from '../core/errors.js'
-import { isLockWait, serverMessage } from '../db/pg-errors.js'
-import type { PoolLike } from '../db/queryable.js'
+import { isLockWait, isNotFound, serverMessage } from '../db/pg-errors.js'
+import type { PoolLike, Queryable } from '../db/queryable.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { NET_MODES, type NetMode } from '../store/bypass/bypass-net-sql.js'
-import { installNet, removeNet, type InstalledNet } from '../store/bypass/bypass-net.js'
+import { installNet, readNet, removeNet, type InstalledNet } from '../store/bypass/bypass-net.js'
 
 export const DEFAULT_NET_LOCK_TIMEOUT_MS = 5000
 /** A rollback never waits long for the legacy table: the net is left (and said) rather than the rollback delayed. */
@@ -84,7 +84,14 @@ export async function removeBypassNet(pool: PoolLike, options: NetOptions): Prom
  * when it cannot (lock, privilege) the rollback stands and the result says how
  * to finish. Never throws.
  */
-export async function removeNetAfterRollback(pool: PoolLike, options: NetOptions): Promise<string | undefined> {
+export async function removeNetAfterRollback(pool: PoolLike & Queryable, options: NetOptions): Promise<string | undefined> {
+  try {
+    if (!await readNet(pool, options.schema, options.migration)) return undefined
+  } catch (error) {
+    // A control schema older than sql/0008 has no nets.
+    if (isNotFound(error)) return undefined
+    return `could not check for a bypass net (${serverMessage(error)}); see cutover status ${options.migration}`
+  }
   try {
     const removed = await locked(pool, { ...options, lockTimeoutMs: options.lockTimeoutMs ?? ROLLBACK_NET_LOCK_TIMEOUT_MS }, 'remove', (client) => removeNet(client, { ...options, why: 'rollback' }))
     return removed ? `bypass net (${removed.mode} mode) removed; reinstall it when wanted with: cutover net install ${options.migration} --mode ${removed.mode}` : undefined

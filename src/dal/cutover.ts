@@ -218,9 +218,13 @@ export class Cutover {
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
-      rollback: (reason, details) => rollback(this.#options.pool, {
-        schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0, unleash: false,
-      }),
+      rollback: async (reason, details) => {
+        const result = await rollback(this.#options.pool, {
+          schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0, unleash: false,
+        })
+        if (result.bypassNet) logger.warn({ migration: name }, result.bypassNet)
+        return result
+      },
     })
     this.#guardrails.add(guardrail)
     return new MigrationDal({
