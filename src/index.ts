@@ -7,6 +7,8 @@ export { Cutover, type CutoverOptions } from './dal/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
 export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
 export type { ComparisonMode } from './dal/read-pipeline.js'
+/** The DAL's row types from your Kysely database type `DB` and legacy table `TB` (`Cutover.connect<DB>`, `migration<TB>`). */
+export type { TableName, SelectedRow, InsertRow, UpdatePatch, KeyColumns, TableKey, TableSelectBuilder } from './dal/table-types.js'
 /** Unleash-compatible sticky bucket of a routing key (1…100). */
 export { rolloutBucket, isInRollout } from './core/bucket.js'
 /** Canonical row hashing used by every comparison. */
@@ -34,6 +36,9 @@ export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowl
 export { installBypassNet, removeBypassNet, NetLocked, type InstallNetOptions, type InstallNetResult, type NetOptions } from './actions/bypass-net.js'
 export type { InstalledNet } from './store/bypass/bypass-net.js'
 export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
+/** Precheck: every legacy row the mapping cannot carry, by class (what `cutover precheck` runs; a clean one of the current definition is the evidence entering dual_write needs). */
+export { runPrecheck, type PrecheckOptions, type PrecheckResult } from './jobs/precheck.js'
+export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'

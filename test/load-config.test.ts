@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { afterAll, beforeAll, describe, it, expect } from 'vitest'
+import { beforeAll, describe, it, expect } from 'vitest'
 import { loadConfig, MAX_CONFIG_BYTES } from '../src/config/load-config.js'
 import { ConfigInvalid } from '../src/core/errors.js'
+import { tempDir } from './support/temp-dir.js'
 
 const MIGRATION = {
   name: 'users_v2',
@@ -16,11 +16,7 @@ const CONFIG_JSON = JSON.stringify({ migrations: [MIGRATION] })
 let dir: string
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cutover-load-config-'))
-})
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
+  dir = await tempDir('cutover-load-config-')
 })
 
 /** Writes `content` to a new file of the temp directory and returns its absolute path. */

@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js'
 import { divergencesCommand } from './commands/divergences.js'
 import { doctorCommand } from './commands/doctor.js'
 import { initCommand } from './commands/init.js'
+import { precheckCommand } from './commands/precheck.js'
 import { rampCommand } from './commands/ramp.js'
 import { retireCommand, unretireCommand } from './commands/retire.js'
 import { netCommand } from './commands/net.js'
@@ -19,7 +20,7 @@ import { statusCommand } from './commands/status.js'
 import { jobCommands } from './commands/jobs.js'
 import { createContext, type CommandContext, type GlobalArgs } from './context.js'
 
-const commands = [initCommand, registerCommand, statusCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, netCommand, demoCommand] as unknown as CliCommand<never>[]
+const commands = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, netCommand, demoCommand] as unknown as CliCommand<never>[]
 
 function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): number {
   const typed = classifyError(error, { connectionString, schema: args.schema ?? 'cutover' })

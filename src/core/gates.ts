@@ -1,13 +1,28 @@
 /**
- * The evidence each transition needs (DESIGN.md, Gates), as pure functions
+ * The evidence each transition needs (docs/design.md § 2, Gates), as pure functions
  * over facts read from the control schema. A refusal names what is missing
  * and the command that produces it.
  */
 import { ConfirmationRequired, GateRefused } from './errors.js'
 import type { ParityGap } from './parity/index.js'
+import { summariseClasses, type FailureClass } from './precheck-classes.js'
 import type { StatePlan } from './phases.js'
 
+/** The last `cutover precheck`, as its event recorded it. */
+export interface PrecheckEvidence {
+  readonly at: Date
+  readonly clean: boolean
+  /** The definition version it checked. */
+  readonly definitionVersion: number
+  readonly failingRows: number
+  readonly classes: readonly Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern' | 'count'>[]
+}
+
 export interface Evidence {
+  /** The migration's current definition version (sql/0005; 1 before it). */
+  readonly definitionVersion: number
+  /** The last precheck, if one ran. */
+  readonly lastPrecheck: PrecheckEvidence | undefined
   /** When the last backfill job finished, if one did. */
   readonly backfillFinishedAt: Date | undefined
   /** The last verify run: when, and whether it found nothing. */
@@ -48,6 +63,17 @@ function refuse(ctx: GateContext, gate: string, missing: string, next: string): 
 export function checkGates(plan: StatePlan, evidence: Evidence, ctx: GateContext): void {
   const m = ctx.migration
   const target = plan.to.phase
+  if (target === 'dual_write' && plan.from.phase === 'off') {
+    const precheck = evidence.lastPrecheck
+    if (!precheck) refuse(ctx, 'dual_write', 'no precheck of the mapping over the legacy rows has run', `run: cutover precheck ${m}`)
+    if (precheck.definitionVersion !== evidence.definitionVersion) {
+      refuse(ctx, 'dual_write', `the last precheck checked definition version ${precheck.definitionVersion}, and the registered one is version ${evidence.definitionVersion}`, `run: cutover precheck ${m}`)
+    }
+    if (!precheck.clean) {
+      refuse(ctx, 'dual_write', `the last precheck found ${precheck.failingRows} legacy row(s) the mapping cannot carry (${summariseClasses(precheck.classes)})`,
+        `fix those rows (or the mapping), then run: cutover precheck ${m}`)
+    }
+  }
   if (target === 'ramp' && plan.from.phase !== 'ramp') {
     if (!evidence.backfillFinishedAt) refuse(ctx, 'ramp', 'no finished backfill', `run: cutover backfill ${m}`)
     const verify = evidence.lastVerify

@@ -56,6 +56,12 @@ async function refusedAlike(library: () => Promise<unknown>, args: string[], mes
 }
 
 describe('one set of rules for the CLI and for code, and suggestions that work', { timeout: 300_000 }, () => {
+  it('from off with no precheck: advance is refused alike and suggests the precheck, which is accepted', async () => {
+    await refusedAlike(() => advance(db.pool, op), ['advance', 'orders_v2'],
+      /^orders_v2: gate "dual_write" not met: no precheck of the mapping over the legacy rows has run; run: cutover precheck orders_v2$/)
+    expect(await phase()).toEqual({ phase: 'off', read_percent: 0 })
+  })
+
   it('from off: ramp and a skipping advance are refused alike and suggest the one-phase advance, which is accepted', async () => {
     await refusedAlike(() => ramp(db.pool, { ...op, percent: 5 }), ['ramp', 'orders_v2', '5'],
       /^orders_v2: ramp works in shadow_read or ramp, and the migration is in off; first advance it one phase \(to dual_write\) with: cutover advance orders_v2$/)

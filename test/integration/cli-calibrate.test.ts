@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +8,7 @@ import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
 import { startWriters } from '../support/writers.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana'])
@@ -40,7 +40,7 @@ async function lastCalibrateEvent(migration: string): Promise<Record<string, unk
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cutover-calibrate-'))
+  dir = await tempDir('cutover-calibrate-')
   await setupOrders(db)
   // Microseconds in every timestamp, JSON with numbers, numeric scale changes (int cents to numeric(12,2)).
   await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, placed_at, meta)

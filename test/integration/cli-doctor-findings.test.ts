@@ -3,10 +3,9 @@
  * the situation it names, through the real CLI: evidence_missing, orphans_unchecked,
  * control_schema_ahead, control_schema_changed and definition_invalid.
  */
-import { appendFile, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { appendFile, copyFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { applyControlSchema } from '../../src/store/control-schema/apply-control-schema.js'
 import { controlSchemaVersionCheck } from '../../src/store/doctor/control-schema-version.js'
 import { DEFAULT_THRESHOLDS } from '../../src/store/doctor/finding.js'
@@ -14,18 +13,14 @@ import { DEFAULT_SQL_DIR } from '../../src/store/control-schema/sql-files.js'
 import { freshDatabase } from '../support/database.js'
 import { DOCTOR, doctorCli, type DoctorDoc } from '../support/doctor-cli.js'
 import { ORDERS_CONFIG, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const { run, json, doctor, expectHealthy, connect } = doctorCli(db)
-const tempDirs: string[] = []
-afterAll(async () => {
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true })
-})
 
 /** A copy of the shipped sql/ files in a temporary directory, as another release of cutover would ship them. */
 async function sqlDirCopy(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-sql-'))
-  tempDirs.push(dir)
+  const dir = await tempDir('cutover-sql-')
   for (const file of (await readdir(DEFAULT_SQL_DIR)).filter((f) => f.endsWith('.sql'))) await copyFile(join(DEFAULT_SQL_DIR, file), join(dir, file))
   return dir
 }
@@ -215,9 +210,8 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     expect(full.json<DoctorDoc>()).toEqual({ findings: [{ migration: 'orders_v2', severity: 'error', code: 'definition_invalid', message, command }], errors: 1, warnings: 0, migrations: ['orders_v2'] })
 
     // The fix it names: a definition that fits the tables as they are now, registered.
-    const dir = await mkdtemp(join(tmpdir(), 'cutover-config-'))
-    tempDirs.push(dir)
-    const config = join(dir, 'cutover.json')
+    const dir = await tempDir('cutover-config-')
+      const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify({ migrations: [{
       ...ORDERS_CONFIG,
       backward: { ...ORDERS_CONFIG.backward, meta: 'NULL' },

@@ -1,5 +1,4 @@
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyControlSchema } from '../../src/store/control-schema/apply-control-schema.js'
@@ -7,6 +6,7 @@ import { DEFAULT_SQL_DIR } from '../../src/store/control-schema/sql-files.js'
 import { freshDatabase } from '../support/database.js'
 import { DOCTOR, doctorCli, type DoctorDoc } from '../support/doctor-cli.js'
 import { setPhase, setupOrders } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const { run, json, doctor, expectHealthy, connect } = doctorCli(db)
@@ -260,7 +260,7 @@ describe('cutover doctor', { timeout: 240_000 }, () => {
   })
 
   it('7. a control schema behind the code names cutover init, and init clears it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cutover-sql-'))
+    const dir = await tempDir('cutover-sql-')
     try {
       for (const file of ['0001_control_schema.sql', '0002_chunk_lease_index.sql']) await copyFile(join(DEFAULT_SQL_DIR, file), join(dir, file))
       await applyControlSchema(db.pool, { schema: 'cutover_old', sqlDir: dir })

@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana', '--json'])
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 describe('the whole path, as an operator runs it', () => {
   it('init, register, dual_write, backfill, verify, ramp 1 to 100, shadow_primary, rollback, status', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cutover-path-'))
+    const dir = await tempDir('cutover-path-')
     const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify({ migrations: [{
       ...ORDERS_CONFIG,
@@ -26,6 +26,7 @@ describe('the whole path, as an operator runs it', () => {
     }] }))
     expect((await cli('init')).json()).toMatchObject({ schema: 'cutover', applied: expect.arrayContaining(['0001_control_schema.sql']) })
     expect((await cli('register', '--config', config, '--reason', 'ticket 12')).json()).toMatchObject({ registered: [{ name: 'orders_v2' }] })
+    expect((await cli('precheck', 'orders_v2', '--reason', 'before dual writes')).json()).toMatchObject({ rows: 3000, clean: true, classes: [] })
     const toDual = await cli('advance', 'orders_v2', '--reason', 'start dual writes')
     expect(toDual.json()).toEqual({ migration: 'orders_v2', from: { phase: 'off', readPercent: 0 }, to: { phase: 'dual_write', readPercent: 0 }, changed: true, acknowledged: 0, listeners: 0, unacknowledged: [] })
 
@@ -64,7 +65,7 @@ describe('the whole path, as an operator runs it', () => {
     const events = await db.query<{ actor: string; kind: string; reason: string | null; from_phase: string | null; to_phase: string | null; to_percent: number | null }>(
       'SELECT actor, kind, reason, from_phase, to_phase, to_percent FROM cutover.events ORDER BY id')
     expect(events.map((e) => [e.kind, e.to_phase, e.to_percent])).toEqual([
-      ['registered', null, null], ['advance', 'dual_write', 0], ['backfill', null, null], ['verify', null, null],
+      ['registered', null, null], ['precheck', null, null], ['advance', 'dual_write', 0], ['backfill', null, null], ['verify', null, null],
       ['advance', 'shadow_read', 0], ['ramp', 'ramp', 1], ['ramp', 'ramp', 5], ['ramp', 'ramp', 25], ['ramp', 'ramp', 50], ['ramp', 'ramp', 100],
       ['advance', 'shadow_primary', 100], ['verify', null, null], ['rollback', 'dual_write', 0],
     ])

@@ -6,8 +6,7 @@
  * (cli-retire.test.ts covers the forced path, where retire itself moves the key.)
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { Registry } from 'prom-client'
@@ -16,6 +15,7 @@ import { Cutover } from '../../src/dal/cutover.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -97,7 +97,7 @@ beforeAll(async () => {
     CREATE TABLE cart_lines (id int PRIMARY KEY, cart_id int NOT NULL REFERENCES carts (id) ON DELETE CASCADE);
     CREATE ROLE ${reader};
     GRANT SELECT ON orders, order_items TO ${reader};`)
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-retire-parity-'))
+  const dir = await tempDir('cutover-retire-parity-')
   const configPath = join(dir, 'cutover.json')
   await writeFile(configPath, JSON.stringify(config))
   expect((await cli('init')).code).toBe(0)
@@ -114,6 +114,7 @@ describe('doctor --apply, complete without --force, retire --alias, unretire: th
   let applied: string
 
   it('migrates to shadow_primary with rows written through the DAL; complete is refused while the shadow lacks the child foreign key', async () => {
+    expect((await cli('precheck', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     const pool = new pg.Pool({ connectionString: db.url, max: 3 })
     pool.on('error', () => undefined)
@@ -271,6 +272,7 @@ describe('retire does not take a key with other actions for an equivalent one', 
       INSERT INTO cart_lines VALUES (1, 1), (2, 2);
       -- written by hand, without the legacy key's ON DELETE CASCADE
       ALTER TABLE cart_lines ADD CONSTRAINT cart_lines_cart_v2_fkey FOREIGN KEY (cart_id) REFERENCES carts_v2 (id);`)
+    expect((await cli('precheck', 'carts_v2')).code).toBe(0)
     expect((await cli('advance', 'carts_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'carts_v2')).code).toBe(0)
     expect((await cli('ramp', 'carts_v2', '100', '--force')).code).toBe(0)

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { Registry } from 'prom-client'
@@ -11,6 +10,7 @@ import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'])
@@ -91,7 +91,7 @@ beforeAll(async () => {
       SELECT g, gen_random_uuid()::text, g * 100, 'old', jsonb_build_object('g', g) FROM generate_series(101, 110) g;
     CREATE ROLE ${reader};
     GRANT SELECT ON orders TO ${reader};`)
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-retire-'))
+  const dir = await tempDir('cutover-retire-')
   configPath = join(dir, 'cutover.json')
   await writeFile(configPath, JSON.stringify(config))
   expect((await cli('init')).code).toBe(0)
@@ -114,6 +114,7 @@ describe('retire and unretire a migration whose legacy table a child table refer
   })
 
   it('reaches complete with rows written through the DAL; retire is refused before complete and during the soak', async () => {
+    expect((await cli('precheck', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     cutover = await connect(pool)
     dal = await cutover.migration('orders_v2')
@@ -254,6 +255,7 @@ describe('retire refuses, changing nothing, when a foreign key cannot move', { t
       INSERT INTO account_orders VALUES (1, 1), (2, 3);
       INSERT INTO account_codes VALUES (1, 'a');
       INSERT INTO account_mail VALUES (1, 'a@x');`)
+    expect((await cli('precheck', 'accounts_v2')).code).toBe(0)
     expect((await cli('advance', 'accounts_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'accounts_v2')).code).toBe(0)
     expect((await cli('ramp', 'accounts_v2', '100', '--force')).code).toBe(0)

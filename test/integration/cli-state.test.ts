@@ -1,11 +1,11 @@
-import { writeFile, mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile} from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 let configPath: string
@@ -20,7 +20,7 @@ const config = {
 
 beforeAll(async () => {
   await db.query(ORDERS_DDL)
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-cli-'))
+  const dir = await tempDir('cutover-cli-')
   configPath = join(dir, 'cutover.json')
   await writeFile(configPath, JSON.stringify(config))
   expect((await cli('init')).code).toBe(0)
@@ -89,6 +89,7 @@ describe('bad input: one line, the documented exit code, nothing written', () =>
 
 describe('gates', () => {
   it('refuse ramp without a backfill, name the missing evidence and the command, and --force overrides with a record', async () => {
+    expect((await cli('precheck', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'orders_v2')).code).toBe(0)
     await expectRefused(['ramp', 'orders_v2', '5'], 1, /^cutover: orders_v2: gate "ramp" not met: no finished backfill; run: cutover backfill orders_v2$/)

@@ -1,5 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
@@ -7,11 +6,12 @@ import { ControlSchemaChanged } from '../../src/core/errors.js'
 import { applyControlSchema, controlSchemaVersions } from '../../src/store/control-schema/apply-control-schema.js'
 import { DEFAULT_SQL_DIR, readSqlFiles } from '../../src/store/control-schema/sql-files.js'
 import { freshDatabase } from '../support/database.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 
 async function copySqlDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cutover-sql-'))
+  const dir = await tempDir('cutover-sql-')
   await cp(DEFAULT_SQL_DIR, dir, { recursive: true })
   return dir
 }

@@ -55,9 +55,9 @@ describe('least privilege', { timeout: 180_000 }, () => {
     })
   })
 
-  it('a role with only the operator grants runs the CLI from dual_write through backfill, verify, repair, ramp and rollback', async () => {
+  it('a role with only the operator grants runs the CLI from precheck and dual_write through backfill, verify, repair, ramp and rollback', async () => {
     const ops = (...args: string[]) => runCli([...args, '--database-url', urlFor('ops_role'), '--json'])
-    for (const args of [['advance', 'orders_v2'], ['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['advance', 'orders_v2'], ['ramp', 'orders_v2', '10'], ['status'], ['divergences', 'orders_v2']]) {
+    for (const args of [['precheck', 'orders_v2'], ['advance', 'orders_v2'], ['backfill', 'orders_v2'], ['verify', 'orders_v2'], ['advance', 'orders_v2'], ['ramp', 'orders_v2', '10'], ['status'], ['divergences', 'orders_v2']]) {
       const result = await ops(...args)
       expect({ args, stderr: result.stderr, code: result.code }).toEqual({ args, stderr: '', code: 0 })
     }

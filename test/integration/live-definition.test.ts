@@ -5,14 +5,15 @@
  * logged reason, named by register and by doctor; a mapping change while
  * writers dual-write is refused without force.
  */
-import { writeFile, mkdtemp, rm } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
+import { runPrecheck } from '../../src/jobs/precheck.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { Cutover } from '../../src/dal/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
@@ -24,6 +25,7 @@ import { runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, order, ordersDefinition, setupOrders, silentLogger } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const op = { schema: 'cutover', actor: 'test', ackTimeoutMs: 30_000 }
@@ -50,7 +52,7 @@ async function shadowStatus(id: number): Promise<string | undefined> {
 beforeAll(async () => {
   await setupOrders(db)
   await db.query('CREATE TABLE orders_v3 (LIKE orders_v2 INCLUDING ALL)')
-  dir = await mkdtemp(join(tmpdir(), 'cutover-live-definition-'))
+  dir = await tempDir('cutover-live-definition-')
   // The application: connected, with its DAL, before any change is registered.
   appPool = new pg.Pool({ connectionString: db.url, max: 6 })
   appPool.on('error', () => undefined)
@@ -62,7 +64,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cutover.close()
   await appPool.end()
-  await rm(dir, { recursive: true, force: true })
 })
 
 describe('live definition changes', { timeout: 180_000 }, () => {
@@ -85,6 +86,7 @@ describe('live definition changes', { timeout: 180_000 }, () => {
     expect(result?.acknowledgements).toMatchObject({ acknowledged: 1, listeners: 1, unacknowledged: [] })
     const report = await runDoctor(db.pool, { schema: 'cutover', migration: 'orders_v2', thresholds: { ...DEFAULT_THRESHOLDS, staleAfterSeconds: 0 } })
     expect(report.findings.filter((f) => f.code === 'definition_behind')).toEqual([])
+    expect((await runPrecheck(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', logger: silentLogger })).clean).toBe(true)
     await advance(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', to: 'dual_write' })
     await until(() => dal.state.phase === 'dual_write', 'dual_write applied')
     await dal.insert(order(1, { status: 'new' }))

@@ -2,6 +2,7 @@ import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { applyParityFixes, findParityGaps } from '../../src/store/parity/schema-parity.js'
 import { advance } from '../../src/actions/advance.js'
+import { runPrecheck } from '../../src/jobs/precheck.js'
 import { ramp } from '../../src/actions/ramp.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { runVerify } from '../../src/jobs/verify.js'
@@ -103,9 +104,10 @@ const MIGRATIONS = [
   migration('same', { total: 'amount', parent: 'parent_id' }, { amount: 'total', parent_id: 'parent' }),
 ]
 
-/** dual_write → shadow_read → ramp (forced: no backfill here, the rows were written to both) → 100 % → shadow_primary, then a clean verify. */
+/** precheck, dual_write → shadow_read → ramp (forced: no backfill here, the rows were written to both) → 100 % → shadow_primary, then a clean verify. */
 async function toShadowPrimaryVerified(name: string): Promise<void> {
   const base = { schema, migration: name, actor: 'test', ackTimeoutMs: 0 }
+  await runPrecheck(db.pool, base)
   await advance(db.pool, { ...base, to: 'dual_write' })
   await advance(db.pool, { ...base, to: 'shadow_read' })
   await ramp(db.pool, { ...base, percent: 100, force: true })

@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { Registry } from 'prom-client'
@@ -10,6 +9,7 @@ import { createLogger } from '../../src/logger.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_DDL, order } from '../support/orders-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const PASSWORD = 'canary-Pw-7Qz!x'
@@ -23,7 +23,7 @@ describe('secrets', () => {
     const secretUrl = url.toString()
     await db.query(ORDERS_DDL)
     await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, 50) g`)
-    const dir = await mkdtemp(join(tmpdir(), 'cutover-secrets-'))
+    const dir = await tempDir('cutover-secrets-')
     const config = join(dir, 'c.json')
     await writeFile(config, JSON.stringify({ migrations: [{
       name: 'orders_v2', legacy: { table: 'orders', key: ['id'] }, shadow: { table: 'orders_v2', key: ['id'] },
@@ -38,6 +38,7 @@ describe('secrets', () => {
     }
     expect((await cli('init')).code).toBe(0)
     expect((await cli('register', '--config', config)).code).toBe(0)
+    expect((await cli('precheck', 'orders_v2', '--json')).code).toBe(0)
     expect((await cli('advance', 'orders_v2', '--json')).code).toBe(0)
     expect((await cli('backfill', 'orders_v2', '--json')).code).toBe(0)
 

@@ -1,4 +1,3 @@
-import { runDemo } from '../../demo/run-demo.js'
 import { defineCommand } from '../command.js'
 import { onInterrupt } from '../interrupt.js'
 
@@ -12,7 +11,8 @@ export const demoCommand = defineCommand<{ quick: boolean; 'metrics-port': numbe
     .option('metrics-port', { type: 'number', default: 0, describe: 'serve the application\'s /metrics on this port (0: any free port)' })
     .option('linger-seconds', { type: 'number', default: 0, describe: 'keep the application and /metrics up this long after the story' }) as never,
   run: async (_ctx, args) => {
-    const { runCli } = await import('../run.js')
+    // Loaded here, not at the top: the demo brings the DAL (Kysely) and the embedded server, which no other command needs.
+    const [{ runCli }, { runDemo }] = await Promise.all([import('../run.js'), import('../../demo/run-demo.js')])
     await runDemo({ quick: args.quick, databaseUrl: args['database-url'] ?? process.env.DATABASE_URL, metricsPort: args['metrics-port'], lingerSeconds: args['linger-seconds'], cli: runCli, onInterrupt })
   },
 })

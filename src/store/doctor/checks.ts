@@ -8,6 +8,7 @@ import { listenersBehindCheck, listenersPollingCheck, staleListenersCheck } from
 import { longTransactionsCheck } from './long-transactions.js'
 import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
+import { precheckCheck } from './precheck-findings.js'
 import { schemaParityCheck } from './parity-gaps.js'
 import { stalledJobsCheck } from './stalled-jobs.js'
 import { staleEvidenceCheck } from './stale-evidence.js'
@@ -20,6 +21,7 @@ export const GLOBAL_CHECKS: readonly GlobalDoctorCheck[] = [
 
 export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   staleEvidenceCheck,
+  precheckCheck,
   expiredLeasesCheck,
   stalledJobsCheck,
   listenersBehindCheck,

@@ -1,5 +1,6 @@
-/** Reads the facts the gates judge (backfill, verify, soak, divergences) from the control schema; parity gaps are read by actions/migration-gate.ts. */
-import type { Evidence } from '../../core/gates.js'
+/** Reads the facts the gates judge (precheck, backfill, verify, soak, divergences) from the control schema; parity gaps are read by actions/migration-gate.ts. */
+import type { Evidence, PrecheckEvidence } from '../../core/gates.js'
+import { DEFINITION_VERSION_SQL } from '../state/state-store.js'
 import { controlSchema } from '../../db/control-schema.js'
 import type { Queryable } from '../../db/queryable.js'
 
@@ -12,6 +13,8 @@ interface Row {
   divergences: number
   calibration_at: Date | null
   calibration_noisy: boolean | null
+  definition_version: string | null
+  precheck: { at: Date; details: Record<string, unknown> } | null
   now: Date
 }
 
@@ -27,6 +30,8 @@ export async function readEvidence(db: Queryable, schema: string, migration: str
        (SELECT count(*)::int FROM ${s}.divergences
           WHERE migration = $1 AND st.full_reads_since IS NOT NULL AND last_seen >= st.full_reads_since) AS divergences,
        c.at AS calibration_at, (c.details ->> 'noisy')::boolean AS calibration_noisy,
+       ${DEFINITION_VERSION_SQL('st')} AS definition_version,
+       (SELECT json_build_object('at', at, 'details', details) FROM ${s}.events WHERE migration = $1 AND kind = 'precheck' ORDER BY id DESC LIMIT 1) AS precheck,
        clock_timestamp() AS now
      FROM ${s}.state st
      LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events WHERE migration = $1 AND kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
@@ -43,7 +48,16 @@ export async function readEvidence(db: Queryable, schema: string, migration: str
     divergencesSinceFullReads: row?.divergences ?? 0,
     lastCalibration: row?.calibration_at ? { at: row.calibration_at, noisy: row.calibration_noisy === true } : undefined,
     parityGaps: undefined,
+    definitionVersion: Number(row?.definition_version ?? 1),
+    lastPrecheck: precheckEvidence(row?.precheck ?? null),
     soakSeconds,
     now: row?.now ?? new Date(),
   }
+}
+
+function precheckEvidence(event: Row['precheck']): PrecheckEvidence | undefined {
+  if (!event) return undefined
+  const d = event.details
+  const classes = Array.isArray(d.classes) ? (d.classes as PrecheckEvidence['classes']) : []
+  return { at: new Date(event.at), clean: d.clean === true, definitionVersion: Number(d.definitionVersion ?? 0), failingRows: Number(d.failingRows ?? 0), classes }
 }

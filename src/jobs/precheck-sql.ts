@@ -1,0 +1,97 @@
+/** The SQL of `cutover precheck`: the mapping of a set of keys tried in cutover.precheck_rows(), and the listing and collision queries of its report. */
+import { quoteLiteral } from '../core/identifiers.js'
+import type { FailureClass } from '../core/precheck-classes.js'
+import { controlSchema } from '../db/control-schema.js'
+import type { Statement } from '../db/statement.js'
+import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
+import type { KeyRange } from './key-range.js'
+import { keyTypes, legacySide, rangePredicate, rangeValues } from './key-range-sql.js'
+
+/** Where the backward mapping writes: a temporary copy of the legacy table's columns, NOT NULL and CHECK constraints. */
+const LEGACY_COPY = 'pg_temp.cutover_precheck_legacy'
+
+export interface PrecheckSql {
+  /** `rows` (the range's row count) with, per failing key, key (text array), step, sqlstate, message, pattern, column_name, constraint_name; one row with a null key when none fails. */
+  chunk(range: KeyRange): Statement
+  /** A query that lists every failing key of the whole table with its error; a class's listing adds its WHERE. */
+  readonly listing: string
+  /**
+   * One query per unique key of the shadow whose columns are all mapped: the mapped values two or more
+   * legacy rows share (`value`, `count`, `keys`: up to `examples` legacy keys). Only meaningful once every row maps.
+   */
+  collisions(examples: number): readonly { readonly columns: readonly string[]; readonly statement: Statement }[]
+}
+
+function keyArray(shape: MigrationShape): string {
+  return `jsonb_build_array(${legacySide(shape).refs.map((r) => `${r}::text`).join(', ')})`
+}
+
+/**
+ * The texts precheck_rows() runs. `forward` is the backfill's insert for the keys in $1 (a jsonb array of keys);
+ * `backward` maps the shadow rows of those keys back into the legacy copy, so the legacy column types, NOT NULL and
+ * CHECK constraints judge it without the legacy table being written. The `One` texts do the same for one key ($1,
+ * an array of text), found by key equality through the index.
+ */
+function mappingTexts(shape: MigrationShape): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string } {
+  const types = keyTypes(shape)
+  const legacy = legacySide(shape)
+  const inSet = `(${legacy.refs.join(', ')}) IN (SELECT ${types.map((t, i) => `(cutover_key ->> ${i})::${t}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS cutover_key)`
+  const isOne = `(${legacy.refs.join(', ')}) = (${types.map((t, i) => `($1::jsonb ->> ${i})::${t}`).join(', ')})`
+  const forwardKey = shape.shadowKey.map((k) => {
+    const expression = shape.forward.find((m) => m.column === k)?.expression ?? q(k)
+    return `(${expression})::${typeOf(shape.shadowColumns, k)}`
+  })
+  const forward = (picked: string): string => `INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
+    `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
+    `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING`
+  const backward = (picked: string): string => `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
+    `SELECT ${shape.backward.map((m) => m.expression).join(', ')} FROM ${shape.shadowTable} AS st ` +
+    `WHERE (${shape.shadowKey.map((k) => `st.${q(k)}`).join(', ')}) IN (SELECT ${forwardKey.join(', ')} FROM ${legacy.from} WHERE ${picked})`
+  return {
+    setup: `CREATE TEMPORARY TABLE cutover_precheck_legacy (LIKE ${shape.legacyTable} INCLUDING CONSTRAINTS INCLUDING GENERATED)`,
+    forward: forward(inSet),
+    backward: backward(inSet),
+    forwardOne: forward(isOne),
+    backwardOne: backward(isOne),
+  }
+}
+
+export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueKeys: readonly (readonly string[])[]): PrecheckSql {
+  const types = keyTypes(shape)
+  const legacy = legacySide(shape)
+  const texts = mappingTexts(shape)
+  const call = (keys: string): string =>
+    `SELECT f.key, f.step, f.sqlstate, f.message, f.pattern, f.column_name, f.constraint_name, f.table_name ` +
+    `FROM ${controlSchema(schema).quoted}.precheck_rows(${quoteLiteral(texts.setup)}, ${quoteLiteral(texts.forward)}, ${quoteLiteral(texts.backward)}, ${quoteLiteral(texts.forwardOne)}, ${quoteLiteral(texts.backwardOne)}, ${keys}) AS f`
+  // One row per failing key, and one row (key null) for a clean chunk: `rows` is the chunk's row count either way.
+  const chunkText = (isLowerInclusive: boolean): string =>
+    `WITH picked AS (SELECT coalesce(jsonb_agg(${keyArray(shape)}), '[]') AS keys FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}) ` +
+    `SELECT jsonb_array_length(p.keys) AS rows, f.* FROM picked AS p LEFT JOIN LATERAL (${call('p.keys')}) AS f ON true`
+  const chunkTexts = { inclusive: chunkText(true), exclusive: chunkText(false) }
+  const mapped = new Map(shape.forward.map((m) => [m.column, m.expression]))
+  return {
+    chunk: (range) => ({ text: range.isLowerInclusive ? chunkTexts.inclusive : chunkTexts.exclusive, values: rangeValues(range) }),
+    listing: call(`(SELECT coalesce(jsonb_agg(${keyArray(shape)} ORDER BY ${legacy.refs.join(', ')}), '[]') FROM ${legacy.from})`),
+    collisions: (examples) => shadowUniqueKeys
+      .filter((columns) => columns.every((c) => mapped.has(c)))
+      .map((columns) => {
+        const values = columns.map((c) => `(${mapped.get(c) as string})::${typeOf(shape.shadowColumns, c)}`)
+        return {
+          columns,
+          statement: {
+            text: `SELECT ${columns.length === 1 ? `${values[0]}::text` : `ROW(${values.join(', ')})::text`} AS value, count(*)::int AS count, ` +
+              `(array_agg(${keyArray(shape)} ORDER BY ${legacy.refs.join(', ')}))[1:$1] AS keys ` +
+              `FROM ${legacy.from} GROUP BY ${values.join(', ')} HAVING count(*) > 1 ORDER BY count(*) DESC, 1`,
+            values: [examples],
+          },
+        }
+      }),
+  }
+}
+
+/** The listing narrowed to one class: every key that fails that way, with PostgreSQL's message. */
+export function classQuery(listing: string, c: Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern'>): string {
+  const same = (column: string, value: string | null): string => (value === null ? `f.${column} IS NULL` : `f.${column} = ${quoteLiteral(value)}`)
+  return `${listing} WHERE f.step = ${quoteLiteral(c.kind)} AND f.sqlstate = ${quoteLiteral(c.sqlstate)} AND ${same('column_name', c.column)} ` +
+    `AND ${same('constraint_name', c.constraint)} AND f.pattern = ${quoteLiteral(c.pattern)}`
+}
