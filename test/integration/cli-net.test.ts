@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { describe, expect, it, beforeAll } from 'vitest'
 import { controlSnapshot } from '../support/control.js'
-import { runCli } from '../support/cli.js'
+import { expectRefusedUnchanged, runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { setPhase, setupOrders } from '../support/orders-fixture.js'
 
@@ -14,14 +14,7 @@ async function world(): Promise<string> {
 }
 
 async function expectRefused(args: string[], code: number, message: RegExp): Promise<string> {
-  const before = await world()
-  const result = await cli(...args)
-  expect(result.code).toBe(code)
-  expect(result.stderr.trim()).toMatch(message)
-  expect(result.stderr.trim().split('\n')).toHaveLength(1)
-  expect(result.stderr).not.toMatch(/\n\s+at /)
-  expect(await world()).toBe(before)
-  return result.stderr
+  return (await expectRefusedUnchanged(() => cli(...args), world, code, message)).stderr
 }
 
 beforeAll(async () => {
