@@ -186,13 +186,15 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
   const divergence = options.divergence
   const p = new Params()
   const rows = request.rows ?? []
-  const ctes: string[] = [WRITER_MARKER_CTE]
+  const ctes: string[] = []
   if (targets.authority === 'legacy') {
     ctes.push(`w AS (${legacyWrite(shape, request.op, rows, request.key, request.patch, p)})`)
   } else {
     const built = shadowWrite(shape, request.op, rows, request.key, request.patch, p)
     ctes.push(...built.ctes, `w AS (${built.write})`)
   }
+  // After `w` (the statement still starts with the authoritative write), before `s`, which may read it.
+  ctes.push(WRITER_MARKER_CTE)
   const freshDelete = !divergence && request.op === 'delete' && targets.secondary === 'shadow' && options.controlSchema !== undefined
   const secondary = divergence
     ? undefined

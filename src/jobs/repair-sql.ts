@@ -62,11 +62,11 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
 
   const fixKey = typedKey(3)
   // The writer marker: a repair that writes legacy (shadow authoritative) is the tool's own write, never a bypass.
-  const repairText = `WITH ${WRITER_MARKER_CTE}, fix AS (
+  const repairText = `WITH fix AS (
   UPDATE ${s}.divergences AS d SET repaired_at = clock_timestamp(), repaired_by = $2
    WHERE d.id = $1 AND d.repaired_at IS NULL
   RETURNING ${fixKey.map((k, i) => `${k} AS ${aliases[i]}`).join(', ')}
-), src AS (
+), ${WRITER_MARKER_CTE}, src AS (
   SELECT ${sourceAlias}.* FROM ${source.from} JOIN fix ON (${source.refs.join(', ')}) = (${aliases.map((a) => `fix.${a}`).join(', ')})
   FOR SHARE OF ${sourceAlias} NOWAIT
 ), copied AS (
