@@ -5,17 +5,16 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { freshDatabase } from '../support/database.js'
+import { tempDir } from '../support/temp-dir.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const db = await freshDatabase()
-const dir = await mkdtemp(join(tmpdir(), 'cutover-pack-'))
-afterAll(() => rm(dir, { recursive: true, force: true }))
+const dir = await tempDir('cutover-pack-')
 const app = join(dir, 'app')
 
 interface Run { code: number | null; stdout: string; stderr: string }
@@ -85,6 +84,28 @@ describe('the package npm pack builds', () => {
       "const m = await import('cutover'); console.log([typeof m.Cutover.connect, typeof m.rollback, typeof m.applyControlSchema].join(' '))"], app)
     expect(imported.stderr).toBe('')
     expect(imported.stdout.trim()).toBe('function function function')
+  }, 120_000)
+
+  it('types a DAL by the application\'s Kysely database type, from the published declarations', async () => {
+    await writeFile(join(app, 'typed.ts'), [
+      "import type { Generated } from 'kysely'",
+      "import { Cutover } from 'cutover'",
+      'interface Database { users: { id: Generated<number>; email: string } }',
+      "export async function use(pool: Parameters<typeof Cutover.connect>[0]['pool']): Promise<string | undefined> {",
+      "  const users = await (await Cutover.connect<Database>({ pool })).migration<'users'>('users_v2')",
+      "  const row = await users.insert({ email: 'ada@example.com' })",
+      "  // @ts-expect-error a misspelt column",
+      "  await users.insert({ emial: 'ada@example.com' })",
+      '  return (await users.get(row.id))?.email',
+      '}',
+    ].join('\n'))
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true, types: [] },
+      files: ['typed.ts'],
+    }))
+    const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], app)
+    expect(tsc.stdout + tsc.stderr).toBe('')
+    expect(tsc.code).toBe(0)
   }, 120_000)
 
   it('runs cutover --help, and init, register and status against a database', async () => {
