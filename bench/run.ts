@@ -9,6 +9,7 @@ import { copyLegacyToShadow, measureBackfill, type JobSettings } from './backfil
 import { measureGuardrailCheck, measureRowHash, measureStatementBuild } from './cpu.js'
 import { measureComparedRead, measureSampledRead } from './dal-reads.js'
 import { measureGuardrailLoad } from './guardrail-load.js'
+import { bypassNetResults, measureBypassNet, prepareBypassNet } from './bypass-net.js'
 import { measureInsert, measureUpdate } from './dal-writes.js'
 import { explainJobPlans } from './job-plans.js'
 import { fillLegacy } from './lib/job-table.js'
@@ -186,6 +187,16 @@ async function main(): Promise<void> {
   results.push(...await measure('alt_double_write_insert', (c) => measureDoubleWrite(world, c, settings)))
   if (selected('alt_trigger_copy_insert')) await prepareTriggerCopy(world.pool)
   results.push(...await measure('alt_trigger_copy_insert', (c) => measureTriggerCopy(world, c, settings)))
+  if (selected('bypass_net')) {
+    const net = await prepareBypassNet(world)
+    cleanups.push(net.close)
+    for (const clients of clientCounts) {
+      const started = Date.now()
+      const comparison = await measureBypassNet(world, net, clients, settings)
+      log(`bypass_net_insert, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the net, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      results.push(...bypassNetResults(comparison))
+    }
+  }
   if (selected('routed_read') || selected('routed_read_sampled')) await requireRamp(world)
   results.push(...await measure('routed_read', (c) => measureComparedRead(world, c, settings)))
   results.push(...await measure('routed_read_sampled', (c) => measureSampledRead(world, c, settings)))

@@ -35,6 +35,8 @@ export { ramp, RampNotMirrored, type RampOptions, type RampResult } from './acti
 export { rollback, type RollbackOptions, type RollbackResult } from './actions/rollback.js'
 export type { ActionOptions, ActionResult, UnleashMirrorOptions } from './actions/action-options.js'
 export type { UnacknowledgedInstance, Acknowledgements } from './actions/acknowledgements.js'
+export { installBypassNet, removeBypassNet, NetLocked, type InstallNetOptions, type InstallNetResult, type NetOptions } from './actions/bypass-net.js'
+export type { InstalledNet } from './store/bypass/bypass-net.js'
 export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
 /** Precheck: every legacy row the mapping cannot carry, by class (what `cutover precheck` runs; a clean one of the current definition is the evidence entering dual_write needs). */
 export { runPrecheck, type PrecheckOptions, type PrecheckResult } from './jobs/precheck.js'

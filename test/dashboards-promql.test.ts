@@ -23,7 +23,7 @@ describe('PromQL against the metrics contract (DESIGN.md section 5)', () => {
 
   it('finds the expressions to check', () => {
     expect(dashboardExprs.length).toBeGreaterThan(20)
-    expect(ruleExprs.length).toBe(6)
+    expect(ruleExprs.length).toBe(7)
     expect(runbookExprs.length).toBeGreaterThan(10)
   })
 

@@ -19,10 +19,11 @@ import { rampCommand } from '../src/cli/commands/ramp.js'
 import { registerCommand } from '../src/cli/commands/register.js'
 import { rollbackCommand } from '../src/cli/commands/rollback.js'
 import { retireCommand, unretireCommand } from '../src/cli/commands/retire.js'
+import { netCommand } from '../src/cli/commands/net.js'
 import { statusCommand } from '../src/cli/commands/status.js'
 import { ALERTS_YAML, RUNBOOKS_DIR, alertRules, runbooks } from '../scripts/observability/promql-sources.js'
 
-const COMMANDS = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand] as unknown as CliCommand<never>[]
+const COMMANDS = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, netCommand] as unknown as CliCommand<never>[]
 
 /** The CLI's parser as src/cli/main.ts builds it (global options, strict), with handlers that do nothing. */
 function cli(): Argv<GlobalArgs> {

@@ -103,7 +103,7 @@ export function orderRow(id: number): Row {
   }
 }
 
-async function connectCutover(pool: pg.Pool, random?: () => number): Promise<Cutover> {
+export async function connectCutover(pool: pg.Pool, random?: () => number): Promise<Cutover> {
   return Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, schema: SCHEMA, ...(random ? { random } : {}) })
 }
 

@@ -98,6 +98,12 @@ function layout(): [string, [AnyPanel, number, number][]][] {
       [bars('Divergences by source', 'Rows found different between legacy and shadow, per interval, by where they were found (write: the shadow rejected a write; read: a compared read; verify: the verify job). List them with: cutover divergences <migration>.', 'short',
         [{ expr: Q.divergencesBySource, legend: '{{migration}} {{source}}' }]).thresholds(steps([null, 'green'], [1, 'red'])), 8, 8],
     ]],
+    ['Writers that bypass the DAL', [
+      [bars('Bypassing writes by writer', 'Rows written to the legacy table by statements that did not come through the DAL (a cron job, psql, another service), per interval, by application_name, role and operation, as the bypass net (cutover net install) counted them. Without a net nothing is counted. Who and when: cutover doctor <migration>.', 'short',
+        [{ expr: Q.bypassWritesByWriter, legend: '{{migration}} {{application_name}} ({{role}}) {{op}}' }]).thresholds(steps([null, 'green'], [1, 'orange'])), 16, 8],
+      [stat('Since the last bypassing write', 'Time since the bypass net last saw a row written outside the DAL. Under 15 minutes fires CutoverBypassWrites.', 's',
+        [{ expr: Q.bypassLastWriteAge, legend: '{{migration}}' }]).thresholds(steps([null, 'red'], [900, 'green'])), 8, 8],
+    ]],
     ['Latency: shadow against legacy', [
       [timeseries('Read latency p50 / p99', 'DAL read latency by the table that served it. A compared read reads both tables in one statement and is counted as shadow.', 's',
         [{ expr: Q.readP50, legend: '{{migration}} p50 {{target}}' }, { expr: Q.readP99, legend: '{{migration}} p99 {{target}}' }]).min(0), 8, 8],

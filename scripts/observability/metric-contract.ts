@@ -29,6 +29,8 @@ export const METRICS: Readonly<Record<string, MetricContract>> = {
   cutover_verify_rows_total: { type: 'counter', labels: { migration: null, result: ['match', 'mismatch', 'missing_in_shadow', 'missing_in_legacy'] } },
   cutover_lock_retries_total: { type: 'counter', labels: { migration: null, task: ['backfill', 'verify', 'repair'] } },
   cutover_state_listening: { type: 'gauge', labels: {} },
+  cutover_bypass_writes_total: { type: 'counter', labels: { migration: null, application_name: null, role: null, op: ['insert', 'update', 'delete'] } },
+  cutover_bypass_last_write_seconds: { type: 'gauge', labels: { migration: null } },
 }
 
 /** Labels Prometheus attaches to every scraped series. */

@@ -14,3 +14,6 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA :CUTOVER_SCHEMA TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtype[], text[]) TO :ROLE;
 -- the two tables, in every phase
 GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;
+-- the bypass net: whether one is installed (a guardrail rollback removes it when it can) and its totals (cutover_bypass_writes_total)
+GRANT SELECT ON :CUTOVER_SCHEMA.bypass_nets TO :ROLE;
+GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() TO :ROLE;

@@ -12,3 +12,6 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA :CUTOVER_SCHEMA TO :ROLE;
 -- backfill reads legacy FOR SHARE (which needs UPDATE) and writes the shadow; repair writes both;
 -- register compiles the mappings as INSERTs (EXPLAIN, never run)
 GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;
+-- the bypass net: status and rollback read it, doctor its totals (net install/remove run as the legacy table's owner)
+GRANT SELECT ON :CUTOVER_SCHEMA.bypass_nets TO :ROLE;
+GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() TO :ROLE;

@@ -4,6 +4,7 @@ import { mirrorRollback } from '../flags/unleash-mirror.js'
 import { readGroupOf } from '../store/groups/group-members-sql.js'
 import type { ActionOptions, ActionResult, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
+import { removeNetAfterRollback } from './bypass-net.js'
 
 export interface RollbackOptions extends ActionOptions {
   readonly trigger?: 'manual' | 'guardrail'
@@ -16,6 +17,8 @@ export interface RollbackResult extends ActionResult {
   readonly unleash?: string
   /** Why Unleash does not agree yet; the rollback itself is in force regardless (routing obeys the control schema). */
   readonly unleashWarning?: string
+  /** What happened to the migration's bypass net, when it had one (removed, or why it is still there). */
+  readonly bypassNet?: string
 }
 
 /** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. Needs no evidence. */
@@ -23,12 +26,19 @@ export async function rollback(pool: Pool, options: RollbackOptions): Promise<Ro
   // A guardrail that trips on a group's member rolls the whole group back: a member never moves alone.
   const group = options.trigger === 'guardrail' ? await readGroupOf(pool, options.schema, options.migration) : undefined
   const target = group === undefined ? options : { ...options, migration: group, details: { ...options.details, trippedBy: options.migration } }
-  const result = await applyStateChange(pool, target, {
+  let result: RollbackResult = await applyStateChange(pool, target, {
     action: 'rollback',
     kind: options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback',
     makePlan: (current) => planRollback(target.migration, current),
     isGated: false,
   })
+  // Each rolled-back migration's bypass net comes off (a group's: every member's).
+  const nets: string[] = []
+  for (const migration of result.members ?? [options.migration]) {
+    const net = await removeNetAfterRollback(pool, { schema: options.schema, migration, actor: options.actor, reason: options.reason })
+    if (net) nets.push(`${migration}: ${net}`)
+  }
+  if (nets.length > 0) result = { ...result, bypassNet: nets.length === 1 && result.members === undefined ? (nets[0] as string).slice(options.migration.length + 2) : nets.join('; ') }
   // A group's members route with the control schema alone (config refuses Unleash for them).
   if (options.unleash === false || result.members !== undefined) return result
   const mirror = await mirrorRollback(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })

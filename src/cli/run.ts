@@ -13,13 +13,14 @@ import { initCommand } from './commands/init.js'
 import { precheckCommand } from './commands/precheck.js'
 import { rampCommand } from './commands/ramp.js'
 import { retireCommand, unretireCommand } from './commands/retire.js'
+import { netCommand } from './commands/net.js'
 import { registerCommand } from './commands/register.js'
 import { rollbackCommand } from './commands/rollback.js'
 import { statusCommand } from './commands/status.js'
 import { jobCommands } from './commands/jobs.js'
 import { createContext, type CommandContext, type GlobalArgs } from './context.js'
 
-const commands = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, demoCommand] as unknown as CliCommand<never>[]
+const commands = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, netCommand, demoCommand] as unknown as CliCommand<never>[]
 
 function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): number {
   const typed = classifyError(error, { connectionString, schema: args.schema ?? 'cutover' })

@@ -11,6 +11,7 @@ import { defaultToggleName, toggleName } from '../flags/toggle-name.js'
 import { UnleashProvider, type UnleashOptions } from '../flags/unleash-provider.js'
 import { createLogger, type Logger } from '../logger.js'
 import { COMPARISON_RESULTS, instrumentsFor, type Instruments } from '../metrics/instruments.js'
+import { BypassWriteExport, DEFAULT_BYPASS_EXPORT_MS } from '../metrics/bypass-write-export.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { StateWatcher } from '../store/state/state-watcher.js'
@@ -47,6 +48,8 @@ export interface CutoverOptions {
   readonly random?: () => number
   /** Poll period while this process is not proven to hear notifications; default 500 ms (at most 500). */
   readonly fallbackPollMs?: number
+  /** How often the bypass net's totals are read into cutover_bypass_writes_total (default 15 s; 0: once at connect). */
+  readonly bypassMetricsIntervalMs?: number
   /**
    * Named prepared statements or unnamed ones (see "Behind a connection pooler" in the README).
    * Default `auto`: named, unless a pooler is detected at connect or a prepared statement goes
@@ -110,6 +113,7 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
   readonly #statements: StatementPolicy
   readonly #comparisons: ComparisonQueue
   #unleash: UnleashProvider | undefined
+  readonly #bypassWrites: BypassWriteExport
   readonly schema: string
 
   private constructor(options: CutoverOptions) {
@@ -118,6 +122,7 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
     this.#statements = new StatementPolicy(options.statementMode ?? 'auto', { logger: this.#logger, maxPrepared: options.maxPreparedStatements })
+    this.#bypassWrites = new BypassWriteExport({ db: options.pool, schema: this.schema, instruments: this.#instruments, logger: this.#logger })
     this.#comparisons = new ComparisonQueue(options.comparisons?.maxInFlight ?? DEFAULT_COMPARISONS_IN_FLIGHT)
     this.#watcher = new StateWatcher({
       pool: options.pool,
@@ -140,6 +145,7 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
     const cutover = new Cutover<DB>(options)
     await cutover.#statements.detectPooler(options.pool)
     await cutover.#watcher.start()
+    cutover.#bypassWrites.start(options.bypassMetricsIntervalMs ?? DEFAULT_BYPASS_EXPORT_MS)
     if (options.unleash) {
       const unleash = new UnleashProvider({
         ...options.unleash,
@@ -242,6 +248,11 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
     return this.#unleash
   }
 
+  /** Reads the bypass net's totals into cutover_bypass_writes_total now (it also happens every bypassMetricsIntervalMs). */
+  refreshBypassWrites(): Promise<void> {
+    return this.#bypassWrites.refresh()
+  }
+
   /** Waits for side work started so far: background comparisons, divergence rows, guardrail rollbacks. */
   async flush(): Promise<void> {
     await this.#comparisons.drain()
@@ -249,6 +260,7 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
   }
 
   async close(): Promise<void> {
+    await this.#bypassWrites.stop()
     await this.flush()
     await this.#watcher.stop()
     await this.#unleash?.close()
@@ -270,9 +282,13 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
-      rollback: (reason, details) => rollback(this.#options.pool, {
-        schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0, unleash: false,
-      }),
+      rollback: async (reason, details) => {
+        const result = await rollback(this.#options.pool, {
+          schema: this.schema, migration: name, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0, unleash: false,
+        })
+        if (result.bypassNet) logger.warn({ migration: name }, result.bypassNet)
+        return result
+      },
     })
     this.#guardrails.add(guardrail)
     return new MigrationDal({

@@ -8,6 +8,7 @@
 import type { Side } from '../core/phases.js'
 import type { Statement } from '../db/statement.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
+import { WRITER_MARKER, WRITER_MARKER_CTE } from '../db/writer-marker.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 
@@ -94,8 +95,9 @@ function freshSnapshotShadowDelete(shape: MigrationShape, key: readonly unknown[
 function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params): string | undefined {
   if (!targets.secondary) return undefined
   if (op === 'delete') {
-    const match = targets.secondary === 'shadow' ? shadowKeyMatch(shape, key ?? [], p) : legacyKeyMatch(shape, key ?? [], p)
-    return `DELETE FROM ${targets.secondary === 'shadow' ? shape.shadowTable : shape.legacyTable} WHERE ${match}`
+    if (targets.secondary === 'shadow') return `DELETE FROM ${shape.shadowTable} WHERE ${shadowKeyMatch(shape, key ?? [], p)}`
+    // Not derived from `w` (it runs when the shadow had no row): it reads the writer marker itself.
+    return `DELETE FROM ${shape.legacyTable} WHERE ${legacyKeyMatch(shape, key ?? [], p)} AND EXISTS (SELECT FROM ${WRITER_MARKER})`
   }
   return copyFrom(shape, targets.secondary, 'w')
 }
@@ -170,12 +172,14 @@ export type Returning = 'row' | 'key' | 'none'
 
 /** The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run). */
 function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning): string {
-  const from = freshDelete ? 's CROSS JOIN w' : 'w'
+  // The writer marker is read wherever a legacy row can have been written (every legacy write but one derives from `w`).
+  const marked = `w CROSS JOIN ${WRITER_MARKER}`
+  const from = freshDelete ? `s CROSS JOIN ${marked}` : marked
   if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from}`
   if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from}` : `SELECT w.* FROM ${from}`
-  if (returning === 'row') return backwardOf(shape, 'w')
+  if (returning === 'row') return backwardOf(shape, marked)
   const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
-  return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w`
+  return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${marked}`
 }
 
 export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, options: WriteStatementOptions = {}): Statement {
@@ -189,6 +193,8 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     const built = shadowWrite(shape, request.op, rows, request.key, request.patch, p)
     ctes.push(...built.ctes, `w AS (${built.write})`)
   }
+  // After `w` (the statement still starts with the authoritative write), before `s`, which may read it.
+  ctes.push(WRITER_MARKER_CTE)
   const freshDelete = !divergence && request.op === 'delete' && targets.secondary === 'shadow' && options.controlSchema !== undefined
   const secondary = divergence
     ? undefined

@@ -4,6 +4,7 @@ import { list, q, type MigrationShape } from '../shape/migration-shape.js'
 import type { Side } from '../core/phases.js'
 import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from './key-range-sql.js'
 import { controlSchema } from '../db/control-schema.js'
+import { WRITER_MARKER, WRITER_MARKER_CTE } from '../db/writer-marker.js'
 
 export interface RepairSql {
   /** One row, `authority`: the side the state says is authoritative ($1 migration). */
@@ -60,11 +61,12 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
   FROM ${s}.divergences AS d WHERE d.migration = $1 AND d.repaired_at IS NULL ORDER BY d.id`
 
   const fixKey = typedKey(3)
+  // The writer marker: a repair that writes legacy (shadow authoritative) is the tool's own write, never a bypass.
   const repairText = `WITH fix AS (
   UPDATE ${s}.divergences AS d SET repaired_at = clock_timestamp(), repaired_by = $2
    WHERE d.id = $1 AND d.repaired_at IS NULL
   RETURNING ${fixKey.map((k, i) => `${k} AS ${aliases[i]}`).join(', ')}
-), src AS (
+), ${WRITER_MARKER_CTE}, src AS (
   SELECT ${sourceAlias}.* FROM ${source.from} JOIN fix ON (${source.refs.join(', ')}) = (${aliases.map((a) => `fix.${a}`).join(', ')})
   FOR SHARE OF ${sourceAlias} NOWAIT
 ), copied AS (
@@ -74,7 +76,7 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
 )
 SELECT ${aliases.map((a) => `fix.${a}`).join(', ')}, EXISTS (SELECT 1 FROM src) AS present,
        (SELECT count(*) FROM copied)::int AS copied, (SELECT count(*) FROM deleted)::int AS deleted
-  FROM fix`
+  FROM fix CROSS JOIN ${WRITER_MARKER}`
 
   return {
     authority: (migration) => ({ text: `SELECT authority FROM ${s}.state WHERE migration = $1`, values: [migration] }),

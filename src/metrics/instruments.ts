@@ -18,6 +18,10 @@ export interface Instruments {
   readonly jobThrottled: client.Gauge<'migration' | 'task'>
   /** 1 while this process has proven (by notifying itself) that it hears state notifications, 0 while it polls. */
   readonly stateListening: client.Gauge<never>
+  /** Rows written to a legacy table by a statement that did not come through the DAL, as the bypass net counted them (from the control schema). */
+  readonly bypassWrites: client.Counter<'migration' | 'application_name' | 'role' | 'op'>
+  /** Unix time of the latest bypassing write of each migration (a restart-proof signal for the alert). */
+  readonly bypassLastWrite: client.Gauge<'migration'>
 }
 
 const cache = new WeakMap<Registry, Instruments>()
@@ -62,6 +66,8 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     jobThrottled: gauge(registry, 'cutover_job_throttled', '1 while a job waits on its database throttle (replica lag over its bound); the reason is in the log and in cutover status.', ['migration', 'task']),
     lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout, by job (task).', ['migration', 'task']),
     stateListening: gauge(registry, 'cutover_state_listening', '1 while this process has proven it hears state notifications (LISTEN), 0 while it follows state by polling.', []),
+    bypassWrites: counter(registry, 'cutover_bypass_writes_total', 'Rows written to the legacy table outside the DAL, counted by the bypass net (same total in every process: aggregate with max).', ['migration', 'application_name', 'role', 'op']),
+    bypassLastWrite: gauge(registry, 'cutover_bypass_last_write_seconds', 'Unix time of the latest row written to the legacy table outside the DAL, as the bypass net saw it.', ['migration']),
   }
   cache.set(registry, instruments)
   return instruments

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Cutover } from '../../src/dal/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
-import { runCli } from '../support/cli.js'
+import { expectRefusedUnchanged, runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL, order, silentLogger } from '../support/orders-fixture.js'
@@ -64,13 +64,7 @@ async function world(): Promise<string> {
 }
 
 async function expectRefused(args: string[], code: number, message: RegExp): Promise<void> {
-  const before = await world()
-  const result = await cli(...args)
-  expect(result.code).toBe(code)
-  expect(result.stderr.trim()).toMatch(message)
-  expect(result.stderr.trim().split('\n')).toHaveLength(1)
-  expect(result.stderr).not.toMatch(/\n\s+at /)
-  expect(await world()).toBe(before)
+  await expectRefusedUnchanged(() => cli(...args), world, code, message)
 }
 
 async function foreignKeyTarget(name: string): Promise<{ target: string; def: string } | undefined> {

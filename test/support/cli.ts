@@ -1,6 +1,7 @@
 /** Runs the real `cutover` binary as a child process, as an operator would. */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 
 const BIN = fileURLToPath(new URL('../../bin/cutover.js', import.meta.url))
 
@@ -43,4 +44,20 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
     child.on('close', () => { running = false })
     child.on('close', (code) => resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }))
   })
+}
+
+/**
+ * Runs a command that must be refused: exit `code`, one stderr line matching
+ * `message`, no stack trace, and `world()` (a snapshot of what it could have
+ * written) the same before and after. Returns the result.
+ */
+export async function expectRefusedUnchanged(run: () => Promise<CliResult>, world: () => Promise<string>, code: number, message: RegExp): Promise<CliResult> {
+  const before = await world()
+  const result = await run()
+  expect(result.code).toBe(code)
+  expect(result.stderr.trim()).toMatch(message)
+  expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  expect(result.stderr).not.toMatch(/\n\s+at /)
+  expect(await world()).toBe(before)
+  return result
 }

@@ -10,7 +10,9 @@ Needs no config file. Idempotent: running it twice is fine.
 Changes: phase -> dual_write, read percentage -> 0, authority -> legacy; every running instance follows within a second (the output says how many acknowledged).
 Verify: cutover status <migration>.  Undo: cutover advance <migration> --to shadow_read, then cutover ramp <migration> <percent>.
 A migration routed with Unleash also gets its toggle disabled (--unleash-url or UNLEASH_URL; token from UNLEASH_ADMIN_TOKEN);
-if Unleash cannot be reached the rollback still holds (routing obeys the control schema), with a warning.`,
+if Unleash cannot be reached the rollback still holds (routing obeys the control schema), with a warning.
+A bypass net (cutover net install) is removed after the rollback, so legacy writes are what they were before the migration;
+reinstall it with the command printed. If the legacy table is too busy to lock within 2 s the rollback still holds and the net stays.`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .option('unleash-url', { type: 'string', describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)' }) as never,
@@ -18,6 +20,7 @@ if Unleash cannot be reached the rollback still holds (routing obeys the control
     const result = await rollback(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, trigger: 'manual', unleash: { url: args['unleash-url'] } })
     printStateChange(ctx, 'rolled back', result)
     if (result.unleash) ctx.say(result.unleash)
+    if (result.bypassNet) ctx.say(result.bypassNet)
     if (result.unleashWarning) process.stderr.write(`cutover: warning: ${result.unleashWarning}\n`)
   },
 })

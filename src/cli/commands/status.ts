@@ -19,6 +19,7 @@ function printOne(ctx: CommandContext, m: MigrationStatus): void {
   ctx.say(`  divergences:  ${m.divergencesLastHour} in the last hour, ${m.openDivergences} unrepaired`)
   const polling = m.listenersPolling > 0 ? ` (${m.listenersPolling} NOT hearing notifications, polling every 500 ms: see cutover doctor)` : ''
   ctx.say(`  listeners:    ${m.listeners} application processes following state${polling}`)
+  ctx.say(`  bypass net:   ${m.bypassNet ? `${m.bypassNet.mode} mode, installed ${m.bypassNet.installedAt} by ${m.bypassNet.installedBy} (writers that bypass the DAL: cutover doctor ${m.name})` : 'none (writes that bypass the DAL reach legacy only; see cutover net --help)'}`)
   if (m.retired) {
     ctx.say(`  retired:      ${m.retired.at} by ${m.retired.actor}: legacy table renamed to ${m.retired.retiredTable}${m.retired.alias ? `, alias view ${m.retired.alias}` : ''}, ${m.retired.foreignKeysMoved} foreign key(s) moved to the shadow`)
     ctx.say(`                undo: cutover unretire ${m.name}; drop for good (no undo): ${m.retired.dropSql}`)

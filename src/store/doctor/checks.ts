@@ -1,4 +1,5 @@
 /** The doctor's checks, in the order their findings are printed. Adding a check is one line here. */
+import { bypassNetStaleCheck, bypassWritersCheck } from './bypass-writers.js'
 import { controlSchemaVersionCheck } from './control-schema-version.js'
 import { definitionsBehindCheck } from './definitions-behind.js'
 import { expiredLeasesCheck } from './expired-leases.js'
@@ -28,6 +29,8 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   listenersBehindCheck,
   definitionsBehindCheck,
   openDivergencesCheck,
+  bypassWritersCheck,
+  bypassNetStaleCheck,
   longTransactionsCheck,
   orphansCheck,
   schemaParityCheck,

@@ -20,6 +20,7 @@ import type { PoolLike, Queryable } from '../../db/queryable.js'
 import { withTransaction } from '../../db/with-transaction.js'
 import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
+import { removeNet } from '../bypass/bypass-net.js'
 import { refuseMemberAlone } from '../../actions/group-target.js'
 
 export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
@@ -155,6 +156,8 @@ export async function retireLocked(client: pg.PoolClient, options: RetireOptions
     problems.push(...await orphanProblems(client, planned, shadow))
     if (problems.length > 0) throw new ForeignKeysCannotMove(migration, 'retire', displayName(shadow), problems)
 
+    // The bypass net comes off before the rename: a retired legacy table carries no trigger of the tool's.
+    const net = await removeNet(client, { schema, migration, actor: options.actor, reason: options.reason, why: 'retire' })
     await client.query(`ALTER TABLE ${quoteQualified(legacy)} RENAME TO ${quoteIdent(retired.name)}`)
     const stored: StoredForeignKey[] = []
     for (const move of planned) {
@@ -181,7 +184,7 @@ export async function retireLocked(client: pg.PoolClient, options: RetireOptions
     const dropSql = `DROP TABLE ${quoteQualified(retired)};`
     const details: RetireDetails = {
       legacyTable: legacy, retiredTable: retired, alias: options.alias ? legacy : null, foreignKeys: stored,
-      legacyColumns: [...checked.legacy.columns.values()], dropSql, ...gateDetails,
+      legacyColumns: [...checked.legacy.columns.values()], dropSql, ...gateDetails, ...(net ? { bypassNetRemoved: net.mode } : {}),
     }
     await controlSchema(schema).insertEvent(client, {
       migration, actor: options.actor, kind: 'retire', reason: options.reason, forced: gateDetails.overriddenGate !== undefined, details,

@@ -18,6 +18,8 @@ export interface RetireDetails {
   readonly dropSql: string
   readonly overriddenGate?: string
   readonly overriddenBecause?: string
+  /** The mode of the bypass net retire removed, when there was one (unretire does not reinstall it). */
+  readonly bypassNetRemoved?: string
 }
 
 export interface Retirement {

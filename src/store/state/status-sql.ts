@@ -43,6 +43,8 @@ export interface MigrationStatus {
   readonly events: readonly EventView[]
   /** Set while the migration is retired (`cutover retire`): where the legacy table went, the alias view, the moved foreign keys. */
   readonly retired: RetiredView | null
+  /** The bypass net on the legacy table (`cutover net install`), or null. */
+  readonly bypassNet: { readonly mode: string; readonly installedAt: string; readonly installedBy: string } | null
 }
 
 export interface RetiredView {
@@ -86,6 +88,7 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
             -- to_jsonb: a control schema older than sql/0006 has no follow_mode column (and no polling processes it knows of).
             (SELECT count(*)::int FROM ${s}.instances i WHERE i.heartbeat_at > clock_timestamp() - interval '30 seconds'
                 AND to_jsonb(i) ->> 'follow_mode' = 'poll') AS listeners_polling,
+            (SELECT jsonb_build_object('mode', n.mode, 'installedAt', n.installed_at, 'installedBy', n.installed_by) FROM ${s}.bypass_nets n WHERE n.migration = m.name) AS bypass_net,
             -- Its own events and its group's (sql/0009), each through its index.
             (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT * FROM (
                (SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
@@ -144,6 +147,7 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
         forced: e.forced === true, details: (e.details as Record<string, unknown>) ?? {},
       })),
       retired: retiredView(r),
+      bypassNet: (r.bypass_net as MigrationStatus['bypassNet']) ?? null,
     }
   })
 }

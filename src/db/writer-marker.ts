@@ -1,0 +1,25 @@
+/**
+ * How the tool's own writes tell the bypass net's trigger (sql/0008) "this
+ * statement is ours": the statement sets `cutover.dal_statement` to its own
+ * `statement_timestamp()`, inside the statement, with no extra round trip.
+ * The setting lasts the transaction, but a later statement of that transaction
+ * has a later statement_timestamp(), so the trigger takes it for what it is: a
+ * writer that did not come through the DAL. The AFTER trigger runs at the end
+ * of the statement, after every part of it, so the CTE only has to be read.
+ */
+
+/** The transaction-local setting that carries the marker. */
+export const WRITER_MARKER_SETTING = 'cutover.dal_statement'
+
+/** The CTE's name; a statement reads it (`CROSS JOIN`) so that it runs. */
+export const WRITER_MARKER = 'cutover_dal'
+
+/** The CTE to put in a statement's WITH list. */
+export const WRITER_MARKER_CTE = `${WRITER_MARKER} AS (SELECT set_config('${WRITER_MARKER_SETTING}', statement_timestamp()::text, true) AS __cutover_dal_statement)`
+
+/**
+ * True in a trigger when the statement that fired it set the marker itself.
+ * Every name is qualified: it runs in a SECURITY DEFINER function without a
+ * search_path of its own (the writer's search_path must not choose its `=`).
+ */
+export const IS_MARKED_STATEMENT_SQL = `coalesce(pg_catalog.current_setting('${WRITER_MARKER_SETTING}', true) OPERATOR(pg_catalog.=) pg_catalog.statement_timestamp()::pg_catalog.text, false)`

@@ -1,0 +1,26 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { freshDatabase } from '../support/database.js'
+import { runTsx } from '../support/run-tsx.js'
+
+const db = await freshDatabase()
+const example = fileURLToPath(new URL('../../examples/bypass-net.ts', import.meta.url))
+
+describe('the README bypass-net example', () => {
+  it('is the file examples/bypass-net.ts, verbatim', async () => {
+    const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
+    const code = (await readFile(example, 'utf8')).split('\n').filter((l) => !l.startsWith('// The README')).join('\n').replaceAll("'../src/index.js'", "'cutover'")
+    expect(readme).toContain(code.trim())
+  })
+
+  it('runs as written: the cron job\'s rows reach the shadow, are counted, and the net comes off', async () => {
+    const result = await runTsx(example, [], { DATABASE_URL: db.url, CUTOVER_LOG_LEVEL: 'silent' })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain("full_name: 'Grace B. Hopper'")
+    expect(result.stdout).toContain("application_name: 'nightly_import', op: 'insert', writes: '2'")
+    expect(result.stdout).toContain('verify clean: true')
+    expect(await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE 'cutover_bypass_%'")).toEqual([{ n: 0 }])
+  })
+})
