@@ -1,11 +1,16 @@
 // The README's example, runnable as written: DATABASE_URL=postgres://… npx tsx examples/quickstart.ts
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, type ColumnType } from 'kysely'
 import pg from 'pg'
 import { Registry } from 'prom-client'
 import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runPrecheck, runVerify } from '../src/index.js'
 
+// Your Kysely database type (written by hand or by kysely-codegen): the DAL checks rows against it.
+interface Database {
+  users: { id: ColumnType<string, number | string, never>; email: string; full_name: string } // bigint: read as a string, written as either, never updated
+}
+
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
-const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }) // eslint-disable-line @typescript-eslint/no-explicit-any
+const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 
 // Your tables: the legacy one the application uses, and the new shape.
 await pool.query(`
@@ -23,9 +28,10 @@ await registerMigrations(pool, [parseMigration({
   compare: { email: 'lower' },
 })], { schema: 'cutover', actor: 'quickstart' })
 
-// In the application: one Cutover per process, one DAL per migration.
-const cutover = await Cutover.connect({ pool, registry: new Registry() })
-const users = await cutover.migration('users_v2')
+// In the application: one Cutover per process, one DAL per migration. `<Database>` and `<'users'>` (the legacy
+// table) give the DAL that table's Kysely row types: a misspelt column does not compile. Both are optional.
+const cutover = await Cutover.connect<Database>({ pool, registry: new Registry() })
+const users = await cutover.migration<'users'>('users_v2')
 
 // Before any write depends on the mapping: every legacy row must map (usually `cutover precheck users_v2`).
 const precheck = await runPrecheck(pool, { schema: 'cutover', migration: 'users_v2', actor: 'quickstart' })

@@ -7,6 +7,8 @@ export { Cutover, type CutoverOptions } from './dal/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
 export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
 export type { ComparisonMode } from './dal/read-pipeline.js'
+/** The DAL's row types from your Kysely database type `DB` and legacy table `TB` (`Cutover.connect<DB>`, `migration<TB>`). */
+export type { TableName, SelectedRow, InsertRow, UpdatePatch, KeyColumns, TableKey, TableSelectBuilder } from './dal/table-types.js'
 /** Unleash-compatible sticky bucket of a routing key (1…100). */
 export { rolloutBucket, isInRollout } from './core/bucket.js'
 /** Canonical row hashing used by every comparison. */

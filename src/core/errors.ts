@@ -49,7 +49,7 @@ export class ControlSchemaChanged extends CutoverError {
   }
 }
 
-/** A phase change lacks its evidence (see DESIGN.md, Gates). */
+/** A phase change lacks its evidence (see docs/design.md § 2, Gates). */
 export class GateRefused extends CutoverError {
   readonly exitCode = 1
   constructor(readonly migration: string, readonly gate: string, readonly missing: string, readonly next: string) {
@@ -111,5 +111,13 @@ export class PhaseSkipped extends TransitionInvalid {
     super(migration, whyNotNext
       ? `cannot skip from ${from} to ${target}, and the next phase, ${next}, is not ready: ${whyNotNext}`
       : `cannot skip from ${from} to ${target}; advance one phase at a time, to ${next} first: cutover advance ${migration}`)
+  }
+}
+
+/** A command needs a package that is only a development dependency (the demo's embedded PostgreSQL) and it is not installed. */
+export class DependencyMissing extends CutoverError {
+  readonly exitCode = 2
+  constructor(readonly dependency: string, readonly next: string, options?: { cause?: unknown }) {
+    super(`${dependency} is not installed (a development dependency of cutover, not installed with the package); ${next}`, options)
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The evidence each transition needs (DESIGN.md, Gates), as pure functions
+ * The evidence each transition needs (docs/design.md § 2, Gates), as pure functions
  * over facts read from the control schema. A refusal names what is missing
  * and the command that produces it.
  */

@@ -15,7 +15,7 @@ function minimal(overrides: Json = {}): Json {
   }
 }
 
-/** The example of DESIGN.md section 1: every optional field but the numbers and guardrails. */
+/** The example of docs/design.md § 1: every optional field but the numbers and guardrails. */
 function full(): Json {
   return {
     name: 'generated_assets',

@@ -20,6 +20,7 @@ import { ComparisonQueue } from './comparison-queue.js'
 import { executorFor } from './executor.js'
 import { Guardrail } from './guardrail.js'
 import { MigrationDal } from './migration-dal.js'
+import type { TableName } from './table-types.js'
 import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
 import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
 import { STATEMENT_MODES, StatementPolicy, type StatementMode } from './statement-policy.js'
@@ -85,7 +86,12 @@ interface LoadedDefinition {
   reloading: Promise<void>
 }
 
-export class Cutover {
+/**
+ * `DB`: the application's Kysely database type (`Cutover.connect<DB>(…)`), so
+ * that `migration<'legacy_table'>(name)` hands out a DAL checked against that
+ * table's row types. Without it (or without the table) rows are untyped.
+ */
+export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly #options: CutoverOptions
   readonly #watcher: StateWatcher
   readonly #instruments: Instruments
@@ -122,11 +128,11 @@ export class Cutover {
   }
 
   /** Loads every migration's state and starts following changes. Throws when the database cannot be read. */
-  static async connect(options: CutoverOptions): Promise<Cutover> {
+  static async connect<DB = any>(options: CutoverOptions): Promise<Cutover<DB>> { // eslint-disable-line @typescript-eslint/no-explicit-any
     if (options.statementMode !== undefined && !STATEMENT_MODES.includes(options.statementMode)) {
       throw new ConfigInvalid(undefined, `statementMode "${String(options.statementMode)}" is not one of named, unnamed, auto; leave it out for auto`)
     }
-    const cutover = new Cutover(options)
+    const cutover = new Cutover<DB>(options)
     await cutover.#statements.detectPooler(options.pool)
     await cutover.#watcher.start()
     if (options.unleash) {
@@ -142,15 +148,18 @@ export class Cutover {
     return cutover
   }
 
-  /** The DAL of one registered migration (its definition is read from the control schema once). */
-  async migration(name: string): Promise<MigrationDal> {
+  /**
+   * The DAL of one registered migration (its definition is read from the control schema once).
+   * `TB`, the legacy table's name in `DB`, types its rows: `migration<'users'>('users_v2')`.
+   */
+  async migration<TB extends TableName<DB> = never>(name: string): Promise<MigrationDal<DB, TB>> {
     let dal = this.#dals.get(name)
     if (!dal) {
       dal = this.#createDal(name)
       this.#dals.set(name, dal)
       dal.catch(() => this.#dals.delete(name))
     }
-    return dal
+    return dal as Promise<MigrationDal<DB, TB>>
   }
 
   /** The state this process currently applies for `name`. */

