@@ -6,6 +6,8 @@
 export { Cutover, type CutoverOptions } from './dal/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
 export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
+export { GroupDal } from './dal/group-dal.js'
+export type { GroupTables, GroupSelectBuilder } from './dal/group-select.js'
 export type { ComparisonMode } from './dal/read-pipeline.js'
 /** The DAL's row types from your Kysely database type `DB` and legacy table `TB` (`Cutover.connect<DB>`, `migration<TB>`). */
 export type { TableName, SelectedRow, InsertRow, UpdatePatch, KeyColumns, TableKey, TableSelectBuilder } from './dal/table-types.js'
@@ -40,13 +42,14 @@ export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
+export { runBackfills, runVerifies, backfillOrder } from './jobs/group-jobs.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
 export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
 /** What `cutover doctor` checks, and the SQL fixes it can apply. */
 export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
 export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'
 /** Retiring the legacy table after complete, and undoing it. */
-export { retire, unretire, type RetireOptions, type RetireResult, type UnretireOptions, type UnretireResult } from './actions/retire.js'
+export { retire, unretire, retireTarget, unretireTarget, type RetireOptions, type RetireResult, type UnretireOptions, type UnretireResult } from './actions/retire.js'
 export { ForeignKeysCannotMove, RetireLocked } from './store/retire/retire-errors.js'
 /** How many routing keys a change of the read percentage moves, from the running instances' samples. */
 export { estimateKeysMoved, type KeysMoved } from './store/state/routing-sample-sql.js'

@@ -5,6 +5,7 @@ import type { UnacknowledgedInstance } from './acknowledgements.js'
 
 export interface ActionOptions {
   readonly schema: string
+  /** A migration's name, or a group's (every member then moves in one transaction and one event). */
   readonly migration: string
   readonly actor: string
   readonly reason?: string | undefined
@@ -53,4 +54,6 @@ export interface ActionResult {
   readonly unacknowledged: readonly UnacknowledgedInstance[]
   /** Set when an evidence gate was overridden with `force`. */
   readonly overriddenGate?: string
+  /** For a group (`migration` is then the group's name): its members, all moved in the one change. */
+  readonly members?: readonly string[]
 }

@@ -17,5 +17,6 @@ export function advance(pool: Pool, options: AdvanceOptions): Promise<ActionResu
     makePlan: (current) => planAdvance(options.migration, current, options.to),
     isGated: true,
     confirmed: options.confirm ?? false,
+    commandArgs: options.to === undefined ? '' : ` --to ${options.to}`,
   })
 }

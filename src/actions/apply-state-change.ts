@@ -16,6 +16,8 @@ import type { PoolLike } from '../db/queryable.js'
 import { waitForAcknowledgements } from './acknowledgements.js'
 import type { ActionOptions, ActionResult } from './action-options.js'
 import { checkEvidenceGates } from './migration-gate.js'
+import { applyGroupChange } from './apply-group-change.js'
+import { groupMembers, refuseMemberAlone } from './group-target.js'
 
 export type Pool = PoolLike & { query: pg.Pool['query'] }
 
@@ -29,11 +31,13 @@ export interface StateChange {
   readonly isGated: boolean
   /** `confirm` for complete. */
   readonly confirmed?: boolean
+  /** The command's words after the name (` 25`, ` --to shadow_read`), for the command a refusal suggests. */
+  readonly commandArgs?: string
 }
 
 let stderrLogger: ReturnType<typeof createLogger> | undefined
 /** Lock waits go to stderr unless the caller takes them: an operator must see what a rollback waits for. */
-function warnOnStderr(wait: StateLockWait, message: string): void {
+export function warnOnStderr(wait: StateLockWait, message: string): void {
   stderrLogger ??= createLogger({ level: process.env.CUTOVER_LOG_LEVEL || 'warn' })
   stderrLogger.warn({ migration: wait.migration, waitedMs: wait.waitedMs, limitMs: wait.limitMs, blockingPids: wait.blockers.map((b) => b.pid) }, message)
 }
@@ -50,6 +54,8 @@ async function explainSkip(client: pg.ClientBase, options: ActionOptions, curren
 }
 
 export async function applyStateChange(pool: Pool, options: ActionOptions, change: StateChange): Promise<ActionResult> {
+  const members = await groupMembers(pool, options.schema, options.migration)
+  if (members) return applyGroupChange(pool, options, change, members)
   const details: Record<string, unknown> = { ...options.details }
   const onLockWait = options.onLockWait ?? warnOnStderr
   const forced = options.force ?? false
@@ -61,6 +67,8 @@ export async function applyStateChange(pool: Pool, options: ActionOptions, chang
     async (current, client) => {
       // A retired migration's legacy table is renamed (its name may be the alias view): no phase change acts on it.
       await refuseWhenRetired(client, options.schema, options.migration)
+      // A group's member moves with its group only, in the same transaction as its members.
+      await refuseMemberAlone(client, options.schema, options.migration, change.action, change.commandArgs ?? '')
       let plan: StatePlan
       try {
         plan = change.makePlan(current)

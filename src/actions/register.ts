@@ -19,6 +19,7 @@ import { bumpDefinitionVersion } from '../store/state/state-store.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { waitForAcknowledgements, type Acknowledgements } from './acknowledgements.js'
 import type { Pool } from './apply-state-change.js'
+import { checkGroupsRegistered } from './group-registration.js'
 
 export interface RegisterOptions {
   readonly schema: string
@@ -105,6 +106,7 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
       })
       registered.push({ ...result, outcome: previous ? 'changed' : 'registered', definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
     }
+    await checkGroupsRegistered(client, options.schema, definitions.map((d) => d.name))
     return registered
   })
   // After commit: each running process reloads a changed definition, then acknowledges its state version.

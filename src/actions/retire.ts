@@ -5,3 +5,4 @@
  */
 export { retire, DEFAULT_RETIRE_LOCK_TIMEOUT_MS, type RetireOptions, type RetireResult } from '../store/retire/retire.js'
 export { unretire, type UnretireOptions, type UnretireResult } from '../store/retire/unretire.js'
+export { retireTarget, unretireTarget } from './retire-group.js'

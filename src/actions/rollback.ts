@@ -1,6 +1,7 @@
 /** `cutover rollback`: every read back on legacy at once; the Unleash toggle of an Unleash-routed migration disabled too. */
 import { planRollback } from '../core/phases.js'
 import { mirrorRollback } from '../flags/unleash-mirror.js'
+import { readGroupOf } from '../store/groups/group-members-sql.js'
 import type { ActionOptions, ActionResult, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
 
@@ -19,13 +20,17 @@ export interface RollbackResult extends ActionResult {
 
 /** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. Needs no evidence. */
 export async function rollback(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
-  const result = await applyStateChange(pool, options, {
+  // A guardrail that trips on a group's member rolls the whole group back: a member never moves alone.
+  const group = options.trigger === 'guardrail' ? await readGroupOf(pool, options.schema, options.migration) : undefined
+  const target = group === undefined ? options : { ...options, migration: group, details: { ...options.details, trippedBy: options.migration } }
+  const result = await applyStateChange(pool, target, {
     action: 'rollback',
     kind: options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback',
-    makePlan: (current) => planRollback(options.migration, current),
+    makePlan: (current) => planRollback(target.migration, current),
     isGated: false,
   })
-  if (options.unleash === false) return result
+  // A group's members route with the control schema alone (config refuses Unleash for them).
+  if (options.unleash === false || result.members !== undefined) return result
   const mirror = await mirrorRollback(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })
   return { ...result, ...(mirror.said ? { unleash: mirror.said } : {}), ...(mirror.warning ? { unleashWarning: mirror.warning } : {}) }
 }

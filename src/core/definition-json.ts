@@ -23,5 +23,6 @@ export function definitionToJson(def: MigrationDefinition): Record<string, unkno
     soakSeconds: def.soakSeconds,
     guardrails: def.guardrails,
     retireSoakSeconds: def.retireSoakSeconds,
+    ...(def.group === undefined ? {} : { group: def.group }),
   }
 }

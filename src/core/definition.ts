@@ -48,6 +48,12 @@ export interface MigrationDefinition {
   /** Time in `complete` before `cutover retire` may rename the legacy table (default one day). */
   readonly retireSoakSeconds: number
   readonly guardrails: GuardrailConfig
+  /**
+   * The migration group it belongs to (the config's `groups` list), if any: its
+   * phase and read percentage move only with the group's, and its routing
+   * bucket is the group's, so a routing key reads every member from one side.
+   */
+  readonly group?: string
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {

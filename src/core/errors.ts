@@ -114,6 +114,13 @@ export class PhaseSkipped extends TransitionInvalid {
   }
 }
 
+/** A state change named a migration that belongs to a group: its phase moves only with the group's. */
+export class GroupMemberMovedAlone extends TransitionInvalid {
+  constructor(migration: string, readonly group: string, readonly action: string, readonly next: string) {
+    super(migration, `belongs to group "${group}", whose members move together (one phase, one read percentage); run: ${next}`)
+  }
+}
+
 /** A command needs a package that is only a development dependency (the demo's embedded PostgreSQL) and it is not installed. */
 export class DependencyMissing extends CutoverError {
   readonly exitCode = 2

@@ -18,6 +18,8 @@ const KNOWN_FIELDS = new Set([
   'name', 'legacy', 'shadow', 'forward', 'backward', 'compare', 'onSecondaryError', 'routing',
   'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails', 'retireSoakSeconds',
 ])
+/** Stored with a group's members (from the config's `groups` list); never written in a migration by hand. */
+const STORED_FIELDS = new Set(['group'])
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -113,12 +115,16 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     fail(undefined, `migrations[${index}].name ${show(name ?? null)} is not a valid name; use lower-case letters, digits and _ starting with a letter (at most 48), such as "users_v2"`)
   }
   for (const field of Object.keys(value)) {
-    if (!KNOWN_FIELDS.has(field)) fail(name, `unknown field ${show(field)}; known fields: ${[...KNOWN_FIELDS].join(', ')}`)
+    if (!KNOWN_FIELDS.has(field) && !STORED_FIELDS.has(field)) fail(name, `unknown field ${show(field)}; known fields: ${[...KNOWN_FIELDS].join(', ')}`)
   }
   const legacy = parseSide(name, 'legacy', value.legacy)
   const shadow = parseSide(name, 'shadow', value.shadow)
   if (legacy.key.length !== shadow.key.length) {
     fail(name, `"legacy.key" has ${legacy.key.length} columns and "shadow.key" ${shadow.key.length}; list the same logical key on both sides`)
+  }
+  const group = value.group
+  if (group !== undefined && (typeof group !== 'string' || !MIGRATION_NAME_PATTERN.test(group) || group.length > 48)) {
+    fail(name, `"group" ${show(group)} is not a valid group name; use lower-case letters, digits and _ starting with a letter (at most 48)`)
   }
   const policy = value.onSecondaryError ?? 'fail'
   if (policy !== 'fail' && policy !== 'record') fail(name, `"onSecondaryError" must be "fail" or "record", not ${show(policy)}`)
@@ -136,16 +142,29 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     soakSeconds: parseNumber(name, 'soakSeconds', value.soakSeconds, 3600, 0, 365 * 86_400),
     guardrails: parseGuardrails(name, value.guardrails),
     retireSoakSeconds: parseNumber(name, 'retireSoakSeconds', value.retireSoakSeconds, 86_400, 0, 365 * 86_400),
+    ...(group === undefined ? {} : { group: group as string }),
   }
 }
 
-/** Validates a whole config document: `{ "migrations": [ … ] }`. */
+/**
+ * Validates a whole config document: `{ "migrations": [ … ], "groups": [ { "name": …, "migrations": [ … ] } ] }`.
+ * A group's members carry its name (`group`), which is how it is stored and how the DAL routes them.
+ */
 export function parseConfig(document: unknown): MigrationDefinition[] {
   if (!isObject(document) || !Array.isArray(document.migrations)) {
     fail(undefined, 'the config must be an object with a "migrations" list, such as {"migrations": [{"name": "users_v2", …}]}')
   }
   if (document.migrations.length === 0) fail(undefined, 'the config\'s "migrations" list is empty; add at least one migration')
-  const migrations = document.migrations.map((m, i) => parseMigration(m, i))
+  document.migrations.forEach((m, i) => {
+    if (isObject(m) && m.group !== undefined) {
+      fail(typeof m.name === 'string' ? m.name : undefined, `migrations[${i}] has a "group" field; declare groups in the config's "groups" list, such as {"groups": [{"name": "catalog", "migrations": ["a", "b"]}]}`)
+    }
+  })
+  const groupOf = parseGroups(document.groups, document.migrations)
+  const migrations = document.migrations.map((m, i) => {
+    const group = isObject(m) && typeof m.name === 'string' ? groupOf.get(m.name) : undefined
+    return parseMigration(group === undefined ? m : { ...(m as Json), group }, i)
+  })
   const names = new Set<string>()
   const shadows = new Map<string, string>()
   for (const m of migrations) {
@@ -155,6 +174,40 @@ export function parseConfig(document: unknown): MigrationDefinition[] {
     const other = shadows.get(shadowKey)
     if (other) fail(m.name, `uses the same shadow table ${m.shadow.table.schema}.${m.shadow.table.name} as migration "${other}"; each shadow table belongs to one migration`)
     shadows.set(shadowKey, m.name)
+    if (m.group !== undefined && m.routing.provider !== 'control') {
+      fail(m.name, `belongs to group "${m.group}" and routes with ${m.routing.provider}; a group's one read percentage lives in the control schema, so remove "routing" from its members`)
+    }
   }
   return migrations
+}
+
+/** The config's `groups` list as member name → group name; each member declared in `migrations`, in one group. */
+function parseGroups(value: unknown, migrations: readonly unknown[]): Map<string, string> {
+  const groupOf = new Map<string, string>()
+  if (value === undefined) return groupOf
+  if (!Array.isArray(value)) fail(undefined, 'the config\'s "groups" must be a list, such as [{"name": "catalog", "migrations": ["a", "b"]}]')
+  const declared = new Set(migrations.map((m) => (isObject(m) ? m.name : undefined)))
+  const groupNames = new Set<string>()
+  value.forEach((g, i) => {
+    if (!isObject(g)) fail(undefined, `groups[${i}] must be an object like {"name": "catalog", "migrations": ["a", "b"]}`)
+    const name = g.name
+    if (typeof name !== 'string' || !MIGRATION_NAME_PATTERN.test(name) || name.length > 48) {
+      fail(undefined, `groups[${i}].name ${show(name ?? null)} is not a valid name; use lower-case letters, digits and _ starting with a letter (at most 48), such as "catalog"`)
+    }
+    for (const field of Object.keys(g)) if (field !== 'name' && field !== 'migrations') fail(undefined, `group "${name}" has unknown field ${show(field)}; known fields: name, migrations`)
+    if (groupNames.has(name)) fail(undefined, `group "${name}" is declared twice; give each group its own name`)
+    if (declared.has(name)) fail(undefined, `group "${name}" has the name of a migration; commands take either, so give the group a name of its own`)
+    groupNames.add(name)
+    const members = g.migrations
+    if (!Array.isArray(members) || members.length < 2 || !members.every((m) => typeof m === 'string')) {
+      fail(undefined, `group "${name}": "migrations" must list at least two migration names, such as ["a", "b"]`)
+    }
+    for (const member of members as string[]) {
+      if (!declared.has(member)) fail(undefined, `group "${name}" lists "${member}", which is not in the config's "migrations"; declare it there or remove it from the group`)
+      const other = groupOf.get(member)
+      if (other !== undefined) fail(member, `is listed in group "${other}" and in group "${name}"; a migration belongs to one group at most`)
+      groupOf.set(member, name)
+    }
+  })
+  return groupOf
 }

@@ -26,6 +26,10 @@ import { recordLoadedDefinition } from '../store/state/loaded-definition-sql.js'
 import { STATEMENT_MODES, StatementPolicy, type StatementMode } from './statement-policy.js'
 import type { ComparisonMode } from './read-pipeline.js'
 import { withClient } from '../db/with-client.js'
+import { readGroupMembers } from '../store/groups/group-members-sql.js'
+import { migrationInstruments } from '../metrics/instruments.js'
+import { GroupDal } from './group-dal.js'
+import { ReadPipeline } from './read-pipeline.js'
 
 export interface CutoverOptions {
   /**
@@ -97,6 +101,7 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
   readonly #instruments: Instruments
   readonly #logger: Logger
   readonly #dals = new Map<string, Promise<MigrationDal>>()
+  readonly #groups = new Map<string, Promise<GroupDal>>()
   readonly #loaded = new Map<string, LoadedDefinition>()
   readonly #pending = new Set<Promise<unknown>>()
   readonly #guardrails = new Set<Guardrail>()
@@ -160,6 +165,56 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
       dal.catch(() => this.#dals.delete(name))
     }
     return dal as Promise<MigrationDal<DB, TB>>
+  }
+
+  /**
+   * The DAL of a migration group: its members' DALs and selects that join
+   * members, every table read from one side. Membership is read once here.
+   */
+  async group(name: string): Promise<GroupDal> {
+    let dal = this.#groups.get(name)
+    if (!dal) {
+      dal = this.#createGroup(name)
+      this.#groups.set(name, dal)
+      dal.catch(() => this.#groups.delete(name))
+    }
+    return dal
+  }
+
+  async #createGroup(name: string): Promise<GroupDal> {
+    const names = await readGroupMembers(this.#options.pool, this.schema, name)
+    if (names.length === 0) throw new ConfigInvalid(undefined, `no migration group "${name}" is registered; declare it in the config's "groups" list and run: cutover register --config FILE`)
+    const members = new Map<string, MigrationDal>()
+    for (const member of names) members.set(member, await this.migration(member))
+    const loaded = names.map((member) => [member, this.#loaded.get(member) as LoadedDefinition] as const)
+    const first = loaded[0]?.[1] as LoadedDefinition
+    this.#zeroCounters(name)
+    const logger = this.#logger.child({ group: name })
+    return new GroupDal({
+      name,
+      members,
+      loaded: new Map(loaded),
+      state: (member) => this.#watcher.current(member),
+      executor: executorFor(this.#options.pool, this.#statements),
+      statements: this.#statements,
+      logger,
+      reads: new ReadPipeline({
+        name,
+        instruments: migrationInstruments(this.#instruments, name),
+        logger,
+        pool: executorFor(this.#options.pool, this.#statements),
+        random: this.#options.random ?? Math.random,
+        mode: this.#options.comparisons?.mode ?? 'background',
+        queue: this.#comparisons,
+        background: (work) => {
+          const tracked = work.catch((error: unknown) => logger.warn({ group: name, err: error }, 'background work failed'))
+          this.#pending.add(tracked)
+          void tracked.finally(() => this.#pending.delete(tracked))
+        },
+        // The group's first member (by name) sets the compare samples of its joined reads.
+        sample: (state) => (state.phase === 'shadow_read' ? first.shape.definition.shadowReadSample : first.shape.definition.compareSample),
+      }),
+    })
   }
 
   /** The state this process currently applies for `name`. */
@@ -232,9 +287,11 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
       logger,
       state: () => this.#watcher.current(name),
       route: (state, routingKey) => {
+        // A group's members share its bucket (its name), so a routing key reads every member from one side.
+        const routingId = loaded.shape.definition.group ?? name
         // Ramp reads feed the sample `cutover ramp` uses to say how many keys a change moves.
-        if (state.phase === 'ramp') this.#routingSample.record(name, routingKey)
-        return loaded.provider.route(name, state, routingKey)
+        if (state.phase === 'ramp') this.#routingSample.record(routingId, routingKey)
+        return loaded.provider.route(routingId, state, routingKey)
       },
       random: this.#options.random ?? Math.random,
       comparisonMode: this.#options.comparisons?.mode ?? 'background',

@@ -198,6 +198,14 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     return this.#reads.run(selectPlan(this.#c, this.#kysely, build as SelectBuilder<R>), state, served, executor, options.tx !== undefined)
   }
 
+  /**
+   * The side a read of `routingKey` is served from now (what `get` and a keyed
+   * `select` do); for a group's member, the same side as every other member's.
+   */
+  sideFor(routingKey: string): Side {
+    return this.#c.route(this.state, routingKey)
+  }
+
   /** Reads one row by key, from the side routing picks; a sample is compared with the other side. */
   async get(key: TableKey<DB, TB>, options: ReadOptions = {}): Promise<SelectedRow<DB, TB> | undefined> {
     const values = this.#keyValues(key)

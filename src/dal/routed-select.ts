@@ -6,7 +6,7 @@ import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
 import type { DalContext } from './migration-dal.js'
 import type { ReadPlan, Row } from './read-pipeline.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-sides.js'
-import { comparedSelectStatement, inlineComparedSelectStatement, selectEqualStatement, selectStatement, type SelectBuilder } from './select-statement.js'
+import { migrationComparedSelects, selectStatement, type SelectBuilder } from './select-statement.js'
 
 interface Difference { key: Record<string, string>; kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'; legacy?: Row; shadow?: Row }
 
@@ -56,14 +56,15 @@ export function selectServedSide(c: DalContext, state: MigrationState, routingKe
 /** A caller-shaped select as a read plan: each statement compiled when the pipeline needs it. */
 export function selectPlan<R>(c: DalContext, kysely: Kysely<any>, build: SelectBuilder<R>): ReadPlan<R[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const name = c.shape.definition.name
+  const compared = migrationComparedSelects(kysely, c.shape, build)
   return {
     read: (side) => selectStatement(kysely, c.shape, side, build),
-    equal: () => selectEqualStatement(kysely, c.shape, build),
-    inline: () => inlineComparedSelectStatement(kysely, c.shape, build),
+    equal: () => compared.equal(),
+    inline: () => compared.inline(),
     result: (rows) => rows as R[],
     // Both sides' rows with their comparable text, compared by key (or as multisets) and recorded per differing key.
     record: async (executor) => {
-      const statement = comparedSelectStatement(kysely, c.shape, build)
+      const statement = compared.compared()
       const rows = await executor.query<Row>(statement.text, statement.values)
       const sides: Record<Side, ComparedRow[]> = { legacy: [], shadow: [] }
       for (const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, ...row } of rows) {

@@ -16,10 +16,16 @@ import { backwardItems, COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-si
 /** Builds the caller's query from a `selectFrom` on the source. */
 export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
 
-function sourceSql(shape: MigrationShape, side: Side): string {
-  return side === 'legacy'
-    ? `(SELECT * FROM ${shape.legacyTable})`
-    : `(SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} AS s)`
+const sources = new WeakMap<MigrationShape, Record<Side, string>>()
+
+/** The derived table standing for the legacy table on `side`, built once per shape. */
+export function sourceSql(shape: MigrationShape, side: Side): string {
+  let built = sources.get(shape)
+  if (!built) {
+    built = { legacy: `(SELECT * FROM ${shape.legacyTable})`, shadow: `(SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} AS s)` }
+    sources.set(shape, built)
+  }
+  return built[side]
 }
 
 export function selectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, side: Side, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -38,22 +44,24 @@ const literal = quoteLiteral
  * the backward mapping copies unchanged from a shadow column: that shadow
  * column's `compare` normaliser. Other columns are compared as they are.
  */
-function selectComparable(shape: MigrationShape): string {
-  const fromShadow = plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))
-  const normalised = [...fromShadow].flatMap(([shadowColumn, legacyColumn]) => {
+function selectComparable(shapes: readonly MigrationShape[]): string {
+  const normalised = shapes.flatMap((shape) => [...plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))].flatMap(([shadowColumn, legacyColumn]) => {
     const spec = shape.definition.compare[shadowColumn]
     const type = shape.legacyColumns.find((c) => c.name === legacyColumn)?.type
     if (spec === undefined || type === undefined) return []
     const name = literal(legacyColumn)
     return [`CASE WHEN r.j ? ${name} THEN jsonb_build_object(${name}, ${normaliserSql(spec, `(r.j ->> ${name})::${type}`)}) ELSE '{}' END`]
-  })
+  }))
   return `(${['r.j', ...normalised].join(' || ')})`
 }
 
-/** The caller's select compiled for each side, the shadow's parameters numbered after legacy's. */
-function bothSides<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): { legacy: string; shadow: string; values: unknown[] } { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const legacy = selectStatement(kysely, shape, 'legacy', build)
-  const shadow = selectStatement(kysely, shape, 'shadow', build)
+/** A select compiled for one side (every table it reads on that side). */
+export type CompileSide = (side: Side) => Statement
+
+/** The select compiled for each side, the shadow's parameters numbered after legacy's. */
+function bothSides(compile: CompileSide): { legacy: string; shadow: string; values: unknown[] } {
+  const legacy = compile('legacy')
+  const shadow = compile('shadow')
   const offset = legacy.values.length
   // Kysely never inlines values, so every `$n` in its SQL is a parameter.
   const shifted = shadow.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
@@ -61,45 +69,56 @@ function bothSides<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectB
 }
 
 /** CTEs `lq`, `sq` (each side's result) and the verdict: equal multisets of comparable jsonb ({@link selectComparable}). */
-function selectEqualParts(shape: MigrationShape, sides: { legacy: string; shadow: string }): { ctes: string; equal: string } {
+function selectEqualParts(shapes: readonly MigrationShape[], sides: { legacy: string; shadow: string }): { ctes: string; equal: string } {
   const sorted = (cte: string): string =>
-    `(SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM (SELECT ${selectComparable(shape)} AS c FROM ${cte} AS q CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r) AS x)`
+    `(SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM (SELECT ${selectComparable(shapes)} AS c FROM ${cte} AS q CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r) AS x)`
   return { ctes: `lq AS (${sides.legacy}), sq AS (${sides.shadow})`, equal: `${sorted('lq')} = ${sorted('sq')}` }
 }
 
 /**
- * The background comparison of a select: both sides' results in one snapshot,
- * judged by PostgreSQL (the same multiset of comparable rows), one row `equal`.
+ * The three compared forms of a select that reads the tables of `shapes`
+ * (one migration's, or a group's joined), each side compiled by `compile`.
  */
-export function selectEqualStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const sides = bothSides(kysely, shape, build)
-  const parts = selectEqualParts(shape, sides)
-  return { text: `WITH ${parts.ctes} SELECT ${parts.equal} AS equal`, values: sides.values }
+export interface ComparedSelects {
+  /** The background comparison: both sides' results in one snapshot, judged by PostgreSQL (the same multiset of comparable rows), one row `equal`. */
+  equal(): Statement
+  /** The inline compared select: both sides' rows tagged with their side, each carrying the verdict ({@link EQUAL_COLUMN}). */
+  inline(): Statement
+  /** Both sides' results in one round trip, each row tagged with its side and carrying its comparable text ({@link selectComparable}). */
+  compared(): Statement
 }
 
-/** The inline compared select: both sides' rows tagged with their side, each carrying the verdict ({@link EQUAL_COLUMN}). */
-export function inlineComparedSelectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const sides = bothSides(kysely, shape, build)
-  const parts = selectEqualParts(shape, sides)
-  const side = quoteIdent(SIDE_COLUMN)
-  const eq = quoteIdent(EQUAL_COLUMN)
+export function comparedSelects(compile: CompileSide, shapes: readonly MigrationShape[]): ComparedSelects {
   return {
-    text: `WITH ${parts.ctes}, eq AS (SELECT ${parts.equal} AS ${eq}) SELECT 'legacy' AS ${side}, q.*, eq.${eq} FROM lq AS q CROSS JOIN eq UNION ALL SELECT 'shadow' AS ${side}, q.*, eq.${eq} FROM sq AS q CROSS JOIN eq`,
-    values: sides.values,
+    equal: () => {
+      const sides = bothSides(compile)
+      const parts = selectEqualParts(shapes, sides)
+      return { text: `WITH ${parts.ctes} SELECT ${parts.equal} AS equal`, values: sides.values }
+    },
+    inline: () => {
+      const sides = bothSides(compile)
+      const parts = selectEqualParts(shapes, sides)
+      const side = quoteIdent(SIDE_COLUMN)
+      const eq = quoteIdent(EQUAL_COLUMN)
+      return {
+        text: `WITH ${parts.ctes}, eq AS (SELECT ${parts.equal} AS ${eq}) SELECT 'legacy' AS ${side}, q.*, eq.${eq} FROM lq AS q CROSS JOIN eq UNION ALL SELECT 'shadow' AS ${side}, q.*, eq.${eq} FROM sq AS q CROSS JOIN eq`,
+        values: sides.values,
+      }
+    },
+    compared: () => {
+      const sides = bothSides(compile)
+      const side = quoteIdent(SIDE_COLUMN)
+      const comparable = `${selectComparable(shapes)}::text AS ${quoteIdent(COMPARE_COLUMN)}`
+      const lateral = 'CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r'
+      return {
+        text: `SELECT 'legacy' AS ${side}, q.*, ${comparable} FROM (${sides.legacy}) AS q ${lateral} UNION ALL SELECT 'shadow' AS ${side}, q.*, ${comparable} FROM (${sides.shadow}) AS q ${lateral}`,
+        values: sides.values,
+      }
+    },
   }
 }
 
-/**
- * Both sides' results in one round trip, each row tagged with its side and
- * carrying its comparable text ({@link selectComparable}).
- */
-export function comparedSelectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const sides = bothSides(kysely, shape, build)
-  const side = quoteIdent(SIDE_COLUMN)
-  const comparable = `${selectComparable(shape)}::text AS ${quoteIdent(COMPARE_COLUMN)}`
-  const lateral = 'CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r'
-  return {
-    text: `SELECT 'legacy' AS ${side}, q.*, ${comparable} FROM (${sides.legacy}) AS q ${lateral} UNION ALL SELECT 'shadow' AS ${side}, q.*, ${comparable} FROM (${sides.shadow}) AS q ${lateral}`,
-    values: sides.values,
-  }
+/** One migration's caller-shaped select in its compared forms. */
+export function migrationComparedSelects<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): ComparedSelects { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return comparedSelects((side) => selectStatement(kysely, shape, side, build), [shape])
 }

@@ -49,7 +49,7 @@ runs in one transaction, is printed, and the checks run again. Suggestions such 
 What each finding means and how to confirm it: runbooks/doctor.md.
 Seeing other roles' transactions needs pg_read_all_stats (or pg_monitor) for the operator role.`,
   builder: (y) => y
-    .positional('migration', { type: 'string', describe: 'one migration (default: all, plus global checks)' })
+    .positional('migration', { type: 'string', describe: 'one migration, or a group (each of its members) (default: all, plus global checks)' })
     .option('stale-after', { type: 'number', default: DEFAULT_THRESHOLDS.staleAfterSeconds, describe: 'seconds after which a heartbeat, a running job\'s progress or an unacknowledged state change is stale' })
     .option('evidence-max-age', { type: 'number', default: DEFAULT_THRESHOLDS.evidenceMaxAgeSeconds, describe: 'seconds after which a clean verify no longer counts in ramp/shadow_primary' })
     .option('lock-age', { type: 'number', default: DEFAULT_THRESHOLDS.lockAgeSeconds, describe: 'report transactions holding a lock on either table for longer than this many seconds' })

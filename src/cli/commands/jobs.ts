@@ -1,7 +1,6 @@
 /** backfill, verify and repair: the long jobs, with a progress bar on a terminal and plain lines otherwise. */
-import { runBackfill } from '../../jobs/backfill.js'
+import { backfillOrder, runBackfills, runVerifies } from '../../jobs/group-jobs.js'
 import { runRepair } from '../../jobs/repair.js'
-import { runVerify } from '../../jobs/verify.js'
 import { CheckFailed } from '../../core/errors.js'
 import { readState } from '../../store/state/state-store.js'
 import { defineCommand } from '../command.js'
@@ -12,29 +11,33 @@ export const backfillCommand = defineCommand<{ migration: string; workers: numbe
   command: 'backfill <migration>',
   describe: 'Copy legacy rows missing from the shadow, in leased chunks (resumable, shareable across processes)',
   epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
+Given a group, it copies each member in turn, parents before children (the foreign keys between their shadows).
 Run it in dual_write or later. Killed? Run the same command again: it resumes where it stopped and copies nothing twice.
 Changes: inserts into the shadow table only (ON CONFLICT DO NOTHING), locks each chunk's legacy rows FOR SHARE briefly.
 Undo: nothing to undo for the application; the shadow copy is what the migration needs.`,
   builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true })
+    .positional('migration', { type: 'string', demandOption: true, describe: 'a migration, or a group (its members, parents first)' })
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process' })
     .option('max-rows-per-second', { type: 'number', describe: 'throttle' })
     .option('chunk-rows', { type: 'number', describe: 'initial chunk size (adapts toward 200 ms per chunk)' })
     .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_backfill_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => {
-    await readState(ctx.pool, ctx.schema, args.migration)
+    const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
+    if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
+    else ctx.say(`group ${args.migration}: backfilling its members parents first: ${order.join(', ')}`)
     const progress = progressReporter(ctx, `backfill ${args.migration}`)
     try {
-      const result = await withMetrics(args['metrics-port'], (registry) => runBackfill(ctx.pool, {
+      const results = await withMetrics(args['metrics-port'], (registry) => runBackfills(ctx.pool, {
         registry,
         schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
         maxRowsPerSecond: args['max-rows-per-second'], chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
         onProgress: progress.update,
       }))
       progress.stop()
-      ctx.emit({ migration: args.migration, rows: result.rows, copied: result.copied, seconds: result.seconds, resumed: result.isResumed })
-      ctx.say(`${args.migration}: backfill went over ${result.rows} legacy rows and copied ${result.copied} (the rest were already in the shadow) in ${result.seconds.toFixed(1)} s`)
+      const rows = results.map((result) => ({ migration: result.migration, rows: result.rows, copied: result.copied, seconds: result.seconds, resumed: result.isResumed }))
+      ctx.emit(order.length === 1 ? rows[0] : { group: args.migration, members: rows })
+      for (const result of results) ctx.say(`${result.migration}: backfill went over ${result.rows} legacy rows and copied ${result.copied} (the rest were already in the shadow) in ${result.seconds.toFixed(1)} s`)
     } finally {
       progress.stop()
     }
@@ -53,13 +56,18 @@ Next: cutover repair <migration>, then verify again.`,
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process; each compares its chunks in the database, so up to one per server core' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_verify_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => {
-    await readState(ctx.pool, ctx.schema, args.migration)
-    const result = await withMetrics(args['metrics-port'], (registry) =>
-      runVerify(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers, registry }))
-    ctx.emit({ migration: result.migration, rowsCompared: result.rowsCompared, clean: result.clean, counts: result.counts, differences: result.differences })
-    ctx.say(`${args.migration}: compared ${result.rowsCompared} rows: ${result.clean ? 'clean' : `${result.counts.mismatch} mismatched, ${result.counts.missing_in_shadow} missing in shadow, ${result.counts.missing_in_legacy} missing in legacy`}`)
-    for (const d of result.differences) ctx.say(`  ${d.kind}  ${JSON.stringify(d.key)}`)
-    if (!result.clean) throw new CheckFailed(`${args.migration}: verify found differences; fix them with: cutover repair ${args.migration}`)
+    const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
+    if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
+    const results = await withMetrics(args['metrics-port'], (registry) =>
+      runVerifies(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers, registry }))
+    const documents = results.map((result) => ({ migration: result.migration, rowsCompared: result.rowsCompared, clean: result.clean, counts: result.counts, differences: result.differences }))
+    ctx.emit(order.length === 1 ? documents[0] : { group: args.migration, members: documents })
+    for (const result of results) {
+      ctx.say(`${result.migration}: compared ${result.rowsCompared} rows: ${result.clean ? 'clean' : `${result.counts.mismatch} mismatched, ${result.counts.missing_in_shadow} missing in shadow, ${result.counts.missing_in_legacy} missing in legacy`}`)
+      for (const d of result.differences) ctx.say(`  ${d.kind}  ${JSON.stringify(d.key)}`)
+    }
+    const unclean = results.find((result) => !result.clean)
+    if (unclean) throw new CheckFailed(`${unclean.migration}: verify found differences; fix them with: cutover repair ${unclean.migration}`)
   },
 })
 

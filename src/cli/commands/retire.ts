@@ -1,6 +1,7 @@
 /** retire and unretire: the last step of a cutover (rename the legacy table, move foreign keys, optional alias view) and its undo. */
 import { ForeignKeysCannotMove } from '../../store/retire/retire-errors.js'
-import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, retire, unretire } from '../../actions/retire.js'
+import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, retireTarget, unretireTarget } from '../../actions/retire.js'
+import type { RetireResult, UnretireResult } from '../../actions/retire.js'
 import { defineCommand } from '../command.js'
 import type { CommandContext } from '../context.js'
 
@@ -39,6 +40,7 @@ that acts differently (e.g. lacks ON DELETE CASCADE: make it match or run cutove
 shadow has no parent for, with a query listing them); a lock not granted within --lock-timeout-ms (exit 3).
 Already retired: nothing changes (exit 0). Run it as the tables' owner (ALTER TABLE and CREATE VIEW need ownership). The DAL keeps working: in complete it touches only the shadow.
 After it, backfill, verify, repair, advance, rollback and register refuse the migration until it is unretired.
+Given a group: every member in the one transaction; foreign keys between members' legacy tables stay between the retired tables.
 Undo: cutover unretire <migration>.  Drop the old table for good (a person decides; no undo): the DROP TABLE it prints.
 Runbook: runbooks/retire.md`,
   builder: (y) => y
@@ -47,24 +49,30 @@ Runbook: runbooks/retire.md`,
     .option('force', { type: 'boolean', default: false, describe: 'override the retire soak (recorded in the event log)' })
     .option('lock-timeout-ms', { type: 'number', default: DEFAULT_RETIRE_LOCK_TIMEOUT_MS, describe: 'longest wait for each table lock; then nothing changes' }) as never,
   run: async (ctx, args) => {
-    const result = await explainRefusal(ctx, args.migration, () => retire(ctx.pool, {
+    const results = await explainRefusal(ctx, args.migration, () => retireTarget(ctx.pool, {
       schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, alias: args.alias, force: args.force, lockTimeoutMs: args['lock-timeout-ms'],
     }))
-    ctx.emit(result)
-    if (!result.changed) {
-      ctx.say(`${result.migration}: already retired (legacy table is ${result.retiredTable}${result.alias ? `, alias view ${result.alias.view}` : ''}); nothing changed`)
-    } else {
-      ctx.say(`${result.migration}: retired${result.forced ? ` (FORCED: ${result.overriddenBecause ?? ''})` : ''}: ${result.legacyTable} renamed to ${result.retiredTable}`)
-      for (const fk of result.foreignKeys) ctx.say(`  foreign key ${fk.foreignKey}: ${fk.action === 'moved' ? `now references ${fk.references}` : 'dropped (an equivalent one to the shadow exists)'}`)
-      if (result.alias) {
-        ctx.say(`  alias view ${result.alias.view}: reads the shadow through the backward mapping${result.alias.grants.length ? `; granted ${result.alias.grants.join(', ')}` : ''}`)
-        ctx.say(`    writable columns: ${result.alias.isUpdatable && result.alias.updatableColumns.length ? result.alias.updatableColumns.join(', ') : 'none'}; read-only: ${result.alias.readOnlyColumns.join(', ') || 'none'}`)
-      }
-    }
-    ctx.say(`undo: cutover unretire ${result.migration}`)
-    ctx.say(`to drop the old table for good (no undo after this), a person runs: ${result.dropSql}`)
+    const isGroup = results.length !== 1 || results[0]?.migration !== args.migration
+    ctx.emit(isGroup ? { group: args.migration, members: results } : results[0])
+    if (isGroup) ctx.say(`group ${args.migration}: every member retired in one transaction`)
+    for (const result of results) printRetired(ctx, result)
+    ctx.say(`undo: cutover unretire ${args.migration}`)
   },
 })
+
+function printRetired(ctx: CommandContext, result: RetireResult): void {
+  if (!result.changed) {
+    ctx.say(`${result.migration}: already retired (legacy table is ${result.retiredTable}${result.alias ? `, alias view ${result.alias.view}` : ''}); nothing changed`)
+  } else {
+    ctx.say(`${result.migration}: retired${result.forced ? ` (FORCED: ${result.overriddenBecause ?? ''})` : ''}: ${result.legacyTable} renamed to ${result.retiredTable}`)
+    for (const fk of result.foreignKeys) ctx.say(`  foreign key ${fk.foreignKey}: ${fk.action === 'moved' ? `now references ${fk.references}` : 'dropped (an equivalent one to the shadow exists)'}`)
+    if (result.alias) {
+      ctx.say(`  alias view ${result.alias.view}: reads the shadow through the backward mapping${result.alias.grants.length ? `; granted ${result.alias.grants.join(', ')}` : ''}`)
+      ctx.say(`    writable columns: ${result.alias.isUpdatable && result.alias.updatableColumns.length ? result.alias.updatableColumns.join(', ') : 'none'}; read-only: ${result.alias.readOnlyColumns.join(', ') || 'none'}`)
+    }
+  }
+  ctx.say(`to drop the old table of ${result.migration} for good (no undo after this), a person runs: ${result.dropSql}`)
+}
 
 export const unretireCommand = defineCommand<{ migration: string; 'lock-timeout-ms': number }>({
   command: 'unretire <migration>',
@@ -78,15 +86,20 @@ Run it as the tables' owner. Redo: cutover retire <migration>.  Runbook: runbook
     .positional('migration', { type: 'string', demandOption: true })
     .option('lock-timeout-ms', { type: 'number', default: DEFAULT_RETIRE_LOCK_TIMEOUT_MS, describe: 'longest wait for each table lock; then nothing changes' }) as never,
   run: async (ctx, args) => {
-    const result = await explainRefusal(ctx, args.migration, () => unretire(ctx.pool, {
+    const results = await explainRefusal(ctx, args.migration, () => unretireTarget(ctx.pool, {
       schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, lockTimeoutMs: args['lock-timeout-ms'],
     }))
-    ctx.emit(result)
-    if (!result.changed) {
-      ctx.say(`${result.migration}: not retired; nothing changed`)
-      return
-    }
-    ctx.say(`${result.migration}: unretired: ${result.legacyTable} is the legacy table again${result.aliasDropped ? ' (alias view dropped)' : ''}`)
-    for (const fk of result.foreignKeys) ctx.say(`  foreign key ${fk.foreignKey}: references ${fk.references} again`)
+    const isGroup = results.length !== 1 || results[0]?.migration !== args.migration
+    ctx.emit(isGroup ? { group: args.migration, members: results } : results[0])
+    for (const result of results) printUnretired(ctx, result)
   },
 })
+
+function printUnretired(ctx: CommandContext, result: UnretireResult): void {
+  if (!result.changed) {
+    ctx.say(`${result.migration}: not retired; nothing changed`)
+    return
+  }
+  ctx.say(`${result.migration}: unretired: ${result.legacyTable} is the legacy table again${result.aliasDropped ? ' (alias view dropped)' : ''}`)
+  for (const fk of result.foreignKeys) ctx.say(`  foreign key ${fk.foreignKey}: references ${fk.references} again`)
+}

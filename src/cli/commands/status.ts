@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js'
 
 function printOne(ctx: CommandContext, m: MigrationStatus): void {
   const percent = m.phase === 'ramp' ? ` at ${m.readPercent}% shadow reads` : ''
-  ctx.say(`${m.name}: ${m.phase}${percent}, ${m.authority} authoritative (${m.legacyTable} -> ${m.shadowTable})`)
+  ctx.say(`${m.name}: ${m.phase}${percent}, ${m.authority} authoritative (${m.legacyTable} -> ${m.shadowTable})${m.group ? `, moves with group ${m.group}` : ''}`)
   const backfill = m.backfill.done ? `done, ${m.backfill.rows} rows` : m.backfill.running ? `running, ${m.backfill.rows} rows${m.backfill.progress === null ? '' : ` (${Math.round(m.backfill.progress * 100)}%)`}` : 'not run'
   ctx.say(`  backfill:     ${backfill}`)
   ctx.say(`  last verify:  ${m.lastVerify ? `${m.lastVerify.clean ? 'clean' : 'DIFFERENCES'} at ${m.lastVerify.at}${m.lastVerify.rowsCompared === null ? '' : ` (${m.lastVerify.rowsCompared} rows)`}` : 'never'}`)
@@ -32,13 +32,21 @@ export const statusCommand = defineCommand<{ migration?: string; events: number 
   describe: 'Show phase, read percentage, backfill, verify, divergences, listeners and recent events',
   epilog: 'Changes nothing.',
   builder: (y) => y
-    .positional('migration', { type: 'string', describe: 'one migration (default: all)' })
+    .positional('migration', { type: 'string', describe: 'one migration, or a group (its members) (default: all)' })
     .option('events', { type: 'number', default: 5, describe: 'how many recent events to show' }) as never,
   run: async (ctx, args) => {
     const migrations = await readStatus(ctx.pool, ctx.schema, args.migration, Number.isInteger(args.events) && args.events > 0 ? args.events : 5)
     if (args.migration && migrations.length === 0) throw new UnknownMigration(args.migration)
     ctx.emit({ migrations })
     if (migrations.length === 0) ctx.say('no migrations registered; register one with: cutover register --config FILE')
-    for (const m of migrations) printOne(ctx, m)
+    let group: string | null = null
+    for (const m of migrations) {
+      if (m.group !== null && m.group !== group) {
+        const members = migrations.filter((o) => o.group === m.group)
+        ctx.say(`group ${m.group}: ${m.phase}${m.phase === 'ramp' ? ` at ${m.readPercent}% shadow reads` : ''} (${members.map((o) => o.name).join(', ')}); all its members move together, back to legacy at once with: cutover rollback ${m.group}`)
+      }
+      group = m.group
+      printOne(ctx, m)
+    }
   },
 })

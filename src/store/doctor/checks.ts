@@ -2,6 +2,7 @@
 import { controlSchemaVersionCheck } from './control-schema-version.js'
 import { definitionsBehindCheck } from './definitions-behind.js'
 import { expiredLeasesCheck } from './expired-leases.js'
+import { groupMembersCheck } from './group-members.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
 import { listenersBehindCheck, listenersPollingCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
@@ -19,6 +20,7 @@ export const GLOBAL_CHECKS: readonly GlobalDoctorCheck[] = [
 ]
 
 export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
+  groupMembersCheck,
   staleEvidenceCheck,
   precheckCheck,
   expiredLeasesCheck,

@@ -10,7 +10,7 @@ export async function readMigrationFacts(db: pg.ClientBase, schema: string, migr
             m.legacy_table::oid::int AS legacy_oid, m.shadow_table::oid::int AS shadow_oid,
             m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table
        FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
-      WHERE $1::text IS NULL OR m.name = $1
+      WHERE $1::text IS NULL OR m.name = $1 OR m.definition ->> 'group' = $1
       ORDER BY m.name`,
     [migration ?? null],
   )

@@ -26,7 +26,9 @@ export async function readEvidence(db: Queryable, schema: string, migration: str
        v.at AS verify_at, (v.details ->> 'clean')::boolean AS verify_clean,
        st.full_reads_since,
        CASE WHEN st.phase = 'shadow_primary' THEN
-         (SELECT max(at) FROM ${s}.events WHERE migration = $1 AND to_phase = 'shadow_primary' AND from_phase IS DISTINCT FROM 'shadow_primary') END AS shadow_primary_since,
+         -- A group's member enters shadow_primary by its group's event (sql/0009).
+         (SELECT max(at) FROM ${s}.events WHERE (migration = $1 OR group_name = (SELECT definition ->> 'group' FROM ${s}.migrations WHERE name = $1))
+             AND to_phase = 'shadow_primary' AND from_phase IS DISTINCT FROM 'shadow_primary') END AS shadow_primary_since,
        (SELECT count(*)::int FROM ${s}.divergences
           WHERE migration = $1 AND st.full_reads_since IS NOT NULL AND last_seen >= st.full_reads_since) AS divergences,
        c.at AS calibration_at, (c.details ->> 'noisy')::boolean AS calibration_noisy,

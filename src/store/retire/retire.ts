@@ -20,6 +20,7 @@ import type { PoolLike, Queryable } from '../../db/queryable.js'
 import { withTransaction } from '../../db/with-transaction.js'
 import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
+import { refuseMemberAlone } from '../../actions/group-target.js'
 
 export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
 
@@ -70,7 +71,7 @@ async function lockState(client: Queryable, schema: string, migration: string): 
   const s = controlSchema(schema).quoted
   const { rows } = await client.query<StateRow>(
     `SELECT st.phase, m.definition, m.legacy_table::oid::int AS legacy_oid, clock_timestamp() AS now,
-            (SELECT max(at) FROM ${s}.events e WHERE e.migration = $1 AND e.to_phase = 'complete' AND e.from_phase IS DISTINCT FROM 'complete') AS complete_since
+            (SELECT max(at) FROM ${s}.events e WHERE (e.migration = $1 OR e.group_name = m.definition ->> 'group') AND e.to_phase = 'complete' AND e.from_phase IS DISTINCT FROM 'complete') AS complete_since
        FROM ${s}.state st JOIN ${s}.migrations m ON m.name = st.migration WHERE st.migration = $1 FOR UPDATE OF st`,
     [migration],
   )
@@ -106,9 +107,22 @@ async function orphanProblems(client: Queryable, moves: readonly ForeignKeyMove[
 }
 
 export async function retire(pool: PoolLike, options: RetireOptions): Promise<RetireResult> {
-  const { schema, migration } = options
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_RETIRE_LOCK_TIMEOUT_MS
-  return inLockedTransaction(pool, migration, 'retire', lockTimeoutMs, async (client) => {
+  return inLockedTransaction(pool, options.migration, 'retire', lockTimeoutMs, async (client) => {
+    // A group's member is retired with its group, in the group's one transaction.
+    await refuseMemberAlone(client, options.schema, options.migration, 'retire', '')
+    return retireLocked(client, options, new Set())
+  })
+}
+
+/**
+ * Retires one migration in the caller's transaction (lock timeout set). The
+ * foreign keys of tables in `keepFrom` (oids: the legacy tables of the other
+ * members of its group, retired with it) stay where they are, between retired tables.
+ */
+export async function retireLocked(client: pg.PoolClient, options: RetireOptions, keepFrom: ReadonlySet<number>): Promise<RetireResult> {
+  const { schema, migration } = options
+  {
     const state = await lockState(client, schema, migration)
     const current = await readRetirement(client, schema, migration)
     const def = parseMigration(state.definition)
@@ -133,7 +147,7 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
     await client.query(`LOCK TABLE ${quoteQualified(legacy)} IN ACCESS EXCLUSIVE MODE`)
     const shadow = def.shadow.table
     const shadowForeignKeys = await readForeignKeysTo(client, checked.shadow.oid)
-    const planned = (await readForeignKeysTo(client, checked.legacy.oid)).map((fk) => planForeignKeyMove(fk, {
+    const planned = (await readForeignKeysTo(client, checked.legacy.oid)).filter((fk) => !keepFrom.has(fk.tableOid)).map((fk) => planForeignKeyMove(fk, {
       migration, shadow, backward: checked.mapping.backward, shadowColumns: new Set(checked.shadow.columns.keys()),
       shadowUniqueKeys: checked.shadow.uniqueKeys, shadowForeignKeys,
     }))
@@ -177,5 +191,5 @@ export async function retire(pool: PoolLike, options: RetireOptions): Promise<Re
       foreignKeys: stored.map((fk) => ({ foreignKey: describeForeignKey(fk), action: fk.action, references: `${displayName(shadow)} (${fk.shadowColumns.join(', ')})` })),
       dropSql, forced: gateDetails.overriddenGate !== undefined, ...(gateDetails.overriddenBecause ? { overriddenBecause: gateDetails.overriddenBecause } : {}),
     }
-  })
+  }
 }

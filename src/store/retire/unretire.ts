@@ -14,6 +14,7 @@ import { readRetirement } from './retirement.js'
 import type { Queryable } from '../../db/queryable.js'
 import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
+import { refuseMemberAlone } from '../../actions/group-target.js'
 
 export interface UnretireOptions {
   readonly schema: string
@@ -61,9 +62,17 @@ async function locate(client: Queryable, fks: readonly StoredForeignKey[], legac
 }
 
 export async function unretire(pool: Parameters<typeof inLockedTransaction>[0], options: UnretireOptions): Promise<UnretireResult> {
+  return inLockedTransaction(pool, options.migration, 'unretire', options.lockTimeoutMs ?? DEFAULT_RETIRE_LOCK_TIMEOUT_MS, async (client) => {
+    await refuseMemberAlone(client, options.schema, options.migration, 'unretire', '')
+    return unretireLocked(client, options)
+  })
+}
+
+/** Unretires one migration in the caller's transaction (lock timeout set). */
+export async function unretireLocked(client: Queryable, options: UnretireOptions): Promise<UnretireResult> {
   const { schema, migration } = options
   const s = controlSchema(schema).quoted
-  return inLockedTransaction(pool, migration, 'unretire', options.lockTimeoutMs ?? DEFAULT_RETIRE_LOCK_TIMEOUT_MS, async (client) => {
+  {
     const { rows } = await client.query<{ legacy_oid: number; shadow_oid: number }>(
       `SELECT m.legacy_table::oid::int AS legacy_oid, m.shadow_table::oid::int AS shadow_oid
          FROM ${s}.state st JOIN ${s}.migrations m ON m.name = st.migration WHERE st.migration = $1 FOR UPDATE OF st`, [migration])
@@ -121,5 +130,5 @@ export async function unretire(pool: Parameters<typeof inLockedTransaction>[0], 
       details: { retireEvent: retirement.eventId, renamedBack: { from: retiredNow, to: d.legacyTable }, aliasDropped, foreignKeys: restored },
     })
     return { migration, changed: true, legacyTable: displayName(d.legacyTable), aliasDropped, foreignKeys: restored }
-  })
+  }
 }

@@ -21,20 +21,26 @@ export interface StateNotice extends MigrationState {
   readonly definitionVersion?: number
 }
 
+/** What a group's state NOTIFY carries: every member's new state, applied by a process in one step. */
+export interface GroupNotice {
+  readonly group: string
+  readonly members: readonly StateNotice[]
+}
+
 /**
  * The definition version of a state row, read so that a control schema older
  * than sql/0005 still works (the column is then absent: null).
  */
 export const DEFINITION_VERSION_SQL = (alias: string): string => `(to_jsonb(${alias}) ->> 'definition_version')`
 
-interface StateRow { migration: string; phase: string; read_percent: number; authority: string; version: string }
+export interface StateRow { migration: string; phase: string; read_percent: number; authority: string; version: string }
 
-function toState(row: StateRow): MigrationState {
+export function toState(row: StateRow): MigrationState {
   if (!isPhase(row.phase)) throw new Error(`control schema holds unknown phase ${row.phase}`)
   return { phase: row.phase, readPercent: row.read_percent, authority: row.authority === 'shadow' ? 'shadow' : 'legacy', version: Number(row.version) }
 }
 
-const STATE_COLUMNS = 'migration, phase, read_percent, authority, version::text AS version'
+export const STATE_COLUMNS = 'migration, phase, read_percent, authority, version::text AS version'
 
 export async function readAllStates(db: Queryable, schema: string): Promise<Map<string, MigrationState>> {
   const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${controlSchema(schema).quoted}.state`)
@@ -187,20 +193,28 @@ export async function applyStatePlan(
   event: EventInput,
   lock: StateLockOptions = {},
 ): Promise<AppliedPlan> {
+  return withStateLock(pool, migration, lock.action ?? event.kind ?? 'state change', lock, (client) => applyLocked(client, schema, migration, replan, event))
+}
+
+/**
+ * Runs `body` in a transaction whose lock waits are bounded by `lockWaitMs`
+ * (retried within it), reporting the blocking sessions while it waits; past
+ * the bound it fails with StateLocked naming `subject` (a migration or a group).
+ */
+export async function withStateLock<T>(pool: PoolLike, subject: string, action: string, lock: StateLockOptions, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const limitMs = lock.lockWaitMs ?? DEFAULT_STATE_LOCK_WAIT_MS
   const deadline = Date.now() + limitMs
-  const action = lock.action ?? event.kind ?? 'state change'
   for (;;) {
     let watch: ReturnType<typeof watchBlockers> | undefined
     try {
       return await withTransaction(pool, async (client) => {
         const { rows: me } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${Math.max(1, deadline - Date.now())}ms`])
-        watch = watchBlockers(pool, me[0]?.pid ?? 0, (blockers, waitedMs) => lock.onLockWait?.({ migration, waitedMs, limitMs, blockers }))
-        return await applyLocked(client, schema, migration, replan, event)
+        watch = watchBlockers(pool, me[0]?.pid ?? 0, (blockers, waitedMs) => lock.onLockWait?.({ migration: subject, waitedMs, limitMs, blockers }))
+        return await body(client)
       })
     } catch (error) {
       if (!isLockWait(error)) throw error
-      if (Date.now() >= deadline - 50) throw new StateLocked(migration, action, limitMs, watch?.blockers() ?? [], { cause: error })
+      if (Date.now() >= deadline - 50) throw new StateLocked(subject, action, limitMs, watch?.blockers() ?? [], { cause: error })
     } finally {
       watch?.stop()
     }
@@ -240,12 +254,12 @@ async function applyLocked(
   return { from: current, to: next, changed: true, eventId }
 }
 
-function definitionVersionOf(text: string | null): { definitionVersion?: number } {
+export function definitionVersionOf(text: string | null): { definitionVersion?: number } {
   return text === null ? {} : { definitionVersion: Number(text) }
 }
 
 /** Tells every listening process, at commit, about a state row (its phase, percentage, version and definition version). */
-async function notifyState(client: pg.ClientBase, schema: string, notice: StateNotice): Promise<void> {
+export async function notifyState(client: pg.ClientBase, schema: string, notice: StateNotice | GroupNotice): Promise<void> {
   await client.query('SELECT pg_notify($1, $2)', [stateChannel(schema), JSON.stringify(notice)])
 }
 

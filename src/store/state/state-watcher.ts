@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { MigrationState } from '../../core/phases.js'
 import type { Logger } from '../../logger.js'
-import { DEFINITION_VERSION_SQL, stateChannel, type StateNotice } from './state-store.js'
+import { DEFINITION_VERSION_SQL, stateChannel, type GroupNotice, type StateNotice } from './state-store.js'
 import { isPhase } from '../../core/phases.js'
 import type { BucketCounts } from '../../core/routing-sample.js'
 import { controlSchema } from '../../db/control-schema.js'
@@ -161,8 +161,10 @@ export class StateWatcher {
 
   #onNotice(payload: string): void {
     try {
-      const notice = JSON.parse(payload) as StateNotice
-      if (isPhase(notice.phase)) this.#apply(notice)
+      const notice = JSON.parse(payload) as StateNotice | GroupNotice
+      // A group's notice carries every member: all are applied in this one turn, so no read sees members in two states.
+      const notices = 'members' in notice ? notice.members : [notice]
+      for (const n of notices) if (isPhase(n.phase)) this.#apply(n)
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'ignored a malformed state notification')
     }

@@ -16,6 +16,8 @@ export interface EventView {
 
 export interface MigrationStatus {
   readonly name: string
+  /** The group it moves with, or null. */
+  readonly group: string | null
   readonly phase: string
   readonly readPercent: number
   readonly authority: 'legacy' | 'shadow'
@@ -57,7 +59,7 @@ function retiredView(r: Record<string, unknown>): RetiredView | null {
 export async function readStatus(db: Queryable, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
   const s = controlSchema(schema).quoted
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT m.name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
+    `SELECT m.name, m.definition ->> 'group' AS group_name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
             m.legacy_table::text AS legacy_table, m.shadow_table::text AS shadow_table,
             bf.status AS backfill_status, coalesce(bf.rows_done, 0)::text AS backfill_rows, bf.total_estimate::text AS backfill_total,
             rt.kind AS retire_kind, rt.at AS retire_at, rt.actor AS retire_actor, rt.details AS retire_details,
@@ -68,15 +70,19 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
             -- to_jsonb: a control schema older than sql/0006 has no follow_mode column (and no polling processes it knows of).
             (SELECT count(*)::int FROM ${s}.instances i WHERE i.heartbeat_at > clock_timestamp() - interval '30 seconds'
                 AND to_jsonb(i) ->> 'follow_mode' = 'poll') AS listeners_polling,
-            (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
-               SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
-                 FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT $2) e) AS events
+            -- Its own events and its group's (sql/0009), each through its index.
+            (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT * FROM (
+               (SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
+                  FROM ${s}.events WHERE migration = m.name ORDER BY id DESC LIMIT $2)
+               UNION ALL
+               (SELECT id, at, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details
+                  FROM ${s}.events WHERE group_name = m.definition ->> 'group' ORDER BY id DESC LIMIT $2)) u ORDER BY id DESC LIMIT $2) e) AS events
        FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name
        LEFT JOIN LATERAL (SELECT status, rows_done, total_estimate FROM ${s}.jobs j WHERE j.migration = m.name AND j.kind = 'backfill' ORDER BY id DESC LIMIT 1) bf ON true
        LEFT JOIN LATERAL (SELECT at, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind = 'verify' ORDER BY id DESC LIMIT 1) v ON true
        LEFT JOIN LATERAL (SELECT kind, at, actor, details FROM ${s}.events e WHERE e.migration = m.name AND e.kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1) rt ON true
-      WHERE $1::text IS NULL OR m.name = $1
-      ORDER BY m.name`,
+      WHERE $1::text IS NULL OR m.name = $1 OR m.definition ->> 'group' = $1
+      ORDER BY m.definition ->> 'group' NULLS FIRST, m.name`,
     [migration ?? null, eventCount],
   )
   return rows.map((r) => {
@@ -84,6 +90,7 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
     const total = r.backfill_total === null ? null : Number(r.backfill_total)
     return {
       name: String(r.name),
+      group: (r.group_name as string | null) ?? null,
       phase: String(r.phase),
       readPercent: Number(r.read_percent),
       authority: r.authority === 'shadow' ? 'shadow' : 'legacy',
