@@ -14,7 +14,7 @@ import { tempDir } from '../support/temp-dir.js'
 const db = await freshDatabase()
 const PASSWORD = 'canary-Pw-7Qz!x'
 
-describe('secrets', () => {
+describe('secrets', { timeout: 180_000 }, () => {
   it('never show the password in CLI output, --json, errors, logs, events or divergence rows', async () => {
     await db.query(`CREATE ROLE secret_operator LOGIN SUPERUSER PASSWORD '${PASSWORD}'`)
     const url = new URL(db.url)
