@@ -17,6 +17,7 @@ for line in \
   'repaired: verify is clean again' \
   'the guardrail rolled back by itself: guardrail: shadow read p99' \
   'guardrail_rollback shadow_primary -> dual_write' \
+  'rolled back ramp 50% -> dual_write, every member in one transaction' \
   'demo finished in'; do
   grep -qF -- "$line" "$log"; check "prints: $line" $?
 done

@@ -15,6 +15,7 @@ import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js'
 import { loadEmbeddedPostgres, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js'
 import { startDemoApp, type AppStats, type DemoApp } from './demo-app.js'
 import { DEMO_CONFIG, DEMO_DDL, DEMO_MIGRATION, seedSql } from './demo-tables.js'
+import { runGroupStory } from './group-story.js'
 
 export interface DemoOptions {
   readonly quick: boolean
@@ -222,7 +223,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await report('after the rollback')
 
     say()
-    say('== 12. What an on-call engineer sees')
+    say('== 12. Related tables move together: a group, one ramp, one rollback')
+    await runGroupStory({ pool, dir: resources.dir, say, run, must })
+
+    say()
+    say('== 13. What an on-call engineer sees')
     await must('status', DEMO_MIGRATION, '--events', '30')
     say('   and one command that lists anything wrong, each with the command that fixes it:')
     await run('doctor', DEMO_MIGRATION)
