@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
 import { GateRefused } from '../../src/core/errors.js'
 import { runPrechecks } from '../../src/jobs/group-jobs.js'
+import { runPrecheck } from '../../src/jobs/precheck.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { setupStudio, studioRows } from '../support/studio-fixture.js'
@@ -68,6 +69,11 @@ describe('precheck of a migration group', () => {
     const events = await db.query<{ s: string }>(
       "SELECT DISTINCT ON (migration) migration || ' ' || (details ->> 'clean') AS s FROM cutover.events WHERE kind = 'precheck' ORDER BY migration, id DESC")
     expect(events.map((e) => e.s)).toEqual(['assets_v2 true', 'flows_v2 true', 'sessions_v2 true'])
+    expect(await shadowRows()).toBe(0)
+
+    // A member prechecked alone is judged the same way (its parents and grandparents inserted first, then rolled back).
+    const alone = await runPrecheck(db.pool, { ...quiet, migration: 'assets_v2', chunkRows: 50 })
+    expect([alone.rows, alone.clean]).toEqual([360, true])
     expect(await shadowRows()).toBe(0)
 
     const moved = await advance(db.pool, { ...quiet, migration: 'studio' })
