@@ -1,7 +1,7 @@
 // The README's group example, runnable as written: DATABASE_URL=postgres://… npx tsx examples/groups.ts
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { advance, applyControlSchema, Cutover, GroupMemberMovedAlone, parseConfig, ramp, registerMigrations, rollback, runBackfills, runVerifies } from '../src/index.js'
+import { advance, applyControlSchema, Cutover, GroupMemberMovedAlone, parseConfig, ramp, registerMigrations, rollback, runBackfills, runPrechecks, runVerifies } from '../src/index.js'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 await pool.query(`
@@ -28,9 +28,10 @@ const op = { schema: 'cutover', migration: 'studio', actor: 'example' }
 // A member never moves alone: the refusal names the group (`cutover advance studio`).
 const alone = await advance(pool, { ...op, migration: 'flows_v2' }).catch((error: unknown) => error)
 if (!(alone instanceof GroupMemberMovedAlone)) throw new Error('a member moved alone must be refused')
-// Both members to dual_write, one event. `force` passes the precheck gate, which a child fails on its shadow's
-// foreign key until its parents are copied (the group's precheck is not built yet; the event records the override).
-await advance(pool, { ...op, force: true })
+// Precheck every member, parents first (a child's rows are judged against the parent rows they reference, as the
+// backfill will copy them); then both members to dual_write, one event.
+await runPrechecks(pool, op)
+await advance(pool, op)
 await cutover.watcher.poll() // state changes arrive by LISTEN/NOTIFY within a second; poll() just makes the example deterministic
 await studio.migration('sessions_v2')?.insert({ id: 1, name: 'spring', budget_cents: 1250 })
 await studio.migration('flows_v2')?.insert({ id: 10, session_id: 1, title: 'hero shots' })

@@ -44,7 +44,7 @@ export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
-export { runBackfills, runVerifies, backfillOrder } from './jobs/group-jobs.js'
+export { runBackfills, runVerifies, runPrechecks, backfillOrder } from './jobs/group-jobs.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
 export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
 /** What `cutover doctor` checks, and the SQL fixes it can apply. */

@@ -50,9 +50,10 @@ export async function runGroupStory({ pool, dir, say, run, must }: GroupStoryCon
 
   say('   a member of a group never moves alone; the refusal names the group:')
   if (await run('advance', 'demo_member_v2', '--to', 'dual_write') === 0) throw new Error('a group member moved alone')
-  // The members' prechecks judge each shadow alone: a member's foreign key to its team's shadow fails until the
-  // teams are copied (a precheck of the group as a whole is not built yet), so the demo overrides that gate, recorded.
-  await must('advance', DEMO_GROUP, '--to', 'dual_write', '--force', '--reason', 'demo: the members\' shadow references the teams\' shadow, empty until the backfill')
+  // The group's precheck judges each member row against the team row it references, as the backfill will copy it,
+  // so the gate of dual_write passes without --force.
+  await must('precheck', DEMO_GROUP)
+  await must('advance', DEMO_GROUP, '--to', 'dual_write', '--reason', 'demo: teams and their members get dual writes')
   await must('backfill', DEMO_GROUP)
   await must('verify', DEMO_GROUP)
   await must('advance', DEMO_GROUP, '--to', 'shadow_read', '--reason', 'compare every read')

@@ -9,6 +9,7 @@ import type { PoolLike } from '../db/queryable.js'
 import { withClient } from '../db/with-client.js'
 import { readGroupMembers } from '../store/groups/group-members-sql.js'
 import { readShadowReferences } from '../store/groups/shadow-references-sql.js'
+import { runPrecheck, type PrecheckOptions, type PrecheckResult } from './precheck.js'
 import { runBackfill, type BackfillOptions, type BackfillResult } from './backfill.js'
 import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js'
 
@@ -35,6 +36,18 @@ export async function runVerifies(pool: PoolLike, options: VerifyOptions): Promi
   const results: VerifyResult[] = []
   for (const migration of await backfillOrder(pool, options.schema, options.migration)) {
     results.push(await runVerify(pool, { ...options, migration }))
+  }
+  return results
+}
+
+/**
+ * Runs the precheck of `options.migration`, or of every member of the group it names, parents first; each member
+ * records its own `precheck` event, its rows judged against the rows of the members it references.
+ */
+export async function runPrechecks(pool: PoolLike, options: PrecheckOptions): Promise<PrecheckResult[]> {
+  const results: PrecheckResult[] = []
+  for (const migration of await backfillOrder(pool, options.schema, options.migration)) {
+    results.push(await runPrecheck(pool, { ...options, migration }))
   }
   return results
 }

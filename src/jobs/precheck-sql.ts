@@ -32,7 +32,7 @@ function keyArray(shape: MigrationShape): string {
  * CHECK constraints judge it without the legacy table being written. The `One` texts do the same for one key ($1,
  * an array of text), found by key equality through the index.
  */
-function mappingTexts(shape: MigrationShape): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string } {
+function mappingTexts(shape: MigrationShape, parents: (picked: string) => string): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string } {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
   const inSet = `(${legacy.refs.join(', ')}) IN (SELECT ${types.map((t, i) => `(cutover_key ->> ${i})::${t}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS cutover_key)`
@@ -41,7 +41,7 @@ function mappingTexts(shape: MigrationShape): { setup: string; forward: string; 
     const expression = shape.forward.find((m) => m.column === k)?.expression ?? q(k)
     return `(${expression})::${typeOf(shape.shadowColumns, k)}`
   })
-  const forward = (picked: string): string => `INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
+  const forward = (picked: string): string => `${parents(picked)}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
     `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
     `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING`
   const backward = (picked: string): string => `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
@@ -56,10 +56,14 @@ function mappingTexts(shape: MigrationShape): { setup: string; forward: string; 
   }
 }
 
-export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueKeys: readonly (readonly string[])[]): PrecheckSql {
+/**
+ * `parents` gives, for a predicate picking the checked legacy rows, what to run before their insert in the same
+ * statement (precheck-parents-sql.ts: the referenced rows of the other members of a group); '' for none.
+ */
+export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueKeys: readonly (readonly string[])[], parents: (picked: string) => string = () => ''): PrecheckSql {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
-  const texts = mappingTexts(shape)
+  const texts = mappingTexts(shape, parents)
   const call = (keys: string): string =>
     `SELECT f.key, f.step, f.sqlstate, f.message, f.pattern, f.column_name, f.constraint_name, f.table_name ` +
     `FROM ${controlSchema(schema).quoted}.precheck_rows(${quoteLiteral(texts.setup)}, ${quoteLiteral(texts.forward)}, ${quoteLiteral(texts.backward)}, ${quoteLiteral(texts.forwardOne)}, ${quoteLiteral(texts.backwardOne)}, ${keys}) AS f`

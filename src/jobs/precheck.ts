@@ -13,14 +13,17 @@ import { isLockWait, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { withClient } from '../db/with-client.js'
 import { inTransaction } from '../db/with-transaction.js'
-import { migrationShape } from '../shape/migration-shape.js'
+import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
 import { loadMigration } from '../store/definitions/definitions.js'
+import { readGroupMembers, readGroupOf } from '../store/groups/group-members-sql.js'
+import { readShadowForeignKeys } from '../store/groups/shadow-references-sql.js'
 import { nextChunkRows } from './chunk-sizing.js'
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { describeRange, type KeyRange, type KeyValues } from './key-range.js'
 import { keyFromRow, keyRangeSql } from './key-range-sql.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
+import { parentInserts } from './precheck-parents-sql.js'
 import { classQuery, precheckSql } from './precheck-sql.js'
 
 /** Example keys a class lists by default. */
@@ -94,11 +97,28 @@ async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logge
 }
 
 /**
+ * For a member of a group: what inserts, before a set of its rows, the rows of the other members they reference
+ * (precheck-parents-sql.ts), so a foreign key between the shadows judges the rows as the parents-first backfill
+ * leaves them; '' otherwise.
+ */
+async function parentsOf(client: pg.ClientBase, schema: string, migration: string): Promise<(picked: string) => string> {
+  const group = await readGroupOf(client, schema, migration)
+  if (group === undefined) return () => ''
+  const keys = await readShadowForeignKeys(client, schema, await readGroupMembers(client, schema, group))
+  const shapes = new Map<string, MigrationShape>()
+  for (const name of new Set(keys.flatMap((k) => [k.child, k.parent]))) {
+    shapes.set(name, migrationShape(await loadMigration(client, schema, name)))
+  }
+  return (picked) => parentInserts(migration, picked, keys, shapes)
+}
+
+/**
  * Tries every legacy row, chunk by chunk in key order, through `forward` into
  * the shadow's real column types, NOT NULL, CHECK, unique and foreign keys
  * (cutover.precheck_rows(), which keeps nothing), and back through `backward`
  * into the legacy column types and constraints; then, when every row maps,
  * looks for legacy rows that map onto the same unique key of the shadow.
+ * For a member of a group, each set of rows is tried after the rows of the other members it references.
  * Records a `precheck` event with the result (what the dual_write gate reads).
  */
 export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Promise<PrecheckResult> {
@@ -109,7 +129,7 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
   return withClient(pool, async (client) => {
     const checked = await loadMigration(client, options.schema, options.migration)
     const shape = migrationShape(checked)
-    const sql = precheckSql(shape, options.schema, checked.shadow.uniqueKeys)
+    const sql = precheckSql(shape, options.schema, checked.shadow.uniqueKeys, await parentsOf(client, options.schema, options.migration))
     const keys = keyRangeSql(shape, 'legacy')
     const classes = new FailureClasses(examples)
     let rows = 0

@@ -67,8 +67,9 @@ describe('a migration group', () => {
     await expect(ramp(db.pool, { ...quiet, migration: 'sessions_v2', percent: 5 })).rejects.toThrow('run: cutover ramp studio 5')
     expect(await controlSnapshot(db.pool)).toBe(before)
 
-    // --force: the precheck gate of dual_write, which a child fails on its shadow's foreign key until the parents are copied.
-    const moved = await cli('advance', 'studio', '--force', '--json')
+    // The group's precheck (each child row judged against the parent rows it references) is the evidence dual_write needs.
+    expect((await cli('precheck', 'studio')).code).toBe(0)
+    const moved = await cli('advance', 'studio', '--json')
     expect(moved.code).toBe(0)
     expect(moved.json()).toMatchObject({ group: 'studio', members: [...STUDIO_MEMBERS], from: { phase: 'off' }, to: { phase: 'dual_write' }, changed: true })
     expect(await statesOf()).toEqual(['assets_v2 dual_write 0', 'flows_v2 dual_write 0', 'sessions_v2 dual_write 0'])
