@@ -33,8 +33,9 @@ export function prometheusAppLatency(options: PrometheusAppLatency): AppLatencyS
       try {
         response = await fetch(url, { headers, signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) })
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name
-        throw new Error(`prometheus did not answer (${cause})`)
+        const { cause } = error as { cause?: { code?: string; message?: string } }
+        const why = cause?.code ?? cause?.message ?? (error as Error).name
+        throw new Error(`prometheus did not answer (${why})`)
       }
       const body: unknown = await response.json().catch(() => undefined)
       if (!response.ok && (body as { status?: string } | undefined)?.status !== 'error') throw new Error(`prometheus answered HTTP ${response.status}`)
