@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type pg from 'pg'
-import type { Cutover } from '../../src/dal/cutover.js'
 import { serveMetrics, type MetricsServer } from '../../src/metrics/metrics-server.js'
 import { readStatus } from '../../src/store/state/status-sql.js'
 import { expectRefusedUnchanged, runCli } from '../support/cli.js'
 import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
-import { connectCutover, order, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { setupSlowShadowOrders, until, type SlowShadowOrders } from '../support/slow-shadow-orders.js'
 import { prometheusUnavailable, startPrometheus, type RunningPrometheus } from '../support/prometheus.js'
 
 const skip = prometheusUnavailable()
@@ -15,19 +13,9 @@ const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '-
 const READ_KEYS = 50
 const ROWS = 2000
 const P99_QUERY = 'histogram_quantile(0.99, sum by (le) (rate(cutover_operation_duration_seconds_bucket{operation="read"}[5s])))'
-let cutover: Cutover
-let dalPool: pg.Pool
+let app: SlowShadowOrders
 let metrics: MetricsServer
 let prometheus: RunningPrometheus
-
-/** Polls `probe` until it returns true, up to `ms` (a deadline, never a count of polls). */
-async function until(probe: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 async function queryPrometheus(): Promise<number> {
   const url = new URL('/api/v1/query', prometheus.url)
@@ -38,37 +26,21 @@ async function queryPrometheus(): Promise<number> {
 
 describe.skipIf(skip !== undefined)('backfill --max-app-p99-ms against a real Prometheus scraping the DAL', () => {
   beforeAll(async () => {
-    await db.query(`CREATE TABLE shadow_delay (seconds float8 NOT NULL);
-                    INSERT INTO shadow_delay VALUES (0);
-                    CREATE FUNCTION shadow_delay() RETURNS void LANGUAGE sql VOLATILE AS 'SELECT pg_sleep((SELECT seconds FROM shadow_delay))';`)
-    await setupOrders(db, { backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', status: '(SELECT status FROM (SELECT shadow_delay()) AS d)' } })
-    let registry
-    ;({ cutover, registry, pool: dalPool } = await connectCutover(db, { random: () => 1 }))
-    const dal = await cutover.migration('orders_v2')
-    await setPhase(db.pool, 'dual_write')
-    await cutover.watcher.poll()
-    await dal.insertMany(Array.from({ length: READ_KEYS }, (_, i) => order(i + 1)))
-    await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status) SELECT g, gen_random_uuid()::text, g, 'new' FROM generate_series(${READ_KEYS + 1}, ${READ_KEYS + ROWS}) g`)
-    await setPhase(db.pool, 'ramp', 100)
-    await cutover.watcher.poll()
-    metrics = await serveMetrics({ port: 0, registry })
+    app = await setupSlowShadowOrders(db, READ_KEYS, ROWS)
+    metrics = await serveMetrics({ port: 0, registry: app.registry })
     prometheus = await startPrometheus(metrics.url)
   }, 120_000)
 
   afterAll(async () => {
     await prometheus?.stop()
     await metrics?.close()
-    await cutover?.close()
-    await dalPool?.end()
+    await app?.cutover.close()
+    await app?.pool.end()
   })
 
   it('holds while the application p99 Prometheus reports is above the bound, saying so on the terminal and in status, and goes on when it drops', async () => {
-    const dal = await cutover.migration('orders_v2')
-    await db.query('UPDATE shadow_delay SET seconds = 0.5')
-    let reading = true
-    const reader = (async () => {
-      for (let i = 0; reading; i++) await dal.get((i % READ_KEYS) + 1)
-    })()
+    await app.setShadowDelay(0.5)
+    const stopReading = app.readContinuously()
     try {
       await until(async () => (await queryPrometheus()) > 0.2, 60_000, 'Prometheus to see the slow reads')
       const run = cli('backfill', 'orders_v2', '--max-app-p99-ms', '200', '--prometheus-url', prometheus.url, '--p99-query', P99_QUERY, '--max-rows-per-second', '1000', '--chunk-rows', '100')
@@ -79,7 +51,7 @@ describe.skipIf(skip !== undefined)('backfill --max-app-p99-ms against a real Pr
         const [status] = await readStatus(db.pool, 'cutover', 'orders_v2')
         return /^application p99 \d+ ms > 200 ms \(prometheus\)$/.test(status?.backfill.throttled ?? '')
       }, 60_000, 'status to show the hold')
-      await db.query('UPDATE shadow_delay SET seconds = 0')
+      await app.setShadowDelay(0)
       const done = await run
       expect(done.code).toBe(0)
       expect(done.stderr).toMatch(/throttled: application p99 \d+ ms > 200 ms \(prometheus\)/)
@@ -88,9 +60,8 @@ describe.skipIf(skip !== undefined)('backfill --max-app-p99-ms against a real Pr
       const [after] = await readStatus(db.pool, 'cutover', 'orders_v2')
       expect(after?.backfill.throttled).toBeNull()
     } finally {
-      reading = false
-      await reader
-      await db.query('UPDATE shadow_delay SET seconds = 0')
+      await stopReading()
+      await app.setShadowDelay(0)
     }
   }, 180_000)
 
