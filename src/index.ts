@@ -43,6 +43,8 @@ export { runPrecheck, type PrecheckOptions, type PrecheckResult } from './jobs/p
 export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
+/** Where the backfill's application-p99 throttle reads the p99: the DAL's registry in this process, or a Prometheus query. */
+export type { AppLatencyOptions, InProcessAppLatency, PrometheusAppLatency } from './jobs/app-latency.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
 export { runBackfills, runVerifies, runPrechecks, backfillOrder } from './jobs/group-jobs.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */

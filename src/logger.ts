@@ -8,9 +8,9 @@ export const REDACT_PATHS = [
   'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'unleashToken', '*.unleashToken',
 ]
 
-/** Removes a password from anything that looks like a connection string. */
+/** Removes a password from anything that looks like a connection string or an http(s) URL (a Prometheus URL may carry one). */
 export function scrubSecrets(text: string): string {
-  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
+  return text.replace(/((?:postgres(?:ql)?|https?):\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
 }
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {

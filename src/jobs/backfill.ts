@@ -15,6 +15,7 @@ import { isUniqueViolation } from '../db/pg-errors.js'
 import { withSavepoint } from '../db/with-savepoint.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
 import { checkDatabaseThrottle, databaseThrottle } from './database-throttle.js'
+import { openAppLatency, type AppLatencyOptions } from './app-latency.js'
 
 export interface BackfillOptions {
   readonly schema: string
@@ -45,9 +46,21 @@ export interface BackfillOptions {
    * `cutover_job_throttled` gauge, `onThrottle` and `cutover status` (default: no such bound).
    */
   readonly maxReplicaLagSeconds?: number
-  /** How often the replica lag is looked at (default 1000 ms). */
+  /**
+   * Holds the next chunk while the application's read p99 is above this many milliseconds, saying why
+   * (`application p99 412 ms > 250 ms (prometheus)`) in the same places as the replica lag (default: no such bound).
+   */
+  readonly maxAppP99Ms?: number
+  /**
+   * Where that p99 comes from: `{ registry }`, the prom-client registry your Cutover was given (the DAL's
+   * reads in this process, over the last `windowSeconds`, default 10), or `{ prometheusUrl, query }`, a
+   * PromQL instant query returning one number in seconds. Asked once before the job opens: an answer it
+   * cannot read refuses the run before anything is written.
+   */
+  readonly appLatency?: AppLatencyOptions
+  /** How often the replica lag and the p99 are looked at (default 1000 ms). */
   readonly throttleCheckMs?: number
-  /** Called with the reason when the backfill starts waiting on the replica lag, and with null when it goes on. */
+  /** Called with the reason when the backfill starts waiting (replica lag, application p99), and with null when it goes on. */
   readonly onThrottle?: (reason: string | null) => void
   readonly registry?: Registry
   readonly logger?: JobLogger
@@ -83,8 +96,11 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
-  const throttleOptions = { maxReplicaLagSeconds: options.maxReplicaLagSeconds, checkIntervalMs: options.throttleCheckMs }
+  const throttleOptions = {
+    maxReplicaLagSeconds: options.maxReplicaLagSeconds, maxAppP99Ms: options.maxAppP99Ms, appLatency: options.appLatency, checkIntervalMs: options.throttleCheckMs,
+  }
   checkDatabaseThrottle(options.migration, throttleOptions)
+  const appLatency = await openAppLatency(options.migration, options.appLatency)
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'backfill' }, 0)
   const labels = { migration: options.migration }
@@ -112,7 +128,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
     targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
     maxRowsPerSecond: options.maxRowsPerSecond,
-    databaseThrottle: databaseThrottle(pool, throttleOptions),
+    databaseThrottle: databaseThrottle(pool, throttleOptions, appLatency),
     onThrottle(reason) {
       instruments.jobThrottled.set({ ...labels, task: 'backfill' }, reason === null ? 0 : 1)
       options.onThrottle?.(reason)

@@ -63,7 +63,7 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     backfillRows: counter(registry, 'cutover_backfill_rows_total', 'Rows copied by backfill.', ['migration']),
     backfillProgress: gauge(registry, 'cutover_backfill_progress_ratio', 'Backfill progress, 0 to 1.', ['migration']),
     verifyRows: counter(registry, 'cutover_verify_rows_total', 'Rows compared by verify, by result.', ['migration', 'result']),
-    jobThrottled: gauge(registry, 'cutover_job_throttled', '1 while a job waits on its database throttle (replica lag over its bound); the reason is in the log and in cutover status.', ['migration', 'task']),
+    jobThrottled: gauge(registry, 'cutover_job_throttled', '1 while a job waits on its database throttle (replica lag or the application read p99 over its bound); the reason is in the log and in cutover status.', ['migration', 'task']),
     lockRetries: counter(registry, 'cutover_lock_retries_total', 'Statements retried after a lock timeout, by job (task).', ['migration', 'task']),
     stateListening: gauge(registry, 'cutover_state_listening', '1 while this process has proven it hears state notifications (LISTEN), 0 while it follows state by polling.', []),
     bypassWrites: counter(registry, 'cutover_bypass_writes_total', 'Rows written to the legacy table outside the DAL, counted by the bypass net (same total in every process: aggregate with max).', ['migration', 'application_name', 'role', 'op']),

@@ -6,6 +6,7 @@ import { runBackfill } from '../../src/jobs/backfill.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { readStatus } from '../../src/store/state/status-sql.js'
 import { runCli } from '../support/cli.js'
+import { throttleRecorder } from '../support/throttle-recorder.js'
 import { initControl } from '../support/control.js'
 import { standbyUnavailable, startStandbyPair, type StandbyPair } from '../support/standby-pair.js'
 
@@ -50,24 +51,15 @@ describe.skipIf(skip !== undefined)('backfill throttled on replica lag (a real s
   })
 
   it('holds its chunks with the reason once the paused standby lags past the bound, and goes on when replay resumes', async () => {
-    const events: { kind: 'chunk' | 'throttled' | 'resumed'; reason?: string; rowsDone?: number }[] = []
-    const warnings: string[] = []
-    const logger = { info: () => undefined, debug: () => undefined, warn: (_: Record<string, unknown>, message: string) => { warnings.push(message) } }
     const registry = new Registry()
-    const throttled = async (): Promise<number> => (await registry.getSingleMetric('cutover_job_throttled')?.get())?.values[0]?.value ?? -1
+    const { events, warnings, logger, onProgress, onThrottle, gauge: throttled, watch, expectHeldThenResumed } = throttleRecorder(registry)
     // Paced (about 15 s in all), so the lag has time to cross the bound while rows are still left to copy.
     const run = runBackfill(pool, {
       schema, migration: 'items', actor: 'test', chunkRows: 200, targetChunkMs: 0, maxRowsPerSecond: 2000,
       maxReplicaLagSeconds: 1, throttleCheckMs: 100, registry, logger,
-      onProgress: (rowsDone) => { events.push({ kind: 'chunk', rowsDone }) },
-      onThrottle: (reason) => { events.push(reason === null ? { kind: 'resumed' } : { kind: 'throttled', reason }) },
+      onProgress, onThrottle,
     })
-    let failure: unknown
-    run.catch((error: unknown) => { failure = error })
-    const orFailure = (holds: boolean): boolean => {
-      if (failure !== undefined) throw failure
-      return holds
-    }
+    const orFailure = watch(run)
     await until(() => orFailure(events.filter((e) => e.kind === 'chunk').length >= 2), 30_000, 'two chunks copied')
     await standby.query('SELECT pg_wal_replay_pause()')
     await until(() => orFailure(events.some((e) => e.kind === 'throttled')), 60_000, 'the throttle')
@@ -90,14 +82,7 @@ describe.skipIf(skip !== undefined)('backfill throttled on replica lag (a real s
     await standby.query('SELECT pg_wal_replay_resume()')
     const result = await run
     expect(result).toMatchObject({ rows: ROWS, copied: ROWS })
-    const kinds = events.map((e) => e.kind)
-    const from = kinds.indexOf('throttled')
-    const to = kinds.indexOf('resumed')
-    expect(to).toBeGreaterThan(from)
-    // One worker: no chunk ran between the hold and the go-on (only the lag's updated figure), and the copy finished after it.
-    expect(kinds.slice(from + 1, to).filter((k) => k !== 'throttled')).toEqual([])
-    expect(kinds.slice(to + 1)).toContain('chunk')
-    expect(await throttled()).toBe(0)
+    await expectHeldThenResumed()
     const [after] = await readStatus(pool, schema, 'items')
     expect(after?.backfill.throttled).toBeNull()
     expect((await pool.query("SELECT count(*)::int AS n FROM items_v2 s JOIN items l USING (id) WHERE s.label = upper(l.name)")).rows).toEqual([{ n: ROWS }])

@@ -6,14 +6,23 @@ import { readState } from '../../store/state/state-store.js'
 import { defineCommand } from '../command.js'
 import { progressReporter } from '../progress.js'
 import { withMetrics } from '../metrics-option.js'
+import { READ_P99_QUERY } from '../../jobs/database-throttle.js'
+import type { PrometheusAppLatency } from '../../jobs/app-latency.js'
 
-export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }>({
+/** The flags as the library's option; either flag alone is passed on, for the library to refuse in its words. */
+function prometheusOption(prometheusUrl: string | undefined, query: string | undefined): PrometheusAppLatency | undefined {
+  return prometheusUrl === undefined && query === undefined ? undefined : { prometheusUrl: prometheusUrl ?? '', query: query ?? '' }
+}
+
+export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'max-app-p99-ms'?: number; 'prometheus-url'?: string; 'p99-query'?: string; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }>({
   command: 'backfill <migration>',
   describe: 'Copy legacy rows missing from the shadow, in leased chunks (resumable, shareable across processes)',
   epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
 Given a group, it copies each member in turn, parents before children (the foreign keys between their shadows).
 Run it in dual_write or later. Killed? Run the same command again: it resumes where it stopped and copies nothing twice.
 Replicas falling behind? Add --max-replica-lag 5: it holds (and says why) until they catch up; the job stays resumable meanwhile.
+Application slowing down? Add --max-app-p99-ms 250 --prometheus-url http://prometheus:9090 --p99-query '${READ_P99_QUERY}'
+  it holds while that p99 is above 250 ms ("throttled: application p99 412 ms > 250 ms (prometheus)") and goes on when it drops.
 Changes: inserts into the shadow table only (a row already there is kept), locks each chunk's legacy rows FOR SHARE briefly.
 Undo: nothing to undo for the application; the shadow copy is what the migration needs.`,
   builder: (y) => y
@@ -21,6 +30,9 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process' })
     .option('max-rows-per-second', { type: 'number', describe: 'throttle: at most this many rows per second from this process' })
     .option('max-replica-lag', { type: 'number', describe: 'throttle: hold chunks while a streaming replica replays more than this many seconds behind (needs pg_monitor); the reason shows here and in cutover status' })
+    .option('max-app-p99-ms', { type: 'number', describe: 'throttle: hold chunks while the application\'s read p99 (from --p99-query) is above this many ms' })
+    .option('prometheus-url', { type: 'string', describe: 'Prometheus to ask for the p99 (http://host:9090; credentials allowed, never printed)' })
+    .option('p99-query', { type: 'string', describe: 'PromQL giving the read p99 in seconds as one number' })
     .option('chunk-rows', { type: 'number', describe: 'initial chunk size (adapts toward 200 ms per chunk)' })
     .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_backfill_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
@@ -33,7 +45,8 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
       const results = await withMetrics(args['metrics-port'], (registry) => runBackfills(ctx.pool, {
         registry,
         schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
-        maxRowsPerSecond: args['max-rows-per-second'], maxReplicaLagSeconds: args['max-replica-lag'], onThrottle: progress.throttled, chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
+        maxRowsPerSecond: args['max-rows-per-second'], maxReplicaLagSeconds: args['max-replica-lag'],
+        maxAppP99Ms: args['max-app-p99-ms'], appLatency: prometheusOption(args['prometheus-url'], args['p99-query']), onThrottle: progress.throttled, chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
         onProgress: progress.update,
       }))
       progress.stop()
