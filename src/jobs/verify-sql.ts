@@ -16,6 +16,8 @@ export interface VerifySql {
    * nothing is written. Same row as {@link compareChunk}. Most chunks of a
    * verify are clean, and this is about a quarter cheaper; a chunk it finds
    * differences in is compared again by `compareChunk`, which records them.
+   * It casts and normalises only the rows whose raw values are not certainly
+   * equal (`VerifyColumnSql.sameRaw`), with the same answers.
    */
   checkChunk(range: KeyRange): Statement
   /**
