@@ -1,6 +1,6 @@
 /**
  * The metrics the dashboards and alert rules may query: DESIGN.md section 5, plus
- * `cutover_lock_retries_total` and `cutover_state_listening`. A label with a list of values only ever takes those.
+ * `cutover_lock_retries_total`, `cutover_state_listening`, the bypass net's two and `cutover_job_throttled`. A label with a list of values only ever takes those.
  */
 export type MetricType = 'counter' | 'gauge' | 'histogram'
 
@@ -31,6 +31,7 @@ export const METRICS: Readonly<Record<string, MetricContract>> = {
   cutover_state_listening: { type: 'gauge', labels: {} },
   cutover_bypass_writes_total: { type: 'counter', labels: { migration: null, application_name: null, role: null, op: ['insert', 'update', 'delete'] } },
   cutover_bypass_last_write_seconds: { type: 'gauge', labels: { migration: null } },
+  cutover_job_throttled: { type: 'gauge', labels: { migration: null, task: ['backfill'] } },
 }
 
 /** Labels Prometheus attaches to every scraped series. */

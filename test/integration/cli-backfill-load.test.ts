@@ -82,12 +82,14 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
   })
 
   it('finishes while writers insert new keys faster than it copies', async () => {
-    await loadLegacy(4000)
+    // The backfill is held to 25 rows/s over 500 rows (20 s or more), so that 8 writers outpace it even on a machine
+    // loaded enough to slow them to a few dozen inserts a second (they did 70/s at a load average of 18).
+    await loadLegacy(500)
     const before = Date.now()
-    const writers = startWriters(dal, { count: 8, existingKeys: 4000, firstNewKey: 1_000_000, seed })
+    const writers = startWriters(dal, { count: 8, existingKeys: 500, firstNewKey: 1_000_000, seed })
     let backfill
     try {
-      backfill = await cli('backfill', 'orders_v2', '--max-rows-per-second', '1000', '--chunk-rows', '200')
+      backfill = await cli('backfill', 'orders_v2', '--max-rows-per-second', '25', '--chunk-rows', '25')
     } finally {
       await writers.stop()
     }
