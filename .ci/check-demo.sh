@@ -29,7 +29,9 @@ demo_tmp=$(mktemp -d)
 chmod 755 "$demo_tmp" # the embedded server runs as another user when we are root
 TMPDIR="$demo_tmp" setsid node bin/cutover.js demo --quick </dev/null >"$log.int" 2>&1 &
 pid=$!
-sleep 8
+# Interrupt once the server is up (the story is then under way), whatever the machine's load; at most 90 s.
+for _ in $(seq 1 180); do grep -q 'embedded PostgreSQL' "$log.int" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+sleep 1
 kill -INT -- "-$pid" 2>/dev/null
 for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 kill -0 "$pid" 2>/dev/null; check "Ctrl-C ends the demo" "$([ $? != 0 ]; echo $?)"

@@ -1,6 +1,6 @@
 // The README's bypass-net example, runnable as written: DATABASE_URL=postgres://… npx tsx examples/bypass-net.ts
 import pg from 'pg'
-import { advance, applyControlSchema, installBypassNet, parseMigration, registerMigrations, removeBypassNet, runVerify } from '../src/index.js'
+import { advance, applyControlSchema, installBypassNet, parseMigration, registerMigrations, removeBypassNet, runPrecheck, runVerify } from '../src/index.js'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 await pool.query(`
@@ -15,6 +15,7 @@ await registerMigrations(pool, [parseMigration({
   backward: { name: 'full_name' },
 })], { schema: 'cutover', actor: 'example' })
 const op = { schema: 'cutover', migration: 'accounts_v2', actor: 'example', reason: 'a nightly job writes accounts' }
+await runPrecheck(pool, op) // the evidence dual_write needs: every legacy row maps
 await advance(pool, { ...op, to: 'dual_write' })
 
 // As the legacy table's owner (`cutover net install accounts_v2 --mode copy`):
