@@ -94,6 +94,36 @@ export interface VerifyColumnSql {
   actual(alias: string): string
   key(value: string): string
   comparable(value: string): string
+  /** The normalised typed value of a raw value (the forward expression's, or the shadow column's), as `expected`/`actual`. */
+  normalise(raw: string): string
+  /**
+   * A cheap test on the raw values (before any cast or normaliser) that is true
+   * only when their normalised values are certainly equal, so the full
+   * comparison may be skipped; null for a column with no such test. False says
+   * nothing: the row is judged in full.
+   */
+  sameRaw: ((expected: string, actual: string) => string) | null
+}
+
+// Base types (no type modifier) whose `=` holds only for values that are the same value with one representation, so a
+// cast or a deterministic normaliser maps equal raw values to equal results.
+const IDENTICAL_WHEN_EQUAL = /^(smallint|integer|bigint|boolean|uuid|bytea|date|timestamp with(out)? time zone)$/
+
+/**
+ * The raw test for a column of shadow type `type`: the forward expression's value cast to the type without its
+ * modifier (no cast at all when it has that type already) `IS NOT DISTINCT FROM` the shadow's value. Only where that
+ * equality implies equal normalised values: identity types, whatever the normaliser; numeric when the value is
+ * rounded to a fixed scale afterwards (`numeric(p,s)` with no normaliser, or `numeric:N`), since numeric `=` ignores
+ * only the display scale; jsonb compared as jsonb (no normaliser). Both NULL: equal, as they normalise alike; one NULL:
+ * false, judged in full.
+ */
+function sameRawSql(column: ComparableColumn, normaliser: string | undefined): ((expected: string, actual: string) => string) | null {
+  const base = column.type.replace(/\(\d+(,\d+)?\)/, '')
+  const parsed = normaliser ? parseNormaliser(normaliser) : null
+  const isEligible = IDENTICAL_WHEN_EQUAL.test(base) ||
+    (base === 'numeric' && (parsed ? parsed.kind === 'numeric' : /^numeric\(\d+,\d+\)$/.test(column.type))) ||
+    (base === 'jsonb' && !normaliser)
+  return isEligible ? (expected, actual) => `(${expected})::${base} IS NOT DISTINCT FROM ${actual}` : null
 }
 
 /** One {@link VerifyColumnSql} per mapped column. */
@@ -108,6 +138,8 @@ export function verifyColumns(columns: readonly (ComparableColumn & { expression
       actual: (alias) => normalisedValue(`${alias}.${quoteIdent(c.column)}`, c, normaliser),
       key: (value) => (isTyped ? value : isJson ? comparableOf(value, c) : `${comparableOf(value, c)} COLLATE "C"`),
       comparable: (value) => comparableOf(value, c),
+      normalise: (raw) => normalisedValue(raw, c, normaliser),
+      sameRaw: sameRawSql(c, normaliser),
     }
   })
 }

@@ -16,6 +16,8 @@ export interface VerifySql {
    * nothing is written. Same row as {@link compareChunk}. Most chunks of a
    * verify are clean, and this is about a quarter cheaper; a chunk it finds
    * differences in is compared again by `compareChunk`, which records them.
+   * It casts and normalises only the rows whose raw values are not certainly
+   * equal (`VerifyColumnSql.sameRaw`), with the same answers.
    */
   checkChunk(range: KeyRange): Statement
   /**
@@ -75,8 +77,30 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
               WHEN ${row('l')} IS DISTINCT FROM ${row('s')} THEN 'mismatch' END`
   const join = `l FULL JOIN s ON ${keys.map((k) => `l.${k} = s.${k}`).join(' AND ')}`
   const counts = `count(*)::int AS compared, ${DIFFERENCE_KINDS.map((k) => `count(*) FILTER (WHERE kind = '${k}')::int AS ${k}`).join(', ')}`
-  const checkText = (isLowerInclusive: boolean): string => `WITH ${sides(isLowerInclusive)}
-SELECT ${counts} FROM (SELECT ${kind} AS kind FROM ${join} OFFSET 0) AS c` // OFFSET 0: the kind is judged once per row, not once per count
+  // The counting pass selects raw values (the forward expression's, the shadow column's) and casts and normalises them
+  // only for a row whose raw values are not certainly equal (VerifyColumnSql.sameRaw): most rows of a verify match.
+  const rawSides = (isLowerInclusive: boolean): string => `l AS (
+  SELECT ${aliased(legacy.refs)}, ${shape.forward.map((m, i) => `(${m.expression}) AS ${valueAlias(i)}`).join(', ')}
+    FROM ${legacy.from}
+   WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
+), s AS (
+  SELECT ${aliased(shadow.refs)}, ${values((c) => `st.${quoteIdent(c.column)}`)}
+    FROM ${shadow.from}
+   WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
+)`
+  const normalisedRow = (side: 'l' | 's', which: (c: VerifyColumnSql) => boolean): string =>
+    `ROW(${columns.flatMap((c, i) => (which(c) ? [c.key(c.normalise(`${side}.${valueAlias(i)}`))] : [])).join(', ')})`
+  const rawTests = columns.flatMap((c, i) => (c.sameRaw ? [c.sameRaw(`l.${valueAlias(i)}`, `s.${valueAlias(i)}`)] : []))
+  const rest = (c: VerifyColumnSql): boolean => c.sameRaw === null
+  const quickEqual = rawTests.length === 0 ? '' : `WHEN ${[
+    ...rawTests.map((t) => `(${t})`),
+    ...(columns.some(rest) ? [`${normalisedRow('l', rest)} IS NOT DISTINCT FROM ${normalisedRow('s', rest)}`] : []),
+  ].join(' AND ')} THEN NULL`
+  const checkKind = `CASE WHEN l.${keys[0]} IS NULL THEN 'missing_in_legacy' WHEN s.${keys[0]} IS NULL THEN 'missing_in_shadow'
+              ${quickEqual}
+              WHEN ${normalisedRow('l', () => true)} IS DISTINCT FROM ${normalisedRow('s', () => true)} THEN 'mismatch' END`
+  const checkText = (isLowerInclusive: boolean): string => `WITH ${rawSides(isLowerInclusive)}
+SELECT ${counts} FROM (SELECT ${checkKind} AS kind FROM ${join} OFFSET 0) AS c` // OFFSET 0: the kind is judged once per row, not once per count
   const checkTexts = { inclusive: checkText(true), exclusive: checkText(false) }
 
   const text = (isLowerInclusive: boolean): string => `WITH ${sides(isLowerInclusive)}, c AS (
