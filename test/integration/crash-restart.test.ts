@@ -27,7 +27,7 @@ describe(`PostgreSQL restarted during backfill and repair (seed ${seed}; replay 
     expect(finished.json()).toMatchObject({ resumed: true })
     expect(await db.query("SELECT count(*)::int AS n, min(status) AS status FROM cutover.jobs WHERE kind = 'backfill'")).toEqual([{ n: 1, status: 'done' }])
     expect(await jobProblems(db, 'orders_v2', ['backfill'])).toEqual([])
-  }, 120_000)
+  }, 300_000)
 
   it('repair finishes after the server crashed under it, each divergence repaired once, and the tables end equal', async () => {
     const { db } = fixture
@@ -58,5 +58,5 @@ describe(`PostgreSQL restarted during backfill and repair (seed ${seed}; replay 
     expect(agreement).toEqual({ legacy: agreement.legacy, shadow: agreement.legacy, onlyLegacy: 0, onlyShadow: 0 })
     expect(await runVerify(db.pool, options)).toMatchObject({ clean: true, rowsCompared: agreement.legacy })
     expect(await jobProblems(db, 'orders_v2')).toEqual([])
-  }, 120_000)
+  }, 300_000)
 })
