@@ -51,7 +51,7 @@ async function expectCleanVerify(): Promise<void> {
   expect(await db.query('SELECT count(*)::int AS n FROM orders_v2')).toEqual([{ n }])
 }
 
-describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () => {
+describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`, { timeout: 240_000 }, () => {
   it('copies 200,000 rows while 8 writers insert, update and delete through the DAL, killed with SIGKILL three times and resumed; verify finds nothing', async () => {
     await loadLegacy(ROWS)
     const writers = startWriters(dal, { count: 8, existingKeys: ROWS, firstNewKey: ROWS + 1, seed })
