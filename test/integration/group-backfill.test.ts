@@ -6,19 +6,12 @@ import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover } from '../support/orders-fixture.js'
 import { setupStudio, studioRows } from '../support/studio-fixture.js'
+import { until } from '../support/until.js'
 
 const db = await freshDatabase()
 const quiet = { schema: 'cutover', actor: 'test', ackTimeoutMs: 0 }
 let cutover: Cutover
 let close: () => Promise<void>
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 beforeAll(async () => {
   await setupStudio(db)
@@ -33,7 +26,7 @@ beforeAll(async () => {
   // The group's precheck judges each child row against the parent rows it references, so dual_write needs no force.
   await runPrechecks(db.pool, { ...quiet, migration: 'studio' })
   await advance(db.pool, { ...quiet, migration: 'studio' })
-  await waitFor(() => ['sessions_v2', 'flows_v2', 'assets_v2'].every((m) => cutover.state(m)?.phase === 'dual_write'), 3000)
+  await until(() => ['sessions_v2', 'flows_v2', 'assets_v2'].every((m) => cutover.state(m)?.phase === 'dual_write'), 3000, 'every member in dual_write')
 })
 afterAll(async () => close())
 
@@ -57,7 +50,7 @@ describe('backfill of a group whose shadows reference each other', () => {
     }
     const writers = [0, 1, 2].map((w) => writer(w))
     try {
-      await waitFor(() => written >= 5, 10_000)
+      await until(() => written >= 5, 10_000, 'five writes')
       const backfill = await runCli(['backfill', 'studio', '--chunk-rows', '50', '--json', '--database-url', db.url, '--actor', 'test'])
       expect(backfill.stderr).toBe('')
       expect(backfill.code).toBe(0)
@@ -65,7 +58,7 @@ describe('backfill of a group whose shadows reference each other', () => {
       expect(result.members.map((m) => m.migration)).toEqual(['sessions_v2', 'flows_v2', 'assets_v2'])
       // The writers were still writing when the backfill ended.
       const before = written
-      await waitFor(() => written >= before + 3, 10_000)
+      await until(() => written >= before + 3, 10_000, 'three more writes')
     } finally {
       stop = true
       await Promise.all(writers)

@@ -12,6 +12,7 @@ import { runVerify } from '../../src/jobs/verify.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover } from '../support/orders-fixture.js'
 import { setupStudio, STUDIO_MEMBERS, studioRows } from '../support/studio-fixture.js'
+import { until } from '../support/until.js'
 
 const db = await freshDatabase()
 const quiet = { schema: 'cutover', actor: 'test', ackTimeoutMs: 0 }
@@ -22,17 +23,9 @@ let plain: { cutover: Cutover; group: GroupDal }
 let compared: { cutover: Cutover; group: GroupDal; registry: Registry }
 let close: () => Promise<void>
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
 async function rampTo(percent: number): Promise<void> {
   await ramp(db.pool, { ...quiet, migration: 'studio', percent })
-  for (const c of [plain.cutover, compared.cutover]) await waitFor(() => STUDIO_MEMBERS.every((m) => c.state(m)?.readPercent === percent), 3000)
+  for (const c of [plain.cutover, compared.cutover]) await until(() => STUDIO_MEMBERS.every((m) => c.state(m)?.readPercent === percent), 3000, 'every member at the new percentage')
 }
 
 /** Session 1 with its flows and images, the three tables joined. */

@@ -1,5 +1,4 @@
-import { writeFile, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
@@ -14,6 +13,8 @@ import { controlSnapshot } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover } from '../support/orders-fixture.js'
 import { setupStudio, STUDIO_CONFIG, STUDIO_MEMBERS, studioRows } from '../support/studio-fixture.js'
+import { tempDir } from '../support/temp-dir.js'
+import { until } from '../support/until.js'
 
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'group test'])
@@ -27,17 +28,9 @@ async function statesOf(): Promise<string[]> {
   return rows.map((r) => r.s)
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
 beforeAll(async () => {
   await setupStudio(db)
-  dir = await mkdtemp(join(tmpdir(), 'cutover-groups-'))
+  dir = await tempDir('cutover-groups-')
   await writeFile(join(dir, 'cutover.json'), JSON.stringify(STUDIO_CONFIG))
   for (const s of [1, 2, 3]) {
     const rows = studioRows(s)
@@ -51,7 +44,6 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await close()
-  await rm(dir, { recursive: true, force: true })
 })
 
 describe('a migration group', () => {
@@ -98,7 +90,7 @@ describe('a migration group', () => {
 
   it('rolls every member back with one command, in one event, and a running process follows all three within a second', async () => {
     await ramp(db.pool, { ...quiet, migration: 'studio', percent: 40 })
-    await waitFor(() => STUDIO_MEMBERS.every((m) => cutover.state(m)?.readPercent === 40), 2000)
+    await until(() => STUDIO_MEMBERS.every((m) => cutover.state(m)?.readPercent === 40), 2000, 'every member at 40 %')
     const [{ last }] = await db.query<{ last: string }>('SELECT max(id)::text AS last FROM cutover.events') as [{ last: string }]
     const rolled = await cli('rollback', 'studio', '--json')
     expect(rolled.code).toBe(0)

@@ -9,19 +9,11 @@ import { runCli } from '../support/cli.js'
 import { throttleRecorder } from '../support/throttle-recorder.js'
 import { initControl } from '../support/control.js'
 import { standbyUnavailable, startStandbyPair, type StandbyPair } from '../support/standby-pair.js'
+import { until } from '../support/until.js'
 
 const skip = standbyUnavailable()
 const schema = 'cutover'
 const ROWS = 30_000
-
-/** Polls `probe` until it returns true, up to `ms` (a deadline, never a count of polls). */
-async function until(probe: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 describe.skipIf(skip !== undefined)('backfill throttled on replica lag (a real streaming standby)', () => {
   let pair: StandbyPair
