@@ -1,17 +1,14 @@
-import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { freshDatabase } from '../support/database.js'
+import { examplePath, expectQuotedInReadme } from '../support/readme-example.js'
 import { runTsx } from '../support/run-tsx.js'
 
 const db = await freshDatabase()
-const example = fileURLToPath(new URL('../../examples/quickstart.ts', import.meta.url))
+const example = examplePath('quickstart.ts')
 
 describe('the README example', () => {
   it('is the file examples/quickstart.ts, verbatim', async () => {
-    const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
-    const code = (await readFile(example, 'utf8')).split('\n').filter((l) => !l.startsWith('// The README')).join('\n').replaceAll("'../src/index.js'", "'cutover'")
-    expect(readme).toContain(code.trim())
+    await expectQuotedInReadme(example)
   })
 
   it('runs as written and reads the rows back from the shadow in the legacy shape', async () => {

@@ -1,17 +1,14 @@
-import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { freshDatabase } from '../support/database.js'
+import { examplePath, expectQuotedInReadme } from '../support/readme-example.js'
 import { runTsx } from '../support/run-tsx.js'
 
 const db = await freshDatabase()
-const example = fileURLToPath(new URL('../../examples/groups.ts', import.meta.url))
+const example = examplePath('groups.ts')
 
 describe('the README group example', () => {
   it('is the file examples/groups.ts, verbatim', async () => {
-    const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
-    const code = (await readFile(example, 'utf8')).split('\n').filter((l) => !l.startsWith('// The README')).join('\n').replaceAll("'../src/index.js'", "'cutover'")
-    expect(readme).toContain(code.trim())
+    await expectQuotedInReadme(example)
   })
 
   it('runs as written: one group ramped, a join read from one side, both members rolled back by one call', async () => {
