@@ -15,7 +15,7 @@ import type { ComparisonQueue } from './comparison-queue.js'
 import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
 import { KeyReads } from './key-read-plan.js'
-import type { MigrationShape } from '../shape/migration-shape.js'
+import { legacyColumnNames, type MigrationShape } from '../shape/migration-shape.js'
 import { requireTransaction } from './require-transaction.js'
 import type { StatementPolicy } from './statement-policy.js'
 import { compileOnlyKysely } from './query-compiler.js'
@@ -287,8 +287,14 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
   }
 
   #requireColumns(row: Row, operation: string): void {
-    const known = new Set(this.#c.shape.legacyColumns.map((c) => c.name))
-    const unknown = Object.keys(row).find((c) => !known.has(c))
+    const known = legacyColumnNames(this.#c.shape)
+    let unknown: string | undefined
+    for (const column of Object.keys(row)) {
+      if (!known.has(column)) {
+        unknown = column
+        break
+      }
+    }
     if (unknown !== undefined) throw new ConfigInvalid(this.name, `${operation}: "${unknown}" is not a column of the legacy table; rows are written in the legacy shape`)
   }
 }

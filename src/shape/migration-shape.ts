@@ -39,6 +39,18 @@ export function migrationShape(checked: CheckedMigration): MigrationShape {
   }
 }
 
+const legacyNames = new WeakMap<MigrationShape, ReadonlySet<string>>()
+
+/** The legacy table's column names as a set, built once per shape (the DAL checks every written row against it). */
+export function legacyColumnNames(shape: MigrationShape): ReadonlySet<string> {
+  let names = legacyNames.get(shape)
+  if (!names) {
+    names = new Set(shape.legacyColumns.map((c) => c.name))
+    legacyNames.set(shape, names)
+  }
+  return names
+}
+
 export function typeOf(columns: readonly ColumnType[], name: string): string {
   const column = columns.find((c) => c.name === name)
   if (!column) throw new Error(`no column ${name}`)
