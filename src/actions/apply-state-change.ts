@@ -17,7 +17,7 @@ import { waitForAcknowledgements } from './acknowledgements.js'
 import type { ActionOptions, ActionResult } from './action-options.js'
 import { checkEvidenceGates } from './migration-gate.js'
 import { applyGroupChange } from './apply-group-change.js'
-import { groupMembers, refuseMemberAlone } from './group-target.js'
+import { groupMembers, refuseMemberAlone } from '../store/groups/group-target.js'
 
 export type Pool = PoolLike & { query: pg.Pool['query'] }
 

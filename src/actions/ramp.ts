@@ -5,7 +5,7 @@ import { unleashMirrorFor } from '../flags/unleash-mirror.js'
 import { estimateKeysMoved, type KeysMoved } from '../store/state/routing-sample-sql.js'
 import type { ActionOptions, ActionResult, PhaseView, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
-import { groupMembers } from './group-target.js'
+import { groupMembers } from '../store/groups/group-target.js'
 
 export interface RampOptions extends ActionOptions {
   /** Whole number 0–100. */

@@ -10,7 +10,7 @@ import type { Pool } from './apply-state-change.js'
 import { readGroupMembers } from '../store/groups/group-members-sql.js'
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS, inLockedTransaction, retire, retireLocked, type RetireOptions, type RetireResult } from '../store/retire/retire.js'
 import { unretire, unretireLocked, type UnretireOptions, type UnretireResult } from '../store/retire/unretire.js'
-import { groupMembers } from './group-target.js'
+import { groupMembers } from '../store/groups/group-target.js'
 
 /** Retires a migration, or every member of the group `options.migration` names, in one transaction. */
 export async function retireTarget(pool: Pool, options: RetireOptions): Promise<RetireResult[]> {

@@ -21,7 +21,7 @@ import { withTransaction } from '../../db/with-transaction.js'
 import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
 import { removeNet } from '../bypass/bypass-net.js'
-import { refuseMemberAlone } from '../../actions/group-target.js'
+import { refuseMemberAlone } from '../groups/group-target.js'
 
 export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
 

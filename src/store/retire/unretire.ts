@@ -14,7 +14,7 @@ import { readRetirement } from './retirement.js'
 import type { Queryable } from '../../db/queryable.js'
 import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
-import { refuseMemberAlone } from '../../actions/group-target.js'
+import { refuseMemberAlone } from '../groups/group-target.js'
 
 export interface UnretireOptions {
   readonly schema: string

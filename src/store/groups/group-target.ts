@@ -1,7 +1,7 @@
 /** Whether a state change names a group or a migration, and the refusal of a group's member moved on its own. */
-import { GroupMemberMovedAlone } from '../core/errors.js'
-import type { Queryable } from '../db/queryable.js'
-import { readGroupMembers, readGroupOf } from '../store/groups/group-members-sql.js'
+import { GroupMemberMovedAlone } from '../../core/errors.js'
+import type { Queryable } from '../../db/queryable.js'
+import { readGroupMembers, readGroupOf } from './group-members-sql.js'
 
 /** The members of the group named `name`, or undefined when `name` is no group (a migration, then). */
 export async function groupMembers(db: Queryable, schema: string, name: string): Promise<readonly string[] | undefined> {
