@@ -46,7 +46,7 @@ export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/b
 /** Where the backfill's application-p99 throttle reads the p99: the DAL's registry in this process, or a Prometheus query. */
 export type { AppLatencyOptions, InProcessAppLatency, PrometheusAppLatency } from './jobs/app-latency.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
-export { runBackfills, runVerifies, runPrechecks, backfillOrder } from './jobs/group-jobs.js'
+export { runBackfills, runVerifies, runPrechecks, runRepairs, backfillOrder } from './jobs/group-jobs.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
 export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
 /** What `cutover doctor` checks, and the SQL fixes it can apply. */

@@ -24,6 +24,8 @@ export const isClash = (e: unknown): boolean => CLASH.has(codeOf(e) ?? '')
 export const isLockWait = (e: unknown): boolean => LOCK_WAIT.has(codeOf(e) ?? '')
 /** A unique key already holds the value (23505): another writer got there first. */
 export const isUniqueViolation = (e: unknown): boolean => codeOf(e) === '23505'
+/** A foreign key's other row is missing, or still referenced (23503). */
+export const isForeignKeyViolation = (e: unknown): boolean => codeOf(e) === '23503'
 /** The row broke a constraint or a type rule on its way in. */
 export const isConstraintViolation = (e: unknown): boolean => CONSTRAINT.has(codeOf(e) ?? '')
 /** The connection was lost, refused or terminated. */

@@ -12,6 +12,7 @@ import { readShadowReferences } from '../store/groups/shadow-references-sql.js'
 import { runPrecheck, type PrecheckOptions, type PrecheckResult } from './precheck.js'
 import { runBackfill, type BackfillOptions, type BackfillResult } from './backfill.js'
 import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js'
+import { runRepair, type RepairOptions, type RepairResult } from './repair.js'
 
 /** The order a group's members are copied in; `[name]` for a migration. */
 export async function backfillOrder(pool: PoolLike, schema: string, name: string): Promise<string[]> {
@@ -48,6 +49,29 @@ export async function runPrechecks(pool: PoolLike, options: PrecheckOptions): Pr
   const results: PrecheckResult[] = []
   for (const migration of await backfillOrder(pool, options.schema, options.migration)) {
     results.push(await runPrecheck(pool, { ...options, migration }))
+  }
+  return results
+}
+
+/**
+ * Repairs `options.migration`, or every member of the group it names. Members
+ * are repaired parents first, so a child row copied finds its parent; a key
+ * whose write a foreign key holds back (a parent's delete while its shadow
+ * children are still there) is left open, and a second pass, children first,
+ * repairs those, so a chain of deletes goes leaf to root. What still fails
+ * then is a real fault (a row whose parent exists on neither side) and throws.
+ */
+export async function runRepairs(pool: PoolLike, options: RepairOptions): Promise<RepairResult[]> {
+  const order = await backfillOrder(pool, options.schema, options.migration)
+  if (order.length === 1) return [await runRepair(pool, { ...options, migration: order[0] as string })]
+  const first: RepairResult[] = []
+  for (const migration of order) first.push(await runRepair(pool, { ...options, migration, deferForeignKeyViolations: true }))
+  const results = [...first]
+  for (let i = order.length - 1; i >= 0; i--) {
+    const earlier = first[i] as RepairResult
+    if (earlier.deferred === 0) continue
+    const again = await runRepair(pool, { ...options, migration: order[i] as string })
+    results[i] = { ...again, rows: earlier.rows + again.rows, seconds: earlier.seconds + again.seconds, actions: [...earlier.actions, ...again.actions] }
   }
   return results
 }

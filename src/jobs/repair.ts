@@ -5,7 +5,7 @@ import { displayName } from '../core/identifiers.js'
 import { migrationShape } from '../shape/migration-shape.js'
 import { instrumentsFor } from '../metrics/instruments.js'
 import { loadMigration } from '../store/definitions/definitions.js'
-import { isLockWait, serverMessage } from '../db/pg-errors.js'
+import { isForeignKeyViolation, isLockWait, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { inTransaction } from '../db/with-transaction.js'
 import { systemClock, type JobClock } from './job-clock.js'
@@ -28,6 +28,12 @@ export interface RepairOptions {
   /** `lock_timeout` of each key's statement (default 1000 ms); a timeout, or a source row locked by another transaction (NOWAIT), is retried with backoff. */
   readonly lockTimeoutMs?: number
   readonly maxLockRetries?: number
+  /**
+   * Leave open (and count in `deferred`) a key whose write breaks a foreign
+   * key, instead of failing: a group's repair runs its members in turn, and a
+   * parent's delete must wait for its children's (group-jobs.ts, runRepairs).
+   */
+  readonly deferForeignKeyViolations?: boolean
   readonly registry?: Registry
   readonly logger?: JobLogger
   readonly clock?: JobClock
@@ -50,6 +56,8 @@ export interface RepairResult {
   readonly from: Side
   readonly dryRun: boolean
   readonly actions: readonly RepairAction[]
+  /** Keys left open because a foreign key held them back (only with `deferForeignKeyViolations`). */
+  readonly deferred: number
 }
 
 function keyOf(row: Record<string, unknown>, legacyKey: readonly string[]): Record<string, unknown> {
@@ -82,6 +90,7 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
     const plan = sql.plan(options.migration)
     const { rows: open } = await client.query<Record<string, unknown> & { id: string; kind: string; present: boolean }>(plan.text, plan.values)
     const actions: RepairAction[] = []
+    let deferred = 0
     if (options.dryRun) {
       for (const d of open) actions.push({ key: keyOf(d, shape.legacyKey), action: d.present ? 'copy' : 'delete', kind: d.kind })
     } else {
@@ -97,6 +106,12 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
             if (rows[0]) actions.push({ key: keyOf(rows[0], shape.legacyKey), action: rows[0].present ? 'copy' : 'delete', kind: d.kind })
             break
           } catch (error) {
+            if (options.deferForeignKeyViolations && isForeignKeyViolation(error)) {
+              deferred++
+              logger.info({ migration: options.migration, divergence: d.id, key: JSON.stringify(keyOf(d, shape.legacyKey)), server: serverMessage(error) },
+                `repair of ${options.migration} leaves divergence ${d.id} for the group's second pass: ${serverMessage(error)}`)
+              break
+            }
             if (!isLockWait(error) || attempt > maxRetries) throw error
             instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
             const delayMs = lockRetryDelayMs(attempt, clock.random)
@@ -117,6 +132,6 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
     }
     logger.info({ migration: options.migration, from, dryRun: options.dryRun ?? false, rows: actions.length },
       `repair of ${options.migration} from ${from}: ${options.dryRun ? 'would repair' : 'repaired'} ${actions.length} key(s)`)
-    return { migration: options.migration, rows: actions.length, seconds, from, dryRun: options.dryRun ?? false, actions }
+    return { migration: options.migration, rows: actions.length, seconds, from, dryRun: options.dryRun ?? false, actions, deferred }
   })
 }

@@ -1,6 +1,5 @@
 /** backfill, verify and repair: the long jobs, with a progress bar on a terminal and plain lines otherwise. */
-import { backfillOrder, runBackfills, runVerifies } from '../../jobs/group-jobs.js'
-import { runRepair } from '../../jobs/repair.js'
+import { backfillOrder, runBackfills, runRepairs, runVerifies } from '../../jobs/group-jobs.js'
 import { CheckFailed } from '../../core/errors.js'
 import { readState } from '../../store/state/state-store.js'
 import { defineCommand } from '../command.js'
@@ -90,18 +89,23 @@ export const repairCommand = defineCommand<{ migration: string; from?: 'legacy' 
   command: 'repair <migration>',
   describe: 'Re-copy each recorded divergent key from the authoritative side (or --from)',
   epilog: `A key present on the source side is written whole to the other side; a key absent there is deleted from the other side.
+Given a group, it repairs each member, parents first, then retries the keys a foreign key held back (a parent's delete waits for its children's).
 Changes: the non-source table, for the recorded keys only; marks the divergences repaired. --dry-run lists and writes nothing.
 Verify: cutover verify <migration>.`,
   builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true })
+    .positional('migration', { type: 'string', demandOption: true, describe: 'a migration, or a group (its members, parents first)' })
     .option('from', { choices: ['legacy', 'shadow'] as const, describe: 'source side (default: the authoritative one)' })
     .option('dry-run', { type: 'boolean', default: false }) as never,
   run: async (ctx, args) => {
-    await readState(ctx.pool, ctx.schema, args.migration)
-    const result = await runRepair(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, from: args.from, dryRun: args['dry-run'] })
-    ctx.emit({ migration: result.migration, rows: result.rows, seconds: result.seconds, dryRun: args['dry-run'], actions: result.actions })
-    for (const a of result.actions) ctx.say(`  ${args['dry-run'] ? 'would ' : ''}${a.action} ${JSON.stringify(a.key)}`)
-    ctx.say(`${args.migration}: ${args['dry-run'] ? 'would repair' : 'repaired'} ${result.rows} key(s) in ${result.seconds.toFixed(1)} s`)
+    const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
+    if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
+    const results = await runRepairs(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, from: args.from, dryRun: args['dry-run'] })
+    const documents = results.map((result) => ({ migration: result.migration, rows: result.rows, seconds: result.seconds, dryRun: args['dry-run'], actions: result.actions }))
+    ctx.emit(order.length === 1 ? documents[0] : { group: args.migration, members: documents })
+    for (const result of results) {
+      for (const a of result.actions) ctx.say(`  ${args['dry-run'] ? 'would ' : ''}${a.action} ${JSON.stringify(a.key)}`)
+      ctx.say(`${result.migration}: ${args['dry-run'] ? 'would repair' : 'repaired'} ${result.rows} key(s) in ${result.seconds.toFixed(1)} s`)
+    }
   },
 })
 
