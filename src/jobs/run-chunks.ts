@@ -122,7 +122,9 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
   let throttleLoggedAt = 0
   async function throttleChanged(client: pg.PoolClient, reason: ThrottleReason, was: ThrottleReason): Promise<void> {
     // A hold and its end are logged; while held, the reason's figure changes at every look: logged every 10 s,
-    // shown at once to onThrottle (the terminal) and in the job record (status).
+    // shown at once to onThrottle (the terminal) and in the job record (status). The record is written first,
+    // so whoever hears of a hold finds it in `cutover status` already.
+    await client.query(sql.setThrottled, [options.jobId, reason])
     const isNew = reason === null || was === null
     if (isNew || clock.now() - throttleLoggedAt >= THROTTLE_LOG_EVERY_MS) {
       throttleLoggedAt = clock.now()
@@ -130,7 +132,6 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
       else logger.info({ ...fields, resumed: was }, `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`)
     }
     options.onThrottle?.(reason)
-    await client.query(sql.setThrottled, [options.jobId, reason])
   }
   async function holdWhileThrottled(client: pg.PoolClient): Promise<void> {
     const check = options.databaseThrottle

@@ -2,7 +2,9 @@
  * An application process for the pooler tests: mixed DAL writes and compared
  * reads through the pool on argv[2] from four concurrent loops, a third outside any transaction, a third
  * inside pg transactions and a third inside Kysely transactions, on keys of
- * its own from argv[4]. Prints one JSON line: operations, errors (the first
+ * its own from argv[4] (each loop its own keys: two transactions updating the same
+ * two rows in opposite orders deadlock with or without cutover, and that is the
+ * application's affair, not what this test is about). Prints one JSON line: operations, errors (the first
  * few messages), the statement mode, and compared reads by result.
  * Usage: pooled-dal-child.ts <pool url> <operations> <first key> <seed>
  */
@@ -19,7 +21,6 @@ const [url, opsArg, firstKeyArg, seedArg] = process.argv.slice(2)
 const total = Number(opsArg)
 const random = seededRandom(Number(seedArg))
 let nextKey = Number(firstKeyArg)
-const live: number[] = []
 
 const pool = new pg.Pool({ connectionString: url, max: 6 })
 pool.on('error', () => undefined)
@@ -33,8 +34,8 @@ let started = 0
 const errors: string[] = []
 let errorCount = 0
 
-/** One DAL call, picked at random, on this process's own keys. */
-async function operation(tx: CallOptions): Promise<void> {
+/** One DAL call, picked at random, on the calling loop's own keys (`live`). */
+async function operation(tx: CallOptions, live: number[]): Promise<void> {
   started++
   const roll = random()
   const key = live.length > 0 ? live[Math.floor(random() * live.length)] as number : undefined
@@ -67,16 +68,17 @@ async function operation(tx: CallOptions): Promise<void> {
 
 /** One of several concurrent loops of this process, as an application serves several requests at once. */
 async function loop(): Promise<void> {
+  const live: number[] = []
   while (started < total) {
     const kind = random()
     try {
       if (kind < 1 / 3) {
-        await operation({})
+        await operation({}, live)
       } else if (kind < 2 / 3) {
         const client = await pool.connect()
         try {
           await client.query('BEGIN')
-          for (let i = 0; i < 3 && started < total; i++) await operation({ tx: client })
+          for (let i = 0; i < 3 && started < total; i++) await operation({ tx: client }, live)
           await client.query('COMMIT')
         } catch (error) {
           await client.query('ROLLBACK').catch(() => undefined)
@@ -86,7 +88,7 @@ async function loop(): Promise<void> {
         }
       } else {
         await kysely.transaction().execute(async (trx) => {
-          for (let i = 0; i < 3 && started < total; i++) await operation({ tx: trx })
+          for (let i = 0; i < 3 && started < total; i++) await operation({ tx: trx }, live)
         })
       }
     } catch {
