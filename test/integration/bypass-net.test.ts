@@ -32,7 +32,7 @@ async function counted(): Promise<Record<string, number>> {
 async function netObjects(): Promise<{ triggers: number; functions: number }> {
   const [row] = await db.query<{ triggers: number; functions: number }>(`SELECT
     (SELECT count(*)::int FROM pg_trigger WHERE tgname LIKE 'cutover_bypass_%') AS triggers,
-    (SELECT count(*)::int FROM pg_proc WHERE proname LIKE 'bypass_net_%' OR proname LIKE 'bypass_apply_%') AS functions`)
+    (SELECT count(*)::int FROM pg_proc WHERE proname LIKE 'bypass_net_%' OR proname LIKE 'bypass_apply_%' OR proname LIKE 'bypass_trunc_%') AS functions`)
   return row as { triggers: number; functions: number }
 }
 
@@ -98,6 +98,18 @@ describe('bypass net', () => {
     expect(await runVerify(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: true })
   })
 
+  it('refuses a TRUNCATE of legacy, which no row trigger sees, saying how to go on; nothing is emptied', async () => {
+    await installBypassNet(db.pool, { schema, migration, actor: 'test', mode: 'copy' })
+    const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')
+    await expect(db.query('TRUNCATE orders')).rejects.toMatchObject({
+      code: '55006',
+      message: 'TRUNCATE of orders refused: the bypass net of migration orders_v2 is installed, and the shadow table would keep every row',
+      hint: expect.stringContaining('cutover net remove orders_v2'),
+    })
+    expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).toEqual(before)
+    expect(before[0]?.n).toBeGreaterThan(0)
+  })
+
   it('never counts the DAL\'s own writes, in legacy- or shadow-authoritative phases, nor repair\'s', async () => {
     await resetCounts()
     for (const phase of ['dual_write', 'shadow_primary'] as const) {
@@ -139,7 +151,7 @@ describe('bypass net', () => {
   })
 
   it('comes off with a rollback, and stays off through retire and unretire', async () => {
-    expect(await netObjects()).toEqual({ triggers: 1, functions: 2 })
+    expect(await netObjects()).toEqual({ triggers: 2, functions: 3 })
     const rolledBack = await rollback(db.pool, { schema, migration, actor: 'test', unleash: false })
     expect(rolledBack.bypassNet).toMatch(/removed; reinstall it when wanted with: cutover net install orders_v2 --mode copy/)
     expect(await netObjects()).toEqual({ triggers: 0, functions: 0 })

@@ -27,6 +27,9 @@ export interface NetNames {
   readonly triggerFunction: string
   /** The SECURITY DEFINER function that logs and records or copies one row. */
   readonly applyFunction: string
+  /** The statement trigger that refuses TRUNCATE of the legacy table, and its function. */
+  readonly truncateTrigger: string
+  readonly truncateFunction: string
 }
 
 export function netNames(schema: string, migration: string): NetNames {
@@ -34,7 +37,14 @@ export function netNames(schema: string, migration: string): NetNames {
     throw new ConfigInvalid(migration, `a bypass net needs a migration name of at most ${MAX_NAME} characters (its trigger is named after it); this one has ${migration.length}`)
   }
   const s = controlSchema(schema).quoted
-  return { trigger: q(`cutover_bypass_${migration}`), triggerFunction: `${s}.${q(`bypass_net_${migration}`)}`, applyFunction: `${s}.${q(`bypass_apply_${migration}`)}` }
+  return {
+    trigger: q(`cutover_bypass_${migration}`),
+    triggerFunction: `${s}.${q(`bypass_net_${migration}`)}`,
+    applyFunction: `${s}.${q(`bypass_apply_${migration}`)}`,
+    // One legacy table has one migration: the trigger's name need not carry it (it would not fit 63 bytes).
+    truncateTrigger: q('cutover_bypass_truncate'),
+    truncateFunction: `${s}.${q(`bypass_trunc_${migration}`)}`,
+  }
 }
 
 /** The divergence key of a row variable: each legacy key column as text, like the DAL's. */
@@ -116,6 +126,15 @@ BEGIN
 END $cutover$`,
     `DROP TRIGGER IF EXISTS ${names.trigger} ON ${shape.legacyTable}`,
     `CREATE TRIGGER ${names.trigger} AFTER INSERT OR UPDATE OR DELETE ON ${shape.legacyTable} FOR EACH ROW EXECUTE FUNCTION ${names.triggerFunction}()`,
+    // Row triggers never see a TRUNCATE: the shadow would keep every row legacy lost. Refused while the net is on, saying how.
+    `CREATE OR REPLACE FUNCTION ${names.truncateFunction}() RETURNS trigger LANGUAGE plpgsql AS $cutover$
+BEGIN
+  RAISE EXCEPTION 'TRUNCATE of % refused: the bypass net of migration % is installed, and the shadow table would keep every row', TG_TABLE_NAME, ${migration}
+    USING ERRCODE = 'object_in_use',
+          HINT = 'delete the rows instead (the net records or copies each one), or remove the net first: cutover net remove ' || ${migration};
+END $cutover$`,
+    `DROP TRIGGER IF EXISTS ${names.truncateTrigger} ON ${shape.legacyTable}`,
+    `CREATE TRIGGER ${names.truncateTrigger} BEFORE TRUNCATE ON ${shape.legacyTable} FOR EACH STATEMENT EXECUTE FUNCTION ${names.truncateFunction}()`,
   ]
 }
 
@@ -125,6 +144,8 @@ export function removeNetSql(schema: string, migration: string, legacyTable: str
   return [
     `DROP TRIGGER IF EXISTS ${names.trigger} ON ${legacyTable}`,
     `DROP FUNCTION IF EXISTS ${names.triggerFunction}()`,
+    `DROP TRIGGER IF EXISTS ${names.truncateTrigger} ON ${legacyTable}`,
+    `DROP FUNCTION IF EXISTS ${names.truncateFunction}()`,
     `DO $cutover$ DECLARE f regprocedure; BEGIN
        FOR f IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = '${controlSchema(schema).name.replaceAll("'", "''")}'::regnamespace AND p.proname = 'bypass_apply_${migration}' LOOP
          EXECUTE 'DROP FUNCTION ' || f;
