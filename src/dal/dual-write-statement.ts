@@ -8,7 +8,7 @@
 import type { Side } from '../core/phases.js'
 import type { Statement } from '../db/statement.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
-import { WRITER_MARKER, WRITER_MARKER_CTE } from '../db/writer-marker.js'
+import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 
@@ -96,8 +96,7 @@ function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTarget
   if (!targets.secondary) return undefined
   if (op === 'delete') {
     if (targets.secondary === 'shadow') return `DELETE FROM ${shape.shadowTable} WHERE ${shadowKeyMatch(shape, key ?? [], p)}`
-    // Not derived from `w` (it runs when the shadow had no row): it reads the writer marker itself.
-    return `DELETE FROM ${shape.legacyTable} WHERE ${legacyKeyMatch(shape, key ?? [], p)} AND EXISTS (SELECT FROM ${WRITER_MARKER})`
+    return `DELETE FROM ${shape.legacyTable} WHERE ${legacyKeyMatch(shape, key ?? [], p)}`
   }
   return copyFrom(shape, targets.secondary, 'w')
 }
@@ -170,16 +169,18 @@ export interface WriteStatementOptions {
 /** What a write returns: each written row in the legacy shape, its legacy key, or nothing. */
 export type Returning = 'row' | 'key' | 'none'
 
-/** The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run). */
+/**
+ * The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run).
+ * Its one-time filter sets the writer marker, once, whatever was written (db/writer-marker.ts).
+ */
 function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning): string {
-  // The writer marker is read wherever a legacy row can have been written (every legacy write but one derives from `w`).
-  const marked = `w CROSS JOIN ${WRITER_MARKER}`
-  const from = freshDelete ? `s CROSS JOIN ${marked}` : marked
-  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from}`
-  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from}` : `SELECT w.* FROM ${from}`
-  if (returning === 'row') return backwardOf(shape, marked)
+  const from = freshDelete ? 's CROSS JOIN w' : 'w'
+  const marked = `WHERE ${WRITER_MARKER_FILTER}`
+  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from} ${marked}`
+  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from} ${marked}` : `SELECT w.* FROM ${from} ${marked}`
+  if (returning === 'row') return `${backwardOf(shape, 'w')} ${marked}`
   const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
-  return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${marked}`
+  return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w ${marked}`
 }
 
 export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, options: WriteStatementOptions = {}): Statement {
@@ -193,8 +194,6 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     const built = shadowWrite(shape, request.op, rows, request.key, request.patch, p)
     ctes.push(...built.ctes, `w AS (${built.write})`)
   }
-  // After `w` (the statement still starts with the authoritative write), before `s`, which may read it.
-  ctes.push(WRITER_MARKER_CTE)
   const freshDelete = !divergence && request.op === 'delete' && targets.secondary === 'shadow' && options.controlSchema !== undefined
   const secondary = divergence
     ? undefined

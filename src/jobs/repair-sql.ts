@@ -4,7 +4,7 @@ import { list, q, type MigrationShape } from '../shape/migration-shape.js'
 import type { Side } from '../core/phases.js'
 import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from './key-range-sql.js'
 import { controlSchema } from '../db/control-schema.js'
-import { WRITER_MARKER, WRITER_MARKER_CTE } from '../db/writer-marker.js'
+import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
 
 export interface RepairSql {
   /** One row, `authority`: the side the state says is authoritative ($1 migration). */
@@ -66,7 +66,7 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
   UPDATE ${s}.divergences AS d SET repaired_at = clock_timestamp(), repaired_by = $2
    WHERE d.id = $1 AND d.repaired_at IS NULL
   RETURNING ${fixKey.map((k, i) => `${k} AS ${aliases[i]}`).join(', ')}
-), ${WRITER_MARKER_CTE}, src AS (
+), src AS (
   SELECT ${sourceAlias}.* FROM ${source.from} JOIN fix ON (${source.refs.join(', ')}) = (${aliases.map((a) => `fix.${a}`).join(', ')})
   FOR SHARE OF ${sourceAlias} NOWAIT
 ), copied AS (
@@ -76,7 +76,7 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
 )
 SELECT ${aliases.map((a) => `fix.${a}`).join(', ')}, EXISTS (SELECT 1 FROM src) AS present,
        (SELECT count(*) FROM copied)::int AS copied, (SELECT count(*) FROM deleted)::int AS deleted
-  FROM fix CROSS JOIN ${WRITER_MARKER}`
+  FROM fix WHERE ${WRITER_MARKER_FILTER}`
 
   return {
     authority: (migration) => ({ text: `SELECT authority FROM ${s}.state WHERE migration = $1`, values: [migration] }),
