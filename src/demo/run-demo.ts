@@ -107,6 +107,27 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const code = await run(...args)
       if (code !== 0) throw new DemoFailed(`"cutover ${args.join(' ')}" exited ${code}`)
     }
+    // On a busy machine the guardrail may roll the ramp back by itself (a shadow read p99 over 3x legacy's, judged on
+    // a 5 s window): that is the product working, not the demo failing. The demo says so, goes back to shadow_read
+    // and runs the step again (three times at most).
+    const guardedRollbacks = async (): Promise<number> => Number((await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback'", [DEMO_MIGRATION])).rows[0]?.n ?? 0)
+    const mustUnlessGuardrail = async (...args: string[]): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        const before = await guardedRollbacks()
+        if (resources.cutover?.state(DEMO_MIGRATION)?.phase === 'dual_write' && before > 0 && attempt <= 3) {
+          const { rows: [event] } = await pool.query<{ reason: string }>("SELECT reason FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback' ORDER BY id DESC LIMIT 1", [DEMO_MIGRATION])
+          say(`   the guardrail rolled back by itself: ${event?.reason ?? '(no event?)'}`)
+          say('   (this machine is busy, so the shadow\'s reads were slow next to legacy\'s); back to shadow_read, and on:')
+          await must('advance', DEMO_MIGRATION, '--to', 'shadow_read', '--reason', 'resume after a guardrail rollback on a busy machine')
+        }
+        const code = await run(...args)
+        if (code === 0) return
+        if (attempt >= 3 || (await guardedRollbacks()) === 0 || resources.cutover?.state(DEMO_MIGRATION)?.phase !== 'dual_write') {
+          throw new DemoFailed(`"cutover ${args.join(' ')}" exited ${code}`)
+        }
+      }
+    }
 
     say()
     say('== 3. Register the migration')
@@ -159,13 +180,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say()
     say('== 8. Ramp reads to the new table, sticky per user')
     for (const percent of [1, 5, 25]) {
-      await must('ramp', DEMO_MIGRATION, String(percent), '--reason', `ramp to ${percent}%`)
+      await mustUnlessGuardrail('ramp', DEMO_MIGRATION, String(percent), '--reason', `ramp to ${percent}%`)
       await report(`at ${percent}%`)
     }
     say('   ramping down is exact: only the keys above the new percentage go back to legacy')
     await resources.cutover.watcher.heartbeat()
-    await must('ramp', DEMO_MIGRATION, '10', '--reason', 'ramp down to 10% and back')
-    await must('ramp', DEMO_MIGRATION, '25', '--reason', 'back to 25%')
+    await mustUnlessGuardrail('ramp', DEMO_MIGRATION, '10', '--reason', 'ramp down to 10% and back')
+    await mustUnlessGuardrail('ramp', DEMO_MIGRATION, '25', '--reason', 'back to 25%')
 
     say()
     say('== 9. Someone changes a row of the new table behind the DAL\'s back')
@@ -197,10 +218,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say('== 10. Ramp to everyone, then let the new table take over')
     last = await resources.app.stats()
     for (const percent of [50, 100]) {
-      await must('ramp', DEMO_MIGRATION, String(percent), '--reason', `ramp to ${percent}%`)
+      await mustUnlessGuardrail('ramp', DEMO_MIGRATION, String(percent), '--reason', `ramp to ${percent}%`)
       await report(`at ${percent}%`)
     }
     await sleep(1200)
+    // After a rollback here the ramp must be made again before shadow_primary: one more pass of the step.
+    for (let attempt = 1; resources.cutover.state(DEMO_MIGRATION)?.phase !== 'ramp' && attempt <= 3; attempt++) {
+      await mustUnlessGuardrail('ramp', DEMO_MIGRATION, '100', '--reason', 'ramp to 100% again')
+    }
     await must('advance', DEMO_MIGRATION, '--reason', 'the new table is authoritative')
     await report('in shadow_primary')
 
