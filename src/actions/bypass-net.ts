@@ -4,13 +4,13 @@
  * wait for the legacy table's writers), and what a rollback does with a net.
  */
 import { ConfigInvalid, CutoverError } from '../core/errors.js'
+import { DEFAULT_NET_LOCK_TIMEOUT_MS } from '../core/lock-timeouts.js'
 import { isLockWait, isNotFound, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike, Queryable } from '../db/queryable.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { NET_MODES, type NetMode } from '../store/bypass/bypass-net-sql.js'
 import { installNet, readNet, removeNet, type InstalledNet } from '../store/bypass/bypass-net.js'
 
-export const DEFAULT_NET_LOCK_TIMEOUT_MS = 5000
 /** A rollback never waits long for the legacy table: the net is left (and said) rather than the rollback delayed. */
 export const ROLLBACK_NET_LOCK_TIMEOUT_MS = 2000
 

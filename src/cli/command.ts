@@ -1,4 +1,8 @@
-/** The shape of one CLI command: its yargs definition and a `run` that parses nothing and decides nothing. */
+/**
+ * The shape of one CLI command: its yargs definition and a `run` that parses nothing and decides nothing.
+ * A definition (commands/) imports nothing heavy; its `run` imports its handler (handlers/) when called, so
+ * `--help`, a usage error and each command load only what they use (every CLI start pays for every import).
+ */
 import type { Argv } from 'yargs'
 import type { CommandContext, GlobalArgs } from './context.js'
 

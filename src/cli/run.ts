@@ -1,8 +1,6 @@
 /** The `cutover` command line: builds the parser, runs one command, prints, and returns the exit code. */
 import yargs, { type Argv } from 'yargs'
 import { CutoverError } from '../core/errors.js'
-import { classifyError } from '../db/classify-error.js'
-import { scrubSecrets } from '../logger.js'
 import type { CliCommand } from './command.js'
 import { advanceCommand } from './commands/advance.js'
 import { calibrateCommand } from './commands/calibrate.js'
@@ -18,11 +16,13 @@ import { registerCommand } from './commands/register.js'
 import { rollbackCommand } from './commands/rollback.js'
 import { statusCommand } from './commands/status.js'
 import { jobCommands } from './commands/jobs.js'
-import { createContext, type CommandContext, type GlobalArgs } from './context.js'
+import type { CommandContext, GlobalArgs } from './context.js'
 
 const commands = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, netCommand, demoCommand] as unknown as CliCommand<never>[]
 
-function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): number {
+// pg, pino and the error classifier load when a command runs, not for --help or a usage error (see command.ts).
+async function report(error: unknown, args: Partial<GlobalArgs>, connectionString: string | undefined, documentPrinted = false): Promise<number> {
+  const [{ classifyError }, { scrubSecrets }] = await Promise.all([import('../db/classify-error.js'), import('../logger.js')])
   const typed = classifyError(error, { connectionString, schema: args.schema ?? 'cutover' })
   const exitCode = typed instanceof CutoverError ? typed.exitCode : 1
   const message = scrubSecrets(typed instanceof CutoverError ? typed.message : `unexpected error: ${typed.message}`)
@@ -35,10 +35,10 @@ function report(error: unknown, args: Partial<GlobalArgs>, connectionString: str
 async function execute(command: CliCommand<never>, args: GlobalArgs): Promise<void> {
   let ctx: CommandContext | undefined
   try {
-    ctx = command.needsDatabase === false ? undefined : createContext(args)
+    ctx = command.needsDatabase === false ? undefined : (await import('./context.js')).createContext(args)
     await command.run(ctx as CommandContext, args as never)
   } catch (error) {
-    process.exitCode = report(error, args, ctx?.connectionString, ctx?.hasEmitted() ?? false)
+    process.exitCode = await report(error, args, ctx?.connectionString, ctx?.hasEmitted() ?? false)
   } finally {
     await ctx?.pool.end().catch(() => undefined)
   }

@@ -17,8 +17,7 @@ import type { PoolLike } from '../db/queryable.js'
 import { calibrationSql, normaliserFixSql, rowEstimateSql, SAMPLE_COLUMN } from './calibrate-sql.js'
 import { controlSchema } from '../db/control-schema.js'
 import { withClient } from '../db/with-client.js'
-
-export const DEFAULT_CALIBRATION_SAMPLE = 1000
+import { DEFAULT_CALIBRATION_SAMPLE } from './job-defaults.js'
 
 export interface CalibrateOptions {
   readonly schema: string

@@ -3,6 +3,7 @@ import { ConfigInvalid } from '../core/errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { withClient } from '../db/with-client.js'
 import type { AppLatencyOptions, AppLatencySource } from './app-latency.js'
+import { READ_P99_QUERY } from './job-defaults.js'
 import { readReplicaLags } from './replica-lag.js'
 
 /** What the database throttle watches (each bound is optional; none set: it never waits). */
@@ -29,9 +30,6 @@ export interface DatabaseThrottleCheck {
 }
 
 export const DEFAULT_THROTTLE_CHECK_MS = 1000
-
-/** The DAL's read p99 over the last minute, across every process Prometheus scrapes. */
-export const READ_P99_QUERY = 'histogram_quantile(0.99, sum by (le) (rate(cutover_operation_duration_seconds_bucket{operation="read"}[1m])))'
 
 function isHttpUrl(text: string | undefined): boolean {
   try {

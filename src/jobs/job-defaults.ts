@@ -1,4 +1,4 @@
-/** The default settings of backfill, verify and repair. */
+/** The default settings of the jobs (backfill, verify, repair, precheck, calibrate): loads nothing, so `cutover --help` shows them cheaply. */
 
 /** Rows in a new job's first chunk. */
 export const DEFAULT_CHUNK_ROWS = 1000
@@ -19,3 +19,9 @@ export const DEFAULT_LEASE_MS = 15_000
 export const DEFAULT_MAX_LOCK_RETRIES = 30
 /** Differing keys a verify lists in its result. */
 export const DEFAULT_DIFFERENCE_LIMIT = 100
+/** Example keys a precheck class lists by default. */
+export const DEFAULT_PRECHECK_EXAMPLES = 5
+/** Live legacy rows a calibration compares by default (at most). */
+export const DEFAULT_CALIBRATION_SAMPLE = 1000
+/** The DAL's read p99 over the last minute, across every process Prometheus scrapes. */
+export const READ_P99_QUERY = 'histogram_quantile(0.99, sum by (le) (rate(cutover_operation_duration_seconds_bucket{operation="read"}[1m])))'

@@ -18,16 +18,13 @@ import { loadMigration } from '../store/definitions/definitions.js'
 import { readGroupMembers, readGroupOf } from '../store/groups/group-members-sql.js'
 import { readShadowForeignKeys } from '../store/groups/shadow-references-sql.js'
 import { nextChunkRows } from './chunk-sizing.js'
-import { DEFAULT_CHUNK_ROWS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
+import { DEFAULT_CHUNK_ROWS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_PRECHECK_EXAMPLES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { describeRange, type KeyRange, type KeyValues } from './key-range.js'
 import { keyFromRow, keyRangeSql } from './key-range-sql.js'
 import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from './lock-retry.js'
 import { parentInserts } from './precheck-parents-sql.js'
 import { classQuery, precheckSql } from './precheck-sql.js'
-
-/** Example keys a class lists by default. */
-export const DEFAULT_PRECHECK_EXAMPLES = 5
 
 export interface PrecheckOptions {
   readonly schema: string

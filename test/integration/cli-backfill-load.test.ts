@@ -82,22 +82,31 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
   })
 
   it('finishes while writers insert new keys faster than it copies', async () => {
-    // The backfill is held to 25 rows/s over 500 rows (20 s or more), so that 8 writers outpace it even on a machine
-    // loaded enough to slow them to a few dozen inserts a second (they did 70/s at a load average of 18).
-    await loadLegacy(500)
+    // The backfill is held to 25 rows/s over 300 rows (at least 200 remain: 8 s or more), so that 8 writers outpace it
+    // even on a machine loaded enough to slow them to a few dozen inserts a second (they did 70/s at a load average of 18).
+    // The writers start once the job has fixed its key range, and update and delete keys 1-100 only: started before
+    // it, every key they inserted while the CLI started fell in the range (1,500 inserts/s on a quiet machine), and the
+    // run lasted 20-70 s; left to delete any legacy key they emptied the range within a second or two.
+    await loadLegacy(300)
+    const run = cli('backfill', 'orders_v2', '--max-rows-per-second', '25', '--chunk-rows', '25')
+    await until(async () => (await db.query("SELECT 1 FROM cutover.jobs WHERE kind = 'backfill'")).length > 0)
     const before = Date.now()
-    const writers = startWriters(dal, { count: 8, existingKeys: 500, firstNewKey: 1_000_000, seed })
+    const writers = startWriters(dal, { count: 8, existingKeys: 100, firstNewKey: 1_000_000, seed })
     let backfill
     try {
-      backfill = await cli('backfill', 'orders_v2', '--max-rows-per-second', '25', '--chunk-rows', '25')
+      backfill = await run
     } finally {
       await writers.stop()
     }
+    // It went over the legacy rows the writers left, and over none of the keys they inserted meanwhile.
+    const { rows } = backfill.json<{ rows: number }>()
+    expect(rows).toBeGreaterThanOrEqual(200)
+    expect(rows).toBeLessThanOrEqual(300)
     expect(backfill.stderr).toBe('')
     const seconds = (Date.now() - before) / 1000
     const [{ inserted }] = (await db.query<{ inserted: number }>('SELECT count(*)::int AS inserted FROM orders WHERE id >= 1000000')) as [{ inserted: number }]
     // The writers added keys faster than the throttled backfill went over its range, and it still finished.
-    expect(inserted / seconds).toBeGreaterThan(backfill.json<{ rows: number }>().rows / seconds)
+    expect(inserted / seconds).toBeGreaterThan(rows / seconds)
     await expectCleanVerify()
   })
 

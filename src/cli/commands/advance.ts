@@ -1,9 +1,10 @@
+/** `cutover advance`: its definition; the handler loads when it runs. */
 import { PHASES, type Phase } from '../../core/phases.js'
-import { advance } from '../../actions/advance.js'
 import { defineCommand } from '../command.js'
-import { printStateChange } from './state-change.js'
 
-export const advanceCommand = defineCommand<{ migration: string; to?: Phase; force: boolean; confirm: boolean }>({
+export interface AdvanceArgs { migration: string; to?: Phase; force: boolean; confirm: boolean }
+
+export const advanceCommand = defineCommand<AdvanceArgs>({
   command: 'advance <migration>',
   describe: 'Move a migration to its next phase (or --to a phase), if its evidence allows',
   epilog: `Phases: ${PHASES.join(' -> ')}.
@@ -16,10 +17,5 @@ Undo: cutover rollback <migration> (from any phase but complete).`,
     .option('to', { choices: PHASES, describe: 'target phase (default: the next one)' })
     .option('force', { type: 'boolean', default: false, describe: 'override an evidence gate (recorded in the event log); never confirms complete' })
     .option('confirm', { type: 'boolean', default: false, describe: 'confirm the one-way step to complete' }) as never,
-  run: async (ctx, args) => {
-    const result = await advance(ctx.pool, {
-      schema: ctx.schema, migration: args.migration, to: args.to, actor: ctx.actor, reason: ctx.reason, force: args.force, confirm: args.confirm,
-    })
-    printStateChange(ctx, 'advanced', result)
-  },
+  run: async (ctx, args) => (await import('../handlers/advance.js')).advanceHandler(ctx, args),
 })

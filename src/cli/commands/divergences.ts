@@ -1,9 +1,9 @@
-import { differingColumns } from '../../core/row-hash.js'
-import { readState } from '../../store/state/state-store.js'
-import { listDivergences } from '../../store/divergences/divergence-list-sql.js'
+/** `cutover divergences`: its definition; the handler loads when it runs. */
 import { defineCommand } from '../command.js'
 
-export const divergencesCommand = defineCommand<{ migration: string; all: boolean; limit: number }>({
+export interface DivergencesArgs { migration: string; all: boolean; limit: number }
+
+export const divergencesCommand = defineCommand<DivergencesArgs>({
   command: 'divergences <migration>',
   describe: 'List recorded divergences with both rows and the columns that differ',
   epilog: 'Changes nothing. Fix them with: cutover repair <migration>.',
@@ -11,17 +11,5 @@ export const divergencesCommand = defineCommand<{ migration: string; all: boolea
     .positional('migration', { type: 'string', demandOption: true })
     .option('all', { type: 'boolean', default: false, describe: 'include repaired ones' })
     .option('limit', { type: 'number', default: 50, describe: 'at most this many' }) as never,
-  run: async (ctx, args) => {
-    await readState(ctx.pool, ctx.schema, args.migration)
-    const limit = Number.isInteger(args.limit) && args.limit > 0 ? args.limit : 50
-    const { total, items } = await listDivergences(ctx.pool, ctx.schema, args.migration, { includeRepaired: args.all, limit })
-    const withDiff = items.map((d) => ({ ...d, columns: d.legacyRow && d.shadowRow ? differingColumns(d.legacyRow, d.shadowRow) : [] }))
-    ctx.emit({ migration: args.migration, total, divergences: withDiff })
-    ctx.say(`${args.migration}: ${total} ${args.all ? 'recorded' : 'unrepaired'} divergence(s)${total > items.length ? `, showing ${items.length}` : ''}`)
-    for (const d of withDiff) {
-      ctx.say(`  ${JSON.stringify(d.key)}  ${d.kind} (${d.source}), seen ${d.seenCount}x, first ${d.firstSeen}, last ${d.lastSeen}${d.repairedAt ? `, repaired ${d.repairedAt}` : ''}`)
-      for (const column of d.columns) ctx.say(`      ${column}: legacy ${JSON.stringify(d.legacyRow?.[column])}  shadow ${JSON.stringify(d.shadowRow?.[column])}`)
-      if (d.detail) ctx.say(`      ${d.detail}`)
-    }
-  },
+  run: async (ctx, args) => (await import('../handlers/divergences.js')).divergencesHandler(ctx, args),
 })

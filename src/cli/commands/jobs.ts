@@ -1,19 +1,10 @@
-/** backfill, verify and repair: the long jobs, with a progress bar on a terminal and plain lines otherwise. */
-import { backfillOrder, runBackfills, runRepairs, runVerifies } from '../../jobs/group-jobs.js'
-import { CheckFailed } from '../../core/errors.js'
-import { readState } from '../../store/state/state-store.js'
+/** backfill, verify and repair: the long jobs. Their definitions; each handler loads when it runs. */
+import { READ_P99_QUERY } from '../../jobs/job-defaults.js'
 import { defineCommand } from '../command.js'
-import { progressReporter } from '../progress.js'
-import { withMetrics } from '../metrics-option.js'
-import { READ_P99_QUERY } from '../../jobs/database-throttle.js'
-import type { PrometheusAppLatency } from '../../jobs/app-latency.js'
 
-/** The flags as the library's option; either flag alone is passed on, for the library to refuse in its words. */
-function prometheusOption(prometheusUrl: string | undefined, query: string | undefined): PrometheusAppLatency | undefined {
-  return prometheusUrl === undefined && query === undefined ? undefined : { prometheusUrl: prometheusUrl ?? '', query: query ?? '' }
-}
+export interface BackfillArgs { migration: string; workers: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'max-app-p99-ms'?: number; 'prometheus-url'?: string; 'p99-query'?: string; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }
 
-export const backfillCommand = defineCommand<{ migration: string; workers: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'max-app-p99-ms'?: number; 'prometheus-url'?: string; 'p99-query'?: string; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }>({
+export const backfillCommand = defineCommand<BackfillArgs>({
   command: 'backfill <migration>',
   describe: 'Copy legacy rows missing from the shadow, in leased chunks (resumable, shareable across processes)',
   epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
@@ -35,30 +26,12 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
     .option('chunk-rows', { type: 'number', describe: 'initial chunk size (adapts toward 200 ms per chunk)' })
     .option('lease-seconds', { type: 'number', default: 15, describe: 'a chunk held by a worker that died is taken over after this long' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_backfill_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
-  run: async (ctx, args) => {
-    const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
-    if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
-    else ctx.say(`group ${args.migration}: backfilling its members parents first: ${order.join(', ')}`)
-    const progress = progressReporter(ctx, `backfill ${args.migration}`)
-    try {
-      const results = await withMetrics(args['metrics-port'], (registry) => runBackfills(ctx.pool, {
-        registry,
-        schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
-        maxRowsPerSecond: args['max-rows-per-second'], maxReplicaLagSeconds: args['max-replica-lag'],
-        maxAppP99Ms: args['max-app-p99-ms'], appLatency: prometheusOption(args['prometheus-url'], args['p99-query']), onThrottle: progress.throttled, chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
-        onProgress: progress.update,
-      }))
-      progress.stop()
-      const rows = results.map((result) => ({ migration: result.migration, rows: result.rows, copied: result.copied, seconds: result.seconds, resumed: result.isResumed }))
-      ctx.emit(order.length === 1 ? rows[0] : { group: args.migration, members: rows })
-      for (const result of results) ctx.say(`${result.migration}: backfill went over ${result.rows} legacy rows and copied ${result.copied} (the rest were already in the shadow) in ${result.seconds.toFixed(1)} s`)
-    } finally {
-      progress.stop()
-    }
-  },
+  run: async (ctx, args) => (await import('../handlers/backfill.js')).backfillHandler(ctx, args),
 })
 
-export const verifyCommand = defineCommand<{ migration: string; limit: number; workers: number; 'metrics-port'?: number }>({
+export interface VerifyArgs { migration: string; limit: number; workers: number; 'metrics-port'?: number }
+
+export const verifyCommand = defineCommand<VerifyArgs>({
   command: 'verify <migration>',
   describe: 'Compare both tables in the database, chunk by chunk; exit 1 if anything differs',
   epilog: `Compares the forward mapping of every legacy row with the shadow row of the same key (normalisers applied), both ways.
@@ -69,23 +42,12 @@ Next: cutover repair <migration>, then verify again.`,
     .option('limit', { type: 'number', default: 100, describe: 'differing keys to list' })
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process; each compares its chunks in the database, so up to one per server core' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_verify_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
-  run: async (ctx, args) => {
-    const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
-    if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
-    const results = await withMetrics(args['metrics-port'], (registry) =>
-      runVerifies(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers, registry }))
-    const documents = results.map((result) => ({ migration: result.migration, rowsCompared: result.rowsCompared, clean: result.clean, counts: result.counts, differences: result.differences }))
-    ctx.emit(order.length === 1 ? documents[0] : { group: args.migration, members: documents })
-    for (const result of results) {
-      ctx.say(`${result.migration}: compared ${result.rowsCompared} rows: ${result.clean ? 'clean' : `${result.counts.mismatch} mismatched, ${result.counts.missing_in_shadow} missing in shadow, ${result.counts.missing_in_legacy} missing in legacy`}`)
-      for (const d of result.differences) ctx.say(`  ${d.kind}  ${JSON.stringify(d.key)}`)
-    }
-    const unclean = results.find((result) => !result.clean)
-    if (unclean) throw new CheckFailed(`${unclean.migration}: verify found differences; fix them with: cutover repair ${unclean.migration}`)
-  },
+  run: async (ctx, args) => (await import('../handlers/verify.js')).verifyHandler(ctx, args),
 })
 
-export const repairCommand = defineCommand<{ migration: string; from?: 'legacy' | 'shadow'; 'dry-run': boolean }>({
+export interface RepairArgs { migration: string; from?: 'legacy' | 'shadow'; 'dry-run': boolean }
+
+export const repairCommand = defineCommand<RepairArgs>({
   command: 'repair <migration>',
   describe: 'Re-copy each recorded divergent key from the authoritative side (or --from)',
   epilog: `A key present on the source side is written whole to the other side; a key absent there is deleted from the other side.
@@ -96,17 +58,7 @@ Verify: cutover verify <migration>.`,
     .positional('migration', { type: 'string', demandOption: true, describe: 'a migration, or a group (its members, parents first)' })
     .option('from', { choices: ['legacy', 'shadow'] as const, describe: 'source side (default: the authoritative one)' })
     .option('dry-run', { type: 'boolean', default: false }) as never,
-  run: async (ctx, args) => {
-    const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
-    if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
-    const results = await runRepairs(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, from: args.from, dryRun: args['dry-run'] })
-    const documents = results.map((result) => ({ migration: result.migration, rows: result.rows, seconds: result.seconds, dryRun: args['dry-run'], actions: result.actions }))
-    ctx.emit(order.length === 1 ? documents[0] : { group: args.migration, members: documents })
-    for (const result of results) {
-      for (const a of result.actions) ctx.say(`  ${args['dry-run'] ? 'would ' : ''}${a.action} ${JSON.stringify(a.key)}`)
-      ctx.say(`${result.migration}: ${args['dry-run'] ? 'would repair' : 'repaired'} ${result.rows} key(s) in ${result.seconds.toFixed(1)} s`)
-    }
-  },
+  run: async (ctx, args) => (await import('../handlers/repair.js')).repairHandler(ctx, args),
 })
 
 export const jobCommands = [backfillCommand, verifyCommand, repairCommand]

@@ -1,8 +1,10 @@
-/** `cutover net install|remove`: the bypass net on a migration's legacy table. */
-import { DEFAULT_NET_LOCK_TIMEOUT_MS, installBypassNet, removeBypassNet } from '../../actions/bypass-net.js'
+/** `cutover net install|remove`: the bypass net on a migration's legacy table. Its definition; the handler loads when it runs. */
+import { DEFAULT_NET_LOCK_TIMEOUT_MS } from '../../core/lock-timeouts.js'
 import { defineCommand } from '../command.js'
 
-export const netCommand = defineCommand<{ action: 'install' | 'remove'; migration: string; mode?: string; 'lock-timeout-ms': number }>({
+export interface NetArgs { action: 'install' | 'remove'; migration: string; mode?: string; 'lock-timeout-ms': number }
+
+export const netCommand = defineCommand<NetArgs>({
   command: 'net <action> <migration>',
   describe: 'Install or remove the bypass net: a trigger on the legacy table that catches writes that did not come through the DAL',
   epilog: `Writers besides the application (a cron job, psql, another service, a data fix) write the legacy table only.
@@ -23,20 +25,5 @@ Runbook: runbooks/bypass-writes.md`,
     .positional('migration', { type: 'string', demandOption: true })
     .option('mode', { type: 'string', describe: 'install: record (divergences for repair) or copy (to the shadow at once)' })
     .option('lock-timeout-ms', { type: 'number', default: DEFAULT_NET_LOCK_TIMEOUT_MS, describe: 'longest wait for the legacy table lock; then nothing changes' }) as never,
-  run: async (ctx, args) => {
-    const common = { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, lockTimeoutMs: args['lock-timeout-ms'] }
-    if (args.action === 'install') {
-      const result = await installBypassNet(ctx.pool, { ...common, mode: args.mode ?? '' })
-      ctx.emit(result)
-      ctx.say(`${result.migration}: bypass net installed in ${result.mode} mode${result.replaced ? ` (replaced the ${result.replaced.mode}-mode net)` : ''}`)
-      ctx.say(result.mode === 'record'
-        ? `  writes that bypass the DAL are counted and recorded as divergences; copy them with: cutover repair ${result.migration}`
-        : '  writes that bypass the DAL are counted and copied to the shadow in their own transaction')
-      ctx.say(`  see who writes: cutover doctor ${result.migration}; remove: cutover net remove ${result.migration}`)
-      return
-    }
-    const result = await removeBypassNet(ctx.pool, common)
-    ctx.emit({ migration: result.migration, removed: result.removed ?? null })
-    ctx.say(result.removed ? `${result.migration}: bypass net (${result.removed.mode} mode) removed; writes that bypass the DAL now reach legacy only` : `${result.migration}: no bypass net installed; nothing changed`)
-  },
+  run: async (ctx, args) => (await import('../handlers/net.js')).netHandler(ctx, args),
 })

@@ -1,19 +1,10 @@
-/** `cutover precheck <migration>`: every legacy row the mapping cannot carry, by class, before any application write depends on it. */
-import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
-import { describeClass } from '../../core/precheck-classes.js'
-import { runPrechecks } from '../../jobs/group-jobs.js'
-import { DEFAULT_PRECHECK_EXAMPLES } from '../../jobs/precheck.js'
+/** `cutover precheck <migration>`: every legacy row the mapping cannot carry, by class, before any application write depends on it. Its definition; the handler loads when it runs. */
+import { DEFAULT_PRECHECK_EXAMPLES } from '../../jobs/job-defaults.js'
 import { defineCommand } from '../command.js'
 
-const MAX_EXAMPLES = 1000
+export interface PrecheckArgs { migration: string; examples: number; 'chunk-rows'?: number }
 
-function wholeNumber(name: string, value: number | undefined, max: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
-    throw new ConfigInvalid(undefined, `--${name} must be a whole number from 1 to ${max}, not ${String(value)}`)
-  }
-}
-
-export const precheckCommand = defineCommand<{ migration: string; examples: number; 'chunk-rows'?: number }>({
+export const precheckCommand = defineCommand<PrecheckArgs>({
   command: 'precheck <migration>',
   describe: 'Try the mapping on every legacy row of a migration or a group (writing nothing); exit 1 if any row cannot be mapped',
   epilog: `Runs forward (into the shadow's column types, NOT NULL, CHECK, unique and foreign keys) and backward
@@ -34,30 +25,5 @@ Exit: 0 every row maps; 1 some rows cannot be mapped; 2 unknown migration or bad
     .positional('migration', { type: 'string', demandOption: true })
     .option('examples', { type: 'number', default: DEFAULT_PRECHECK_EXAMPLES, describe: 'example keys to list per class' })
     .option('chunk-rows', { type: 'number', describe: 'legacy rows in the first chunk (adapts toward 200 ms per chunk)' }) as never,
-  run: async (ctx, args) => {
-    wholeNumber('examples', args.examples, MAX_EXAMPLES)
-    wholeNumber('chunk-rows', args['chunk-rows'], 50_000)
-    const results = await runPrechecks(ctx.pool, {
-      schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, examples: args.examples, chunkRows: args['chunk-rows'],
-    })
-    ctx.emit(results.length === 1 && results[0]?.migration === args.migration ? results[0] : { group: args.migration, members: results })
-    for (const result of results) {
-      ctx.say(`${result.migration}: precheck of ${result.rows} legacy rows (definition version ${result.definitionVersion}): ` +
-        (result.clean ? 'every row maps (clean)' : `${result.failingRows} cannot be mapped, in ${result.classes.length} class(es)`))
-      for (const c of result.classes) {
-        ctx.say(`  ${describeClass(c)}: ${c.count} row(s)`)
-        ctx.say(`    error: ${c.message}`)
-        ctx.say(`    keys: ${c.examples.map((k) => JSON.stringify(k)).join(', ')}${c.count > c.examples.length ? ', …' : ''}`)
-        ctx.say(`    list them all: ${c.query}`)
-      }
-      if (!result.collisionsChecked) ctx.say('  (rows that map onto the same unique key of the shadow are looked for once every row maps)')
-    }
-    const m = args.migration
-    const failing = results.filter((result) => !result.clean)
-    if (failing.length > 0) {
-      const rows = failing.reduce((sum, result) => sum + result.failingRows, 0)
-      throw new CheckFailed(`${failing.map((result) => result.migration).join(', ')}: ${rows} legacy row(s) cannot be mapped; fix them (or the mapping), then run: cutover precheck ${m}`)
-    }
-    ctx.say(`next: cutover advance ${m}`)
-  },
+  run: async (ctx, args) => (await import('../handlers/precheck.js')).precheckHandler(ctx, args),
 })

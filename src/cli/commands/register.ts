@@ -1,26 +1,9 @@
-import { describeUnacknowledged } from '../../actions/acknowledgements.js'
-import { registerMigrations, type RegisteredMigration } from '../../actions/register.js'
-import { loadConfig } from '../../config/load-config.js'
-import { MappingChangeRefused } from '../../core/errors.js'
-import { describeMappingChange } from '../../core/mapping-diff.js'
+/** `cutover register`: its definition; the handler loads when it runs. */
 import { defineCommand } from '../command.js'
-import type { CommandContext } from '../context.js'
 
-function printOne(ctx: CommandContext, c: RegisteredMigration): void {
-  const name = c.definition.name
-  const mapped = `${c.mapping.forward.length} shadow columns mapped, ${c.mapping.backward.length} legacy columns mapped back`
-  if (c.outcome === 'unchanged') { ctx.say(`${name}: unchanged (definition version ${c.definitionVersion}); nothing written`); return }
-  ctx.say(c.outcome === 'registered' ? `registered ${name}: ${mapped}` : `re-registered ${name}: definition version ${c.definitionVersion}, ${mapped}`)
-  for (const change of c.mappingChanges) ctx.say(`  ${describeMappingChange(change)}`)
-  const acks = c.acknowledgements
-  if (!acks) return
-  ctx.say(`definition version ${c.definitionVersion} loaded by ${acks.acknowledged} of ${acks.listeners} running processes within 1 s`)
-  if (acks.unacknowledged.length > 0) {
-    ctx.say(`not loaded by: ${describeUnacknowledged(acks.unacknowledged)}; they keep the previous definition (see their log for why) until they load it: check with cutover doctor ${name}, restart them if it persists`)
-  }
-}
+export interface RegisterArgs { config: string; force: boolean }
 
-export const registerCommand = defineCommand<{ config: string; force: boolean }>({
+export const registerCommand = defineCommand<RegisterArgs>({
   command: 'register',
   describe: 'Validate migration definitions against the live database and register them',
   epilog: `Changes: writes each definition to the control schema (a new migration starts in phase "off") and an event.
@@ -32,24 +15,5 @@ run cutover verify after it). Undo: re-register the previous config file.`,
   builder: (y) => y
     .option('config', { type: 'string', demandOption: true, describe: 'JSON file, or an ES module whose default export is the config' })
     .option('force', { type: 'boolean', default: false, describe: 'accept a mapping change while writers dual-write (recorded in the event log)' }) as never,
-  run: async (ctx, args) => {
-    const definitions = await loadConfig(args.config)
-    let registered: RegisteredMigration[]
-    try {
-      registered = await registerMigrations(ctx.pool, definitions, { schema: ctx.schema, actor: ctx.actor, reason: ctx.reason, force: args.force, source: args.config })
-    } catch (error) {
-      if (error instanceof MappingChangeRefused) {
-        ctx.say(`${error.migration}: the mapping would change in ${error.phase}:`)
-        for (const change of error.changes) ctx.say(`  ${change}`)
-      }
-      throw error
-    }
-    ctx.emit({
-      registered: registered.map((c) => ({
-        name: c.definition.name, outcome: c.outcome, definitionVersion: c.definitionVersion, forward: c.mapping.forward, backward: c.mapping.backward,
-        mappingChanges: c.mappingChanges, ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
-      })),
-    })
-    for (const c of registered) printOne(ctx, c)
-  },
+  run: async (ctx, args) => (await import('../handlers/register.js')).registerHandler(ctx, args),
 })

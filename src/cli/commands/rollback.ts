@@ -1,8 +1,9 @@
-import { rollback } from '../../actions/rollback.js'
+/** `cutover rollback`: its definition; the handler loads when it runs. */
 import { defineCommand } from '../command.js'
-import { printStateChange } from './state-change.js'
 
-export const rollbackCommand = defineCommand<{ migration: string; 'unleash-url'?: string }>({
+export interface RollbackArgs { migration: string; 'unleash-url'?: string }
+
+export const rollbackCommand = defineCommand<RollbackArgs>({
   command: 'rollback <migration>',
   describe: 'Send every read back to legacy at once: dual_write, 0 %, legacy authoritative',
   epilog: `Safe at any time but after complete: both tables were written atomically all along, so nothing is lost.
@@ -16,11 +17,5 @@ reinstall it with the command printed. If the legacy table is too busy to lock w
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .option('unleash-url', { type: 'string', describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)' }) as never,
-  run: async (ctx, args) => {
-    const result = await rollback(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, trigger: 'manual', unleash: { url: args['unleash-url'] } })
-    printStateChange(ctx, 'rolled back', result)
-    if (result.unleash) ctx.say(result.unleash)
-    if (result.bypassNet) ctx.say(result.bypassNet)
-    if (result.unleashWarning) process.stderr.write(`cutover: warning: ${result.unleashWarning}\n`)
-  },
+  run: async (ctx, args) => (await import('../handlers/rollback.js')).rollbackHandler(ctx, args),
 })

@@ -9,6 +9,7 @@ import { ConfigInvalid, GateRefused, UnknownMigration } from '../../core/errors.
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
 import { parseMigration } from '../../core/parse-config.js'
 import { isPhase } from '../../core/phases.js'
+import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS } from '../../core/lock-timeouts.js'
 import { checkRetireGate, describeForeignKey, planForeignKeyMove, retiredTableName, type ForeignKeyMove } from '../../core/retire-plan.js'
 import { aliasWrites, createAliasViewSql, copyGrants, type AliasWrites } from './alias-view-sql.js'
 import { addForeignKeySql, dropConstraintSql, orphansSql, readForeignKeysTo, relationKind, type StoredForeignKey } from './foreign-keys-sql.js'
@@ -22,8 +23,6 @@ import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
 import { removeNet } from '../bypass/bypass-net.js'
 import { refuseMemberAlone } from '../groups/group-target.js'
-
-export const DEFAULT_RETIRE_LOCK_TIMEOUT_MS = 5000
 
 export interface RetireOptions {
   readonly schema: string
