@@ -6,7 +6,7 @@
  * children and delete children before parents, or a foreign key between the
  * shadows refuses the write.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
 import { runBackfills, runPrechecks, runVerifies } from '../../src/jobs/group-jobs.js'
 import { runRepair } from '../../src/jobs/repair.js'
