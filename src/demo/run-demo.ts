@@ -4,7 +4,8 @@
  * and reading through the DAL the whole time.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtempSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -60,6 +61,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     resources.app = undefined; resources.cutover = undefined; resources.metrics = undefined; resources.pool = undefined; resources.server = undefined; resources.database = undefined; resources.dir = undefined
   }
   const unregister = options.onInterrupt(cleanup)
+  // Made in the same turn as the hook is registered: a Ctrl-C at any later moment finds it and removes it
+  // (made later, with an await, a Ctrl-C during the await left it behind).
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-demo-'))
+  resources.dir = dir
   try {
     say(`cutover demo${options.quick ? ' (quick)' : ''}: moving a live table to a new shape, with an application running the whole time.`)
     say()
@@ -91,8 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await pool.query('ANALYZE demo_users')
     say(`   demo_users (id varchar(36), full_name, email, balance_cents, prefs json): ${rows.toLocaleString('en')} rows`)
     say('   demo_users_v2 (id uuid, first_name, last_name, email_address, balance numeric(12,2), prefs jsonb)')
-    resources.dir = await mkdtemp(join(tmpdir(), 'cutover-demo-'))
-    const config = join(resources.dir, 'cutover.json')
+    const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify(DEMO_CONFIG, null, 2))
     say(`   the mapping is in ${config}: forward (legacy -> new) and backward (new -> legacy) SQL expressions`)
 
@@ -249,7 +253,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     say()
     say('== 12. Related tables move together: a group, one ramp, one rollback')
-    await runGroupStory({ pool, dir: resources.dir, say, run, must })
+    await runGroupStory({ pool, dir, say, run, must })
 
     say()
     say('== 13. What an on-call engineer sees')
