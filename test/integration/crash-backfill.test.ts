@@ -5,7 +5,7 @@ import { freshDatabase } from '../support/database.js'
 import { hasReached, jobOf, jobProblems, tableAgreement } from '../support/job-invariants.js'
 import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
 import { startRangeWriters } from '../support/range-writers.js'
-import { terminateMidStatement } from '../support/terminate.js'
+import { cliBackendsGone, terminateMidStatement } from '../support/terminate.js'
 import { seededRandom } from '../support/writers.js'
 
 const db = await freshDatabase()
@@ -42,6 +42,7 @@ describe(`backfill crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, ()
         const reached = (): Promise<boolean> => hasReached(db, 'orders_v2', 'backfill', target)
         if (how === 'sigkill') {
           const killed = await runCli(BACKFILL, {}, { killWhen: reached })
+          await cliBackendsGone(db)
           expect(killed.code, `${how}: ${killed.stderr}`).toBeNull()
         } else {
           const run = runCli(BACKFILL)

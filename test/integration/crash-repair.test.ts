@@ -7,7 +7,7 @@ import { freshDatabase } from '../support/database.js'
 import { jobProblems, tableAgreement } from '../support/job-invariants.js'
 import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
 import { startRangeWriters } from '../support/range-writers.js'
-import { terminateMidStatement } from '../support/terminate.js'
+import { cliBackendsGone, terminateMidStatement } from '../support/terminate.js'
 import { seededRandom } from '../support/writers.js'
 
 const db = await freshDatabase()
@@ -52,6 +52,7 @@ describe(`repair crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () =
         const reached = async (): Promise<boolean> => (await repaired()) >= target
         if (how === 'sigkill') {
           const killed = await runCli(REPAIR, {}, { killWhen: reached })
+          await cliBackendsGone(db)
           expect(killed.code, killed.stderr).toBeNull()
         } else {
           const run = runCli(REPAIR)

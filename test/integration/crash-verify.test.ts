@@ -6,7 +6,7 @@ import { freshDatabase } from '../support/database.js'
 import { hasReached, jobOf, jobProblems } from '../support/job-invariants.js'
 import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
 import { startRangeWriters } from '../support/range-writers.js'
-import { terminateMidStatement } from '../support/terminate.js'
+import { cliBackendsGone, terminateMidStatement } from '../support/terminate.js'
 import { seededRandom } from '../support/writers.js'
 
 const db = await freshDatabase()
@@ -54,6 +54,7 @@ describe(`verify crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () =
         if (how === 'sigkill') {
           const killed = await runCli(VERIFY, {}, { killWhen: reached })
           expect(killed.code, killed.stderr).toBeNull()
+          await cliBackendsGone(db)
         } else {
           const run = runCli(VERIFY)
           expect(await terminateMidStatement(db, 'WITH l AS', reached, run)).toBeGreaterThan(0)
