@@ -56,8 +56,13 @@ export async function claimNextChunk(client: pg.ClientBase, holder: LeaseHolder)
   const { sql, keys } = holder
   try {
     // BEGIN and the lock go as one simple query (no parameters there: the id is sent as a quoted literal).
-    const results = await client.query(`BEGIN; ${sql.lockJob.replace('$1', `${client.escapeLiteral(holder.jobId)}::bigint`)}`) as unknown as pg.QueryResult[]
-    const job = (results[1]?.rows[0] ?? undefined) as { status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number } | undefined
+    // The claim commits without waiting for its WAL flush: nothing is copied or counted under it until the chunk's own
+    // transaction commits, and that commit's flush covers the claim's earlier WAL. A crash before then loses the claim
+    // and nothing else (the cursor stays where it was; the next run cuts the chunk again).
+    const results = await client.query(
+      `BEGIN; SET LOCAL synchronous_commit = off; ${sql.lockJob.replace('$1', `${client.escapeLiteral(holder.jobId)}::bigint`)}`,
+    ) as unknown as pg.QueryResult[]
+    const job = (results[2]?.rows[0] ?? undefined) as { status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number } | undefined
     const claim = await (async (): Promise<Claim> => {
       if (!job || job.status !== 'running') return { kind: 'stopped', status: job?.status ?? 'missing' }
       const low = keyFromJson(job.low_key)
