@@ -70,9 +70,11 @@ export interface ChunkRunnerOptions {
   readonly waitsOn: string
   /**
    * The chunk's statement(s), run inside the chunk's transaction. Throwing {@link ChunkConflict} rolls the
-   * transaction back and runs the chunk again at once with `isAfterConflict` (once per chunk).
+   * transaction back and runs the chunk again at once with `isAfterConflict` (once per chunk). Work that may
+   * outlast the lease calls `keepLease` between its statements: it extends the lease and, until the chunk's
+   * transaction ends, holds the chunk's row, so no other worker can take the chunk over meanwhile.
    */
-  work(client: pg.PoolClient, range: KeyRange, attempt: { readonly isAfterConflict: boolean }): Promise<ChunkOutcome>
+  work(client: pg.PoolClient, range: KeyRange, attempt: { readonly isAfterConflict: boolean; keepLease(): Promise<void> }): Promise<ChunkOutcome>
   onLockRetry(): void
   onChunkDone(progress: ChunkProgress): void
 }
@@ -176,7 +178,7 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
       try {
         // Four round trips and one commit: BEGIN with the lock timeout, the work, the completion with the tallies, COMMIT.
         const done = await inTransaction(client, async () => {
-          const outcome = await options.work(client, chunk.range, { isAfterConflict })
+          const outcome = await options.work(client, chunk.range, { isAfterConflict, keepLease: () => extendLease(client, holder, chunk) })
           const chunkMs = clock.now() - started
           const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs, options.maxChunkRows) : null
           const job = await completeAndTally(client, holder, chunk, outcome, next)
