@@ -148,7 +148,7 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   log(`jobs: legacy filled with ${jobSettings.rows} rows (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   const results: BenchResult[] = []
   const logResult = (from: number) => (r: BenchResult): void =>
-    log(`${r.name}: ${r.value} rows/s vs ${r.baseline} rows/s, ratio ${r.ratio} (${((Date.now() - from) / 1000).toFixed(1)} s)`)
+    log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` vs ${r.baseline} ${r.unit}, ratio ${r.ratio}`} (${((Date.now() - from) / 1000).toFixed(1)} s)`)
   if (backfillWorkers.length > 0) {
     const from = Date.now()
     const measured = await measureBackfill(world, jobSettings, backfillWorkers, log)

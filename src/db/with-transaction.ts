@@ -3,10 +3,13 @@ import type pg from 'pg'
 import type { PoolLike } from './queryable.js'
 import { withClient } from './with-client.js'
 
-/** Runs a function in one transaction on a client the caller already holds, rolling back on any error. */
-export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a function in one transaction on a client the caller already holds, rolling back on any error.
+ * `begin` may add settings to the BEGIN round trip (`BEGIN; SET LOCAL …`: no parameters).
+ */
+export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>, begin = 'BEGIN'): Promise<T> {
   try {
-    await client.query('BEGIN')
+    await client.query(begin)
     const result = await fn()
     await client.query('COMMIT')
     return result

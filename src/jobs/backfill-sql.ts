@@ -9,8 +9,9 @@ export interface BackfillSql {
    * The fast path, for a chunk whose keys the shadow does not hold yet: a
    * plain insert of the locked legacy rows. Its row count is both the rows
    * scanned and the rows copied. It fails whole with a unique violation (23505)
-   * when a dual write already put one of the keys in the shadow; run it in a
-   * savepoint and fall back to {@link BackfillSql.copyChunkKeepingShadowRows}.
+   * when a dual write already put one of the keys in the shadow; the chunk's
+   * transaction is then rolled back and the chunk runs again with
+   * {@link BackfillSql.copyChunkKeepingShadowRows}.
    */
   copyChunk(range: KeyRange): Statement
   /** One row: `scanned` (legacy rows in the range) and `copied` (rows inserted into the shadow), both int. */

@@ -12,8 +12,7 @@ import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DE
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
 import { isUniqueViolation } from '../db/pg-errors.js'
-import { withSavepoint } from '../db/with-savepoint.js'
-import { runChunks, type ChunkProgress } from './run-chunks.js'
+import { ChunkConflict, runChunks, type ChunkProgress } from './run-chunks.js'
 import { checkDatabaseThrottle, databaseThrottle } from './database-throttle.js'
 import { openAppLatency, type AppLatencyOptions } from './app-latency.js'
 
@@ -137,14 +136,16 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     clock,
     logger,
     waitsOn: `a row lock on ${legacyName} held by another transaction (the backfill locks rows FOR SHARE NOWAIT and backs off) or a key of ${displayName(shape.definition.shadow.table)} being written`,
-    async work(client, range) {
-      if (!isShadowPopulated) {
+    async work(client, range, { isAfterConflict }) {
+      if (!isShadowPopulated && !isAfterConflict) {
         try {
-          const copied = (await withSavepoint(client, 'cutover_backfill_chunk', () => client.query(copy.copyChunk(range)))).rowCount ?? 0
+          const copied = (await client.query(copy.copyChunk(range))).rowCount ?? 0
           return { rows: copied, differing: 0, tallies: { copied } }
         } catch (error) {
           if (!isUniqueViolation(error)) throw error
+          // The chunk's transaction is rolled back (its row locks too) and the chunk runs again with ON CONFLICT.
           isShadowPopulated = true
+          throw new ChunkConflict(error)
         }
       }
       const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunkKeepingShadowRows(range))

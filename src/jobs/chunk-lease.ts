@@ -1,9 +1,8 @@
 /** Chunk leases of a job, from the claim of a chunk to its completion inside the transaction that did its work. */
 import type pg from 'pg'
-import { inTransaction } from '../db/with-transaction.js'
 import type { JobSql } from './job-sql.js'
-import { isSameKey, keyFromJson, type KeyRange, type KeyValues } from './key-range.js'
-import { keyFromRow, type KeyRangeSql } from './key-range-sql.js'
+import { keyFromJson, type KeyRange, type KeyValues } from './key-range.js'
+import { type KeyRangeSql } from './key-range-sql.js'
 
 /** Who holds leases and for how long, on which job. */
 export interface LeaseHolder {
@@ -50,32 +49,42 @@ export async function reclaimExpiredChunk(client: pg.ClientBase, holder: LeaseHo
 /**
  * Cuts the next chunk off the range: under the job row's lock, finds the key
  * `chunk_rows` keys past the cursor (capped at the job's high key), leases the
- * chunk up to it and advances the cursor, in one short transaction.
+ * chunk up to it and advances the cursor, in one short transaction of three
+ * round trips (BEGIN with the lock; the cut; COMMIT).
  */
 export async function claimNextChunk(client: pg.ClientBase, holder: LeaseHolder): Promise<Claim> {
   const { sql, keys } = holder
-  return inTransaction(client, async (): Promise<Claim> => {
-    const { rows } = await client.query<{ status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number }>(
-      sql.lockJob, [holder.jobId],
-    )
-    const job = rows[0]
-    if (!job || job.status !== 'running') return { kind: 'stopped', status: job?.status ?? 'missing' }
-    const low = keyFromJson(job.low_key)
-    const high = keyFromJson(job.high_key)
-    if (job.cursor_exhausted || low === null || high === null) return { kind: 'exhausted' }
-    const cursor = keyFromJson(job.cursor_key)
-    const probe: KeyRange = cursor === null ? { lower: low, isLowerInclusive: true, upper: high } : { lower: cursor, isLowerInclusive: false, upper: high }
-    const next = keys.nextBound(probe, Math.max(1, job.chunk_rows))
-    const { rows: found } = await client.query<{ key: unknown }>(next.text, next.values)
-    const upper = keyFromRow(found[0]?.key) ?? high
-    const isExhausted = isSameKey(upper, high)
-    const { rows: inserted } = await client.query<{ chunk_no: number; attempts: number }>(sql.insertChunk, [
-      holder.jobId, cursor === null ? null : JSON.stringify(cursor), JSON.stringify(upper), holder.worker, holder.leaseMs,
-    ])
-    await client.query(sql.advanceCursor, [holder.jobId, JSON.stringify(upper), isExhausted])
-    const chunk = inserted[0] as { chunk_no: number; attempts: number }
-    return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts } }
-  })
+  try {
+    // BEGIN and the lock go as one simple query (no parameters there: the id is sent as a quoted literal).
+    // The claim commits without waiting for its WAL flush: nothing is copied or counted under it until the chunk's own
+    // transaction commits, and that commit's flush covers the claim's earlier WAL. A crash before then loses the claim
+    // and nothing else (the cursor stays where it was; the next run cuts the chunk again).
+    const results = await client.query(
+      `BEGIN; SET LOCAL synchronous_commit = off; ${sql.lockJob.replace('$1', `${client.escapeLiteral(holder.jobId)}::bigint`)}`,
+    ) as unknown as pg.QueryResult[]
+    const job = (results[2]?.rows[0] ?? undefined) as { status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number } | undefined
+    const claim = await (async (): Promise<Claim> => {
+      if (!job || job.status !== 'running') return { kind: 'stopped', status: job?.status ?? 'missing' }
+      const low = keyFromJson(job.low_key)
+      const high = keyFromJson(job.high_key)
+      if (job.cursor_exhausted || low === null || high === null) return { kind: 'exhausted' }
+      const cursor = keyFromJson(job.cursor_key)
+      const probe: KeyRange = cursor === null ? { lower: low, isLowerInclusive: true, upper: high } : { lower: cursor, isLowerInclusive: false, upper: high }
+      const bound = keys.nextBound(probe, Math.max(1, job.chunk_rows))
+      const { rows } = await client.query<{ chunk_no: number; attempts: number; high_key: unknown }>(sql.cutChunk(bound.text, bound.values.length), [
+        ...bound.values, holder.jobId, cursor === null ? null : JSON.stringify(cursor), JSON.stringify(high), holder.worker, holder.leaseMs,
+      ])
+      const chunk = rows[0]
+      const upper = keyFromJson(chunk?.high_key)
+      if (!chunk || upper === null) throw new Error(`the chunk cut from job ${holder.jobId} has no upper key`)
+      return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts } }
+    })()
+    await client.query('COMMIT')
+    return claim
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
+  }
 }
 
 /** Expired leases first, then a new chunk. `tryExpired: false` skips the look for expired leases (it scans the job's chunks). */
@@ -104,6 +113,21 @@ export async function releaseLease(client: pg.ClientBase, holder: LeaseHolder, c
 export async function completeChunk(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk, rows: number, differing: number): Promise<boolean> {
   const result = await client.query(holder.sql.completeChunk, [holder.jobId, chunk.chunkNo, holder.worker, rows, differing])
   return result.rowCount === 1
+}
+
+/**
+ * {@link completeChunk} and the job's tallies in one statement, inside the transaction that did the chunk's
+ * work. Null when another worker took the lease over (nothing was added): the caller must roll back.
+ */
+export async function completeAndTally(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk,
+  outcome: { rows: number; differing: number; tallies: Readonly<Record<string, number>> }, nextChunkRows: number | null,
+): Promise<{ rowsDone: number; totalEstimate: number | null } | null> {
+  const { rows } = await client.query<{ rows_done: string; total_estimate: string | null }>(holder.sql.completeAndTally, [
+    holder.jobId, chunk.chunkNo, holder.worker, outcome.rows, outcome.differing, JSON.stringify(outcome.tallies), nextChunkRows,
+  ])
+  const row = rows[0]
+  if (!row) return null
+  return { rowsDone: Number(row.rows_done), totalEstimate: row.total_estimate === null ? null : Number(row.total_estimate) }
 }
 
 export interface OpenChunks {

@@ -33,6 +33,27 @@ export function jobSql(schema: string) {
     insertChunk: `INSERT INTO ${s}.job_chunks (job_id, chunk_no, low_key, high_key, leased_by, lease_until)
       SELECT $1, coalesce(max(chunk_no), 0) + 1, $2::jsonb, $3::jsonb, $4, ${lease(5)} FROM ${s}.job_chunks WHERE job_id = $1
       RETURNING chunk_no, attempts`,
+    /**
+     * Cuts the next chunk in one statement, under the job row's lock taken by `lockJob` in the same transaction
+     * (this statement's snapshot is taken after that lock, so it sees every chunk cut before): `bound` is the
+     * key-range statement whose one row's `key` (a text array) is the chunk's upper key, or none past the job's
+     * high key; its parameters come first, $1..$m. Then $m+1 id, $m+2 the chunk's low key (jsonb; null for the
+     * first chunk), $m+3 the job's high key (jsonb), $m+4 worker, $m+5 lease ms. Inserts the leased chunk, moves
+     * the cursor to its upper key (exhausted once that is the high key) and returns `chunk_no`, `attempts` and
+     * `high_key`.
+     */
+    cutChunk: (bound: string, m: number): string => `WITH bound AS (
+        SELECT coalesce((SELECT to_jsonb(b.key) FROM (${bound}) AS b), $${m + 3}::jsonb) AS upper
+      ), chunk AS (
+        INSERT INTO ${s}.job_chunks (job_id, chunk_no, low_key, high_key, leased_by, lease_until)
+        SELECT $${m + 1}, (SELECT coalesce(max(chunk_no), 0) + 1 FROM ${s}.job_chunks WHERE job_id = $${m + 1}),
+               $${m + 2}::jsonb, bound.upper, $${m + 4}, ${lease(m + 5)} FROM bound
+        RETURNING chunk_no, attempts, high_key
+      ), moved AS (
+        UPDATE ${s}.jobs SET cursor_key = bound.upper, cursor_exhausted = bound.upper = $${m + 3}::jsonb, updated_at = clock_timestamp()
+          FROM bound WHERE id = $${m + 1}
+      )
+      SELECT chunk_no, attempts, high_key FROM chunk`,
     /** $1 id, $2 cursor (jsonb), $3 exhausted. */
     advanceCursor: `UPDATE ${s}.jobs SET cursor_key = $2::jsonb, cursor_exhausted = $3, updated_at = clock_timestamp() WHERE id = $1`,
     /** $1 id, $2 worker, $3 lease ms. Takes over the first chunk whose lease expired, skipping any another worker is taking. */
@@ -52,6 +73,21 @@ export function jobSql(schema: string) {
     /** $1 id, $2 chunk, $3 worker, $4 rows, $5 differing. No row updated: the lease was taken over. */
     completeChunk: `UPDATE ${s}.job_chunks SET status = 'done', rows = $4, differing = $5, finished_at = clock_timestamp()
       WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'`,
+    /**
+     * `completeChunk` and `addTallies` in one statement: $1 id, $2 chunk, $3 worker, $4 rows, $5 differing,
+     * $6 counters (jsonb of numbers), $7 next chunk rows or null. No row returned (and nothing added): the lease
+     * was taken over.
+     */
+    completeAndTally: `WITH done AS (
+        UPDATE ${s}.job_chunks SET status = 'done', rows = $4, differing = $5, finished_at = clock_timestamp()
+         WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'
+        RETURNING 1
+      )
+      UPDATE ${s}.jobs SET rows_done = rows_done + $4, rows_differing = rows_differing + $5,
+        details = details || (SELECT coalesce(jsonb_object_agg(t.k, coalesce((details ->> t.k)::numeric, 0) + t.v::numeric), '{}')
+                                FROM jsonb_each_text($6::jsonb) AS t(k, v)),
+        chunk_rows = coalesce($7, chunk_rows), updated_at = clock_timestamp()
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM done) RETURNING rows_done::text AS rows_done, total_estimate::text AS total_estimate`,
     /** $1 id, $2 rows, $3 differing, $4 counters to add into details (jsonb of numbers), $5 next chunk rows or null. */
     addTallies: `UPDATE ${s}.jobs SET rows_done = rows_done + $2, rows_differing = rows_differing + $3,
         details = details || (SELECT coalesce(jsonb_object_agg(t.k, coalesce((details ->> t.k)::numeric, 0) + t.v::numeric), '{}')

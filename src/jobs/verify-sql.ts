@@ -92,15 +92,24 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
     `ROW(${columns.flatMap((c, i) => (which(c) ? [c.key(c.normalise(`${side}.${valueAlias(i)}`))] : [])).join(', ')})`
   const rawTests = columns.flatMap((c, i) => (c.sameRaw ? [c.sameRaw(`l.${valueAlias(i)}`, `s.${valueAlias(i)}`)] : []))
   const rest = (c: VerifyColumnSql): boolean => c.sameRaw === null
-  const quickEqual = rawTests.length === 0 ? '' : `WHEN ${[
+  const quickEqual = [
     ...rawTests.map((t) => `(${t})`),
-    ...(columns.some(rest) ? [`${normalisedRow('l', rest)} IS NOT DISTINCT FROM ${normalisedRow('s', rest)}`] : []),
-  ].join(' AND ')} THEN NULL`
-  const checkKind = `CASE WHEN l.${keys[0]} IS NULL THEN 'missing_in_legacy' WHEN s.${keys[0]} IS NULL THEN 'missing_in_shadow'
-              ${quickEqual}
-              WHEN ${normalisedRow('l', () => true)} IS DISTINCT FROM ${normalisedRow('s', () => true)} THEN 'mismatch' END`
+    ...(rawTests.length > 0 && columns.some(rest) ? [`${normalisedRow('l', rest)} IS NOT DISTINCT FROM ${normalisedRow('s', rest)}`] : []),
+  ].join(' AND ')
+  // Each row is judged once, in the one FILTER that needs it: the missing sides are counted from the join's null
+  // keys (a table's key is never null). No subquery between the join and the counts, so PostgreSQL may count in
+  // parallel workers (a Partial Aggregate under the Gather) rather than ship every row's kind to the leader.
+  const mismatch = [
+    `l.${keys[0]} IS NOT NULL`, `s.${keys[0]} IS NOT NULL`,
+    ...(quickEqual === '' ? [] : [`NOT coalesce(${quickEqual}, false)`]),
+    `${normalisedRow('l', () => true)} IS DISTINCT FROM ${normalisedRow('s', () => true)}`,
+  ].join('\n                AND ')
   const checkText = (isLowerInclusive: boolean): string => `WITH ${rawSides(isLowerInclusive)}
-SELECT ${counts} FROM (SELECT ${checkKind} AS kind FROM ${join} OFFSET 0) AS c` // OFFSET 0: the kind is judged once per row, not once per count
+SELECT count(*)::int AS compared,
+       count(*) FILTER (WHERE ${mismatch})::int AS mismatch,
+       (count(*) - count(s.${keys[0]}))::int AS missing_in_shadow,
+       (count(*) - count(l.${keys[0]}))::int AS missing_in_legacy
+  FROM ${join}`
   const checkTexts = { inclusive: checkText(true), exclusive: checkText(false) }
 
   const text = (isLowerInclusive: boolean): string => `WITH ${sides(isLowerInclusive)}, c AS (

@@ -1,4 +1,5 @@
 /** Verify: compares both tables in the database, chunk by chunk over both tables' keys, recording each differing key. */
+import type pg from 'pg'
 import type { Registry } from 'prom-client'
 import { displayName } from '../core/identifiers.js'
 import { instrumentsFor } from '../metrics/instruments.js'
@@ -8,10 +9,12 @@ import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, failJob, finishJob, readJob, type JobRecord } from './job-record.js'
-import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_VERIFY_TARGET_CHUNK_MS, MAX_VERIFY_CHUNK_ROWS } from './job-defaults.js'
+import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_VERIFY_TARGET_CHUNK_MS, MAX_VERIFY_CHUNK_ROWS, MAX_VERIFY_RECORD_ROWS } from './job-defaults.js'
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
+import { isSameKey, type KeyRange } from './key-range.js'
+import { keyFromRow } from './key-range-sql.js'
 import { DIFFERENCE_KINDS, verifySql, type DifferenceKind } from './verify-sql.js'
 
 export interface VerifyOptions {
@@ -84,6 +87,27 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
   const detail = `verify job ${job.id}`
   logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed }, `verify of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id})`)
 
+  type Counts = { compared: number } & Record<DifferenceKind, number>
+  /**
+   * The recording pass over a chunk the counting pass found differences in: in ranges of at most
+   * MAX_VERIFY_RECORD_ROWS legacy keys (each statement aggregates its range's differing rows), summed.
+   */
+  async function recordChunk(client: pg.ClientBase, range: KeyRange, keepLease: () => Promise<void>): Promise<Counts> {
+    const sum: Counts = { compared: 0, mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 }
+    for (let part: KeyRange | null = range; part !== null;) {
+      // Recording a large chunk can take longer than its lease: no other worker may take it over meanwhile.
+      await keepLease()
+      const bound = opened.keys.nextBound(part, MAX_VERIFY_RECORD_ROWS)
+      const upper = keyFromRow((await client.query<{ key: unknown }>(bound.text, bound.values)).rows[0]?.key)
+      const isLast = upper === null || isSameKey(upper, range.upper)
+      const piece: KeyRange = isLast ? part : { ...part, upper }
+      const row = (await client.query<Counts>(compare.compareChunk(piece, options.migration, detail))).rows[0]
+      for (const k of ['compared', ...DIFFERENCE_KINDS] as const) sum[k] += row?.[k] ?? 0
+      part = isLast || upper === null ? null : { lower: upper, isLowerInclusive: false, upper: range.upper }
+    }
+    return sum
+  }
+
   try {
     await runChunks({
       pool,
@@ -105,12 +129,11 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       clock,
       logger,
       waitsOn: `a lock on ${displayName(shape.definition.legacy.table)}, ${displayName(shape.definition.shadow.table)} or the divergences table (schema changes, or repair)`,
-      async work(client, range) {
-        type Counts = { compared: number } & Record<DifferenceKind, number>
+      async work(client, range, { keepLease }) {
         // Counting first is cheaper; only a chunk with differences is compared again to record them (that second,
         // later snapshot is the one reported, so a difference that a concurrent write just settled is not recorded).
         let row = (await client.query<Counts>(compare.checkChunk(range))).rows[0]
-        if (row && DIFFERENCE_KINDS.some((k) => row?.[k])) row = (await client.query<Counts>(compare.compareChunk(range, options.migration, detail))).rows[0]
+        if (row && DIFFERENCE_KINDS.some((k) => row?.[k])) row = await recordChunk(client, range, keepLease)
         const tallies = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, row?.[k] ?? 0])) as Record<DifferenceKind, number>
         const differing = DIFFERENCE_KINDS.reduce((sum, k) => sum + tallies[k], 0)
         return { rows: row?.compared ?? 0, differing, tallies }
