@@ -44,9 +44,14 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
   const forward = (picked: string): string => `${parents(picked)}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
     `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
     `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING`
+  // Driven by the picked keys, each shadow row found through the shadow key's unique index: the plan must not
+  // depend on the shadow's statistics, which say "empty" once autovacuum has seen the trials' rolled-back rows
+  // (an `IN (SELECT …)` was then planned as a nested loop over the whole shadow for every key: minutes for 20,000 keys).
+  const keyAliases = shape.shadowKey.map((_, i) => q(`cutover_k${i}`))
   const backward = (picked: string): string => `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
-    `SELECT ${shape.backward.map((m) => m.expression).join(', ')} FROM ${shape.shadowTable} AS st ` +
-    `WHERE (${shape.shadowKey.map((k) => `st.${q(k)}`).join(', ')}) IN (SELECT ${forwardKey.join(', ')} FROM ${legacy.from} WHERE ${picked})`
+    `SELECT ${shape.backward.map((m) => m.expression).join(', ')} ` +
+    `FROM (SELECT DISTINCT ${forwardKey.map((k, i) => `${k} AS ${keyAliases[i]}`).join(', ')} FROM ${legacy.from} WHERE ${picked}) AS cutover_keys ` +
+    `JOIN LATERAL (SELECT * FROM ${shape.shadowTable} AS st WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = cutover_keys.${keyAliases[i]}`).join(' AND ')}) AS st ON true`
   return {
     setup: `CREATE TEMPORARY TABLE cutover_precheck_legacy (LIKE ${shape.legacyTable} INCLUDING CONSTRAINTS INCLUDING GENERATED)`,
     forward: forward(inSet),
