@@ -105,18 +105,9 @@ export async function releaseLease(client: pg.ClientBase, holder: LeaseHolder, c
   await client.query(holder.sql.releaseLease, [holder.jobId, chunk.chunkNo, holder.worker])
 }
 
-/**
- * Marks the chunk done; call it inside the transaction that did the chunk's
- * work, so both commit or neither does. False when another worker took the
- * lease over: the caller must roll back, or the chunk would count twice.
- */
-export async function completeChunk(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk, rows: number, differing: number): Promise<boolean> {
-  const result = await client.query(holder.sql.completeChunk, [holder.jobId, chunk.chunkNo, holder.worker, rows, differing])
-  return result.rowCount === 1
-}
 
 /**
- * {@link completeChunk} and the job's tallies in one statement, inside the transaction that did the chunk's
+ * Completes a chunk and adds its tallies to the job, in one statement, inside the transaction that did the chunk's
  * work. Null when another worker took the lease over (nothing was added): the caller must roll back.
  */
 export async function completeAndTally(client: pg.ClientBase, holder: LeaseHolder, chunk: LeasedChunk,

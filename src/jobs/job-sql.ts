@@ -29,10 +29,6 @@ export function jobSql(schema: string) {
     setChunkRows: `UPDATE ${s}.jobs SET chunk_rows = $2, updated_at = clock_timestamp() WHERE id = $1`,
     /** $1 id. Serialises the claims of every worker of the job. */
     lockJob: `SELECT status, low_key, high_key, cursor_key, cursor_exhausted, chunk_rows FROM ${s}.jobs WHERE id = $1 FOR UPDATE`,
-    /** $1 id, $2 low, $3 high (jsonb), $4 worker, $5 lease ms. */
-    insertChunk: `INSERT INTO ${s}.job_chunks (job_id, chunk_no, low_key, high_key, leased_by, lease_until)
-      SELECT $1, coalesce(max(chunk_no), 0) + 1, $2::jsonb, $3::jsonb, $4, ${lease(5)} FROM ${s}.job_chunks WHERE job_id = $1
-      RETURNING chunk_no, attempts`,
     /**
      * Cuts the next chunk in one statement, under the job row's lock taken by `lockJob` in the same transaction
      * (this statement's snapshot is taken after that lock, so it sees every chunk cut before): `bound` is the
@@ -54,8 +50,6 @@ export function jobSql(schema: string) {
           FROM bound WHERE id = $${m + 1}
       )
       SELECT chunk_no, attempts, high_key FROM chunk`,
-    /** $1 id, $2 cursor (jsonb), $3 exhausted. */
-    advanceCursor: `UPDATE ${s}.jobs SET cursor_key = $2::jsonb, cursor_exhausted = $3, updated_at = clock_timestamp() WHERE id = $1`,
     /** $1 id, $2 worker, $3 lease ms. Takes over the first chunk whose lease expired, skipping any another worker is taking. */
     reclaimExpired: `UPDATE ${s}.job_chunks AS c SET leased_by = $2, lease_until = ${lease(3)}, attempts = c.attempts + 1
       FROM ${s}.jobs AS j
@@ -70,11 +64,8 @@ export function jobSql(schema: string) {
     /** $1 id, $2 chunk, $3 worker. Lets the next claim take the chunk at once. */
     releaseLease: `UPDATE ${s}.job_chunks SET lease_until = clock_timestamp() - interval '1 millisecond'
       WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'`,
-    /** $1 id, $2 chunk, $3 worker, $4 rows, $5 differing. No row updated: the lease was taken over. */
-    completeChunk: `UPDATE ${s}.job_chunks SET status = 'done', rows = $4, differing = $5, finished_at = clock_timestamp()
-      WHERE job_id = $1 AND chunk_no = $2 AND leased_by = $3 AND status = 'leased'`,
     /**
-     * `completeChunk` and `addTallies` in one statement: $1 id, $2 chunk, $3 worker, $4 rows, $5 differing,
+     * Completes the chunk (if this worker still holds its lease) and adds its tallies to the job, in one statement: $1 id, $2 chunk, $3 worker, $4 rows, $5 differing,
      * $6 counters (jsonb of numbers), $7 next chunk rows or null. No row returned (and nothing added): the lease
      * was taken over.
      */
@@ -88,12 +79,6 @@ export function jobSql(schema: string) {
                                 FROM jsonb_each_text($6::jsonb) AS t(k, v)),
         chunk_rows = coalesce($7, chunk_rows), updated_at = clock_timestamp()
       WHERE id = $1 AND EXISTS (SELECT 1 FROM done) RETURNING rows_done::text AS rows_done, total_estimate::text AS total_estimate`,
-    /** $1 id, $2 rows, $3 differing, $4 counters to add into details (jsonb of numbers), $5 next chunk rows or null. */
-    addTallies: `UPDATE ${s}.jobs SET rows_done = rows_done + $2, rows_differing = rows_differing + $3,
-        details = details || (SELECT coalesce(jsonb_object_agg(t.k, coalesce((details ->> t.k)::numeric, 0) + t.v::numeric), '{}')
-                                FROM jsonb_each_text($4::jsonb) AS t(k, v)),
-        chunk_rows = coalesce($5, chunk_rows), updated_at = clock_timestamp()
-      WHERE id = $1 RETURNING rows_done::text AS rows_done, total_estimate::text AS total_estimate`,
     /** $1 id, $2 why the job waits (text), or null once it goes on: `throttled` in its details, which status shows. */
     setThrottled: `UPDATE ${s}.jobs SET details = CASE WHEN $2::text IS NULL THEN details - 'throttled' ELSE details || jsonb_build_object('throttled', $2::text) END,
         updated_at = clock_timestamp() WHERE id = $1`,

@@ -4,7 +4,7 @@ import { parseMigration } from '../../src/core/parse-config.js'
 import { migrationShape } from '../../src/shape/migration-shape.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { backfillSql } from '../../src/jobs/backfill-sql.js'
-import { claimChunk, completeChunk } from '../../src/jobs/chunk-lease.js'
+import { claimChunk, completeAndTally } from '../../src/jobs/chunk-lease.js'
 import { nextChunkRows } from '../../src/jobs/chunk-sizing.js'
 import type { JobClock } from '../../src/jobs/job-clock.js'
 import { JobFailed } from '../../src/jobs/job-failed.js'
@@ -172,7 +172,8 @@ describe('backfill', () => {
       expect(chunk).toMatchObject({ status: 'done', attempts: 2 })
       expect(chunk?.leased_by).not.toBe('dead-worker')
       if (claim.kind !== 'chunk') throw new Error('expected a chunk')
-      expect(await completeChunk(client, holder, claim.chunk, 100, 0)).toBe(false)
+      expect(await completeAndTally(client, holder, claim.chunk, { rows: 100, differing: 0, tallies: {} }, null)).toBeNull()
+      expect((await db.query<{ rows_done: string }>('SELECT rows_done::text FROM cutover.jobs WHERE id = $1', [opened.job.id]))[0]?.rows_done).toBe('1000')
     } finally {
       client.release()
     }
