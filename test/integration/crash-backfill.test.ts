@@ -71,8 +71,9 @@ describe(`backfill crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, ()
     }
     expect(await db.query("SELECT id::text, status FROM cutover.jobs WHERE kind = 'backfill'")).toEqual([{ id: jobId, status: 'done' }])
     expect(await jobProblems(db, 'orders_v2', ['backfill'])).toEqual([])
-    // The interrupted chunks were taken over and done once, not skipped.
-    const [retaken] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cutover.job_chunks WHERE attempts > 1')
+    // The interrupted chunks were taken over and done once, not skipped. Counted as take-overs, not chunks: a run that
+    // resumes takes the killed run's chunk over first, and the next interruption may land on that same chunk again.
+    const [retaken] = await db.query<{ n: number }>('SELECT coalesce(sum(attempts - 1), 0)::int AS n FROM cutover.job_chunks')
     expect(retaken?.n).toBeGreaterThanOrEqual(2)
     expect(await db.query("SELECT count(*)::int AS n FROM cutover.events WHERE kind = 'backfill'")).toEqual([{ n: 1 }])
 
