@@ -14,6 +14,7 @@ import { withClient } from '../db/with-client.js'
 import { isUniqueViolation } from '../db/pg-errors.js'
 import { ChunkConflict, runChunks, type ChunkProgress } from './run-chunks.js'
 import { checkDatabaseThrottle, databaseThrottle } from './database-throttle.js'
+import { checkJobOptions } from './job-options.js'
 import { openAppLatency, type AppLatencyOptions } from './app-latency.js'
 
 export interface BackfillOptions {
@@ -98,6 +99,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const throttleOptions = {
     maxReplicaLagSeconds: options.maxReplicaLagSeconds, maxAppP99Ms: options.maxAppP99Ms, appLatency: options.appLatency, checkIntervalMs: options.throttleCheckMs,
   }
+  checkJobOptions(options.migration, 'backfill', options)
   checkDatabaseThrottle(options.migration, throttleOptions)
   const appLatency = await openAppLatency(options.migration, options.appLatency)
   const instruments = instrumentsFor(options.registry)

@@ -19,6 +19,8 @@ export interface LeasedChunk {
   readonly range: KeyRange
   /** 1 for a fresh chunk; more when taken over from a worker whose lease expired. */
   readonly attempts: number
+  /** The legacy keys its cut asked for (fewer in the range's last chunk); unknown for a chunk taken over. */
+  readonly cutRows?: number
 }
 
 export type Claim =
@@ -77,7 +79,7 @@ export async function claimNextChunk(client: pg.ClientBase, holder: LeaseHolder)
       const chunk = rows[0]
       const upper = keyFromJson(chunk?.high_key)
       if (!chunk || upper === null) throw new Error(`the chunk cut from job ${holder.jobId} has no upper key`)
-      return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts } }
+      return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts, cutRows: Math.max(1, job.chunk_rows) } }
     })()
     await client.query('COMMIT')
     return claim

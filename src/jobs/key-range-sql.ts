@@ -62,8 +62,16 @@ export interface KeyRangeSql {
   readonly bounds: Statement
   /** One row: `estimate` (text), the planner's row count of the legacy table, or an exact count when it has none. */
   readonly estimate: Statement
-  /** The key `rows` keys into `range` (from its lower end), or no row when fewer are left. */
+  /**
+   * The legacy key `rows` legacy keys into `range` (from its lower end); over both tables, when fewer legacy keys
+   * are left, the shadow's key `rows` shadow keys into it; null (`key`) when fewer are left.
+   */
   nextBound(range: KeyRange, rows: number): Statement
+  /**
+   * The legacy key `rows` legacy keys into `range`, or null (`key`) when fewer are left: read from the legacy key's
+   * index alone, never both tables, for cutting a chunk into parts where any legacy key will do.
+   */
+  legacyBound(range: KeyRange, rows: number): Statement
 }
 
 function aliased(side: KeySide): string {
@@ -92,24 +100,26 @@ export function keyRangeSql(shape: MigrationShape, span: KeySpan): KeyRangeSql {
     return `SELECT ${asTextArray(outer)} FROM (${picks.join(' UNION ALL ')}) AS u ORDER BY ${order(outer, direction)} LIMIT 1`
   }
 
+  const legacyAt = (isLowerInclusive: boolean, alias = ''): string =>
+    `SELECT ${asTextArray(legacy.refs)}${alias} FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)} ` +
+      `ORDER BY ${order(legacy.refs, 'ASC')} OFFSET $${2 * n + 1} LIMIT 1`
   const next = (isLowerInclusive: boolean): string => {
-    const legacyNext = (offset: string, alias = ''): string =>
-      `SELECT ${asTextArray(legacy.refs)}${alias} FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)} ` +
-        `ORDER BY ${order(legacy.refs, 'ASC')} OFFSET ${offset} LIMIT 1`
-    if (span === 'legacy') return legacyNext(`$${2 * n + 1}`, ' AS key')
+    if (span === 'legacy') return legacyAt(isLowerInclusive, ' AS key')
     // The bound comes from the legacy key's index alone: a chunk covers the shadow rows whose (backward-mapped) key
     // falls in its range whatever the mapping, so every shadow key between the job's bounds (taken over both
     // tables) is in exactly one chunk; a chunk just holds more keys where the shadow has rows legacy lacks. Only
-    // when fewer than `rows` legacy keys are left does the tail count both tables' keys (UNION merges a key present
-    // on both sides into one), which cannot use an index when the shadow's key is computed; COALESCE evaluates it
-    // only then.
-    const picks = sides.map((s) => `(SELECT ${aliased(s)} FROM ${s.from} WHERE ${rangePredicate(s.refs, types, isLowerInclusive)} ` +
-      `ORDER BY ${order(s.refs, 'ASC')} LIMIT $${2 * n + 1})`)
-    const bothNext = `SELECT ${asTextArray(outer)} FROM (${picks.join(' UNION ')}) AS u ORDER BY ${order(outer, 'ASC')} OFFSET $${2 * n + 2} LIMIT 1`
-    return `SELECT coalesce((${legacyNext(`$${2 * n + 2}`)}), (${bothNext})) AS key`
+    // when fewer than `rows` legacy keys are left is the bound the shadow's key `rows` keys on, so a tail of shadow
+    // rows legacy lacks still comes in chunks of at most `rows` keys of each table (no more exact than that: merging
+    // both tables' keys to count each once cost a verify of 1,000,000 rows half a second at its last chunk). That
+    // reads the shadow's keys, which cannot use an index when its key is computed; COALESCE evaluates it only then.
+    const shadow = shadowSide(shape)
+    const shadowNext = `SELECT ${asTextArray(shadow.refs)} FROM ${shadow.from} WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)} ` +
+      `ORDER BY ${order(shadow.refs, 'ASC')} OFFSET $${2 * n + 1} LIMIT 1`
+    return `SELECT coalesce((${legacyAt(isLowerInclusive)}), (${shadowNext})) AS key`
   }
 
   const nextText = { inclusive: next(true), exclusive: next(false) }
+  const legacyText = { inclusive: legacyAt(true, ' AS key'), exclusive: legacyAt(false, ' AS key') }
   return {
     bounds: { text: `SELECT (${edge('ASC')}) AS low, (${edge('DESC')}) AS high`, values: [] },
     estimate: {
@@ -119,8 +129,10 @@ export function keyRangeSql(shape: MigrationShape, span: KeySpan): KeyRangeSql {
     },
     nextBound(range: KeyRange, rows: number): Statement {
       const text = range.isLowerInclusive ? nextText.inclusive : nextText.exclusive
-      const paging = span === 'legacy' ? [rows - 1] : [rows, rows - 1]
-      return { text, values: [...rangeValues(range), ...paging] }
+      return { text, values: [...rangeValues(range), Math.max(0, rows - 1)] }
+    },
+    legacyBound(range: KeyRange, rows: number): Statement {
+      return { text: range.isLowerInclusive ? legacyText.inclusive : legacyText.exclusive, values: [...rangeValues(range), Math.max(0, rows - 1)] }
     },
   }
 }

@@ -28,6 +28,16 @@ export interface ChunkOutcome {
   readonly tallies: Readonly<Record<string, number>>
 }
 
+/** What a chunk's work is told besides its range. */
+export interface ChunkAttempt {
+  readonly isAfterConflict: boolean
+  /** About how many legacy keys the chunk holds: what its cut asked for, or this worker's chunk size for a chunk taken over. */
+  readonly expectedRows: number
+  /** The chunk transaction's settings (`BEGIN; SET LOCAL …`), for work it hands to another connection. */
+  readonly begin: string
+  keepLease(): Promise<void>
+}
+
 /** Reported after each chunk commits. */
 export interface ChunkProgress {
   readonly jobId: string
@@ -74,7 +84,7 @@ export interface ChunkRunnerOptions {
    * outlast the lease calls `keepLease` between its statements: it extends the lease and, until the chunk's
    * transaction ends, holds the chunk's row, so no other worker can take the chunk over meanwhile.
    */
-  work(client: pg.PoolClient, range: KeyRange, attempt: { readonly isAfterConflict: boolean; keepLease(): Promise<void> }): Promise<ChunkOutcome>
+  work(client: pg.PoolClient, range: KeyRange, attempt: ChunkAttempt): Promise<ChunkOutcome>
   onLockRetry(): void
   onChunkDone(progress: ChunkProgress): void
 }
@@ -179,7 +189,9 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
       try {
         // Four round trips and one commit: BEGIN with the lock timeout, the work, the completion with the tallies, COMMIT.
         const done = await inTransaction(client, async () => {
-          const outcome = await options.work(client, chunk.range, { isAfterConflict, keepLease: () => extendLease(client, holder, chunk) })
+          const outcome = await options.work(client, chunk.range, {
+            isAfterConflict, expectedRows: chunk.cutRows ?? chunkRows, begin: beginChunk, keepLease: () => extendLease(client, holder, chunk),
+          })
           const chunkMs = clock.now() - started
           const next = options.targetChunkMs > 0 ? nextChunkRows(chunkRows, outcome.rows, chunkMs, options.targetChunkMs, options.maxChunkRows) : null
           const job = await completeAndTally(client, holder, chunk, outcome, next)

@@ -9,13 +9,15 @@ import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, failJob, finishJob, readJob, type JobRecord } from './job-record.js'
-import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_VERIFY_TARGET_CHUNK_MS, MAX_VERIFY_CHUNK_ROWS, MAX_VERIFY_RECORD_ROWS } from './job-defaults.js'
+import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_VERIFY_PARALLEL, DEFAULT_VERIFY_TARGET_CHUNK_MS, MAX_VERIFY_CHUNK_ROWS, MAX_VERIFY_RECORD_ROWS } from './job-defaults.js'
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
 import { runChunks, type ChunkProgress } from './run-chunks.js'
 import { isSameKey, type KeyRange } from './key-range.js'
 import { keyFromRow } from './key-range-sql.js'
 import { DIFFERENCE_KINDS, verifySql, type DifferenceKind } from './verify-sql.js'
+import { countChunk, type ChunkCounts } from './verify-count.js'
+import { checkJobOptions } from './job-options.js'
 
 export interface VerifyOptions {
   readonly schema: string
@@ -28,6 +30,12 @@ export interface VerifyOptions {
   readonly targetChunkMs?: number
   /** Concurrent worker loops in this process (default 1). */
   readonly workers?: number
+  /**
+   * Connections each worker counts a chunk on at once (default 2, as PostgreSQL's own parallel query uses two
+   * workers per query by default; 1: the chunk's connection only). The pool must allow `workers × parallel`
+   * clients for all of them to be used; a worker that cannot get one at once counts on fewer.
+   */
+  readonly parallel?: number
   /** How many differing keys to list in the result (default 100); the counts and the divergences table hold them all. */
   readonly limit?: number
   readonly lockTimeoutMs?: number
@@ -74,6 +82,8 @@ function countsOf(job: JobRecord): DifferenceCounts {
  * `{ clean, rowsCompared, counts }`, which the gates read.
  */
 export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise<VerifyResult> {
+  checkJobOptions(options.migration, 'verify', options)
+  const parallel = options.parallel ?? DEFAULT_VERIFY_PARALLEL
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
@@ -87,7 +97,7 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
   const detail = `verify job ${job.id}`
   logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed }, `verify of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id})`)
 
-  type Counts = { compared: number } & Record<DifferenceKind, number>
+  type Counts = ChunkCounts
   /**
    * The recording pass over a chunk the counting pass found differences in: in ranges of at most
    * MAX_VERIFY_RECORD_ROWS legacy keys (each statement aggregates its range's differing rows), summed.
@@ -129,14 +139,14 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       clock,
       logger,
       waitsOn: `a lock on ${displayName(shape.definition.legacy.table)}, ${displayName(shape.definition.shadow.table)} or the divergences table (schema changes, or repair)`,
-      async work(client, range, { keepLease }) {
+      async work(client, range, { keepLease, expectedRows, begin }) {
         // Counting first is cheaper; only a chunk with differences is compared again to record them (that second,
         // later snapshot is the one reported, so a difference that a concurrent write just settled is not recorded).
-        let row = (await client.query<Counts>(compare.checkChunk(range))).rows[0]
-        if (row && DIFFERENCE_KINDS.some((k) => row?.[k])) row = await recordChunk(client, range, keepLease)
-        const tallies = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, row?.[k] ?? 0])) as Record<DifferenceKind, number>
+        let row: Counts = await countChunk({ pool, client, range, expectedRows, parallel, keys: opened.keys, count: (part) => compare.checkChunk(part), begin })
+        if (DIFFERENCE_KINDS.some((k) => row[k] > 0)) row = await recordChunk(client, range, keepLease)
+        const tallies = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, row[k]])) as Record<DifferenceKind, number>
         const differing = DIFFERENCE_KINDS.reduce((sum, k) => sum + tallies[k], 0)
-        return { rows: row?.compared ?? 0, differing, tallies }
+        return { rows: row.compared, differing, tallies }
       },
       onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'verify' }),
       onChunkDone(progress) {

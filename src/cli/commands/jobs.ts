@@ -29,7 +29,7 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
   run: async (ctx, args) => (await import('../handlers/backfill.js')).backfillHandler(ctx, args),
 })
 
-export interface VerifyArgs { migration: string; limit: number; workers: number; 'metrics-port'?: number }
+export interface VerifyArgs { migration: string; limit: number; workers: number; parallel: number; 'metrics-port'?: number }
 
 export const verifyCommand = defineCommand<VerifyArgs>({
   command: 'verify <migration>',
@@ -40,7 +40,8 @@ Next: cutover repair <migration>, then verify again.`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .option('limit', { type: 'number', default: 100, describe: 'differing keys to list' })
-    .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process; each compares its chunks in the database, so up to one per server core' })
+    .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process; each compares its chunks in the database' })
+    .option('parallel', { type: 'number', default: 2, describe: 'connections each worker compares a chunk on at once, as parallel query would (1: one); uses workers x parallel server cores at most' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_verify_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => (await import('../handlers/verify.js')).verifyHandler(ctx, args),
 })

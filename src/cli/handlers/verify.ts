@@ -10,7 +10,7 @@ export async function verifyHandler(ctx: CommandContext, args: GlobalArgs & Veri
   const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
   if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
   const results = await withMetrics(args['metrics-port'], (registry) =>
-    runVerifies(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers, registry }))
+    runVerifies(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, limit: args.limit, workers: args.workers, parallel: args.parallel, registry }))
   const documents = results.map((result) => ({ migration: result.migration, rowsCompared: result.rowsCompared, clean: result.clean, counts: result.counts, differences: result.differences }))
   ctx.emit(order.length === 1 ? documents[0] : { group: args.migration, members: documents })
   for (const result of results) {
