@@ -56,7 +56,21 @@ describe(`repair crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () =
           expect(killed.code, killed.stderr).toBeNull()
         } else {
           const run = runCli(REPAIR)
-          expect(await terminateMidStatement(db, 'WITH fix AS', reached, run)).toBeGreaterThan(0)
+          // Each repair statement fixes one key in about a millisecond, too short to be seen running: once the target is
+          // reached, the CLI's statements are held a moment (its writes to the shadow sleep), so the kill finds one.
+          let isHeld = false
+          const holdThenReached = async (): Promise<boolean> => {
+            if (!isHeld && await reached()) {
+              await db.query(`CREATE FUNCTION hold_cli() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                                IF current_setting('application_name') = 'cutover-cli' THEN PERFORM pg_sleep(0.2); END IF; RETURN NULL; END $$;
+                              CREATE TRIGGER hold_cli AFTER INSERT OR UPDATE OR DELETE ON orders_v2 FOR EACH ROW EXECUTE FUNCTION hold_cli();`)
+              isHeld = true
+            }
+            return isHeld
+          }
+          const terminated = await terminateMidStatement(db, 'WITH fix AS', holdThenReached, run)
+          await db.query('DROP TRIGGER IF EXISTS hold_cli ON orders_v2; DROP FUNCTION IF EXISTS hold_cli()')
+          expect(terminated).toBeGreaterThan(0)
           const failed = await run
           expect(failed.code, failed.stderr).toBe(3)
           expect(failed.stderr).toMatch(/^cutover: cannot reach the database/)
