@@ -22,7 +22,7 @@ export interface JobSettings {
 
 /** The n-worker run of a job: worker loops here, or (with `processUrl`) n processes started untimed in `prepare`. */
 export function jobVariant(name: string, kind: 'backfill' | 'verify', workers: number, settings: JobSettings, reset: () => Promise<void>,
-  inProcess: () => Promise<number>, peaks: Map<string, number>): TableRun {
+  inProcess: () => Promise<number>, peaks: Map<string, number>, parallel?: number): TableRun {
   const url = settings.processUrl
   if (url === undefined) return { name, prepare: reset, run: inProcess }
   let ready: ReadyJobProcesses | undefined
@@ -30,7 +30,7 @@ export function jobVariant(name: string, kind: 'backfill' | 'verify', workers: n
     name,
     prepare: async () => {
       await reset()
-      ready = await startJobProcesses(url, SCHEMA, MIGRATION, kind, workers)
+      ready = await startJobProcesses(url, SCHEMA, MIGRATION, kind, workers, parallel)
     },
     run: async () => {
       if (!ready) throw new Error(`${name}: no processes started`)

@@ -91,7 +91,10 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 for (const signal of SIGNALS) process.on(signal, onSignal)
 
-const DURABLE_SERVER_FLAGS = ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on', '-c', 'max_connections=400']
+// shared_buffers as a production server is sized, for its hot tables: PostgreSQL's default of 128 MB holds a quarter
+// of the job measurements' two 1,000,000-row tables, so every whole pass read most pages back through the file system,
+// and runs of the same measurement varied by half (this sandbox's file reads are slow and uneven).
+const DURABLE_SERVER_FLAGS = ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on', '-c', 'max_connections=400', '-c', 'shared_buffers=1GB']
 
 async function acquireServer(): Promise<{ url: string; source: string }> {
   const given = argv['database-url'] ?? process.env.DATABASE_URL
@@ -139,8 +142,8 @@ const EXPLAIN_CHUNK_ROWS = 20_000
 /** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
 async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   const backfillWorkers = JOB_WORKERS.filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
-  const verifies = { diff: selected('verify_throughput_ratio'), diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)), count: selected('verify_vs_count_ratio') }
-  const isVerifying = verifies.diff || verifies.diffWorkers.length > 0 || verifies.count
+  const verifies = { diff: selected('verify_throughput_ratio'), diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)), count: selected('verify_vs_count_ratio'), oneConnection: selected('verify_throughput_ratio_p1') }
+  const isVerifying = verifies.diff || verifies.diffWorkers.length > 0 || verifies.count || verifies.oneConnection
   if (backfillWorkers.length === 0 && !isVerifying) return []
   await world.setPhase('dual_write')
   const started = Date.now()
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
   const world = await createWorld(database.url, Math.max(...clientCounts))
   cleanups.push(world.close)
   const { rows } = await world.pool.query<{ server_version: string }>('SHOW server_version')
-  const { rows: durability } = await world.pool.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'max_connections') ORDER BY name")
+  const { rows: durability } = await world.pool.query<{ name: string; setting: string }>("SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'max_connections', 'shared_buffers') ORDER BY name")
   log(`server settings: ${durability.map((r) => `${r.name}=${r.setting}`).join(', ')}`)
 
   const results: BenchResult[] = []
