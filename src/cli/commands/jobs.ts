@@ -36,12 +36,14 @@ export const verifyCommand = defineCommand<VerifyArgs>({
   describe: 'Compare both tables in the database, chunk by chunk; exit 1 if anything differs',
   epilog: `Compares the forward mapping of every legacy row with the shadow row of the same key (normalisers applied), both ways.
 Changes: records each differing key as a divergence (see: cutover divergences <migration>); nothing else.
+Load: each worker counts on --parallel connections at once (default 2 server cores). Busy primary? --parallel 1 uses one.
+Killed? Run the same command again: it resumes where it stopped.
 Next: cutover repair <migration>, then verify again.`,
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true })
     .option('limit', { type: 'number', default: 100, describe: 'differing keys to list' })
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process; each compares its chunks in the database' })
-    .option('parallel', { type: 'number', default: 2, describe: 'connections each worker compares a chunk on at once, as parallel query would (1: one); uses workers x parallel server cores at most' })
+    .option('parallel', { type: 'number', default: 2, describe: 'connections each worker compares a chunk on at once, as parallel query would (1 to 16); workers x parallel server cores at most' })
     .option('metrics-port', { type: 'number', describe: 'serve cutover_verify_* metrics on http://127.0.0.1:PORT/metrics while it runs' }) as never,
   run: async (ctx, args) => (await import('../handlers/verify.js')).verifyHandler(ctx, args),
 })
