@@ -48,7 +48,9 @@ export interface CountChunkOptions {
  * timeout. The counts only decide whether the chunk is compared again to
  * record what differs (in the chunk's transaction), so one snapshot per part
  * changes nothing: each statement has its own snapshot anyway. Connections the
- * pool cannot give at once are not waited for: their parts go to the others.
+ * pool cannot give at once are not waited for: the chunk is cut into fewer
+ * parts. The chunk's own transaction keeps its serial setting for the rest of
+ * the chunk (the recording pass, where the counts found differences).
  */
 export async function countChunk(options: CountChunkOptions): Promise<ChunkCounts> {
   const { client, range } = options
@@ -62,16 +64,16 @@ export async function countChunk(options: CountChunkOptions): Promise<ChunkCount
     await client.query(SERIAL)
     // Part i on connection i: the first on the chunk's own, in its transaction.
     const settled = await Promise.allSettled(parts.map(async (part, i) => {
-      const on = i === 0 ? client : borrowed[i - 1]
+      if (i === 0) return countOn(client, options.count(part))
+      const on = borrowed[i - 1]
       if (on === undefined) throw new Error(`verify: no connection for part ${i + 1} of ${parts.length}`)
-      if (on === client) return countOn(client, options.count(part))
       try {
         await on.query(`${options.begin}; ${SERIAL}`)
         const counts = await countOn(on, options.count(part))
         await on.query('COMMIT')
         return counts
       } catch (error) {
-        broken.add(on as pg.PoolClient)
+        broken.add(on)
         throw error
       }
     }))
