@@ -1,4 +1,5 @@
 /** Backfill: copies every legacy row of the key range fixed at the job's start into the shadow, chunk by chunk, resumably. */
+import type pg from 'pg'
 import type { Registry } from 'prom-client'
 import { instrumentsFor } from '../metrics/instruments.js'
 import { displayName } from '../core/identifiers.js'
@@ -8,13 +9,15 @@ import { systemClock, type JobClock } from './job-clock.js'
 import { JobFailed } from './job-failed.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
 import { detailCount, finishJob, readJob, type JobRecord } from './job-record.js'
-import { DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
+import { DEFAULT_BACKFILL_PARALLEL, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from './job-defaults.js'
 import { openJob } from './open-job.js'
 import { withClient } from '../db/with-client.js'
 import { isUniqueViolation } from '../db/pg-errors.js'
 import { ChunkConflict, runChunks, type ChunkProgress } from './run-chunks.js'
 import { checkDatabaseThrottle, databaseThrottle } from './database-throttle.js'
 import { checkJobOptions } from './job-options.js'
+import { inParts } from './chunk-parts.js'
+import type { KeyRange } from './key-range.js'
 import { openAppLatency, type AppLatencyOptions } from './app-latency.js'
 
 export interface BackfillOptions {
@@ -25,6 +28,12 @@ export interface BackfillOptions {
   readonly reason?: string
   /** Concurrent worker loops in this process (default 1). Other processes may work on the same job at once. */
   readonly workers?: number
+  /**
+   * Connections each worker copies a chunk on at once (default 2; 1: the chunk's connection only). PostgreSQL runs
+   * no INSERT in parallel; each part locks and copies its keys in a transaction of its own. The pool must allow
+   * `workers × parallel` clients for all of them to be used; a worker that cannot get one at once copies on fewer.
+   */
+  readonly parallel?: number
   /** Rows in the first chunk (default 1000, or the resumed job's current size). */
   readonly chunkRows?: number
   /** Chunk time to adapt the size toward (default 200 ms; 0 keeps `chunkRows` fixed). */
@@ -115,6 +124,23 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   // Set when a chunk found keys a dual write had already put in the shadow: the next chunks skip the plain insert,
   // which would fail whole, and go straight to ON CONFLICT DO NOTHING until one finds none.
   let isShadowPopulated = false
+  const parallel = options.parallel ?? DEFAULT_BACKFILL_PARALLEL
+  /** The plain insert: a unique violation means a dual write got there first, and the chunk is done again with ON CONFLICT. */
+  async function copyFast(on: pg.ClientBase, part: KeyRange): Promise<{ scanned: number; copied: number }> {
+    try {
+      const copied = (await on.query(copy.copyChunk(part))).rowCount ?? 0
+      return { scanned: copied, copied }
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+      // The chunk's transaction is rolled back (its row locks too) and the chunk runs again with ON CONFLICT.
+      isShadowPopulated = true
+      throw new ChunkConflict(error)
+    }
+  }
+  async function copyKeeping(on: pg.ClientBase, part: KeyRange): Promise<{ scanned: number; copied: number }> {
+    const { rows } = await on.query<{ scanned: number; copied: number }>(copy.copyChunkKeepingShadowRows(part))
+    return rows[0] ?? { scanned: 0, copied: 0 }
+  }
   await runChunks({
     pool,
     migration: options.migration,
@@ -138,23 +164,26 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     clock,
     logger,
     waitsOn: `a row lock on ${legacyName} held by another transaction (the backfill locks rows FOR SHARE NOWAIT and backs off) or a key of ${displayName(shape.definition.shadow.table)} being written`,
-    async work(client, range, { isAfterConflict }) {
-      if (!isShadowPopulated && !isAfterConflict) {
-        try {
-          const copied = (await client.query(copy.copyChunk(range))).rowCount ?? 0
-          return { rows: copied, differing: 0, tallies: { copied } }
-        } catch (error) {
-          if (!isUniqueViolation(error)) throw error
-          // The chunk's transaction is rolled back (its row locks too) and the chunk runs again with ON CONFLICT.
-          isShadowPopulated = true
-          throw new ChunkConflict(error)
-        }
-      }
-      const { rows } = await client.query<{ scanned: number; copied: number }>(copy.copyChunkKeepingShadowRows(range))
-      const counts = rows[0] ?? { scanned: 0, copied: 0 }
+    async work(client, range, { isAfterConflict, expectedRows, begin }) {
+      const isFast = !isShadowPopulated && !isAfterConflict
+      // Each part copies its keys in a transaction holding their rows FOR SHARE until it commits, as a chunk of its
+      // own would. A part on a borrowed connection commits on its own, so it adds what it copied to the job in that
+      // same transaction: counted once even when the chunk then fails and is done again (with ON CONFLICT).
+      const parts = await inParts({
+        pool, client, range, expectedRows, parallel, keys: opened.keys, begin,
+        run: async (on, part, isOwn) => {
+          const done = isFast ? await copyFast(on, part) : await copyKeeping(on, part)
+          if (!isOwn && done.copied > 0) await on.query(sql.addTallies, [job.id, JSON.stringify({ copied: done.copied })])
+          return { ...done, isOwn }
+        },
+      })
+      for (const part of parts) if (!part.isOwn) instruments.backfillRows.inc(labels, part.copied)
+      const own = parts.find((part) => part.isOwn)?.copied ?? 0
+      const scanned = parts.reduce((sum, part) => sum + part.scanned, 0)
+      const copied = parts.reduce((sum, part) => sum + part.copied, 0)
       // A chunk the shadow held none of says the dual writes have not reached this part of the keys: the fast path again.
-      isShadowPopulated = counts.copied < counts.scanned
-      return { rows: counts.scanned, differing: 0, tallies: { copied: counts.copied } }
+      if (!isFast) isShadowPopulated = copied < scanned
+      return { rows: scanned, differing: 0, tallies: { copied: own } }
     },
     onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'backfill' }),
     onChunkDone(progress) {

@@ -3,8 +3,8 @@ import { ConfigInvalid } from '../core/errors.js'
 
 /** More loops than this in one process would only queue on the server's cores and the pool. */
 export const MAX_JOB_WORKERS = 64
-/** Connections one verify worker may count a chunk on at once. */
-export const MAX_VERIFY_PARALLEL = 16
+/** Connections one backfill or verify worker may work on a chunk on at once. */
+export const MAX_JOB_PARALLEL = 16
 
 interface SizingOptions {
   readonly workers?: number
@@ -27,7 +27,7 @@ export function checkJobOptions(migration: string, kind: 'backfill' | 'verify', 
     throw new ConfigInvalid(migration, `--${flag} (${option}) must be a whole number ${range}, not ${given}; for example: cutover ${kind} ${migration} --${flag} ${example}`)
   }
   if (!wholeNumber(options.workers, 1, MAX_JOB_WORKERS)) refuse('workers', 'workers', `from 1 to ${MAX_JOB_WORKERS}`, options.workers, '2')
-  if (!wholeNumber(options.parallel, 1, MAX_VERIFY_PARALLEL)) refuse('parallel', 'parallel', `from 1 to ${MAX_VERIFY_PARALLEL}`, options.parallel, '2')
+  if (!wholeNumber(options.parallel, 1, MAX_JOB_PARALLEL)) refuse('parallel', 'parallel', `from 1 to ${MAX_JOB_PARALLEL}`, options.parallel, '2')
   if (!wholeNumber(options.chunkRows, 1, Number.MAX_SAFE_INTEGER)) refuse('chunk-rows', 'chunkRows', 'of 1 or more', options.chunkRows, '1000')
   if (!wholeNumber(options.limit, 0, Number.MAX_SAFE_INTEGER)) refuse('limit', 'limit', 'of 0 or more', options.limit, '100')
 }

@@ -12,6 +12,12 @@ const CHUNK_COLUMNS = 'c.chunk_no, c.low_key, c.high_key, c.attempts, j.low_key 
 
 export type JobSql = ReturnType<typeof jobSql>
 
+/** The job's details with the counters of the jsonb parameter `param` added to its own (a missing counter counts 0). */
+function addCounters(param: string): string {
+  return `details || (SELECT coalesce(jsonb_object_agg(t.k, coalesce((details ->> t.k)::numeric, 0) + t.v::numeric), '{}')
+                                FROM jsonb_each_text(${param}::jsonb) AS t(k, v))`
+}
+
 export function jobSql(schema: string) {
   const s = controlSchema(schema).quoted
   const lease = (n: number): string => LEASE_UNTIL.replace('$LEASE', `$${n}`)
@@ -75,10 +81,18 @@ export function jobSql(schema: string) {
         RETURNING 1
       )
       UPDATE ${s}.jobs SET rows_done = rows_done + $4, rows_differing = rows_differing + $5,
-        details = details || (SELECT coalesce(jsonb_object_agg(t.k, coalesce((details ->> t.k)::numeric, 0) + t.v::numeric), '{}')
-                                FROM jsonb_each_text($6::jsonb) AS t(k, v)),
+        details = ${addCounters('$6')},
         chunk_rows = coalesce($7, chunk_rows), updated_at = clock_timestamp()
       WHERE id = $1 AND EXISTS (SELECT 1 FROM done) RETURNING rows_done::text AS rows_done, total_estimate::text AS total_estimate`,
+    /**
+     * $1 id, $2 counters (jsonb of numbers): adds them to the job's details, in the transaction that did what they
+     * count (a part of a chunk done on a connection of its own, chunk-parts.ts), so they are added exactly once
+     * whether or not the chunk then completes.
+     */
+    addTallies: `UPDATE ${s}.jobs SET
+        details = ${addCounters('$2')},
+        updated_at = clock_timestamp()
+      WHERE id = $1`,
     /** $1 id, $2 why the job waits (text), or null once it goes on: `throttled` in its details, which status shows. */
     setThrottled: `UPDATE ${s}.jobs SET details = CASE WHEN $2::text IS NULL THEN details - 'throttled' ELSE details || jsonb_build_object('throttled', $2::text) END,
         updated_at = clock_timestamp() WHERE id = $1`,

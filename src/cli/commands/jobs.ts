@@ -2,7 +2,7 @@
 import { READ_P99_QUERY } from '../../jobs/job-defaults.js'
 import { defineCommand } from '../command.js'
 
-export interface BackfillArgs { migration: string; workers: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'max-app-p99-ms'?: number; 'prometheus-url'?: string; 'p99-query'?: string; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }
+export interface BackfillArgs { migration: string; workers: number; parallel: number; 'max-rows-per-second'?: number; 'max-replica-lag'?: number; 'max-app-p99-ms'?: number; 'prometheus-url'?: string; 'p99-query'?: string; 'chunk-rows'?: number; 'lease-seconds': number; 'metrics-port'?: number }
 
 export const backfillCommand = defineCommand<BackfillArgs>({
   command: 'backfill <migration>',
@@ -10,6 +10,7 @@ export const backfillCommand = defineCommand<BackfillArgs>({
   epilog: `Covers the key range that existed when the job started; later rows arrive through the dual write.
 Given a group, it copies each member in turn, parents before children (the foreign keys between their shadows).
 Run it in dual_write or later. Killed? Run the same command again: it resumes where it stopped and copies nothing twice.
+Load: each worker copies on --parallel connections at once (default 2 server cores). Busy primary? --parallel 1 uses one.
 Replicas falling behind? Add --max-replica-lag 5: it holds (and says why) until they catch up; the job stays resumable meanwhile.
 Application slowing down? Add --max-app-p99-ms 250 --prometheus-url http://prometheus:9090 --p99-query '${READ_P99_QUERY}'
   it holds while that p99 is above 250 ms ("throttled: application p99 412 ms > 250 ms (prometheus)") and goes on when it drops.
@@ -18,6 +19,7 @@ Undo: nothing to undo for the application; the shadow copy is what the migration
   builder: (y) => y
     .positional('migration', { type: 'string', demandOption: true, describe: 'a migration, or a group (its members, parents first)' })
     .option('workers', { type: 'number', default: 1, describe: 'concurrent chunk workers in this process' })
+    .option('parallel', { type: 'number', default: 2, describe: 'connections each worker copies a chunk on at once, each part in its own transaction (1 to 16); workers x parallel server cores at most' })
     .option('max-rows-per-second', { type: 'number', describe: 'throttle: at most this many rows per second from this process' })
     .option('max-replica-lag', { type: 'number', describe: 'throttle: hold chunks while a streaming replica replays more than this many seconds behind (needs pg_monitor); the reason shows here and in cutover status' })
     .option('max-app-p99-ms', { type: 'number', describe: 'throttle: hold chunks while the application\'s read p99 (from --p99-query) is above this many ms' })

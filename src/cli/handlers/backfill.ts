@@ -20,7 +20,7 @@ export async function backfillHandler(ctx: CommandContext, args: GlobalArgs & Ba
   try {
     const results = await withMetrics(args['metrics-port'], (registry) => runBackfills(ctx.pool, {
       registry,
-      schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers,
+      schema: ctx.schema, migration: args.migration, actor: ctx.actor, workers: args.workers, parallel: args.parallel,
       maxRowsPerSecond: args['max-rows-per-second'], maxReplicaLagSeconds: args['max-replica-lag'],
       maxAppP99Ms: args['max-app-p99-ms'], appLatency: prometheusOption(args['prometheus-url'], args['p99-query']), onThrottle: progress.throttled, chunkRows: args['chunk-rows'], leaseMs: args['lease-seconds'] * 1000,
       onProgress: progress.update,
