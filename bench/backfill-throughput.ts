@@ -59,7 +59,8 @@ export async function copyLegacyToShadow(world: BenchWorld): Promise<void> {
  * checkpoint. `workerCounts` picks the runBackfill variants (1 is
  * `backfill_throughput_ratio`, n > 1 adds `_w<n>`), all against one baseline.
  */
-export async function measureBackfill(world: BenchWorld, settings: JobSettings, workerCounts: readonly number[], log: (line: string) => void): Promise<BenchResult[]> {
+export async function measureBackfill(world: BenchWorld, settings: JobSettings, workerCounts: readonly number[], log: (line: string) => void,
+  oneConnection = false): Promise<BenchResult[]> {
   const { pool } = world
   const copyAll = copyAllText(world)
   const registry = new Registry()
@@ -73,19 +74,24 @@ export async function measureBackfill(world: BenchWorld, settings: JobSettings, 
     run: async () => (await pool.query(copyAll)).rowCount ?? 0,
   }
   const peaks = new Map<string, number>()
-  const backfills = workerCounts.map((workers): TableRun => jobVariant(`runBackfill_w${workers}`, 'backfill', workers, settings, prepare, async () => {
-    const done = await runBackfill(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', workers, registry })
-    if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
-    return done.rows
-  }, peaks))
+  const backfill = (workers: number, parallel?: number): TableRun =>
+    jobVariant(`runBackfill_w${workers}${parallel === undefined ? '' : `_p${parallel}`}`, 'backfill', workers, settings, prepare, async () => {
+      const done = await runBackfill(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', workers, parallel, registry })
+      if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
+      return done.rows
+    }, peaks, parallel)
+  const backfills = [...workerCounts.map((workers) => backfill(workers)), ...(oneConnection ? [backfill(1, 1)] : [])]
   const stats = await runAlternating([baseline, ...backfills], settings.runs, log)
   const base = stats.get(baseline.name)?.medianRowsPerSecond ?? Number.NaN
-  return workerCounts.flatMap((workers) => {
+  const oneConnectionResult = oneConnection
+    ? [result('backfill_throughput_ratio_p1', stats.get('runBackfill_w1_p1')?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base)]
+    : []
+  return [...workerCounts.flatMap((workers) => {
     const suffix = workers === 1 ? '' : `_w${workers}`
     const peak = peaks.get(`runBackfill_w${workers}`)
     return [
       result(`backfill_throughput_ratio${suffix}`, stats.get(`runBackfill_w${workers}`)?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base),
       ...(peak === undefined ? [] : [result(`backfill_peak_rss${suffix}`, peak, 'MiB')]),
     ]
-  })
+  }), ...oneConnectionResult]
 }

@@ -4,7 +4,7 @@
  * worker of the migration's backfill or verify (sharing the job with the
  * other processes through its leases, as on separate machines), then prints
  * `done <rows> <peak RSS in KiB>` and exits.
- * Usage: job-child.ts <database url> <schema> <migration> <backfill|verify> [verify's parallel connections]
+ * Usage: job-child.ts <database url> <schema> <migration> <backfill|verify> [parallel connections of the worker]
  */
 import { createInterface } from 'node:readline'
 import pg from 'pg'
@@ -16,7 +16,7 @@ const [url, schema, migration, kind, parallelArg] = process.argv.slice(2)
 const parallel = parallelArg === undefined ? undefined : Number(parallelArg)
 if (!url || !schema || !migration || (kind !== 'backfill' && kind !== 'verify')) throw new Error('usage: job-child.ts <database url> <schema> <migration> <backfill|verify>')
 
-// The worker's connection and the ones verify counts its chunks on at once.
+// The worker's connection and the ones a chunk's parts run on at once.
 const pool = new pg.Pool({ connectionString: url, max: 1 + (parallel ?? 2) })
 pool.on('error', () => undefined)
 await pool.query('SELECT 1')
@@ -25,7 +25,7 @@ const go = new Promise<void>((resolve) => lines.on('line', (line) => { if (line 
 process.stdout.write('ready\n')
 await go
 const options = { schema, migration, actor: 'bench', reason: 'benchmark', registry: new Registry(), workers: 1 }
-const rows = kind === 'backfill' ? (await runBackfill(pool, options)).rows : (await runVerify(pool, { ...options, parallel })).rowsCompared
+const rows = kind === 'backfill' ? (await runBackfill(pool, { ...options, parallel })).rows : (await runVerify(pool, { ...options, parallel })).rowsCompared
 process.stdout.write(`done ${rows} ${process.resourceUsage().maxRSS}\n`)
 lines.close()
 await pool.end()

@@ -144,7 +144,8 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   const backfillWorkers = JOB_WORKERS.filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
   const verifies = { diff: selected('verify_throughput_ratio'), diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)), count: selected('verify_vs_count_ratio'), oneConnection: selected('verify_throughput_ratio_p1') }
   const isVerifying = verifies.diff || verifies.diffWorkers.length > 0 || verifies.count || verifies.oneConnection
-  if (backfillWorkers.length === 0 && !isVerifying) return []
+  const backfillOneConnection = selected('backfill_throughput_ratio_p1')
+  if (backfillWorkers.length === 0 && !backfillOneConnection && !isVerifying) return []
   await world.setPhase('dual_write')
   const started = Date.now()
   await fillLegacy(world.pool, jobSettings.rows)
@@ -152,9 +153,9 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   const results: BenchResult[] = []
   const logResult = (from: number) => (r: BenchResult): void =>
     log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` vs ${r.baseline} ${r.unit}, ratio ${r.ratio}`} (${((Date.now() - from) / 1000).toFixed(1)} s)`)
-  if (backfillWorkers.length > 0) {
+  if (backfillWorkers.length > 0 || backfillOneConnection) {
     const from = Date.now()
-    const measured = await measureBackfill(world, jobSettings, backfillWorkers, log)
+    const measured = await measureBackfill(world, jobSettings, backfillWorkers, log, backfillOneConnection)
     measured.forEach(logResult(from))
     results.push(...measured)
   } else {
