@@ -9,8 +9,8 @@ import type { PoolLike } from '../db/queryable.js'
 import { isSameKey, type KeyRange } from './key-range.js'
 import { keyFromRow, type KeyRangeSql } from './key-range-sql.js'
 
-/** A chunk with fewer legacy keys per part than this is done whole: a part's round trips and cut would cost more than they save. */
-export const MIN_PART_ROWS = 20_000
+/** A chunk with fewer legacy keys per part than this is done whole: a part's round trips and cut would cost more than they save (a backfill part of 5,000 keys takes about 50 ms, its extra round trips about 1). */
+export const MIN_PART_ROWS = 5_000
 /** How long a worker waits for the pool to give it another connection before doing the chunk in fewer parts. */
 export const BORROW_WAIT_MS = 250
 
