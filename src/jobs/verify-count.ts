@@ -4,11 +4,9 @@
  * one serial merge join, and PostgreSQL 15 plans no full join in parallel.
  */
 import type pg from 'pg'
-import type { PoolLike } from '../db/queryable.js'
 import type { Statement } from '../db/statement.js'
-import { inParts } from './chunk-parts.js'
+import { inParts, type ChunkPartsOptions } from './chunk-parts.js'
 import type { KeyRange } from './key-range.js'
-import type { KeyRangeSql } from './key-range-sql.js'
 import { DIFFERENCE_KINDS, type DifferenceKind } from './verify-sql.js'
 
 export type ChunkCounts = { compared: number } & Record<DifferenceKind, number>
@@ -21,18 +19,9 @@ export type ChunkCounts = { compared: number } & Record<DifferenceKind, number>
  */
 const SERIAL = 'SET LOCAL max_parallel_workers_per_gather = 0'
 
-export interface CountChunkOptions {
-  readonly pool: PoolLike
-  /** The chunk's own client, inside the chunk's transaction. */
-  readonly client: pg.ClientBase
-  readonly range: KeyRange
-  readonly expectedRows: number
-  /** Connections to count on at once, the chunk's own included; 1 counts the chunk whole on its own. */
-  readonly parallel: number
-  readonly keys: KeyRangeSql
+/** The chunk and its parts' settings, as {@link inParts} takes them, and the counting statement of a part. */
+export type CountChunkOptions = Omit<ChunkPartsOptions<ChunkCounts>, 'run' | 'partSettings'> & {
   readonly count: (range: KeyRange) => Statement
-  /** The chunk transaction's `BEGIN; SET LOCAL …`, run on each borrowed connection first. */
-  readonly begin: string
 }
 
 /**

@@ -1,11 +1,11 @@
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { runVerify } from '../../src/jobs/verify.js'
+import { countedPool } from '../support/counted-pool.js'
 import { freshDatabase } from '../support/database.js'
 import { jobOf, jobProblems, tableAgreement } from '../support/job-invariants.js'
-import { connectCutover, order, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { dualWritingOrders, order } from '../support/orders-fixture.js'
 import { until } from '../support/until.js'
 import { seededRandom } from '../support/writers.js'
 
@@ -18,24 +18,10 @@ const seed = Number(process.env.CUTOVER_SEED ?? Date.now() % 100_000)
 let dal: MigrationDal
 let close: () => Promise<void>
 
-/** A pool of its own whose checked-out clients are counted: how many connections a backfill used at once. */
-function countedPool(): { pool: pg.Pool; peak: () => number } {
-  const pool = new pg.Pool({ connectionString: db.url, max: 6 })
-  pool.on('error', () => undefined)
-  let out = 0
-  let peak = 0
-  pool.on('acquire', () => { out++; peak = Math.max(peak, out) })
-  pool.on('release', () => { out-- })
-  return { pool, peak: () => peak }
-}
-
 beforeAll(async () => {
-  await setupOrders(db)
-  const connected = await connectCutover(db, { random: () => 1 })
-  close = async () => { await connected.cutover.close(); await connected.pool.end() }
-  dal = await connected.cutover.migration('orders_v2')
-  await setPhase(db.pool, 'dual_write')
-  await connected.cutover.watcher.poll()
+  const orders = await dualWritingOrders(db)
+  dal = orders.dal
+  close = orders.close
 }, 120_000)
 afterAll(async () => close())
 
@@ -62,7 +48,7 @@ describe(`backfill copying each chunk in parts on two connections (seed ${seed};
         writes++
       }
     })
-    const counted = countedPool()
+    const counted = countedPool(db.url, 6)
     try {
       const result = await runBackfill(counted.pool, { schema, migration: 'orders_v2', actor: 'test', chunkRows: CHUNK, targetChunkMs: 0, parallel: 2 })
       expect(result.rows).toBeGreaterThan(0)

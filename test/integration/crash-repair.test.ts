@@ -5,7 +5,7 @@ import { runVerify } from '../../src/jobs/verify.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { jobProblems, tableAgreement } from '../support/job-invariants.js'
-import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { dualWritingOrders } from '../support/orders-fixture.js'
 import { startRangeWriters } from '../support/range-writers.js'
 import { cliBackendsGone, terminateMidStatement } from '../support/terminate.js'
 import { seededRandom } from '../support/writers.js'
@@ -23,12 +23,9 @@ const repaired = async (): Promise<number> =>
   (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NOT NULL'))[0]?.n ?? 0
 
 beforeAll(async () => {
-  await setupOrders(db)
-  const connected = await connectCutover(db, { random: () => 1 })
-  close = async () => { await connected.cutover.close(); await connected.pool.end() }
-  dal = await connected.cutover.migration('orders_v2')
-  await setPhase(db.pool, 'dual_write')
-  await connected.cutover.watcher.poll()
+  const orders = await dualWritingOrders(db)
+  dal = orders.dal
+  close = orders.close
   await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
                   SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [ROWS])
   await runBackfill(db.pool, { ...options, chunkRows: 5000 })

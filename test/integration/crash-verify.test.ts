@@ -4,7 +4,7 @@ import { runBackfill } from '../../src/jobs/backfill.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { hasReached, jobOf, jobProblems } from '../support/job-invariants.js'
-import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'
+import { dualWritingOrders } from '../support/orders-fixture.js'
 import { startRangeWriters } from '../support/range-writers.js'
 import { cliBackendsGone, terminateMidStatement } from '../support/terminate.js'
 import { seededRandom } from '../support/writers.js'
@@ -19,12 +19,9 @@ let close: () => Promise<void>
 const VERIFY = ['verify', 'orders_v2', '--database-url', db.url, '--json', '--limit', '3']
 
 beforeAll(async () => {
-  await setupOrders(db)
-  const connected = await connectCutover(db, { random: () => 1 })
-  close = async () => { await connected.cutover.close(); await connected.pool.end() }
-  dal = await connected.cutover.migration('orders_v2')
-  await setPhase(db.pool, 'dual_write')
-  await connected.cutover.watcher.poll()
+  const orders = await dualWritingOrders(db)
+  dal = orders.dal
+  close = orders.close
   await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
                   SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [ROWS])
   await db.query('ANALYZE orders')

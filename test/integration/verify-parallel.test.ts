@@ -1,4 +1,4 @@
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { ConfigInvalid } from '../../src/core/errors.js'
@@ -6,6 +6,7 @@ import { runVerify, type VerifyResult } from '../../src/jobs/verify.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { expectRefusedUnchanged, runCli } from '../support/cli.js'
 import { initControl } from '../support/control.js'
+import { countedPool } from '../support/counted-pool.js'
 import { freshDatabase } from '../support/database.js'
 
 const db = await freshDatabase()
@@ -21,21 +22,11 @@ const MISSING_IN_LEGACY = [1, ...EDGES.flatMap((e) => [e - 1, e + 1]), 2 * LEGAC
 const EXPECTED = { mismatch: MISMATCHED.length, missing_in_shadow: MISSING_IN_SHADOW.length, missing_in_legacy: MISSING_IN_LEGACY.length }
 const COMPARED = LEGACY_ROWS + MISSING_IN_LEGACY.length
 
-/** A pool of its own whose checked-out clients are counted: how many connections a verify used at once. */
-function countedPool(max: number): { pool: pg.Pool; peak: () => number; out: () => number } {
-  const pool = new pg.Pool({ connectionString: db.url, max })
-  pool.on('error', () => undefined)
-  let out = 0
-  let peak = 0
-  pool.on('acquire', () => { out++; peak = Math.max(peak, out) })
-  pool.on('release', () => { out-- })
-  return { pool, peak: () => peak, out: () => out }
-}
 const pools: pg.Pool[] = []
 afterAll(async () => { await Promise.all(pools.map((p) => p.end())) })
 
 async function verifyWith(parallel: number, max = 10, migration = 'evens'): Promise<{ result: VerifyResult; peak: number; out: number }> {
-  const counted = countedPool(max)
+  const counted = countedPool(db.url, max)
   pools.push(counted.pool)
   const result = await runVerify(counted.pool, { schema, migration, actor: 'test', chunkRows: LEGACY_ROWS, targetChunkMs: 0, parallel })
   return { result, peak: counted.peak(), out: counted.out() }

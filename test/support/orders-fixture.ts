@@ -6,6 +6,7 @@ import pino from 'pino'
 import { authorityOf, type Phase } from '../../src/core/phases.js'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { Cutover, type CutoverOptions } from '../../src/dal/cutover.js'
+import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import { applyStatePlan } from '../../src/store/state/state-store.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { initControl } from './control.js'
@@ -69,4 +70,17 @@ export async function rowsOf(db: TestDatabase, table: 'orders' | 'orders_v2'): P
   return table === 'orders'
     ? db.query('SELECT id::text, customer_id, amount_cents, status FROM orders ORDER BY id')
     : db.query('SELECT id::text, customer::text AS customer_id, (amount * 100)::int AS amount_cents, status FROM orders_v2 ORDER BY id')
+}
+
+/**
+ * The orders migration registered and in dual_write, with a Cutover that has applied it: the DAL the crash and
+ * race tests write through while a job runs. `close` closes the Cutover and its pool.
+ */
+export async function dualWritingOrders(db: TestDatabase): Promise<{ dal: MigrationDal; close: () => Promise<void> }> {
+  await setupOrders(db)
+  const connected = await connectCutover(db, { random: () => 1 })
+  const dal = await connected.cutover.migration('orders_v2')
+  await setPhase(db.pool, 'dual_write')
+  await connected.cutover.watcher.poll()
+  return { dal, close: async () => { await connected.cutover.close(); await connected.pool.end() } }
 }
