@@ -23,7 +23,9 @@ export const WRITER_MARKER_FILTER = `(SELECT pg_catalog.set_config('${WRITER_MAR
 
 /**
  * True in a trigger when the statement that fired it set the marker itself.
- * Every name is qualified: it runs in a SECURITY DEFINER function without a
- * search_path of its own (the writer's search_path must not choose its `=`).
+ * Every name is qualified: it is the bypass net trigger's WHEN clause, resolved
+ * once when the trigger is created (no writer's search_path chooses its `=`).
+ * The setting is anyone's to set, so the net trusts it only from a role that
+ * may write the shadow itself (store/bypass/bypass-net-sql.ts).
  */
 export const IS_MARKED_STATEMENT_SQL = `coalesce(pg_catalog.current_setting('${WRITER_MARKER_SETTING}', true) OPERATOR(pg_catalog.=) pg_catalog.statement_timestamp()::pg_catalog.text, false)`

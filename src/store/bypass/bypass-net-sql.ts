@@ -3,10 +3,14 @@
  * on the legacy table whose function lets the tool's own statements through
  * (the writer marker, db/writer-marker.ts) and hands every other row to a
  * SECURITY DEFINER function that logs it and records or copies it. The
- * definer function is what lets a writer that has no grant on the control
- * schema or the shadow (a cron role) write exactly as before; it runs with the
- * installer's search_path (the one the mapping was planned with). Anyone may
- * call it, and it only ever makes the shadow agree with legacy for one key.
+ * definer functions are what let a writer that has no grant on the control
+ * schema or the shadow (a cron role) write exactly as before, so they run as
+ * the installer: each pins `search_path = pg_catalog, pg_temp` (pg_temp last,
+ * so no writer's temporary type or function can stand in for a catalog one),
+ * names every table qualified, and only the installer may execute them (EXECUTE
+ * is revoked from PUBLIC). The mapping expressions they evaluate are the
+ * registered, resolved ones (store/catalog/resolve-expression.ts): every name
+ * outside pg_catalog qualified, every call's argument types explicit.
  */
 import { ConfigInvalid } from '../../core/errors.js'
 import { IS_MARKED_STATEMENT_SQL } from '../../db/writer-marker.js'
@@ -46,6 +50,12 @@ export function netNames(schema: string, migration: string): NetNames {
     truncateFunction: `${s}.${q(`bypass_trunc_${migration}`)}`,
   }
 }
+
+/** True when the writing role may insert, update and delete shadow rows (the DAL's role may; a legacy-only writer may not). */
+const mayWriteShadowSql = (shape: MigrationShape): string =>
+  ['INSERT', 'UPDATE', 'DELETE'].map((p) => `pg_catalog.has_table_privilege(${pgLiteral(shape.shadowTable)}::pg_catalog.regclass, '${p}')`).join(' AND ')
+
+const pgLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 
 /** The divergence key of a row variable: each legacy key column as text, like the DAL's. */
 const legacyKeyJson = (shape: MigrationShape, row: string): string =>
@@ -100,11 +110,11 @@ export function installNetSql(shape: MigrationShape, schema: string, mode: NetMo
       ${divergence("CASE WHEN _cutover_op = 'DELETE' THEN _cutover_old ELSE _cutover_new END", 'write_rejected', `${who} || ': ' || SQLERRM`)}
     END;`
   return [
-    `CREATE OR REPLACE FUNCTION ${names.applyFunction}(_cutover_op text, _cutover_new ${shape.legacyTable}, _cutover_old ${shape.legacyTable})
-  RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $cutover$
+    `CREATE OR REPLACE FUNCTION ${names.applyFunction}(_cutover_op pg_catalog.text, _cutover_new ${shape.legacyTable}, _cutover_old ${shape.legacyTable})
+  RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $cutover$
 DECLARE
-  _cutover_app text := left(coalesce(nullif(current_setting('application_name', true), ''), '(none)'), 64);
-  _cutover_phase text := (SELECT phase FROM ${s}.state WHERE migration = ${migration});
+  _cutover_app pg_catalog.text := pg_catalog.left(coalesce(nullif(pg_catalog.current_setting('application_name', true), ''), '(none)'), 64);
+  _cutover_phase pg_catalog.text := (SELECT phase FROM ${s}.state WHERE migration = ${migration});
 BEGIN
   INSERT INTO ${s}.bypass_write_log (migration, application_name, role, op) VALUES (${migration}, _cutover_app, session_user, lower(_cutover_op));
   -- shadow_primary copies in either mode (the shadow is authoritative: repair would undo a recorded write);
@@ -115,19 +125,23 @@ BEGIN
     ${record}
   END IF;
 END $cutover$`,
-    // SECURITY DEFINER so that a writer without USAGE on the control schema can reach the apply function;
-    // no SET clause (it would cost every DAL row a GUC save and restore): its body names everything qualified.
-    `CREATE OR REPLACE FUNCTION ${names.triggerFunction}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $cutover$
+    `REVOKE ALL ON FUNCTION ${names.applyFunction}(pg_catalog.text, ${shape.legacyTable}, ${shape.legacyTable}) FROM PUBLIC`,
+    // SECURITY DEFINER so that a writer without USAGE on the control schema can reach the apply function. The
+    // trigger's WHEN clause (resolved once, at CREATE TRIGGER) keeps the DAL's own rows from calling it at all,
+    // so the SET clause's save and restore is paid by bypassing rows only.
+    `CREATE OR REPLACE FUNCTION ${names.triggerFunction}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $cutover$
 BEGIN
-  IF NOT (${IS_MARKED_STATEMENT_SQL}) THEN
-    PERFORM ${names.applyFunction}(TG_OP, NEW, OLD);
-  END IF;
+  PERFORM ${names.applyFunction}(TG_OP, NEW, OLD);
   RETURN NULL;
 END $cutover$`,
+    `REVOKE ALL ON FUNCTION ${names.triggerFunction}() FROM PUBLIC`,
     `DROP TRIGGER IF EXISTS ${names.trigger} ON ${shape.legacyTable}`,
-    `CREATE TRIGGER ${names.trigger} AFTER INSERT OR UPDATE OR DELETE ON ${shape.legacyTable} FOR EACH ROW EXECUTE FUNCTION ${names.triggerFunction}()`,
+    // The marker lets a statement through only from a role that may write the shadow itself: a writer that can
+    // write legacy alone gains nothing by forging it (db/writer-marker.ts).
+    `CREATE TRIGGER ${names.trigger} AFTER INSERT OR UPDATE OR DELETE ON ${shape.legacyTable} FOR EACH ROW
+       WHEN (NOT (${IS_MARKED_STATEMENT_SQL} AND ${mayWriteShadowSql(shape)})) EXECUTE FUNCTION ${names.triggerFunction}()`,
     // Row triggers never see a TRUNCATE: the shadow would keep every row legacy lost. Refused while the net is on, saying how.
-    `CREATE OR REPLACE FUNCTION ${names.truncateFunction}() RETURNS trigger LANGUAGE plpgsql AS $cutover$
+    `CREATE OR REPLACE FUNCTION ${names.truncateFunction}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $cutover$
 BEGIN
   RAISE EXCEPTION 'TRUNCATE of % refused: the bypass net of migration % is installed, and the shadow table would keep every row', TG_TABLE_NAME, ${migration}
     USING ERRCODE = 'object_in_use',
