@@ -15,7 +15,7 @@ import { parseMigration } from '../core/parse-config.js'
 import { isPhase } from '../core/phases.js'
 import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/check-against-catalog.js'
 import { refuseWhenRetired } from '../store/retire/retirement.js'
-import { bumpDefinitionVersion } from '../store/state/state-store.js'
+import { registerDefinition } from '../store/definitions/register-definition-sql.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { waitForAcknowledgements, type Acknowledgements } from './acknowledgements.js'
 import type { Pool } from './apply-state-change.js'
@@ -63,7 +63,7 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
         throw new ConfigInvalid(def.name, `shadow table ${displayName(def.shadow.table)} already belongs to migration "${owners[0].name}"; each shadow table belongs to one migration`)
       }
       const { rows } = await client.query<Previous>(
-        `SELECT m.definition, m.definition = $2::jsonb AS same, st.phase, st.definition_version::text AS definition_version
+        `SELECT m.definition, (m.definition - 'resolved') = $2::jsonb AS same, st.phase, st.definition_version::text AS definition_version
            FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name WHERE m.name = $1 FOR UPDATE OF st`,
         [def.name, JSON.stringify(definitionToJson(def))],
       )
@@ -83,28 +83,15 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
         registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [] })
         continue
       }
-      await client.query(
-        `INSERT INTO ${s}.migrations (name, definition, legacy_table, shadow_table)
-         VALUES ($1, $2, $3::oid::regclass, $4::oid::regclass)
-         ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, legacy_table = EXCLUDED.legacy_table,
-           shadow_table = EXCLUDED.shadow_table, updated_at = now()`,
-        [def.name, json, result.legacy.oid, result.shadow.oid],
-      )
-      let definitionVersion = 1
-      let stateVersion: number | undefined
-      if (previous) {
-        const bumped = await bumpDefinitionVersion(client, options.schema, def.name, options.actor)
-        definitionVersion = bumped.definitionVersion
-        stateVersion = bumped.state.version
-      } else {
-        await client.query(`INSERT INTO ${s}.state (migration, updated_by) VALUES ($1, $2) ON CONFLICT (migration) DO NOTHING`, [def.name, options.actor])
-      }
       const forced = (options.force ?? false) && previous !== undefined && isPhase(previous.phase) && isMappingChangeRisky(previous.phase, changes)
-      await control.insertEvent(client, {
-        migration: def.name, actor: options.actor, kind: previous ? 're-registered' : 'registered', reason: options.reason, forced,
-        details: { definition: definitionToJson(def), definitionVersion, ...(previous ? { mappingChanges: changes, phase: previous.phase } : {}) },
+      // The one door to the definitions (sql/0010): it resolves every expression itself, versions, records and notifies.
+      const written = await registerDefinition(client, options.schema, {
+        name: def.name, definition: definitionToJson(def), legacy: result.legacy.oid, shadow: result.shadow.oid, actor: options.actor,
+        reason: options.reason, forced, details: previous ? { mappingChanges: changes, phase: previous.phase } : {},
       })
-      registered.push({ ...result, outcome: previous ? 'changed' : 'registered', definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
+      const definitionVersion = written.definitionVersion
+      const stateVersion = written.outcome === 'changed' ? written.stateVersion : undefined
+      registered.push({ ...result, outcome: written.outcome, definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
     }
     await checkGroupsRegistered(client, options.schema, definitions.map((d) => d.name))
     return registered

@@ -1,5 +1,6 @@
 /** `cutover rollback`: every read back on legacy at once; the Unleash toggle of an Unleash-routed migration disabled too. */
-import { planRollback } from '../core/phases.js'
+import { isPhase, planRollback } from '../core/phases.js'
+import { guardrailRollback } from '../store/state/guardrail-rollback-sql.js'
 import { mirrorRollback } from '../flags/unleash-mirror.js'
 import { readGroupOf } from '../store/groups/group-members-sql.js'
 import type { ActionOptions, ActionResult, UnleashMirrorOptions } from './action-options.js'
@@ -21,17 +22,39 @@ export interface RollbackResult extends ActionResult {
   readonly bypassNet?: string
 }
 
+/**
+ * A guardrail's rollback, from an application process: through the control schema's guardrail_rollback, the one
+ * state change the application role may make (it can only go back). A group's member takes its whole group back.
+ * Nobody waits for acknowledgements: the process that tripped applies the state it wrote at once.
+ */
+async function rollbackByGuardrail(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
+  const group = await readGroupOf(pool, options.schema, options.migration)
+  const moved = await guardrailRollback(pool, options.schema, { migration: options.migration, actor: options.actor, reason: options.reason, details: options.details })
+  const first = moved[0]
+  const to = { phase: first ? 'dual_write' as const : 'off' as const, readPercent: 0 }
+  return {
+    migration: group ?? options.migration,
+    from: first && isPhase(first.fromPhase) ? { phase: first.fromPhase, readPercent: first.fromPercent } : to,
+    to,
+    changed: moved.length > 0,
+    acknowledged: 0,
+    listeners: 0,
+    unacknowledged: [],
+    ...(group === undefined ? {} : { members: moved.map((m) => m.migration).sort() }),
+  }
+}
+
 /** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. Needs no evidence. */
 export async function rollback(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
   // A guardrail that trips on a group's member rolls the whole group back: a member never moves alone.
-  const group = options.trigger === 'guardrail' ? await readGroupOf(pool, options.schema, options.migration) : undefined
-  const target = group === undefined ? options : { ...options, migration: group, details: { ...options.details, trippedBy: options.migration } }
-  let result: RollbackResult = await applyStateChange(pool, target, {
-    action: 'rollback',
-    kind: options.trigger === 'guardrail' ? 'guardrail_rollback' : 'rollback',
-    makePlan: (current) => planRollback(target.migration, current),
-    isGated: false,
-  })
+  let result: RollbackResult = options.trigger === 'guardrail'
+    ? await rollbackByGuardrail(pool, options)
+    : await applyStateChange(pool, options, {
+      action: 'rollback',
+      kind: 'rollback',
+      makePlan: (current) => planRollback(options.migration, current),
+      isGated: false,
+    })
   // Each rolled-back migration's bypass net comes off (a group's: every member's).
   const nets: string[] = []
   for (const migration of result.members ?? [options.migration]) {

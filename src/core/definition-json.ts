@@ -24,5 +24,6 @@ export function definitionToJson(def: MigrationDefinition): Record<string, unkno
     guardrails: def.guardrails,
     retireSoakSeconds: def.retireSoakSeconds,
     ...(def.group === undefined ? {} : { group: def.group }),
+    ...(def.trustedSchemas.length === 0 ? {} : { trustedSchemas: def.trustedSchemas }),
   }
 }

@@ -54,6 +54,25 @@ export interface MigrationDefinition {
    * bucket is the group's, so a routing key reads every member from one side.
    */
   readonly group?: string
+  /**
+   * Schemas whose functions, operators and types a mapping expression may name
+   * unqualified, besides pg_catalog (default none: never public or pg_temp
+   * implicitly). A name in any other schema is written qualified.
+   */
+  readonly trustedSchemas: readonly string[]
+  /**
+   * Each `forward` and `backward` expression as the server resolved it at
+   * registration (sql/0010 register_definition): every name outside pg_catalog
+   * qualified, every argument's type explicit. Stored definitions carry it; what
+   * the DAL, the jobs and the net evaluate. Absent in a config file.
+   */
+  readonly resolved?: ResolvedExpressions
+}
+
+/** The server-resolved text of each explicit mapping expression, by direction and target column. */
+export interface ResolvedExpressions {
+  readonly forward: Readonly<Record<string, string>>
+  readonly backward: Readonly<Record<string, string>>
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {

@@ -29,6 +29,16 @@ export interface ResolvedMapping {
   readonly shadowColumns: readonly string[]
 }
 
+/**
+ * The expression a definition gives `column` in `direction`, if any: as the server resolved it at registration
+ * when the definition is a registered one (qualified names, explicit argument types), else as written.
+ */
+function explicit(def: MigrationDefinition, direction: 'forward' | 'backward', column: string): string | undefined {
+  if (!Object.hasOwn(def[direction], column)) return undefined
+  const resolved = def.resolved?.[direction]
+  return (resolved && Object.hasOwn(resolved, column) ? resolved[column] : undefined) ?? def[direction][column]
+}
+
 function refuse(def: MigrationDefinition, detail: string): never {
   throw new ConfigInvalid(def.name, detail)
 }
@@ -62,7 +72,7 @@ export function resolveMapping(
       if (Object.hasOwn(def.forward, column.name)) refuse(def, `shadow column "${column.name}" of ${shadowTable} is generated and cannot be written; remove "forward.${column.name}"`)
       continue
     }
-    const expression = (Object.hasOwn(def.forward, column.name) ? def.forward[column.name] : undefined) ?? (legacyNames.has(column.name) ? quoteIdent(column.name) : undefined)
+    const expression = explicit(def, 'forward', column.name) ?? (legacyNames.has(column.name) ? quoteIdent(column.name) : undefined)
     if (expression !== undefined) {
       forward.push({ column: column.name, expression })
     } else if (column.isNotNull && !column.hasDefault) {
@@ -72,7 +82,7 @@ export function resolveMapping(
   const backward: MappedColumn[] = []
   for (const column of legacy) {
     if (column.isGenerated) continue
-    const expression = (Object.hasOwn(def.backward, column.name) ? def.backward[column.name] : undefined) ?? (shadowNames.has(column.name) ? quoteIdent(column.name) : undefined)
+    const expression = explicit(def, 'backward', column.name) ?? (shadowNames.has(column.name) ? quoteIdent(column.name) : undefined)
     if (expression === undefined) {
       refuse(def, `legacy column "${column.name}" of ${legacyTable} has no backward mapping, so reads from the shadow could not return it; add "backward": {"${column.name}": "<SQL over ${shadowTable}'s columns>"} (or "NULL")`)
     }

@@ -4,6 +4,7 @@ import {
   MIGRATION_NAME_PATTERN,
   type GuardrailConfig,
   type MigrationDefinition,
+  type ResolvedExpressions,
   type RoutingConfig,
   type TableSide,
 } from './definition.js'
@@ -16,10 +17,10 @@ type Json = Record<string, unknown>
 
 const KNOWN_FIELDS = new Set([
   'name', 'legacy', 'shadow', 'forward', 'backward', 'compare', 'onSecondaryError', 'routing',
-  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails', 'retireSoakSeconds',
+  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails', 'retireSoakSeconds', 'trustedSchemas',
 ])
 /** Stored with a group's members (from the config's `groups` list); never written in a migration by hand. */
-const STORED_FIELDS = new Set(['group'])
+const STORED_FIELDS = new Set(['group', 'resolved'])
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -63,6 +64,29 @@ function parseExpressions(name: string, field: 'forward' | 'backward', value: un
     pairs.push([column, expression])
   }
   return Object.fromEntries(pairs)
+}
+
+function parseTrustedSchemas(name: string, value: unknown): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 63)) {
+    fail(name, '"trustedSchemas" must be a list of schema names, such as ["public"]')
+  }
+  const schemas = value as string[]
+  const refused = schemas.find((s) => s === 'pg_temp' || s.startsWith('pg_temp_') || s === 'pg_catalog')
+  if (refused) fail(name, `"trustedSchemas" may not list ${show(refused)}; pg_catalog is always trusted, and temporary objects never are`)
+  return schemas
+}
+
+/** The resolved expressions of a stored definition (written by the server at registration, never by a config file). */
+function parseResolved(name: string, value: unknown): ResolvedExpressions | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value)) fail(name, '"resolved" must be an object; it is written by register, never by hand')
+  const side = (field: 'forward' | 'backward'): Record<string, string> => {
+    const entries = value[field] ?? {}
+    if (!isObject(entries) || Object.values(entries).some((e) => typeof e !== 'string')) fail(name, `"resolved.${field}" must map columns to expressions`)
+    return entries as Record<string, string>
+  }
+  return { forward: side('forward'), backward: side('backward') }
 }
 
 function parseCompare(name: string, value: unknown): Record<string, string> {
@@ -143,6 +167,8 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     guardrails: parseGuardrails(name, value.guardrails),
     retireSoakSeconds: parseNumber(name, 'retireSoakSeconds', value.retireSoakSeconds, 86_400, 0, 365 * 86_400),
     ...(group === undefined ? {} : { group: group as string }),
+    trustedSchemas: parseTrustedSchemas(name, value.trustedSchemas),
+    ...(value.resolved === undefined ? {} : { resolved: parseResolved(name, value.resolved) as ResolvedExpressions }),
   }
 }
 
@@ -156,6 +182,9 @@ export function parseConfig(document: unknown): MigrationDefinition[] {
   }
   if (document.migrations.length === 0) fail(undefined, 'the config\'s "migrations" list is empty; add at least one migration')
   document.migrations.forEach((m, i) => {
+    if (isObject(m) && m.resolved !== undefined) {
+      fail(typeof m.name === 'string' ? m.name : undefined, `migrations[${i}] has a "resolved" field, which register writes; remove it from the config`)
+    }
     if (isObject(m) && m.group !== undefined) {
       fail(typeof m.name === 'string' ? m.name : undefined, `migrations[${i}] has a "group" field; declare groups in the config's "groups" list, such as {"groups": [{"name": "catalog", "migrations": ["a", "b"]}]}`)
     }

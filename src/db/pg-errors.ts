@@ -82,3 +82,7 @@ export function connectionFailureDetail(e: unknown): string {
   if (code === 'ETIMEDOUT') return 'timed out'
   return 'the connection failed or was lost'
 }
+/** The control schema refused a mapping expression at registration (sql/0010 resolve_expression: P0C10). */
+export const isMappingRefused = (e: unknown): boolean => codeOf(e) === 'P0C10'
+/** A guardrail's rollback found the migration complete, which cannot be rolled back (sql/0010: P0C11). */
+export const isRollbackOfComplete = (e: unknown): boolean => codeOf(e) === 'P0C11'

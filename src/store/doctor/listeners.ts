@@ -19,7 +19,8 @@ export const staleListenersCheck: GlobalDoctorCheck = async (db, { schema, thres
     message: `instance ${r.id} (pid ${r.pid} on ${r.host}) last sent a heartbeat ${Math.round(r.idle)} s ago (${r.heartbeat_at.toISOString()}); it died or hangs, and is no longer counted by rollback`,
     command: `check pid ${r.pid} on ${r.host}; if it is gone, remove its row with cutover doctor --apply`,
     // Only the row of an instance still silent when --apply runs; a live process never sees its row deleted under it.
-    applySql: [`DELETE FROM ${s}.instances WHERE id = ${pg.escapeLiteral(r.id)} AND heartbeat_at < clock_timestamp() - make_interval(secs => ${Number(thresholds.staleAfterSeconds)})`],
+    // Through forget_stale_instance (sql/0010): each role may delete only its own instances rows, and this one may be anyone's.
+    applySql: [`SELECT ${s}.forget_stale_instance(${pg.escapeLiteral(r.id)}, ${Number(thresholds.staleAfterSeconds)})`],
   }))
 }
 
