@@ -52,6 +52,7 @@ DECLARE
   v_path text := (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t), ', ') FROM pg_catalog.unnest(p_trusted || ARRAY['pg_temp']::text[]) AS t);
   v_select text;
   v_cursor refcursor;
+  v_volatile text;
   v_view pg_catalog.regclass;
   v_first text;
   v_again text;
@@ -74,15 +75,23 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) is not one expression over the columns of %s: %s; fix it', p_what, p_expression, p_source, SQLERRM);
   END;
   v_view := 'pg_temp.cutover_resolve'::pg_catalog.regclass;
+  -- Every function the expression calls, operators' and aggregates' included, read off the view's parsed query
+  -- (pg_depend records none of pg_catalog's own, which are pinned).
+  SELECT p.oid::pg_catalog.regprocedure::text INTO v_volatile
+    FROM pg_catalog.pg_rewrite AS r,
+         LATERAL pg_catalog.regexp_matches(r.ev_action::text, ':(?:funcid|opfuncid|aggfnoid|winfnoid) (\d+)', 'g') AS m,
+         pg_catalog.pg_proc AS p
+   WHERE r.ev_class = v_view AND p.oid = m[1]::pg_catalog.oid AND p.provolatile = 'v'
+   LIMIT 1;
+  IF v_volatile IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) calls %s, which is VOLATILE: a mapping must give the same row each time the dual write, the backfill and verify evaluate it; use a stable expression',
+      p_what, p_expression, v_volatile);
+  END IF;
   FOR v_dep IN
     SELECT d.refclassid, d.refobjid FROM pg_catalog.pg_depend AS d JOIN pg_catalog.pg_rewrite AS r ON r.oid = d.objid
      WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.ev_class = v_view
   LOOP
     IF v_dep.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
-      IF (SELECT p.provolatile FROM pg_catalog.pg_proc AS p WHERE p.oid = v_dep.refobjid) = 'v' THEN
-        RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) calls %s, which is VOLATILE: a mapping must give the same row each time the dual write, the backfill and verify evaluate it; use a stable expression',
-          p_what, p_expression, v_dep.refobjid::pg_catalog.regprocedure);
-      END IF;
       IF (SELECT pg_catalog.pg_is_other_temp_schema(p.pronamespace) OR p.pronamespace = pg_catalog.pg_my_temp_schema() FROM pg_catalog.pg_proc AS p WHERE p.oid = v_dep.refobjid) THEN
         RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) calls the temporary function %s; a mapping may use only lasting objects', p_what, p_expression, v_dep.refobjid::pg_catalog.regprocedure);
       END IF;
@@ -250,3 +259,7 @@ REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.guardrail_rollback(text, text, text, json
 
 -- What 0008 left to PUBLIC.
 REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() FROM PUBLIC;
+
+-- delete_by_key runs with the caller's rights (the DAL's role), but resolved names through the caller's search_path:
+-- an overload planted in a writable public (format, unnest) would have run as that role.
+ALTER FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtype[], text[]) SET search_path = pg_catalog, pg_temp;

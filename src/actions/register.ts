@@ -78,7 +78,6 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
     const registered: (RegisteredMigration & { stateVersion?: number })[] = []
     for (const { result, previous, changes } of checked) {
       const def = result.definition
-      const json = JSON.stringify(definitionToJson(def))
       if (previous?.same) {
         registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [] })
         continue

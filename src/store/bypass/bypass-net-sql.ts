@@ -160,9 +160,11 @@ export function removeNetSql(schema: string, migration: string, legacyTable: str
     `DROP FUNCTION IF EXISTS ${names.triggerFunction}()`,
     `DROP TRIGGER IF EXISTS ${names.truncateTrigger} ON ${legacyTable}`,
     `DROP FUNCTION IF EXISTS ${names.truncateFunction}()`,
-    `DO $cutover$ DECLARE f regprocedure; BEGIN
+    // Run by the legacy table's owner: nothing in it may resolve through a search_path another role can write to.
+    `DO $cutover$ DECLARE f pg_catalog.regprocedure; BEGIN
+       PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
        FOR f IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = '${controlSchema(schema).name.replaceAll("'", "''")}'::regnamespace AND p.proname = 'bypass_apply_${migration}' LOOP
-         EXECUTE 'DROP FUNCTION ' || f;
+         EXECUTE 'DROP FUNCTION ' OPERATOR(pg_catalog.||) f::pg_catalog.text;
        END LOOP;
      END $cutover$`,
   ]

@@ -4,7 +4,11 @@ import { quoteQualified, type QualifiedName } from '../../core/identifiers.js'
 
 export interface ColumnInfo {
   readonly name: string
-  /** `format_type` of the column, such as `character varying(40)` or `uuid`. */
+  /**
+   * `format_type` of the column, such as `character varying(40)` or `uuid`; a type outside pg_catalog always
+   * schema-qualified (`public.color_t`), so the text means the same type under any search_path, the bypass net's
+   * pinned `pg_catalog, pg_temp` included (where an unqualified one would be looked up in pg_temp).
+   */
   readonly type: string
   readonly isNotNull: boolean
   readonly hasDefault: boolean
@@ -30,10 +34,16 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   const oid = found[0]?.oid
   if (oid === undefined || oid === null) return undefined
   const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean; default_sql: string | null }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+    `SELECT a.attname AS name,
+            CASE WHEN bt.typnamespace <> 'pg_catalog'::regnamespace AND pg_type_is_visible(bt.oid) THEN quote_ident(bn.nspname) || '.' ELSE '' END
+              || format_type(a.atttypid, a.atttypmod) AS type,
+            a.attnotnull AS not_null,
             (a.atthasdef OR a.attidentity <> '') AS has_default, a.attgenerated <> '' AS generated,
             CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_sql
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       JOIN pg_type t ON t.oid = a.atttypid
+       JOIN pg_type bt ON bt.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.oid END
+       JOIN pg_namespace bn ON bn.oid = bt.typnamespace
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [oid],
   )
