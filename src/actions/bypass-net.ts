@@ -9,7 +9,7 @@ import { isLockWait, isNotFound, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike, Queryable } from '../db/queryable.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { NET_MODES, type NetMode } from '../store/bypass/bypass-net-sql.js'
-import { installNet, readNet, removeNet, type InstalledNet } from '../store/bypass/bypass-net.js'
+import { installNet, readNet, removeNet, type InstalledNet, type NetSource } from '../store/bypass/bypass-net.js'
 
 /** A rollback never waits long for the legacy table: the net is left (and said) rather than the rollback delayed. */
 export const ROLLBACK_NET_LOCK_TIMEOUT_MS = 2000
@@ -61,13 +61,15 @@ export interface InstallNetResult {
   readonly mode: NetMode
   /** The net it replaced, if one was installed. */
   readonly replaced: InstalledNet | undefined
+  /** The registered definition it was built from, and the mapping it runs as the installer. */
+  readonly built: NetSource
 }
 
 /** Installs the net in `mode` (replacing any net already there); run as the legacy table's owner. */
 export async function installBypassNet(pool: PoolLike, options: InstallNetOptions): Promise<InstallNetResult> {
   const mode = checkMode(options.migration, options.mode)
-  const { replaced } = await locked(pool, options, 'install', (client) => installNet(client, { ...options, mode }))
-  return { migration: options.migration, mode, replaced }
+  const { replaced, built } = await locked(pool, options, 'install', (client) => installNet(client, { ...options, mode }))
+  return { migration: options.migration, mode, replaced, built }
 }
 
 /** Removes the net; `removed` is undefined when there was none (a repeat is not an error). */

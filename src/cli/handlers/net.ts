@@ -9,6 +9,9 @@ export async function netHandler(ctx: CommandContext, args: GlobalArgs & NetArgs
     const result = await installBypassNet(ctx.pool, { ...common, mode: args.mode ?? '' })
     ctx.emit(result)
     ctx.say(`${result.migration}: bypass net installed in ${result.mode} mode${result.replaced ? ` (replaced the ${result.replaced.mode}-mode net)` : ''}`)
+    const b = result.built
+    ctx.say(`  built from definition version ${b.definitionVersion}, registered by ${b.registeredBy}${b.registeredAt ? ` at ${b.registeredAt.toISOString()}` : ''}; it runs as you:`)
+    for (const m of b.forward) ctx.say(`    ${m.column} = ${m.expression.replace(/\s+/g, ' ')}`)
     ctx.say(result.mode === 'record'
       ? `  writes that bypass the DAL are counted and recorded as divergences; copy them with: cutover repair ${result.migration}`
       : '  writes that bypass the DAL are counted and copied to the shadow in their own transaction')

@@ -20,6 +20,15 @@ export interface InstalledNet {
   readonly installedBy: string
 }
 
+/** What an installed net was built from: the registered definition version and its resolved mapping, shown to the installer. */
+export interface NetSource {
+  readonly definitionVersion: number
+  readonly registeredBy: string
+  readonly registeredAt: Date | undefined
+  /** The explicit forward expressions the net evaluates, as resolved at registration. */
+  readonly forward: readonly { readonly column: string; readonly expression: string }[]
+}
+
 export interface NetChange {
   readonly schema: string
   readonly migration: string
@@ -38,7 +47,7 @@ export async function readNet(db: Queryable, schema: string, migration: string):
 }
 
 /** Installs (or replaces, e.g. in another mode or after a changed definition) the net; refused for a retired migration. */
-export async function installNet(client: pg.ClientBase, change: NetChange & { readonly mode: NetMode }): Promise<{ readonly replaced: InstalledNet | undefined }> {
+export async function installNet(client: pg.ClientBase, change: NetChange & { readonly mode: NetMode }): Promise<{ readonly replaced: InstalledNet | undefined; readonly built: NetSource }> {
   const control = controlSchema(change.schema)
   // Refuses a retired migration (its legacy table is renamed) with the unretire command.
   const checked = await loadMigration(client, change.schema, change.migration)
@@ -46,6 +55,14 @@ export async function installNet(client: pg.ClientBase, change: NetChange & { re
   if (rows[0]?.phase === 'complete') {
     throw new TransitionInvalid(change.migration, 'is complete: the DAL no longer writes legacy, so a net could not tell a stale legacy row from a new one; retire the legacy table instead (cutover retire ' + change.migration + ')')
   }
+  // The net runs the mapping as its installer: only as the server resolved it at registration (sql/0010), never as written.
+  const explicit = Object.keys(checked.definition.forward).length + Object.keys(checked.definition.backward).length
+  if (explicit > 0 && checked.definition.resolved === undefined) {
+    throw new TransitionInvalid(change.migration, 'was registered before cutover resolved mapping expressions (control schema 0010), and the net would run its mapping as you; register it again first: cutover register --config <the config file>')
+  }
+  const { rows: registeredBy } = await client.query<{ actor: string; db_user: string | null; at: Date }>(
+    `SELECT actor, to_jsonb(e) ->> 'db_user' AS db_user, at FROM ${control.table('events')} e
+      WHERE migration = $1 AND kind IN ('registered', 're-registered') ORDER BY id DESC LIMIT 1`, [change.migration])
   const replaced = await readNet(client, change.schema, change.migration)
   const shape = migrationShape(checked)
   for (const statement of installNetSql(shape, change.schema, change.mode)) await client.query(statement)
@@ -59,7 +76,16 @@ export async function installNet(client: pg.ClientBase, change: NetChange & { re
     migration: change.migration, actor: change.actor, kind: 'bypass_net_install', reason: change.reason,
     details: { mode: change.mode, definitionVersion: checked.definitionVersion, ...(replaced ? { replacedMode: replaced.mode } : {}) },
   })
-  return { replaced }
+  const by = registeredBy[0]
+  return {
+    replaced,
+    built: {
+      definitionVersion: checked.definitionVersion,
+      registeredBy: by ? (by.db_user && by.db_user !== by.actor ? `${by.actor} (login role ${by.db_user})` : by.actor) : 'unknown',
+      registeredAt: by?.at,
+      forward: shape.forward.filter((m) => Object.hasOwn(checked.definition.forward, m.column)),
+    },
+  }
 }
 
 /** Removes the net, when there is one; `why` says which command did (net remove, rollback, retire). */
