@@ -35,18 +35,20 @@ CREATE FUNCTION :CUTOVER_SCHEMA.forget_stale_instance(p_id text, p_stale_after_s
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   DELETE FROM :CUTOVER_SCHEMA.instances AS i
-   WHERE i.id OPERATOR(pg_catalog.=) p_id
-     AND i.heartbeat_at OPERATOR(pg_catalog.<) pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => GREATEST(p_stale_after_seconds, 10));
+   WHERE i.id = p_id
+     AND i.heartbeat_at < pg_catalog.clock_timestamp() - pg_catalog.make_interval(secs => GREATEST(p_stale_after_seconds, 10));
   RETURN FOUND;
 END $$;
 REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.forget_stale_instance(text, double precision) FROM PUBLIC;
 
 -- One mapping expression resolved as PostgreSQL understands it: parsed with pg_catalog and the trusted schemas
 -- only (never public or pg_temp implicitly), then printed with pg_catalog alone visible, so every other name comes
--- out schema-qualified and every argument's type is explicit (an overload planted later cannot match better).
+-- out schema-qualified and every argument's type is explicit (an overload planted later cannot match better). The
+-- expression is resolved as a value of its target column's type without the type modifier (p_type): a bare NULL or
+-- string literal gets the type an INSERT would give it, and a length or scale is still checked when it is stored.
 -- Refused, with SQLSTATE P0C10 and a message naming the fix: an expression that reads a relation the calling
 -- login role may not read, calls a VOLATILE function, or uses a temporary object.
-CREATE FUNCTION :CUTOVER_SCHEMA.resolve_expression(p_what text, p_expression text, p_source regclass, p_trusted text[])
+CREATE FUNCTION :CUTOVER_SCHEMA.resolve_expression(p_what text, p_expression text, p_source regclass, p_type text, p_trusted text[])
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_path text := (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t), ', ') FROM pg_catalog.unnest(p_trusted || ARRAY['pg_temp']::text[]) AS t);
@@ -60,7 +62,7 @@ DECLARE
   v_dep record;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_path, true);
-  v_select := pg_catalog.format('SELECT (%s) AS cutover_e FROM %s AS cutover_row', p_expression, p_source);
+  v_select := pg_catalog.format('SELECT CAST((%s) AS %s) AS cutover_e FROM %s AS cutover_row', p_expression, p_type, p_source);
   BEGIN
     -- One query, parsed and never run: a cursor cannot be opened on text holding a second statement, and
     -- opening one evaluates nothing. Only then is the same text made a view (lexed alike after its fixed prefix).
@@ -82,9 +84,12 @@ BEGIN
          LATERAL pg_catalog.regexp_matches(r.ev_action::text, ':(?:funcid|opfuncid|aggfnoid|winfnoid) (\d+)', 'g') AS m,
          pg_catalog.pg_proc AS p
    WHERE r.ev_class = v_view AND p.oid = m[1]::pg_catalog.oid AND p.provolatile = 'v'
+     -- Volatile but harmless: values that differ per call and nothing else (calibrate measures such noise).
+     AND NOT (p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace
+              AND p.proname IN ('random', 'random_normal', 'gen_random_uuid', 'uuidv4', 'uuidv7', 'clock_timestamp', 'timeofday'))
    LIMIT 1;
   IF v_volatile IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) calls %s, which is VOLATILE: a mapping must give the same row each time the dual write, the backfill and verify evaluate it; use a stable expression',
+    RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) calls %s, which is VOLATILE (it may write, wait or lock, and the net runs it as its installer); a mapping may call STABLE and IMMUTABLE functions, and of the volatile ones only random(), gen_random_uuid(), clock_timestamp() and timeofday()',
       p_what, p_expression, v_volatile);
   END IF;
   FOR v_dep IN
@@ -126,7 +131,7 @@ BEGIN
   END IF;
   RETURN v_text;
 END $$;
-REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.resolve_expression(text, text, regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.resolve_expression(text, text, regclass, text, text[]) FROM PUBLIC;
 
 -- The one way a definition is written: resolves every mapping expression (resolve_expression), stores the
 -- definition with what it resolved to (definition -> 'resolved', what the DAL, the jobs and the net evaluate),
@@ -140,6 +145,7 @@ DECLARE
   v_trusted text[] := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(COALESCE(p_definition -> 'trustedSchemas', '[]')));
   v_resolved jsonb := '{"forward": {}, "backward": {}}';
   v_entry record;
+  v_type text;
   v_definition jsonb;
   v_previous jsonb;
   v_state record;
@@ -150,14 +156,20 @@ BEGIN
           AND pg_catalog.has_table_privilege(session_user, p_shadow, 'INSERT')) THEN
     RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = pg_catalog.format('%I may not read %s and write %s, so it may not register a migration between them', session_user, p_legacy, p_shadow);
   END IF;
-  FOR v_entry IN SELECT 'forward' AS direction, e.key, e.value, p_legacy AS source FROM pg_catalog.jsonb_each_text(COALESCE(p_definition -> 'forward', '{}')) AS e
+  FOR v_entry IN SELECT 'forward' AS direction, e.key, e.value, p_legacy AS source, p_shadow AS target FROM pg_catalog.jsonb_each_text(COALESCE(p_definition -> 'forward', '{}')) AS e
                  UNION ALL
-                 SELECT 'backward', e.key, e.value, p_shadow FROM pg_catalog.jsonb_each_text(COALESCE(p_definition -> 'backward', '{}')) AS e
+                 SELECT 'backward', e.key, e.value, p_shadow, p_legacy FROM pg_catalog.jsonb_each_text(COALESCE(p_definition -> 'backward', '{}')) AS e
   LOOP
+    -- The target column's type as the catalog has it (qualified outside pg_catalog under this pinned path), no modifier.
+    v_type := (SELECT pg_catalog.format_type(a.atttypid, NULL) FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = v_entry.target AND a.attname = v_entry.key AND a.attnum > 0 AND NOT a.attisdropped);
+    IF v_type IS NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('"%s.%s" names no column of %s; map a column of that table', v_entry.direction, v_entry.key, v_entry.target);
+    END IF;
     v_resolved := pg_catalog.jsonb_set(v_resolved, ARRAY[v_entry.direction, v_entry.key],
-      pg_catalog.to_jsonb(:CUTOVER_SCHEMA.resolve_expression(pg_catalog.format('"%s.%s"', v_entry.direction, v_entry.key), v_entry.value, v_entry.source, v_trusted)));
+      pg_catalog.to_jsonb(:CUTOVER_SCHEMA.resolve_expression(pg_catalog.format('"%s.%s"', v_entry.direction, v_entry.key), v_entry.value, v_entry.source, v_type, v_trusted)));
   END LOOP;
-  v_definition := (p_definition OPERATOR(pg_catalog.-) 'resolved') OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('resolved', v_resolved);
+  v_definition := (p_definition - 'resolved') || pg_catalog.jsonb_build_object('resolved', v_resolved);
   SELECT m.definition INTO v_previous FROM :CUTOVER_SCHEMA.migrations AS m WHERE m.name = p_name FOR UPDATE;
   IF FOUND AND v_previous = v_definition THEN
     SELECT st.definition_version, st.version INTO v_state FROM :CUTOVER_SCHEMA.state AS st WHERE st.migration = p_name;
@@ -178,7 +190,7 @@ BEGIN
   END IF;
   INSERT INTO :CUTOVER_SCHEMA.events (migration, actor, kind, reason, forced, details)
   VALUES (p_name, p_actor, CASE WHEN v_previous IS NULL THEN 'registered' ELSE 're-registered' END, p_reason, COALESCE(p_forced, false),
-          COALESCE(p_details, '{}') OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('definition', v_definition, 'definitionVersion', v_state.definition_version));
+          COALESCE(p_details, '{}') || pg_catalog.jsonb_build_object('definition', v_definition, 'definitionVersion', v_state.definition_version));
   IF v_previous IS NULL THEN
     RETURN QUERY SELECT 'registered'::text, v_state.definition_version::bigint, v_state.version;
     RETURN;
@@ -230,7 +242,7 @@ BEGIN
     RETURNING st.migration, b.phase AS from_phase, b.read_percent AS from_percent, st.version, st.definition_version,
               (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000)::bigint AS changed_at_ms
   LOOP
-    v_notices := v_notices OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+    v_notices := v_notices || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
       'migration', v_row.migration, 'phase', 'dual_write', 'readPercent', 0, 'authority', 'legacy', 'version', v_row.version,
       'changedAtMs', v_row.changed_at_ms, 'definitionVersion', v_row.definition_version));
     IF v_from IS NULL OR pg_catalog.array_position(v_order, v_row.from_phase) > pg_catalog.array_position(v_order, v_from) THEN
@@ -251,7 +263,7 @@ BEGIN
   ELSE
     INSERT INTO :CUTOVER_SCHEMA.events (migration, group_name, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, details)
     VALUES (NULL, v_group, p_actor, 'guardrail_rollback', p_reason, v_from, v_from_percent, 'dual_write', 0,
-            COALESCE(p_details, '{}') OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('members', v_members, 'trippedBy', p_migration));
+            COALESCE(p_details, '{}') || pg_catalog.jsonb_build_object('members', v_members, 'trippedBy', p_migration));
     PERFORM pg_catalog.pg_notify('cutover_state:' || v_schema, pg_catalog.jsonb_build_object('group', v_group, 'members', v_notices)::text);
   END IF;
 END $$;
@@ -263,3 +275,6 @@ REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() FROM PUBLIC;
 -- delete_by_key runs with the caller's rights (the DAL's role), but resolved names through the caller's search_path:
 -- an overload planted in a writable public (format, unnest) would have run as that role.
 ALTER FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtype[], text[]) SET search_path = pg_catalog, pg_temp;
+-- precheck_rows runs as the operator; the texts it runs name everything qualified (tables, column types, the
+-- resolved mapping), so its own names are all it resolves: in pg_catalog, never in a schema another role writes to.
+ALTER FUNCTION :CUTOVER_SCHEMA.precheck_rows(text, text, text, text, text, jsonb) SET search_path = pg_catalog, pg_temp;

@@ -65,6 +65,7 @@ describe('parseConfig: valid definitions', () => {
         soakSeconds: 3600,
         guardrails: DEFAULT_GUARDRAILS,
         retireSoakSeconds: 86_400,
+        trustedSchemas: [],
       },
     ])
   })
@@ -85,6 +86,7 @@ describe('parseConfig: valid definitions', () => {
       soakSeconds: 3600,
       guardrails: DEFAULT_GUARDRAILS,
       retireSoakSeconds: 86_400,
+      trustedSchemas: [],
     })
   })
 
@@ -236,7 +238,7 @@ describe('parseConfig: refusals of migration fields', () => {
     const error = refusalOf(minimal({ forwards: {} }))
     expect(error.migration).toBe('users_v2')
     expect(error.message).toBe(
-      'migration "users_v2": unknown field "forwards"; known fields: name, legacy, shadow, forward, backward, compare, onSecondaryError, routing, compareSample, shadowReadSample, soakSeconds, guardrails, retireSoakSeconds',
+      'migration "users_v2": unknown field "forwards"; known fields: name, legacy, shadow, forward, backward, compare, onSecondaryError, routing, compareSample, shadowReadSample, soakSeconds, guardrails, retireSoakSeconds, trustedSchemas',
     )
   })
 
@@ -444,5 +446,37 @@ describe('parseConfig: regressions found by the config tests', () => {
     const forward = JSON.parse('{"__proto__": "upper(name)"}') as unknown
     const [definition] = parseConfig({ migrations: [minimal({ forward })] })
     expect(Object.entries(definition?.forward ?? {})).toEqual([['__proto__', 'upper(name)']])
+  })
+})
+
+describe('parseConfig: trusted schemas and resolved expressions (issue 23)', () => {
+  const base = { name: 'users_v2', legacy: { table: 'users', key: ['id'] }, shadow: { table: 'users_v2', key: ['id'] } }
+  const refusal = (migration: Record<string, unknown>): string => {
+    try {
+      parseConfig({ migrations: [migration] })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigInvalid)
+      return (error as Error).message
+    }
+    throw new Error('accepted')
+  }
+
+  it('takes the schemas a mapping may name unqualified, none by default', () => {
+    expect(parseConfig({ migrations: [base] })[0]?.trustedSchemas).toEqual([])
+    expect(parseConfig({ migrations: [{ ...base, trustedSchemas: ['public', 'app'] }] })[0]?.trustedSchemas).toEqual(['public', 'app'])
+  })
+
+  it('refuses pg_temp and pg_catalog as trusted schemas, naming why', () => {
+    expect(refusal({ ...base, trustedSchemas: ['pg_temp'] })).toBe('migration "users_v2": "trustedSchemas" may not list "pg_temp"; pg_catalog is always trusted, and temporary objects never are')
+    expect(refusal({ ...base, trustedSchemas: ['pg_catalog'] })).toContain('may not list "pg_catalog"')
+  })
+
+  it('refuses resolved expressions in a config file: only register writes them', () => {
+    expect(refusal({ ...base, resolved: { forward: { a: 'evil()' }, backward: {} } })).toBe('migration "users_v2": migrations[0] has a "resolved" field, which register writes; remove it from the config')
+  })
+
+  it('reads the resolved expressions of a stored definition', () => {
+    expect(parseMigration({ ...base, forward: { a: 'lower(b)' }, resolved: { forward: { a: 'lower((b)::text)' }, backward: {} } }).resolved)
+      .toEqual({ forward: { a: 'lower((b)::text)' }, backward: {} })
   })
 })

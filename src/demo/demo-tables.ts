@@ -22,7 +22,7 @@ export const DEMO_DDL = `
   -- The demo's knob for "the shadow got slow": every shadow read goes through it.
   CREATE TABLE demo_latency (seconds float8 NOT NULL);
   INSERT INTO demo_latency VALUES (0);
-  CREATE FUNCTION demo_latency() RETURNS void LANGUAGE sql VOLATILE AS 'SELECT pg_sleep((SELECT seconds FROM demo_latency))';
+  CREATE FUNCTION demo_latency() RETURNS void LANGUAGE sql STABLE AS 'SELECT pg_sleep((SELECT seconds FROM demo_latency))';
 `
 
 export const DEMO_MIGRATION = 'demo_users_v2'
@@ -42,7 +42,7 @@ export const DEMO_CONFIG = {
     backward: {
       id: 'id::text',
       // demo_latency() sleeps for as long as the demo says: 0 until it plays a slow shadow.
-      full_name: "(SELECT first_name || ' ' || last_name FROM (SELECT demo_latency()) AS knob)",
+      full_name: "(SELECT first_name || ' ' || last_name FROM (SELECT public.demo_latency()) AS knob)",
       email: 'email_address',
       balance_cents: '(balance * 100)::int',
       prefs: 'prefs::json',

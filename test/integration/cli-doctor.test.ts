@@ -160,7 +160,7 @@ describe('cutover doctor', { timeout: 240_000 }, () => {
     const applied = await run(...DOCTOR, '--stale-after', '300', '--apply')
     expect(applied.code).toBe(0)
     expect(applied.stdout.trim().split('\n')).toEqual([
-      `applied: DELETE FROM "cutover".instances WHERE id = 'gone-1' AND heartbeat_at < clock_timestamp() - make_interval(secs => 300)`,
+      `applied: SELECT "cutover".forget_stale_instance('gone-1', 300)`,
       'doctor: checking again after --apply',
       'doctor: no findings, 1 migration(s) checked',
     ])
@@ -237,7 +237,7 @@ describe('cutover doctor', { timeout: 240_000 }, () => {
     ])
     expect(orphans.map((f) => f.command)).toEqual(['cutover verify orders_v2 && cutover repair orders_v2', 'cutover verify orders_v2 && cutover repair orders_v2'])
     // The queries list exactly those rows (and the customer one goes through backward: customer_id = customer::text).
-    expect(orphans[0]?.query).toMatch(/\(customer::text\) = c\."customer_id"/)
+    expect(orphans[0]?.query).toMatch(/\(\(customer\)::text\) = c\."customer_id"/)
     expect(await db.query(orphans[0]?.query as string)).toEqual([expect.objectContaining({ customer_id: gone?.customer_id })])
     expect((await db.query<{ order_id: string }>(orphans[1]?.query as string)).map((r) => r.order_id)).toEqual(['7', '7'])
 
