@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { advance } from '../../src/actions/advance.js'
+import { ramp } from '../../src/actions/ramp.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { runPrecheck } from '../../src/jobs/precheck.js'
@@ -39,7 +40,7 @@ async function cutoverTriggersOn(table: string): Promise<string[]> {
 async function register(schema: string, name: string, legacy: string, shadow: string, forward: Record<string, string>, backward: Record<string, string>): Promise<void> {
   await initControl(db.pool, schema)
   await registerMigrations(db.pool, [parseMigration({
-    name, legacy: { table: `public.${legacy}`, key: ['id'] }, shadow: { table: `public.${shadow}`, key: ['id'] }, forward, backward,
+    name, legacy: { table: `public.${legacy}`, key: ['id'] }, shadow: { table: `public.${shadow}`, key: ['id'] }, forward, backward, soakSeconds: 0,
   })], { schema, actor: 'test' })
   const op = { schema, migration: name, actor: 'test', reason: 'test' }
   await runPrecheck(db.pool, op)
@@ -106,5 +107,16 @@ describe('doctor never reports nor copies cutover\'s own triggers', { timeout: 1
       const verify = await cli('verify', migration, '--schema', schema, '--json')
       expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' })
     }
+  })
+
+  it('the complete gate does not take the net on the legacy table for a gap either', async () => {
+    const op = { schema: 'cutover', migration: 'accounts_v2', actor: 'test', reason: 'test', ackTimeoutMs: 0 }
+    await advance(db.pool, { ...op, to: 'shadow_read' })
+    await ramp(db.pool, { ...op, percent: 100 })
+    await advance(db.pool, { ...op, to: 'shadow_primary' })
+    expect((await cli('verify', 'accounts_v2', '--json')).code).toBe(0)
+    const complete = await cli('advance', 'accounts_v2', '--to', 'complete', '--confirm', '--json')
+    expect({ code: complete.code, stderr: complete.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(await cutoverTriggersOn('accounts_v2')).toEqual(['cutover_bypass_accounts_v3', 'cutover_bypass_truncate'])
   })
 })
