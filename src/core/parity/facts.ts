@@ -44,6 +44,11 @@ export interface TriggerFact {
   readonly isInitiallyDeferred: boolean
   /** `FROM` table of a constraint trigger, as SQL. */
   readonly constraintTable: string | null
+  /**
+   * Cutover's own (a bypass net's): its function lives in a cutover control schema. Parity neither asks for it on
+   * the shadow nor counts it as the shadow's equivalent of anything.
+   */
+  readonly isCutoverOwned: boolean
 }
 
 export interface CheckFact {

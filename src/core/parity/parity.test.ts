@@ -115,6 +115,29 @@ describe('parityGaps', () => {
     expect(parityGaps({ legacy, shadow: caughtUp, columns })).toEqual([])
   })
 
+  it("cutover's own triggers are neither asked of the shadow nor taken for the shadow's equivalent of one", () => {
+    const trigger = (name: string, functionName: string, isCutoverOwned: boolean, functionSource = 'BEGIN RETURN NULL; END') => ({
+      name, timing: 'AFTER', events: ['INSERT'], updateColumns: [], isRow: true, when: null, functionOid: isCutoverOwned ? 7 : 8,
+      functionName, functionSource, args: [], isEnabled: true, oldTable: null, newTable: null, isConstraint: false,
+      isDeferrable: false, isInitiallyDeferred: false, constraintTable: null, isCutoverOwned,
+    } as const)
+    const net = trigger('renamed_net', 'cutover.bypass_net_m', true)
+    const legacy = facts('l', 1, ['id', 'amount'], { triggers: [net] })
+    expect(parityGaps({ legacy, shadow: facts('s', 2, ['id', 'total']), columns })).toEqual([])
+    // A legacy trigger a person must rewrite is not "done" because a cutover trigger of that name is on the shadow,
+    // and one cutover can copy gets a name no trigger of the shadow has.
+    const audit = trigger('audit', 'public.audit', false, 'BEGIN INSERT INTO log VALUES (NEW.amount); RETURN NULL; END')
+    const stamp = trigger('cutover_bypass_truncate', 'public.stamp', false)
+    const shadow = facts('s', 2, ['id', 'total'], {
+      triggers: [{ ...net, name: 'audit' }, { ...net, name: 'cutover_bypass_truncate', functionName: 'cutover.bypass_trunc_m' }],
+    })
+    const gaps = parityGaps({ legacy: facts('l', 1, ['id', 'amount'], { triggers: [net, audit, stamp] }), shadow, columns })
+    expect(gaps.map((g) => [g.object, g.fixSql])).toEqual([
+      ['audit', null],
+      ['cutover_bypass_truncate', 'CREATE TRIGGER "cutover_bypass_truncate_shadow" AFTER INSERT ON "public"."s" FOR EACH ROW EXECUTE FUNCTION public.stamp()'],
+    ])
+  })
+
   it('grants to PUBLIC and with grant option', () => {
     const legacy = facts('l', 1, ['id'], {
       grants: [

@@ -1,4 +1,8 @@
-/** Triggers: enabled triggers of the legacy table with no enabled equivalent (same meaning) on the shadow. */
+/**
+ * Triggers: enabled triggers of the legacy table with no enabled equivalent (same meaning) on the shadow. Cutover's own
+ * triggers (a bypass net's) are left out on both tables: copied to the shadow they would call the net's function with
+ * the shadow's rows.
+ */
 import { displayName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedName } from '../identifiers.js'
 import { expressionKey, tokenize, type Translated } from '../sql-tokens.js'
 import type { TriggerFact } from './facts.js'
@@ -35,7 +39,8 @@ function createTrigger(
 }
 
 export function triggerGaps(input: ParityInput, t: Translator): ParityGap[] {
-  const { legacy, shadow, columns } = input
+  const { legacy, columns } = input
+  const shadow = { ...input.shadow, triggers: input.shadow.triggers.filter((s) => !s.isCutoverOwned) }
   const gaps: ParityGap[] = []
   // A legacy column that is not on the shadow under the same name: a function body naming it was written for legacy.
   const moved = new Set(legacy.columns.filter((c) => columns.get(c) !== c))
@@ -43,7 +48,7 @@ export function triggerGaps(input: ParityInput, t: Translator): ParityGap[] {
     return triggerMeaning(tr, tr.updateColumns, tr.when === null ? null : expressionKey(tr.when))
   }
   for (const tr of legacy.triggers) {
-    if (!tr.isEnabled) continue
+    if (!tr.isEnabled || tr.isCutoverOwned) continue
     const updateColumns = t.columnList(tr.updateColumns)
     const when = tr.when === null ? null : t.expression(tr.when, ['new', 'old'])
     const fromFunction = tokenize(tr.functionSource)
@@ -82,7 +87,8 @@ export function triggerGaps(input: ParityInput, t: Translator): ParityGap[] {
       })
       continue
     }
-    const name = freeName(tr.name, shadow.triggers.map((s) => s.name))
+    // Every name on the shadow is taken, cutover's triggers' too.
+    const name = freeName(tr.name, input.shadow.triggers.map((s) => s.name))
     gaps.push({
       item: 'trigger', object: tr.name,
       description: `trigger "${tr.name}" (${tr.timing} ${tr.events.join(' OR ')} → ${tr.functionName}) ` +

@@ -47,11 +47,19 @@ function triggerArgs(hex: string, count: number): string[] {
   return Buffer.from(hex, 'hex').toString('utf8').split('\u0000').slice(0, count)
 }
 
-async function readTriggers(db: Queryable, oid: number): Promise<TriggerFact[]> {
+/**
+ * Whether the function of trigger row `fn` (its pg_namespace) is cutover's: it lives in the migration's control
+ * schema ($2) or in any other cutover control schema (one holding cutover's schema_versions and bypass_nets tables),
+ * whatever the trigger is named.
+ */
+const CUTOVER_OWNED = `(fn.nspname = $2 OR (SELECT count(*) FROM pg_class k
+   WHERE k.relnamespace = fn.oid AND k.relkind = 'r' AND k.relname IN ('schema_versions', 'bypass_nets')) = 2)`
+
+async function readTriggers(db: Queryable, oid: number, controlSchema: string): Promise<TriggerFact[]> {
   const { rows } = await db.query<{
     name: string; type: number; enabled: string; update_columns: string[]; definition: string; function_oid: number; function_name: string
     function_source: string; args_hex: string; nargs: number; old_table: string | null; new_table: string | null
-    is_constraint: boolean; deferrable: boolean; deferred: boolean; constraint_table: string | null
+    is_constraint: boolean; deferrable: boolean; deferred: boolean; constraint_table: string | null; cutover_owned: boolean
   }>(
     `SELECT t.tgname AS name, t.tgtype::int AS type, t.tgenabled AS enabled,
             ARRAY(SELECT a.attname FROM unnest(t.tgattr::int2[]) WITH ORDINALITY k(n, o)
@@ -60,10 +68,11 @@ async function readTriggers(db: Queryable, oid: number): Promise<TriggerFact[]> 
             quote_ident(fn.nspname) || '.' || quote_ident(p.proname) AS function_name, p.prosrc AS function_source,
             encode(t.tgargs, 'hex') AS args_hex, t.tgnargs::int AS nargs, t.tgoldtable::text AS old_table, t.tgnewtable::text AS new_table,
             t.tgconstraint <> 0 AS is_constraint, t.tgdeferrable AS deferrable, t.tginitdeferred AS deferred,
-            CASE WHEN t.tgconstrrelid <> 0 THEN t.tgconstrrelid::regclass::text END AS constraint_table
+            CASE WHEN t.tgconstrrelid <> 0 THEN t.tgconstrrelid::regclass::text END AS constraint_table,
+            ${CUTOVER_OWNED} AS cutover_owned
        FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = p.pronamespace
       WHERE t.tgrelid = $1 AND NOT t.tgisinternal ORDER BY t.tgname`,
-    [oid],
+    [oid, controlSchema],
   )
   return rows.map((r) => {
     // tgtype bits (pg_trigger.h): ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32, INSTEAD 64.
@@ -90,6 +99,7 @@ async function readTriggers(db: Queryable, oid: number): Promise<TriggerFact[]> 
       isDeferrable: r.deferrable,
       isInitiallyDeferred: r.deferred,
       constraintTable: r.constraint_table,
+      isCutoverOwned: r.cutover_owned,
     }
   })
 }
@@ -182,8 +192,9 @@ async function readSequences(db: Queryable, oid: number): Promise<SequenceFact[]
 /**
  * Every fact parity compares about `table`. `otherOid` is the other side of
  * the migration: its foreign keys to this table are not "incoming" ones.
+ * `controlSchema` is the migration's (its triggers' functions are cutover's).
  */
-export async function readTableFacts(db: Queryable, table: QualifiedName, otherOid: number): Promise<TableFacts | undefined> {
+export async function readTableFacts(db: Queryable, table: QualifiedName, otherOid: number, controlSchema: string): Promise<TableFacts | undefined> {
   const { rows } = await db.query<{ oid: number; rls: boolean; force: boolean; columns: string[]; constraints: string[] }>(
     `SELECT c.oid::int AS oid, c.relrowsecurity AS rls, c.relforcerowsecurity AS force,
             ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum)::text[] AS columns,
@@ -203,7 +214,7 @@ export async function readTableFacts(db: Queryable, table: QualifiedName, otherO
     forceRowSecurity: row.force,
     grants: await readGrants(db, oid),
     policies: await readPolicies(db, oid),
-    triggers: await readTriggers(db, oid),
+    triggers: await readTriggers(db, oid, controlSchema),
     checks: await readChecks(db, oid),
     foreignKeysOut: await readForeignKeys(db, oid, 'out', []),
     foreignKeysIn: await readForeignKeys(db, oid, 'in', [otherOid]),

@@ -29,8 +29,8 @@ export async function readParityGaps(db: pg.ClientBase, schema: string, migratio
   const legacyInfo = await info('legacy')
   const shadowInfo = await info('shadow')
   const mapping = resolveMapping(def, [...legacyInfo.columns.values()], [...shadowInfo.columns.values()])
-  const legacy = await readTableFacts(db, def.legacy.table, shadowInfo.oid)
-  const shadow = await readTableFacts(db, def.shadow.table, legacyInfo.oid)
+  const legacy = await readTableFacts(db, def.legacy.table, shadowInfo.oid, schema)
+  const shadow = await readTableFacts(db, def.shadow.table, legacyInfo.oid, schema)
   if (!legacy || !shadow) throw new ConfigInvalid(def.name, `${displayName(def[legacy ? 'shadow' : 'legacy'].table)} disappeared while it was being read; run the command again`)
   return parityGaps({ legacy, shadow, columns: plainColumnMap(mapping.forward, mapping.legacyColumns), keys: { legacy: def.legacy.key, shadow: def.shadow.key } })
 }
