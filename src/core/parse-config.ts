@@ -9,6 +9,7 @@ import {
 } from './definition.js'
 import { ConfigInvalid } from './errors.js'
 import { expressionProblem } from './expression-guard.js'
+import { definitionNameTooLong } from './identifier-length.js'
 import { parseQualifiedName } from './identifiers.js'
 import { isNormaliser, NORMALISER_NAMES } from './normalisers.js'
 
@@ -128,7 +129,7 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
   }
   const policy = value.onSecondaryError ?? 'fail'
   if (policy !== 'fail' && policy !== 'record') fail(name, `"onSecondaryError" must be "fail" or "record", not ${show(policy)}`)
-  return {
+  const definition: MigrationDefinition = {
     name,
     legacy,
     shadow,
@@ -144,6 +145,9 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     retireSoakSeconds: parseNumber(name, 'retireSoakSeconds', value.retireSoakSeconds, 86_400, 0, 365 * 86_400),
     ...(group === undefined ? {} : { group: group as string }),
   }
+  const tooLong = definitionNameTooLong(definition)
+  if (tooLong) fail(name, tooLong)
+  return definition
 }
 
 /**

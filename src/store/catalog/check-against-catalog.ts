@@ -3,6 +3,7 @@ import type pg from 'pg'
 import type { MigrationDefinition } from '../../core/definition.js'
 import { ConfigInvalid } from '../../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { definitionNameTooLong } from '../../core/identifier-length.js'
 import { resolveMapping, type ResolvedMapping } from '../../core/mapping.js'
 import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
 import { isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
@@ -45,6 +46,9 @@ async function compileMapped(
 
 /** Checks one definition against the catalog; throws ConfigInvalid naming what to fix. Writes nothing. */
 export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationDefinition): Promise<CheckedMigration> {
+  // A definition built in code need not have come through parseMigration: the server would cut a long name silently.
+  const tooLong = definitionNameTooLong(def)
+  if (tooLong) throw new ConfigInvalid(def.name, tooLong)
   const legacy = await requireTable(client, def, 'legacy')
   const shadow = await requireTable(client, def, 'shadow')
   if (legacy.oid === shadow.oid) throw new ConfigInvalid(def.name, 'legacy and shadow name the same table; point "shadow.table" at the new table')
