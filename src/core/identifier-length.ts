@@ -16,12 +16,25 @@ export function identifierBytes(name: string): number {
   return encoder.encode(name).length
 }
 
+/** What PostgreSQL keeps of `name`: its first 63 bytes, cut before a character that would not fit whole. */
+export function keptIdentifier(name: string): string {
+  let kept = ''
+  let bytes = 0
+  for (const char of name) {
+    bytes += identifierBytes(char)
+    if (bytes > MAX_IDENTIFIER_BYTES) break
+    kept += char
+  }
+  return kept
+}
+
 /** One line saying why `name` cannot be used, or undefined when it fits; `what` says what it names (`table`, `column`, `schema`). */
 export function identifierTooLong(what: string, name: string, field: string): string | undefined {
   const bytes = identifierBytes(name)
   if (bytes <= MAX_IDENTIFIER_BYTES) return undefined
-  return `${field} names ${what} ${JSON.stringify(name)} of ${bytes} bytes, and PostgreSQL keeps only the first ${MAX_IDENTIFIER_BYTES} bytes of a name ` +
-    `(so it would use another ${what}); rename the ${what} to ${MAX_IDENTIFIER_BYTES} bytes or fewer and fix ${field}`
+  return `${field} names ${what} ${JSON.stringify(name)} of ${bytes} bytes, but PostgreSQL keeps only the first ${MAX_IDENTIFIER_BYTES} bytes of a name ` +
+    `(${JSON.stringify(keptIdentifier(name))}), which may be another ${what}; write the ${what}'s name as PostgreSQL stores it, ` +
+    `at most ${MAX_IDENTIFIER_BYTES} bytes, in ${field}`
 }
 
 /** The first name of a definition over 63 bytes, as one line naming the field and the fix; undefined when every name fits. */

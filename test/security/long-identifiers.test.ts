@@ -39,7 +39,7 @@ describe('identifiers over 63 bytes', { timeout: 60_000 }, () => {
     const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify({ migrations: [migration(TOO_LONG)] }))
     await expectRefusedUnchanged(() => runCli(['register', '--config', config, '--database-url', db.url, '--actor', 'ana']), world, 2,
-      /^cutover: migration "accounts_v2": "legacy\.table" names table "acct_x+9" of 64 bytes, and PostgreSQL keeps only the first 63 bytes of a name \(so it would use another table\); rename the table to 63 bytes or fewer and fix "legacy\.table" \(in config file \S+cutover\.json\)$/)
+      /^cutover: migration "accounts_v2": "legacy\.table" names table "acct_x{58}9" of 64 bytes, but PostgreSQL keeps only the first 63 bytes of a name \("acct_x{58}"\), which may be another table; write the table's name as PostgreSQL stores it, at most 63 bytes, in "legacy\.table" \(in config file \S+cutover\.json\)$/)
   })
 
   it('the same definition built in code, not parsed, is refused by registerMigrations, and nothing is written', async () => {
@@ -48,14 +48,14 @@ describe('identifiers over 63 bytes', { timeout: 60_000 }, () => {
     const before = await world()
     const refused = await registerMigrations(db.pool, [built], { schema: 'cutover', actor: 'ana' }).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(ConfigInvalid)
-    expect((refused as Error).message).toMatch(/"legacy\.table" names table "acct_x+9" of 64 bytes.*rename the table to 63 bytes or fewer/)
+    expect((refused as Error).message).toMatch(/"legacy\.table" names table "acct_x+9" of 64 bytes.*write the table's name as PostgreSQL stores it, at most 63 bytes, in "legacy\.table"$/)
     expect(await world()).toBe(before)
   })
 
   it('counts bytes, not characters: a 32-character column name of two-byte letters is refused', () => {
     const column = 'é'.repeat(32)
     expect(() => parseMigration({ ...migration(TRUNCATED), forward: { [column]: 'name' } }))
-      .toThrow(/"forward" names column "é+" of 64 bytes, .*rename the column to 63 bytes or fewer and fix "forward"$/)
+      .toThrow(/"forward" names column "é{32}" of 64 bytes, but PostgreSQL keeps only the first 63 bytes of a name \("é{31}"\), .* in "forward"$/)
     expect(() => parseMigration({ ...migration(TRUNCATED), forward: { ['é'.repeat(31)]: 'name' } })).not.toThrow()
   })
 
@@ -69,6 +69,6 @@ describe('identifiers over 63 bytes', { timeout: 60_000 }, () => {
 
   it('a control schema name over 63 bytes is refused with exit 2 and one line', async () => {
     await expectRefusedUnchanged(() => runCli(['status', '--schema', 's'.repeat(64), '--database-url', db.url]), world, 2,
-      /^cutover: --schema \(the control schema\) names schema "s+" of 64 bytes, .*rename the schema to 63 bytes or fewer and fix --schema \(the control schema\)$/)
+      /^cutover: --schema \(the control schema\) names schema "s+" of 64 bytes, .*write the schema's name as PostgreSQL stores it, at most 63 bytes, in --schema \(the control schema\)$/)
   })
 })
