@@ -12,7 +12,7 @@ export const REDACT_PATHS = [
  * A URL's password: `scheme://user:PASSWORD@host` (the user may be empty); up to the last `@` of the authority, so a
  * password holding `@` goes whole. In JSON text a `\"` inside it is skipped and a bare `"` ends it.
  */
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s"]*:)(?:[^\s"\\/?#]|\\.)*@/gi
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^:/?#@\s"]*:)(?:[^\s"\\/?#]|\\.)*@/gi
 /** A `password` (or `sslpassword`) query parameter of a URL. */
 const QUERY_PASSWORD = /([?&](?:ssl)?password=)(?:[^&#\s"\\]|\\.)*/gi
 /** A libpq conninfo `password=…` (unquoted up to a space, or single-quoted with `\'`), `sslpassword`, and `PGPASSWORD=…`. */
