@@ -41,7 +41,7 @@ async function compileMapped(
     // hint needs to know which tables are the migration's own (a mapping may read another one: SELECT only there).
     if (isPermissionDenied(error)) {
       const denied = deniedObject(error)
-      const table = denied?.kind === 'table' && denied.name ? await visibleTableNamed(client, denied.name) : undefined
+      const table = denied?.kind === 'table' && denied.name ? await visibleTableNamed(client, denied.name).catch(() => undefined) : undefined
       throw noteOwnedTables(error, { owned: [def.legacy.table, def.shadow.table], denied: table })
     }
     const what = def[direction][column] === undefined ? `same-name column "${column}"` : `"${direction}.${column}" (${def[direction][column]})`
