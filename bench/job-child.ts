@@ -4,7 +4,8 @@
  * worker of the migration's backfill or verify (sharing the job with the
  * other processes through its leases, as on separate machines), then prints
  * `done <rows> <peak RSS in KiB>` and exits.
- * Usage: job-child.ts <database url> <schema> <migration> <backfill|verify> [parallel connections of the worker]
+ * Usage: CUTOVER_CHILD_URL=<database url> job-child.ts <schema> <migration> <backfill|verify> [parallel connections of the worker]
+ * (the URL in the environment: a command line, password and all, is visible to every user in ps).
  */
 import { createInterface } from 'node:readline'
 import pg from 'pg'
@@ -12,9 +13,10 @@ import { Registry } from 'prom-client'
 import { runBackfill } from '../src/jobs/backfill.js'
 import { runVerify } from '../src/jobs/verify.js'
 
-const [url, schema, migration, kind, parallelArg] = process.argv.slice(2)
+const url = process.env.CUTOVER_CHILD_URL
+const [schema, migration, kind, parallelArg] = process.argv.slice(2)
 const parallel = parallelArg === undefined ? undefined : Number(parallelArg)
-if (!url || !schema || !migration || (kind !== 'backfill' && kind !== 'verify')) throw new Error('usage: job-child.ts <database url> <schema> <migration> <backfill|verify>')
+if (!url || !schema || !migration || (kind !== 'backfill' && kind !== 'verify')) throw new Error('usage: CUTOVER_CHILD_URL=<database url> job-child.ts <schema> <migration> <backfill|verify>')
 
 // The worker's connection and the ones a chunk's parts run on at once.
 const pool = new pg.Pool({ connectionString: url, max: 1 + (parallel ?? 2) })

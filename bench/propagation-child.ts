@@ -2,16 +2,19 @@
  * A follower process for `rollback_propagation`: connects a Cutover to the
  * bench database and prints `applied <version> <phase> <percent> <epoch ms>`
  * for each state of the migration it applies; exits when its stdin closes.
- * Usage: propagation-child.ts <database url> <schema> <migration> [<listen url>]
- * (the listen URL: a direct connection for LISTEN when the database URL goes through a pooler).
+ * Usage: CUTOVER_CHILD_URL=<database url> [CUTOVER_CHILD_LISTEN_URL=<listen url>] propagation-child.ts <schema> <migration>
+ * (the listen URL: a direct connection for LISTEN when the database URL goes through a pooler; both in the
+ * environment, since a command line, password and all, is visible to every user in ps).
  */
 import pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { Cutover } from '../src/dal/cutover.js'
 
-const [url, schema, migration, listenUrl] = process.argv.slice(2)
-if (!url || !schema || !migration) throw new Error('usage: propagation-child.ts <database url> <schema> <migration>')
+const url = process.env.CUTOVER_CHILD_URL
+const listenUrl = process.env.CUTOVER_CHILD_LISTEN_URL || undefined
+const [schema, migration] = process.argv.slice(2)
+if (!url || !schema || !migration) throw new Error('usage: CUTOVER_CHILD_URL=<database url> propagation-child.ts <schema> <migration>')
 
 // Set once connected; the logger may be called before that.
 const connected: { cutover?: Cutover } = {}

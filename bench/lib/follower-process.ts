@@ -31,7 +31,9 @@ export class FollowerProcess {
    * two) and resolves once its Cutover is connected and following; `listenUrl`: a direct URL for its LISTEN.
    */
   static async start(url: string, schema: string, migration: string, timeoutMs: number, listenUrl?: string): Promise<FollowerProcess> {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, url, schema, migration, ...(listenUrl ? [listenUrl] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
+    // The URLs (and their passwords) through the environment, not the command line that ps shows.
+    const env = { ...process.env, CUTOVER_CHILD_URL: url, CUTOVER_CHILD_LISTEN_URL: listenUrl ?? '' }
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, schema, migration], { env, stdio: ['pipe', 'pipe', 'pipe'] })
     const follower = new FollowerProcess(child)
     await follower.#until(() => follower.#isReady, timeoutMs, 'to connect')
     return follower

@@ -37,8 +37,10 @@ function watch(child: ChildProcess): { ready: Promise<void>; done: Promise<{ row
 
 /** Starts `count` processes and resolves once each is connected and waiting for `go`. */
 export async function startJobProcesses(url: string, schema: string, migration: string, kind: 'backfill' | 'verify', count: number, parallel?: number): Promise<ReadyJobProcesses> {
-  const args = [CHILD, url, schema, migration, kind, ...(parallel === undefined ? [] : [String(parallel)])]
-  const children = Array.from({ length: count }, () => spawn(process.execPath, ['--import', TSX_LOADER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
+  const args = [CHILD, schema, migration, kind, ...(parallel === undefined ? [] : [String(parallel)])]
+  // The URL (and its password) through the environment, not the command line that ps shows.
+  const env = { ...process.env, CUTOVER_CHILD_URL: url }
+  const children = Array.from({ length: count }, () => spawn(process.execPath, ['--import', TSX_LOADER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }))
   const watched = children.map(watch)
   const kill = (): void => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') }
   try {

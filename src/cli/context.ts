@@ -3,6 +3,7 @@ import { userInfo } from 'node:os'
 import pg from 'pg'
 import { ConfigInvalid } from '../core/errors.js'
 import { describeTarget } from '../db/classify-error.js'
+import { withStoredPassword } from '../db/stored-password.js'
 
 export interface GlobalArgs {
   readonly 'database-url'?: string
@@ -45,7 +46,8 @@ export function connectionStringOf(args: GlobalArgs): string {
 
 export function createContext(args: GlobalArgs): CommandContext {
   const connectionString = connectionStringOf(args)
-  const pool = new pg.Pool({ connectionString, max: 12, connectionTimeoutMillis: 5000, application_name: 'cutover-cli' })
+  // The password from ~/.pgpass, when the URL and PGPASSWORD give none, goes to pg in memory only.
+  const pool = new pg.Pool({ connectionString: withStoredPassword(connectionString), max: 12, connectionTimeoutMillis: 5000, application_name: 'cutover-cli' })
   pool.on('error', () => undefined)
   let emitted = false
   return {

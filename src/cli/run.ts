@@ -48,7 +48,7 @@ function build(argv: string[]): Argv<GlobalArgs> {
   let cli = yargs(argv)
     .scriptName('cutover')
     .usage('$0 <command> [options]\n\nMove a live PostgreSQL table to a new shape with no downtime.\nIn an emergency: cutover rollback <migration>  (no config file needed)')
-    .option('database-url', { type: 'string', describe: 'postgres://user:password@host:port/db (default: $DATABASE_URL)' })
+    .option('database-url', { type: 'string', describe: 'postgres://user@host:port/db (default: $DATABASE_URL); keep the password off the command line, where ps shows it: PGPASSWORD, ~/.pgpass, or the whole URL in DATABASE_URL' })
     .option('schema', { type: 'string', default: 'cutover', describe: 'control schema name' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout, nothing else' })
     .option('actor', { type: 'string', describe: 'who is acting, for the event log (default: the OS user)' })

@@ -10,6 +10,7 @@ import {
 } from './definition.js'
 import { ConfigInvalid } from './errors.js'
 import { expressionProblem } from './expression-guard.js'
+import { definitionNameTooLong } from './identifier-length.js'
 import { parseQualifiedName } from './identifiers.js'
 import { isNormaliser, NORMALISER_NAMES } from './normalisers.js'
 
@@ -152,7 +153,7 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
   }
   const policy = value.onSecondaryError ?? 'fail'
   if (policy !== 'fail' && policy !== 'record') fail(name, `"onSecondaryError" must be "fail" or "record", not ${show(policy)}`)
-  return {
+  const definition: MigrationDefinition = {
     name,
     legacy,
     shadow,
@@ -170,6 +171,9 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     trustedSchemas: parseTrustedSchemas(name, value.trustedSchemas),
     ...(value.resolved === undefined ? {} : { resolved: parseResolved(name, value.resolved) as ResolvedExpressions }),
   }
+  const tooLong = definitionNameTooLong(definition)
+  if (tooLong) fail(name, tooLong)
+  return definition
 }
 
 /**

@@ -3,7 +3,12 @@
  * number of distinct keys per rollout bucket (1..100), never the keys
  * themselves beyond the process. `cutover ramp` sums the buckets of every live
  * instance to say how many routing keys a percentage change moves.
+ *
+ * Within the process a key is remembered by its SHA-256 digest (44 characters),
+ * never as given: a routing key is the caller's (a tenant id, or a 1 MB string),
+ * so the sample's memory is bounded by `maxKeys` whatever the keys' size.
  */
+import { hash } from 'node:crypto'
 import { rolloutBucket } from './bucket.js'
 
 /** What one process reports for one migration. */
@@ -26,7 +31,7 @@ export interface RoutingSampleOptions {
 
 interface Generation {
   readonly startedMs: number
-  /** Per migration: routing key → its bucket. */
+  /** Per migration: routing key's digest (keyDigest) → its bucket. */
   readonly keys: Map<string, Map<string, number>>
   readonly reads: Map<string, number>
   /** Per migration: distinct keys per bucket, of this generation alone. */
@@ -40,6 +45,11 @@ interface Union {
 }
 
 export const DEFAULT_SAMPLE_KEYS = 10_000
+
+/** What the sample keeps of a routing key: its SHA-256, 44 characters of base64, whatever the key's length. */
+export function keyDigest(routingKey: string): string {
+  return hash('sha256', routingKey, 'base64')
+}
 export const DEFAULT_SAMPLE_WINDOW_MS = 5 * 60_000
 
 export class RoutingSample {
@@ -64,10 +74,12 @@ export class RoutingSample {
     g.reads.set(migration, (g.reads.get(migration) ?? 0) + 1)
     let keys = g.keys.get(migration)
     if (!keys) g.keys.set(migration, keys = new Map())
-    if (keys.has(routingKey) || keys.size >= this.#maxKeys) return
-    const before = this.#previous?.keys.get(migration)?.get(routingKey)
+    if (keys.size >= this.#maxKeys) return
+    const digest = keyDigest(routingKey)
+    if (keys.has(digest)) return
+    const before = this.#previous?.keys.get(migration)?.get(digest)
     const bucket = before ?? rolloutBucket(routingKey, migration)
-    keys.set(routingKey, bucket)
+    keys.set(digest, bucket)
     let own = g.buckets.get(migration)
     if (!own) g.buckets.set(migration, own = new Array<number>(100).fill(0))
     own[bucket - 1] = (own[bucket - 1] ?? 0) + 1

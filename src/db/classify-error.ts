@@ -3,6 +3,7 @@ import { ControlSchemaMissing, CutoverError, PermissionDenied, Unreachable } fro
 import { quoteIdent } from '../core/identifiers.js'
 import { scrubSecrets } from '../logger.js'
 import { missingGrant } from './missing-grant.js'
+import { ownedTablesOf } from './owned-tables.js'
 import { connectionFailureDetail, deniedObject, isAuthFailure, isConnectionLost, isNotFound, serverMessage } from './pg-errors.js'
 
 /** Where the database is, without credentials: `host:port/database`. */
@@ -38,7 +39,7 @@ export function classifyError(error: unknown, context: { connectionString?: stri
   const target = describeTarget(context.connectionString)
   const denied = permissionCause(error)
   if (denied !== undefined) {
-    const { object, grant } = missingGrant(deniedObject(denied) ?? { kind: null, name: null }, context.schema, roleOf(context.connectionString))
+    const { object, grant } = missingGrant(deniedObject(denied) ?? { kind: null, name: null }, context.schema, roleOf(context.connectionString), ownedTablesOf(error))
     return new PermissionDenied(object, grant, scrubSecrets(serverMessage(denied)), { cause: error })
   }
   if (error instanceof ControlSchemaMissing && error.where === undefined) return new ControlSchemaMissing(error.schema, target)

@@ -1,4 +1,6 @@
 /** The control schema as a value: its name quoted once, its tables, and the one statement that writes an event. */
+import { ConfigInvalid } from '../core/errors.js'
+import { identifierTooLong } from '../core/identifier-length.js'
 import { quoteIdent } from '../core/identifiers.js'
 import type { Queryable } from './queryable.js'
 
@@ -23,6 +25,8 @@ export class ControlSchema {
   readonly #insertEvent: string
 
   constructor(name: string) {
+    const tooLong = identifierTooLong('schema', name, '--schema (the control schema)')
+    if (tooLong) throw new ConfigInvalid(undefined, tooLong)
     this.name = name
     this.quoted = quoteIdent(name)
     this.#insertEvent = `INSERT INTO ${this.quoted}.events (migration, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details)

@@ -2,8 +2,11 @@
  * Follows the bypass net's totals (the control schema's `bypass_write_totals()`,
  * written by the trigger in other writers' transactions) into
  * `cutover_bypass_writes_total`. Every application process exports the same
- * totals, so queries aggregate with `max`. The (application_name, role) pairs
- * of a migration are bounded: past MAX_WRITERS they are counted as `other`.
+ * totals, so queries aggregate with `max`. Any writer chooses its own
+ * `application_name` (and can call the net's function directly), so the labels
+ * are bounded here, whatever the totals hold: at most MAX_WRITERS
+ * (application_name, role) pairs per migration, each value cut to
+ * MAX_LABEL_CHARS characters, and every other writer counted under OTHER_WRITERS.
  */
 import type { Logger } from '../logger.js'
 import { controlSchema } from '../db/control-schema.js'
@@ -11,8 +14,18 @@ import type { Queryable } from '../db/queryable.js'
 import type { Instruments } from './instruments.js'
 
 export const DEFAULT_BYPASS_EXPORT_MS = 15_000
-/** Writer label pairs per migration before the rest are `other`. */
+/** Writer label pairs per migration before the rest are OTHER_WRITERS. */
 export const MAX_WRITERS = 20
+/** The longest `application_name` or `role` label value, in characters (PostgreSQL's names are 63 bytes). */
+export const MAX_LABEL_CHARS = 64
+/** The `application_name` and `role` of every writer past MAX_WRITERS (parenthesised: no PostgreSQL role is named so). */
+export const OTHER_WRITERS = '(other)'
+
+/** A label value of at most MAX_LABEL_CHARS characters (whole code points: a cut never splits a character). */
+function boundedLabel(value: string): string {
+  if (value.length <= MAX_LABEL_CHARS) return value
+  return Array.from(value).slice(0, MAX_LABEL_CHARS).join('')
+}
 
 interface TotalRow { migration: string; application_name: string; role: string; op: string; writes: string; last_seen: string }
 
@@ -82,11 +95,13 @@ export class BypassWriteExport {
     for (const r of rows) {
       const writers = this.#exported.writers.get(r.migration) ?? new Set<string>()
       this.#exported.writers.set(r.migration, writers)
-      const writer = `${r.application_name}\u0000${r.role}`
+      const applicationName = boundedLabel(r.application_name)
+      const role = boundedLabel(r.role)
+      const writer = `${applicationName}\u0000${role}`
       if (!writers.has(writer) && writers.size < MAX_WRITERS) writers.add(writer)
       const labels = writers.has(writer)
-        ? { migration: r.migration, application_name: r.application_name, role: r.role, op: r.op }
-        : { migration: r.migration, application_name: 'other', role: 'other', op: r.op }
+        ? { migration: r.migration, application_name: applicationName, role, op: r.op }
+        : { migration: r.migration, application_name: OTHER_WRITERS, role: OTHER_WRITERS, op: r.op }
       const key = Object.values(labels).join('\u0000')
       const entry = totals.get(key) ?? { labels, writes: 0 }
       entry.writes += Number(r.writes)

@@ -33,7 +33,7 @@ describe('live state', () => {
   it('applies a rollback committed by a second process within a second, acknowledges it, and records the propagation time', async () => {
     await setPhase(db.pool, 'ramp', 50)
     await waitFor(() => cutover.state('orders_v2')?.phase === 'ramp', 2000)
-    const child = await runTsx(fileURLToPath(new URL('../support/rollback-child.ts', import.meta.url)), [db.url, 'orders_v2'])
+    const child = await runTsx(fileURLToPath(new URL('../support/rollback-child.ts', import.meta.url)), ['orders_v2'], { CUTOVER_CHILD_URL: db.url })
     expect(child.stderr).toBe('')
     const result = JSON.parse(child.stdout) as { to: { phase: string; readPercent: number }; acknowledged: number; listeners: number }
     expect(result.to).toEqual({ phase: 'dual_write', readPercent: 0 })

@@ -51,7 +51,7 @@ describe('least privilege', { timeout: 180_000 }, () => {
     const result = await runCli(['verify', 'orders_v2', '--database-url', urlFor('no_shadow_role')])
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 4,
-      stderr: 'cutover: permission denied on table orders_v2 (permission denied for table orders_v2); have its owner run: GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE <schema>."orders_v2" TO "no_shadow_role" (as in sql/grants/operator.sql)\n',
+      stderr: 'cutover: permission denied on table public.orders_v2 (permission denied for table orders_v2); have its owner run: GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."orders_v2" TO "no_shadow_role" (as in sql/grants/operator.sql)\n',
     })
   })
 

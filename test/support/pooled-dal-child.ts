@@ -1,12 +1,12 @@
 /**
  * An application process for the pooler tests: mixed DAL writes and compared
- * reads through the pool on argv[2] from four concurrent loops, a third outside any transaction, a third
+ * reads through the pool on $CUTOVER_CHILD_URL (the environment: ps shows a command line) from four concurrent loops, a third outside any transaction, a third
  * inside pg transactions and a third inside Kysely transactions, on keys of
- * its own from argv[4] (each loop its own keys: two transactions updating the same
+ * its own from argv[3] (each loop its own keys: two transactions updating the same
  * two rows in opposite orders deadlock with or without cutover, and that is the
  * application's affair, not what this test is about). Prints one JSON line: operations, errors (the first
  * few messages), the statement mode, and compared reads by result.
- * Usage: pooled-dal-child.ts <pool url> <operations> <first key> <seed>
+ * Usage: CUTOVER_CHILD_URL=<pool url> pooled-dal-child.ts <operations> <first key> <seed>
  */
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
@@ -17,7 +17,8 @@ import type { CallOptions } from '../../src/dal/migration-dal.js'
 import { order } from './orders-fixture.js'
 import { seededRandom } from './writers.js'
 
-const [url, opsArg, firstKeyArg, seedArg] = process.argv.slice(2)
+const url = process.env.CUTOVER_CHILD_URL
+const [opsArg, firstKeyArg, seedArg] = process.argv.slice(2)
 const total = Number(opsArg)
 const random = seededRandom(Number(seedArg))
 let nextKey = Number(firstKeyArg)

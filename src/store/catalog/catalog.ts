@@ -25,6 +25,16 @@ export interface TableInfo {
   readonly uniqueKeys: readonly (readonly string[])[]
 }
 
+/** The one table or view named `name` on the search path (what an unqualified name in a statement resolves to); undefined when there is none. */
+export async function visibleTableNamed(client: pg.ClientBase, name: string): Promise<QualifiedName | undefined> {
+  const { rows } = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND pg_table_is_visible(c.oid)`,
+    [name],
+  )
+  return rows.length === 1 ? rows[0] : undefined
+}
+
 export async function readTableInfo(client: pg.ClientBase, table: QualifiedName): Promise<TableInfo | undefined> {
   const { rows: found } = await client.query<{ oid: number | null }>(
     `SELECT c.oid::int AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

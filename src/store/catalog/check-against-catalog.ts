@@ -3,10 +3,12 @@ import type pg from 'pg'
 import type { MigrationDefinition } from '../../core/definition.js'
 import { ConfigInvalid } from '../../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { definitionNameTooLong } from '../../core/identifier-length.js'
 import { resolveMapping, type ResolvedMapping } from '../../core/mapping.js'
-import { compileOnly, isUniqueKey, readTableInfo, type TableInfo } from './catalog.js'
-import { isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
+import { compileOnly, isUniqueKey, readTableInfo, visibleTableNamed, type TableInfo } from './catalog.js'
+import { deniedObject, isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
+import { noteOwnedTables } from '../../db/owned-tables.js'
 
 export interface CheckedMigration {
   readonly definition: MigrationDefinition
@@ -35,8 +37,13 @@ async function compileMapped(
   try {
     await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`))
   } catch (error) {
-    // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config.
-    if (isPermissionDenied(error)) throw error
+    // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config. The
+    // hint needs to know which tables are the migration's own (a mapping may read another one: SELECT only there).
+    if (isPermissionDenied(error)) {
+      const denied = deniedObject(error)
+      const table = denied?.kind === 'table' && denied.name ? await visibleTableNamed(client, denied.name).catch(() => undefined) : undefined
+      throw noteOwnedTables(error, { owned: [def.legacy.table, def.shadow.table], denied: table })
+    }
     const what = def[direction][column] === undefined ? `same-name column "${column}"` : `"${direction}.${column}" (${def[direction][column]})`
     const reason = isCompileError(error) ? serverMessage(error) : `could not be compiled: ${serverMessage(error)}`
     throw new ConfigInvalid(def.name, `${what} does not fit ${direction === 'forward' ? 'shadow' : 'legacy'} column "${column}": ${reason}; fix "${direction}.${column}"`, { cause: error })
@@ -45,6 +52,9 @@ async function compileMapped(
 
 /** Checks one definition against the catalog; throws ConfigInvalid naming what to fix. Writes nothing. */
 export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationDefinition): Promise<CheckedMigration> {
+  // A definition built in code need not have come through parseMigration: the server would cut a long name silently.
+  const tooLong = definitionNameTooLong(def)
+  if (tooLong) throw new ConfigInvalid(def.name, tooLong)
   const legacy = await requireTable(client, def, 'legacy')
   const shadow = await requireTable(client, def, 'shadow')
   if (legacy.oid === shadow.oid) throw new ConfigInvalid(def.name, 'legacy and shadow name the same table; point "shadow.table" at the new table')
