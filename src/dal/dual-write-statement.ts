@@ -54,7 +54,7 @@ function copyFrom(shape: MigrationShape, target: Side, source: string): string {
   const onConflict = nonKey.length === 0
     ? 'DO NOTHING'
     : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
-  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))}) SELECT ${mapped.map((m) => m.expression).join(', ')} FROM ${source} ON CONFLICT (${list(key)}) ${onConflict}`
+  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))})${shape.overriding[target]} SELECT ${mapped.map((m) => m.expression).join(', ')} FROM ${source} ON CONFLICT (${list(key)}) ${onConflict}`
 }
 
 /** The legacy-shaped result of a shadow-authoritative write: backward of `w`. */
@@ -62,12 +62,12 @@ function backwardOf(shape: MigrationShape, source: string): string {
   return `SELECT ${shape.backward.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${source}`
 }
 
-/** A legacy-shaped input row for writes into the shadow: given values, else the legacy column's default. */
+/** A legacy-shaped input row for writes into the shadow: given values, else the shadow's key source or the legacy column's default. */
 function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>, p: Params): string {
   return shape.legacyColumns
     .filter((c) => !c.isGenerated)
     .map((c) => {
-      const value = Object.hasOwn(row, c.name) ? `${p.add(row[c.name])}::${c.type}` : `(${c.defaultSql ?? 'NULL'})::${c.type}`
+      const value = Object.hasOwn(row, c.name) ? `${p.add(row[c.name])}::${c.type}` : `(${shape.shadowDefaults.get(c.name) ?? c.defaultSql ?? 'NULL'})::${c.type}`
       return `${value} AS ${q(c.name)}`
     })
     .join(', ')
@@ -136,7 +136,7 @@ function shadowWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly
     }
   }
   const inputs = rows.map((r) => `SELECT ${inputRow(shape, r, p)}`).join(' UNION ALL ')
-  const insert = `INSERT INTO ${table} (${forwardCols}) SELECT ${forwardExprs} FROM input`
+  const insert = `INSERT INTO ${table} (${forwardCols})${shape.overriding.shadow} SELECT ${forwardExprs} FROM input`
   if (op === 'insert') return { ctes: [`input AS (${inputs})`], write: `${insert} RETURNING *` }
   const nonKey = shape.forward.filter((m) => !shape.shadowKey.includes(m.column))
   const action = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`

@@ -22,7 +22,7 @@ function upsertFromSource(shape: MigrationShape, target: Side): string {
   const key = target === 'shadow' ? shape.shadowKey : shape.legacyKey
   const nonKey = mapped.filter((m) => !key.includes(m.column))
   const onConflict = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
-  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))}) SELECT ${mapped.map((m) => m.expression).join(', ')} FROM src ON CONFLICT (${list(key)}) ${onConflict} RETURNING 1`
+  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))})${shape.overriding[target]} SELECT ${mapped.map((m) => m.expression).join(', ')} FROM src ON CONFLICT (${list(key)}) ${onConflict} RETURNING 1`
 }
 
 /** Deletes the key from the target side when the source has no row for it. */

@@ -1,7 +1,8 @@
 /** Everything the DAL's statements need to know about one migration, computed once from the catalog. */
 import type { MigrationDefinition } from '../core/definition.js'
 import { quoteIdent, quoteQualified } from '../core/identifiers.js'
-import type { MappedColumn } from '../core/mapping.js'
+import { plainColumnMap, type MappedColumn } from '../core/mapping.js'
+import { quoteLiteral } from '../core/identifiers.js'
 import type { CheckedMigration } from '../store/catalog/check-against-catalog.js'
 
 export interface ColumnType {
@@ -21,6 +22,29 @@ export interface MigrationShape {
   readonly backward: readonly MappedColumn[]
   readonly legacyKey: readonly string[]
   readonly shadowKey: readonly string[]
+  /**
+   * Where a legacy column left out of a write gets its value on the way into the shadow when it is not the legacy
+   * default: the `nextval` of the shadow column's own sequence (identity or serial), the shadow's key source.
+   */
+  readonly shadowDefaults: ReadonlyMap<string, string>
+  /** ` OVERRIDING SYSTEM VALUE` for an INSERT that writes a GENERATED ALWAYS identity column of that side, else ''. */
+  readonly overriding: { readonly legacy: string; readonly shadow: string }
+}
+
+const OVERRIDING = ' OVERRIDING SYSTEM VALUE'
+
+function overridingOf(info: CheckedMigration['legacy'], mapped: readonly MappedColumn[]): string {
+  return mapped.some((m) => info.columns.get(m.column)?.identity === 'a') ? OVERRIDING : ''
+}
+
+/** Legacy column → `nextval` of the sequence of the shadow column it is copied to as a plain column. */
+function shadowDefaultsOf(checked: CheckedMigration): Map<string, string> {
+  const defaults = new Map<string, string>()
+  for (const [legacyColumn, shadowColumn] of plainColumnMap(checked.mapping.forward, [...checked.legacy.columns.keys()])) {
+    const sequence = checked.shadow.columns.get(shadowColumn)?.sequence
+    if (sequence) defaults.set(legacyColumn, `nextval(${quoteLiteral(sequence)}::regclass)`)
+  }
+  return defaults
 }
 
 export function migrationShape(checked: CheckedMigration): MigrationShape {
@@ -36,6 +60,8 @@ export function migrationShape(checked: CheckedMigration): MigrationShape {
     backward: checked.mapping.backward,
     legacyKey: checked.definition.legacy.key,
     shadowKey: checked.definition.shadow.key,
+    shadowDefaults: shadowDefaultsOf(checked),
+    overriding: { legacy: overridingOf(checked.legacy, checked.mapping.backward), shadow: overridingOf(checked.shadow, checked.mapping.forward) },
   }
 }
 

@@ -67,7 +67,7 @@ function syncKey(shape: MigrationShape, row: string): string {
   const onConflict = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
   const legacyMatch = `(${shape.legacyKey.map((k) => `l.${q(k)}`).join(', ')}) = (${shape.legacyKey.map((k) => `(${row}).${q(k)}`).join(', ')})`
   return `IF EXISTS (SELECT 1 FROM ${shape.legacyTable} AS l WHERE ${legacyMatch}) THEN
-        INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})
+        INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow}
           SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${shape.legacyTable} AS l WHERE ${legacyMatch}
           ON CONFLICT (${list(shape.shadowKey)}) ${onConflict};
       ELSE

@@ -12,6 +12,10 @@ export interface ColumnInfo {
   readonly isGenerated: boolean
   /** The column default as SQL (`pg_get_expr`), or null. */
   readonly defaultSql: string | null
+  /** `a` GENERATED ALWAYS AS IDENTITY, `d` BY DEFAULT, '' none (absent in what older retire events recorded). */
+  readonly identity?: string
+  /** The sequence the column takes its values from (identity, owned, or the `nextval` of its default), quoted and qualified, or null. */
+  readonly sequence?: string | null
 }
 
 export interface TableInfo {
@@ -29,10 +33,18 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   )
   const oid = found[0]?.oid
   if (oid === undefined || oid === null) return undefined
-  const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean; default_sql: string | null }>(
+  const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean; default_sql: string | null; identity: string; sequence: string | null }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             (a.atthasdef OR a.attidentity <> '') AS has_default, a.attgenerated <> '' AS generated,
-            CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_sql
+            CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_sql, a.attidentity::text AS identity,
+            CASE WHEN a.attidentity <> ''
+              THEN (SELECT format('%I.%I', sn.nspname, sc.relname) FROM pg_depend dp JOIN pg_class sc ON sc.oid = dp.objid AND sc.relkind = 'S'
+                      JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                     WHERE dp.classid = 'pg_class'::regclass AND dp.refobjid = a.attrelid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i' LIMIT 1)
+              ELSE (SELECT format('%I.%I', sn.nspname, sc.relname) FROM pg_depend dp JOIN pg_class sc ON sc.oid = dp.refobjid AND sc.relkind = 'S'
+                      JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                     WHERE dp.classid = 'pg_attrdef'::regclass AND dp.objid = d.oid AND dp.refclassid = 'pg_class'::regclass ORDER BY sc.oid LIMIT 1)
+            END AS sequence
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [oid],
@@ -48,7 +60,7 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   )
   return {
     oid,
-    columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql }])),
+    columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql, identity: c.identity, sequence: c.sequence }])),
     uniqueKeys: keys.map((k) => k.columns),
   }
 }

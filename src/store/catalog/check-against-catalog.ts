@@ -31,9 +31,12 @@ async function compileMapped(
   source: string,
   column: string,
   expression: string,
+  targetInfo: TableInfo,
 ): Promise<void> {
+  // A GENERATED ALWAYS identity column is written with OVERRIDING SYSTEM VALUE, as every statement of the tool writes it.
+  const overriding = targetInfo.columns.get(column)?.identity === 'a' ? ' OVERRIDING SYSTEM VALUE' : ''
   try {
-    await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`))
+    await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)})${overriding} SELECT (${expression}) FROM ${source}`))
   } catch (error) {
     // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config.
     if (isPermissionDenied(error)) throw error
@@ -63,7 +66,7 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
   const mapping = resolveMapping(def, shape(legacy), shape(shadow))
   const legacyTable = quoteQualified(def.legacy.table)
   const shadowTable = quoteQualified(def.shadow.table)
-  for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression)
-  for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression)
+  for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression, shadow)
+  for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression, legacy)
   return { definition: def, legacy, shadow, mapping }
 }

@@ -4,6 +4,7 @@ import { controlSchemaVersionCheck } from './control-schema-version.js'
 import { definitionsBehindCheck } from './definitions-behind.js'
 import { expiredLeasesCheck } from './expired-leases.js'
 import { groupMembersCheck } from './group-members.js'
+import { keySourceCheck } from './key-source.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
 import { listenersBehindCheck, listenersPollingCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
@@ -34,4 +35,5 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   longTransactionsCheck,
   orphansCheck,
   schemaParityCheck,
+  keySourceCheck,
 ]
