@@ -1,5 +1,6 @@
 /** Check: the key source of the shadow, missing (legacy's key has a sequence, the shadow's column none) or behind a key already written. */
 import { CutoverError } from '../../core/errors.js'
+import { displayName } from '../../core/identifiers.js'
 import { isLockWait } from '../../db/pg-errors.js'
 import { loadMigration } from '../definitions/definitions.js'
 import { keySourceFixSql, readKeySourceProblems } from '../keys/key-source-sql.js'
@@ -22,7 +23,7 @@ export const keySourceCheck: DoctorCheck = async (db, { schema, migration }) => 
   return problems.map((problem): Finding => {
     const fix = keySourceFixSql(checked, problem)
     const message = problem.kind === 'missing'
-      ? `shadow column "${problem.shadowColumn}" of ${migration.shadowTable} has no sequence or identity, while legacy column "${problem.legacyColumn}" takes its keys from ${problem.legacySequence}: inserts without a key have no key source once the shadow is authoritative`
+      ? `shadow column "${problem.shadowColumn}" of ${displayName(checked.definition.shadow.table)} has no sequence or identity, while legacy column "${problem.legacyColumn}" takes its keys from ${problem.legacySequence}: inserts without a key have no key source once the shadow is authoritative`
       : `sequence ${problem.source.shadowSequence} of shadow column "${problem.source.shadowColumn}" is at ${problem.position}, behind the highest key written (${problem.highest}): inserts without a key would collide`
     return { migration: migration.name, severity, code: problem.kind === 'missing' ? 'key_source_missing' : 'key_source_behind', message, command: `cutover doctor ${migration.name} --apply   (runs: ${fix})`, applySql: [fix] }
   })
