@@ -17,3 +17,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;
 -- the bypass net: whether one is installed (a guardrail rollback removes it when it can) and its totals (cutover_bypass_writes_total)
 GRANT SELECT ON :CUTOVER_SCHEMA.bypass_nets TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() TO :ROLE;
+-- a shadow key column with a sequence or identity (its key source once the shadow is authoritative; legacy's
+-- default draws from it too from then on): GRANT USAGE ON SEQUENCE <that sequence> TO :ROLE;

@@ -15,3 +15,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;
 -- the bypass net: status and rollback read it, doctor its totals (net install/remove run as the legacy table's owner)
 GRANT SELECT ON :CUTOVER_SCHEMA.bypass_nets TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() TO :ROLE;
+-- a shadow key column with a sequence or identity: register checks, and entering shadow_primary sets it past every key
+-- (GRANT USAGE, SELECT, UPDATE ON SEQUENCE <that sequence> TO :ROLE). Entering shadow_primary also points legacy's key
+-- default at it and moves the foreign keys that reference legacy: run that advance as the tables' owner, as retire.

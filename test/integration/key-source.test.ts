@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
 import { retire, unretire } from '../../src/actions/retire.js'
@@ -9,7 +13,9 @@ import { runBackfill } from '../../src/jobs/backfill.js'
 import { runDoctor } from '../../src/store/doctor/run-doctor.js'
 import { DEFAULT_THRESHOLDS } from '../../src/store/doctor/finding.js'
 import { freshDatabase } from '../support/database.js'
-import { initControl } from '../support/control.js'
+import { controlSnapshot, initControl } from '../support/control.js'
+import { runCli } from '../support/cli.js'
+import { tempDir } from '../support/temp-dir.js'
 import { connectCutover } from '../support/orders-fixture.js'
 
 const db = await freshDatabase()
@@ -147,5 +153,38 @@ describe('doctor and the key source', { timeout: 60_000 }, () => {
     expect(behind.map((f) => f.code)).toEqual(['key_source_behind'])
     for (const sql of behind[0]?.applySql ?? []) await db.query(sql)
     expect(await db.query("INSERT INTO parts_v2 (label) VALUES ('c') RETURNING id::text")).toEqual([{ id: '3' }])
+  })
+})
+
+describe('bad input', { timeout: 60_000 }, () => {
+  it('a shadow key sequence the registering role may not use: one line naming the grant, exit 4, nothing written; the grant then lets it register', async () => {
+    const role = `keys_ops_${randomBytes(4).toString('hex')}`
+    await db.query(`
+      CREATE TABLE widgets (id bigserial PRIMARY KEY, label text NOT NULL);
+      CREATE TABLE widgets_v2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text NOT NULL);
+      CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO ${role};`)
+    const grants = await readFile(fileURLToPath(new URL('../../sql/grants/operator.sql', import.meta.url)), 'utf8')
+    await db.query(grants.replaceAll(':ROLE', role).replaceAll(':CUTOVER_SCHEMA', '"cutover"')
+      .replaceAll(':LEGACY_TABLE', '"public"."widgets"').replaceAll(':SHADOW_TABLE', '"public"."widgets_v2"'))
+    const dir = await tempDir('cutover-keys-')
+    const config = join(dir, 'cutover.json')
+    await writeFile(config, JSON.stringify({ migrations: [{ name: 'widgets_v2', legacy: { table: 'public.widgets', key: ['id'] }, shadow: { table: 'public.widgets_v2', key: ['id'] } }] }))
+    const url = new URL(db.url)
+    url.username = role
+    url.password = 'pw'
+    try {
+      const before = await controlSnapshot(db.pool)
+      const refused = await runCli(['register', '--config', config, '--database-url', url.toString()])
+      const grant = `GRANT USAGE, SELECT, UPDATE ON SEQUENCE public.widgets_v2_id_seq TO "${role}"`
+      expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+        code: 4,
+        stderr: `cutover: permission denied on sequence public.widgets_v2_id_seq (shadow column "id" takes its keys from it, and role ${role} lacks USAGE, SELECT, UPDATE on it); have its owner run: ${grant}\n`,
+      })
+      expect(await controlSnapshot(db.pool)).toBe(before)
+      await db.query(grant)
+      expect((await runCli(['register', '--config', config, '--database-url', url.toString()])).code).toBe(0)
+    } finally {
+      await db.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`)
+    }
   })
 })
