@@ -12,6 +12,8 @@ GRANT UPDATE ON :CUTOVER_SCHEMA.state TO :ROLE;
 GRANT SELECT, INSERT ON :CUTOVER_SCHEMA.events TO :ROLE;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA :CUTOVER_SCHEMA TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtype[], text[]) TO :ROLE;
+-- a partitioned shadow: the DAL's copy of a row moved to another partition (sql/0012)
+GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_moved_by_key(regclass, text[], regtype[], text[], text[], regtype[], text[]) TO :ROLE;
 -- the two tables, in every phase
 GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;
 -- the bypass net: whether one is installed (a guardrail rollback removes it when it can) and its totals (cutover_bypass_writes_total)

@@ -44,7 +44,7 @@ export function backfillSql(shape: MigrationShape): BackfillSql {
     `INSERT INTO ${shape.shadowTable} (${columns})${shape.overriding.shadow} SELECT ${expressions} FROM (${locked(isLowerInclusive)}) AS src`
   const keeping = (isLowerInclusive: boolean): string =>
     `WITH src AS (${locked(isLowerInclusive)}),
-copied AS (INSERT INTO ${shape.shadowTable} (${columns})${shape.overriding.shadow} SELECT ${expressions} FROM src ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING RETURNING 1)
+copied AS (INSERT INTO ${shape.shadowTable} (${columns})${shape.overriding.shadow} SELECT ${expressions} FROM src ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING RETURNING 1)
 SELECT (SELECT count(*) FROM src)::int AS scanned, (SELECT count(*) FROM copied)::int AS copied`
   const plainTexts = { inclusive: plain(true), exclusive: plain(false) }
   const keepingTexts = { inclusive: keeping(true), exclusive: keeping(false) }

@@ -23,6 +23,8 @@ export interface TableInfo {
   readonly columns: ReadonlyMap<string, ColumnInfo>
   /** Column lists of the primary key and of every plain (non-partial, non-expression) unique index. */
   readonly uniqueKeys: readonly (readonly string[])[]
+  /** A partitioned table's partition key columns (an expression in it is named `(expression)`); empty for a plain table. */
+  readonly partitionColumns?: readonly string[]
 }
 
 export async function readTableInfo(client: pg.ClientBase, table: QualifiedName): Promise<TableInfo | undefined> {
@@ -58,8 +60,16 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
       GROUP BY i.indexrelid, i.indisprimary ORDER BY i.indisprimary DESC`,
     [oid],
   )
+  const { rows: partitioned } = await client.query<{ columns: string[] }>(
+    `SELECT array_agg(coalesce(a.attname::text, '(expression)') ORDER BY k.ord)::text[] AS columns
+       FROM pg_partitioned_table p CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
+      WHERE p.partrelid = $1 GROUP BY p.partrelid`,
+    [oid],
+  )
   return {
     oid,
+    partitionColumns: partitioned[0]?.columns ?? [],
     columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql, identity: c.identity, sequence: c.sequence }])),
     uniqueKeys: keys.map((k) => k.columns),
   }
@@ -69,6 +79,19 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
 export function isUniqueKey(info: TableInfo, key: readonly string[]): boolean {
   const wanted = [...key].sort().join('\u0000')
   return info.uniqueKeys.some((k) => [...k].sort().join('\u0000') === wanted)
+}
+
+/**
+ * The unique key the shadow's writes name in ON CONFLICT for logical key `key`: `key` itself when unique, else, for a
+ * partitioned table, a unique key made of `key` and partition columns only (PostgreSQL requires the partition columns
+ * in every unique key of a partitioned table). Undefined when there is neither.
+ */
+export function conflictKeyOf(info: TableInfo, key: readonly string[]): readonly string[] | undefined {
+  if (isUniqueKey(info, key)) return key
+  const partition = new Set(info.partitionColumns ?? [])
+  const candidates = info.uniqueKeys.filter((k) => key.every((c) => k.includes(c)) && k.every((c) => key.includes(c) || partition.has(c)))
+  const shortest = [...candidates].sort((a, b) => a.length - b.length)[0]
+  return shortest ? [...key, ...shortest.filter((c) => !key.includes(c))] : undefined
 }
 
 /** Compiles `text` (never runs it: EXPLAIN without ANALYZE) over the extended protocol, which refuses a second statement. */

@@ -12,6 +12,7 @@ import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
 import { precheckCheck } from './precheck-findings.js'
 import { schemaParityCheck } from './parity-gaps.js'
+import { shadowKeyDuplicatesCheck } from './shadow-key-duplicates.js'
 import { stalledJobsCheck } from './stalled-jobs.js'
 import { staleEvidenceCheck } from './stale-evidence.js'
 
@@ -36,4 +37,5 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   orphansCheck,
   schemaParityCheck,
   keySourceCheck,
+  shadowKeyDuplicatesCheck,
 ]
