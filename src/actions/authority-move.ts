@@ -32,7 +32,7 @@ export async function moveToShadowAuthority(client: pg.PoolClient, schema: strin
     const sources = await moveKeySourceToShadow(client, checked)
     if (sources.length > 0) details.keySource = sources.map((s) => ({ column: s.shadowColumn, sequence: s.shadowSequence }))
   }
-  const moved = await moveForeignKeysToShadow(client, checked)
+  const moved = await moveForeignKeysToShadow(client, checked, plan.to.phase === 'complete')
   if (moved.length > 0) {
     // Kept in full, with what came before: a rollback puts back every key still moved.
     details.foreignKeysMoved = [...await readMovedForeignKeys(client, schema, migration), ...moved]

@@ -236,7 +236,7 @@ describe('retire and unretire a migration whose legacy table a child table refer
   })
 })
 
-describe('entering shadow_primary refuses, changing nothing, when a foreign key cannot move', { timeout: SLOW_MS }, () => {
+describe('entering complete refuses, changing nothing, when a foreign key cannot move', { timeout: SLOW_MS }, () => {
   it('names each one: no unique key on the shadow, no plain mapping, and orphans (with a query listing them)', async () => {
     await db.query(`
       INSERT INTO accounts VALUES (1, 'a', 'a@x'), (2, 'b', 'b@x'), (3, 'c', 'c@x');
@@ -248,11 +248,13 @@ describe('entering shadow_primary refuses, changing nothing, when a foreign key 
     expect((await cli('advance', 'accounts_v2', '--to', 'dual_write')).code).toBe(0)
     expect((await cli('advance', 'accounts_v2')).code).toBe(0)
     expect((await cli('ramp', 'accounts_v2', '100', '--force')).code).toBe(0)
-    await expectRefused(['advance', 'accounts_v2'], 1, new RegExp('^cutover: accounts_v2: advance refused, nothing changed: 3 foreign key\\(s\\) cannot move to public\\.accounts_v2: ' + [
+    // Entering shadow_primary leaves on legacy a key that cannot move yet (the DAL still writes legacy); complete, even forced, refuses.
+    expect((await cli('advance', 'accounts_v2')).code).toBe(0)
+    await expectRefused(['advance', 'accounts_v2', '--to', 'complete', '--confirm', '--force'], 1, new RegExp('^cutover: accounts_v2: advance refused, nothing changed: 3 foreign key\\(s\\) cannot move to public\\.accounts_v2: ' + [
       'public\\.account_codes\\.account_codes_code_fkey \\(code\\): no primary key or unique index on public\\.accounts_v2 \\(code\\) for it to reference; add one: CREATE UNIQUE INDEX ON "public"\\."accounts_v2" \\("code"\\)',
       'public\\.account_mail\\.account_mail_email_fkey \\(email\\): referenced legacy column "email" has no plain column on the shadow \\(backward maps it as lower\\(mail\\)\\); a foreign key can only reference plain columns',
       'public\\.account_orders\\.account_orders_account_id_fkey \\(account_id\\): 1 row\\(s\\) of public\\.account_orders reference keys that public\\.accounts_v2 lacks; run cutover verify accounts_v2 and cutover repair accounts_v2',
-    ].join('; ') + '; fix each, then run cutover advance accounts_v2 again$'))
+    ].join('; ') + '; fix each, then run cutover advance accounts_v2 --to complete --confirm again$'))
   })
 
   it('a lock not granted within --lock-timeout-ms fails the whole retire with exit 3 and changes nothing', async () => {

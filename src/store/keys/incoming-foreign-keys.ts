@@ -19,23 +19,30 @@ async function addValidated(client: Queryable, fk: ForeignKeyFacts, child: Quali
   if (fk.validated) await client.query(`ALTER TABLE ${quoteQualified(child)} VALIDATE CONSTRAINT ${quoteIdent(fk.name)}`)
 }
 
-/** Moves every foreign key that references legacy to the shadow; returns what it did (empty when there was nothing to move). */
-export async function moveForeignKeysToShadow(client: Queryable, checked: CheckedMigration, keepFrom: ReadonlySet<number> = new Set()): Promise<StoredForeignKey[]> {
+/**
+ * Moves the foreign keys that reference legacy to the shadow; returns what it moved. With `strict` (entering
+ * complete, after which legacy is no longer written) a key that cannot move refuses the whole change; without it
+ * (entering shadow_primary, when the DAL still writes legacy) such a key stays on legacy for now, and the
+ * complete gate (schema parity) names it.
+ */
+export async function moveForeignKeysToShadow(client: Queryable, checked: CheckedMigration, strict: boolean): Promise<StoredForeignKey[]> {
   const migration = checked.definition.name
   const shadow = checked.definition.shadow.table
-  const incoming = (await readForeignKeysTo(client, checked.legacy.oid)).filter((fk) => fk.tableOid !== checked.shadow.oid && !keepFrom.has(fk.tableOid))
+  const incoming = (await readForeignKeysTo(client, checked.legacy.oid)).filter((fk) => fk.tableOid !== checked.shadow.oid)
   if (incoming.length === 0) return []
   const shadowForeignKeys = await readForeignKeysTo(client, checked.shadow.oid)
-  const planned = incoming.map((fk) => planForeignKeyMove(fk, {
+  const plans = incoming.map((fk) => planForeignKeyMove(fk, {
     migration, shadow, backward: checked.mapping.backward, shadowColumns: new Set(checked.shadow.columns.keys()),
     shadowUniqueKeys: checked.shadow.uniqueKeys, shadowForeignKeys,
   }))
-  const problems: ForeignKeyProblem[] = planned.flatMap((m) => (m.kind === 'refuse' ? [{ foreignKey: describeForeignKey(m.fk), reason: m.reason }] : []))
-  for (const move of planned) {
+  const problems: ForeignKeyProblem[] = plans.flatMap((m) => (m.kind === 'refuse' ? [{ foreignKey: describeForeignKey(m.fk), reason: m.reason }] : []))
+  const orphaned = new Set<string>()
+  for (const move of plans) {
     if (move.kind !== 'move' || !move.fk.validated) continue
     const { rows } = await client.query<{ orphans: string }>(orphansSql(move.fk, move.fk.table, shadow, move.shadowColumns, 'count'))
     const orphans = Number(rows[0]?.orphans ?? 0)
     if (orphans > 0) {
+      orphaned.add(`${move.fk.tableOid}:${move.fk.name}`)
       problems.push({
         foreignKey: describeForeignKey(move.fk),
         reason: `${orphans} row(s) of ${displayName(move.fk.table)} reference keys that ${displayName(shadow)} lacks; run cutover verify ${migration} and cutover repair ${migration}`,
@@ -43,7 +50,8 @@ export async function moveForeignKeysToShadow(client: Queryable, checked: Checke
       })
     }
   }
-  if (problems.length > 0) throw new ForeignKeysCannotMove(migration, 'advance', displayName(shadow), problems)
+  if (strict && problems.length > 0) throw new ForeignKeysCannotMove(migration, 'advance', displayName(shadow), problems, `cutover advance ${migration} --to complete --confirm`)
+  const planned = plans.filter((m) => !orphaned.has(`${m.fk.tableOid}:${m.fk.name}`))
   const stored: StoredForeignKey[] = []
   for (const move of planned) {
     if (move.kind === 'refuse') continue
