@@ -10,6 +10,10 @@ import { doctorApply } from '../../src/actions/doctor-apply.js'
 import { parseMigration } from '../../src/core/parse-config.js'
 import type { Phase } from '../../src/core/phases.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
+import { runRepair } from '../../src/jobs/repair.js'
+import { runVerify } from '../../src/jobs/verify.js'
+import { installBypassNet } from '../../src/actions/bypass-net.js'
+import { setPhase } from '../support/orders-fixture.js'
 import { runDoctor } from '../../src/store/doctor/run-doctor.js'
 import { DEFAULT_THRESHOLDS } from '../../src/store/doctor/finding.js'
 import { freshDatabase } from '../support/database.js'
@@ -115,6 +119,23 @@ for (const name of ['accounts', 'members']) {
     })
   })
 }
+
+describe('a GENERATED ALWAYS shadow key written by the bypass net and by repair', { timeout: 60_000 }, () => {
+  it('the net copies a plain legacy insert into the shadow, and repair restores a shadow row', async () => {
+    await db.query(`
+      CREATE TABLE badges (id bigserial PRIMARY KEY, label text NOT NULL);
+      CREATE TABLE badges_v2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text NOT NULL);`)
+    await registerMigrations(db.pool, [definition('badges')], { schema, actor: 'test' })
+    await setPhase(db.pool, 'dual_write', undefined, 'badges_v2')
+    await installBypassNet(db.pool, { schema, migration: 'badges_v2', actor: 'test', mode: 'copy' })
+    await db.query("INSERT INTO badges (label) VALUES ('a'), ('b')")
+    expect(await db.query('SELECT id::text, label FROM badges_v2 ORDER BY id')).toEqual([{ id: '1', label: 'a' }, { id: '2', label: 'b' }])
+    await db.query('DELETE FROM badges_v2 WHERE id = 2')
+    expect((await runVerify(db.pool, { schema, migration: 'badges_v2', actor: 'test' })).clean).toBe(false)
+    await runRepair(db.pool, { schema, migration: 'badges_v2', actor: 'test' })
+    expect(await db.query('SELECT id::text, label FROM badges_v2 ORDER BY id')).toEqual([{ id: '1', label: 'a' }, { id: '2', label: 'b' }])
+  })
+})
 
 describe('doctor and the key source', { timeout: 60_000 }, () => {
   it('reports a shadow key sequence behind the keys written, and --apply sets it past them', async () => {
