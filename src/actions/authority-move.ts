@@ -40,6 +40,21 @@ export async function moveToShadowAuthority(client: pg.PoolClient, schema: strin
 }
 
 /**
+ * A group's change: each member's key source moves to its shadow as the group's shadows become authoritative.
+ * (Foreign keys between and into a group's tables move with `cutover retire <group>`, as before.)
+ */
+export async function moveGroupKeySources(client: pg.PoolClient, schema: string, members: readonly string[], plan: StatePlan, details: Record<string, unknown>): Promise<void> {
+  if (!(plan.from.authority === 'legacy' && plan.to.authority === 'shadow')) return
+  await client.query("SELECT set_config('lock_timeout', $1, true)", [`${AUTHORITY_LOCK_TIMEOUT_MS}ms`])
+  const moved: Record<string, unknown>[] = []
+  for (const member of members) {
+    const checked = await checkAgainstCatalog(client, await loadDefinition(client, schema, member))
+    for (const s of await moveKeySourceToShadow(client, checked)) moved.push({ migration: member, column: s.shadowColumn, sequence: s.shadowSequence })
+  }
+  if (moved.length > 0) details.keySource = moved
+}
+
+/**
  * After a rollback has committed: the foreign keys moved to the shadow go back to legacy, under a lock timeout,
  * so a busy child table never delays a rollback; when they cannot, the rollback stands (the DAL writes both tables,
  * so a child row finds its parent either way) and the result says how to finish. Never throws.
