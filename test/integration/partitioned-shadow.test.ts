@@ -10,11 +10,13 @@ import { ConfigInvalid } from '../../src/core/errors.js'
 import { controlSnapshot, initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover, setPhase } from '../support/orders-fixture.js'
+import { until } from '../support/until.js'
 
 const db = await freshDatabase()
 const schema = 'cutover'
 const migration = 'sales_v2'
 let close: () => Promise<void> = async () => undefined
+let dal: Awaited<ReturnType<Awaited<ReturnType<typeof connectCutover>>['cutover']['migration']>>
 
 /** Monthly partitions of early 2026 and a default partition for every other month. */
 const MONTHS = ['2026-01', '2026-02', '2026-03']
@@ -48,7 +50,7 @@ describe('a shadow partitioned by month, with the legacy key as its logical key'
   it('under DAL inserts, updates (moving rows across partitions) and deletes during a backfill, ends identical to legacy, verify clean', async () => {
     const connected = await connectCutover(db)
     close = async () => { await connected.cutover.close(); await connected.pool.end() }
-    const dal = await connected.cutover.migration(migration)
+    dal = await connected.cutover.migration(migration)
     await setPhase(db.pool, 'dual_write', undefined, migration)
     await connected.cutover.watcher.poll()
     expect(dal.state.phase).toBe('dual_write')
@@ -71,6 +73,27 @@ describe('a shadow partitioned by month, with the legacy key as its logical key'
     expect(await contents('sales_v2')).toEqual(await contents('sales'))
     const verified = await runVerify(db.pool, { schema, migration, actor: 'test', chunkRows: 500 })
     expect(verified).toMatchObject({ clean: true, rowsCompared: 3000 + 60 - 20 })
+  })
+
+  it('an update moving a row that waited on a backfill chunk\'s lock also moves the shadow row that chunk committed meanwhile', async () => {
+    const id = 2999
+    await db.query('DELETE FROM sales_v2 WHERE id = $1', [id])
+    // As a backfill chunk does: lock the legacy row FOR SHARE and copy it into the shadow (its old partition).
+    const chunk = await db.pool.connect()
+    try {
+      await chunk.query('BEGIN')
+      await chunk.query('SELECT 1 FROM sales WHERE id = $1 FOR SHARE', [id])
+      await chunk.query('INSERT INTO sales_v2 SELECT * FROM sales WHERE id = $1', [id])
+      const moving = dal.update(id, { created_at: '2026-03-30T00:00:00+00' })
+      await until(async () => (await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE \"public\".\"sales\"%'"))[0]?.n === 1, 10_000, 'the update to wait on the chunk')
+      await chunk.query('COMMIT')
+      await moving
+    } finally {
+      chunk.release()
+    }
+    expect(await db.query('SELECT created_at FROM sales_v2 WHERE id = $1', [id])).toEqual([{ created_at: new Date('2026-03-30T00:00:00Z') }])
+    expect(await contents('sales_v2')).toEqual(await contents('sales'))
   })
 
   it('verify and doctor report a logical key the shadow holds twice, and repair leaves the one legacy has', async () => {
