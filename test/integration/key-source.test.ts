@@ -10,6 +10,7 @@ import { doctorApply } from '../../src/actions/doctor-apply.js'
 import { parseConfig, parseMigration } from '../../src/core/parse-config.js'
 import type { Phase } from '../../src/core/phases.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
+import { runPrecheck } from '../../src/jobs/precheck.js'
 import { runRepair } from '../../src/jobs/repair.js'
 import { runVerify } from '../../src/jobs/verify.js'
 import { installBypassNet } from '../../src/actions/bypass-net.js'
@@ -87,6 +88,8 @@ for (const name of ['accounts', 'members']) {
         await cutover.watcher.poll()
         expect(dal.state.phase).toBe(to)
       }
+      // The precheck inserts (and rolls back) every legacy row into the shadow: OVERRIDING SYSTEM VALUE for ALWAYS.
+      expect(await runPrecheck(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: true, rows: 5 })
       await move('dual_write')
       await runBackfill(db.pool, { schema, migration, actor: 'test' })
       await insertEverywhere(dal, [name])
