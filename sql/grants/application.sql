@@ -16,8 +16,12 @@ GRANT USAGE ON SEQUENCE :CUTOVER_SCHEMA.divergences_id_seq TO :ROLE;
 -- a guardrail rollback: the one state change it may make, which can only go back (and records its own event)
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.guardrail_rollback(text, text, text, jsonb) TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtype[], text[]) TO :ROLE;
+-- a partitioned shadow: the DAL's copy of a row moved to another partition (sql/0012)
+GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_moved_by_key(regclass, text[], regtype[], text[], text[], regtype[], text[]) TO :ROLE;
 -- the two tables, in every phase
 GRANT SELECT, INSERT, UPDATE, DELETE ON :LEGACY_TABLE, :SHADOW_TABLE TO :ROLE;
 -- the bypass net: whether one is installed and its totals (cutover_bypass_writes_total)
 GRANT SELECT ON :CUTOVER_SCHEMA.bypass_nets TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() TO :ROLE;
+-- a shadow key column with a sequence or identity (its key source once the shadow is authoritative; legacy's
+-- default draws from it too from then on): GRANT USAGE ON SEQUENCE <that sequence> TO :ROLE;

@@ -25,3 +25,6 @@ GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.delete_by_key(regclass, text[], regtyp
 -- the bypass net: status and rollback read it, doctor its totals
 GRANT SELECT ON :CUTOVER_SCHEMA.bypass_nets TO :ROLE;
 GRANT EXECUTE ON FUNCTION :CUTOVER_SCHEMA.bypass_write_totals() TO :ROLE;
+-- a shadow key column with a sequence or identity: register checks, and entering shadow_primary sets it past every key
+-- (GRANT USAGE, SELECT, UPDATE ON SEQUENCE <that sequence> TO :ROLE). Entering shadow_primary also points legacy's key
+-- default at it and moves the foreign keys that reference legacy: run that advance as the tables' owner, as retire.

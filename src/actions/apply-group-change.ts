@@ -6,6 +6,7 @@
  * acknowledgements of every member's new version.
  */
 import { checkConfirmation } from '../core/gates.js'
+import { moveGroupKeySources } from './authority-move.js'
 import { GateRefused, PhaseSkipped } from '../core/errors.js'
 import { planAdvance, type MigrationState, type StatePlan } from '../core/phases.js'
 import { refuseWhenRetired } from '../store/retire/retirement.js'
@@ -55,6 +56,7 @@ export async function applyGroupChange(pool: Pool, options: ActionOptions, chang
         details.overriddenBecause = `${error.migration}: ${error.missing}`
       }
       checkConfirmation(plan, { migration: group, confirmed: change.confirmed ?? false, forced })
+      await moveGroupKeySources(client, options.schema, members, plan, details)
       return plan
     },
     { actor: options.actor, reason: options.reason, forced, kind: change.kind ?? change.action, details },

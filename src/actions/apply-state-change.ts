@@ -18,6 +18,7 @@ import type { ActionOptions, ActionResult } from './action-options.js'
 import { checkEvidenceGates } from './migration-gate.js'
 import { applyGroupChange } from './apply-group-change.js'
 import { groupMembers, refuseMemberAlone } from '../store/groups/group-target.js'
+import { moveToShadowAuthority } from './authority-move.js'
 
 export type Pool = PoolLike & { query: pg.Pool['query'] }
 
@@ -87,6 +88,7 @@ export async function applyStateChange(pool: Pool, options: ActionOptions, chang
         details.overriddenBecause = error.missing
       }
       checkConfirmation(plan, { migration: options.migration, confirmed: change.confirmed ?? false, forced })
+      await moveToShadowAuthority(client, options.schema, options.migration, plan, details)
       return plan
     },
     { actor: options.actor, reason: options.reason, forced, kind: change.kind, details },

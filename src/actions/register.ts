@@ -13,6 +13,7 @@ import { controlSchema } from '../db/control-schema.js'
 import { describeMappingChange, diffMapping, isMappingChangeRisky, type MappingChange } from '../core/mapping-diff.js'
 import { parseMigration } from '../core/parse-config.js'
 import { isPhase } from '../core/phases.js'
+import { checkKeySourcePrivileges } from '../store/keys/key-source-sql.js'
 import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/check-against-catalog.js'
 import { refuseWhenRetired } from '../store/retire/retirement.js'
 import { registerDefinition } from '../store/definitions/register-definition-sql.js'
@@ -55,6 +56,7 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
       // A retired migration's legacy name may be its alias view: re-registering would point it there.
       await refuseWhenRetired(client, options.schema, def.name)
       const result = await checkAgainstCatalog(client, def)
+      await checkKeySourcePrivileges(client, result)
       const { rows: owners } = await client.query<{ name: string }>(
         `SELECT name FROM ${s}.migrations WHERE shadow_table = $1::oid::regclass AND name <> $2`,
         [result.shadow.oid, def.name],

@@ -6,6 +6,7 @@ import { readGroupOf } from '../store/groups/group-members-sql.js'
 import type { ActionOptions, ActionResult, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
 import { removeNetAfterRollback } from './bypass-net.js'
+import { moveForeignKeysBackAfterRollback } from './authority-move.js'
 
 export interface RollbackOptions extends ActionOptions {
   readonly trigger?: 'manual' | 'guardrail'
@@ -20,6 +21,8 @@ export interface RollbackResult extends ActionResult {
   readonly unleashWarning?: string
   /** What happened to the migration's bypass net, when it had one (removed, or why it is still there). */
   readonly bypassNet?: string
+  /** The foreign keys moved to the shadow when it became authoritative, put back on legacy (or why not yet). */
+  readonly foreignKeys?: string
 }
 
 /**
@@ -61,6 +64,12 @@ export async function rollback(pool: Pool, options: RollbackOptions): Promise<Ro
     const net = await removeNetAfterRollback(pool, { schema: options.schema, migration, actor: options.actor, reason: options.reason })
     if (net) nets.push(`${migration}: ${net}`)
   }
+  const keys: string[] = []
+  for (const migration of result.members ?? [options.migration]) {
+    const back = await moveForeignKeysBackAfterRollback(pool, { schema: options.schema, migration, actor: options.actor, reason: options.reason })
+    if (back) keys.push(result.members === undefined ? back : `${migration}: ${back}`)
+  }
+  if (keys.length > 0) result = { ...result, foreignKeys: keys.join('; ') }
   if (nets.length > 0) result = { ...result, bypassNet: nets.length === 1 && result.members === undefined ? (nets[0] as string).slice(options.migration.length + 2) : nets.join('; ') }
   // A group's members route with the control schema alone (config refuses Unleash for them).
   if (options.unleash === false || result.members !== undefined) return result

@@ -7,7 +7,7 @@
  */
 import type { Side } from '../core/phases.js'
 import type { Statement } from '../db/statement.js'
-import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
+import { list, movedRowDelete, movedRowLateral, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
@@ -45,16 +45,19 @@ function shadowKeyMatch(shape: MigrationShape, key: readonly unknown[], p: Param
   return `(${list(shape.shadowKey)}) = (SELECT ${exprs} FROM (SELECT ${keyRow}) AS k)`
 }
 
-/** Upsert of every mapped column of `target`, from the rows of CTE `source` (shaped as the other side). */
-function copyFrom(shape: MigrationShape, target: Side, source: string): string {
+/**
+ * Upsert of every mapped column of `target`, from the rows of CTE `source` (shaped as the other side); `moved` joins
+ * each source row to the delete of its shadow row in another partition (a partitioned shadow's moved row).
+ */
+function copyFrom(shape: MigrationShape, target: Side, source: string, moved = ''): string {
   const mapped = target === 'shadow' ? shape.forward : shape.backward
   const table = target === 'shadow' ? shape.shadowTable : shape.legacyTable
-  const key = target === 'shadow' ? shape.shadowKey : shape.legacyKey
+  const key = target === 'shadow' ? shape.shadowConflictKey : shape.legacyKey
   const nonKey = mapped.filter((m) => !key.includes(m.column))
   const onConflict = nonKey.length === 0
     ? 'DO NOTHING'
     : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
-  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))}) SELECT ${mapped.map((m) => m.expression).join(', ')} FROM ${source} ON CONFLICT (${list(key)}) ${onConflict}`
+  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))})${shape.overriding[target]} SELECT ${mapped.map((m) => m.expression).join(', ')} FROM ${source}${moved} ON CONFLICT (${list(key)}) ${onConflict}`
 }
 
 /** The legacy-shaped result of a shadow-authoritative write: backward of `w`. */
@@ -62,12 +65,12 @@ function backwardOf(shape: MigrationShape, source: string): string {
   return `SELECT ${shape.backward.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${source}`
 }
 
-/** A legacy-shaped input row for writes into the shadow: given values, else the legacy column's default. */
+/** A legacy-shaped input row for writes into the shadow: given values, else the shadow's key source or the legacy column's default. */
 function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>, p: Params): string {
   return shape.legacyColumns
     .filter((c) => !c.isGenerated)
     .map((c) => {
-      const value = Object.hasOwn(row, c.name) ? `${p.add(row[c.name])}::${c.type}` : `(${c.defaultSql ?? 'NULL'})::${c.type}`
+      const value = Object.hasOwn(row, c.name) ? `${p.add(row[c.name])}::${c.type}` : `(${shape.shadowDefaults.get(c.name) ?? c.defaultSql ?? 'NULL'})::${c.type}`
       return `${value} AS ${q(c.name)}`
     })
     .join(', ')
@@ -92,13 +95,13 @@ function freshSnapshotShadowDelete(shape: MigrationShape, key: readonly unknown[
     `(SELECT ARRAY[${values}] FROM (SELECT ${keyRow}) AS k)) AS deleted FROM (SELECT count(*) AS n FROM w) AS done WHERE done.n > 0`
 }
 
-function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params): string | undefined {
+function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params, moved: string): string | undefined {
   if (!targets.secondary) return undefined
   if (op === 'delete') {
     if (targets.secondary === 'shadow') return `DELETE FROM ${shape.shadowTable} WHERE ${shadowKeyMatch(shape, key ?? [], p)}`
     return `DELETE FROM ${shape.legacyTable} WHERE ${legacyKeyMatch(shape, key ?? [], p)}`
   }
-  return copyFrom(shape, targets.secondary, 'w')
+  return copyFrom(shape, targets.secondary, 'w', targets.secondary === 'shadow' ? moved : '')
 }
 
 function keyOf(shape: MigrationShape, row: Readonly<Record<string, unknown>>): unknown[] {
@@ -136,11 +139,13 @@ function shadowWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly
     }
   }
   const inputs = rows.map((r) => `SELECT ${inputRow(shape, r, p)}`).join(' UNION ALL ')
-  const insert = `INSERT INTO ${table} (${forwardCols}) SELECT ${forwardExprs} FROM input`
+  const insert = `INSERT INTO ${table} (${forwardCols})${shape.overriding.shadow} SELECT ${forwardExprs} FROM input`
   if (op === 'insert') return { ctes: [`input AS (${inputs})`], write: `${insert} RETURNING *` }
-  const nonKey = shape.forward.filter((m) => !shape.shadowKey.includes(m.column))
+  const nonKey = shape.forward.filter((m) => !shape.shadowConflictKey.includes(m.column))
   const action = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
-  return { ctes: [`input AS (${inputs})`], write: `${insert} ON CONFLICT (${list(shape.shadowKey)}) ${action} RETURNING *` }
+  // A partitioned shadow: the row of the same logical key in another partition goes, so the upsert moves it.
+  const moved = movedRowDelete(shape, 'input')
+  return { ctes: [`input AS (${inputs})`, ...(moved ? [`m AS (${moved})`] : [])], write: `${insert} ON CONFLICT (${list(shape.shadowConflictKey)}) ${action} RETURNING *` }
 }
 
 export interface WriteRequest {
@@ -199,7 +204,13 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     ? undefined
     : freshDelete
       ? freshSnapshotShadowDelete(shape, request.key ?? [], p, options.controlSchema as string)
-      : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
+      : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p,
+        options.controlSchema === undefined ? '' : movedRowLateral(shape, options.controlSchema))
+  if (secondary && targets.secondary === 'shadow' && request.op !== 'delete' && options.controlSchema === undefined) {
+    // A partitioned shadow without the control schema's function: the delete in the statement's own snapshot.
+    const moved = movedRowDelete(shape, 'w')
+    if (moved) ctes.push(`m AS (${moved})`)
+  }
   if (secondary) ctes.push(`s AS (${secondary})`)
   if (divergence) {
     const keyValue = (k: string): string => {

@@ -41,10 +41,10 @@ export function backfillSql(shape: MigrationShape): BackfillSql {
   const locked = (isLowerInclusive: boolean): string =>
     `SELECT lt.* FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)} ORDER BY ${legacy.refs.join(', ')} FOR SHARE NOWAIT`
   const plain = (isLowerInclusive: boolean): string =>
-    `INSERT INTO ${shape.shadowTable} (${columns}) SELECT ${expressions} FROM (${locked(isLowerInclusive)}) AS src`
+    `INSERT INTO ${shape.shadowTable} (${columns})${shape.overriding.shadow} SELECT ${expressions} FROM (${locked(isLowerInclusive)}) AS src`
   const keeping = (isLowerInclusive: boolean): string =>
     `WITH src AS (${locked(isLowerInclusive)}),
-copied AS (INSERT INTO ${shape.shadowTable} (${columns}) SELECT ${expressions} FROM src ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING RETURNING 1)
+copied AS (INSERT INTO ${shape.shadowTable} (${columns})${shape.overriding.shadow} SELECT ${expressions} FROM src ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING RETURNING 1)
 SELECT (SELECT count(*) FROM src)::int AS scanned, (SELECT count(*) FROM copied)::int AS copied`
   const plainTexts = { inclusive: plain(true), exclusive: plain(false) }
   const keepingTexts = { inclusive: keeping(true), exclusive: keeping(false) }

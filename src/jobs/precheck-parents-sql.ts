@@ -36,9 +36,9 @@ export function parentInserts(child: string, picked: string, keys: readonly Shad
   if (needed.size === 0) return ''
   const inserts = [...needed].map(([name, predicates], i) => {
     const shape = shapes.get(name) as MigrationShape
-    return `cutover_parent_${i} AS (INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
+    return `cutover_parent_${i} AS (INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow} ` +
       `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${shape.legacyTable} AS lt WHERE ${predicates.map((p) => `(${p})`).join(' OR ')} ` +
-      `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING)`
+      `ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING)`
   })
   return `WITH ${inserts.join(', ')} `
 }

@@ -41,9 +41,9 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
     const expression = shape.forward.find((m) => m.column === k)?.expression ?? q(k)
     return `(${expression})::${typeOf(shape.shadowColumns, k)}`
   })
-  const forward = (picked: string): string => `${parents(picked)}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))}) ` +
+  const forward = (picked: string): string => `${parents(picked)}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow} ` +
     `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
-    `ON CONFLICT (${list(shape.shadowKey)}) DO NOTHING`
+    `ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING`
   // Driven by the picked keys, each shadow row found through the shadow key's unique index: the plan must not
   // depend on the shadow's statistics, which say "empty" once autovacuum has seen the trials' rolled-back rows
   // (an `IN (SELECT …)` was then planned as a nested loop over the whole shadow for every key: minutes for 20,000 keys).

@@ -1,6 +1,6 @@
 /** The SQL of repair: its plan over the open divergences, and its one statement per key. */
 import type { Statement } from '../db/statement.js'
-import { list, q, type MigrationShape } from '../shape/migration-shape.js'
+import { list, movedRowDelete, q, type MigrationShape } from '../shape/migration-shape.js'
 import type { Side } from '../core/phases.js'
 import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from './key-range-sql.js'
 import { controlSchema } from '../db/control-schema.js'
@@ -19,10 +19,10 @@ export interface RepairSql {
 function upsertFromSource(shape: MigrationShape, target: Side): string {
   const mapped = target === 'shadow' ? shape.forward : shape.backward
   const table = target === 'shadow' ? shape.shadowTable : shape.legacyTable
-  const key = target === 'shadow' ? shape.shadowKey : shape.legacyKey
+  const key = target === 'shadow' ? shape.shadowConflictKey : shape.legacyKey
   const nonKey = mapped.filter((m) => !key.includes(m.column))
   const onConflict = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
-  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))}) SELECT ${mapped.map((m) => m.expression).join(', ')} FROM src ON CONFLICT (${list(key)}) ${onConflict} RETURNING 1`
+  return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))})${shape.overriding[target]} SELECT ${mapped.map((m) => m.expression).join(', ')} FROM src ON CONFLICT (${list(key)}) ${onConflict} RETURNING 1`
 }
 
 /** Deletes the key from the target side when the source has no row for it. */
@@ -61,6 +61,8 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
   FROM ${s}.divergences AS d WHERE d.migration = $1 AND d.repaired_at IS NULL ORDER BY d.id`
 
   const fixKey = typedKey(3)
+  // A partitioned shadow: a row of the key in another partition than legacy's (moved, or a duplicate) goes.
+  const moved = target === 'shadow' ? movedRowDelete(shape, 'src') : ''
   // The writer marker: a repair that writes legacy (shadow authoritative) is the tool's own write, never a bypass.
   const repairText = `WITH fix AS (
   UPDATE ${s}.divergences AS d SET repaired_at = clock_timestamp(), repaired_by = $2
@@ -69,7 +71,9 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
 ), src AS (
   SELECT ${sourceAlias}.* FROM ${source.from} JOIN fix ON (${source.refs.join(', ')}) = (${aliases.map((a) => `fix.${a}`).join(', ')})
   FOR SHARE OF ${sourceAlias} NOWAIT
-), copied AS (
+)${moved ? `, moved AS (
+  ${moved}
+)` : ''}, copied AS (
   ${upsertFromSource(shape, target)}
 ), deleted AS (
   ${deleteMissing(shape, target)}

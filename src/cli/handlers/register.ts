@@ -13,6 +13,7 @@ function printOne(ctx: CommandContext, c: RegisteredMigration): void {
   if (c.outcome === 'unchanged') { ctx.say(`${name}: unchanged (definition version ${c.definitionVersion}); nothing written`); return }
   ctx.say(c.outcome === 'registered' ? `registered ${name}: ${mapped}` : `re-registered ${name}: definition version ${c.definitionVersion}, ${mapped}`)
   for (const change of c.mappingChanges) ctx.say(`  ${describeMappingChange(change)}`)
+  for (const note of c.notes ?? []) ctx.say(`  note: ${note}`)
   const acks = c.acknowledgements
   if (!acks) return
   ctx.say(`definition version ${c.definitionVersion} loaded by ${acks.acknowledged} of ${acks.listeners} running processes within 1 s`)
@@ -36,7 +37,7 @@ export async function registerHandler(ctx: CommandContext, args: GlobalArgs & Re
   ctx.emit({
     registered: registered.map((c) => ({
       name: c.definition.name, outcome: c.outcome, definitionVersion: c.definitionVersion, forward: c.mapping.forward, backward: c.mapping.backward,
-      mappingChanges: c.mappingChanges, ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
+      mappingChanges: c.mappingChanges, ...(c.notes ? { notes: c.notes } : {}), ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
     })),
   })
   for (const c of registered) printOne(ctx, c)

@@ -9,5 +9,6 @@ export async function rollbackHandler(ctx: CommandContext, args: GlobalArgs & Ro
   printStateChange(ctx, 'rolled back', result)
   if (result.unleash) ctx.say(result.unleash)
   if (result.bypassNet) ctx.say(result.bypassNet)
+  if (result.foreignKeys) ctx.say(result.foreignKeys)
   if (result.unleashWarning) process.stderr.write(`cutover: warning: ${result.unleashWarning}\n`)
 }

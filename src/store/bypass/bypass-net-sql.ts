@@ -14,7 +14,7 @@
  */
 import { ConfigInvalid } from '../../core/errors.js'
 import { IS_MARKED_STATEMENT_SQL } from '../../db/writer-marker.js'
-import { list, q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
+import { list, movedRowDelete, q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
 import { controlSchema } from '../../db/control-schema.js'
 
 export type NetMode = 'record' | 'copy'
@@ -73,13 +73,15 @@ const shadowKeyOf = (shape: MigrationShape, row: string): string =>
  * fresh snapshot, so a shadow row a backfill committed meanwhile is seen.
  */
 function syncKey(shape: MigrationShape, row: string): string {
-  const nonKey = shape.forward.filter((m) => !shape.shadowKey.includes(m.column))
+  const nonKey = shape.forward.filter((m) => !shape.shadowConflictKey.includes(m.column))
   const onConflict = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
   const legacyMatch = `(${shape.legacyKey.map((k) => `l.${q(k)}`).join(', ')}) = (${shape.legacyKey.map((k) => `(${row}).${q(k)}`).join(', ')})`
+  // A partitioned shadow: the row of the key in another partition than legacy's goes first.
+  const moved = movedRowDelete(shape, `(SELECT * FROM ${shape.legacyTable} AS l WHERE ${legacyMatch}) AS l`)
   return `IF EXISTS (SELECT 1 FROM ${shape.legacyTable} AS l WHERE ${legacyMatch}) THEN
-        INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})
+        ${moved ? `${moved};\n        ` : ''}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow}
           SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${shape.legacyTable} AS l WHERE ${legacyMatch}
-          ON CONFLICT (${list(shape.shadowKey)}) ${onConflict};
+          ON CONFLICT (${list(shape.shadowConflictKey)}) ${onConflict};
       ELSE
         DELETE FROM ${shape.shadowTable} WHERE (${list(shape.shadowKey)}) = ${shadowKeyOf(shape, row)};
       END IF;`

@@ -5,7 +5,7 @@ import { ConfigInvalid } from '../../core/errors.js'
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
 import { definitionNameTooLong } from '../../core/identifier-length.js'
 import { resolveMapping, type ResolvedMapping } from '../../core/mapping.js'
-import { compileOnly, isUniqueKey, readTableInfo, visibleTableNamed, type TableInfo } from './catalog.js'
+import { compileOnly, conflictKeyOf, isUniqueKey, readTableInfo, visibleTableNamed, type TableInfo } from './catalog.js'
 import { deniedObject, isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
 import { noteOwnedTables } from '../../db/owned-tables.js'
@@ -17,6 +17,8 @@ export interface CheckedMigration {
   readonly mapping: ResolvedMapping
   /** Set for a retired migration: where the legacy rows are now (the definition's legacy name may be the alias view). */
   readonly retiredLegacyTable?: QualifiedName
+  /** What registration says without refusing (a logical key no index of a partitioned shadow enforces). */
+  readonly notes?: readonly string[]
 }
 
 async function requireTable(client: pg.ClientBase, def: MigrationDefinition, side: 'legacy' | 'shadow'): Promise<TableInfo> {
@@ -33,9 +35,12 @@ async function compileMapped(
   source: string,
   column: string,
   expression: string,
+  targetInfo: TableInfo,
 ): Promise<void> {
+  // A GENERATED ALWAYS identity column is written with OVERRIDING SYSTEM VALUE, as every statement of the tool writes it.
+  const overriding = targetInfo.columns.get(column)?.identity === 'a' ? ' OVERRIDING SYSTEM VALUE' : ''
   try {
-    await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)}) SELECT (${expression}) FROM ${source}`))
+    await withSavepoint(client, 'cutover_compile', () => compileOnly(client, `INSERT INTO ${target} (${quoteIdent(column)})${overriding} SELECT (${expression}) FROM ${source}`))
   } catch (error) {
     // A missing grant is not a mistake in the mapping: it is named as such (exit 4), not blamed on the config. The
     // hint needs to know which tables are the migration's own (a mapping may read another one: SELECT only there).
@@ -62,18 +67,34 @@ export async function checkAgainstCatalog(client: pg.ClientBase, def: MigrationD
     const key = def[side].key
     const absent = key.find((k) => !info.columns.has(k))
     if (absent) throw new ConfigInvalid(def.name, `key column "${absent}" is not a column of ${side} table ${displayName(def[side].table)}; fix "${side}.key"`)
-    if (!isUniqueKey(info, key)) {
+    if (!isUniqueKey(info, key) && !(side === 'shadow' && conflictKeyOf(info, key))) {
+      // A partitioned table's unique keys must include its partition columns: the one PostgreSQL accepts is suggested.
+      const partition = (info.partitionColumns ?? []).filter((c) => !key.includes(c))
+      if (partition.includes('(expression)')) {
+        throw new ConfigInvalid(def.name, `${side} key (${key.join(', ')}) is not the primary key or a unique index of ${displayName(def[side].table)}, ` +
+          'and its partition key is an expression, which no unique index can include; partition it by columns, or name a unique key in "' + side + '.key"')
+      }
       throw new ConfigInvalid(def.name, `${side} key (${key.join(', ')}) is not the primary key or a unique index of ${displayName(def[side].table)}; ` +
-        `add one: CREATE UNIQUE INDEX ON ${quoteQualified(def[side].table)} (${key.map(quoteIdent).join(', ')})`)
+        `add one: CREATE UNIQUE INDEX ON ${quoteQualified(def[side].table)} (${[...key, ...partition].map(quoteIdent).join(', ')})`)
     }
     const nullable = key.find((k) => !info.columns.get(k)?.isNotNull)
     if (nullable) throw new ConfigInvalid(def.name, `${side} key column "${nullable}" of ${displayName(def[side].table)} allows NULL; make it NOT NULL`)
   }
   const shape = (info: TableInfo) => [...info.columns.values()]
   const mapping = resolveMapping(def, shape(legacy), shape(shadow))
+  const unfilled = (shadow.partitionColumns ?? []).find((c) => !mapping.forward.some((m) => m.column === c))
+  if (unfilled) {
+    throw new ConfigInvalid(def.name, `shadow partition column "${unfilled}" of ${displayName(def.shadow.table)} gets no value from the mapping, so a row's partition could not be found again; ` +
+      `add "forward": {"${unfilled}": "<SQL over ${displayName(def.legacy.table)}'s columns>"}`)
+  }
+  const notes: string[] = []
+  if (!isUniqueKey(shadow, def.shadow.key)) {
+    notes.push(`no index of partitioned ${displayName(def.shadow.table)} enforces the uniqueness of its key (${def.shadow.key.join(', ')}) alone; ` +
+      `rows are found by it and written through (${conflictKeyOf(shadow, def.shadow.key)?.join(', ')}); while legacy is authoritative its key enforces it, and verify and doctor report duplicates`)
+  }
   const legacyTable = quoteQualified(def.legacy.table)
   const shadowTable = quoteQualified(def.shadow.table)
-  for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression)
-  for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression)
-  return { definition: def, legacy, shadow, mapping }
+  for (const m of mapping.forward) await compileMapped(client, def, 'forward', shadowTable, legacyTable, m.column, m.expression, shadow)
+  for (const m of mapping.backward) await compileMapped(client, def, 'backward', legacyTable, shadowTable, m.column, m.expression, legacy)
+  return { definition: def, legacy, shadow, mapping, ...(notes.length > 0 ? { notes } : {}) }
 }

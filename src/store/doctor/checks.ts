@@ -4,6 +4,7 @@ import { controlSchemaVersionCheck } from './control-schema-version.js'
 import { definitionsBehindCheck } from './definitions-behind.js'
 import { expiredLeasesCheck } from './expired-leases.js'
 import { groupMembersCheck } from './group-members.js'
+import { keySourceCheck } from './key-source.js'
 import type { DoctorCheck, GlobalDoctorCheck } from './finding.js'
 import { listenersBehindCheck, listenersPollingCheck, staleListenersCheck } from './listeners.js'
 import { longTransactionsCheck } from './long-transactions.js'
@@ -11,6 +12,7 @@ import { openDivergencesCheck } from './open-divergences.js'
 import { orphansCheck } from './orphans.js'
 import { precheckCheck } from './precheck-findings.js'
 import { schemaParityCheck } from './parity-gaps.js'
+import { shadowKeyDuplicatesCheck } from './shadow-key-duplicates.js'
 import { stalledJobsCheck } from './stalled-jobs.js'
 import { staleEvidenceCheck } from './stale-evidence.js'
 
@@ -34,4 +36,6 @@ export const MIGRATION_CHECKS: readonly DoctorCheck[] = [
   longTransactionsCheck,
   orphansCheck,
   schemaParityCheck,
+  keySourceCheck,
+  shadowKeyDuplicatesCheck,
 ]

@@ -13,9 +13,9 @@ export interface ForeignKeyProblem {
 /** Some foreign key cannot move; nothing was changed. Exit code 1. */
 export class ForeignKeysCannotMove extends CutoverError {
   readonly exitCode = 1
-  constructor(readonly migration: string, readonly action: 'retire' | 'unretire', readonly target: string, readonly problems: readonly ForeignKeyProblem[]) {
+  constructor(readonly migration: string, readonly action: 'retire' | 'unretire' | 'advance', readonly target: string, readonly problems: readonly ForeignKeyProblem[], again = `cutover ${action} ${migration}`) {
     super(`${migration}: ${action} refused, nothing changed: ${problems.length} foreign key(s) cannot move to ${target}: ` +
-      `${problems.map((p) => `${p.foreignKey}: ${p.reason}`).join('; ')}; fix each, then run cutover ${action} ${migration} again`)
+      `${problems.map((p) => `${p.foreignKey}: ${p.reason}`).join('; ')}; fix each, then run ${again} again`)
   }
 }
 

@@ -32,8 +32,9 @@ export interface Retirement {
 /** The current retirement of `migration`, or undefined when it is not retired. */
 export async function readRetirement(db: Queryable, schema: string, migration: string): Promise<Retirement | undefined> {
   const { rows } = await db.query<{ id: string; at: Date; actor: string; kind: string; details: RetireDetails }>(
-    `SELECT id::text, at, actor, kind, details FROM ${controlSchema(schema).quoted}.events
-      WHERE migration = $1 AND kind IN ('retire', 'unretire') ORDER BY id DESC LIMIT 1`,
+    // `e.id`, not the text output column `id`: as text, event 9 sorts after event 10.
+    `SELECT e.id::text AS id, e.at, e.actor, e.kind, e.details FROM ${controlSchema(schema).quoted}.events AS e
+      WHERE e.migration = $1 AND e.kind IN ('retire', 'unretire') ORDER BY e.id DESC LIMIT 1`,
     [migration],
   )
   const row = rows[0]
