@@ -49,7 +49,10 @@ export interface PrecheckResult {
   readonly definitionVersion: number
   /** Legacy rows checked. */
   readonly rows: number
-  /** Rows the mapping cannot carry (each counted once per class it falls in). */
+  /**
+   * Rows the mapping cannot carry or does not bring back unchanged through `backward(forward(row))` (counted once per
+   * class they fall in; a row whose round trip changes several columns counts once).
+   */
   readonly failingRows: number
   readonly clean: boolean
   /** The classes of failure, the largest first. */
@@ -71,6 +74,8 @@ interface FailureRow {
   pattern: string | null
   column_name: string | null
   constraint_name: string | null
+  legacy_value: string | null
+  round_trip_value: string | null
 }
 
 /** Runs one chunk in a transaction of its own under a lock timeout, retrying lock waits with backoff. */
@@ -112,8 +117,9 @@ async function parentsOf(client: pg.ClientBase, schema: string, migration: strin
 /**
  * Tries every legacy row, chunk by chunk in key order, through `forward` into
  * the shadow's real column types, NOT NULL, CHECK, unique and foreign keys
- * (cutover.precheck_rows(), which keeps nothing), and back through `backward`
- * into the legacy column types and constraints; then, when every row maps,
+ * (cutover.precheck_mapping_rows(), which keeps nothing), and back through `backward`
+ * into the legacy column types and constraints, and compares each legacy row
+ * with its round trip, per legacy column; then, when every row maps,
  * looks for legacy rows that map onto the same unique key of the shadow.
  * For a member of a group, each set of rows is tried after the rows of the other members it references.
  * Records a `precheck` event with the result (what the dual_write gate reads).
@@ -131,6 +137,8 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
     const classes = new FailureClasses(examples)
     let rows = 0
     let failingRows = 0
+    // Rows that fail forward or backward: while any does, the mapped keys cannot all be evaluated (no collision check).
+    let unmappedRows = 0
     const { rows: [edges] } = await client.query<{ low: unknown; high: unknown }>(keys.bounds.text, [...keys.bounds.values])
     const low = keyFromRow(edges?.low)
     const high = keyFromRow(edges?.high)
@@ -146,12 +154,20 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       const found = await checkChunk(client, options, logger, operationId, chunk.text, chunk.values as string[], range)
       const scanned = found[0]?.rows ?? 0
       rows += scanned
+      const failedKeys = new Set<string>()
       for (const f of found) {
         if (f.key === null) continue
-        failingRows++
+        const kind = f.step === 'backward' || f.step === 'round_trip' ? f.step : 'forward'
+        // A row whose round trip changes several columns is one failing row, in one class per column.
+        const id = JSON.stringify(f.key)
+        if (!failedKeys.has(id)) failingRows++
+        failedKeys.add(id)
+        const isChanged = kind === 'round_trip' && f.sqlstate === ''
+        if (!isChanged) unmappedRows++
         classes.add({
-          key: f.key, kind: f.step === 'backward' ? 'backward' : 'forward', sqlstate: f.sqlstate ?? '', message: f.message ?? '',
+          key: f.key, kind, sqlstate: f.sqlstate ?? '', message: f.message ?? '',
           pattern: f.pattern ?? '', column: f.column_name, constraint: f.constraint_name,
+          ...(isChanged ? { values: { legacy: f.legacy_value, roundTrip: f.round_trip_value } } : {}),
         }, (c) => classQuery(sql.listing, c))
       }
       options.onProgress?.(rows, failingRows)
@@ -160,7 +176,7 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       lower = bound
       isLowerInclusive = false
     }
-    const collisionsChecked = failingRows === 0
+    const collisionsChecked = unmappedRows === 0
     if (collisionsChecked) {
       for (const { columns, statement } of sql.collisions(examples)) {
         const { rows: shared } = await client.query<{ value: string; count: number; keys: string[][] }>(statement.text, [...statement.values])
@@ -186,7 +202,7 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       migration: options.migration, actor: options.actor, kind: 'precheck', reason: options.reason,
       details: {
         clean: result.clean, definitionVersion: result.definitionVersion, rows, failingRows, collisionsChecked,
-        classes: list.map((c) => ({ kind: c.kind, sqlstate: c.sqlstate, column: c.column, constraint: c.constraint, pattern: c.pattern, message: c.message, count: c.count, examples: c.examples })),
+        classes: list.map((c) => ({ kind: c.kind, sqlstate: c.sqlstate, column: c.column, constraint: c.constraint, pattern: c.pattern, message: c.message, count: c.count, examples: c.examples, exampleValues: c.exampleValues })),
       },
     })
     logger.info({ migration: options.migration, operation: 'precheck', operationId, rows, failingRows, classes: list.length },
