@@ -17,6 +17,8 @@ import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/che
 import { refuseWhenRetired } from '../store/retire/retirement.js'
 import { bumpDefinitionVersion } from '../store/state/state-store.js'
 import { withTransaction } from '../db/with-transaction.js'
+import { migrationShape } from '../shape/migration-shape.js'
+import { sessionDependentCasts, withSessionSettings, type SessionDependentCast } from '../store/catalog/session-settings-sql.js'
 import { waitForAcknowledgements, type Acknowledgements } from './acknowledgements.js'
 import type { Pool } from './apply-state-change.js'
 import { checkGroupsRegistered } from './group-registration.js'
@@ -41,6 +43,8 @@ export interface RegisteredMigration extends CheckedMigration {
   readonly mappingChanges: readonly MappingChange[]
   /** For a changed definition: the running processes that loaded it within the wait, and those that did not. */
   readonly acknowledgements?: Acknowledgements
+  /** Mapping expressions whose result depends on the session settings (evaluated under the definition's `session`). */
+  readonly sessionDependent: readonly SessionDependentCast[]
 }
 
 interface Previous { definition: unknown; same: boolean; phase: string; definition_version: string }
@@ -50,8 +54,10 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
   const control = controlSchema(options.schema)
   const s = control.quoted
   const written = await withTransaction(pool, async (client) => {
-    const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[] }[] = []
-    for (const def of definitions) {
+    const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[]; sessionDependent: SessionDependentCast[] }[] = []
+    for (const configured of definitions) {
+      // The settings the mapping is evaluated under: the config's, else this session's, recorded with the definition.
+      const def = await withSessionSettings(client, configured)
       // A retired migration's legacy name may be its alias view: re-registering would point it there.
       await refuseWhenRetired(client, options.schema, def.name)
       const result = await checkAgainstCatalog(client, def)
@@ -73,14 +79,14 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
         const again = options.source ? `cutover register --config ${options.source} --force` : 'the same register with --force (from code: force: true)'
         throw new MappingChangeRefused(def.name, previous.phase, changes.map(describeMappingChange), `run: ${again}, then: cutover verify ${def.name} (and cutover repair ${def.name} for what it finds)`)
       }
-      checked.push({ result, previous, changes })
+      checked.push({ result, previous, changes, sessionDependent: await sessionDependentCasts(client, migrationShape(result)) })
     }
     const registered: (RegisteredMigration & { stateVersion?: number })[] = []
-    for (const { result, previous, changes } of checked) {
+    for (const { result, previous, changes, sessionDependent } of checked) {
       const def = result.definition
       const json = JSON.stringify(definitionToJson(def))
       if (previous?.same) {
-        registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [] })
+        registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [], sessionDependent })
         continue
       }
       await client.query(
@@ -104,7 +110,7 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
         migration: def.name, actor: options.actor, kind: previous ? 're-registered' : 'registered', reason: options.reason, forced,
         details: { definition: definitionToJson(def), definitionVersion, ...(previous ? { mappingChanges: changes, phase: previous.phase } : {}) },
       })
-      registered.push({ ...result, outcome: previous ? 'changed' : 'registered', definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
+      registered.push({ ...result, outcome: previous ? 'changed' : 'registered', definitionVersion, mappingChanges: changes, sessionDependent, ...(stateVersion === undefined ? {} : { stateVersion }) })
     }
     await checkGroupsRegistered(client, options.schema, definitions.map((d) => d.name))
     return registered

@@ -9,6 +9,7 @@ import type { Side } from '../core/phases.js'
 import type { Statement } from '../db/statement.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
+import { settingsCondition } from '../shape/settings-condition.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 
@@ -175,7 +176,7 @@ export type Returning = 'row' | 'key' | 'none'
  */
 function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning): string {
   const from = freshDelete ? 's CROSS JOIN w' : 'w'
-  const marked = `WHERE ${WRITER_MARKER_FILTER}`
+  const marked = `WHERE ${WRITER_MARKER_FILTER}${settingsCondition(shape)}`
   if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from} ${marked}`
   if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from} ${marked}` : `SELECT w.* FROM ${from} ${marked}`
   if (returning === 'row') return `${backwardOf(shape, 'w')} ${marked}`

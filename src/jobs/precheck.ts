@@ -12,6 +12,8 @@ import { controlSchema } from '../db/control-schema.js'
 import { isLockWait, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { withClient } from '../db/with-client.js'
+import type { SessionSettings } from '../core/session-settings.js'
+import { applySessionSettings } from '../db/session-settings.js'
 import { inTransaction } from '../db/with-transaction.js'
 import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
 import { loadMigration } from '../store/definitions/definitions.js'
@@ -79,11 +81,12 @@ interface FailureRow {
 }
 
 /** Runs one chunk in a transaction of its own under a lock timeout, retrying lock waits with backoff. */
-async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
+async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, session: SessionSettings | undefined, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(client, async () => {
         await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
+        await applySessionSettings(client, session)
         return (await client.query<FailureRow>(text, [...values])).rows
       })
     } catch (error) {
@@ -151,7 +154,7 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       const range: KeyRange = { lower, isLowerInclusive, upper: bound ?? high }
       const chunk = sql.chunk(range)
       const chunkStarted = Date.now()
-      const found = await checkChunk(client, options, logger, operationId, chunk.text, chunk.values as string[], range)
+      const found = await checkChunk(client, options, logger, operationId, checked.definition.session, chunk.text, chunk.values as string[], range)
       const scanned = found[0]?.rows ?? 0
       rows += scanned
       const failedKeys = new Set<string>()

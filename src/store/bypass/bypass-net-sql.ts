@@ -9,6 +9,7 @@
  * call it, and it only ever makes the shadow agree with legacy for one key.
  */
 import { ConfigInvalid } from '../../core/errors.js'
+import { sessionSettingsFunctionClauses } from '../../core/session-settings.js'
 import { IS_MARKED_STATEMENT_SQL } from '../../db/writer-marker.js'
 import { list, q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
 import { controlSchema } from '../../db/control-schema.js'
@@ -101,7 +102,7 @@ export function installNetSql(shape: MigrationShape, schema: string, mode: NetMo
     END;`
   return [
     `CREATE OR REPLACE FUNCTION ${names.applyFunction}(_cutover_op text, _cutover_new ${shape.legacyTable}, _cutover_old ${shape.legacyTable})
-  RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $cutover$
+  RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT ${sessionSettingsFunctionClauses(shape.definition.session ?? {})} AS $cutover$
 DECLARE
   _cutover_app text := left(coalesce(nullif(current_setting('application_name', true), ''), '(none)'), 64);
   _cutover_phase text := (SELECT phase FROM ${s}.state WHERE migration = ${migration});
