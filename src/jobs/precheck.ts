@@ -16,6 +16,7 @@ import type { SessionSettings } from '../core/session-settings.js'
 import { applySessionSettings } from '../db/session-settings.js'
 import { inTransaction } from '../db/with-transaction.js'
 import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
+import { sessionDependentCasts, type SessionDependentCast } from '../store/catalog/session-settings-sql.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { readGroupMembers, readGroupOf } from '../store/groups/group-members-sql.js'
 import { readShadowForeignKeys } from '../store/groups/shadow-references-sql.js'
@@ -64,6 +65,10 @@ export interface PrecheckResult {
    * (the check evaluates the mapped key of every row, which a failing row would stop).
    */
   readonly collisionsChecked: boolean
+  /** Mapping expressions whose result depends on the session settings: evaluated under the definition's `session`. */
+  readonly sessionDependent: readonly SessionDependentCast[]
+  /** The session settings the mapping was evaluated under (none for a definition registered before they were recorded). */
+  readonly session: SessionSettings | undefined
   readonly seconds: number
 }
 
@@ -197,14 +202,15 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       }
     }
     const list = classes.list()
+    const sessionDependent = await sessionDependentCasts(client, shape)
     const result: PrecheckResult = {
       migration: options.migration, definitionVersion: checked.definitionVersion, rows, failingRows, clean: failingRows === 0,
-      classes: list, collisionsChecked, seconds: (Date.now() - started) / 1000,
+      classes: list, collisionsChecked, sessionDependent, session: checked.definition.session, seconds: (Date.now() - started) / 1000,
     }
     await controlSchema(options.schema).insertEvent(client, {
       migration: options.migration, actor: options.actor, kind: 'precheck', reason: options.reason,
       details: {
-        clean: result.clean, definitionVersion: result.definitionVersion, rows, failingRows, collisionsChecked,
+        clean: result.clean, definitionVersion: result.definitionVersion, rows, failingRows, collisionsChecked, session: checked.definition.session, sessionDependent,
         classes: list.map((c) => ({ kind: c.kind, sqlstate: c.sqlstate, column: c.column, constraint: c.constraint, pattern: c.pattern, message: c.message, count: c.count, examples: c.examples, exampleValues: c.exampleValues })),
       },
     })

@@ -1,6 +1,7 @@
 /** `cutover precheck`: checks the options, runs the prechecks, prints each class of failure. */
 import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
 import { describeClass } from '../../core/precheck-classes.js'
+import { describeSessionDependent } from '../../core/session-dependent.js'
 import { runPrechecks } from '../../jobs/group-jobs.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { PrecheckArgs } from '../commands/precheck.js'
@@ -31,6 +32,7 @@ export async function precheckHandler(ctx: CommandContext, args: GlobalArgs & Pr
       ctx.say(`    keys: ${keys.join(', ')}${c.count > c.examples.length ? ', …' : ''}`)
       ctx.say(`    list them all: ${c.query}`)
     }
+    for (const cast of result.sessionDependent) ctx.say(`  note: ${describeSessionDependent(cast, result.session ?? {})}`)
     if (!result.collisionsChecked) ctx.say('  (rows that map onto the same unique key of the shadow are looked for once every row maps)')
   }
   const m = args.migration
