@@ -1,11 +1,10 @@
 /** The SQL of `cutover precheck`: the mapping of a set of keys tried in cutover.precheck_mapping_rows(), and the listing and collision queries of its report. */
-import { verifyColumns } from '../core/compare-sql.js'
 import { quoteLiteral } from '../core/identifiers.js'
-import { plainColumnMap } from '../core/mapping.js'
 import type { FailureClass } from '../core/precheck-classes.js'
 import { controlSchema } from '../db/control-schema.js'
 import type { Statement } from '../db/statement.js'
 import { backwardItems } from '../shape/compared-sides.js'
+import { readBackColumns } from '../shape/read-back-columns.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import type { KeyRange } from './key-range.js'
 import { keyTypes, legacySide, rangePredicate, rangeValues } from './key-range-sql.js'
@@ -75,17 +74,9 @@ export const ROUND_TRIP_PATTERN = 'the value the application reads back, backwar
  * copies unchanged into it. One jsonb array of differences: key, step, column, both values as text.
  */
 function roundTripText(shape: MigrationShape, inSet: string, forwardKey: readonly string[]): string {
-  const normaliserOf = new Map([...plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))]
-    .flatMap(([shadowColumn, legacyColumn]) => {
-      const normaliser = shape.definition.compare[shadowColumn]
-      return normaliser === undefined ? [] : [[legacyColumn, normaliser] as const]
-    }))
-  const compared = shape.legacyColumns.filter((c) => !c.isGenerated).map((c) => {
-    const normaliser = normaliserOf.get(c.name)
-    const [column] = verifyColumns([{ column: c.name, type: c.type, expression: '' }], normaliser === undefined ? {} : { [c.name]: normaliser })
-    const sql = column as NonNullable<typeof column>
-    const differs = `${sql.key(sql.normalise(`lt.${q(c.name)}`))} IS DISTINCT FROM ${sql.key(sql.normalise(`rt.${q(c.name)}`))}`
-    return `(${quoteLiteral(c.name)}, ${differs}, lt.${q(c.name)}::text, rt.${q(c.name)}::text)`
+  const compared = readBackColumns(shape).map(({ column, sql }) => {
+    const differs = `${sql.key(sql.normalise(`lt.${q(column)}`))} IS DISTINCT FROM ${sql.key(sql.normalise(`rt.${q(column)}`))}`
+    return `(${quoteLiteral(column)}, ${differs}, lt.${q(column)}::text, rt.${q(column)}::text)`
   })
   const keyAliases = forwardKey.map((_, i) => q(`cutover_k${i}`))
   const message = `pg_catalog.format('%s: %s comes back from the shadow as %s', d.column_name, pg_catalog.quote_nullable(d.legacy_value), pg_catalog.quote_nullable(d.round_trip_value))`
