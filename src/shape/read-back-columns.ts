@@ -16,6 +16,27 @@ export interface ReadBackColumn {
 }
 
 const cache = new WeakMap<MigrationShape, readonly ReadBackColumn[]>()
+const changing = new WeakMap<MigrationShape, readonly ReadBackColumn[]>()
+
+/**
+ * The read-back columns whose round trip is not the identity: all but a legacy column copied unchanged into a shadow
+ * column of the same type and copied unchanged back. For those, a shadow column equal to forward(legacy) already
+ * means the value read back is the legacy one, so verify judges only these in the legacy shape too. Built once per shape.
+ */
+export function changingReadBackColumns(shape: MigrationShape): readonly ReadBackColumn[] {
+  let columns = changing.get(shape)
+  if (columns) return columns
+  const back = plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))
+  const forth = plainColumnMap(shape.forward, shape.legacyColumns.map((c) => c.name))
+  const shadowType = new Map(shape.shadowColumns.map((c) => [c.name, c.type]))
+  const isIdentity = (c: ReadBackColumn): boolean => {
+    const shadowColumn = forth.get(c.column)
+    return shadowColumn !== undefined && back.get(shadowColumn) === c.column && shadowType.get(shadowColumn) === c.type
+  }
+  columns = readBackColumns(shape).filter((c) => !isIdentity(c))
+  changing.set(shape, columns)
+  return columns
+}
 
 /** Built once per shape. */
 export function readBackColumns(shape: MigrationShape): readonly ReadBackColumn[] {

@@ -6,6 +6,7 @@ import { registerMigrations } from '../../src/actions/register.js'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { Cutover } from '../../src/dal/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
+import { runVerify } from '../../src/jobs/verify.js'
 import { initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { setPhase, silentLogger } from '../support/orders-fixture.js'
@@ -72,5 +73,19 @@ describe('compared reads judge the row as the caller receives it', () => {
     await cutover.flush()
     expect(await divergences()).toEqual([{ key: { id: '2' }, kind: 'mismatch', detail: 'differs in: full_name (read back)' }])
     expect(await counterValue('cutover_divergences_total', { migration: 'users_v2', source: 'read' })).toBe(before + 1)
+  })
+})
+
+describe('verify judges the legacy shape too', () => {
+  // The read comparison above already opened the key's divergence: verify updates it with its own rows.
+  it('names the lossy row with both values read back, and nothing else', async () => {
+    const result = await runVerify(db.pool, { schema: 'cutover', migration: 'users_v2', actor: 'test' })
+    expect(result).toMatchObject({ rowsCompared: 2, clean: false, counts: { mismatch: 1, missing_in_shadow: 0, missing_in_legacy: 0 } })
+    const rows = await db.query("SELECT key, legacy_row, shadow_row FROM cutover.divergences WHERE migration = 'users_v2' AND repaired_at IS NULL")
+    expect(rows).toEqual([{
+      key: { id: '2' },
+      legacy_row: expect.objectContaining({ 'read_back.full_name': 'Madonna' }),
+      shadow_row: expect.objectContaining({ 'read_back.full_name': 'Madonna ' }),
+    }])
   })
 })
