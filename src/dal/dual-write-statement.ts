@@ -10,6 +10,7 @@ import type { Statement } from '../db/statement.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
 import { settingsCondition } from '../shape/settings-condition.js'
+import { roundTripCheck } from './round-trip-check-sql.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 
@@ -174,11 +175,11 @@ export type Returning = 'row' | 'key' | 'none'
  * The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run).
  * Its one-time filter sets the writer marker, once, whatever was written (db/writer-marker.ts).
  */
-function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning): string {
+function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning, roundTrip: string): string {
   const from = freshDelete ? 's CROSS JOIN w' : 'w'
   const marked = `WHERE ${WRITER_MARKER_FILTER}${settingsCondition(shape)}`
-  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from} ${marked}`
-  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from} ${marked}` : `SELECT w.* FROM ${from} ${marked}`
+  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')}${roundTrip} FROM ${from} ${marked}`
+  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')}${roundTrip} FROM ${from} ${marked}` : `SELECT w.*${roundTrip} FROM ${from} ${marked}`
   if (returning === 'row') return `${backwardOf(shape, 'w')} ${marked}`
   const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
   return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w ${marked}`
@@ -201,7 +202,10 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     : freshDelete
       ? freshSnapshotShadowDelete(shape, request.key ?? [], p, options.controlSchema as string)
       : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
-  if (secondary) ctes.push(`s AS (${secondary})`)
+  // A legacy-authoritative write that upserts the shadow row judges, in the same statement, what reading it back gives.
+  const roundTrip = !divergence && targets.authority === 'legacy' && targets.secondary === 'shadow' && request.op !== 'delete' ? roundTripCheck(shape) : null
+  if (secondary) ctes.push(`s AS (${secondary}${roundTrip ? ' RETURNING *' : ''})`)
+  if (roundTrip) ctes.push(roundTrip.cte)
   if (divergence) {
     const keyValue = (k: string): string => {
       if (targets.authority === 'legacy') return `w.${q(k)}::text`
@@ -216,6 +220,6 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
   }
   // With the fresh-snapshot delete, `s` must be read for its function to run at all.
-  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row')
+  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row', roundTrip ? `, ${roundTrip.item}` : '')
   return { text: `WITH ${ctes.join(',\n')}\n${result}`, values: p.values }
 }
