@@ -166,6 +166,8 @@ export interface WriteStatementOptions {
   readonly divergence?: DivergenceTarget
   /** What the statement returns of each written row: all of it (the default), its legacy key only, or nothing (one count row). */
   readonly returning?: Returning
+  /** Whether a legacy-authoritative write judges its round trip (round-trip-check-sql.ts); default true. */
+  readonly roundTripCheck?: boolean
 }
 
 /** What a write returns: each written row in the legacy shape, its legacy key, or nothing. */
@@ -203,7 +205,7 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       ? freshSnapshotShadowDelete(shape, request.key ?? [], p, options.controlSchema as string)
       : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
   // A legacy-authoritative write that upserts the shadow row judges, in the same statement, what reading it back gives.
-  const roundTrip = !divergence && targets.authority === 'legacy' && targets.secondary === 'shadow' && request.op !== 'delete' ? roundTripCheck(shape) : null
+  const roundTrip = !divergence && options.roundTripCheck !== false && targets.authority === 'legacy' && targets.secondary === 'shadow' && request.op !== 'delete' ? roundTripCheck(shape) : null
   if (secondary) ctes.push(`s AS (${secondary}${roundTrip ? ' RETURNING *' : ''})`)
   if (roundTrip) ctes.push(roundTrip.cte)
   if (divergence) {

@@ -83,6 +83,8 @@ export interface DalContext {
   readonly guardrail?: Guardrail
   /** How sampled reads are compared; default `background`. */
   readonly comparisonMode?: ComparisonMode
+  /** Whether writes judge their round trip in their statement (default true). */
+  readonly checkWriteRoundTrip?: boolean
   /** Background comparisons in flight (shared by the process's migrations); over its bound one is dropped and counted as skipped. */
   readonly comparisons: ComparisonQueue
 }
@@ -129,7 +131,7 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
   }
 
   #build(shape: MigrationShape): ShapeStatements {
-    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema) }
+    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema, this.#c.checkWriteRoundTrip ?? true) }
   }
 
   /** The statements of the current shape (one reference comparison per call). */
