@@ -14,15 +14,7 @@ import { controlSchema } from '../db/control-schema.js'
 import type { ComparisonQueue } from './comparison-queue.js'
 import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { ROUND_TRIP_COLUMN } from './round-trip-check-sql.js'
-import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
-
-/** One written row whose round trip changes it, as the write's statement reports it. */
-interface RoundTripRow {
-  readonly key: Record<string, string>
-  readonly columns: readonly string[]
-  readonly legacy: Record<string, string | null>
-  readonly read_back: Record<string, string | null>
-}
+import { takeRoundTrip } from './round-trip-writes.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
 import { KeyReads } from './key-read-plan.js'
 import { legacyColumnNames, type MigrationShape } from '../shape/migration-shape.js'
@@ -83,8 +75,7 @@ export interface DalContext {
   readonly guardrail?: Guardrail
   /** How sampled reads are compared; default `background`. */
   readonly comparisonMode?: ComparisonMode
-  /** Whether writes judge their round trip in their statement (default true). */
-  readonly checkWriteRoundTrip?: boolean
+  readonly checkWriteRoundTrip?: boolean // writes judge their round trip in their statement (default true)
   /** Background comparisons in flight (shared by the process's migrations); over its bound one is dropped and counted as skipped. */
   readonly comparisons: ComparisonQueue
 }
@@ -248,7 +239,7 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
         ? await this.#timed(operation, targets.authority, () => inSavepoint<Row>(executor, statement))
         : await this.#timed(operation, targets.authority, () => executor.query<Row>(statement.text, statement.values, statement.name))
       this.#count(operation, policy.writes, 'ok')
-      if (rows[0] !== undefined && Object.hasOwn(rows[0], ROUND_TRIP_COLUMN)) this.#roundTrip(operation, rows)
+      if (rows[0] !== undefined && Object.hasOwn(rows[0], ROUND_TRIP_COLUMN)) takeRoundTrip(rows, { ...this.#c, migration: this.name, counter: this.#m.roundTripWrites[operation] })
       return rows
     } catch (error) {
       if (!recordMode || !isConstraintViolation(error)) {
@@ -272,25 +263,6 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
       this.#c.logger.warn({ migration: this.name, operation, err: error }, `${targets.secondary} rejected the write; recorded as a divergence for repair`)
       return rows
     }
-  }
-
-  /**
-   * Takes the round-trip column off the written rows (round-trip-check-sql.ts) and, for rows that would read back
-   * different, counts them and records each as a write divergence with both values, on the pool after the call.
-   */
-  #roundTrip(operation: 'insert' | 'update' | 'upsert' | 'delete', rows: Row[]): void {
-    const changed = rows[0]?.[ROUND_TRIP_COLUMN] as RoundTripRow[] | null | undefined
-    for (const row of rows) delete row[ROUND_TRIP_COLUMN]
-    if (!changed) return
-    this.#m.roundTripWrites[operation].inc(changed.length)
-    for (const c of changed) {
-      const record = recordDivergenceSql(this.#c.schema, {
-        migration: this.name, key: c.key, source: 'write', kind: 'mismatch', legacyHash: null, shadowHash: null,
-        legacyRow: c.legacy, shadowRow: c.read_back, detail: `round trip changes: ${c.columns.join(', ')}`,
-      })
-      this.#c.background(this.#c.executor.query(record.text, record.values).catch((error: unknown) => this.#c.logger.warn({ migration: this.name, err: error }, 'recording a round-trip divergence failed')))
-    }
-    this.#c.logger.warn({ migration: this.name, operation, rows: changed.length, columns: [...new Set(changed.flatMap((c) => c.columns))] }, 'written rows would read back different through the mapping')
   }
 
   #count(operation: 'insert' | 'update' | 'upsert' | 'delete', targets: readonly Side[], result: 'ok' | 'error'): void {
