@@ -6,8 +6,18 @@
 import { verifyColumns } from '../core/compare-sql.js'
 import { backwardItems, comparedSides, SIDE_COLUMN } from '../shape/compared-sides.js'
 import { readBackColumns } from '../shape/read-back-columns.js'
+import { settingsCondition } from '../shape/settings-condition.js'
 import { q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import type { Statement } from '../db/statement.js'
+
+/**
+ * `query` under the migration's session settings (shape/settings-condition.ts): wrapped, so the one-time filter
+ * gates the whole of it before any mapping expression in it runs. Unchanged for a definition without settings.
+ */
+function withSettings(shape: MigrationShape, query: string): string {
+  const condition = settingsCondition(shape)
+  return condition === '' ? query : `SELECT * FROM (${query}) AS r WHERE true${condition}`
+}
 
 function keyParams(shape: MigrationShape, key: readonly unknown[]): { values: unknown[]; keyRow: string } {
   const keyRow = shape.legacyKey.map((k, i) => `$${i + 1}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
@@ -31,7 +41,7 @@ export function legacyRead(shape: MigrationShape, key: readonly unknown[]): Stat
 
 export function shadowRead(shape: MigrationShape, key: readonly unknown[]): Statement {
   const { values, keyRow } = keyParams(shape, key)
-  return { text: `WITH p AS (SELECT ${keyRow}) SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}`, values }
+  return { text: `WITH p AS (SELECT ${keyRow}) SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}${settingsCondition(shape)}`, values }
 }
 
 /**
@@ -43,7 +53,7 @@ export function comparedRead(shape: MigrationShape, key: readonly unknown[]): St
   const text = `WITH p AS (SELECT ${keyRow}),
 l AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
 s AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)})
-${comparedSides(shape, { legacy: 'l', shadow: 's', readBack: true })}`
+${withSettings(shape, comparedSides(shape, { legacy: 'l', shadow: 's', readBack: true }))}`
   return { text, values }
 }
 
@@ -86,7 +96,7 @@ export function keyEqualText(shape: MigrationShape): string {
   const parts = equalParts(shape, shape.legacyTable, legacyWhere(shape, 'lt'), shape.shadowTable, shadowWhere(shape, 'st'))
   return `WITH p AS (SELECT ${keyRow}),
 ${parts.ctes}
-SELECT ${parts.equal} AS equal`
+SELECT ${parts.equal} AS equal${settingsCondition(shape) === '' ? '' : ` WHERE true${settingsCondition(shape)}`}`
 }
 
 /**
@@ -102,7 +112,7 @@ lr AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
 sr AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}),
 ${parts.ctes},
 eq AS (SELECT ${parts.equal} AS ${q(EQUAL_COLUMN)})
-SELECT 'legacy' AS ${q(SIDE_COLUMN)}, lr.*, eq.${q(EQUAL_COLUMN)} FROM lr CROSS JOIN eq
+${withSettings(shape, `SELECT 'legacy' AS ${q(SIDE_COLUMN)}, lr.*, eq.${q(EQUAL_COLUMN)} FROM lr CROSS JOIN eq
 UNION ALL
-SELECT 'shadow', b.*, eq.${q(EQUAL_COLUMN)} FROM sr AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN eq`
+SELECT 'shadow', b.*, eq.${q(EQUAL_COLUMN)} FROM sr AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN eq`)}`
 }

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cutover } from '../../src/dal/cutover.js'
-import { silentLogger } from '../support/orders-fixture.js'
+import { setPhase, silentLogger } from '../support/orders-fixture.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { tempDir } from '../support/temp-dir.js'
@@ -95,5 +95,17 @@ describe('session settings', { timeout: 240_000 }, () => {
     expect(await db.query("SELECT made_at::text FROM visits_v2 WHERE id = 201", [])).toEqual([{ made_at: expect.stringMatching(/^2024-03-10 0[27]:30:00/) }])
     const [{ zone } = { zone: '' }] = await db.query<{ zone: string }>("SELECT to_char(made_at AT TIME ZONE 'UTC', 'HH24:MI') AS zone FROM visits_v2 WHERE id = 201")
     expect(zone).toBe('02:30')
+  })
+  it('a read served from the shadow in New York gives back what legacy holds', async () => {
+    const visits = await (cutover as Cutover).migration('visits_v2')
+    const fromLegacy = await visits.get(201)
+    await setPhase(db.pool, 'shadow_read', 0, 'visits_v2')
+    await setPhase(db.pool, 'ramp', 100, 'visits_v2')
+    await cutover?.watcher.poll()
+    expect(visits.sideFor('201')).toBe('shadow')
+    expect(await visits.get(201)).toEqual(fromLegacy)
+    expect(await visits.get(1)).toEqual({ id: 1, made_at: expect.any(Date) })
+    await cutover?.flush()
+    expect(await db.query("SELECT key, detail FROM cutover.divergences WHERE migration = 'visits_v2'")).toEqual([])
   })
 })
