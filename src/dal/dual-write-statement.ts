@@ -10,7 +10,7 @@ import type { Statement } from '../db/statement.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
 import { settingsCondition } from '../shape/settings-condition.js'
-import { roundTripCheck } from './round-trip-check-sql.js'
+import { ROUND_TRIP_COLUMN, roundTripCheck, type RoundTripCheck } from './round-trip-check-sql.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 
@@ -177,11 +177,15 @@ export type Returning = 'row' | 'key' | 'none'
  * The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run).
  * Its one-time filter sets the writer marker, once, whatever was written (db/writer-marker.ts).
  */
-function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning, roundTrip: string): string {
-  const from = freshDelete ? 's CROSS JOIN w' : 'w'
+function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning, roundTrip: RoundTripCheck | null): string {
+  const from = freshDelete ? 's CROSS JOIN w' : `w${roundTrip?.from ?? ''}`
   const marked = `WHERE ${WRITER_MARKER_FILTER}${settingsCondition(shape)}`
-  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')}${roundTrip} FROM ${from} ${marked}`
-  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')}${roundTrip} FROM ${from} ${marked}` : `SELECT w.*${roundTrip} FROM ${from} ${marked}`
+  const verdict = roundTrip ? `, ${roundTrip.value} AS ${q(ROUND_TRIP_COLUMN)}` : ''
+  if (returning === 'none') {
+    const verdicts = roundTrip ? `, jsonb_agg(${roundTrip.value}) FILTER (WHERE ${roundTrip.value} IS NOT NULL) AS ${q(ROUND_TRIP_COLUMN)}` : ''
+    return `SELECT count(*)::int AS ${q('__cutover_written')}${verdicts} FROM ${from} ${marked}`
+  }
+  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')}${verdict} FROM ${from} ${marked}` : `SELECT w.*${verdict} FROM ${from} ${marked}`
   if (returning === 'row') return `${backwardOf(shape, 'w')} ${marked}`
   const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
   return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w ${marked}`
@@ -206,8 +210,7 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p)
   // A legacy-authoritative write that upserts the shadow row judges, in the same statement, what reading it back gives.
   const roundTrip = !divergence && options.roundTripCheck !== false && targets.authority === 'legacy' && targets.secondary === 'shadow' && request.op !== 'delete' ? roundTripCheck(shape) : null
-  if (secondary) ctes.push(`s AS (${secondary}${roundTrip ? ' RETURNING *' : ''})`)
-  if (roundTrip) ctes.push(roundTrip.cte)
+  if (secondary) ctes.push(`s AS (${secondary})`)
   if (divergence) {
     const keyValue = (k: string): string => {
       if (targets.authority === 'legacy') return `w.${q(k)}::text`
@@ -222,6 +225,6 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
   }
   // With the fresh-snapshot delete, `s` must be read for its function to run at all.
-  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row', roundTrip ? `, ${roundTrip.item}` : '')
+  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row', roundTrip)
   return { text: `WITH ${ctes.join(',\n')}\n${result}`, values: p.values }
 }

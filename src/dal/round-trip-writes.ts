@@ -28,9 +28,15 @@ export interface RoundTripContext {
  * pool after the call.
  */
 export function takeRoundTrip(rows: Record<string, unknown>[], c: RoundTripContext): void {
-  const changed = rows[0]?.[ROUND_TRIP_COLUMN] as RoundTripRow[] | null | undefined
-  for (const row of rows) delete row[ROUND_TRIP_COLUMN]
-  if (!changed) return
+  const changed: RoundTripRow[] = []
+  for (const row of rows) {
+    // Per written row, or (returning: 'none') one array for the statement.
+    const verdict = row[ROUND_TRIP_COLUMN] as RoundTripRow | RoundTripRow[] | null
+    if (Array.isArray(verdict)) changed.push(...verdict)
+    else if (verdict) changed.push(verdict)
+    delete row[ROUND_TRIP_COLUMN]
+  }
+  if (changed.length === 0) return
   c.counter.inc(changed.length)
   for (const row of changed) {
     const record = recordDivergenceSql(c.schema, {
