@@ -104,6 +104,7 @@ describe('session settings', { timeout: 240_000 }, () => {
     await cutover?.watcher.poll()
     expect(visits.sideFor('201')).toBe('shadow')
     expect(await visits.get(201)).toEqual(fromLegacy)
+    expect(await visits.select((from) => from.selectAll().where('id', '=', 201))).toEqual([fromLegacy])
     expect(await visits.get(1)).toEqual({ id: 1, made_at: expect.any(Date) })
     await cutover?.flush()
     expect(await db.query("SELECT key, detail FROM cutover.divergences WHERE migration = 'visits_v2'")).toEqual([])
