@@ -12,6 +12,7 @@ import { measureComparedRead, measureSampledRead } from './dal-reads.js'
 import { measureGuardrailLoad } from './guardrail-load.js'
 import { bypassNetResults, measureBypassNet, prepareBypassNet } from './bypass-net.js'
 import { measureInsert, measureUpdate } from './dal-writes.js'
+import { measureRoundTripCheck, prepareUnchecked, roundTripCheckResults } from './round-trip-check.js'
 import { explainJobPlans } from './job-plans.js'
 import { fillLegacy } from './lib/job-table.js'
 import type { Comparison, RunSettings } from './lib/latency.js'
@@ -202,6 +203,17 @@ async function main(): Promise<void> {
       const comparison = await measureBypassNet(world, net, clients, settings)
       log(`bypass_net_insert, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the net, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`)
       results.push(...bypassNetResults(comparison))
+    }
+  }
+  for (const op of ['insert', 'update'] as const) {
+    if (!selected(`round_trip_check_${op}`)) continue
+    const unchecked = await prepareUnchecked(world)
+    cleanups.push(unchecked.close)
+    for (const clients of clientCounts) {
+      const started = Date.now()
+      const comparison = await measureRoundTripCheck(world, unchecked, op, clients, settings)
+      log(`round_trip_check_${op}, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the check, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      results.push(...roundTripCheckResults(op, comparison))
     }
   }
   if (selected('routed_read') || selected('routed_read_sampled')) await requireRamp(world)

@@ -24,7 +24,7 @@ await registerMigrations(pool, [parseMigration({
   legacy: { table: 'public.users', key: ['id'] },
   shadow: { table: 'public.users_v2', key: ['id'] },
   forward: { first_name: "split_part(full_name, ' ', 1)", last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)" },
-  backward: { full_name: "first_name || ' ' || last_name" },
+  backward: { full_name: "concat_ws(' ', first_name, nullif(last_name, ''))" },
   compare: { email: 'lower' },
 })], { schema: 'cutover', actor: 'quickstart' })
 

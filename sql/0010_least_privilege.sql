@@ -48,6 +48,8 @@ REVOKE ALL ON FUNCTION :CUTOVER_SCHEMA.forget_stale_instance(text, double precis
 -- string literal gets the type an INSERT would give it, and a length or scale is still checked when it is stored.
 -- Refused, with SQLSTATE P0C10 and a message naming the fix: an expression that reads a relation the calling
 -- login role may not read, calls a VOLATILE function, or uses a temporary object.
+-- The expression is parsed under the session's settings (the migration's: register sets them) and printed in styles
+-- every session reads back alike (DateStyle ISO, IntervalStyle postgres, exact floats); the settings are then restored.
 CREATE FUNCTION :CUTOVER_SCHEMA.resolve_expression(p_what text, p_expression text, p_source regclass, p_type text, p_trusted text[])
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -55,6 +57,7 @@ DECLARE
   v_select text;
   v_cursor refcursor;
   v_volatile text;
+  v_styles text[] := ARRAY[pg_catalog.current_setting('DateStyle'), pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits')];
   v_view pg_catalog.regclass;
   v_first text;
   v_again text;
@@ -115,7 +118,8 @@ BEGIN
       END IF;
     END IF;
   END LOOP;
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), pg_catalog.set_config('DateStyle', 'ISO, MDY', true),
+          pg_catalog.set_config('IntervalStyle', 'postgres', true), pg_catalog.set_config('extra_float_digits', '3', true);
   v_first := pg_catalog.pg_get_viewdef(v_view, false);
   v_text := pg_catalog.substring(v_first, '^\s*SELECT\s+(.*)\s+AS cutover_e\s+FROM\s.*$');
   -- Column references come out as cutover_row.column (always on PostgreSQL 15, inside subqueries on 16 and later).
@@ -125,6 +129,8 @@ BEGIN
   EXECUTE pg_catalog.format('CREATE TEMP VIEW cutover_resolve AS SELECT (%s) AS cutover_e FROM %s AS cutover_row', v_text, p_source);
   v_again := pg_catalog.pg_get_viewdef('pg_temp.cutover_resolve'::pg_catalog.regclass, false);
   DROP VIEW pg_temp.cutover_resolve;
+  PERFORM pg_catalog.set_config('DateStyle', v_styles[1], true), pg_catalog.set_config('IntervalStyle', v_styles[2], true),
+          pg_catalog.set_config('extra_float_digits', v_styles[3], true);
   IF v_text IS NULL OR v_again IS DISTINCT FROM v_first THEN
     RAISE EXCEPTION USING ERRCODE = 'P0C10', MESSAGE = pg_catalog.format('%s (%s) could not be resolved unambiguously (a column name it uses is also a column of a table it reads); qualify that column with its table',
       p_what, p_expression);

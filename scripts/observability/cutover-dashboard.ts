@@ -98,6 +98,10 @@ function layout(): [string, [AnyPanel, number, number][]][] {
       [bars('Divergences by source', 'Rows found different between legacy and shadow, per interval, by where they were found (write: the shadow rejected a write; read: a compared read; verify: the verify job). List them with: cutover divergences <migration>.', 'short',
         [{ expr: Q.divergencesBySource, legend: '{{migration}} {{source}}' }]).thresholds(steps([null, 'green'], [1, 'red'])), 8, 8],
     ]],
+    ['Writes that would read back different', [
+      [bars('Lossy writes by operation', 'Rows written through the DAL that the application would read back different once reads go to the shadow: backward(forward(row)) differs from the row, judged in the write\'s own statement. Each is a write divergence naming the columns (cutover divergences <migration>); fix the mapping (cutover precheck <migration> lists every such row already stored).', 'short',
+        [{ expr: Q.roundTripWrites, legend: '{{migration}} {{operation}}' }]).thresholds(steps([null, 'green'], [1, 'red'])), 24, 8],
+    ]],
     ['Writers that bypass the DAL', [
       [bars('Bypassing writes by writer', 'Rows written to the legacy table by statements that did not come through the DAL (a cron job, psql, another service), per interval, by application_name, role and operation, as the bypass net (cutover net install) counted them. Without a net nothing is counted. Who and when: cutover doctor <migration>.', 'short',
         [{ expr: Q.bypassWritesByWriter, legend: '{{migration}} {{application_name}} ({{role}}) {{op}}' }]).thresholds(steps([null, 'green'], [1, 'orange'])), 16, 8],

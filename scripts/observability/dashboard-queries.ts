@@ -45,6 +45,7 @@ export const Q = {
   comparisonErrorRate: errorShare('cutover_comparisons_total', 'migration', ', result!="skipped"'),
   comparisonsBySourceAndResult: `sum by (migration, source, result) (rate(cutover_comparisons_total{${M}}[${RANGE}]))`,
   divergencesBySource: `sum by (migration, source) (increase(cutover_divergences_total{${M}}[${RANGE}]))`,
+  roundTripWrites: `sum by (migration, operation) (increase(cutover_round_trip_writes_total{${M}}[${RANGE}]))`,
   // Every application process exports the same totals (read from the control schema): max, never sum.
   bypassWritesByWriter: `max by (migration, application_name, role, op) (increase(cutover_bypass_writes_total{${M}}[${RANGE}]))`,
   bypassLastWriteAge: `time() - max by (migration) (cutover_bypass_last_write_seconds{${M}})`,

@@ -19,6 +19,7 @@ export const METRICS: Readonly<Record<string, MetricContract>> = {
   cutover_operation_duration_seconds: { type: 'histogram', labels: { migration: null, operation: OPERATIONS, target: SIDES } },
   cutover_reads_total: { type: 'counter', labels: { migration: null, served_from: SIDES } },
   cutover_divergences_total: { type: 'counter', labels: { migration: null, source: ['write', 'read', 'verify'] } },
+  cutover_round_trip_writes_total: { type: 'counter', labels: { migration: null, operation: ['insert', 'update', 'upsert', 'delete'] } },
   cutover_comparisons_total: { type: 'counter', labels: { migration: null, source: ['read', 'verify', 'calibrate'], result: ['match', 'mismatch', 'error', 'skipped'] } },
   cutover_phase: { type: 'gauge', labels: { migration: null, phase: PHASE_VALUES } },
   cutover_read_percent: { type: 'gauge', labels: { migration: null } },

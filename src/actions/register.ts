@@ -18,6 +18,8 @@ import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/che
 import { refuseWhenRetired } from '../store/retire/retirement.js'
 import { registerDefinition } from '../store/definitions/register-definition-sql.js'
 import { withTransaction } from '../db/with-transaction.js'
+import { migrationShape } from '../shape/migration-shape.js'
+import { sessionDependentCasts, withSessionSettings, type SessionDependentCast } from '../store/catalog/session-settings-sql.js'
 import { waitForAcknowledgements, type Acknowledgements } from './acknowledgements.js'
 import type { Pool } from './apply-state-change.js'
 import { checkGroupsRegistered } from './group-registration.js'
@@ -42,6 +44,8 @@ export interface RegisteredMigration extends CheckedMigration {
   readonly mappingChanges: readonly MappingChange[]
   /** For a changed definition: the running processes that loaded it within the wait, and those that did not. */
   readonly acknowledgements?: Acknowledgements
+  /** Mapping expressions whose result depends on the session settings (evaluated under the definition's `session`). */
+  readonly sessionDependent: readonly SessionDependentCast[]
 }
 
 interface Previous { definition: unknown; same: boolean; phase: string; definition_version: string }
@@ -51,8 +55,10 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
   const control = controlSchema(options.schema)
   const s = control.quoted
   const written = await withTransaction(pool, async (client) => {
-    const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[] }[] = []
-    for (const def of definitions) {
+    const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[]; sessionDependent: SessionDependentCast[] }[] = []
+    for (const configured of definitions) {
+      // The settings the mapping is evaluated under: the config's, else this session's, recorded with the definition.
+      const def = await withSessionSettings(client, configured)
       // A retired migration's legacy name may be its alias view: re-registering would point it there.
       await refuseWhenRetired(client, options.schema, def.name)
       const result = await checkAgainstCatalog(client, def)
@@ -75,13 +81,13 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
         const again = options.source ? `cutover register --config ${options.source} --force` : 'the same register with --force (from code: force: true)'
         throw new MappingChangeRefused(def.name, previous.phase, changes.map(describeMappingChange), `run: ${again}, then: cutover verify ${def.name} (and cutover repair ${def.name} for what it finds)`)
       }
-      checked.push({ result, previous, changes })
+      checked.push({ result, previous, changes, sessionDependent: await sessionDependentCasts(client, migrationShape(result)) })
     }
     const registered: (RegisteredMigration & { stateVersion?: number })[] = []
-    for (const { result, previous, changes } of checked) {
+    for (const { result, previous, changes, sessionDependent } of checked) {
       const def = result.definition
       if (previous?.same) {
-        registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [] })
+        registered.push({ ...result, outcome: 'unchanged', definitionVersion: Number(previous.definition_version), mappingChanges: [], sessionDependent })
         continue
       }
       const forced = (options.force ?? false) && previous !== undefined && isPhase(previous.phase) && isMappingChangeRisky(previous.phase, changes)
@@ -92,7 +98,7 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
       })
       const definitionVersion = written.definitionVersion
       const stateVersion = written.outcome === 'changed' ? written.stateVersion : undefined
-      registered.push({ ...result, outcome: written.outcome, definitionVersion, mappingChanges: changes, ...(stateVersion === undefined ? {} : { stateVersion }) })
+      registered.push({ ...result, outcome: written.outcome, definitionVersion, mappingChanges: changes, sessionDependent, ...(stateVersion === undefined ? {} : { stateVersion }) })
     }
     await checkGroupsRegistered(client, options.schema, definitions.map((d) => d.name))
     return registered

@@ -50,6 +50,19 @@ export function actualItems(columns: readonly ComparableColumn[], compare: Reado
   return columns.map((c) => `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, compare[c.column])} AS ${quoteIdent(c.column)}`).join(', ')
 }
 
+/** The key a legacy column's read-back value has in a comparable projection (the row as the caller receives it). */
+export function readBackKey(column: string): string {
+  return `read_back.${column}`
+}
+
+/**
+ * `expr AS "read_back.col"` items: legacy-shaped values (a legacy row's own, or a shadow row's read back through
+ * `backward`), qualified by `alias`, each normalised by its own normaliser (if any) and made comparable.
+ */
+export function readBackItems(columns: readonly (ComparableColumn & { normaliser?: string | undefined })[], alias: string): string {
+  return columns.map((c) => `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, c.normaliser)} AS ${quoteIdent(readBackKey(c.column))}`).join(', ')
+}
+
 // Types whose typed equality (`=`, NULL-safe through IS DISTINCT FROM) holds exactly when their comparable text
 // is equal: the text output is one-to-one with the value. Floats: -0 = 0 and NaN = NaN in SQL, as comparableOf
 // decides; integers, uuid, bool, bytea, dates and timestamps print each value one way; a numeric with a declared

@@ -23,6 +23,7 @@ export function definitionToJson(def: MigrationDefinition): Record<string, unkno
     soakSeconds: def.soakSeconds,
     guardrails: def.guardrails,
     retireSoakSeconds: def.retireSoakSeconds,
+    ...(def.session === undefined ? {} : { session: def.session }),
     ...(def.group === undefined ? {} : { group: def.group }),
     ...(def.trustedSchemas.length === 0 ? {} : { trustedSchemas: def.trustedSchemas }),
   }

@@ -1,5 +1,6 @@
 /** The shape of a migration definition, as validated and stored in the control schema. */
 import type { QualifiedName } from './identifiers.js'
+import type { SessionSettings } from './session-settings.js'
 
 export type SecondaryErrorPolicy = 'fail' | 'record'
 export type RoutingProviderName = 'control' | 'unleash'
@@ -48,6 +49,12 @@ export interface MigrationDefinition {
   /** Time in `complete` before `cutover retire` may rename the legacy table (default one day). */
   readonly retireSoakSeconds: number
   readonly guardrails: GuardrailConfig
+  /**
+   * The session settings its mapping is evaluated under (TimeZone, DateStyle, IntervalStyle, lc_monetary,
+   * extra_float_digits), set transaction-locally by every statement cutover runs. `register` records those the
+   * config leaves out from its own session, so a registered definition carries all five.
+   */
+  readonly session?: SessionSettings
   /**
    * The migration group it belongs to (the config's `groups` list), if any: its
    * phase and read percentage move only with the group's, and its routing

@@ -238,7 +238,7 @@ describe('parseConfig: refusals of migration fields', () => {
     const error = refusalOf(minimal({ forwards: {} }))
     expect(error.migration).toBe('users_v2')
     expect(error.message).toBe(
-      'migration "users_v2": unknown field "forwards"; known fields: name, legacy, shadow, forward, backward, compare, onSecondaryError, routing, compareSample, shadowReadSample, soakSeconds, guardrails, retireSoakSeconds, trustedSchemas',
+      'migration "users_v2": unknown field "forwards"; known fields: name, legacy, shadow, forward, backward, compare, onSecondaryError, routing, compareSample, shadowReadSample, soakSeconds, guardrails, retireSoakSeconds, trustedSchemas, session',
     )
   })
 

@@ -13,12 +13,13 @@ import { expressionProblem } from './expression-guard.js'
 import { definitionNameTooLong } from './identifier-length.js'
 import { parseQualifiedName } from './identifiers.js'
 import { isNormaliser, NORMALISER_NAMES } from './normalisers.js'
+import { isSessionSettingName, SESSION_SETTING_NAMES, type SessionSettings } from './session-settings.js'
 
 type Json = Record<string, unknown>
 
 const KNOWN_FIELDS = new Set([
   'name', 'legacy', 'shadow', 'forward', 'backward', 'compare', 'onSecondaryError', 'routing',
-  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails', 'retireSoakSeconds', 'trustedSchemas',
+  'compareSample', 'shadowReadSample', 'soakSeconds', 'guardrails', 'retireSoakSeconds', 'trustedSchemas', 'session',
 ])
 /** Stored with a group's members (from the config's `groups` list); never written in a migration by hand. */
 const STORED_FIELDS = new Set(['group', 'resolved'])
@@ -132,6 +133,19 @@ function parseGuardrails(name: string, value: unknown): GuardrailConfig {
   }
 }
 
+function parseSession(name: string, value: unknown): SessionSettings | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value)) fail(name, `"session" must be an object of setting to value, such as {"TimeZone": "UTC"}; settings: ${SESSION_SETTING_NAMES.join(', ')}`)
+  const settings: Record<string, string> = {}
+  for (const [setting, v] of Object.entries(value)) {
+    if (!isSessionSettingName(setting)) fail(name, `"session" names ${show(setting)}, which is not one of ${SESSION_SETTING_NAMES.join(', ')} (spelt as PostgreSQL spells them)`)
+    if (typeof v === 'number' && Number.isInteger(v)) settings[setting] = String(v)
+    else if (typeof v === 'string' && v.length > 0 && v.length <= 200) settings[setting] = v
+    else fail(name, `"session.${setting}" must be a non-empty string such as "UTC", not ${show(v)}`)
+  }
+  return settings
+}
+
 /** Validates one migration definition's shape (not the catalog: see the store's registration). */
 export function parseMigration(value: unknown, index = 0): MigrationDefinition {
   if (!isObject(value)) fail(undefined, `migrations[${index}] must be an object`)
@@ -167,6 +181,7 @@ export function parseMigration(value: unknown, index = 0): MigrationDefinition {
     soakSeconds: parseNumber(name, 'soakSeconds', value.soakSeconds, 3600, 0, 365 * 86_400),
     guardrails: parseGuardrails(name, value.guardrails),
     retireSoakSeconds: parseNumber(name, 'retireSoakSeconds', value.retireSoakSeconds, 86_400, 0, 365 * 86_400),
+    ...(value.session === undefined ? {} : { session: parseSession(name, value.session) as SessionSettings }),
     ...(group === undefined ? {} : { group: group as string }),
     trustedSchemas: parseTrustedSchemas(name, value.trustedSchemas),
     ...(value.resolved === undefined ? {} : { resolved: parseResolved(name, value.resolved) as ResolvedExpressions }),

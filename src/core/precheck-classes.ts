@@ -1,9 +1,19 @@
 /** The failures of `cutover precheck`, grouped into classes: one per (step, column or constraint, SQLSTATE, message with the value left out). */
 
-/** How a row fails: the forward mapping into the shadow, the backward mapping back into the legacy types, or a unique key of the shadow two rows map onto. */
-export type FailureKind = 'forward' | 'backward' | 'collision'
+/**
+ * How a row fails: the forward mapping into the shadow, the backward mapping back into the legacy types, the round
+ * trip (what the application reads back, `backward(forward(row))`, differs from the legacy row in a column), or a
+ * unique key of the shadow two rows map onto.
+ */
+export type FailureKind = 'forward' | 'backward' | 'round_trip' | 'collision'
 
-/** One legacy row the mapping cannot carry, as precheck_rows() reports it. */
+/** A round-trip example: the legacy value and the value read back, as PostgreSQL renders them (null for NULL). */
+export interface RoundTripValues {
+  readonly legacy: string | null
+  readonly roundTrip: string | null
+}
+
+/** One legacy row the mapping cannot carry, as precheck_mapping_rows() reports it. */
 export interface RowFailure {
   /** The legacy key, one text value per key column. */
   readonly key: readonly string[]
@@ -15,6 +25,8 @@ export interface RowFailure {
   readonly pattern: string
   readonly column: string | null
   readonly constraint: string | null
+  /** A round-trip failure's two values. */
+  readonly values?: RoundTripValues
 }
 
 /** One class of failure: every row that fails the same way. */
@@ -30,6 +42,8 @@ export interface FailureClass {
   count: number
   /** Up to the example limit of legacy keys, in the order found (key order). */
   readonly examples: (readonly string[])[]
+  /** For a round-trip class, each example's two values (in the order of `examples`). */
+  readonly exampleValues?: RoundTripValues[]
   /** A query that lists every failing key of the class. */
   query: string
 }
@@ -48,12 +62,15 @@ export class FailureClasses {
     const id = classId(failure)
     let found = this.#byId.get(id)
     if (!found) {
-      found = { kind: failure.kind, sqlstate: failure.sqlstate, column: failure.column, constraint: failure.constraint, pattern: failure.pattern, message: failure.message, count: 0, examples: [], query: '' }
+      found = { kind: failure.kind, sqlstate: failure.sqlstate, column: failure.column, constraint: failure.constraint, pattern: failure.pattern, message: failure.message, count: 0, examples: [], query: '', ...(failure.kind === 'round_trip' ? { exampleValues: [] } : {}) }
       found.query = query(found)
       this.#byId.set(id, found)
     }
     found.count += rows
-    if (found.examples.length < this.exampleLimit) found.examples.push(failure.key)
+    if (found.examples.length < this.exampleLimit) {
+      found.examples.push(failure.key)
+      if (failure.values) found.exampleValues?.push(failure.values)
+    }
   }
 
   /** Every class, the largest first. */
@@ -65,7 +82,7 @@ export class FailureClasses {
 /** `forward customer 22P02 invalid input syntax for type uuid: "…"`: a class in a few words. */
 export function describeClass(c: Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern'>): string {
   const where = [c.column && `column ${c.column}`, c.constraint && `constraint ${c.constraint}`].filter(Boolean).join(', ')
-  return `${c.kind}${where ? ` (${where})` : ''} ${c.sqlstate} ${c.pattern}`
+  return `${c.kind}${where ? ` (${where})` : ''}${c.sqlstate ? ` ${c.sqlstate}` : ''} ${c.pattern}`
 }
 
 /** How many classes a one-line summary names; the rest are counted. */

@@ -67,6 +67,12 @@ export interface CutoverOptions {
   /** false: hold no LISTEN connection at all and follow state by polling (every `fallbackPollMs`). Default true. */
   readonly listen?: boolean
   /**
+   * Whether each DAL write judges, in its own statement, whether its row would read back different through
+   * backward(forward(row)) (counted in `cutover_round_trip_writes_total`, recorded as a write divergence). Default
+   * true; false leaves the check out of the statements (the bench measures its cost this way).
+   */
+  readonly checkWriteRoundTrip?: boolean
+  /**
    * Unleash, for migrations whose definition says `routing.provider: "unleash"`: in `ramp`
    * their read percentage comes from the toggle's flexibleRollout (token: `token`, else env
    * `UNLEASH_API_TOKEN`). The phase still comes from the control schema, so a rollback wins.
@@ -311,6 +317,7 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
       },
       random: this.#options.random ?? Math.random,
       comparisonMode: this.#options.comparisons?.mode ?? 'background',
+      checkWriteRoundTrip: this.#options.checkWriteRoundTrip ?? true,
       comparisons: this.#comparisons,
       background: (work) => {
         const tracked = work.catch((error: unknown) => this.#logger.warn({ migration: name, err: error }, 'background write failed'))

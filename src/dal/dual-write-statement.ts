@@ -9,6 +9,8 @@ import type { Side } from '../core/phases.js'
 import type { Statement } from '../db/statement.js'
 import { list, movedRowDelete, movedRowLateral, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
+import { settingsCondition } from '../shape/settings-condition.js'
+import { ROUND_TRIP_COLUMN, roundTripCheck, type RoundTripCheck } from './round-trip-check-sql.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
 
@@ -169,6 +171,8 @@ export interface WriteStatementOptions {
   readonly divergence?: DivergenceTarget
   /** What the statement returns of each written row: all of it (the default), its legacy key only, or nothing (one count row). */
   readonly returning?: Returning
+  /** Whether a legacy-authoritative write judges its round trip (round-trip-check-sql.ts); default true. */
+  readonly roundTripCheck?: boolean
 }
 
 /** What a write returns: each written row in the legacy shape, its legacy key, or nothing. */
@@ -178,11 +182,15 @@ export type Returning = 'row' | 'key' | 'none'
  * The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run).
  * Its one-time filter sets the writer marker, once, whatever was written (db/writer-marker.ts).
  */
-function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning): string {
-  const from = freshDelete ? 's CROSS JOIN w' : 'w'
-  const marked = `WHERE ${WRITER_MARKER_FILTER}`
-  if (returning === 'none') return `SELECT count(*)::int AS ${q('__cutover_written')} FROM ${from} ${marked}`
-  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')} FROM ${from} ${marked}` : `SELECT w.* FROM ${from} ${marked}`
+function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning, roundTrip: RoundTripCheck | null): string {
+  const from = freshDelete ? 's CROSS JOIN w' : `w${roundTrip?.from ?? ''}`
+  const marked = `WHERE ${WRITER_MARKER_FILTER}${settingsCondition(shape)}`
+  const verdict = roundTrip ? `, ${roundTrip.value} AS ${q(ROUND_TRIP_COLUMN)}` : ''
+  if (returning === 'none') {
+    const verdicts = roundTrip ? `, jsonb_agg(${roundTrip.value}) FILTER (WHERE ${roundTrip.value} IS NOT NULL) AS ${q(ROUND_TRIP_COLUMN)}` : ''
+    return `SELECT count(*)::int AS ${q('__cutover_written')}${verdicts} FROM ${from} ${marked}`
+  }
+  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')}${verdict} FROM ${from} ${marked}` : `SELECT w.*${verdict} FROM ${from} ${marked}`
   if (returning === 'row') return `${backwardOf(shape, 'w')} ${marked}`
   const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
   return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w ${marked}`
@@ -211,6 +219,8 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     const moved = movedRowDelete(shape, 'w')
     if (moved) ctes.push(`m AS (${moved})`)
   }
+  // A legacy-authoritative write that upserts the shadow row judges, in the same statement, what reading it back gives.
+  const roundTrip = !divergence && options.roundTripCheck !== false && targets.authority === 'legacy' && targets.secondary === 'shadow' && request.op !== 'delete' ? roundTripCheck(shape) : null
   if (secondary) ctes.push(`s AS (${secondary})`)
   if (divergence) {
     const keyValue = (k: string): string => {
@@ -226,6 +236,6 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
       DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
   }
   // With the fresh-snapshot delete, `s` must be read for its function to run at all.
-  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row')
+  const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row', roundTrip)
   return { text: `WITH ${ctes.join(',\n')}\n${result}`, values: p.values }
 }

@@ -5,7 +5,7 @@
 import type { Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import { recordDivergenceSql } from '../store/divergences/divergence-sql.js'
-import { comparableRow, judge, type SideRow } from '../shape/compare-rows.js'
+import { comparableRow, differingColumns, judge, type SideRow } from '../shape/compare-rows.js'
 import { statementName, type SqlExecutor } from './executor.js'
 import type { MigrationShape } from '../shape/migration-shape.js'
 import type { ReadPlan, ReadStatement, Row } from './read-pipeline.js'
@@ -89,13 +89,14 @@ class KeyReadPlan implements ReadPlan<Row | undefined> {
     const verdict = judge(sides.legacy, sides.shadow)
     if (verdict.result === 'match' || !verdict.kind) return false
     const keyObject = Object.fromEntries(shape.legacyKey.map((k, i) => [k, keyText(this.key[i])]))
+    const columns = sides.legacy && sides.shadow ? differingColumns(sides.legacy.comparable, sides.shadow.comparable) : []
     const record = recordDivergenceSql(schema, {
-      migration, key: keyObject, source: 'read', kind: verdict.kind,
+      migration, key: keyObject, source: 'read', kind: verdict.kind, ...(columns.length > 0 ? { detail: `differs in: ${columns.join(', ')}` } : {}),
       legacyHash: verdict.legacyHash, shadowHash: verdict.shadowHash,
       legacyRow: sides.legacy?.comparable ?? null, shadowRow: sides.shadow?.comparable ?? null,
     })
     const inserted = await executor.query<{ inserted: boolean }>(record.text, record.values)
-    if (inserted[0]?.inserted) logger.warn({ migration, key: keyObject, kind: verdict.kind }, 'read comparison found a divergence')
+    if (inserted[0]?.inserted) logger.warn({ migration, key: keyObject, kind: verdict.kind, columns }, 'read comparison found a divergence')
     return true
   }
 }

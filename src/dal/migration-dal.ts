@@ -13,6 +13,8 @@ import { isConstraintViolation, serverMessage } from '../db/pg-errors.js'
 import { controlSchema } from '../db/control-schema.js'
 import type { ComparisonQueue } from './comparison-queue.js'
 import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
+import { ROUND_TRIP_COLUMN } from './round-trip-check-sql.js'
+import { takeRoundTrip } from './round-trip-writes.js'
 import { executorFor, type Database, type SqlExecutor } from './executor.js'
 import { KeyReads } from './key-read-plan.js'
 import { legacyColumnNames, type MigrationShape } from '../shape/migration-shape.js'
@@ -73,6 +75,7 @@ export interface DalContext {
   readonly guardrail?: Guardrail
   /** How sampled reads are compared; default `background`. */
   readonly comparisonMode?: ComparisonMode
+  readonly checkWriteRoundTrip?: boolean // writes judge their round trip in their statement (default true)
   /** Background comparisons in flight (shared by the process's migrations); over its bound one is dropped and counted as skipped. */
   readonly comparisons: ComparisonQueue
 }
@@ -119,7 +122,7 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
   }
 
   #build(shape: MigrationShape): ShapeStatements {
-    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema) }
+    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema, this.#c.checkWriteRoundTrip ?? true) }
   }
 
   /** The statements of the current shape (one reference comparison per call). */
@@ -236,6 +239,7 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
         ? await this.#timed(operation, targets.authority, () => inSavepoint<Row>(executor, statement))
         : await this.#timed(operation, targets.authority, () => executor.query<Row>(statement.text, statement.values, statement.name))
       this.#count(operation, policy.writes, 'ok')
+      if (rows[0] !== undefined && Object.hasOwn(rows[0], ROUND_TRIP_COLUMN)) takeRoundTrip(rows, { ...this.#c, migration: this.name, counter: this.#m.roundTripWrites[operation] })
       return rows
     } catch (error) {
       if (!recordMode || !isConstraintViolation(error)) {

@@ -12,6 +12,7 @@ import type { Statement } from '../db/statement.js'
 import type { MigrationShape } from '../shape/migration-shape.js'
 import { EQUAL_COLUMN } from './read-statement.js'
 import { backwardItems, COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-sides.js'
+import { settingsCondition } from '../shape/settings-condition.js'
 
 /** Builds the caller's query from a `selectFrom` on the source. */
 export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
@@ -22,7 +23,9 @@ const sources = new WeakMap<MigrationShape, Record<Side, string>>()
 export function sourceSql(shape: MigrationShape, side: Side): string {
   let built = sources.get(shape)
   if (!built) {
-    built = { legacy: `(SELECT * FROM ${shape.legacyTable})`, shadow: `(SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} AS s)` }
+    // The migration's session settings gate the shadow's scan (shape/settings-condition.ts), so backward runs under them.
+    const settings = settingsCondition(shape)
+    built = { legacy: `(SELECT * FROM ${shape.legacyTable})`, shadow: `(SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} AS s${settings === '' ? '' : ` WHERE true${settings}`})` }
     sources.set(shape, built)
   }
   return built[side]

@@ -53,9 +53,12 @@ export class WriteStatementCache {
   readonly #controlSchema: string
   readonly #entries = new Map<string, Entry>()
 
-  constructor(shape: MigrationShape, controlSchema: string) {
+  readonly #roundTripCheck: boolean
+
+  constructor(shape: MigrationShape, controlSchema: string, roundTripCheck = true) {
     this.#shape = shape
     this.#controlSchema = controlSchema
+    this.#roundTripCheck = roundTripCheck
   }
 
   /** The statement of a write of at most one row (several rows: built per call, not cached). */
@@ -65,7 +68,7 @@ export class WriteStatementCache {
     let entry = this.#entries.get(key)
     if (!entry) {
       if (this.#entries.size >= MAX_ENTRIES) return this.#uncached(targets, request, returning)
-      const built = writeStatement(this.#shape, targets, probe(request), { controlSchema: this.#controlSchema, returning })
+      const built = writeStatement(this.#shape, targets, probe(request), { controlSchema: this.#controlSchema, returning, roundTripCheck: this.#roundTripCheck })
       entry = { text: built.text, name: statementName(built.text), params: built.values }
       this.#entries.set(key, entry)
     }
@@ -78,7 +81,7 @@ export class WriteStatementCache {
   }
 
   #uncached(targets: WriteTargets, request: WriteRequest, returning: Returning): NamedStatement {
-    const built = writeStatement(this.#shape, targets, request, { controlSchema: this.#controlSchema, returning })
+    const built = writeStatement(this.#shape, targets, request, { controlSchema: this.#controlSchema, returning, roundTripCheck: this.#roundTripCheck })
     return { ...built, name: statementName(built.text) }
   }
 }

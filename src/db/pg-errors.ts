@@ -26,6 +26,10 @@ export const isLockWait = (e: unknown): boolean => LOCK_WAIT.has(codeOf(e) ?? ''
 export const isUniqueViolation = (e: unknown): boolean => codeOf(e) === '23505'
 /** A foreign key's other row is missing, or still referenced (23503). */
 export const isForeignKeyViolation = (e: unknown): boolean => codeOf(e) === '23503'
+/** A setting's value PostgreSQL does not accept (22023: `invalid value for parameter "TimeZone"`). */
+export const isInvalidSettingValue = (e: unknown): boolean => codeOf(e) === '22023'
+/** An expression that must be immutable is not (42P17: a generated column's or an index's). */
+export const isNotImmutable = (e: unknown): boolean => codeOf(e) === '42P17'
 /** The row broke a constraint or a type rule on its way in. */
 export const isConstraintViolation = (e: unknown): boolean => CONSTRAINT.has(codeOf(e) ?? '')
 /** The connection was lost, refused or terminated. */

@@ -152,6 +152,7 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     chunkRows: job.chunkRows,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    sessionSettings: shape.definition.session,
     maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
     targetChunkMs: options.targetChunkMs ?? DEFAULT_TARGET_CHUNK_MS,
     maxRowsPerSecond: options.maxRowsPerSecond,

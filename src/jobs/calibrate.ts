@@ -16,7 +16,9 @@ import { isConnectionLost, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { calibrationSql, normaliserFixSql, rowEstimateSql, SAMPLE_COLUMN } from './calibrate-sql.js'
 import { controlSchema } from '../db/control-schema.js'
+import { applySessionSettings } from '../db/session-settings.js'
 import { withClient } from '../db/with-client.js'
+import { inTransaction } from '../db/with-transaction.js'
 import { DEFAULT_CALIBRATION_SAMPLE } from './job-defaults.js'
 
 export interface CalibrateOptions {
@@ -70,7 +72,12 @@ function samplePercent(estimate: number, sample: number): number {
 async function sampleRows(client: pg.ClientBase, shape: MigrationShape, percent: number, sample: number): Promise<ReturnType<typeof sidesOf>> {
   for (let p = percent; ; p = Math.min(100, p * 4)) {
     const statement = calibrationSql(shape, p, sample)
-    const bySample = sidesOf(shape, (await client.query<Record<string, unknown>>(statement.text, statement.values)).rows)
+    // Under the migration's session settings, for this statement's transaction only.
+    const rows = await inTransaction(client, async () => {
+      await applySessionSettings(client, shape.definition.session)
+      return (await client.query<Record<string, unknown>>(statement.text, statement.values)).rows
+    })
+    const bySample = sidesOf(shape, rows)
     if (bySample.size >= sample || p >= 100) return bySample
   }
 }

@@ -1,8 +1,10 @@
-/** The SQL of `cutover precheck`: the mapping of a set of keys tried in cutover.precheck_rows(), and the listing and collision queries of its report. */
+/** The SQL of `cutover precheck`: the mapping of a set of keys tried in cutover.precheck_mapping_rows(), and the listing and collision queries of its report. */
 import { quoteLiteral } from '../core/identifiers.js'
 import type { FailureClass } from '../core/precheck-classes.js'
 import { controlSchema } from '../db/control-schema.js'
 import type { Statement } from '../db/statement.js'
+import { backwardItems } from '../shape/compared-sides.js'
+import { readBackColumns } from '../shape/read-back-columns.js'
 import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import type { KeyRange } from './key-range.js'
 import { keyTypes, legacySide, rangePredicate, rangeValues } from './key-range-sql.js'
@@ -27,12 +29,12 @@ function keyArray(shape: MigrationShape): string {
 }
 
 /**
- * The texts precheck_rows() runs. `forward` is the backfill's insert for the keys in $1 (a jsonb array of keys);
+ * The texts precheck_mapping_rows() runs. `forward` is the backfill's insert for the keys in $1 (a jsonb array of keys);
  * `backward` maps the shadow rows of those keys back into the legacy copy, so the legacy column types, NOT NULL and
  * CHECK constraints judge it without the legacy table being written. The `One` texts do the same for one key ($1,
  * an array of text), found by key equality through the index.
  */
-function mappingTexts(shape: MigrationShape, parents: (picked: string) => string): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string } {
+function mappingTexts(shape: MigrationShape, parents: (picked: string) => string): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string; roundTrip: string } {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
   const inSet = `(${legacy.refs.join(', ')}) IN (SELECT ${types.map((t, i) => `(cutover_key ->> ${i})::${t}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS cutover_key)`
@@ -58,7 +60,34 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
     backward: backward(inSet),
     forwardOne: forward(isOne),
     backwardOne: backward(isOne),
+    roundTrip: roundTripText(shape, inSet, forwardKey),
   }
+}
+
+/** The pattern of a round-trip class: what every row of it has in common. */
+export const ROUND_TRIP_PATTERN = 'the value the application reads back, backward(forward(row)), differs from the one it wrote'
+
+/**
+ * The round trip of the keys in $1 (a jsonb array of keys), once their rows are in the shadow: for each legacy row,
+ * the shadow row of its forward key read back through `backward` as the DAL serves it, compared with the legacy row
+ * per legacy column (generated ones excepted) through the `compare` normaliser of the shadow column that `backward`
+ * copies unchanged into it. One jsonb array of differences: key, step, column, both values as text.
+ */
+function roundTripText(shape: MigrationShape, inSet: string, forwardKey: readonly string[]): string {
+  const compared = readBackColumns(shape).map(({ column, sql }) => {
+    const differs = `${sql.key(sql.normalise(`lt.${q(column)}`))} IS DISTINCT FROM ${sql.key(sql.normalise(`rt.${q(column)}`))}`
+    return `(${quoteLiteral(column)}, ${differs}, lt.${q(column)}::text, rt.${q(column)}::text)`
+  })
+  const keyAliases = forwardKey.map((_, i) => q(`cutover_k${i}`))
+  const message = `pg_catalog.format('%s: %s comes back from the shadow as %s', d.column_name, pg_catalog.quote_nullable(d.legacy_value), pg_catalog.quote_nullable(d.round_trip_value))`
+  return `SELECT coalesce(jsonb_agg(jsonb_build_object('key', ${keyArray(shape)}, 'step', 'round_trip', 'sqlstate', '', 'message', ${message}, ` +
+    `'pattern', ${quoteLiteral(ROUND_TRIP_PATTERN)}, 'column', d.column_name, 'legacy', d.legacy_value, 'round_trip', d.round_trip_value) ` +
+    `ORDER BY ${legacySide(shape).refs.join(', ')}, d.column_name), '[]') ` +
+    `FROM ${legacySide(shape).from} CROSS JOIN LATERAL (SELECT ${forwardKey.map((k, i) => `${k} AS ${keyAliases[i]}`).join(', ')}) AS fk ` +
+    `JOIN LATERAL (SELECT b.* FROM ${shape.shadowTable} AS st CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b ` +
+    `WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = fk.${keyAliases[i]}`).join(' AND ')}) AS rt ON true ` +
+    `CROSS JOIN LATERAL (VALUES ${compared.join(', ')}) AS d (column_name, differs, legacy_value, round_trip_value) ` +
+    `WHERE ${inSet} AND d.differs`
 }
 
 /**
@@ -70,8 +99,9 @@ export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueK
   const legacy = legacySide(shape)
   const texts = mappingTexts(shape, parents)
   const call = (keys: string): string =>
-    `SELECT f.key, f.step, f.sqlstate, f.message, f.pattern, f.column_name, f.constraint_name, f.table_name ` +
-    `FROM ${controlSchema(schema).quoted}.precheck_rows(${quoteLiteral(texts.setup)}, ${quoteLiteral(texts.forward)}, ${quoteLiteral(texts.backward)}, ${quoteLiteral(texts.forwardOne)}, ${quoteLiteral(texts.backwardOne)}, ${keys}) AS f`
+    `SELECT f.key, f.step, f.sqlstate, f.message, f.pattern, f.column_name, f.constraint_name, f.table_name, f.legacy_value, f.round_trip_value ` +
+    `FROM ${controlSchema(schema).quoted}.precheck_mapping_rows(${quoteLiteral(texts.setup)}, ${quoteLiteral(texts.forward)}, ${quoteLiteral(texts.backward)}, ` +
+    `${quoteLiteral(texts.forwardOne)}, ${quoteLiteral(texts.backwardOne)}, ${quoteLiteral(texts.roundTrip)}, ${keys}) AS f`
   // One row per failing key, and one row (key null) for a clean chunk: `rows` is the chunk's row count either way.
   const chunkText = (isLowerInclusive: boolean): string =>
     `WITH picked AS (SELECT coalesce(jsonb_agg(${keyArray(shape)}), '[]') AS keys FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}) ` +

@@ -12,8 +12,11 @@ import { controlSchema } from '../db/control-schema.js'
 import { isLockWait, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { withClient } from '../db/with-client.js'
+import type { SessionSettings } from '../core/session-settings.js'
+import { applySessionSettings } from '../db/session-settings.js'
 import { inTransaction } from '../db/with-transaction.js'
 import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
+import { sessionDependentCasts, type SessionDependentCast } from '../store/catalog/session-settings-sql.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { readGroupMembers, readGroupOf } from '../store/groups/group-members-sql.js'
 import { readShadowForeignKeys } from '../store/groups/shadow-references-sql.js'
@@ -49,7 +52,10 @@ export interface PrecheckResult {
   readonly definitionVersion: number
   /** Legacy rows checked. */
   readonly rows: number
-  /** Rows the mapping cannot carry (each counted once per class it falls in). */
+  /**
+   * Rows the mapping cannot carry or does not bring back unchanged through `backward(forward(row))` (counted once per
+   * class they fall in; a row whose round trip changes several columns counts once).
+   */
   readonly failingRows: number
   readonly clean: boolean
   /** The classes of failure, the largest first. */
@@ -59,6 +65,10 @@ export interface PrecheckResult {
    * (the check evaluates the mapped key of every row, which a failing row would stop).
    */
   readonly collisionsChecked: boolean
+  /** Mapping expressions whose result depends on the session settings: evaluated under the definition's `session`. */
+  readonly sessionDependent: readonly SessionDependentCast[]
+  /** The session settings the mapping was evaluated under (none for a definition registered before they were recorded). */
+  readonly session: SessionSettings | undefined
   readonly seconds: number
 }
 
@@ -71,14 +81,17 @@ interface FailureRow {
   pattern: string | null
   column_name: string | null
   constraint_name: string | null
+  legacy_value: string | null
+  round_trip_value: string | null
 }
 
 /** Runs one chunk in a transaction of its own under a lock timeout, retrying lock waits with backoff. */
-async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
+async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, session: SessionSettings | undefined, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(client, async () => {
         await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
+        await applySessionSettings(client, session)
         return (await client.query<FailureRow>(text, [...values])).rows
       })
     } catch (error) {
@@ -112,8 +125,9 @@ async function parentsOf(client: pg.ClientBase, schema: string, migration: strin
 /**
  * Tries every legacy row, chunk by chunk in key order, through `forward` into
  * the shadow's real column types, NOT NULL, CHECK, unique and foreign keys
- * (cutover.precheck_rows(), which keeps nothing), and back through `backward`
- * into the legacy column types and constraints; then, when every row maps,
+ * (cutover.precheck_mapping_rows(), which keeps nothing), and back through `backward`
+ * into the legacy column types and constraints, and compares each legacy row
+ * with its round trip, per legacy column; then, when every row maps,
  * looks for legacy rows that map onto the same unique key of the shadow.
  * For a member of a group, each set of rows is tried after the rows of the other members it references.
  * Records a `precheck` event with the result (what the dual_write gate reads).
@@ -131,6 +145,8 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
     const classes = new FailureClasses(examples)
     let rows = 0
     let failingRows = 0
+    // Rows that fail forward or backward: while any does, the mapped keys cannot all be evaluated (no collision check).
+    let unmappedRows = 0
     const { rows: [edges] } = await client.query<{ low: unknown; high: unknown }>(keys.bounds.text, [...keys.bounds.values])
     const low = keyFromRow(edges?.low)
     const high = keyFromRow(edges?.high)
@@ -143,15 +159,23 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       const range: KeyRange = { lower, isLowerInclusive, upper: bound ?? high }
       const chunk = sql.chunk(range)
       const chunkStarted = Date.now()
-      const found = await checkChunk(client, options, logger, operationId, chunk.text, chunk.values as string[], range)
+      const found = await checkChunk(client, options, logger, operationId, checked.definition.session, chunk.text, chunk.values as string[], range)
       const scanned = found[0]?.rows ?? 0
       rows += scanned
+      const failedKeys = new Set<string>()
       for (const f of found) {
         if (f.key === null) continue
-        failingRows++
+        const kind = f.step === 'backward' || f.step === 'round_trip' ? f.step : 'forward'
+        // A row whose round trip changes several columns is one failing row, in one class per column.
+        const id = JSON.stringify(f.key)
+        if (!failedKeys.has(id)) failingRows++
+        failedKeys.add(id)
+        const isChanged = kind === 'round_trip' && f.sqlstate === ''
+        if (!isChanged) unmappedRows++
         classes.add({
-          key: f.key, kind: f.step === 'backward' ? 'backward' : 'forward', sqlstate: f.sqlstate ?? '', message: f.message ?? '',
+          key: f.key, kind, sqlstate: f.sqlstate ?? '', message: f.message ?? '',
           pattern: f.pattern ?? '', column: f.column_name, constraint: f.constraint_name,
+          ...(isChanged ? { values: { legacy: f.legacy_value, roundTrip: f.round_trip_value } } : {}),
         }, (c) => classQuery(sql.listing, c))
       }
       options.onProgress?.(rows, failingRows)
@@ -160,7 +184,7 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       lower = bound
       isLowerInclusive = false
     }
-    const collisionsChecked = failingRows === 0
+    const collisionsChecked = unmappedRows === 0
     if (collisionsChecked) {
       for (const { columns, statement } of sql.collisions(examples)) {
         const { rows: shared } = await client.query<{ value: string; count: number; keys: string[][] }>(statement.text, [...statement.values])
@@ -178,15 +202,16 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
       }
     }
     const list = classes.list()
+    const sessionDependent = await sessionDependentCasts(client, shape)
     const result: PrecheckResult = {
       migration: options.migration, definitionVersion: checked.definitionVersion, rows, failingRows, clean: failingRows === 0,
-      classes: list, collisionsChecked, seconds: (Date.now() - started) / 1000,
+      classes: list, collisionsChecked, sessionDependent, session: checked.definition.session, seconds: (Date.now() - started) / 1000,
     }
     await controlSchema(options.schema).insertEvent(client, {
       migration: options.migration, actor: options.actor, kind: 'precheck', reason: options.reason,
       details: {
-        clean: result.clean, definitionVersion: result.definitionVersion, rows, failingRows, collisionsChecked,
-        classes: list.map((c) => ({ kind: c.kind, sqlstate: c.sqlstate, column: c.column, constraint: c.constraint, pattern: c.pattern, message: c.message, count: c.count, examples: c.examples })),
+        clean: result.clean, definitionVersion: result.definitionVersion, rows, failingRows, collisionsChecked, session: checked.definition.session, sessionDependent,
+        classes: list.map((c) => ({ kind: c.kind, sqlstate: c.sqlstate, column: c.column, constraint: c.constraint, pattern: c.pattern, message: c.message, count: c.count, examples: c.examples, exampleValues: c.exampleValues })),
       },
     })
     logger.info({ migration: options.migration, operation: 'precheck', operationId, rows, failingRows, classes: list.length },

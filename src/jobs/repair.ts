@@ -7,6 +7,7 @@ import { instrumentsFor } from '../metrics/instruments.js'
 import { loadMigration } from '../store/definitions/definitions.js'
 import { isForeignKeyViolation, isLockWait, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
+import { applySessionSettings } from '../db/session-settings.js'
 import { inTransaction } from '../db/with-transaction.js'
 import { systemClock, type JobClock } from './job-clock.js'
 import { defaultJobLogger, type JobLogger } from './job-logger.js'
@@ -100,6 +101,7 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
           try {
             const rows = await inTransaction(client, async () => {
               await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
+              await applySessionSettings(client, shape.definition.session)
               return (await client.query<Record<string, unknown> & { present: boolean }>(statement.text, statement.values)).rows
             })
             // No row: another repair closed this divergence first.

@@ -6,6 +6,7 @@ import { isLockWait, serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { nextChunkRows } from './chunk-sizing.js'
 import { claimChunk, completeAndTally, extendLease, openChunks, releaseLease, type LeasedChunk, type LeaseHolder } from './chunk-lease.js'
+import { sessionSettingsSetLocal, type SessionSettings } from '../core/session-settings.js'
 import { inTransaction } from '../db/with-transaction.js'
 import type { JobClock } from './job-clock.js'
 import { JobFailed, type JobKind } from './job-failed.js'
@@ -63,6 +64,8 @@ export interface ChunkRunnerOptions {
   readonly chunkRows: number
   readonly leaseMs: number
   readonly lockTimeoutMs: number
+  /** The migration's session settings, set in each chunk's transaction (core/session-settings.ts). */
+  readonly sessionSettings?: SessionSettings | undefined
   readonly maxLockRetries: number
   /** 0 keeps the chunk size fixed. */
   readonly targetChunkMs: number
@@ -149,7 +152,8 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
   // without the other, and the resumed job does that chunk again. PostgreSQL keeps such a database consistent (WAL
   // is flushed in order: any later durable commit, an application write or the job's finish, makes the chunk
   // durable too). What it saves is the wait for a flush of the chunk's WAL at every chunk.
-  const beginChunk = `BEGIN; SET LOCAL lock_timeout = '${Math.max(0, Math.round(options.lockTimeoutMs))}ms'; SET LOCAL synchronous_commit = off`
+  const settings = sessionSettingsSetLocal(options.sessionSettings ?? {})
+  const beginChunk = `BEGIN; SET LOCAL lock_timeout = '${Math.max(0, Math.round(options.lockTimeoutMs))}ms'; SET LOCAL synchronous_commit = off${settings === '' ? '' : `; ${settings}`}`
 
   // The reason this process's workers hold their next chunk, shared by all of them; null while they go on.
   let throttledFor: ThrottleReason = null

@@ -1,5 +1,6 @@
 /** The SQL of verify's one statement per chunk, and of the differences it lists. */
-import { verifyColumns, type VerifyColumnSql } from '../core/compare-sql.js'
+import { readBackKey, verifyColumns, type VerifyColumnSql } from '../core/compare-sql.js'
+import { changingReadBackColumns } from '../shape/read-back-columns.js'
 import { quoteIdent } from '../core/identifiers.js'
 import type { Statement } from '../db/statement.js'
 import { typeOf, type MigrationShape } from '../shape/migration-shape.js'
@@ -50,26 +51,37 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
     shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
     shape.definition.compare,
   )
+  // The legacy shape too, as the caller receives a row: each legacy column whose round trip is not the identity,
+  // the legacy row's own value against the shadow row's read back through backward.
+  const back = changingReadBackColumns(shape)
+  const backwardOf = new Map(shape.backward.map((m) => [m.column, m.expression]))
+  const backAlias = (i: number): string => quoteIdent(`__b${i}`)
+  const backSideAlias = (side: 'l' | 's', i: number): string => quoteIdent(`__${side}b${i}`)
+  const backRaw = (side: 'l' | 's'): string => back.map((c, i) => `, ${side === 'l' ? `lt.${quoteIdent(c.column)}` : `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type}`} AS ${backAlias(i)}`).join('')
+  const backValues = (side: 'l' | 's'): string => back.map((c, i) => `, ${c.sql.normalise(side === 'l' ? `lt.${quoteIdent(c.column)}` : `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type}`)} AS ${backAlias(i)}`).join('')
+  const backRow = (side: 'l' | 's', normalise: boolean): string =>
+    `ROW(${back.map((c, i) => c.sql.key(normalise ? c.sql.normalise(`${side}.${backAlias(i)}`) : `${side}.${backAlias(i)}`)).join(', ')})`
   const keys = shape.legacyKey.map((_, i) => keyAlias(i))
   const aliased = (refs: readonly string[]): string => refs.map((r, i) => `${r} AS ${keyAlias(i)}`).join(', ')
   const keyNames = shape.legacyKey.map((_, i) => `$${2 * n + 3 + i}::text`)
   const valueAlias = (i: number): string => quoteIdent(`__v${i}`)
   const sideAlias = (side: 'l' | 's', i: number): string => quoteIdent(`__${side}${i}`)
   const values = (of: (c: VerifyColumnSql) => string): string => columns.map((c, i) => `${of(c)} AS ${valueAlias(i)}`).join(', ')
-  const row = (side: 'l' | 's'): string => `ROW(${columns.map((c, i) => c.key(`${side}.${valueAlias(i)}`)).join(', ')})`
+  const row = (side: 'l' | 's'): string => `ROW(${[...columns.map((c, i) => c.key(`${side}.${valueAlias(i)}`)), ...back.map((c, i) => c.sql.key(`${side}.${backAlias(i)}`))].join(', ')})`
   // The same JSON object as to_jsonb of the read comparison's projection: the column names as keys.
   const json = (side: 'l' | 's'): string =>
-    `(SELECT to_jsonb(p) FROM (SELECT ${columns.map((c, i) => `${c.comparable(`c.${sideAlias(side, i)}`)} AS ${quoteIdent(c.column)}`).join(', ')}) AS p)`
+    `(SELECT to_jsonb(p) FROM (SELECT ${[...columns.map((c, i) => `${c.comparable(`c.${sideAlias(side, i)}`)} AS ${quoteIdent(c.column)}`),
+      ...back.map((c, i) => `${c.sql.comparable(`c.${backSideAlias(side, i)}`)} AS ${quoteIdent(readBackKey(c.column))}`)].join(', ')}) AS p)`
 
   // The differing rows' keys, typed again, for DISTINCT ON and the order of the upserts; a missing side's row is SQL NULL.
   const foundKeys = types.map((t, i) => `(f.value -> 'key' ->> ${i})::${t}`).join(', ')
 
   const sides = (isLowerInclusive: boolean): string => `l AS (
-  SELECT ${aliased(legacy.refs)}, ${values((c) => c.expected)}
+  SELECT ${aliased(legacy.refs)}, ${values((c) => c.expected)}${backValues('l')}
     FROM ${legacy.from}
    WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
 ), s AS (
-  SELECT ${aliased(shadow.refs)}, ${values((c) => c.actual('st'))}
+  SELECT ${aliased(shadow.refs)}, ${values((c) => c.actual('st'))}${backValues('s')}
     FROM ${shadow.from}
    WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
 )`
@@ -80,11 +92,11 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   // The counting pass selects raw values (the forward expression's, the shadow column's) and casts and normalises them
   // only for a row whose raw values are not certainly equal (VerifyColumnSql.sameRaw): most rows of a verify match.
   const rawSides = (isLowerInclusive: boolean): string => `l AS (
-  SELECT ${aliased(legacy.refs)}, ${shape.forward.map((m, i) => `(${m.expression}) AS ${valueAlias(i)}`).join(', ')}
+  SELECT ${aliased(legacy.refs)}, ${shape.forward.map((m, i) => `(${m.expression}) AS ${valueAlias(i)}`).join(', ')}${backRaw('l')}
     FROM ${legacy.from}
    WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)}
 ), s AS (
-  SELECT ${aliased(shadow.refs)}, ${values((c) => `st.${quoteIdent(c.column)}`)}
+  SELECT ${aliased(shadow.refs)}, ${values((c) => `st.${quoteIdent(c.column)}`)}${backRaw('s')}
     FROM ${shadow.from}
    WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)}
 )`
@@ -99,10 +111,13 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   // Each row is judged once, in the one FILTER that needs it: the missing sides are counted from the join's null
   // keys (a table's key is never null). No subquery between the join and the counts, so PostgreSQL may count in
   // parallel workers (a Partial Aggregate under the Gather) rather than ship every row's kind to the leader.
-  const mismatch = [
-    `l.${keys[0]} IS NOT NULL`, `s.${keys[0]} IS NOT NULL`,
+  const shadowShapeDiffers = [
     ...(quickEqual === '' ? [] : [`NOT coalesce(${quickEqual}, false)`]),
     `${normalisedRow('l', () => true)} IS DISTINCT FROM ${normalisedRow('s', () => true)}`,
+  ].join('\n                AND ')
+  const mismatch = [
+    `l.${keys[0]} IS NOT NULL`, `s.${keys[0]} IS NOT NULL`,
+    back.length === 0 ? shadowShapeDiffers : `((${shadowShapeDiffers}) OR ${backRow('l', true)} IS DISTINCT FROM ${backRow('s', true)})`,
   ].join('\n                AND ')
   const checkText = (isLowerInclusive: boolean): string => `WITH ${rawSides(isLowerInclusive)}
 SELECT count(*)::int AS compared,
@@ -115,7 +130,7 @@ SELECT count(*)::int AS compared,
   const text = (isLowerInclusive: boolean): string => `WITH ${sides(isLowerInclusive)}, c AS (
   SELECT ${keys.map((k) => `coalesce(l.${k}, s.${k}) AS ${k}`).join(', ')},
          ${kind} AS kind,
-         ${columns.map((_, i) => `l.${valueAlias(i)} AS ${sideAlias('l', i)}, s.${valueAlias(i)} AS ${sideAlias('s', i)}`).join(', ')}
+         ${columns.map((_, i) => `l.${valueAlias(i)} AS ${sideAlias('l', i)}, s.${valueAlias(i)} AS ${sideAlias('s', i)}`).join(', ')}${back.map((_, i) => `, l.${backAlias(i)} AS ${backSideAlias('l', i)}, s.${backAlias(i)} AS ${backSideAlias('s', i)}`).join('')}
     FROM ${join}
   -- OFFSET 0 keeps c a subquery, so each row's kind is judged once, not again in every reference to it below.
   OFFSET 0

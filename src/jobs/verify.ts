@@ -130,6 +130,7 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       chunkRows: job.chunkRows,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      sessionSettings: shape.definition.session,
       maxLockRetries: options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES,
       targetChunkMs: options.targetChunkMs ?? DEFAULT_VERIFY_TARGET_CHUNK_MS,
       maxChunkRows: MAX_VERIFY_CHUNK_ROWS,

@@ -6,6 +6,8 @@ export interface Instruments {
   readonly operationDuration: client.Histogram<'migration' | 'operation' | 'target'>
   readonly reads: client.Counter<'migration' | 'served_from'>
   readonly divergences: client.Counter<'migration' | 'source'>
+  /** DAL writes of rows that would read back different through backward(forward(row)), judged in the write's statement. */
+  readonly roundTripWrites: client.Counter<'migration' | 'operation'>
   readonly comparisons: client.Counter<'migration' | 'source' | 'result'>
   readonly phase: client.Gauge<'migration' | 'phase'>
   readonly readPercent: client.Gauge<'migration'>
@@ -55,6 +57,7 @@ export function instrumentsFor(registry: Registry = client.register): Instrument
     operationDuration: histogram(registry, 'cutover_operation_duration_seconds', 'DAL operation latency by side.', ['migration', 'operation', 'target'], LATENCY_BUCKETS),
     reads: counter(registry, 'cutover_reads_total', 'Reads by the side that served them.', ['migration', 'served_from']),
     divergences: counter(registry, 'cutover_divergences_total', 'Differences found between the two sides.', ['migration', 'source']),
+    roundTripWrites: counter(registry, 'cutover_round_trip_writes_total', 'Rows written through the DAL that would read back different through backward(forward(row)).', ['migration', 'operation']),
     comparisons: counter(registry, 'cutover_comparisons_total', 'Comparisons run, by result.', ['migration', 'source', 'result']),
     phase: gauge(registry, 'cutover_phase', '1 for the current phase of each migration.', ['migration', 'phase']),
     readPercent: gauge(registry, 'cutover_read_percent', 'Share of routing keys read from the shadow.', ['migration']),
@@ -97,6 +100,7 @@ export interface MigrationInstruments {
   readonly writeDuration: Readonly<Record<WriteOperation, Readonly<Record<Side, BoundHistogram>>>>
   readonly comparisons: Readonly<Record<ComparisonResult, BoundCounter>>
   readonly divergences: Readonly<Record<'read' | 'write', BoundCounter>>
+  readonly roundTripWrites: Readonly<Record<'insert' | 'update' | 'upsert' | 'delete', BoundCounter>>
 }
 
 const WRITE_OPERATIONS: readonly WriteOperation[] = ['insert', 'update', 'upsert', 'delete']
@@ -123,5 +127,6 @@ export function migrationInstruments(i: Instruments, migration: string): Migrati
     writeDuration: byOperation((operation) => bySide((side) => i.operationDuration.labels({ migration, operation, target: side }))),
     comparisons: Object.fromEntries(COMPARISON_RESULTS.map((result) => [result, i.comparisons.labels({ migration, source: 'read', result })])) as Record<ComparisonResult, BoundCounter>,
     divergences: { read: i.divergences.labels({ migration, source: 'read' }), write: i.divergences.labels({ migration, source: 'write' }) },
+    roundTripWrites: byOperation((operation) => i.roundTripWrites.labels({ migration, operation })),
   }
 }

@@ -3,7 +3,8 @@
  * shape, tagged with its side and carrying its comparable projection. The DAL's
  * compared reads and `cutover calibrate` both build on it, so they judge alike.
  */
-import { actualItems, expectedItems } from '../core/compare-sql.js'
+import { actualItems, expectedItems, readBackItems } from '../core/compare-sql.js'
+import { readBackColumns } from './read-back-columns.js'
 import { q, typeOf, type MigrationShape } from './migration-shape.js'
 
 export const SIDE_COLUMN = '__cutover_side'
@@ -35,6 +36,11 @@ export interface ComparedSources {
   readonly shadow: string
   /** A column of both relations returned second on each side (after the side tag), to pair rows; none when absent. */
   readonly carry?: string
+  /**
+   * Also judge the row as the caller receives it: each legacy column of the legacy row against the shadow row read
+   * back through `backward` (keys `read_back.<column>`), so a mapping that loses information is a divergence.
+   */
+  readonly readBack?: boolean
 }
 
 /**
@@ -45,11 +51,14 @@ export interface ComparedSources {
  */
 export function comparedSides(shape: MigrationShape, sources: ComparedSources): string {
   const { expected, actual } = comparable(shape)
+  const readBack = sources.readBack ? readBackColumns(shape) : []
+  const legacyBack = readBack.length > 0 ? `, ${readBackItems(readBack, 'l')}` : ''
+  const shadowBack = readBack.length > 0 ? `, ${readBackItems(readBack, 'b')}` : ''
   const carried = (alias: string): string => (sources.carry ? `${alias}.${q(sources.carry)}, ` : '')
   const legacyColumns = shape.legacyColumns.map((c) => `l.${q(c.name)}`).join(', ')
   return `SELECT 'legacy' AS ${q(SIDE_COLUMN)}, ${carried('l')}${legacyColumns}, to_jsonb(e) AS ${q(COMPARE_COLUMN)}
-  FROM ${sources.legacy} AS l CROSS JOIN LATERAL (SELECT ${expected}) AS e
+  FROM ${sources.legacy} AS l CROSS JOIN LATERAL (SELECT ${expected}${legacyBack}) AS e
 UNION ALL
 SELECT 'shadow', ${carried('s')}b.*, to_jsonb(a)
-  FROM ${sources.shadow} AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN LATERAL (SELECT ${actual}) AS a`
+  FROM ${sources.shadow} AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN LATERAL (SELECT ${actual}${shadowBack}) AS a`
 }

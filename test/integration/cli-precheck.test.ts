@@ -80,7 +80,7 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     // The suggested command is one the tool accepts: it runs (and finds the bad rows: exit 1, not 2).
     const suggested = /run: (cutover .*)$/.exec(refused.stderr.trim())?.[1]?.split(' ').slice(1) ?? []
     const ran = await cli(...suggested)
-    expect(ran.stderr).toMatch(/^cutover: accounts_v2: 3 legacy row\(s\) cannot be mapped; fix them \(or the mapping\), then run: cutover precheck accounts_v2\n$/)
+    expect(ran.stderr).toMatch(/^cutover: accounts_v2: 3 legacy row\(s\) cannot be mapped or do not come back unchanged; fix them \(or the mapping\), then run: cutover precheck accounts_v2\n$/)
     expect(ran.code).toBe(1)
   })
 
@@ -101,7 +101,7 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
 
     const human = await cli('precheck', 'accounts_v2')
     expect(human.code).toBe(1)
-    expect(human.stdout).toContain('accounts_v2: precheck of 20000 legacy rows (definition version 1): 3 cannot be mapped, in 1 class(es)')
+    expect(human.stdout).toContain('accounts_v2: precheck of 20000 legacy rows (definition version 1): 3 cannot be mapped or do not come back unchanged, in 1 class(es)')
     expect(human.stdout).toContain('forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)')
     expect(human.stdout).toContain('keys: ["0000-broken"], ["ACME_0042"], ["legacy-17"]')
     expect(await untouched()).toBe(before)

@@ -44,7 +44,7 @@ describe('precheck of a migration group', () => {
       INSERT INTO flow VALUES (777777, 9999, 'orphan', 1); COMMIT`)
     const run = await cli('precheck', 'studio', '--chunk-rows', '50', '--json')
     expect(run.code).toBe(1)
-    expect(run.stderr.trim()).toBe('cutover: flows_v2: 1 legacy row(s) cannot be mapped; fix them (or the mapping), then run: cutover precheck studio')
+    expect(run.stderr.trim()).toBe('cutover: flows_v2: 1 legacy row(s) cannot be mapped or do not come back unchanged; fix them (or the mapping), then run: cutover precheck studio')
     const doc = run.json<{ group: string; members: PrecheckDoc[] }>()
     expect(doc.members.map((m) => [m.migration, m.rows, m.clean])).toEqual([['sessions_v2', 40, true], ['flows_v2', 121, false], ['assets_v2', 360, true]])
     const flows = doc.members[1] as PrecheckDoc

@@ -15,7 +15,7 @@ const PEOPLE = {
   legacy: { table: 'public.people', key: ['id'] },
   shadow: { table: 'public.people_v2', key: ['id'] },
   forward: { age: 'age::int' },
-  // A mistake on purpose: the score goes back multiplied, past what the legacy smallint holds.
+  // A mistake on purpose: the score goes back multiplied, past what the legacy smallint holds (0, every other row's score, comes back unchanged).
   backward: { age: 'age::text', score: 'score * 100' },
 }
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
   await db.query(`
     CREATE TABLE teams (code text PRIMARY KEY);
     INSERT INTO teams VALUES ('red'), ('blue');
-    CREATE TABLE people (id bigint PRIMARY KEY, age text, nickname text, email text, team text, score smallint NOT NULL DEFAULT 1);
+    CREATE TABLE people (id bigint PRIMARY KEY, age text, nickname text, email text, team text, score smallint NOT NULL DEFAULT 0);
     CREATE TABLE people_v2 (id bigint PRIMARY KEY, age int, nickname varchar(8), email text NOT NULL, team text REFERENCES teams (code) DEFERRABLE INITIALLY DEFERRED,
                             score int NOT NULL CHECK (score >= 0));
     INSERT INTO people (id, age, nickname, email, team) SELECT g, (20 + g % 50)::text, 'p' || g, 'p' || g || '@example.com', 'red' FROM generate_series(1, 3000) g;
@@ -123,8 +123,13 @@ describe('rows that map onto one unique key of the shadow', () => {
   it('an upper- and a lower-case UUID are one uuid: both keys are named, and the query lists them', async () => {
     const before = await snapshot()
     const result = await runPrecheck(db.pool, { ...base, migration: 'tags_v2' })
-    expect(result).toMatchObject({ rows: 502, clean: false, failingRows: 2, collisionsChecked: true })
-    expect(result.classes).toHaveLength(1)
+    // The upper-case one is also read back in lower case: a round trip that changes it (counted in both classes).
+    expect(result).toMatchObject({ rows: 502, clean: false, failingRows: 3, collisionsChecked: true })
+    expect(result.classes).toHaveLength(2)
+    expect(result.classes[1]).toMatchObject({
+      kind: 'round_trip', column: 'id', count: 1, examples: [['5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10']],
+      exampleValues: [{ legacy: '5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10', roundTrip: '5b2c1a8e-0f4e-4a4e-9d55-3c0b3e6f7a10' }],
+    })
     expect(result.classes[0]).toMatchObject({
       kind: 'collision', sqlstate: '23505', column: 'id', count: 2,
       examples: [['5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10'], ['5b2c1a8e-0f4e-4a4e-9d55-3c0b3e6f7a10']],
@@ -137,11 +142,11 @@ describe('rows that map onto one unique key of the shadow', () => {
 
 describe('the gate of dual_write', () => {
   it('force overrides an unclean precheck and the event records what it overrode', async () => {
-    await expect(advance(db.pool, { ...base, migration: 'tags_v2' })).rejects.toThrow(/gate "dual_write" not met: the last precheck found 2 legacy row\(s\)/)
+    await expect(advance(db.pool, { ...base, migration: 'tags_v2' })).rejects.toThrow(/gate "dual_write" not met: the last precheck found 3 legacy row\(s\)/)
     const result = await advance(db.pool, { ...base, migration: 'tags_v2', force: true, reason: 'known duplicates, fixed by hand' })
     expect(result).toMatchObject({ changed: true, overriddenGate: 'dual_write', to: { phase: 'dual_write' } })
     const events = await db.query<{ forced: boolean; details: Record<string, unknown> }>("SELECT forced, details FROM cutover.events WHERE migration = 'tags_v2' AND kind = 'advance'")
-    expect(events).toEqual([{ forced: true, details: expect.objectContaining({ overriddenGate: 'dual_write', overriddenBecause: expect.stringContaining('2 legacy row(s)') }) }])
+    expect(events).toEqual([{ forced: true, details: expect.objectContaining({ overriddenGate: 'dual_write', overriddenBecause: expect.stringContaining('3 legacy row(s)') }) }])
   })
 
   it('a clean precheck of an older definition version does not count', async () => {

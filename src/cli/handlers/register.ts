@@ -4,11 +4,13 @@ import { registerMigrations, type RegisteredMigration } from '../../actions/regi
 import { loadConfig } from '../../config/load-config.js'
 import { MappingChangeRefused } from '../../core/errors.js'
 import { describeMappingChange } from '../../core/mapping-diff.js'
+import { describeSessionDependent } from '../../core/session-dependent.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { RegisterArgs } from '../commands/register.js'
 
 function printOne(ctx: CommandContext, c: RegisteredMigration): void {
   const name = c.definition.name
+  for (const cast of c.sessionDependent) ctx.say(`${name}: ${describeSessionDependent(cast, c.definition.session ?? {})}`)
   const mapped = `${c.mapping.forward.length} shadow columns mapped, ${c.mapping.backward.length} legacy columns mapped back`
   if (c.outcome === 'unchanged') { ctx.say(`${name}: unchanged (definition version ${c.definitionVersion}); nothing written`); return }
   ctx.say(c.outcome === 'registered' ? `registered ${name}: ${mapped}` : `re-registered ${name}: definition version ${c.definitionVersion}, ${mapped}`)
@@ -37,7 +39,7 @@ export async function registerHandler(ctx: CommandContext, args: GlobalArgs & Re
   ctx.emit({
     registered: registered.map((c) => ({
       name: c.definition.name, outcome: c.outcome, definitionVersion: c.definitionVersion, forward: c.mapping.forward, backward: c.mapping.backward,
-      mappingChanges: c.mappingChanges, ...(c.notes ? { notes: c.notes } : {}), ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
+      mappingChanges: c.mappingChanges, session: c.definition.session, sessionDependent: c.sessionDependent, ...(c.notes ? { notes: c.notes } : {}), ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
     })),
   })
   for (const c of registered) printOne(ctx, c)

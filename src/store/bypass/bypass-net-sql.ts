@@ -13,6 +13,7 @@
  * outside pg_catalog qualified, every call's argument types explicit.
  */
 import { ConfigInvalid } from '../../core/errors.js'
+import { sessionSettingsFunctionClauses } from '../../core/session-settings.js'
 import { IS_MARKED_STATEMENT_SQL } from '../../db/writer-marker.js'
 import { list, movedRowDelete, q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
 import { controlSchema } from '../../db/control-schema.js'
@@ -113,7 +114,7 @@ export function installNetSql(shape: MigrationShape, schema: string, mode: NetMo
     END;`
   return [
     `CREATE OR REPLACE FUNCTION ${names.applyFunction}(_cutover_op pg_catalog.text, _cutover_new ${shape.legacyTable}, _cutover_old ${shape.legacyTable})
-  RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $cutover$
+  RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp ${sessionSettingsFunctionClauses(shape.definition.session ?? {})} AS $cutover$
 DECLARE
   _cutover_app pg_catalog.text := pg_catalog.left(coalesce(nullif(pg_catalog.current_setting('application_name', true), ''), '(none)'), 64);
   _cutover_phase pg_catalog.text := (SELECT phase FROM ${s}.state WHERE migration = ${migration});
