@@ -22,7 +22,7 @@ export const DEMO_DDL = `
   -- The demo's knob for "the shadow got slow": every shadow read goes through it.
   CREATE TABLE demo_latency (seconds float8 NOT NULL);
   INSERT INTO demo_latency VALUES (0);
-  CREATE FUNCTION demo_latency() RETURNS void LANGUAGE sql STABLE AS 'SELECT pg_sleep((SELECT seconds FROM demo_latency))';
+  CREATE FUNCTION demo_latency() RETURNS boolean LANGUAGE sql STABLE AS 'SELECT true FROM pg_sleep((SELECT seconds FROM public.demo_latency))';
 `
 
 export const DEMO_MIGRATION = 'demo_users_v2'
@@ -42,7 +42,9 @@ export const DEMO_CONFIG = {
     backward: {
       id: 'id::text',
       // demo_latency() sleeps for as long as the demo says: 0 until it plays a slow shadow.
-      full_name: "(SELECT first_name || ' ' || last_name FROM (SELECT public.demo_latency()) AS knob)",
+      // The knob's value is used (WHERE knob.slept), so the planner cannot drop the STABLE call; a mapping may call no
+      // VOLATILE function. concat_ws with nullif gives back a one-word name without a trailing space (the round trip).
+      full_name: "(SELECT concat_ws(' ', first_name, nullif(last_name, '')) FROM (SELECT public.demo_latency() AS slept) AS knob WHERE knob.slept)",
       email: 'email_address',
       balance_cents: '(balance * 100)::int',
       prefs: 'prefs::json',

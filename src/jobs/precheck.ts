@@ -89,11 +89,13 @@ interface FailureRow {
 async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, session: SessionSettings | undefined, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
   for (let attempt = 1; ; attempt++) {
     try {
+      // One snapshot for the whole chunk: the round trip compares each legacy row with what its forward copy reads
+      // back, and a writer updating that row between the two statements would otherwise look like a lossy mapping.
       return await inTransaction(client, async () => {
         await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
         await applySessionSettings(client, session)
         return (await client.query<FailureRow>(text, [...values])).rows
-      })
+      }, 'BEGIN ISOLATION LEVEL REPEATABLE READ')
     } catch (error) {
       if (!isLockWait(error)) throw error
       if (attempt > DEFAULT_MAX_LOCK_RETRIES) {

@@ -21,9 +21,9 @@ beforeAll(async () => {
   // A switch that makes every read served by the shadow slow, through the backward mapping.
   await db.query(`CREATE TABLE shadow_delay (seconds float8 NOT NULL);
                   INSERT INTO shadow_delay VALUES (0);
-                  CREATE FUNCTION shadow_delay() RETURNS void LANGUAGE sql STABLE AS 'SELECT pg_sleep((SELECT seconds FROM shadow_delay))';`)
+                  CREATE FUNCTION shadow_delay() RETURNS boolean LANGUAGE sql STABLE AS 'SELECT true FROM pg_sleep((SELECT seconds FROM public.shadow_delay))';`)
   await setupOrders(db, {
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', status: '(SELECT status FROM (SELECT public.shadow_delay()) AS d)' },
+    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', status: '(SELECT status FROM (SELECT public.shadow_delay() AS slept) AS d WHERE d.slept)' },
     guardrails: { maxP99Ratio: 4, maxDivergencesPerMinute: 30, windowSeconds: 10, minSamples: 20 },
   })
   const { cutover } = await open()

@@ -59,7 +59,7 @@ beforeAll(async () => {
   config = join(dir, 'cutover.json')
   // The forward mapping reads a table that is none of the migration's: a price list.
   await writeFile(config, JSON.stringify({ migrations: [{ ...ORDERS_CONFIG,
-    forward: { ...ORDERS_CONFIG.forward, amount: "amount_cents / (SELECT p.cents_per_unit FROM price_list AS p WHERE p.currency = 'EUR')" } }] }))
+    forward: { ...ORDERS_CONFIG.forward, amount: "amount_cents / (SELECT p.cents_per_unit FROM public.price_list AS p WHERE p.currency = 'EUR')" } }] }))
 })
 
 afterAll(async () => {

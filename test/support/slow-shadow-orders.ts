@@ -23,8 +23,8 @@ export interface SlowShadowOrders {
 export async function setupSlowShadowOrders(db: TestDatabase, readKeys: number, rows: number): Promise<SlowShadowOrders> {
   await db.query(`CREATE TABLE shadow_delay (seconds float8 NOT NULL);
                   INSERT INTO shadow_delay VALUES (0);
-                  CREATE FUNCTION shadow_delay() RETURNS void LANGUAGE sql STABLE AS 'SELECT pg_sleep((SELECT seconds FROM shadow_delay))';`)
-  await setupOrders(db, { backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', status: '(SELECT status FROM (SELECT public.shadow_delay()) AS d)' } })
+                  CREATE FUNCTION shadow_delay() RETURNS boolean LANGUAGE sql STABLE AS 'SELECT true FROM pg_sleep((SELECT seconds FROM public.shadow_delay))';`)
+  await setupOrders(db, { backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', status: '(SELECT status FROM (SELECT public.shadow_delay() AS slept) AS d WHERE d.slept)' } })
   const { cutover, registry, pool } = await connectCutover(db, { random: () => 1 })
   const dal = await cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
