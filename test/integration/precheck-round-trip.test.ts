@@ -39,6 +39,8 @@ const PAINT = {
   legacy: { table: 'public.paints', key: ['id'] },
   shadow: { table: 'public.paints_v2', key: ['id'] },
   forward: { color: "CASE WHEN color IN ('red', 'green', 'blue') THEN color::color_t END" },
+  // color_t lives in public, which a mapping may name unqualified only when the definition trusts it (issue 23).
+  trustedSchemas: ['public'],
   backward: { color: 'color::text' },
 }
 

@@ -73,7 +73,7 @@ describe('session settings', { timeout: 240_000 }, () => {
   it('an application in New York writing through the DAL and a CLI in UTC backfilling agree: verify is clean', async () => {
     const precheck = await cli('precheck', 'visits_v2')
     expect(precheck.stderr + precheck.stdout).toContain('clean')
-    expect(precheck.stdout).toContain('note: forward made_at (made_at::timestamptz): timestamptz(timestamp without time zone) depends on the session settings')
+    expect(precheck.stdout).toContain('note: forward made_at ((made_at)::timestamp with time zone): timestamptz(timestamp without time zone) depends on the session settings')
     expect(precheck.code).toBe(0)
     expect((await cli('advance', 'visits_v2')).code).toBe(0)
     cutover = await Cutover.connect({ pool: appPool, registry: new Registry(), logger: silentLogger, fallbackPollMs: 100 })
