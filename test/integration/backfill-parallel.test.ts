@@ -42,10 +42,11 @@ describe(`backfill copying each chunk in parts on two connections (seed ${seed};
       while (!stopped) {
         const key = 1 + Math.floor(random() * ROWS)
         const pick = random()
-        if (pick < 0.4) await dal.update(key, { status: `s${writes}`, amount_cents: Math.floor(random() * 100_000) })
+        // Each write takes its number before it waits: three writers once read the same counter and inserted one key twice.
+        const n = writes++
+        if (pick < 0.4) await dal.update(key, { status: `s${n}`, amount_cents: Math.floor(random() * 100_000) })
         else if (pick < 0.8) await dal.delete(key)
-        else await dal.insert(order(1_000_000 + writes))
-        writes++
+        else await dal.insert(order(1_000_000 + n))
       }
     })
     const counted = countedPool(db.url, 6)
