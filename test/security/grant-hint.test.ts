@@ -7,14 +7,14 @@
  * GRANT printed is one PostgreSQL accepts and that lets the command through.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectRefusedUnchanged, runCli } from '../support/cli.js'
 import { controlSnapshot, initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 import { ORDERS_CONFIG, ORDERS_DDL } from '../support/orders-fixture.js'
+import { applyGrants, urlFor } from '../support/roles.js'
 import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
@@ -23,21 +23,7 @@ const operator = `ops_${suffix}`
 const noShadow = `ops_noshadow_${suffix}`
 let config: string
 
-/** sql/grants/operator.sql for `role`, as the README says to apply it. */
-async function grantOperator(role: string): Promise<void> {
-  const text = await readFile(fileURLToPath(new URL('../../sql/grants/operator.sql', import.meta.url)), 'utf8')
-  await db.query(text.replaceAll(':ROLE', `"${role}"`).replaceAll(':CUTOVER_SCHEMA', '"cutover"')
-    .replaceAll(':LEGACY_TABLE', '"public"."orders"').replaceAll(':SHADOW_TABLE', '"public"."orders_v2"'))
-}
-
-function urlFor(role: string): string {
-  const url = new URL(db.url)
-  url.username = role
-  url.password = 'pw'
-  return url.toString()
-}
-
-const register = (role: string) => () => runCli(['register', '--config', config, '--database-url', urlFor(role), '--actor', 'ana'])
+const register = (role: string) => () => runCli(['register', '--config', config, '--database-url', urlFor(db, role), '--actor', 'ana'])
 
 /** The GRANT statement of a refusal's "have its owner run: GRANT … TO role" (without the explanation after it). */
 function suggestedGrant(stderr: string, role: string): string {
@@ -52,8 +38,8 @@ beforeAll(async () => {
     CREATE TABLE price_list (currency text PRIMARY KEY, cents_per_unit numeric NOT NULL);
     INSERT INTO price_list VALUES ('EUR', 100);
     CREATE ROLE "${operator}" LOGIN PASSWORD 'pw'; CREATE ROLE "${noShadow}" LOGIN PASSWORD 'pw'`)
-  await grantOperator(operator)
-  await grantOperator(noShadow)
+  await applyGrants(db, 'operator', operator)
+  await applyGrants(db, 'operator', noShadow)
   await db.query(`REVOKE ALL ON orders_v2 FROM "${noShadow}"; GRANT SELECT ON price_list TO "${noShadow}"`)
   const dir = await tempDir('cutover-grant-hint-')
   config = join(dir, 'cutover.json')
