@@ -47,13 +47,15 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
     `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
     `ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING`
   // Driven by the picked keys, each shadow row found through the shadow key's unique index: the plan must not
-  // depend on the shadow's statistics, which say "empty" once autovacuum has seen the trials' rolled-back rows
-  // (an `IN (SELECT …)` was then planned as a nested loop over the whole shadow for every key: minutes for 20,000 keys).
+  // depend on the shadow's statistics, which say "no row in these pages" once autovacuum has analysed the trials'
+  // rolled-back rows (an `IN (SELECT …)` was then planned as a nested loop over the whole shadow for every key:
+  // minutes for 20,000 keys). `OFFSET 0` keeps the lookup a subquery the planner cannot flatten into a join it
+  // would reorder, so it runs once per picked key, through the index.
   const keyAliases = shape.shadowKey.map((_, i) => q(`cutover_k${i}`))
   const backward = (picked: string): string => `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
     `SELECT ${shape.backward.map((m) => m.expression).join(', ')} ` +
     `FROM (SELECT DISTINCT ${forwardKey.map((k, i) => `${k} AS ${keyAliases[i]}`).join(', ')} FROM ${legacy.from} WHERE ${picked}) AS cutover_keys ` +
-    `JOIN LATERAL (SELECT * FROM ${shape.shadowTable} AS st WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = cutover_keys.${keyAliases[i]}`).join(' AND ')}) AS st ON true`
+    `JOIN LATERAL (SELECT * FROM ${shape.shadowTable} AS st WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = cutover_keys.${keyAliases[i]}`).join(' AND ')} OFFSET 0) AS st ON true`
   return {
     setup: `CREATE TEMPORARY TABLE cutover_precheck_legacy (LIKE ${shape.legacyTable} INCLUDING CONSTRAINTS INCLUDING GENERATED)`,
     forward: forward(inSet),
@@ -71,7 +73,8 @@ export const ROUND_TRIP_PATTERN = 'the value the application reads back, backwar
  * The round trip of the keys in $1 (a jsonb array of keys), once their rows are in the shadow: for each legacy row,
  * the shadow row of its forward key read back through `backward` as the DAL serves it, compared with the legacy row
  * per legacy column (generated ones excepted) through the `compare` normaliser of the shadow column that `backward`
- * copies unchanged into it. One jsonb array of differences: key, step, column, both values as text.
+ * copies unchanged into it. One jsonb array of differences: key, step, column, both values as text. The shadow row
+ * is looked up per legacy row behind `OFFSET 0`, as in `backward` (mappingTexts), whatever the shadow's statistics say.
  */
 function roundTripText(shape: MigrationShape, inSet: string, forwardKey: readonly string[]): string {
   const compared = readBackColumns(shape).map(({ column, sql }) => {
@@ -85,7 +88,7 @@ function roundTripText(shape: MigrationShape, inSet: string, forwardKey: readonl
     `ORDER BY ${legacySide(shape).refs.join(', ')}, d.column_name), '[]') ` +
     `FROM ${legacySide(shape).from} CROSS JOIN LATERAL (SELECT ${forwardKey.map((k, i) => `${k} AS ${keyAliases[i]}`).join(', ')}) AS fk ` +
     `JOIN LATERAL (SELECT b.* FROM ${shape.shadowTable} AS st CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b ` +
-    `WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = fk.${keyAliases[i]}`).join(' AND ')}) AS rt ON true ` +
+    `WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = fk.${keyAliases[i]}`).join(' AND ')} OFFSET 0) AS rt ON true ` +
     `CROSS JOIN LATERAL (VALUES ${compared.join(', ')}) AS d (column_name, differs, legacy_value, round_trip_value) ` +
     `WHERE ${inSet} AND d.differs`
 }
