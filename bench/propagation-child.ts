@@ -9,7 +9,7 @@
 import pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { Cutover } from '../src/dal/cutover.js'
+import { Cutover } from '../src/cutover/cutover.js'
 
 const url = process.env.CUTOVER_CHILD_URL
 const listenUrl = process.env.CUTOVER_CHILD_LISTEN_URL || undefined

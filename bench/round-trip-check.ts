@@ -6,7 +6,7 @@
  * write carries the check; the rows round-trip, so it finds nothing and records nothing.
  */
 import { Registry } from 'prom-client'
-import { Cutover } from '../src/dal/cutover.js'
+import { Cutover } from '../src/cutover/cutover.js'
 import type { MigrationDal } from '../src/dal/migration-dal.js'
 import { nextInsertKey } from './lib/insert-keys.js'
 import { runInterleaved, type Comparison, type RunSettings } from './lib/latency.js'

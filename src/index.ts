@@ -3,7 +3,7 @@
  * See README.md for a runnable example.
  */
 /** Connects to the database and hands out a DAL per migration. */
-export { Cutover, type CutoverOptions } from './dal/cutover.js'
+export { Cutover, type CutoverOptions } from './cutover/cutover.js'
 /** The DAL of one migration: insert, insertMany, update, upsert, delete, get. */
 export { MigrationDal, type Row, type Key, type CallOptions, type ReadOptions, type WriteOptions } from './dal/migration-dal.js'
 export { GroupDal } from './dal/group-dal.js'

@@ -11,10 +11,16 @@ import { hostname } from 'node:os'
 import type { GuardrailConfig } from '../core/definition.js'
 import { judgeSummary } from '../core/guardrail.js'
 import { LatencyWindow } from '../core/latency-window.js'
-import type { MigrationState, Side } from '../core/phases.js'
+import type { MigrationState, Phase, Side } from '../core/phases.js'
 import type { Logger } from '../logger.js'
 import type { Instruments } from '../metrics/instruments.js'
-import type { ActionResult } from '../actions/action-options.js'
+
+/** What a rollback reports back to the guardrail (the rollback action's result is one). */
+export interface GuardrailRollbackResult {
+  readonly changed: boolean
+  readonly from: { readonly phase: Phase; readonly readPercent: number }
+  readonly to: { readonly phase: Phase; readonly readPercent: number }
+}
 
 export interface GuardrailOptions {
   readonly migration: string
@@ -23,7 +29,7 @@ export interface GuardrailOptions {
   readonly logger: Logger
   readonly state: () => MigrationState | undefined
   /** Rolls the migration back with trigger `guardrail`; resolves to what changed. */
-  readonly rollback: (reason: string, details: Record<string, unknown>) => Promise<ActionResult>
+  readonly rollback: (reason: string, details: Record<string, unknown>) => Promise<GuardrailRollbackResult>
   readonly now?: () => number
 }
 

@@ -21,7 +21,8 @@ import { legacyColumnNames, type MigrationShape } from '../shape/migration-shape
 import { requireTransaction } from './require-transaction.js'
 import type { StatementPolicy } from './statement-policy.js'
 import { compileOnlyKysely } from './query-compiler.js'
-import { inSavepoint, ReadPipeline, type ComparisonMode, type Row } from './read-pipeline.js'
+import { inSavepoint, type ComparisonMode, type ReadPipeline, type Row } from './read-pipeline.js'
+import { readPipelineFor } from './read-pipeline-for.js'
 import { selectPlan, selectServedSide } from './routed-select.js'
 import type { SelectBuilder } from './select-statement.js'
 import { WriteStatementCache } from './write-statement-cache.js'
@@ -107,18 +108,8 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     this.name = context.shape.definition.name
     this.#m = migrationInstruments(context.instruments, this.name)
     this.#statements = this.#build(context.shape)
-    this.#reads = new ReadPipeline({
-      name: this.name,
-      instruments: this.#m,
-      logger: context.logger,
-      ...(context.guardrail ? { guardrail: context.guardrail } : {}),
-      pool: context.executor,
-      random: context.random,
-      mode: context.comparisonMode ?? 'background',
-      queue: context.comparisons,
-      background: context.background,
-      sample: (state) => (state.phase === 'shadow_read' ? context.shape.definition.shadowReadSample : context.shape.definition.compareSample),
-    })
+    const { logger, guardrail, executor, random, comparisonMode, comparisons, background } = context
+    this.#reads = readPipelineFor({ name: this.name, instruments: this.#m, logger, guardrail, executor, random, comparisonMode, comparisons, background, definition: () => context.shape.definition })
   }
 
   #build(shape: MigrationShape): ShapeStatements {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { Cutover } from '../dal/cutover.js'
+import { Cutover } from '../cutover/cutover.js'
 
 export const DEMO_GROUP = 'demo_teams'
 

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { installBypassNet } from '../../src/actions/bypass-net.js'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { isConstraintViolation, isLockWait } from '../../src/db/pg-errors.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { runVerify } from '../../src/jobs/verify.js'

@@ -9,7 +9,7 @@ import { runBackfill } from '../../src/jobs/backfill.js'
 import { runRepair } from '../../src/jobs/repair.js'
 import { runVerify } from '../../src/jobs/verify.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover, order, setPhase, setupOrders } from '../support/orders-fixture.js'
 

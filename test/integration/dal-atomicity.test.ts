@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover, order, rowsOf, setPhase, setupOrders } from '../support/orders-fixture.js'
 import { ConfigInvalid } from '../../src/core/errors.js'

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Registry } from 'prom-client'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover, order, setPhase, setupOrders } from '../support/orders-fixture.js'
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import type { Phase } from '../../src/core/phases.js'
 import { freshDatabase } from '../support/database.js'

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Registry } from 'prom-client'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { freshDatabase } from '../support/database.js'
 import { runTsx } from '../support/run-tsx.js'
 import { connectCutover, setPhase, setupOrders } from '../support/orders-fixture.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { routeRead } from '../../src/core/routing.js'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover, order, setPhase, setupOrders } from '../support/orders-fixture.js'

@@ -5,7 +5,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { executorFor } from '../../src/dal/executor.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import { StatementPolicy } from '../../src/dal/statement-policy.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import { backfillOrder, runPrechecks, runVerifies } from '../../src/jobs/group-jobs.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'

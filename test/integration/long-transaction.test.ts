@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { runRepair } from '../../src/jobs/repair.js'

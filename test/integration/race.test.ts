@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import type { MigrationDal, Row } from '../../src/dal/migration-dal.js'
 import { runBackfill } from '../../src/jobs/backfill.js'
 import { runVerify } from '../../src/jobs/verify.js'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { Cutover } from '../../src/dal/cutover.js'
+import { Cutover } from '../../src/cutover/cutover.js'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { runRepair } from '../../src/jobs/repair.js'
 import { runVerify } from '../../src/jobs/verify.js'

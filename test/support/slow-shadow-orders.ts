@@ -6,7 +6,7 @@
  */
 import type pg from 'pg'
 import type { Registry } from 'prom-client'
-import type { Cutover } from '../../src/dal/cutover.js'
+import type { Cutover } from '../../src/cutover/cutover.js'
 import type { TestDatabase } from './database.js'
 import { connectCutover, order, setPhase, setupOrders } from './orders-fixture.js'
 
