@@ -4,15 +4,15 @@
  * child row copied always finds its parent in the shadow: the parent was in
  * the parent's key range (copied before) or arrived later by the dual write.
  */
-import { parentsFirst } from '../core/parents-first.js'
-import type { PoolLike } from '../db/queryable.js'
-import { withClient } from '../db/with-client.js'
-import { readGroupMembers } from '../store/groups/group-members-sql.js'
-import { readShadowReferences } from '../store/groups/shadow-references-sql.js'
-import { runPrecheck, type PrecheckOptions, type PrecheckResult } from './precheck.js'
-import { runBackfill, type BackfillOptions, type BackfillResult } from './backfill.js'
-import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js'
-import { runRepair, type RepairOptions, type RepairResult } from './repair.js'
+import { parentsFirst } from '../../core/parents-first.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { withClient } from '../../db/with-client.js'
+import { readGroupMembers } from '../../store/groups/group-members-sql.js'
+import { readShadowReferences } from '../../store/groups/shadow-references-sql.js'
+import { runPrecheck, type PrecheckOptions, type PrecheckResult } from '../entry/precheck.js'
+import { runBackfill, type BackfillOptions, type BackfillResult } from '../entry/backfill.js'
+import { runVerify, type VerifyOptions, type VerifyResult } from '../entry/verify.js'
+import { runRepair, type RepairOptions, type RepairResult } from '../entry/repair.js'
 
 /** The order a group's members are copied in; `[name]` for a migration. */
 export async function backfillOrder(pool: PoolLike, schema: string, name: string): Promise<string[]> {

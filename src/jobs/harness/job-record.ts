@@ -1,11 +1,11 @@
 /** The life of a job row in the control schema, from its start (or resumption) to its finish. */
 import type pg from 'pg'
-import { inTransaction } from '../db/with-transaction.js'
-import { DEFAULT_CHUNK_ROWS } from './job-defaults.js'
+import { inTransaction } from '../../db/with-transaction.js'
+import { DEFAULT_CHUNK_ROWS } from '../job-defaults.js'
 import type { JobKind } from './job-failed.js'
-import type { JobSql } from './job-sql.js'
-import { keyFromJson, type KeyValues } from './key-range.js'
-import { keyFromRow, type KeyRangeSql } from './key-range-sql.js'
+import type { JobSql } from '../../store/jobs/job-sql.js'
+import { keyFromJson, type KeyValues } from '../chunks/key-range.js'
+import { keyFromRow, type KeyRangeSql } from '../chunks/key-range-sql.js'
 
 export interface JobRecord {
   readonly id: string

@@ -1,9 +1,9 @@
 /** Whether the database can take more of a job's writes now: replica lag and the application's read p99 against bounds, answered with a reason. */
-import { ConfigInvalid } from '../core/errors.js'
-import type { PoolLike } from '../db/queryable.js'
-import { withClient } from '../db/with-client.js'
+import { ConfigInvalid } from '../../core/errors.js'
+import type { PoolLike } from '../../db/queryable.js'
+import { withClient } from '../../db/with-client.js'
 import type { AppLatencyOptions, AppLatencySource } from './app-latency.js'
-import { READ_P99_QUERY } from './job-defaults.js'
+import { READ_P99_QUERY } from '../job-defaults.js'
 import { readReplicaLags } from './replica-lag.js'
 
 /** What the database throttle watches (each bound is optional; none set: it never waits). */

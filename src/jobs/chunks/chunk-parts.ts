@@ -4,8 +4,8 @@
  * do for a key-range FULL JOIN (one serial merge join) or for any INSERT.
  */
 import type pg from 'pg'
-import { borrowClients, returnBorrowed } from '../db/borrow-client.js'
-import type { PoolLike } from '../db/queryable.js'
+import { borrowClients, returnBorrowed } from '../../db/borrow-client.js'
+import type { PoolLike } from '../../db/queryable.js'
 import { isSameKey, type KeyRange } from './key-range.js'
 import { keyFromRow, type KeyRangeSql } from './key-range-sql.js'
 

@@ -1,5 +1,5 @@
 /** The application's read p99 from a Prometheus instant query, over Node's fetch. */
-import { prometheusNumber } from '../core/prometheus-answer.js'
+import { prometheusNumber } from '../../core/prometheus-answer.js'
 import type { AppLatencySource, PrometheusAppLatency } from './app-latency.js'
 
 /** How long one query may take before the look counts as failed. */

@@ -1,5 +1,5 @@
 /** The checks of a job's sizing options, shared by the library's runBackfill and runVerify and so by the CLI's flags. */
-import { ConfigInvalid } from '../core/errors.js'
+import { ConfigInvalid } from '../../core/errors.js'
 
 /** More loops than this in one process would only queue on the server's cores and the pool. */
 export const MAX_JOB_WORKERS = 64

@@ -3,8 +3,8 @@
  * of the other members that the checked rows reference through their shadows' foreign keys (and, through theirs,
  * the grandparents), as the parents-first backfill would have copied them.
  */
-import { list, typeOf, type MigrationShape } from '../shape/migration-shape.js'
-import type { ShadowForeignKey } from '../store/groups/shadow-references-sql.js'
+import { list, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
+import type { ShadowForeignKey } from '../../store/groups/shadow-references-sql.js'
 
 function forwardOf(shape: MigrationShape, column: string): string | undefined {
   return shape.forward.find((m) => m.column === column)?.expression

@@ -1,5 +1,5 @@
 /** Caps a job's rows per second across all of one process's workers, answering with a wait and its reason. */
-import type { JobClock } from './job-clock.js'
+import type { JobClock } from '../harness/job-clock.js'
 
 /** Whether to wait before the next chunk, and why, in words an operator reads in the log. */
 export interface ThrottleDecision {

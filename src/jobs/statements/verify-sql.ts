@@ -1,12 +1,12 @@
 /** The SQL of verify's one statement per chunk, and of the differences it lists. */
-import { readBackKey, verifyColumns, type VerifyColumnSql } from '../core/compare-sql.js'
-import { changingReadBackColumns } from '../shape/read-back-columns.js'
-import { quoteIdent } from '../core/identifiers.js'
-import type { Statement } from '../db/statement.js'
-import { typeOf, type MigrationShape } from '../shape/migration-shape.js'
-import type { KeyRange } from './key-range.js'
-import { keyAlias, keyTypes, legacySide, rangePredicate, rangeValues, shadowSide } from './key-range-sql.js'
-import { controlSchema } from '../db/control-schema.js'
+import { readBackKey, verifyColumns, type VerifyColumnSql } from '../../core/compare-sql.js'
+import { changingReadBackColumns } from '../../shape/read-back-columns.js'
+import { quoteIdent } from '../../core/identifiers.js'
+import type { Statement } from '../../db/statement.js'
+import { typeOf, type MigrationShape } from '../../shape/migration-shape.js'
+import type { KeyRange } from '../chunks/key-range.js'
+import { keyAlias, keyTypes, legacySide, rangePredicate, rangeValues, shadowSide } from '../chunks/key-range-sql.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 export const DIFFERENCE_KINDS = ['mismatch', 'missing_in_shadow', 'missing_in_legacy'] as const
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number]

@@ -4,10 +4,10 @@
  * snapshot), and the check of which normaliser would make a column's
  * differing pairs equal.
  */
-import { normaliserSql, type Normaliser } from '../core/normalisers.js'
-import type { Statement } from '../db/statement.js'
-import { q, type MigrationShape } from '../shape/migration-shape.js'
-import { comparedSides } from '../shape/compared-sides.js'
+import { normaliserSql, type Normaliser } from '../../core/normalisers.js'
+import type { Statement } from '../../db/statement.js'
+import { q, type MigrationShape } from '../../shape/migration-shape.js'
+import { comparedSides } from '../../shape/compared-sides.js'
 
 /** The column pairing the two sides' rows of one sampled legacy row. */
 export const SAMPLE_COLUMN = '__cutover_n'

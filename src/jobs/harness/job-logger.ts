@@ -1,5 +1,5 @@
 /** The slice of a logger (pino's, say) that jobs write to, and the one they use when given none. */
-import { createLogger } from '../logger.js'
+import { createLogger } from '../../logger.js'
 
 export interface JobLogger {
   /** Progress and outcomes an operator follows. */

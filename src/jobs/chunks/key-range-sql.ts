@@ -1,6 +1,6 @@
 /** The key-order SQL that cuts a job's key range into chunks (keyset pagination with row comparison). */
-import type { Statement } from '../db/statement.js'
-import { q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
+import type { Statement } from '../../db/statement.js'
+import { q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
 import type { KeyRange, KeyValues } from './key-range.js'
 
 /** Which keys a job walks: the legacy table's (backfill), or both tables' in legacy key order (verify). */

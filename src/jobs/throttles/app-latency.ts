@@ -1,9 +1,9 @@
 /** Where the application's read p99 comes from for the backfill's throttle: the port, and the in-process source. */
 import type { Registry } from 'prom-client'
-import { ConfigInvalid } from '../core/errors.js'
+import { ConfigInvalid } from '../../core/errors.js'
 import { prometheusAppLatency } from './prometheus-app-latency.js'
-import { instrumentsFor } from '../metrics/instruments.js'
-import { histogramQuantile, type Bucket } from '../core/histogram-quantile.js'
+import { instrumentsFor } from '../../metrics/instruments.js'
+import { histogramQuantile, type Bucket } from '../../core/histogram-quantile.js'
 
 /** Answers the application's read p99 over a recent window. */
 export interface AppLatencySource {

@@ -1,5 +1,5 @@
 /** The control-schema SQL of jobs (their rows, chunk leases and events). */
-import { controlSchema } from '../db/control-schema.js'
+import { controlSchema } from '../../db/control-schema.js'
 
 /** Lease times are passed as milliseconds. */
 const LEASE_UNTIL = "clock_timestamp() + $LEASE * interval '1 millisecond'"

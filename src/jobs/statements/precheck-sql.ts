@@ -1,13 +1,13 @@
 /** The SQL of `cutover precheck`: the mapping of a set of keys tried in cutover.precheck_mapping_rows(), and the listing and collision queries of its report. */
-import { quoteLiteral } from '../core/identifiers.js'
-import type { FailureClass } from '../core/precheck-classes.js'
-import { controlSchema } from '../db/control-schema.js'
-import type { Statement } from '../db/statement.js'
-import { backwardItems } from '../shape/compared-sides.js'
-import { readBackColumns } from '../shape/read-back-columns.js'
-import { list, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
-import type { KeyRange } from './key-range.js'
-import { keyTypes, legacySide, rangePredicate, rangeValues } from './key-range-sql.js'
+import { quoteLiteral } from '../../core/identifiers.js'
+import type { FailureClass } from '../../core/precheck-classes.js'
+import { controlSchema } from '../../db/control-schema.js'
+import type { Statement } from '../../db/statement.js'
+import { backwardItems } from '../../shape/compared-sides.js'
+import { readBackColumns } from '../../shape/read-back-columns.js'
+import { list, q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
+import type { KeyRange } from '../chunks/key-range.js'
+import { keyTypes, legacySide, rangePredicate, rangeValues } from '../chunks/key-range-sql.js'
 
 /** Where the backward mapping writes: a temporary copy of the legacy table's columns, NOT NULL and CHECK constraints. */
 const LEGACY_COPY = 'pg_temp.cutover_precheck_legacy'

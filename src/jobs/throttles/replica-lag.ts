@@ -1,6 +1,6 @@
 /** The replay lag of a primary's streaming replicas, as the primary sees it in pg_stat_replication. */
-import { PermissionDenied } from '../core/errors.js'
-import type { Queryable } from '../db/queryable.js'
+import { PermissionDenied } from '../../core/errors.js'
+import type { Queryable } from '../../db/queryable.js'
 
 /** One replica's lag: its `application_name` (the standby's `cluster_name`, or `walreceiver`) and seconds behind. */
 export interface ReplicaLag {

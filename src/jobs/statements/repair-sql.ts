@@ -1,10 +1,10 @@
 /** The SQL of repair: its plan over the open divergences, and its one statement per key. */
-import type { Statement } from '../db/statement.js'
-import { list, movedRowDelete, q, type MigrationShape } from '../shape/migration-shape.js'
-import type { Side } from '../core/phases.js'
-import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from './key-range-sql.js'
-import { controlSchema } from '../db/control-schema.js'
-import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
+import type { Statement } from '../../db/statement.js'
+import { list, movedRowDelete, q, type MigrationShape } from '../../shape/migration-shape.js'
+import type { Side } from '../../core/phases.js'
+import { keyAlias, keyTypes, legacySide, shadowSide, type KeySide } from '../chunks/key-range-sql.js'
+import { controlSchema } from '../../db/control-schema.js'
+import { WRITER_MARKER_FILTER } from '../../db/writer-marker.js'
 
 export interface RepairSql {
   /** One row, `authority`: the side the state says is authoritative ($1 migration). */

@@ -4,10 +4,10 @@
  * one serial merge join, and PostgreSQL 15 plans no full join in parallel.
  */
 import type pg from 'pg'
-import type { Statement } from '../db/statement.js'
+import type { Statement } from '../../db/statement.js'
 import { inParts, type ChunkPartsOptions } from './chunk-parts.js'
 import type { KeyRange } from './key-range.js'
-import { DIFFERENCE_KINDS, type DifferenceKind } from './verify-sql.js'
+import { DIFFERENCE_KINDS, type DifferenceKind } from '../statements/verify-sql.js'
 
 export type ChunkCounts = { compared: number } & Record<DifferenceKind, number>
 

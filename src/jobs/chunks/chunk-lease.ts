@@ -1,6 +1,6 @@
 /** Chunk leases of a job, from the claim of a chunk to its completion inside the transaction that did its work. */
 import type pg from 'pg'
-import type { JobSql } from './job-sql.js'
+import type { JobSql } from '../../store/jobs/job-sql.js'
 import { keyFromJson, type KeyRange, type KeyValues } from './key-range.js'
 import { type KeyRangeSql } from './key-range-sql.js'
 

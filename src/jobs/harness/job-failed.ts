@@ -1,6 +1,6 @@
 /** The error a backfill or verify run ends with when one of its chunks could not be done. */
-import { CutoverError } from '../core/errors.js'
-import { isConnectionLost, serverMessage } from '../db/pg-errors.js'
+import { CutoverError } from '../../core/errors.js'
+import { isConnectionLost, serverMessage } from '../../db/pg-errors.js'
 
 export type JobKind = 'backfill' | 'verify'
 

@@ -1,14 +1,14 @@
 /** Opens a migration's backfill or verify job: its shape from the catalog, then its job row (started or resumed). */
-import { migrationShape, type MigrationShape } from '../shape/migration-shape.js'
-import { TransitionInvalid } from '../core/errors.js'
-import { loadMigration } from '../store/definitions/definitions.js'
-import { readState } from '../store/state/state-store.js'
-import type { PoolLike } from '../db/queryable.js'
+import { migrationShape, type MigrationShape } from '../../shape/migration-shape.js'
+import { TransitionInvalid } from '../../core/errors.js'
+import { loadMigration } from '../../store/definitions/definitions.js'
+import { readState } from '../../store/state/state-store.js'
+import type { PoolLike } from '../../db/queryable.js'
 import type { JobKind } from './job-failed.js'
 import { startOrResumeJob, type JobRecord } from './job-record.js'
-import { jobSql, type JobSql } from './job-sql.js'
-import { keyRangeSql, type KeyRangeSql, type KeySpan } from './key-range-sql.js'
-import { withClient } from '../db/with-client.js'
+import { jobSql, type JobSql } from '../../store/jobs/job-sql.js'
+import { keyRangeSql, type KeyRangeSql, type KeySpan } from '../chunks/key-range-sql.js'
+import { withClient } from '../../db/with-client.js'
 
 export interface OpenedJob {
   readonly shape: MigrationShape

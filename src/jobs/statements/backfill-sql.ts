@@ -1,8 +1,8 @@
 /** The SQL of the backfill's statements per chunk. */
-import type { Statement } from '../db/statement.js'
-import { list, type MigrationShape } from '../shape/migration-shape.js'
-import type { KeyRange } from './key-range.js'
-import { keyTypes, legacySide, rangePredicate, rangeValues } from './key-range-sql.js'
+import type { Statement } from '../../db/statement.js'
+import { list, type MigrationShape } from '../../shape/migration-shape.js'
+import type { KeyRange } from '../chunks/key-range.js'
+import { keyTypes, legacySide, rangePredicate, rangeValues } from '../chunks/key-range-sql.js'
 
 export interface BackfillSql {
   /**
