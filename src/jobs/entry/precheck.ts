@@ -4,17 +4,16 @@
  * recorded result is the evidence the gate of dual_write reads.
  */
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type pg from 'pg'
 import { CheckFailed } from '../../core/errors.js'
 import { FailureClasses, type FailureClass } from '../../core/precheck-classes.js'
 import { controlSchema } from '../../db/control-schema.js'
-import { isLockWait, serverMessage } from '../../db/pg-errors.js'
+import { withLockRetry } from '../../db/lock-retry.js'
+import { serverMessage } from '../../db/pg-errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { withClient } from '../../db/with-client.js'
 import type { SessionSettings } from '../../core/session-settings.js'
 import { applySessionSettings } from '../../db/session-settings.js'
-import { inTransaction } from '../../db/with-transaction.js'
 import { migrationShape, type MigrationShape } from '../../shape/migration-shape.js'
 import { sessionDependentCasts, type SessionDependentCast } from '../../store/catalog/session-settings-sql.js'
 import { loadMigration } from '../../store/definitions/definitions.js'
@@ -22,10 +21,10 @@ import { readGroupMembers, readGroupOf } from '../../store/groups/group-members-
 import { readShadowForeignKeys } from '../../store/groups/shadow-references-sql.js'
 import { nextChunkRows } from '../chunks/chunk-sizing.js'
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_PRECHECK_EXAMPLES, DEFAULT_TARGET_CHUNK_MS } from '../job-defaults.js'
+import { systemClock } from '../harness/job-clock.js'
 import { defaultJobLogger, type JobLogger } from '../harness/job-logger.js'
 import { describeRange, type KeyRange, type KeyValues } from '../chunks/key-range.js'
 import { keyFromRow, keyRangeSql } from '../chunks/key-range-sql.js'
-import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from '../../db/lock-retry.js'
 import { parentInserts } from '../statements/precheck-parents-sql.js'
 import { classQuery, precheckSql } from '../statements/precheck-sql.js'
 
@@ -87,25 +86,21 @@ interface FailureRow {
 
 /** Runs one chunk in a transaction of its own under a lock timeout, retrying lock waits with backoff. */
 async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, session: SessionSettings | undefined, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // One snapshot for the whole chunk: the round trip compares each legacy row with what its forward copy reads
-      // back, and a writer updating that row between the two statements would otherwise look like a lossy mapping.
-      return await inTransaction(client, async () => {
-        await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
-        await applySessionSettings(client, session)
-        return (await client.query<FailureRow>(text, [...values])).rows
-      }, 'BEGIN ISOLATION LEVEL REPEATABLE READ')
-    } catch (error) {
-      if (!isLockWait(error)) throw error
-      if (attempt > DEFAULT_MAX_LOCK_RETRIES) {
-        throw new CheckFailed(`precheck of ${options.migration} met a lock on chunk ${describeRange(range)} ${attempt} times: ${serverMessage(error)}; find the long transaction with: cutover doctor ${options.migration}, then run: cutover precheck ${options.migration}`, { cause: error })
-      }
-      const level = attempt > QUIET_LOCK_RETRIES ? 'warn' : 'debug'
-      logger[level]({ migration: options.migration, operation: 'precheck', operationId, range: describeRange(range), attempt }, `precheck of ${options.migration} waits on a lock: ${serverMessage(error)}`)
-      await sleep(lockRetryDelayMs(attempt, Math.random))
-    }
-  }
+  // One snapshot for the whole chunk: the round trip compares each legacy row with what its forward copy reads
+  // back, and a writer updating that row between the two statements would otherwise look like a lossy mapping.
+  return withLockRetry(client, {
+    clock: systemClock,
+    maxRetries: DEFAULT_MAX_LOCK_RETRIES,
+    begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ',
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    onLockWait: ({ attempt, error, isQuiet }) => {
+      logger[isQuiet ? 'debug' : 'warn']({ migration: options.migration, operation: 'precheck', operationId, range: describeRange(range), attempt }, `precheck of ${options.migration} waits on a lock: ${serverMessage(error)}`)
+    },
+    giveUp: (error, attempt) => new CheckFailed(`precheck of ${options.migration} met a lock on chunk ${describeRange(range)} ${attempt} times: ${serverMessage(error)}; find the long transaction with: cutover doctor ${options.migration}, then run: cutover precheck ${options.migration}`, { cause: error }),
+  }, async () => {
+    await applySessionSettings(client, session)
+    return (await client.query<FailureRow>(text, [...values])).rows
+  })
 }
 
 /**

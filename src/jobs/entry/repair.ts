@@ -5,15 +5,14 @@ import { displayName } from '../../core/identifiers.js'
 import { migrationShape } from '../../shape/migration-shape.js'
 import { instrumentsFor } from '../../metrics/instruments.js'
 import { loadMigration } from '../../store/definitions/definitions.js'
-import { isForeignKeyViolation, isLockWait, serverMessage } from '../../db/pg-errors.js'
+import { withLockRetry } from '../../db/lock-retry.js'
+import { isForeignKeyViolation, serverMessage } from '../../db/pg-errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { applySessionSettings } from '../../db/session-settings.js'
-import { inTransaction } from '../../db/with-transaction.js'
 import { systemClock, type JobClock } from '../harness/job-clock.js'
 import { defaultJobLogger, type JobLogger } from '../harness/job-logger.js'
 import { controlSchema } from '../../db/control-schema.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES } from '../job-defaults.js'
-import { lockRetryDelayMs, QUIET_LOCK_RETRIES } from '../../db/lock-retry.js'
 import { repairSql } from '../statements/repair-sql.js'
 import { withClient } from '../../db/with-client.js'
 
@@ -97,33 +96,28 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
     } else {
       for (const d of open) {
         const statement = sql.repairOne(d.id, options.actor)
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const rows = await inTransaction(client, async () => {
-              await client.query("SELECT set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`])
-              await applySessionSettings(client, shape.definition.session)
-              return (await client.query<Record<string, unknown> & { present: boolean }>(statement.text, statement.values)).rows
-            })
-            // No row: another repair closed this divergence first.
-            if (rows[0]) actions.push({ key: keyOf(rows[0], shape.legacyKey), action: rows[0].present ? 'copy' : 'delete', kind: d.kind })
-            break
-          } catch (error) {
-            if (options.deferForeignKeyViolations && isForeignKeyViolation(error)) {
-              deferred++
-              logger.info({ migration: options.migration, divergence: d.id, key: JSON.stringify(keyOf(d, shape.legacyKey)), server: serverMessage(error) },
-                `repair of ${options.migration} leaves divergence ${d.id} for the group's second pass: ${serverMessage(error)}`)
-              break
-            }
-            if (!isLockWait(error) || attempt > maxRetries) throw error
-            instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
-            const delayMs = lockRetryDelayMs(attempt, clock.random)
-            const key = JSON.stringify(keyOf(d, shape.legacyKey))
-            const log = attempt > QUIET_LOCK_RETRIES ? logger.warn : logger.debug
-            log.call(logger, { migration: options.migration, divergence: d.id, key, attempt, delayMs, server: serverMessage(error) },
-              `repair of ${options.migration} waits on a row lock on ${from === 'legacy' ? legacyName : shadowName} for key ${key} (divergence ${d.id}), held by another transaction: ` +
-              `${serverMessage(error)}; retry ${attempt} of ${maxRetries} in ${delayMs} ms`)
-            await clock.sleep(delayMs)
-          }
+        try {
+          const rows = await withLockRetry(client, {
+            clock, maxRetries, lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+            onLockWait: ({ attempt, delayMs, error, isQuiet }) => {
+              instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
+              const key = JSON.stringify(keyOf(d, shape.legacyKey))
+              const log = isQuiet ? logger.debug : logger.warn
+              log.call(logger, { migration: options.migration, divergence: d.id, key, attempt, delayMs, server: serverMessage(error) },
+                `repair of ${options.migration} waits on a row lock on ${from === 'legacy' ? legacyName : shadowName} for key ${key} (divergence ${d.id}), held by another transaction: ` +
+                `${serverMessage(error)}; retry ${attempt} of ${maxRetries} in ${delayMs} ms`)
+            },
+          }, async () => {
+            await applySessionSettings(client, shape.definition.session)
+            return (await client.query<Record<string, unknown> & { present: boolean }>(statement.text, statement.values)).rows
+          })
+          // No row: another repair closed this divergence first.
+          if (rows[0]) actions.push({ key: keyOf(rows[0], shape.legacyKey), action: rows[0].present ? 'copy' : 'delete', kind: d.kind })
+        } catch (error) {
+          if (!(options.deferForeignKeyViolations && isForeignKeyViolation(error))) throw error
+          deferred++
+          logger.info({ migration: options.migration, divergence: d.id, key: JSON.stringify(keyOf(d, shape.legacyKey)), server: serverMessage(error) },
+            `repair of ${options.migration} leaves divergence ${d.id} for the group's second pass: ${serverMessage(error)}`)
         }
       }
     }
