@@ -1,5 +1,6 @@
 /** Chunk leases of a job, from the claim of a chunk to its completion inside the transaction that did its work. */
 import type pg from 'pg'
+import { inTransaction } from '../../db/with-transaction.js'
 import type { JobSql } from '../../store/jobs/job-sql.js'
 import { keyFromJson, type KeyRange, type KeyValues } from './key-range.js'
 import { type KeyRangeSql } from './key-range-sql.js'
@@ -52,41 +53,27 @@ export async function reclaimExpiredChunk(client: pg.ClientBase, holder: LeaseHo
  * Cuts the next chunk off the range: under the job row's lock, finds the key
  * `chunk_rows` keys past the cursor (capped at the job's high key), leases the
  * chunk up to it and advances the cursor, in one short transaction of three
- * round trips (BEGIN with the lock; the cut; COMMIT).
+ * round trips (BEGIN with the lock, job-sql.ts claimBegin; the cut; COMMIT).
  */
 export async function claimNextChunk(client: pg.ClientBase, holder: LeaseHolder): Promise<Claim> {
   const { sql, keys } = holder
-  try {
-    // BEGIN and the lock go as one simple query (no parameters there: the id is sent as a quoted literal).
-    // The claim commits without waiting for its WAL flush: nothing is copied or counted under it until the chunk's own
-    // transaction commits, and that commit's flush covers the claim's earlier WAL. A crash before then loses the claim
-    // and nothing else (the cursor stays where it was; the next run cuts the chunk again).
-    const results = await client.query(
-      `BEGIN; SET LOCAL synchronous_commit = off; ${sql.lockJob.replace('$1', `${client.escapeLiteral(holder.jobId)}::bigint`)}`,
-    ) as unknown as pg.QueryResult[]
-    const job = (results[2]?.rows[0] ?? undefined) as { status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number } | undefined
-    const claim = await (async (): Promise<Claim> => {
-      if (!job || job.status !== 'running') return { kind: 'stopped', status: job?.status ?? 'missing' }
-      const low = keyFromJson(job.low_key)
-      const high = keyFromJson(job.high_key)
-      if (job.cursor_exhausted || low === null || high === null) return { kind: 'exhausted' }
-      const cursor = keyFromJson(job.cursor_key)
-      const probe: KeyRange = cursor === null ? { lower: low, isLowerInclusive: true, upper: high } : { lower: cursor, isLowerInclusive: false, upper: high }
-      const bound = keys.nextBound(probe, Math.max(1, job.chunk_rows))
-      const { rows } = await client.query<{ chunk_no: number; attempts: number; high_key: unknown }>(sql.cutChunk(bound.text, bound.values.length), [
-        ...bound.values, holder.jobId, cursor === null ? null : JSON.stringify(cursor), JSON.stringify(high), holder.worker, holder.leaseMs,
-      ])
-      const chunk = rows[0]
-      const upper = keyFromJson(chunk?.high_key)
-      if (!chunk || upper === null) throw new Error(`the chunk cut from job ${holder.jobId} has no upper key`)
-      return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts, cutRows: Math.max(1, job.chunk_rows) } }
-    })()
-    await client.query('COMMIT')
-    return claim
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  }
+  return inTransaction(client, async (began) => {
+    const job = (began[2]?.rows[0] ?? undefined) as { status: string; low_key: unknown; high_key: unknown; cursor_key: unknown; cursor_exhausted: boolean; chunk_rows: number } | undefined
+    if (!job || job.status !== 'running') return { kind: 'stopped', status: job?.status ?? 'missing' }
+    const low = keyFromJson(job.low_key)
+    const high = keyFromJson(job.high_key)
+    if (job.cursor_exhausted || low === null || high === null) return { kind: 'exhausted' }
+    const cursor = keyFromJson(job.cursor_key)
+    const probe: KeyRange = cursor === null ? { lower: low, isLowerInclusive: true, upper: high } : { lower: cursor, isLowerInclusive: false, upper: high }
+    const bound = keys.nextBound(probe, Math.max(1, job.chunk_rows))
+    const { rows } = await client.query<{ chunk_no: number; attempts: number; high_key: unknown }>(sql.cutChunk(bound.text, bound.values.length), [
+      ...bound.values, holder.jobId, cursor === null ? null : JSON.stringify(cursor), JSON.stringify(high), holder.worker, holder.leaseMs,
+    ])
+    const chunk = rows[0]
+    const upper = keyFromJson(chunk?.high_key)
+    if (!chunk || upper === null) throw new Error(`the chunk cut from job ${holder.jobId} has no upper key`)
+    return { kind: 'chunk', chunk: { chunkNo: chunk.chunk_no, range: { ...probe, upper }, attempts: chunk.attempts, cutRows: Math.max(1, job.chunk_rows) } }
+  }, sql.claimBegin(client.escapeLiteral(holder.jobId)))
 }
 
 /** Expired leases first, then a new chunk. `tryExpired: false` skips the look for expired leases (it scans the job's chunks). */

@@ -33,10 +33,18 @@ export function jobSql(schema: string) {
       RETURNING ${JOB_COLUMNS}`,
     /** $1 id, $2 chunk rows. */
     setChunkRows: `UPDATE ${s}.jobs SET chunk_rows = $2, updated_at = clock_timestamp() WHERE id = $1`,
-    /** $1 id. Serialises the claims of every worker of the job. */
-    lockJob: `SELECT status, low_key, high_key, cursor_key, cursor_exhausted, chunk_rows FROM ${s}.jobs WHERE id = $1 FOR UPDATE`,
     /**
-     * Cuts the next chunk in one statement, under the job row's lock taken by `lockJob` in the same transaction
+     * The first round trip of a chunk's claim: BEGIN and the job row's lock, which serialises the claims of every
+     * worker of the job, as one simple query (no parameters there: the id is a quoted literal,
+     * `client.escapeLiteral(id)`); the job row is its third result. The claim commits without waiting for its WAL
+     * flush: nothing is copied or counted under it until the chunk's own transaction commits, and that commit's
+     * flush covers the claim's earlier WAL. A crash before then loses the claim and nothing else (the cursor stays
+     * where it was; the next run cuts the chunk again).
+     */
+    claimBegin: (idLiteral: string): string =>
+      `BEGIN; SET LOCAL synchronous_commit = off; SELECT status, low_key, high_key, cursor_key, cursor_exhausted, chunk_rows FROM ${s}.jobs WHERE id = ${idLiteral}::bigint FOR UPDATE`,
+    /**
+     * Cuts the next chunk in one statement, under the job row's lock taken by `claimBegin` in the same transaction
      * (this statement's snapshot is taken after that lock, so it sees every chunk cut before): `bound` is the
      * key-range statement whose one row's `key` (a text array) is the chunk's upper key, or none past the job's
      * high key; its parameters come first, $1..$m. Then $m+1 id, $m+2 the chunk's low key (jsonb; null for the
