@@ -6,7 +6,7 @@ import type { Statement } from '../../db/statement.js'
 import { typeOf, type MigrationShape } from '../../shape/migration-shape.js'
 import type { KeyRange } from '../chunks/key-range.js'
 import { keyAlias, keyTypes, legacySide, rangePredicate, rangeValues, shadowSide } from '../chunks/key-range-sql.js'
-import { controlSchema } from '../../db/control-schema.js'
+import { divergencesTable, divergenceUpsertSql } from '../../store/divergences/divergence-upsert-sql.js'
 
 export const DIFFERENCE_KINDS = ['mismatch', 'missing_in_shadow', 'missing_in_legacy'] as const
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number]
@@ -46,7 +46,7 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const n = types.length
   const legacy = legacySide(shape)
   const shadow = shadowSide(shape)
-  const divergences = `${controlSchema(schema).quoted}.divergences`
+  const divergences = divergencesTable(schema)
   const columns = verifyColumns(
     shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
     shape.definition.compare,
@@ -143,14 +143,13 @@ SELECT count(*)::int AS compared,
            'shadow_row', CASE WHEN kind IN ('mismatch', 'missing_in_legacy') THEN ${json('s')} END)) FILTER (WHERE kind IS NOT NULL) AS differing
     FROM c
 ), found AS (
-  INSERT INTO ${divergences} AS dv (migration, key, source, kind, legacy_row, shadow_row, detail)
-  SELECT DISTINCT ON (${foundKeys}) $${2 * n + 1}, jsonb_build_object(${keyNames.map((name, i) => `${name}, f.value -> 'key' ->> ${i}`).join(', ')}),
+  ${divergenceUpsertSql({
+    table: divergences, columns: ['migration', 'key', 'source', 'kind', 'legacy_row', 'shadow_row', 'detail'],
+    rows: `SELECT DISTINCT ON (${foundKeys}) $${2 * n + 1}, jsonb_build_object(${keyNames.map((name, i) => `${name}, f.value -> 'key' ->> ${i}`).join(', ')}),
          'verify', f.value ->> 'kind', nullif(f.value -> 'legacy_row', 'null'), nullif(f.value -> 'shadow_row', 'null'), $${2 * n + 2}
-    FROM a CROSS JOIN LATERAL jsonb_array_elements(a.differing) AS f ORDER BY ${foundKeys}
-  ON CONFLICT (migration, key) WHERE repaired_at IS NULL
-  DO UPDATE SET kind = EXCLUDED.kind, legacy_row = EXCLUDED.legacy_row, shadow_row = EXCLUDED.shadow_row,
-                detail = EXCLUDED.detail, last_seen = clock_timestamp(), seen_count = dv.seen_count + 1
-  RETURNING 1
+    FROM a CROSS JOIN LATERAL jsonb_array_elements(a.differing) AS f ORDER BY ${foundKeys}`,
+    refreshed: ['kind', 'legacy_row', 'shadow_row', 'detail'], returning: '1',
+  })}
 )
 SELECT compared, ${DIFFERENCE_KINDS.join(', ')} FROM a`
   const texts = { inclusive: text(true), exclusive: text(false) }
