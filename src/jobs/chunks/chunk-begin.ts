@@ -1,6 +1,6 @@
 /** The first round trip of a chunk's transaction: BEGIN with the chunk's settings. */
 import { sessionSettingsSetLocal, type SessionSettings } from '../../core/session-settings.js'
-import { lockTimeoutSetLocal } from '../../db/lock-timeout.js'
+import { lockTimeoutSetLocal } from '../../db/set-lock-timeout.js'
 
 /**
  * A chunk's transaction opens with its settings in the same round trip (a number, so no parameter is needed).

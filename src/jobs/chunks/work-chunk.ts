@@ -1,6 +1,6 @@
 /** One leased chunk, start to end: its work and completion in one transaction, lock waits retried, the lease given back on failure. */
 import type pg from 'pg'
-import { LockRetryStopped, withLockRetry } from '../../db/lock-retry.js'
+import { LockRetryStopped, withLockRetry } from '../../db/with-lock-retry.js'
 import { serverMessage } from '../../db/pg-errors.js'
 import { withClient } from '../../db/with-client.js'
 import { JobFailed } from '../harness/job-failed.js'

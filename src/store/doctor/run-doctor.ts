@@ -7,7 +7,7 @@ import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
 import { inTransaction } from '../../db/with-transaction.js'
-import { setLockTimeout } from '../../db/lock-timeout.js'
+import { setLockTimeout } from '../../db/set-lock-timeout.js'
 
 const DOCTOR_LOCK_TIMEOUT_MS = 2000
 

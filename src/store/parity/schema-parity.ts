@@ -11,7 +11,7 @@ import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { withTransaction } from '../../db/with-transaction.js'
 import { controlSchema } from '../../db/control-schema.js'
-import { setLockTimeout } from '../../db/lock-timeout.js'
+import { setLockTimeout } from '../../db/set-lock-timeout.js'
 
 export interface ParityOptions {
   /** The control schema (default `cutover`). */

@@ -23,7 +23,7 @@ import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
 import { removeNet } from '../bypass/bypass-net.js'
 import { refuseMemberAlone } from '../groups/group-target.js'
-import { setLockTimeout } from '../../db/lock-timeout.js'
+import { setLockTimeout } from '../../db/set-lock-timeout.js'
 
 export interface RetireOptions {
   readonly schema: string

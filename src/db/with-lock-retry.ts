@@ -3,7 +3,7 @@
  * lock (pg-errors.ts isLockWait), rolls back and runs it again after a backoff with jitter.
  */
 import type pg from 'pg'
-import { setLockTimeout } from './lock-timeout.js'
+import { setLockTimeout } from './set-lock-timeout.js'
 import { isLockWait } from './pg-errors.js'
 import { inTransaction } from './with-transaction.js'
 
