@@ -44,7 +44,7 @@ export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
 export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/entry/backfill.js'
 /** Where the backfill's application-p99 throttle reads the p99: the DAL's registry in this process, or a Prometheus query. */
-export type { AppLatencyOptions, InProcessAppLatency, PrometheusAppLatency } from './jobs/throttles/app-latency.js'
+export type { AppLatencyOptions, InProcessAppLatency, PrometheusAppLatency } from './jobs/throttles/app-latency-source.js'
 export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/entry/verify.js'
 export { runBackfills, runVerifies, runPrechecks, runRepairs, backfillOrder } from './jobs/groups/group-jobs.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */

@@ -20,7 +20,8 @@ import { checkDatabaseThrottle, databaseThrottle } from '../throttles/database-t
 import { checkJobOptions } from '../harness/job-options.js'
 import { inParts } from '../chunks/chunk-parts.js'
 import type { KeyRange } from '../chunks/key-range.js'
-import { openAppLatency, type AppLatencyOptions } from '../throttles/app-latency.js'
+import type { AppLatencyOptions } from '../throttles/app-latency-source.js'
+import { openAppLatency } from '../throttles/app-latency.js'
 
 export interface BackfillOptions {
   readonly schema: string

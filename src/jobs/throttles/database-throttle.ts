@@ -2,7 +2,7 @@
 import { ConfigInvalid } from '../../core/errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { withClient } from '../../db/with-client.js'
-import type { AppLatencyOptions, AppLatencySource } from './app-latency.js'
+import type { AppLatencyOptions, AppLatencySource } from './app-latency-source.js'
 import { READ_P99_QUERY } from '../job-defaults.js'
 import { readReplicaLags } from './replica-lag.js'
 

@@ -1,6 +1,6 @@
 /** The application's read p99 from a Prometheus instant query, over Node's fetch. */
 import { prometheusNumber } from '../../core/prometheus-answer.js'
-import type { AppLatencySource, PrometheusAppLatency } from './app-latency.js'
+import type { AppLatencySource, PrometheusAppLatency } from './app-latency-source.js'
 
 /** How long one query may take before the look counts as failed. */
 const QUERY_TIMEOUT_MS = 5000
