@@ -1,7 +1,7 @@
 /** `runBackfill` rows/s against one `INSERT INTO shadow SELECT <forward> FROM legacy` on the same table, run alternately. */
 import { Registry } from 'prom-client'
 import { list } from '../src/shape/migration-shape.js'
-import { runBackfill } from '../src/jobs/backfill.js'
+import { runBackfill } from '../src/jobs/entry/backfill.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'
 import { startJobProcesses, type ReadyJobProcesses } from './lib/job-processes.js'
 import { checkpoint, resetShadow } from './lib/job-table.js'

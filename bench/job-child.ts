@@ -10,8 +10,8 @@
 import { createInterface } from 'node:readline'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { runBackfill } from '../src/jobs/backfill.js'
-import { runVerify } from '../src/jobs/verify.js'
+import { runBackfill } from '../src/jobs/entry/backfill.js'
+import { runVerify } from '../src/jobs/entry/verify.js'
 
 const url = process.env.CUTOVER_CHILD_URL
 const [schema, migration, kind, parallelArg] = process.argv.slice(2)

@@ -8,8 +8,8 @@
 import type pg from 'pg'
 import { actualItems, expectedItems } from '../src/core/compare-sql.js'
 import { list, q, typeOf } from '../src/shape/migration-shape.js'
-import { backfillSql } from '../src/jobs/backfill-sql.js'
-import { verifySql } from '../src/jobs/verify-sql.js'
+import { backfillSql } from '../src/jobs/statements/backfill-sql.js'
+import { verifySql } from '../src/jobs/statements/verify-sql.js'
 import { MIGRATION, SCHEMA, type BenchWorld } from './lib/setup.js'
 import { diffQuery } from './verify-throughput.js'
 

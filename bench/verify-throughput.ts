@@ -1,7 +1,7 @@
 /** `runVerify` rows/s against one whole-table FULL JOIN diff query, and against counting both tables, run alternately. */
 import { Registry } from 'prom-client'
 import { q } from '../src/shape/migration-shape.js'
-import { runVerify } from '../src/jobs/verify.js'
+import { runVerify } from '../src/jobs/entry/verify.js'
 import { jobVariant, type JobSettings } from './backfill-throughput.js'
 import { runAlternating, type TableRun } from './lib/alternating.js'
 import { checkpoint, deleteJobs } from './lib/job-table.js'

@@ -39,16 +39,16 @@ export { installBypassNet, removeBypassNet, NetLocked, type InstallNetOptions, t
 export type { InstalledNet } from './store/bypass/bypass-net.js'
 export { doctorApply, type DoctorApplyOptions, type DoctorApplyResult } from './actions/doctor-apply.js'
 /** Precheck: every legacy row the mapping cannot carry, by class (what `cutover precheck` runs; a clean one of the current definition is the evidence entering dual_write needs). */
-export { runPrecheck, type PrecheckOptions, type PrecheckResult } from './jobs/precheck.js'
+export { runPrecheck, type PrecheckOptions, type PrecheckResult } from './jobs/entry/precheck.js'
 export type { FailureClass, FailureKind } from './core/precheck-classes.js'
 /** The jobs: backfill and verify (what `cutover backfill` and `cutover verify` run; their results are the evidence the gates read). */
-export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/backfill.js'
+export { runBackfill, type BackfillOptions, type BackfillResult } from './jobs/entry/backfill.js'
 /** Where the backfill's application-p99 throttle reads the p99: the DAL's registry in this process, or a Prometheus query. */
-export type { AppLatencyOptions, InProcessAppLatency, PrometheusAppLatency } from './jobs/app-latency.js'
-export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/verify.js'
-export { runBackfills, runVerifies, runPrechecks, runRepairs, backfillOrder } from './jobs/group-jobs.js'
+export type { AppLatencyOptions, InProcessAppLatency, PrometheusAppLatency } from './jobs/throttles/app-latency-source.js'
+export { runVerify, type VerifyOptions, type VerifyResult } from './jobs/entry/verify.js'
+export { runBackfills, runVerifies, runPrechecks, runRepairs, backfillOrder } from './jobs/groups/group-jobs.js'
 /** Calibration: the comparison's own noise floor on live rows (what `cutover calibrate` runs). */
-export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/calibrate.js'
+export { runCalibration, type CalibrateOptions, type CalibrationResult, type NoisyColumn } from './jobs/entry/calibrate.js'
 /** What `cutover doctor` checks, and the SQL fixes it can apply. */
 export { runDoctor, applyFindings, type DoctorInput, type DoctorReport } from './store/doctor/run-doctor.js'
 export type { Finding, DoctorCheck, DoctorThresholds } from './store/doctor/finding.js'

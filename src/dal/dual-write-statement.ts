@@ -10,6 +10,7 @@ import type { Statement } from '../db/statement.js'
 import { list, movedRowDelete, movedRowLateral, q, typeOf, type MigrationShape } from '../shape/migration-shape.js'
 import { WRITER_MARKER_FILTER } from '../db/writer-marker.js'
 import { settingsCondition } from '../shape/settings-condition.js'
+import { divergenceUpsertSql } from '../store/divergences/divergence-upsert-sql.js'
 import { ROUND_TRIP_COLUMN, roundTripCheck, type RoundTripCheck } from './round-trip-check-sql.js'
 
 export type WriteOp = 'insert' | 'update' | 'upsert' | 'delete'
@@ -230,10 +231,10 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     }
     // Key values as text: a bigint or numeric key must not pass through a JSON number.
     const keyJson = `jsonb_build_object(${shape.legacyKey.map((k) => `${p.add(k)}::text, ${keyValue(k)}`).join(', ')})`
-    ctes.push(`d AS (INSERT INTO ${divergence.table} (migration, key, source, kind, detail)
-      SELECT ${p.add(divergence.migration)}, ${keyJson}, 'write', 'write_rejected', ${p.add(divergence.detail)} FROM w
-      ON CONFLICT (migration, key) WHERE repaired_at IS NULL
-      DO UPDATE SET last_seen = clock_timestamp(), seen_count = ${divergence.table}.seen_count + 1, detail = EXCLUDED.detail)`)
+    ctes.push(`d AS (${divergenceUpsertSql({
+      table: divergence.table, columns: ['migration', 'key', 'source', 'kind', 'detail'],
+      rows: `SELECT ${p.add(divergence.migration)}, ${keyJson}, 'write', 'write_rejected', ${p.add(divergence.detail)} FROM w`, refreshed: ['detail'],
+    })})`)
   }
   // With the fresh-snapshot delete, `s` must be read for its function to run at all.
   const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row', roundTrip)

@@ -5,12 +5,13 @@ import { withClient } from './with-client.js'
 
 /**
  * Runs a function in one transaction on a client the caller already holds, rolling back on any error.
- * `begin` may add settings to the BEGIN round trip (`BEGIN; SET LOCAL …`: no parameters).
+ * `begin` may add settings or a first statement to the BEGIN round trip (`BEGIN; SET LOCAL …`: no parameters);
+ * `fn` is given that round trip's results (one per statement).
  */
-export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>, begin = 'BEGIN'): Promise<T> {
+export async function inTransaction<T>(client: pg.ClientBase, fn: (began: readonly pg.QueryResult[]) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   try {
-    await client.query(begin)
-    const result = await fn()
+    const began = await client.query(begin) as unknown as pg.QueryResult | pg.QueryResult[]
+    const result = await fn(Array.isArray(began) ? began : [began])
     await client.query('COMMIT')
     return result
   } catch (error) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runBackfill } from '../../src/jobs/backfill.js'
+import { runBackfill } from '../../src/jobs/entry/backfill.js'
 import { runCli } from '../support/cli.js'
 import { hasReached, jobOf, jobProblems } from '../support/job-invariants.js'
 import { startRestartableOrders, type RestartableOrders } from '../support/restartable-orders.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runVerify } from '../../src/jobs/verify.js'
+import { runVerify } from '../../src/jobs/entry/verify.js'
 import { runCli } from '../support/cli.js'
 import { hasReached, jobOf, jobProblems, tableAgreement } from '../support/job-invariants.js'
 import { startRestartableOrders, type RestartableOrders } from '../support/restartable-orders.js'

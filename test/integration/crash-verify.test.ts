@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MigrationDal } from '../../src/dal/migration-dal.js'
-import { runBackfill } from '../../src/jobs/backfill.js'
+import { runBackfill } from '../../src/jobs/entry/backfill.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { hasReached, jobOf, jobProblems } from '../support/job-invariants.js'

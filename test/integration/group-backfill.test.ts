@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
 import type { Cutover } from '../../src/cutover/cutover.js'
-import { backfillOrder, runPrechecks, runVerifies } from '../../src/jobs/group-jobs.js'
+import { backfillOrder, runPrechecks, runVerifies } from '../../src/jobs/groups/group-jobs.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { connectCutover } from '../support/orders-fixture.js'

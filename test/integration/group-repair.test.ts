@@ -8,8 +8,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
-import { runBackfills, runPrechecks, runVerifies } from '../../src/jobs/group-jobs.js'
-import { runRepair } from '../../src/jobs/repair.js'
+import { runBackfills, runPrechecks, runVerifies } from '../../src/jobs/groups/group-jobs.js'
+import { runRepair } from '../../src/jobs/entry/repair.js'
 import { runCli } from '../support/cli.js'
 import { freshDatabase } from '../support/database.js'
 import { setupStudio, studioRows } from '../support/studio-fixture.js'

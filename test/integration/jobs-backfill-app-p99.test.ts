@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runBackfill } from '../../src/jobs/backfill.js'
+import { runBackfill } from '../../src/jobs/entry/backfill.js'
 import { readStatus } from '../../src/store/state/status-sql.js'
 import { runCli } from '../support/cli.js'
 import { throttleRecorder } from '../support/throttle-recorder.js'

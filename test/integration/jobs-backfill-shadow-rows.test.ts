@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
-import { runBackfill } from '../../src/jobs/backfill.js'
+import { runBackfill } from '../../src/jobs/entry/backfill.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { advance } from '../../src/actions/advance.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { parseMigration } from '../../src/core/parse-config.js'
-import { runPrecheck, type PrecheckResult } from '../../src/jobs/precheck.js'
+import { runPrecheck, type PrecheckResult } from '../../src/jobs/entry/precheck.js'
 import { initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'
 

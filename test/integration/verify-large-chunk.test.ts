@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseMigration } from '../../src/core/parse-config.js'
 import { MAX_VERIFY_RECORD_ROWS } from '../../src/jobs/job-defaults.js'
-import { runVerify } from '../../src/jobs/verify.js'
+import { runVerify } from '../../src/jobs/entry/verify.js'
 import { registerMigrations } from '../../src/actions/register.js'
 import { initControl } from '../support/control.js'
 import { freshDatabase } from '../support/database.js'

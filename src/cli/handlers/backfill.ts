@@ -1,7 +1,7 @@
 /** `cutover backfill`: runs the backfill (each member of a group, parents first), with a progress bar on a terminal and plain lines otherwise. */
-import { backfillOrder, runBackfills } from '../../jobs/group-jobs.js'
+import { backfillOrder, runBackfills } from '../../jobs/groups/group-jobs.js'
 import { readState } from '../../store/state/state-store.js'
-import type { PrometheusAppLatency } from '../../jobs/app-latency.js'
+import type { PrometheusAppLatency } from '../../jobs/throttles/app-latency-source.js'
 import { progressReporter } from '../progress.js'
 import { withMetrics } from '../metrics-option.js'
 import type { CommandContext, GlobalArgs } from '../context.js'

@@ -1,6 +1,6 @@
 /** `cutover calibrate`: checks --sample, runs the calibration, prints each noisy column with its fix. */
 import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
-import { runCalibration } from '../../jobs/calibrate.js'
+import { runCalibration } from '../../jobs/entry/calibrate.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { CalibrateArgs } from '../commands/calibrate.js'
 

@@ -2,7 +2,7 @@
 import { CheckFailed, ConfigInvalid } from '../../core/errors.js'
 import { describeClass } from '../../core/precheck-classes.js'
 import { describeSessionDependent } from '../../core/session-dependent.js'
-import { runPrechecks } from '../../jobs/group-jobs.js'
+import { runPrechecks } from '../../jobs/groups/group-jobs.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { PrecheckArgs } from '../commands/precheck.js'
 

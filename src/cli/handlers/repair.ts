@@ -1,5 +1,5 @@
 /** `cutover repair`: re-copies the recorded divergent keys of a migration or of a group's members, lists what it did (or would do). */
-import { backfillOrder, runRepairs } from '../../jobs/group-jobs.js'
+import { backfillOrder, runRepairs } from '../../jobs/groups/group-jobs.js'
 import { readState } from '../../store/state/state-store.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { RepairArgs } from '../commands/jobs.js'

@@ -1,5 +1,5 @@
 /** `cutover verify`: compares both tables (each member of a group), lists the differing keys, exit 1 if any. */
-import { backfillOrder, runVerifies } from '../../jobs/group-jobs.js'
+import { backfillOrder, runVerifies } from '../../jobs/groups/group-jobs.js'
 import { CheckFailed } from '../../core/errors.js'
 import { readState } from '../../store/state/state-store.js'
 import { withMetrics } from '../metrics-option.js'

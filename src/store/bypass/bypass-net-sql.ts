@@ -17,6 +17,7 @@ import { sessionSettingsFunctionClauses } from '../../core/session-settings.js'
 import { IS_MARKED_STATEMENT_SQL } from '../../db/writer-marker.js'
 import { list, movedRowDelete, q, typeOf, type MigrationShape } from '../../shape/migration-shape.js'
 import { controlSchema } from '../../db/control-schema.js'
+import { divergencesTable, divergenceUpsertSql } from '../divergences/divergence-upsert-sql.js'
 
 export type NetMode = 'record' | 'copy'
 export const NET_MODES: readonly NetMode[] = ['record', 'copy']
@@ -93,10 +94,10 @@ export function installNetSql(shape: MigrationShape, schema: string, mode: NetMo
   const names = netNames(schema, shape.definition.name)
   const s = controlSchema(schema).quoted
   const migration = `'${shape.definition.name}'`
-  const divergence = (row: string, kind: string, detail: string): string =>
-    `INSERT INTO ${s}.divergences AS d (migration, key, source, kind, detail) VALUES (${migration}, ${legacyKeyJson(shape, row)}, 'write', '${kind}', ${detail})
-        ON CONFLICT (migration, key) WHERE repaired_at IS NULL
-        DO UPDATE SET last_seen = clock_timestamp(), seen_count = d.seen_count + 1, detail = EXCLUDED.detail;`
+  const divergence = (row: string, kind: string, detail: string): string => `${divergenceUpsertSql({
+    table: divergencesTable(schema), columns: ['migration', 'key', 'source', 'kind', 'detail'],
+    rows: `VALUES (${migration}, ${legacyKeyJson(shape, row)}, 'write', '${kind}', ${detail})`, refreshed: ['detail'],
+  })};`
   const keyChanged = shape.legacyKey.map((k) => `(_cutover_old).${q(k)} IS DISTINCT FROM (_cutover_new).${q(k)}`).join(' OR ')
   const who = `format('written outside the DAL (application_name %L, role %L)', _cutover_app, session_user)`
   const record = `IF _cutover_op = 'INSERT' THEN ${divergence('_cutover_new', 'missing_in_shadow', who)}

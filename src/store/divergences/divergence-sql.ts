@@ -1,5 +1,5 @@
 /** Records divergences: one open row per key, updated when the same key is seen again. */
-import { controlSchema } from '../../db/control-schema.js'
+import { divergencesTable, divergenceUpsertSql } from './divergence-upsert-sql.js'
 
 export interface DivergenceInput {
   readonly migration: string
@@ -15,15 +15,12 @@ export interface DivergenceInput {
 
 /** The upsert; returns `inserted` true when the key was not already open. */
 export function recordDivergenceSql(schema: string, d: DivergenceInput): { text: string; values: unknown[] } {
-  const table = `${controlSchema(schema).quoted}.divergences`
+  const columns = ['migration', 'key', 'source', 'kind', 'legacy_hash', 'shadow_hash', 'legacy_row', 'shadow_row', 'detail'] as const
   return {
-    text: `INSERT INTO ${table} (migration, key, source, kind, legacy_hash, shadow_hash, legacy_row, shadow_row, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (migration, key) WHERE repaired_at IS NULL DO UPDATE SET
-             last_seen = clock_timestamp(), seen_count = ${table}.seen_count + 1, source = EXCLUDED.source, kind = EXCLUDED.kind,
-             legacy_hash = EXCLUDED.legacy_hash, shadow_hash = EXCLUDED.shadow_hash,
-             legacy_row = EXCLUDED.legacy_row, shadow_row = EXCLUDED.shadow_row, detail = EXCLUDED.detail
-           RETURNING (xmax = 0) AS inserted`,
+    text: divergenceUpsertSql({
+      table: divergencesTable(schema), columns, rows: 'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      refreshed: columns.filter((c) => c !== 'migration' && c !== 'key'), returning: '(xmax = 0) AS inserted',
+    }),
     values: [
       d.migration, JSON.stringify(d.key), d.source, d.kind, d.legacyHash ?? null, d.shadowHash ?? null,
       d.legacyRow === undefined ? null : JSON.stringify(d.legacyRow), d.shadowRow === undefined ? null : JSON.stringify(d.shadowRow), d.detail ?? null,

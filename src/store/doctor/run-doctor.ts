@@ -7,6 +7,7 @@ import { GLOBAL_CHECKS, MIGRATION_CHECKS } from './checks.js'
 import type { DoctorCheck, DoctorThresholds, Finding, GlobalDoctorCheck } from './finding.js'
 import { controlSchemaExists, readMigrationFacts } from './migration-facts.js'
 import { inTransaction } from '../../db/with-transaction.js'
+import { setLockTimeout } from '../../db/set-lock-timeout.js'
 
 const DOCTOR_LOCK_TIMEOUT_MS = 2000
 
@@ -36,7 +37,7 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
    */
   // A check that reported a lock wait left its transaction aborted: COMMIT then rolls back, as it should.
   const inCheckTransaction = <T>(work: () => Promise<T>): Promise<T> => inTransaction(client, async () => {
-    await client.query("SELECT set_config('lock_timeout', $1, true)", [`${DOCTOR_LOCK_TIMEOUT_MS}ms`])
+    await setLockTimeout(client, DOCTOR_LOCK_TIMEOUT_MS)
     return work()
   })
   try {
@@ -78,7 +79,7 @@ export async function applyFindings(pool: PoolLike, findings: readonly Finding[]
   const statements = findings.flatMap((f) => f.applySql ?? [])
   if (statements.length === 0) return []
   await withTransaction(pool, async (client) => {
-    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 5000}ms`])
+    await setLockTimeout(client, options.lockTimeoutMs ?? 5000)
     for (const statement of statements) await client.query(statement)
     const byMigration = new Map<string, { codes: string[]; statements: string[] }>()
     for (const f of findings) {

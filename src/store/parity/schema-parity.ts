@@ -11,6 +11,7 @@ import { isLockWait, serverMessage } from '../../db/pg-errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { withTransaction } from '../../db/with-transaction.js'
 import { controlSchema } from '../../db/control-schema.js'
+import { setLockTimeout } from '../../db/set-lock-timeout.js'
 
 export interface ParityOptions {
   /** The control schema (default `cutover`). */
@@ -79,7 +80,7 @@ export async function applyParityFixes(pool: PoolLike, options: ApplyParityOptio
   const lockTimeoutMs = Math.max(1, Math.round(options.lockTimeoutMs ?? 5000))
   await withTransaction(pool, async (client) => {
     await loadDefinition(client, options.schema, options.migration)
-    await client.query(`SET LOCAL lock_timeout = '${lockTimeoutMs}ms'`)
+    await setLockTimeout(client, lockTimeoutMs)
     for (const gap of applied) {
       try {
         await client.query(gap.fixSql as string)

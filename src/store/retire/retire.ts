@@ -23,6 +23,7 @@ import { controlSchema } from '../../db/control-schema.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
 import { removeNet } from '../bypass/bypass-net.js'
 import { refuseMemberAlone } from '../groups/group-target.js'
+import { setLockTimeout } from '../../db/set-lock-timeout.js'
 
 export interface RetireOptions {
   readonly schema: string
@@ -57,7 +58,7 @@ interface StateRow { phase: string; definition: unknown; legacy_oid: number; com
 export async function inLockedTransaction<T>(pool: PoolLike, migration: string, action: 'retire' | 'unretire', lockTimeoutMs: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   try {
     return await withTransaction(pool, async (client) => {
-      await client.query("SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`])
+      await setLockTimeout(client, lockTimeoutMs)
       return work(client)
     })
   } catch (error) {
