@@ -1,3 +1,5 @@
+import { describeBlockers, type BlockingSession } from './blocking-session.js'
+
 /**
  * The closed set of errors cutover raises on purpose. Each has a one-line
  * message that ends with the next step, and the CLI's exit code:
@@ -126,5 +128,15 @@ export class DependencyMissing extends CutoverError {
   readonly exitCode = 2
   constructor(readonly dependency: string, readonly next: string, options?: { cause?: unknown }) {
     super(`${dependency} is not installed (a development dependency of cutover, not installed with the package); ${next}`, options)
+  }
+}
+
+/** A state change could not lock the state row (or its event table) within its bound; exit code 3, the state unchanged. */
+export class StateLocked extends CutoverError {
+  readonly exitCode = 3
+  constructor(readonly migration: string, readonly action: string, readonly limitMs: number, readonly blockers: readonly BlockingSession[], options?: { cause?: unknown }) {
+    const pids = blockers.map((b) => b.pid)
+    super(`${action} of ${migration} could not lock its state row within ${Math.round(limitMs / 1000)} s: it is held by ${describeBlockers(blockers)}; nothing changed. ` +
+      `End that transaction${pids.length ? ` (SELECT pg_terminate_backend(${pids.join('), pg_terminate_backend(')}))` : ''} or wait for it, then run the ${action} again`, options)
   }
 }

@@ -9,7 +9,7 @@ import { inRolledBackTransaction } from '../../db/with-transaction.js'
 import { checkAgainstCatalog, type CheckedMigration } from '../catalog/check-against-catalog.js'
 import { retiredMigration } from '../retire/retired-migration.js'
 import { readRetirement, retiredRefusal } from '../retire/retirement.js'
-import { DEFINITION_VERSION_SQL } from '../state/state-store.js'
+import { DEFINITION_VERSION_SQL } from '../state/state-row.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`)
