@@ -16,6 +16,13 @@ export async function registeredNames(client: pg.ClientBase, schema: string): Pr
   return rows.map((r) => r.name)
 }
 
+/** The soak a migration's definition asks for before shadow_primary (`soakSeconds`); null when it sets none. */
+export async function readSoakSeconds(queryable: Queryable, schema: string, name: string): Promise<number | null> {
+  const { rows } = await queryable.query<{ soak: number | null }>(
+    `SELECT (definition ->> 'soakSeconds')::float8 AS soak FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
+  return rows[0]?.soak ?? null
+}
+
 /** The definition of `name` as registered, without the catalog check (what a command needs to know about routing). */
 export async function loadDefinition(queryable: Queryable, schema: string, name: string): Promise<MigrationDefinition> {
   const { rows } = await queryable.query<{ definition: unknown }>(`SELECT definition FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
