@@ -4,6 +4,7 @@
  * legacy tables stay between the retired tables; those from outside the group
  * move to the shadows; each member gets its alias view when asked.
  */
+import type { Target } from '../core/target.js'
 import type { Pool } from './apply-state-change.js'
 import { readMemberLegacyOids } from '../store/groups/group-members-sql.js'
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS } from '../core/lock-timeouts.js'
@@ -11,9 +12,9 @@ import { inLockedTransaction, retire, retireLocked, type RetireOptions, type Ret
 import { unretire, unretireLocked, type UnretireOptions, type UnretireResult } from '../store/retire/unretire.js'
 import { readTarget } from '../store/groups/group-target.js'
 
-/** Retires a migration, or every member of the group `options.migration` names, in one transaction. */
-export async function retireTarget(pool: Pool, options: RetireOptions): Promise<RetireResult[]> {
-  const target = await readTarget(pool, options.schema, options.migration)
+/** Retires a migration, or every member of the group `options.migration` names (`target`, when the caller read it already), in one transaction. */
+export async function retireTarget(pool: Pool, options: RetireOptions, known?: Target): Promise<RetireResult[]> {
+  const target = known ?? await readTarget(pool, options.schema, options.migration)
   if (target.group === undefined) return [await retire(pool, options)]
   return inLockedTransaction(pool, options.migration, 'retire', options.lockTimeoutMs ?? DEFAULT_RETIRE_LOCK_TIMEOUT_MS, async (client) => {
     const legacyOids = await readMemberLegacyOids(client, options.schema, target.members)
@@ -23,9 +24,9 @@ export async function retireTarget(pool: Pool, options: RetireOptions): Promise<
   })
 }
 
-/** Unretires a migration, or every member of the group `options.migration` names, in one transaction. */
-export async function unretireTarget(pool: Pool, options: UnretireOptions): Promise<UnretireResult[]> {
-  const target = await readTarget(pool, options.schema, options.migration)
+/** Unretires a migration, or every member of the group `options.migration` names (`target`, when the caller read it already), in one transaction. */
+export async function unretireTarget(pool: Pool, options: UnretireOptions, known?: Target): Promise<UnretireResult[]> {
+  const target = known ?? await readTarget(pool, options.schema, options.migration)
   if (target.group === undefined) return [await unretire(pool, options)]
   return inLockedTransaction(pool, options.migration, 'unretire', options.lockTimeoutMs ?? DEFAULT_RETIRE_LOCK_TIMEOUT_MS, async (client) => {
     const results: UnretireResult[] = []
