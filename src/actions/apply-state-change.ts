@@ -7,9 +7,8 @@
  * waits for the running processes to acknowledge every member's new version.
  */
 import type pg from 'pg'
-import { describeBlockers } from '../core/blocking-session.js'
 import { checkConfirmation } from '../core/gates.js'
-import { GateRefused, PhaseSkipped } from '../core/errors.js'
+import { GateRefused, PhaseSkipped, StateLocked } from '../core/errors.js'
 import { planAdvance, type MigrationState, type StatePlan } from '../core/phases.js'
 import type { Target } from '../core/target.js'
 import { createLogger } from '../logger.js'
@@ -118,7 +117,7 @@ export async function applyStateChange(pool: Pool, options: ActionOptions, chang
       action: change.action,
       lockWaitMs: options.lockWaitMs,
       onLockWait: (wait) => onLockWait(wait,
-        `${change.action} of ${t.group === undefined ? t.name : `group ${t.name}`} waits for the lock on ${t.group === undefined ? 'its state row' : "its members' state rows"} (${options.schema}.state), held by ${describeBlockers(wait.blockers)}; ` +
+        `${change.action} of ${t.group === undefined ? t.name : `group ${t.name}`} waits for the lock on ${t.group === undefined ? 'its state row' : "its members' state rows"} (${options.schema}.state), held by ${StateLocked.describeBlockers(wait.blockers)}; ` +
         `waited ${Math.round(wait.waitedMs / 1000)} s of at most ${Math.round(wait.limitMs / 1000)} s`),
     },
   )

@@ -1,5 +1,5 @@
 /** Which sessions block a backend, watched from a second connection over pg_stat_activity while a state change waits. */
-import type { BlockingSession } from '../../core/blocking-session.js'
+import type { BlockingSession } from '../../core/errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 
 const BLOCKERS_SQL = `SELECT a.pid, coalesce(a.application_name, '') AS application, coalesce(a.usename::text, '') AS "user",

@@ -1,6 +1,6 @@
 /** The transaction of a state change: its lock waits bounded, the sessions it waits for reported, StateLocked past the bound. */
 import type pg from 'pg'
-import type { BlockingSession } from '../../core/blocking-session.js'
+import type { BlockingSession } from '../../core/errors.js'
 import { StateLocked } from '../../core/errors.js'
 import { withTransaction } from '../../db/with-transaction.js'
 import { isLockWait } from '../../db/pg-errors.js'
