@@ -1,6 +1,6 @@
 /** Milliseconds from a rollback's commit until each of N follower processes applied it (1, 8 and 32 processes; no baseline). */
 import pg from 'pg'
-import { readState } from '../src/store/state/state-store.js'
+import { readState } from '../src/store/state/state-row.js'
 import { rollback } from '../src/actions/rollback.js'
 import { FollowerProcess } from './lib/follower-process.js'
 import { median } from './lib/alternating.js'

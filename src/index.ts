@@ -57,7 +57,6 @@ export { retire, unretire, retireTarget, unretireTarget, type RetireOptions, typ
 export { ForeignKeysCannotMove, RetireLocked } from './store/retire/retire-errors.js'
 /** How many routing keys a change of the read percentage moves, from the running instances' samples. */
 export { estimateKeysMoved, type KeysMoved } from './store/state/routing-sample-sql.js'
-export { StateLocked } from './store/state/state-store.js'
 export { UnleashAdminFailed } from './flags/unleash-admin-failed.js'
 /** Typed errors, each with a one-line message and an exit code. */
 export * from './core/errors.js'

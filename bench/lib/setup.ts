@@ -11,7 +11,7 @@ import { migrationShape, type MigrationShape } from '../../src/shape/migration-s
 import { applyControlSchema } from '../../src/store/control-schema/apply-control-schema.js'
 import { loadMigration } from '../../src/store/definitions/definitions.js'
 import { registerMigrations } from '../../src/actions/register.js'
-import { applyStatePlan } from '../../src/store/state/state-store.js'
+import { applyStatePlan } from '../../src/store/state/apply-state-plan.js'
 
 export const SCHEMA = 'cutover'
 export const MIGRATION = 'bench_orders_v2'

@@ -1,6 +1,6 @@
 /** Which live application processes applied a state version: how an action says who follows it and who does not. */
-import { controlSchema } from '../db/control-schema.js'
 import type { Queryable } from '../db/queryable.js'
+import { readAcknowledgements } from '../store/state/acknowledgement-sql.js'
 
 /** A live process (heartbeat within 30 s) that had not applied the version when the wait ended. */
 export interface UnacknowledgedInstance {
@@ -17,8 +17,6 @@ export interface Acknowledgements {
   readonly unacknowledged: readonly UnacknowledgedInstance[]
 }
 
-interface Row { id: string; host: string; pid: number; heartbeat_at: Date; acked: boolean }
-
 /** Counts live instances that applied `version` (or later), waiting up to `timeoutMs` for all of them. */
 export function waitForAcknowledgements(db: Queryable, schema: string, migration: string, version: number, timeoutMs: number): Promise<Acknowledgements> {
   return waitForVersions(db, schema, new Map([[migration, version]]), timeoutMs)
@@ -27,14 +25,8 @@ export function waitForAcknowledgements(db: Queryable, schema: string, migration
 /** Counts live instances that applied each migration's version (or later), a group's members say, waiting up to `timeoutMs` for all of them. */
 export async function waitForVersions(db: Queryable, schema: string, versions: ReadonlyMap<string, number>, timeoutMs: number): Promise<Acknowledgements> {
   const deadline = Date.now() + timeoutMs
-  const wanted = JSON.stringify(Object.fromEntries(versions))
   for (;;) {
-    const { rows } = await db.query<Row>(
-      `SELECT id, host, pid, heartbeat_at,
-              (SELECT coalesce(bool_and(coalesce((i.applied ->> w.key)::bigint, 0) >= w.value::bigint), true) FROM jsonb_each_text($1::jsonb) AS w) AS acked
-         FROM ${controlSchema(schema).table('instances')} AS i WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' ORDER BY host, pid`,
-      [wanted],
-    )
+    const rows = await readAcknowledgements(db, schema, versions)
     const missing = rows.filter((r) => !r.acked)
     if (missing.length === 0 || Date.now() >= deadline) {
       return {

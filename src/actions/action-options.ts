@@ -1,6 +1,6 @@
 /** What every state-changing operator action takes and returns, from the CLI and from code alike. */
 import type { Phase } from '../core/phases.js'
-import type { StateLockWait } from '../store/state/state-store.js'
+import type { StateLockWait } from '../store/state/with-state-lock.js'
 import type { UnacknowledgedInstance } from './acknowledgements.js'
 
 export interface ActionOptions {

@@ -1,23 +1,25 @@
 /**
- * The one path of every phase change (advance, ramp, rollback, a guardrail's
- * rollback): in one transaction it locks the state row, makes the plan, judges
- * the evidence gates and the confirmation of complete, writes the state and its
- * event (with what `force` overrode) and notifies; then it waits for the
- * running processes to acknowledge.
+ * The one path of every phase change (advance, ramp, rollback) of a migration
+ * or of a group (a migration is a group of one): in one transaction it locks
+ * every member's state row, makes the plan once from their common state,
+ * judges every member's evidence gate and the confirmation of complete, writes
+ * the states and one event (with what `force` overrode) and notifies; then it
+ * waits for the running processes to acknowledge every member's new version.
  */
 import type pg from 'pg'
 import { checkConfirmation } from '../core/gates.js'
-import { GateRefused, PhaseSkipped } from '../core/errors.js'
+import { GateRefused, PhaseSkipped, StateLocked } from '../core/errors.js'
 import { planAdvance, type MigrationState, type StatePlan } from '../core/phases.js'
+import type { Target } from '../core/target.js'
 import { createLogger } from '../logger.js'
 import { refuseWhenRetired } from '../store/retire/retirement.js'
-import { applyStatePlan, describeBlockers, type StateLockWait } from '../store/state/state-store.js'
+import { applyStatePlan } from '../store/state/apply-state-plan.js'
+import type { StateLockWait } from '../store/state/with-state-lock.js'
 import type { PoolLike } from '../db/queryable.js'
-import { waitForAcknowledgements } from './acknowledgements.js'
+import { waitForVersions } from './acknowledgements.js'
 import type { ActionOptions, ActionResult } from './action-options.js'
 import { checkEvidenceGates } from './migration-gate.js'
-import { applyGroupChange } from './apply-group-change.js'
-import { groupMembers, refuseMemberAlone } from '../store/groups/group-target.js'
+import { readTarget, refuseMemberAlone } from '../store/groups/group-target.js'
 import { moveToShadowAuthority } from './authority-move.js'
 
 export type Pool = PoolLike & { query: pg.Pool['query'] }
@@ -43,20 +45,37 @@ export function warnOnStderr(wait: StateLockWait, message: string): void {
   stderrLogger.warn({ migration: wait.migration, waitedMs: wait.waitedMs, limitMs: wait.limitMs, blockingPids: wait.blockers.map((b) => b.pid) }, message)
 }
 
+/** What a member's refusal says of it: a group's names the member. */
+function refusalOf(target: Target, error: GateRefused): string {
+  return target.group === undefined ? error.missing : `${error.migration}: ${error.missing}`
+}
+
+/** Every member's gate for `plan`; the first refusal (of the members in name order) names the member and its command. */
+async function checkMembersGates(client: pg.ClientBase, schema: string, target: Target, plan: StatePlan): Promise<void> {
+  for (const member of target.members) {
+    try {
+      await checkEvidenceGates(client, schema, member, plan)
+    } catch (error) {
+      if (!(error instanceof GateRefused) || target.group === undefined) throw error
+      throw new GateRefused(member, error.gate, `${error.missing} (group ${target.group} moves only when every member has its evidence)`, error.next)
+    }
+  }
+}
+
 /** A skipped phase: when the next phase's own gate refuses now, say that (its command is the one that works). */
-async function explainSkip(client: pg.ClientBase, options: ActionOptions, current: MigrationState, skipped: PhaseSkipped): Promise<never> {
+async function explainSkip(client: pg.ClientBase, schema: string, target: Target, current: MigrationState, skipped: PhaseSkipped): Promise<never> {
   try {
-    await checkEvidenceGates(client, options.schema, options.migration, planAdvance(options.migration, current))
+    await checkMembersGates(client, schema, target, planAdvance(target.name, current))
   } catch (error) {
-    if (error instanceof GateRefused) throw new PhaseSkipped(options.migration, skipped.from, skipped.target, skipped.next, `${error.missing}; ${error.next}`)
+    if (error instanceof GateRefused) throw new PhaseSkipped(target.name, skipped.from, skipped.target, skipped.next, `${refusalOf(target, error)}; ${error.next}`)
     throw error
   }
   throw skipped
 }
 
-export async function applyStateChange(pool: Pool, options: ActionOptions, change: StateChange): Promise<ActionResult> {
-  const members = await groupMembers(pool, options.schema, options.migration)
-  if (members) return applyGroupChange(pool, options, change, members)
+/** Applies `change` to the migration or group `options.migration` names (`target`, when the caller read it already). */
+export async function applyStateChange(pool: Pool, options: ActionOptions, change: StateChange, target?: Target): Promise<ActionResult> {
+  const t = target ?? await readTarget(pool, options.schema, options.migration)
   const details: Record<string, unknown> = { ...options.details }
   const onLockWait = options.onLockWait ?? warnOnStderr
   const forced = options.force ?? false
@@ -64,31 +83,33 @@ export async function applyStateChange(pool: Pool, options: ActionOptions, chang
   const applied = await applyStatePlan(
     pool,
     options.schema,
-    options.migration,
+    t,
     async (current, client) => {
-      // A retired migration's legacy table is renamed (its name may be the alias view): no phase change acts on it.
-      await refuseWhenRetired(client, options.schema, options.migration)
-      // A group's member moves with its group only, in the same transaction as its members.
-      await refuseMemberAlone(client, options.schema, options.migration, change.action, change.commandArgs ?? '')
+      for (const member of t.members) {
+        // A retired migration's legacy table is renamed (its name may be the alias view): no phase change acts on it.
+        await refuseWhenRetired(client, options.schema, member)
+        // A group's member moves with its group only, in the same transaction as its members.
+        await refuseMemberAlone(client, options.schema, member, change.action, change.commandArgs ?? '', t.group)
+      }
       let plan: StatePlan
       try {
         plan = change.makePlan(current)
       } catch (error) {
-        if (error instanceof PhaseSkipped) await explainSkip(client, options, current, error)
+        if (error instanceof PhaseSkipped) await explainSkip(client, options.schema, t, current, error)
         throw error
       }
       if (plan.isNoop || !change.isGated) return plan
       try {
-        await checkEvidenceGates(client, options.schema, options.migration, plan)
+        await checkMembersGates(client, options.schema, t, plan)
       } catch (error) {
         // force overrides an evidence gate, and the event keeps what it overrode.
         if (!(error instanceof GateRefused) || !forced) throw error
         overriddenGate = error.gate
         details.overriddenGate = error.gate
-        details.overriddenBecause = error.missing
+        details.overriddenBecause = refusalOf(t, error)
       }
-      checkConfirmation(plan, { migration: options.migration, confirmed: change.confirmed ?? false, forced })
-      await moveToShadowAuthority(client, options.schema, options.migration, plan, details)
+      checkConfirmation(plan, { migration: t.name, confirmed: change.confirmed ?? false, forced })
+      await moveToShadowAuthority(client, options.schema, t, plan, details)
       return plan
     },
     { actor: options.actor, reason: options.reason, forced, kind: change.kind, details },
@@ -96,14 +117,15 @@ export async function applyStateChange(pool: Pool, options: ActionOptions, chang
       action: change.action,
       lockWaitMs: options.lockWaitMs,
       onLockWait: (wait) => onLockWait(wait,
-        `${change.action} of ${options.migration} waits for the lock on its state row (${options.schema}.state), held by ${describeBlockers(wait.blockers)}; ` +
+        `${change.action} of ${t.group === undefined ? t.name : `group ${t.name}`} waits for the lock on ${t.group === undefined ? 'its state row' : "its members' state rows"} (${options.schema}.state), held by ${StateLocked.describeBlockers(wait.blockers)}; ` +
         `waited ${Math.round(wait.waitedMs / 1000)} s of at most ${Math.round(wait.limitMs / 1000)} s`),
     },
   )
-  const acks = await waitForAcknowledgements(pool, options.schema, options.migration, applied.to.version, options.ackTimeoutMs ?? 1000)
+  const versions = new Map([...applied.members].map(([m, s]) => [m, s.version]))
+  const acks = await waitForVersions(pool, options.schema, versions, options.ackTimeoutMs ?? 1000)
   const view = (s: MigrationState) => ({ phase: s.phase, readPercent: s.readPercent })
   return {
-    migration: options.migration, from: view(applied.from), to: view(applied.to), changed: applied.changed, ...acks,
+    migration: t.name, ...(t.group === undefined ? {} : { members: t.members }), from: view(applied.from), to: view(applied.to), changed: applied.changed, ...acks,
     ...(applied.changed && overriddenGate ? { overriddenGate } : {}),
   }
 }

@@ -9,6 +9,7 @@ import type pg from 'pg'
 import { CutoverError } from '../core/errors.js'
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS } from '../core/lock-timeouts.js'
 import type { StatePlan } from '../core/phases.js'
+import type { Target } from '../core/target.js'
 import { serverMessage } from '../db/pg-errors.js'
 import type { PoolLike } from '../db/queryable.js'
 import { withTransaction } from '../db/with-transaction.js'
@@ -22,8 +23,14 @@ import { moveKeySourceToShadow } from '../store/keys/key-source-sql.js'
 /** The lock timeout of the table DDL of a phase change: as retire's, each lock. */
 const AUTHORITY_LOCK_TIMEOUT_MS = DEFAULT_RETIRE_LOCK_TIMEOUT_MS
 
-/** Runs in the state change's transaction once its gates passed; adds what it did to the event's details. */
-export async function moveToShadowAuthority(client: pg.PoolClient, schema: string, migration: string, plan: StatePlan, details: Record<string, unknown>): Promise<void> {
+/**
+ * Runs in the state change's transaction once its gates passed; adds what it did to the event's details.
+ * A group's change moves each member's key source only (foreign keys between and into a group's
+ * tables move with `cutover retire <group>`).
+ */
+export async function moveToShadowAuthority(client: pg.PoolClient, schema: string, target: Target, plan: StatePlan, details: Record<string, unknown>): Promise<void> {
+  if (target.group !== undefined) return moveGroupKeySources(client, schema, target.members, plan, details)
+  const migration = target.name
   const entersShadow = plan.from.authority === 'legacy' && plan.to.authority === 'shadow'
   if (!entersShadow && plan.to.phase !== 'complete') return
   await client.query("SELECT set_config('lock_timeout', $1, true)", [`${AUTHORITY_LOCK_TIMEOUT_MS}ms`])
@@ -39,11 +46,8 @@ export async function moveToShadowAuthority(client: pg.PoolClient, schema: strin
   }
 }
 
-/**
- * A group's change: each member's key source moves to its shadow as the group's shadows become authoritative.
- * (Foreign keys between and into a group's tables move with `cutover retire <group>`, as before.)
- */
-export async function moveGroupKeySources(client: pg.PoolClient, schema: string, members: readonly string[], plan: StatePlan, details: Record<string, unknown>): Promise<void> {
+/** A group's change: each member's key source moves to its shadow as the group's shadows become authoritative. */
+async function moveGroupKeySources(client: pg.PoolClient, schema: string, members: readonly string[], plan: StatePlan, details: Record<string, unknown>): Promise<void> {
   if (!(plan.from.authority === 'legacy' && plan.to.authority === 'shadow')) return
   await client.query("SELECT set_config('lock_timeout', $1, true)", [`${AUTHORITY_LOCK_TIMEOUT_MS}ms`])
   const moved: Record<string, unknown>[] = []

@@ -5,7 +5,7 @@ import { unleashMirrorFor } from '../flags/unleash-mirror.js'
 import { estimateKeysMoved, type KeysMoved } from '../store/state/routing-sample-sql.js'
 import type { ActionOptions, ActionResult, PhaseView, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
-import { groupMembers } from '../store/groups/group-target.js'
+import { readTarget } from '../store/groups/group-target.js'
 
 export interface RampOptions extends ActionOptions {
   /** Whole number 0–100. */
@@ -40,14 +40,14 @@ const shadowShare = (state: PhaseView): number => (state.phase === 'ramp' ? stat
 export async function ramp(pool: Pool, options: RampOptions): Promise<RampResult> {
   // Before anything changes: an Unleash-routed migration needs an Unleash URL.
   // A group's members route with the control schema alone (config refuses Unleash for them).
-  const isGroup = (await groupMembers(pool, options.schema, options.migration)) !== undefined
-  const mirror = isGroup ? undefined : await unleashMirrorFor(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })
+  const target = await readTarget(pool, options.schema, options.migration)
+  const mirror = target.group !== undefined ? undefined : await unleashMirrorFor(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })
   const result = await applyStateChange(pool, options, {
     action: 'ramp',
     makePlan: (current) => planRamp(options.migration, current, options.percent),
     isGated: true,
     commandArgs: ` ${options.percent}`,
-  })
+  }, target)
   const keysMoved = result.changed ? await estimateKeysMoved(pool, options.schema, options.migration, shadowShare(result.from), shadowShare(result.to)) : undefined
   const changed: RampResult = { ...result, ...(keysMoved ? { keysMoved } : {}) }
   if (!mirror || result.to.phase !== 'ramp') return changed

@@ -9,7 +9,6 @@ import type { MigrationDefinition } from '../core/definition.js'
 import { definitionToJson } from '../core/definition-json.js'
 import { ConfigInvalid, MappingChangeRefused } from '../core/errors.js'
 import { displayName } from '../core/identifiers.js'
-import { controlSchema } from '../db/control-schema.js'
 import { describeMappingChange, diffMapping, isMappingChangeRisky, type MappingChange } from '../core/mapping-diff.js'
 import { parseMigration } from '../core/parse-config.js'
 import { isPhase } from '../core/phases.js'
@@ -17,6 +16,7 @@ import { checkKeySourcePrivileges } from '../store/keys/key-source-sql.js'
 import { checkAgainstCatalog, type CheckedMigration } from '../store/catalog/check-against-catalog.js'
 import { refuseWhenRetired } from '../store/retire/retirement.js'
 import { registerDefinition } from '../store/definitions/register-definition-sql.js'
+import { readPreviousDefinition, readShadowOwner, type PreviousDefinition } from '../store/definitions/registration-sql.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { migrationShape } from '../shape/migration-shape.js'
 import { sessionDependentCasts, withSessionSettings, type SessionDependentCast } from '../store/catalog/session-settings-sql.js'
@@ -48,14 +48,10 @@ export interface RegisteredMigration extends CheckedMigration {
   readonly sessionDependent: readonly SessionDependentCast[]
 }
 
-interface Previous { definition: unknown; same: boolean; phase: string; definition_version: string }
-
 /** Validates and registers (or re-registers) definitions. All or nothing: the first refusal throws and nothing is written. */
 export async function registerMigrations(pool: Pool, definitions: readonly MigrationDefinition[], options: RegisterOptions): Promise<RegisteredMigration[]> {
-  const control = controlSchema(options.schema)
-  const s = control.quoted
   const written = await withTransaction(pool, async (client) => {
-    const checked: { result: CheckedMigration; previous: Previous | undefined; changes: MappingChange[]; sessionDependent: SessionDependentCast[] }[] = []
+    const checked: { result: CheckedMigration; previous: PreviousDefinition | undefined; changes: MappingChange[]; sessionDependent: SessionDependentCast[] }[] = []
     for (const configured of definitions) {
       // The settings the mapping is evaluated under: the config's, else this session's, recorded with the definition.
       const def = await withSessionSettings(client, configured)
@@ -63,19 +59,11 @@ export async function registerMigrations(pool: Pool, definitions: readonly Migra
       await refuseWhenRetired(client, options.schema, def.name)
       const result = await checkAgainstCatalog(client, def)
       await checkKeySourcePrivileges(client, result)
-      const { rows: owners } = await client.query<{ name: string }>(
-        `SELECT name FROM ${s}.migrations WHERE shadow_table = $1::oid::regclass AND name <> $2`,
-        [result.shadow.oid, def.name],
-      )
-      if (owners[0]) {
-        throw new ConfigInvalid(def.name, `shadow table ${displayName(def.shadow.table)} already belongs to migration "${owners[0].name}"; each shadow table belongs to one migration`)
+      const owner = await readShadowOwner(client, options.schema, result.shadow.oid, def.name)
+      if (owner !== undefined) {
+        throw new ConfigInvalid(def.name, `shadow table ${displayName(def.shadow.table)} already belongs to migration "${owner}"; each shadow table belongs to one migration`)
       }
-      const { rows } = await client.query<Previous>(
-        `SELECT m.definition, (m.definition - 'resolved') = $2::jsonb AS same, st.phase, st.definition_version::text AS definition_version
-           FROM ${s}.migrations m JOIN ${s}.state st ON st.migration = m.name WHERE m.name = $1 FOR UPDATE OF st`,
-        [def.name, JSON.stringify(definitionToJson(def))],
-      )
-      const previous = rows[0]
+      const previous = await readPreviousDefinition(client, options.schema, def.name, definitionToJson(def))
       const changes = previous && !previous.same ? diffMapping(parseMigration(previous.definition), def) : []
       if (previous && isPhase(previous.phase) && isMappingChangeRisky(previous.phase, changes) && !options.force) {
         const again = options.source ? `cutover register --config ${options.source} --force` : 'the same register with --force (from code: force: true)'

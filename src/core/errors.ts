@@ -128,3 +128,37 @@ export class DependencyMissing extends CutoverError {
     super(`${dependency} is not installed (a development dependency of cutover, not installed with the package); ${next}`, options)
   }
 }
+
+/** A session holding a lock that a state change waits for, as pg_stat_activity shows it. */
+export interface BlockingSession {
+  readonly pid: number
+  readonly application: string
+  readonly user: string
+  /** `active`, `idle in transaction`, … (empty when the role may not see it). */
+  readonly state: string
+  /** Age of its open transaction; null when not visible. */
+  readonly transactionSeconds: number | null
+  /** Its last statement, cut to 200 characters (empty when the role may not see it). */
+  readonly query: string
+}
+
+/** A state change could not lock the state row (or its event table) within its bound; exit code 3, the state unchanged. */
+export class StateLocked extends CutoverError {
+  readonly exitCode = 3
+  constructor(readonly migration: string, readonly action: string, readonly limitMs: number, readonly blockers: readonly BlockingSession[], options?: { cause?: unknown }) {
+    const pids = blockers.map((b) => b.pid)
+    super(`${action} of ${migration} could not lock its state row within ${Math.round(limitMs / 1000)} s: it is held by ${StateLocked.describeBlockers(blockers)}; nothing changed. ` +
+      `End that transaction${pids.length ? ` (SELECT pg_terminate_backend(${pids.join('), pg_terminate_backend(')}))` : ''} or wait for it, then run the ${action} again`, options)
+  }
+
+  /** `pid 123 (psql, user alice, idle in transaction for 12 s, last query: …)`: the sessions a state change waits for. */
+  static describeBlockers(blockers: readonly BlockingSession[]): string {
+    if (blockers.length === 0) return 'another session (it could not be identified)'
+    return blockers.map((b) => {
+      const facts = [b.application || 'no application name', b.user ? `user ${b.user}` : '',
+        b.state ? `${b.state}${b.transactionSeconds === null ? '' : ` for ${Math.round(b.transactionSeconds)} s`}` : '',
+        b.query ? `last query: ${b.query.replace(/\s+/g, ' ').trim()}` : ''].filter(Boolean)
+      return `pid ${b.pid} (${facts.join(', ')})`
+    }).join(' and ')
+  }
+}

@@ -3,16 +3,16 @@
  * and reads as a migration's does, routed by the group's bucket) and selects
  * that join members, routed as a whole: one side for every table.
  */
-import { UNKNOWN_STATE, phasePolicy, type MigrationState, type Side } from '../core/phases.js'
+import { UNKNOWN_STATE, type MigrationState, type Side } from '../core/phases.js'
 import { routeRead } from '../core/routing.js'
 import type { MigrationShape } from '../shape/migration-shape.js'
 import type { SqlExecutor } from './executor.js'
-import { executorFor } from './executor.js'
+import { callerExecutor } from './caller-executor.js'
 import { groupSelectPlan, type GroupSelectBuilder } from './group-select.js'
 import type { MigrationDal, ReadOptions } from './migration-dal.js'
 import { compileOnlyKysely } from './query-compiler.js'
 import type { ReadPipeline } from './read-pipeline.js'
-import { requireTransaction } from './require-transaction.js'
+import { selectServedSide } from './routed-select.js'
 import type { StatementPolicy } from './statement-policy.js'
 import type { Logger } from '../logger.js'
 
@@ -87,14 +87,8 @@ export class GroupDal {
    */
   async select<R = Record<string, unknown>>(build: GroupSelectBuilder<R>, options: ReadOptions = {}): Promise<R[]> {
     const state = this.state
-    const policy = phasePolicy(state.phase)
-    const served = options.routingKey !== undefined ? this.sideFor(options.routingKey)
-      : policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
-    let executor = this.#c.executor
-    if (options.tx !== undefined) {
-      requireTransaction(this.name, options.tx)
-      executor = executorFor(options.tx, this.#c.statements)
-    }
+    const served = selectServedSide({ route: (s, routingKey) => routeRead(this.name, s, routingKey) }, state, options.routingKey)
+    const executor = callerExecutor(this.name, options.tx, this.#c.executor, this.#c.statements)
     const plan = groupSelectPlan(this.#kysely, this.name, this.#currentShapes(), build, this.#c.logger)
     return this.#c.reads.run(plan, state, served, executor, options.tx !== undefined)
   }

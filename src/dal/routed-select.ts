@@ -47,7 +47,7 @@ export function differingRows(keyColumns: readonly string[], legacy: readonly Co
 }
 
 /** The side a select reads: routing's choice with a routing key; without one, the shadow only at 100 % (a multi-row read has no sticky identity). */
-export function selectServedSide(c: DalContext, state: MigrationState, routingKey: string | undefined): Side {
+export function selectServedSide(c: Pick<DalContext, 'route'>, state: MigrationState, routingKey: string | undefined): Side {
   const policy = phasePolicy(state.phase)
   if (routingKey !== undefined) return c.route(state, routingKey)
   return policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads

@@ -6,7 +6,10 @@ import type { Queryable } from './queryable.js'
 
 /** One row of the control schema's `events` table; what is left out takes the column's default. */
 export interface EventRecord {
-  readonly migration: string
+  /** The migration the event is about; null for a group's event. */
+  readonly migration: string | null
+  /** The group a group's event is about (one event for its members' change; sql/0009). */
+  readonly group?: string | undefined
   readonly actor: string
   readonly kind: string
   readonly reason?: string | null | undefined
@@ -23,6 +26,7 @@ export class ControlSchema {
   /** The name quoted as an identifier (`"cutover"`), computed once. */
   readonly quoted: string
   readonly #insertEvent: string
+  readonly #insertGroupEvent: string
 
   constructor(name: string) {
     const tooLong = identifierTooLong('schema', name, '--schema (the control schema)')
@@ -31,6 +35,9 @@ export class ControlSchema {
     this.quoted = quoteIdent(name)
     this.#insertEvent = `INSERT INTO ${this.quoted}.events (migration, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id::text`
+    // Apart, so a control schema older than sql/0009 (no group_name) still takes a migration's event.
+    this.#insertGroupEvent = `INSERT INTO ${this.quoted}.events (migration, actor, kind, reason, from_phase, from_percent, to_phase, to_percent, forced, details, group_name)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) RETURNING id::text`
   }
 
   /** A control-schema table, qualified and quoted: `"cutover".events`. */
@@ -40,11 +47,14 @@ export class ControlSchema {
 
   /** Appends one event (in the caller's transaction when `db` is its client) and returns its id. */
   async insertEvent(db: Queryable, event: EventRecord): Promise<string> {
-    const { rows } = await db.query<{ id: string }>(this.#insertEvent, [
+    const values = [
       event.migration, event.actor, event.kind, event.reason ?? null,
       event.from?.phase ?? null, event.from?.percent ?? null, event.to?.phase ?? null, event.to?.percent ?? null,
       event.forced ?? false, JSON.stringify(event.details ?? {}),
-    ])
+    ]
+    const { rows } = event.group === undefined
+      ? await db.query<{ id: string }>(this.#insertEvent, values)
+      : await db.query<{ id: string }>(this.#insertGroupEvent, [...values, event.group])
     return (rows[0] as { id: string }).id
   }
 }

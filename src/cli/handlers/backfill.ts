@@ -1,6 +1,7 @@
 /** `cutover backfill`: runs the backfill (each member of a group, parents first), with a progress bar on a terminal and plain lines otherwise. */
 import { backfillOrder, runBackfills } from '../../jobs/groups/group-jobs.js'
-import { readState } from '../../store/state/state-store.js'
+import { readKnownTarget } from '../../store/groups/group-target.js'
+import { targetDocument } from '../../core/target.js'
 import type { PrometheusAppLatency } from '../../jobs/throttles/app-latency-source.js'
 import { progressReporter } from '../progress.js'
 import { withMetrics } from '../metrics-option.js'
@@ -13,9 +14,8 @@ function prometheusOption(prometheusUrl: string | undefined, query: string | und
 }
 
 export async function backfillHandler(ctx: CommandContext, args: GlobalArgs & BackfillArgs): Promise<void> {
-  const order = await backfillOrder(ctx.pool, ctx.schema, args.migration)
-  if (order.length === 1) await readState(ctx.pool, ctx.schema, args.migration)
-  else ctx.say(`group ${args.migration}: backfilling its members parents first: ${order.join(', ')}`)
+  const target = await readKnownTarget(ctx.pool, ctx.schema, args.migration)
+  if (target.group !== undefined) ctx.say(`group ${target.group}: backfilling its members parents first: ${(await backfillOrder(ctx.pool, ctx.schema, target.group)).join(', ')}`)
   const progress = progressReporter(ctx, `backfill ${args.migration}`)
   try {
     const results = await withMetrics(args['metrics-port'], (registry) => runBackfills(ctx.pool, {
@@ -27,7 +27,7 @@ export async function backfillHandler(ctx: CommandContext, args: GlobalArgs & Ba
     }))
     progress.stop()
     const rows = results.map((result) => ({ migration: result.migration, rows: result.rows, copied: result.copied, seconds: result.seconds, resumed: result.isResumed }))
-    ctx.emit(order.length === 1 ? rows[0] : { group: args.migration, members: rows })
+    ctx.emit(targetDocument(target, rows))
     for (const result of results) ctx.say(`${result.migration}: backfill went over ${result.rows} legacy rows and copied ${result.copied} (the rest were already in the shadow) in ${result.seconds.toFixed(1)} s`)
   } finally {
     progress.stop()

@@ -1,6 +1,6 @@
 /** `cutover divergences`: lists the recorded divergences with the columns that differ. */
 import { differingColumns } from '../../core/row-hash.js'
-import { readState } from '../../store/state/state-store.js'
+import { readState } from '../../store/state/state-row.js'
 import { listDivergences } from '../../store/divergences/divergence-list-sql.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { DivergencesArgs } from '../commands/divergences.js'

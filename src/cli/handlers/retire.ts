@@ -2,6 +2,8 @@
 import { ForeignKeysCannotMove } from '../../store/retire/retire-errors.js'
 import { retireTarget, unretireTarget } from '../../actions/retire.js'
 import type { RetireResult, UnretireResult } from '../../actions/retire.js'
+import { targetDocument } from '../../core/target.js'
+import { readTarget } from '../../store/groups/group-target.js'
 import type { CommandContext, GlobalArgs } from '../context.js'
 import type { RetireArgs, UnretireArgs } from '../commands/retire.js'
 
@@ -22,12 +24,12 @@ async function explainRefusal<T>(ctx: CommandContext, migration: string, work: (
 }
 
 export async function retireHandler(ctx: CommandContext, args: GlobalArgs & RetireArgs): Promise<void> {
+  const target = await readTarget(ctx.pool, ctx.schema, args.migration)
   const results = await explainRefusal(ctx, args.migration, () => retireTarget(ctx.pool, {
     schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, alias: args.alias, force: args.force, lockTimeoutMs: args['lock-timeout-ms'],
-  }))
-  const isGroup = results.length !== 1 || results[0]?.migration !== args.migration
-  ctx.emit(isGroup ? { group: args.migration, members: results } : results[0])
-  if (isGroup) ctx.say(`group ${args.migration}: every member retired in one transaction`)
+  }, target))
+  ctx.emit(targetDocument(target, results))
+  if (target.group !== undefined) ctx.say(`group ${target.group}: every member retired in one transaction`)
   for (const result of results) printRetired(ctx, result)
   ctx.say(`undo: cutover unretire ${args.migration}`)
 }
@@ -47,11 +49,11 @@ function printRetired(ctx: CommandContext, result: RetireResult): void {
 }
 
 export async function unretireHandler(ctx: CommandContext, args: GlobalArgs & UnretireArgs): Promise<void> {
+  const target = await readTarget(ctx.pool, ctx.schema, args.migration)
   const results = await explainRefusal(ctx, args.migration, () => unretireTarget(ctx.pool, {
     schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, lockTimeoutMs: args['lock-timeout-ms'],
-  }))
-  const isGroup = results.length !== 1 || results[0]?.migration !== args.migration
-  ctx.emit(isGroup ? { group: args.migration, members: results } : results[0])
+  }, target))
+  ctx.emit(targetDocument(target, results))
   for (const result of results) printUnretired(ctx, result)
 }
 

@@ -7,7 +7,7 @@
 import { parentsFirst } from '../../core/parents-first.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { withClient } from '../../db/with-client.js'
-import { readGroupMembers } from '../../store/groups/group-members-sql.js'
+import { readTarget } from '../../store/groups/group-target.js'
 import { readShadowReferences } from '../../store/groups/shadow-references-sql.js'
 import { runPrecheck, type PrecheckOptions, type PrecheckResult } from '../entry/precheck.js'
 import { runBackfill, type BackfillOptions, type BackfillResult } from '../entry/backfill.js'
@@ -17,9 +17,8 @@ import { runRepair, type RepairOptions, type RepairResult } from '../entry/repai
 /** The order a group's members are copied in; `[name]` for a migration. */
 export async function backfillOrder(pool: PoolLike, schema: string, name: string): Promise<string[]> {
   return withClient(pool, async (client) => {
-    const members = await readGroupMembers(client, schema, name)
-    if (members.length === 0) return [name]
-    return parentsFirst(name, await readShadowReferences(client, schema, members))
+    const target = await readTarget(client, schema, name)
+    return parentsFirst(name, await readShadowReferences(client, schema, target.members))
   })
 }
 
@@ -63,9 +62,10 @@ export async function runPrechecks(pool: PoolLike, options: PrecheckOptions): Pr
  */
 export async function runRepairs(pool: PoolLike, options: RepairOptions): Promise<RepairResult[]> {
   const order = await backfillOrder(pool, options.schema, options.migration)
-  if (order.length === 1) return [await runRepair(pool, { ...options, migration: order[0] as string })]
+  // Only another member's rows can release a key held back: a migration alone defers nothing.
+  const defers = order.length > 1 ? { deferForeignKeyViolations: true } : {}
   const first: RepairResult[] = []
-  for (const migration of order) first.push(await runRepair(pool, { ...options, migration, deferForeignKeyViolations: true }))
+  for (const migration of order) first.push(await runRepair(pool, { ...options, migration, ...defers }))
   const results = [...first]
   for (let i = order.length - 1; i >= 0; i--) {
     const earlier = first[i] as RepairResult

@@ -2,7 +2,7 @@
 import { migrationShape, type MigrationShape } from '../../shape/migration-shape.js'
 import { TransitionInvalid } from '../../core/errors.js'
 import { loadMigration } from '../../store/definitions/definitions.js'
-import { readState } from '../../store/state/state-store.js'
+import { readState } from '../../store/state/state-row.js'
 import type { PoolLike } from '../../db/queryable.js'
 import type { JobKind } from './job-failed.js'
 import { startOrResumeJob, type JobRecord } from './job-record.js'

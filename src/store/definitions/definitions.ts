@@ -9,11 +9,18 @@ import { inRolledBackTransaction } from '../../db/with-transaction.js'
 import { checkAgainstCatalog, type CheckedMigration } from '../catalog/check-against-catalog.js'
 import { retiredMigration } from '../retire/retired-migration.js'
 import { readRetirement, retiredRefusal } from '../retire/retirement.js'
-import { DEFINITION_VERSION_SQL } from '../state/state-store.js'
+import { DEFINITION_VERSION_SQL } from '../state/state-row.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`)
   return rows.map((r) => r.name)
+}
+
+/** The soak a migration's definition asks for before shadow_primary (`soakSeconds`); null when it sets none. */
+export async function readSoakSeconds(queryable: Queryable, schema: string, name: string): Promise<number | null> {
+  const { rows } = await queryable.query<{ soak: number | null }>(
+    `SELECT (definition ->> 'soakSeconds')::float8 AS soak FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
+  return rows[0]?.soak ?? null
 }
 
 /** The definition of `name` as registered, without the catalog check (what a command needs to know about routing). */

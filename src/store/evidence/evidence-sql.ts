@@ -1,6 +1,6 @@
 /** Reads the facts the gates judge (precheck, backfill, verify, soak, divergences) from the control schema; parity gaps are read by actions/migration-gate.ts. */
 import type { Evidence, PrecheckEvidence } from '../../core/gates.js'
-import { DEFINITION_VERSION_SQL } from '../state/state-store.js'
+import { DEFINITION_VERSION_SQL } from '../state/state-row.js'
 import { controlSchema } from '../../db/control-schema.js'
 import type { Queryable } from '../../db/queryable.js'
 

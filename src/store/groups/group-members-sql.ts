@@ -23,3 +23,10 @@ export async function readAllGroups(db: Queryable, schema: string): Promise<Map<
        FROM ${controlSchema(schema).table('migrations')} WHERE definition ? 'group' GROUP BY 1 ORDER BY 1`)
   return new Map(rows.map((r) => [r.group, r.members]))
 }
+
+/** The oids of the legacy tables of `members` (a group retired together keeps the foreign keys among them). */
+export async function readMemberLegacyOids(db: Queryable, schema: string, members: readonly string[]): Promise<Set<number>> {
+  const { rows } = await db.query<{ oid: number }>(
+    `SELECT legacy_table::oid::int AS oid FROM ${controlSchema(schema).table('migrations')} WHERE name = ANY ($1::text[])`, [members])
+  return new Set(rows.map((r) => r.oid))
+}

@@ -1,19 +1,29 @@
-/** Whether a state change names a group or a migration, and the refusal of a group's member moved on its own. */
+/** What a name given to a command is (a migration, or a group and its members): the one place that reads it; and the refusal of a group's member moved on its own. */
 import { GroupMemberMovedAlone } from '../../core/errors.js'
+import { groupTarget, migrationTarget, type Target } from '../../core/target.js'
 import type { Queryable } from '../../db/queryable.js'
+import { readState } from '../state/state-row.js'
 import { readGroupMembers, readGroupOf } from './group-members-sql.js'
 
-/** The members of the group named `name`, or undefined when `name` is no group (a migration, then). */
-export async function groupMembers(db: Queryable, schema: string, name: string): Promise<readonly string[] | undefined> {
+/** The target `name` names: the group of that name with its members, else the migration of that name (a group of one). */
+export async function readTarget(db: Queryable, schema: string, name: string): Promise<Target> {
   const members = await readGroupMembers(db, schema, name)
-  return members.length > 0 ? members : undefined
+  return members.length > 0 ? groupTarget(name, members) : migrationTarget(name)
+}
+
+/** As readTarget; a name that is neither a group nor a registered migration is refused (UnknownMigration) before anything runs. */
+export async function readKnownTarget(db: Queryable, schema: string, name: string): Promise<Target> {
+  const target = await readTarget(db, schema, name)
+  if (target.group === undefined) await readState(db, schema, name)
+  return target
 }
 
 /**
- * Refuses `action` on a migration that belongs to a group, naming the group
- * and the same command on it (`command` is the CLI words after the name).
+ * Refuses `action` on a migration that belongs to a group other than the one
+ * moving (`movingGroup`, undefined when a migration moves alone), naming its
+ * group and the same command on it (`command` is the CLI words after the name).
  */
-export async function refuseMemberAlone(db: Queryable, schema: string, migration: string, action: string, command: string): Promise<void> {
+export async function refuseMemberAlone(db: Queryable, schema: string, migration: string, action: string, command: string, movingGroup?: string): Promise<void> {
   const group = await readGroupOf(db, schema, migration)
-  if (group !== undefined) throw new GroupMemberMovedAlone(migration, group, action, `cutover ${action} ${group}${command}`)
+  if (group !== undefined && group !== movingGroup) throw new GroupMemberMovedAlone(migration, group, action, `cutover ${action} ${group}${command}`)
 }

@@ -11,12 +11,14 @@ import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { MigrationState } from '../../core/phases.js'
 import type { Logger } from '../../logger.js'
-import { DEFINITION_VERSION_SQL, stateChannel, type GroupNotice, type StateNotice } from './state-store.js'
+import { stateChannel, type GroupNotice, type StateNotice } from './state-notice.js'
 import { isPhase } from '../../core/phases.js'
 import type { BucketCounts } from '../../core/routing-sample.js'
-import { controlSchema } from '../../db/control-schema.js'
 import { isNotFound } from '../../db/pg-errors.js'
+import type { Statement } from '../../db/statement.js'
 import { StateListener } from './state-listener.js'
+import { acknowledgeSql, deleteInstanceSql, heartbeatBeforeFollowModeSql, heartbeatSql, registerInstanceSql, routingSampleSql } from './instance-sql.js'
+import { notifySql, pollStatesSql, stateDigestSql, type PolledRow } from './state-poll-sql.js'
 
 /** How a process follows state: `listen` (LISTEN, proven), `poll` (LISTEN not proven: polling), `poll_only` (configured not to listen). */
 export type FollowMode = 'listen' | 'poll' | 'poll_only'
@@ -48,8 +50,6 @@ export interface StateWatcherOptions {
   readonly routingSample?: () => Record<string, BucketCounts>
 }
 
-interface PolledRow { migration: string; phase: string; read_percent: number; authority: string; version: string; changed_ms: string; definition_version: string | null }
-
 /** The longest interval between polls while a process does not hear notifications (a rollback must reach it within 1 s). */
 export const MAX_FALLBACK_POLL_MS = 500
 
@@ -76,7 +76,7 @@ export class StateWatcher {
       connection,
       channel: stateChannel(options.schema),
       probeChannel: `cutover_probe_${this.instanceId.replaceAll('-', '')}`,
-      notify: async (channel, payload) => { await options.pool.query('SELECT pg_notify($1, $2)', [channel, payload]) },
+      notify: async (channel, payload) => { await this.#query(notifySql(channel, payload)) },
       logger: options.logger,
       probeTimeoutMs: options.probeTimeoutMs,
       probeIntervalMs: options.heartbeatMs,
@@ -102,11 +102,7 @@ export class StateWatcher {
 
   /** Loads every state, registers this instance and starts listening. Throws if the database cannot be read. */
   async start(): Promise<void> {
-    const s = controlSchema(this.#options.schema).quoted
-    await this.#options.pool.query(
-      `INSERT INTO ${s}.instances (id, host, pid) VALUES ($1, $2, $3)`,
-      [this.instanceId, hostname(), process.pid],
-    )
+    await this.#query(registerInstanceSql(this.#options.schema, this.instanceId, hostname(), process.pid))
     this.#options.onListening?.(false)
     await this.poll()
     await this.#listener?.start()
@@ -120,16 +116,12 @@ export class StateWatcher {
     for (const t of this.#timers) clearInterval(t)
     if (this.#pollTimer) clearTimeout(this.#pollTimer)
     await this.#listener?.stop()
-    await this.#options.pool.query(`DELETE FROM ${controlSchema(this.#options.schema).quoted}.instances WHERE id = $1`, [this.instanceId]).catch(() => undefined)
+    await this.#query(deleteInstanceSql(this.#options.schema, this.instanceId)).catch(() => undefined)
   }
 
   /** Reads every state now and applies what is newer. */
   async poll(): Promise<void> {
-    const { rows } = await this.#options.pool.query<PolledRow>(
-      `SELECT migration, phase, read_percent, authority, version::text AS version,
-              (extract(epoch from updated_at) * 1000)::bigint::text AS changed_ms, ${DEFINITION_VERSION_SQL('st')} AS definition_version
-         FROM ${controlSchema(this.#options.schema).quoted}.state st`,
-    )
+    const { rows } = await this.#query<PolledRow>(pollStatesSql(this.#options.schema))
     for (const row of rows) {
       if (!isPhase(row.phase)) continue
       this.#apply({
@@ -145,9 +137,7 @@ export class StateWatcher {
    * themselves only when it changed: what a fleet of polling processes costs.
    */
   async #pollDigest(): Promise<void> {
-    const { rows } = await this.#options.pool.query<{ digest: string }>(
-      `SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY s.migration), '')) AS digest FROM ${controlSchema(this.#options.schema).quoted}.state s`,
-    )
+    const { rows } = await this.#query<{ digest: string }>(stateDigestSql(this.#options.schema))
     const digest = rows[0]?.digest
     if (digest !== undefined && digest === this.#digest) return
     await this.poll()
@@ -202,11 +192,7 @@ export class StateWatcher {
   }
 
   async #acknowledge(migration: string, version: number): Promise<void> {
-    await this.#options.pool.query(
-      `UPDATE ${controlSchema(this.#options.schema).quoted}.instances
-          SET applied = applied || jsonb_build_object($2::text, $3::bigint), heartbeat_at = clock_timestamp() WHERE id = $1`,
-      [this.instanceId, migration, version],
-    ).catch((error: unknown) => this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'))
+    await this.#query(acknowledgeSql(this.#options.schema, this.instanceId, migration, version)).catch((error: unknown) => this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'))
   }
 
   /** Writes this instance's heartbeat, how it follows state (and routing sample) now; it also runs every `heartbeatMs`. */
@@ -217,14 +203,11 @@ export class StateWatcher {
   }
 
   async #writeHeartbeat(): Promise<void> {
-    const s = controlSchema(this.#options.schema).quoted
+    const schema = this.#options.schema
     const backendPid = this.#listener?.backendPid ?? null
     if (this.#hasFollowMode) {
       try {
-        await this.#options.pool.query(
-          `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2, follow_mode = $3 WHERE id = $1`,
-          [this.instanceId, backendPid, this.followMode],
-        )
+        await this.#query(heartbeatSql(schema, this.instanceId, backendPid, this.followMode))
       } catch (error) {
         // A control schema older than sql/0006 has no follow_mode: write the rest.
         if (!isNotFound(error)) return
@@ -232,16 +215,17 @@ export class StateWatcher {
       }
     }
     if (!this.#hasFollowMode) {
-      await this.#options.pool.query(
-        `UPDATE ${s}.instances SET heartbeat_at = clock_timestamp(), backend_pid = $2 WHERE id = $1`,
-        [this.instanceId, backendPid],
-      ).catch(() => undefined)
+      await this.#query(heartbeatBeforeFollowModeSql(schema, this.instanceId, backendPid)).catch(() => undefined)
     }
     // Apart, so a control schema older than sql/0004 still gets its heartbeat.
     const sample = this.#options.routingSample?.()
     if (!sample || Object.keys(sample).length === 0) return
-    await this.#options.pool.query(`UPDATE ${s}.instances SET routing_sample = $2::jsonb WHERE id = $1`, [this.instanceId, JSON.stringify(sample)])
+    await this.#query(routingSampleSql(schema, this.instanceId, sample))
       .catch((error: unknown) => this.#options.logger.debug({ err: error }, 'could not record the routing sample'))
+  }
+
+  #query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement): Promise<pg.QueryResult<R>> {
+    return this.#options.pool.query<R>(statement.text, statement.values)
   }
 
   #schedulePoll(): void {
