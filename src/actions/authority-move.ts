@@ -19,6 +19,7 @@ import { checkAgainstCatalog } from '../store/catalog/check-against-catalog.js'
 import { loadDefinition } from '../store/definitions/definitions.js'
 import { moveForeignKeysBack, moveForeignKeysToShadow, readMovedForeignKeys } from '../store/keys/incoming-foreign-keys.js'
 import { moveKeySourceToShadow } from '../store/keys/key-source-sql.js'
+import { setLockTimeout } from '../db/set-lock-timeout.js'
 
 /** The lock timeout of the table DDL of a phase change: as retire's, each lock. */
 const AUTHORITY_LOCK_TIMEOUT_MS = DEFAULT_RETIRE_LOCK_TIMEOUT_MS
@@ -33,7 +34,7 @@ export async function moveToShadowAuthority(client: pg.PoolClient, schema: strin
   const migration = target.name
   const entersShadow = plan.from.authority === 'legacy' && plan.to.authority === 'shadow'
   if (!entersShadow && plan.to.phase !== 'complete') return
-  await client.query("SELECT set_config('lock_timeout', $1, true)", [`${AUTHORITY_LOCK_TIMEOUT_MS}ms`])
+  await setLockTimeout(client, AUTHORITY_LOCK_TIMEOUT_MS)
   const checked = await checkAgainstCatalog(client, await loadDefinition(client, schema, migration))
   if (entersShadow) {
     const sources = await moveKeySourceToShadow(client, checked)
@@ -49,7 +50,7 @@ export async function moveToShadowAuthority(client: pg.PoolClient, schema: strin
 /** A group's change: each member's key source moves to its shadow as the group's shadows become authoritative. */
 async function moveGroupKeySources(client: pg.PoolClient, schema: string, members: readonly string[], plan: StatePlan, details: Record<string, unknown>): Promise<void> {
   if (!(plan.from.authority === 'legacy' && plan.to.authority === 'shadow')) return
-  await client.query("SELECT set_config('lock_timeout', $1, true)", [`${AUTHORITY_LOCK_TIMEOUT_MS}ms`])
+  await setLockTimeout(client, AUTHORITY_LOCK_TIMEOUT_MS)
   const moved: Record<string, unknown>[] = []
   for (const member of members) {
     const checked = await checkAgainstCatalog(client, await loadDefinition(client, schema, member))
@@ -68,7 +69,7 @@ export async function moveForeignKeysBackAfterRollback(pool: PoolLike, options: 
     return await withTransaction(pool, async (client) => {
       const moved = await readMovedForeignKeys(client, options.schema, options.migration)
       if (moved.length === 0) return undefined
-      await client.query("SELECT set_config('lock_timeout', $1, true)", [`${AUTHORITY_LOCK_TIMEOUT_MS}ms`])
+      await setLockTimeout(client, AUTHORITY_LOCK_TIMEOUT_MS)
       const definition = await loadDefinition(client, options.schema, options.migration)
       const checked = await inRolledBackTransaction(client, () => checkAgainstCatalog(client, definition))
       const restored = await moveForeignKeysBack(client, checked, moved)

@@ -10,6 +10,7 @@ import type { PoolLike, Queryable } from '../db/queryable.js'
 import { withTransaction } from '../db/with-transaction.js'
 import { NET_MODES, type NetMode } from '../store/bypass/bypass-net-sql.js'
 import { installNet, readNet, removeNet, type InstalledNet, type NetSource } from '../store/bypass/bypass-net.js'
+import { setLockTimeout } from '../db/set-lock-timeout.js'
 
 /** A rollback never waits long for the legacy table: the net is left (and said) rather than the rollback delayed. */
 export const ROLLBACK_NET_LOCK_TIMEOUT_MS = 2000
@@ -47,7 +48,7 @@ async function locked<T>(pool: PoolLike, options: NetOptions, action: 'install' 
   const limitMs = options.lockTimeoutMs ?? DEFAULT_NET_LOCK_TIMEOUT_MS
   try {
     return await withTransaction(pool, async (client) => {
-      await client.query("SELECT set_config('lock_timeout', $1, true)", [`${limitMs}ms`])
+      await setLockTimeout(client, limitMs)
       return work(client)
     })
   } catch (error) {

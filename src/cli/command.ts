@@ -14,7 +14,8 @@ export interface CliCommand<A = Record<string, unknown>> {
   readonly builder: (yargs: Argv<GlobalArgs>) => Argv<GlobalArgs & A>
   /** False for commands that need no database (demo). */
   readonly needsDatabase?: boolean
-  readonly run: (ctx: CommandContext, args: GlobalArgs & A) => Promise<void>
+  /** `cli` runs another command line in this process (the demo drives the CLI it is part of); its exit code. */
+  readonly run: (ctx: CommandContext, args: GlobalArgs & A, cli: (argv: readonly string[]) => Promise<number>) => Promise<void>
 }
 
 export function defineCommand<A>(command: CliCommand<A>): CliCommand<A> {

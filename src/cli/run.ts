@@ -36,7 +36,7 @@ async function execute(command: CliCommand<never>, args: GlobalArgs): Promise<vo
   let ctx: CommandContext | undefined
   try {
     ctx = command.needsDatabase === false ? undefined : (await import('./context.js')).createContext(args)
-    await command.run(ctx as CommandContext, args as never)
+    await command.run(ctx as CommandContext, args as never, runCli)
   } catch (error) {
     process.exitCode = await report(error, args, ctx?.connectionString, ctx?.hasEmitted() ?? false)
   } finally {

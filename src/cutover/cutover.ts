@@ -9,7 +9,7 @@ import { instrumentsFor, migrationInstruments, type Instruments } from '../metri
 import { BypassWriteExport, DEFAULT_BYPASS_EXPORT_MS } from '../metrics/bypass-write-export.js'
 import { DEFAULT_SCHEMA } from '../store/control-schema/apply-control-schema.js'
 import { StateWatcher } from '../store/state/state-watcher.js'
-import { readGroupMembers } from '../store/groups/group-members-sql.js'
+import { readTarget } from '../store/groups/group-target.js'
 import { ComparisonQueue } from '../dal/comparison-queue.js'
 import { executorFor } from '../dal/executor.js'
 import { GroupDal } from '../dal/group-dal.js'
@@ -103,8 +103,9 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
   }
 
   async #createGroup(name: string): Promise<GroupDal> {
-    const names = await readGroupMembers(this.#options.pool, this.schema, name)
-    if (names.length === 0) throw new ConfigInvalid(undefined, `no migration group "${name}" is registered; declare it in the config's "groups" list and run: cutover register --config FILE`)
+    const target = await readTarget(this.#options.pool, this.schema, name)
+    const names = target.members
+    if (target.group === undefined) throw new ConfigInvalid(undefined, `no migration group "${name}" is registered; declare it in the config's "groups" list and run: cutover register --config FILE`)
     const members = new Map<string, MigrationDal>()
     for (const member of names) members.set(member, await this.migration(member))
     const loaded = names.map((member) => [member, this.#definitions.get(member) as LoadedDefinition] as const)

@@ -4,7 +4,7 @@
  * group or its own name, feeding ramp reads to the process's routing sample.
  */
 import type { RoutingSample } from '../core/routing-sample.js'
-import type { DalContext } from '../dal/migration-dal.js'
+import type { DalContext } from '../dal/dal-context.js'
 import type { LoadedDefinition } from './loaded-definitions.js'
 
 export function migrationRoute(name: string, loaded: LoadedDefinition, routingSample: RoutingSample): DalContext['route'] {

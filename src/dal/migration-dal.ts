@@ -6,22 +6,19 @@
 import { defaultRoutingKey } from '../core/routing.js'
 import { ConfigInvalid } from '../core/errors.js'
 import { phasePolicy, UNKNOWN_STATE, type MigrationState, type Side } from '../core/phases.js'
-import type { Logger } from '../logger.js'
-import { migrationInstruments, type Instruments, type MigrationInstruments } from '../metrics/instruments.js'
-import type { Guardrail } from './guardrail.js'
+import { migrationInstruments, type MigrationInstruments } from '../metrics/instruments.js'
+import type { DalContext } from './dal-context.js'
 import { isConstraintViolation, serverMessage } from '../db/pg-errors.js'
 import { controlSchema } from '../db/control-schema.js'
-import type { ComparisonQueue } from './comparison-queue.js'
 import { writeStatement, type Returning, type WriteRequest, type WriteTargets } from './dual-write-statement.js'
 import { ROUND_TRIP_COLUMN } from './round-trip-check-sql.js'
 import { takeRoundTrip } from './round-trip-writes.js'
-import { executorFor, type Database, type SqlExecutor } from './executor.js'
+import type { Database, SqlExecutor } from './executor.js'
 import { KeyReads } from './key-read-plan.js'
 import { legacyColumnNames, type MigrationShape } from '../shape/migration-shape.js'
-import { requireTransaction } from './require-transaction.js'
-import type { StatementPolicy } from './statement-policy.js'
+import { callerExecutor } from './caller-executor.js'
 import { compileOnlyKysely } from './query-compiler.js'
-import { inSavepoint, type ComparisonMode, type ReadPipeline, type Row } from './read-pipeline.js'
+import { inSavepoint, type ReadPipeline, type Row } from './read-pipeline.js'
 import { readPipelineFor } from './read-pipeline-for.js'
 import { selectPlan, selectServedSide } from './routed-select.js'
 import type { SelectBuilder } from './select-statement.js'
@@ -56,29 +53,6 @@ function returningOf(options: WriteOptions): Returning {
 export interface ReadOptions extends CallOptions {
   /** What sticky routing hashes (a user or tenant id); default: the row key. */
   readonly routingKey?: string
-}
-
-export interface DalContext {
-  readonly shape: MigrationShape
-  readonly schema: string
-  readonly executor: SqlExecutor
-  /** Named or unnamed statements, for the executors of callers' transactions too. */
-  readonly statements?: StatementPolicy
-  readonly instruments: Instruments
-  readonly logger: Logger
-  readonly state: () => MigrationState | undefined
-  /** The side that serves a read of a routing key in a state (the migration's percentage provider; never throws). */
-  readonly route: (state: MigrationState, routingKey: string) => Side
-  readonly random: () => number
-  /** Side work (divergence rows) the caller does not wait for; `flush` awaits it. */
-  readonly background: (work: Promise<unknown>) => void
-  /** Watches read latency by side and divergences; rolls back when a bound is crossed. */
-  readonly guardrail?: Guardrail
-  /** How sampled reads are compared; default `background`. */
-  readonly comparisonMode?: ComparisonMode
-  readonly checkWriteRoundTrip?: boolean // writes judge their round trip in their statement (default true)
-  /** Background comparisons in flight (shared by the process's migrations); over its bound one is dropped and counted as skipped. */
-  readonly comparisons: ComparisonQueue
 }
 
 /** The statements built from one shape of the migration. */
@@ -212,9 +186,7 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
 
   /** The pool's executor, or one on the caller's transaction (refused when it is none). */
   #executorFor(options: CallOptions): SqlExecutor {
-    if (options.tx === undefined) return this.#c.executor
-    requireTransaction(this.name, options.tx)
-    return executorFor(options.tx, this.#c.statements)
+    return callerExecutor(this.name, options.tx, this.#c.executor, this.#c.statements)
   }
 
   async #write(operation: 'insert' | 'update' | 'upsert' | 'delete', request: WriteRequest, options: WriteOptions): Promise<Row[]> {

@@ -3,8 +3,8 @@ import type { MigrationDefinition } from '../core/definition.js'
 import { quoteIdent, quoteQualified } from '../core/identifiers.js'
 import { plainColumnMap, type MappedColumn } from '../core/mapping.js'
 import { quoteLiteral } from '../core/identifiers.js'
-import type { CheckedMigration } from '../store/catalog/check-against-catalog.js'
-import { conflictKeyOf } from '../store/catalog/catalog.js'
+import type { CheckedMigration } from '../core/checked-migration.js'
+import { conflictKeyOf } from '../core/table-info.js'
 
 export interface ColumnType {
   readonly name: string

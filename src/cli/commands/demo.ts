@@ -10,9 +10,9 @@ export const demoCommand = defineCommand<{ quick: boolean; 'metrics-port': numbe
     .option('quick', { type: 'boolean', default: false, describe: 'less data and shorter pauses (for tests and CI)' })
     .option('metrics-port', { type: 'number', default: 0, describe: 'serve the application\'s /metrics on this port (0: any free port)' })
     .option('linger-seconds', { type: 'number', default: 0, describe: 'keep the application and /metrics up this long after the story' }) as never,
-  run: async (_ctx, args) => {
+  run: async (_ctx, args, cli) => {
     // Loaded here, not at the top: the demo brings the DAL (Kysely) and the embedded server, which no other command needs.
-    const [{ runCli }, { runDemo }] = await Promise.all([import('../run.js'), import('../../demo/run-demo.js')])
-    await runDemo({ quick: args.quick, databaseUrl: args['database-url'] ?? process.env.DATABASE_URL, metricsPort: args['metrics-port'], lingerSeconds: args['linger-seconds'], cli: runCli, onInterrupt })
+    const { runDemo } = await import('../../demo/run-demo.js')
+    await runDemo({ quick: args.quick, databaseUrl: args['database-url'] ?? process.env.DATABASE_URL, metricsPort: args['metrics-port'], lingerSeconds: args['linger-seconds'], cli, onInterrupt })
   },
 })

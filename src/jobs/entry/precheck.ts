@@ -17,7 +17,7 @@ import { applySessionSettings } from '../../db/session-settings.js'
 import { migrationShape, type MigrationShape } from '../../shape/migration-shape.js'
 import { sessionDependentCasts, type SessionDependentCast } from '../../store/catalog/session-settings-sql.js'
 import { loadMigration } from '../../store/definitions/definitions.js'
-import { readGroupMembers, readGroupOf } from '../../store/groups/group-members-sql.js'
+import { readEnclosingTarget } from '../../store/groups/group-target.js'
 import { readShadowForeignKeys } from '../../store/groups/shadow-references-sql.js'
 import { nextChunkRows } from '../chunks/chunk-sizing.js'
 import { DEFAULT_CHUNK_ROWS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_PRECHECK_EXAMPLES, DEFAULT_TARGET_CHUNK_MS } from '../job-defaults.js'
@@ -109,9 +109,9 @@ async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logge
  * leaves them; '' otherwise.
  */
 async function parentsOf(client: pg.ClientBase, schema: string, migration: string): Promise<(picked: string) => string> {
-  const group = await readGroupOf(client, schema, migration)
-  if (group === undefined) return () => ''
-  const keys = await readShadowForeignKeys(client, schema, await readGroupMembers(client, schema, group))
+  const target = await readEnclosingTarget(client, schema, migration)
+  if (target.group === undefined) return () => ''
+  const keys = await readShadowForeignKeys(client, schema, target.members)
   const shapes = new Map<string, MigrationShape>()
   for (const name of new Set(keys.flatMap((k) => [k.child, k.parent]))) {
     shapes.set(name, migrationShape(await loadMigration(client, schema, name)))

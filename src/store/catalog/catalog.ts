@@ -1,35 +1,11 @@
 /** Reads what cutover needs to know about a table from the live catalog. */
 import type pg from 'pg'
 import { quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import type { TableInfo } from '../../core/table-info.js'
 
-export interface ColumnInfo {
-  readonly name: string
-  /**
-   * `format_type` of the column, such as `character varying(40)` or `uuid`; a type outside pg_catalog always
-   * schema-qualified (`public.color_t`), so the text means the same type under any search_path, the bypass net's
-   * pinned `pg_catalog, pg_temp` included (where an unqualified one would be looked up in pg_temp).
-   */
-  readonly type: string
-  readonly isNotNull: boolean
-  readonly hasDefault: boolean
-  /** Generated columns cannot be written. */
-  readonly isGenerated: boolean
-  /** The column default as SQL (`pg_get_expr`), or null. */
-  readonly defaultSql: string | null
-  /** `a` GENERATED ALWAYS AS IDENTITY, `d` BY DEFAULT, '' none (absent in what older retire events recorded). */
-  readonly identity?: string
-  /** The sequence the column takes its values from (identity, owned, or the `nextval` of its default), quoted and qualified, or null. */
-  readonly sequence?: string | null
-}
-
-export interface TableInfo {
-  readonly oid: number
-  readonly columns: ReadonlyMap<string, ColumnInfo>
-  /** Column lists of the primary key and of every plain (non-partial, non-expression) unique index. */
-  readonly uniqueKeys: readonly (readonly string[])[]
-  /** A partitioned table's partition key columns (an expression in it is named `(expression)`); empty for a plain table. */
-  readonly partitionColumns?: readonly string[]
-}
+// What the catalog says of a table is pure data, shared with the shapes built from it (core/table-info.ts).
+export type { ColumnInfo, TableInfo } from '../../core/table-info.js'
+export { conflictKeyOf, isUniqueKey } from '../../core/table-info.js'
 
 /** The one table or view named `name` on the search path (what an unqualified name in a statement resolves to); undefined when there is none. */
 export async function visibleTableNamed(client: pg.ClientBase, name: string): Promise<QualifiedName | undefined> {
@@ -93,25 +69,6 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
     columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql, identity: c.identity, sequence: c.sequence }])),
     uniqueKeys: keys.map((k) => k.columns),
   }
-}
-
-/** True when `key` (in any order) is exactly the column set of the primary key or of a unique index. */
-export function isUniqueKey(info: TableInfo, key: readonly string[]): boolean {
-  const wanted = [...key].sort().join('\u0000')
-  return info.uniqueKeys.some((k) => [...k].sort().join('\u0000') === wanted)
-}
-
-/**
- * The unique key the shadow's writes name in ON CONFLICT for logical key `key`: `key` itself when unique, else, for a
- * partitioned table, a unique key made of `key` and partition columns only (PostgreSQL requires the partition columns
- * in every unique key of a partitioned table). Undefined when there is neither.
- */
-export function conflictKeyOf(info: TableInfo, key: readonly string[]): readonly string[] | undefined {
-  if (isUniqueKey(info, key)) return key
-  const partition = new Set(info.partitionColumns ?? [])
-  const candidates = info.uniqueKeys.filter((k) => key.every((c) => k.includes(c)) && k.every((c) => key.includes(c) || partition.has(c)))
-  const shortest = [...candidates].sort((a, b) => a.length - b.length)[0]
-  return shortest ? [...key, ...shortest.filter((c) => !key.includes(c))] : undefined
 }
 
 /** Compiles `text` (never runs it: EXPLAIN without ANALYZE) over the extended protocol, which refuses a second statement. */

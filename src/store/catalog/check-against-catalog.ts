@@ -2,24 +2,17 @@
 import type pg from 'pg'
 import type { MigrationDefinition } from '../../core/definition.js'
 import { ConfigInvalid } from '../../core/errors.js'
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from '../../core/identifiers.js'
+import { displayName, quoteIdent, quoteQualified } from '../../core/identifiers.js'
 import { definitionNameTooLong } from '../../core/identifier-length.js'
-import { resolveMapping, type ResolvedMapping } from '../../core/mapping.js'
+import { resolveMapping } from '../../core/mapping.js'
 import { compileOnly, conflictKeyOf, isUniqueKey, readTableInfo, visibleTableNamed, type TableInfo } from './catalog.js'
+import type { CheckedMigration } from '../../core/checked-migration.js'
 import { deniedObject, isCompileError, isPermissionDenied, serverMessage } from '../../db/pg-errors.js'
 import { withSavepoint } from '../../db/with-savepoint.js'
 import { noteOwnedTables } from '../../db/owned-tables.js'
 
-export interface CheckedMigration {
-  readonly definition: MigrationDefinition
-  readonly legacy: TableInfo
-  readonly shadow: TableInfo
-  readonly mapping: ResolvedMapping
-  /** Set for a retired migration: where the legacy rows are now (the definition's legacy name may be the alias view). */
-  readonly retiredLegacyTable?: QualifiedName
-  /** What registration says without refusing (a logical key no index of a partitioned shadow enforces). */
-  readonly notes?: readonly string[]
-}
+// The result's shape is pure data, shared with the shapes built from it.
+export type { CheckedMigration } from '../../core/checked-migration.js'
 
 async function requireTable(client: pg.ClientBase, def: MigrationDefinition, side: 'legacy' | 'shadow'): Promise<TableInfo> {
   const info = await readTableInfo(client, def[side].table)

@@ -18,6 +18,12 @@ export async function readKnownTarget(db: Queryable, schema: string, name: strin
   return target
 }
 
+/** The target `migration` moves with: its group and the group's members, else itself alone. */
+export async function readEnclosingTarget(db: Queryable, schema: string, migration: string): Promise<Target> {
+  const group = await readGroupOf(db, schema, migration)
+  return group === undefined ? migrationTarget(migration) : groupTarget(group, await readGroupMembers(db, schema, group))
+}
+
 /**
  * Refuses `action` on a migration that belongs to a group other than the one
  * moving (`movingGroup`, undefined when a migration moves alone), naming its

@@ -6,6 +6,7 @@ import { withTransaction } from '../../db/with-transaction.js'
 import { isLockWait } from '../../db/pg-errors.js'
 import type { PoolLike } from '../../db/queryable.js'
 import { watchBlockers, type BlockerWatch } from './blocker-watch.js'
+import { LOCK_TIMEOUT_ITEM, lockTimeoutValue } from '../../db/set-lock-timeout.js'
 
 /** Reported while a state change waits for a lock. */
 export interface StateLockWait {
@@ -46,7 +47,7 @@ export async function withStateLock<T>(pool: PoolLike, subject: string, action: 
     let watch: BlockerWatch | undefined
     try {
       return await withTransaction(pool, async (client) => {
-        const { rows: me } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${Math.max(1, deadline - Date.now())}ms`])
+        const { rows: me } = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid, ${LOCK_TIMEOUT_ITEM}`, [lockTimeoutValue(Math.max(1, deadline - Date.now()))])
         watch = watchBlockers(pool, me[0]?.pid ?? 0, (blockers, waitedMs) => lock.onLockWait?.({ migration: subject, waitedMs, limitMs, blockers }))
         return await body(client)
       })
