@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 
 const dir = process.argv[2] ?? '.ci/out'
-const suites = ['embedded', 'demo', 'observability', 'pg15']
+const suites = ['static', 'embedded', 'demo', 'observability', 'pg15']
 // The failing tests are named here, at the end, because CI keeps only the tail of the output.
 const firstLine = (text) => String(text ?? '').split('\n').find((line) => line.trim() !== '')?.slice(0, 300) ?? ''
 let passed = 0
