@@ -5,7 +5,11 @@ import { existsSync, readFileSync } from 'node:fs'
 const dir = process.argv[2] ?? '.ci/out'
 const suites = ['static', 'embedded', 'demo', 'observability', 'pg15']
 // The failing tests are named here, at the end, because CI keeps only the tail of the output.
-const firstLine = (text) => String(text ?? '').split('\n').find((line) => line.trim() !== '')?.slice(0, 300) ?? ''
+const firstLine = (text) =>
+  String(text ?? '')
+    .split('\n')
+    .find((line) => line.trim() !== '')
+    ?.slice(0, 300) ?? ''
 let passed = 0
 let failed = 0
 for (const suite of suites) {
@@ -16,7 +20,9 @@ for (const suite of suites) {
     continue
   }
   const report = JSON.parse(readFileSync(file, 'utf8'))
-  const suiteFailed = report.numFailedTests + (report.numFailedTestSuites > 0 && report.numFailedTests === 0 ? report.numFailedTestSuites : 0)
+  const suiteFailed =
+    report.numFailedTests +
+    (report.numFailedTestSuites > 0 && report.numFailedTests === 0 ? report.numFailedTestSuites : 0)
   console.log(`${suite}: ${report.numPassedTests} passed, ${suiteFailed} failed, ${report.numPendingTests} skipped`)
   for (const file of report.testResults ?? []) {
     const failedTests = (file.assertionResults ?? []).filter((t) => t.status === 'failed')

@@ -30,8 +30,19 @@ function shadowValues(r: Row): unknown[] {
   return [r.id, r.customer_id, (Number(r.amount_cents) / 100).toFixed(2), r.status, r.placed_at, r.meta, r.note]
 }
 
-function againstPlainInsert(world: BenchWorld, clients: number, settings: RunSettings, candidate: () => Promise<void>): Promise<Comparison> {
-  return runInterleaved({ clients, ...settings, baseline: () => plainInsert(world.pool), prepared: () => plainInsert(world.pool, true), candidate })
+function againstPlainInsert(
+  world: BenchWorld,
+  clients: number,
+  settings: RunSettings,
+  candidate: () => Promise<void>,
+): Promise<Comparison> {
+  return runInterleaved({
+    clients,
+    ...settings,
+    baseline: () => plainInsert(world.pool),
+    prepared: () => plainInsert(world.pool, true),
+    candidate,
+  })
 }
 
 /** BEGIN; INSERT legacy; INSERT shadow; COMMIT on one pooled connection: atomic, four round trips. */

@@ -21,8 +21,16 @@ export interface JobSettings {
 }
 
 /** The n-worker run of a job: worker loops here, or (with `processUrl`) n processes started untimed in `prepare`. */
-export function jobVariant(name: string, kind: 'backfill' | 'verify', workers: number, settings: JobSettings, reset: () => Promise<void>,
-  inProcess: () => Promise<number>, peaks: Map<string, number>, parallel?: number): TableRun {
+export function jobVariant(
+  name: string,
+  kind: 'backfill' | 'verify',
+  workers: number,
+  settings: JobSettings,
+  reset: () => Promise<void>,
+  inProcess: () => Promise<number>,
+  peaks: Map<string, number>,
+  parallel?: number,
+): TableRun {
   const url = settings.processUrl
   if (url === undefined) return { name, prepare: reset, run: inProcess }
   let ready: ReadyJobProcesses | undefined
@@ -59,8 +67,13 @@ export async function copyLegacyToShadow(world: BenchWorld): Promise<void> {
  * checkpoint. `workerCounts` picks the runBackfill variants (1 is
  * `backfill_throughput_ratio`, n > 1 adds `_w<n>`), all against one baseline.
  */
-export async function measureBackfill(world: BenchWorld, settings: JobSettings, workerCounts: readonly number[], log: (line: string) => void,
-  oneConnection = false): Promise<BenchResult[]> {
+export async function measureBackfill(
+  world: BenchWorld,
+  settings: JobSettings,
+  workerCounts: readonly number[],
+  log: (line: string) => void,
+  oneConnection = false,
+): Promise<BenchResult[]> {
   const { pool } = world
   const copyAll = copyAllText(world)
   const registry = new Registry()
@@ -75,23 +88,55 @@ export async function measureBackfill(world: BenchWorld, settings: JobSettings, 
   }
   const peaks = new Map<string, number>()
   const backfill = (workers: number, parallel?: number): TableRun =>
-    jobVariant(`runBackfill_w${workers}${parallel === undefined ? '' : `_p${parallel}`}`, 'backfill', workers, settings, prepare, async () => {
-      const done = await runBackfill(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', workers, parallel, registry })
-      if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
-      return done.rows
-    }, peaks, parallel)
+    jobVariant(
+      `runBackfill_w${workers}${parallel === undefined ? '' : `_p${parallel}`}`,
+      'backfill',
+      workers,
+      settings,
+      prepare,
+      async () => {
+        const done = await runBackfill(pool, {
+          schema: SCHEMA,
+          migration: MIGRATION,
+          actor: 'bench',
+          reason: 'benchmark',
+          workers,
+          parallel,
+          registry,
+        })
+        if (done.copied !== settings.rows) throw new Error(`runBackfill copied ${done.copied} rows of ${settings.rows}`)
+        return done.rows
+      },
+      peaks,
+      parallel,
+    )
   const backfills = [...workerCounts.map((workers) => backfill(workers)), ...(oneConnection ? [backfill(1, 1)] : [])]
   const stats = await runAlternating([baseline, ...backfills], settings.runs, log)
   const base = stats.get(baseline.name)?.medianRowsPerSecond ?? Number.NaN
   const oneConnectionResult = oneConnection
-    ? [result('backfill_throughput_ratio_p1', stats.get('runBackfill_w1_p1')?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base)]
+    ? [
+        result(
+          'backfill_throughput_ratio_p1',
+          stats.get('runBackfill_w1_p1')?.medianRowsPerSecond ?? Number.NaN,
+          'rows/s',
+          base,
+        ),
+      ]
     : []
-  return [...workerCounts.flatMap((workers) => {
-    const suffix = workers === 1 ? '' : `_w${workers}`
-    const peak = peaks.get(`runBackfill_w${workers}`)
-    return [
-      result(`backfill_throughput_ratio${suffix}`, stats.get(`runBackfill_w${workers}`)?.medianRowsPerSecond ?? Number.NaN, 'rows/s', base),
-      ...(peak === undefined ? [] : [result(`backfill_peak_rss${suffix}`, peak, 'MiB')]),
-    ]
-  }), ...oneConnectionResult]
+  return [
+    ...workerCounts.flatMap((workers) => {
+      const suffix = workers === 1 ? '' : `_w${workers}`
+      const peak = peaks.get(`runBackfill_w${workers}`)
+      return [
+        result(
+          `backfill_throughput_ratio${suffix}`,
+          stats.get(`runBackfill_w${workers}`)?.medianRowsPerSecond ?? Number.NaN,
+          'rows/s',
+          base,
+        ),
+        ...(peak === undefined ? [] : [result(`backfill_peak_rss${suffix}`, peak, 'MiB')]),
+      ]
+    }),
+    ...oneConnectionResult,
+  ]
 }

@@ -24,29 +24,53 @@ export interface NetWorld {
 
 /** A copy of the bench tables registered as a second migration in dual_write, with the net installed in copy mode. */
 export async function prepareBypassNet(world: BenchWorld): Promise<NetWorld> {
-  await world.pool.query(`CREATE TABLE bench_orders_net (LIKE ${LEGACY_TABLE} INCLUDING ALL); CREATE TABLE bench_orders_net_v2 (LIKE ${SHADOW_TABLE} INCLUDING ALL)`)
-  await registerMigrations(world.pool, [parseMigration({
-    name: NET_MIGRATION,
-    legacy: { table: 'public.bench_orders_net', key: ['id'] },
-    shadow: { table: 'public.bench_orders_net_v2', key: ['id'] },
-    forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
-  })], { schema: SCHEMA, actor: 'bench' })
-  await applyStatePlan(world.pool, SCHEMA, NET_MIGRATION, (from) => ({
-    kind: 'advance', from, to: { phase: 'dual_write', readPercent: 0, authority: 'legacy' }, isNoop: from.phase === 'dual_write',
-  }), { actor: 'bench', reason: 'benchmark' })
+  await world.pool.query(
+    `CREATE TABLE bench_orders_net (LIKE ${LEGACY_TABLE} INCLUDING ALL); CREATE TABLE bench_orders_net_v2 (LIKE ${SHADOW_TABLE} INCLUDING ALL)`,
+  )
+  await registerMigrations(
+    world.pool,
+    [
+      parseMigration({
+        name: NET_MIGRATION,
+        legacy: { table: 'public.bench_orders_net', key: ['id'] },
+        shadow: { table: 'public.bench_orders_net_v2', key: ['id'] },
+        forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
+        backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+      }),
+    ],
+    { schema: SCHEMA, actor: 'bench' },
+  )
+  await applyStatePlan(
+    world.pool,
+    SCHEMA,
+    NET_MIGRATION,
+    (from) => ({
+      kind: 'advance',
+      from,
+      to: { phase: 'dual_write', readPercent: 0, authority: 'legacy' },
+      isNoop: from.phase === 'dual_write',
+    }),
+    { actor: 'bench', reason: 'benchmark' },
+  )
   await installBypassNet(world.pool, { schema: SCHEMA, migration: NET_MIGRATION, actor: 'bench', mode: 'copy' })
   const cutover = await connectCutover(world.pool, () => 0)
   const dal = await cutover.migration(NET_MIGRATION)
   await cutover.watcher.poll()
-  if (dal.state.phase !== 'dual_write') throw new Error(`the net migration's DAL applies ${dal.state.phase}, not dual_write`)
+  if (dal.state.phase !== 'dual_write')
+    throw new Error(`the net migration's DAL applies ${dal.state.phase}, not dual_write`)
   return { dal, close: () => cutover.close() }
 }
 
 /** baseline: plain INSERT (no net); prepared slot: DAL insert without the net; candidate: DAL insert with it. */
-export async function measureBypassNet(world: BenchWorld, net: NetWorld, clients: number, settings: RunSettings): Promise<Comparison> {
+export async function measureBypassNet(
+  world: BenchWorld,
+  net: NetWorld,
+  clients: number,
+  settings: RunSettings,
+): Promise<Comparison> {
   return runInterleaved({
-    clients, ...settings,
+    clients,
+    ...settings,
     baseline: () => plainInsert(world.pool),
     prepared: async () => {
       await world.compared.insert(orderRow(nextInsertKey()))
@@ -67,5 +91,9 @@ export function bypassNetResults(comparison: Comparison): BenchResult[] {
     result(`bypass_net_insert_p99_ratio${tag}${suffix}`, candidate.p99Ms, 'ms', b.p99Ms),
     result(`bypass_net_insert_ops_per_s${tag}${suffix}`, candidate.opsPerSecond, 'ops/s', b.opsPerSecond),
   ]
-  return [...against(prepared, ''), ...against(baseline, '_vs_plain'), result(`bypass_net_off_insert_p50_ratio_vs_plain${suffix}`, prepared.p50Ms, 'ms', baseline.p50Ms)]
+  return [
+    ...against(prepared, ''),
+    ...against(baseline, '_vs_plain'),
+    result(`bypass_net_off_insert_p50_ratio_vs_plain${suffix}`, prepared.p50Ms, 'ms', baseline.p50Ms),
+  ]
 }

@@ -40,14 +40,22 @@ function microsecondsPerCall(work: () => number, batches = BATCHES): number {
 export function measureStatementBuild(shape: MigrationShape): BenchResult {
   const row = orderRow(42)
   const targets = { authority: 'legacy', secondary: 'shadow' } as const
-  return result('statement_build_us', microsecondsPerCall(() => writeStatement(shape, targets, { op: 'insert', rows: [row] }).text.length), 'µs')
+  return result(
+    'statement_build_us',
+    microsecondsPerCall(() => writeStatement(shape, targets, { op: 'insert', rows: [row] }).text.length),
+    'µs',
+  )
 }
 
 /** µs per `rowHash` of a row as node-postgres returns it (bigint as text, Date, parsed jsonb). */
 export function measureRowHash(): BenchResult {
   const { placed_at: placedAt, ...rest } = orderRow(42)
   const row = { ...rest, id: '42', placed_at: new Date(String(placedAt)) }
-  return result('row_hash_us', microsecondsPerCall(() => rowHash(row).length), 'µs')
+  return result(
+    'row_hash_us',
+    microsecondsPerCall(() => rowHash(row).length),
+    'µs',
+  )
 }
 
 /**
@@ -57,7 +65,13 @@ export function measureRowHash(): BenchResult {
  * guardrail before them) as the baseline.
  */
 export function measureGuardrailCheck(): BenchResult[] {
-  const config = { ...DEFAULT_GUARDRAILS, maxP99Ratio: 3, maxDivergencesPerMinute: 10, windowSeconds: 60, minSamples: 50 }
+  const config = {
+    ...DEFAULT_GUARDRAILS,
+    maxP99Ratio: 3,
+    maxDivergencesPerMinute: 10,
+    windowSeconds: 60,
+    minSamples: 50,
+  }
   const perSecond = 5000
   const window = new LatencyWindow(config.windowSeconds, config.minSamples)
   const shadow: number[] = []
@@ -75,11 +89,14 @@ export function measureGuardrailCheck(): BenchResult[] {
   }
   const now = 1_000_000 + config.windowSeconds * 1000 - 1
   const histograms = microsecondsPerCall(() => (judgeSummary(config, window.summary(now)).trip ? 1 : 0))
-  const sorted = microsecondsPerCall(() => (judgeGuardrails(config, { divergences: 0, shadowLatencies: shadow, legacyLatencies: legacy }).trip ? 1 : 0), 3)
+  const sorted = microsecondsPerCall(
+    () => (judgeGuardrails(config, { divergences: 0, shadowLatencies: shadow, legacyLatencies: legacy }).trip ? 1 : 0),
+    3,
+  )
   let at = now
-  const observe = microsecondsPerCall(() => { window.observeRead('shadow', 0.001, at += 0.2); return 1 })
-  return [
-    result('guardrail_check_us', histograms, 'µs', sorted),
-    result('guardrail_observe_read_us', observe, 'µs'),
-  ]
+  const observe = microsecondsPerCall(() => {
+    window.observeRead('shadow', 0.001, (at += 0.2))
+    return 1
+  })
+  return [result('guardrail_check_us', histograms, 'µs', sorted), result('guardrail_observe_read_us', observe, 'µs')]
 }

@@ -10,9 +10,15 @@ function randomKey(): number {
 }
 
 /** The world must be in `ramp` at 100 %; keys are drawn from rows both sides hold alike. */
-async function measureRead(world: BenchWorld, dal: MigrationDal, clients: number, settings: RunSettings): Promise<Comparison> {
+async function measureRead(
+  world: BenchWorld,
+  dal: MigrationDal,
+  clients: number,
+  settings: RunSettings,
+): Promise<Comparison> {
   return runInterleaved({
-    clients, ...settings,
+    clients,
+    ...settings,
     baseline: async () => {
       await world.pool.query(PLAIN_READ, [randomKey()])
     },

@@ -9,7 +9,8 @@ const PLAIN_UPDATE = `UPDATE ${LEGACY_TABLE} SET status = $2, amount_cents = $3 
 /** Unique keys for both sides; the world must be in `dual_write`. */
 export async function measureInsert(world: BenchWorld, clients: number, settings: RunSettings): Promise<Comparison> {
   return runInterleaved({
-    clients, ...settings,
+    clients,
+    ...settings,
     baseline: () => plainInsert(world.pool),
     prepared: () => plainInsert(world.pool, true),
     candidate: async () => {
@@ -26,15 +27,21 @@ export async function measureInsert(world: BenchWorld, clients: number, settings
 export async function measureUpdate(world: BenchWorld, clients: number, settings: RunSettings): Promise<Comparison> {
   const slice = Math.floor(UPDATE_ROWS / clients)
   const cursor = new Array<number>(clients).fill(0)
-  const nextKey = (client: number): number => READ_ROWS + 1 + client * slice + (cursor[client] = ((cursor[client] ?? 0) + 1) % slice)
+  const nextKey = (client: number): number =>
+    READ_ROWS + 1 + client * slice + (cursor[client] = ((cursor[client] ?? 0) + 1) % slice)
   let amount = 0
   return runInterleaved({
-    clients, ...settings,
+    clients,
+    ...settings,
     baseline: async (client) => {
       await world.pool.query(PLAIN_UPDATE, [nextKey(client), 'paid', 1000 + (amount++ % 9000)])
     },
     prepared: async (client) => {
-      await world.pool.query({ name: 'bench_plain_update', text: PLAIN_UPDATE, values: [nextKey(client), 'paid', 1000 + (amount++ % 9000)] })
+      await world.pool.query({
+        name: 'bench_plain_update',
+        text: PLAIN_UPDATE,
+        values: [nextKey(client), 'paid', 1000 + (amount++ % 9000)],
+      })
     },
     candidate: async (client) => {
       await world.compared.update(nextKey(client), { status: 'paid', amount_cents: 1000 + (amount++ % 9000) })

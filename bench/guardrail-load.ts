@@ -24,7 +24,12 @@ const TICK_MS = 5
  * keep the rate; one that would exceed `concurrency` in flight is not started
  * (the achieved rate is reported).
  */
-async function drive(world: BenchWorld, rate: number, seconds: number, concurrency: number): Promise<{ p99Ms: number; maxMs: number; readsPerSecond: number }> {
+async function drive(
+  world: BenchWorld,
+  rate: number,
+  seconds: number,
+  concurrency: number,
+): Promise<{ p99Ms: number; maxMs: number; readsPerSecond: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   let inFlight = 0
   let done = 0
@@ -40,8 +45,14 @@ async function drive(world: BenchWorld, rate: number, seconds: number, concurren
       inFlight++
       const key = 1 + Math.floor(Math.random() * READ_ROWS)
       world.sampled.get(key, { routingKey: `k${key}` }).then(
-        () => { inFlight--; done++ },
-        (error: unknown) => { inFlight--; failed = error },
+        () => {
+          inFlight--
+          done++
+        },
+        (error: unknown) => {
+          inFlight--
+          failed = error
+        },
       )
     }
     // Behind (the pool is full): the backlog is dropped, not replayed in a burst.
@@ -51,7 +62,11 @@ async function drive(world: BenchWorld, rate: number, seconds: number, concurren
   histogram.disable()
   while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5))
   if (failed !== undefined) throw failed
-  return { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, readsPerSecond: done / ((performance.now() - started) / 1000) }
+  return {
+    p99Ms: histogram.percentile(99) / 1e6,
+    maxMs: histogram.max / 1e6,
+    readsPerSecond: done / ((performance.now() - started) / 1000),
+  }
 }
 
 /**
@@ -72,14 +87,20 @@ async function idle(seconds: number): Promise<{ p99Ms: number; maxMs: number }> 
  * `guardrail_event_loop_delay_p99_ms` and `_max_ms` (at the highest rate; `_r<rate>` at the others), each against
  * the delay measured just before with no reads (the machine's own), and the read rate reached.
  */
-export async function measureGuardrailLoad(world: BenchWorld, settings: GuardrailLoadSettings, log: (line: string) => void): Promise<BenchResult[]> {
+export async function measureGuardrailLoad(
+  world: BenchWorld,
+  settings: GuardrailLoadSettings,
+  log: (line: string) => void,
+): Promise<BenchResult[]> {
   const results: BenchResult[] = []
   const highest = Math.max(...settings.rates)
   for (const rate of settings.rates) {
     const quiet = await idle(settings.seconds)
     const measured = await drive(world, rate, settings.seconds, settings.concurrency)
     const suffix = rate === highest ? '' : `_r${rate}`
-    log(`guardrail load at ${rate} reads/s: ${measured.readsPerSecond.toFixed(0)} reads/s reached, event-loop delay p99 ${measured.p99Ms.toFixed(2)} ms, max ${measured.maxMs.toFixed(2)} ms (idle before: p99 ${quiet.p99Ms.toFixed(2)} ms, max ${quiet.maxMs.toFixed(2)} ms)`)
+    log(
+      `guardrail load at ${rate} reads/s: ${measured.readsPerSecond.toFixed(0)} reads/s reached, event-loop delay p99 ${measured.p99Ms.toFixed(2)} ms, max ${measured.maxMs.toFixed(2)} ms (idle before: p99 ${quiet.p99Ms.toFixed(2)} ms, max ${quiet.maxMs.toFixed(2)} ms)`,
+    )
     results.push(
       result(`guardrail_event_loop_delay_p99_ms${suffix}`, measured.p99Ms, 'ms', quiet.p99Ms),
       result(`guardrail_event_loop_delay_max_ms${suffix}`, measured.maxMs, 'ms', quiet.maxMs),

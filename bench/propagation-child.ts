@@ -14,7 +14,8 @@ import { Cutover } from '../src/cutover/cutover.js'
 const url = process.env.CUTOVER_CHILD_URL
 const listenUrl = process.env.CUTOVER_CHILD_LISTEN_URL || undefined
 const [schema, migration] = process.argv.slice(2)
-if (!url || !schema || !migration) throw new Error('usage: CUTOVER_CHILD_URL=<database url> propagation-child.ts <schema> <migration>')
+if (!url || !schema || !migration)
+  throw new Error('usage: CUTOVER_CHILD_URL=<database url> propagation-child.ts <schema> <migration>')
 
 // Set once connected; the logger may be called before that.
 const connected: { cutover?: Cutover } = {}
@@ -36,7 +37,13 @@ const logger = pino({ level: 'info' }, { write: () => report(Date.now()) })
 
 const pool = new pg.Pool({ connectionString: url, max: 2 })
 pool.on('error', () => undefined)
-const cutover = await Cutover.connect({ pool, schema, registry: new Registry(), logger, ...(listenUrl ? { listenUrl } : {}) })
+const cutover = await Cutover.connect({
+  pool,
+  schema,
+  registry: new Registry(),
+  logger,
+  ...(listenUrl ? { listenUrl } : {}),
+})
 connected.cutover = cutover
 await cutover.migration(migration)
 printed = cutover.state(migration)?.version ?? 0

@@ -47,7 +47,9 @@ export function commitTimedPool(url: string): { pool: pg.Pool; commitSentAtMs():
 }
 
 export async function freeConnections(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ free: number }>(`SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+  const { rows } = await pool.query<{
+    free: number
+  }>(`SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
     - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS free`)
   return rows[0]?.free ?? 0
 }
@@ -65,7 +67,12 @@ function appliedAll(followers: readonly FollowerProcess[], v: number): Promise<n
  * Alternates a ramp to 50 % (which every follower applies first) and a rollback, `rollbacks`
  * times after two unrecorded ones; each follower's delay from the rollback's COMMIT being sent.
  */
-export async function rollbackDelays(world: BenchWorld, followers: readonly FollowerProcess[], timed: { pool: pg.Pool; commitSentAtMs(): number }, rollbacks: number): Promise<{ delays: number[]; callToCommitMs: number[] }> {
+export async function rollbackDelays(
+  world: BenchWorld,
+  followers: readonly FollowerProcess[],
+  timed: { pool: pg.Pool; commitSentAtMs(): number },
+  rollbacks: number,
+): Promise<{ delays: number[]; callToCommitMs: number[] }> {
   const delays: number[] = []
   const callToCommitMs: number[] = []
   for (let k = 0; k < WARMUP_ROLLBACKS + rollbacks; k++) {
@@ -74,10 +81,17 @@ export async function rollbackDelays(world: BenchWorld, followers: readonly Foll
     // Lets the followers' acknowledgements finish, so each rollback finds them idle.
     await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 50))
     const calledAtMs = Date.now()
-    const done = await rollback(timed.pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'rollback_propagation benchmark', ackTimeoutMs: APPLY_TIMEOUT_MS })
+    const done = await rollback(timed.pool, {
+      schema: SCHEMA,
+      migration: MIGRATION,
+      actor: 'bench',
+      reason: 'rollback_propagation benchmark',
+      ackTimeoutMs: APPLY_TIMEOUT_MS,
+    })
     const committedAtMs = timed.commitSentAtMs()
     callToCommitMs.push(committedAtMs - calledAtMs)
-    if (done.to.phase !== 'dual_write' || !done.changed) throw new Error(`rollback went from ${done.from.phase} to ${done.to.phase}; expected ramp to dual_write`)
+    if (done.to.phase !== 'dual_write' || !done.changed)
+      throw new Error(`rollback went from ${done.from.phase} to ${done.to.phase}; expected ramp to dual_write`)
     const these = (await appliedAll(followers, await version(world))).map((atMs) => atMs - committedAtMs)
     if (k >= WARMUP_ROLLBACKS) delays.push(...these)
   }
@@ -92,10 +106,16 @@ export async function rollbackDelays(world: BenchWorld, followers: readonly Foll
  * `onFollowers` receives the stop of every follower, for cleanup on a signal.
  */
 export async function measureRollbackPropagation(
-  world: BenchWorld, url: string, settings: PropagationSettings, log: (line: string) => void, onFollowers: (stop: () => Promise<void>) => void,
+  world: BenchWorld,
+  url: string,
+  settings: PropagationSettings,
+  log: (line: string) => void,
+  onFollowers: (stop: () => Promise<void>) => void,
 ): Promise<BenchResult[]> {
   const followers: FollowerProcess[] = []
-  const stopAll = async (): Promise<void> => { await Promise.all(followers.map((f) => f.stop())) }
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(followers.map((f) => f.stop()))
+  }
   onFollowers(stopAll)
   const timed = commitTimedPool(url)
   const results: BenchResult[] = []
@@ -104,19 +124,33 @@ export async function measureRollbackPropagation(
       const needed = (n - followers.length) * CONNECTIONS_PER_FOLLOWER
       const free = await freeConnections(world.pool)
       if (needed > free - 4) {
-        log(`rollback_propagation, ${n} processes: skipped, needs ${needed} more connections and the server has ${free} free (raise max_connections)`)
+        log(
+          `rollback_propagation, ${n} processes: skipped, needs ${needed} more connections and the server has ${free} free (raise max_connections)`,
+        )
         continue
       }
       const started = Date.now()
-      const spawned = await Promise.all(Array.from({ length: n - followers.length }, () => FollowerProcess.start(url, SCHEMA, MIGRATION, START_TIMEOUT_MS)))
+      const spawned = await Promise.all(
+        Array.from({ length: n - followers.length }, () =>
+          FollowerProcess.start(url, SCHEMA, MIGRATION, START_TIMEOUT_MS),
+        ),
+      )
       followers.push(...spawned)
-      log(`rollback_propagation, ${n} processes: ${spawned.length} started in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      log(
+        `rollback_propagation, ${n} processes: ${spawned.length} started in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      )
       const { delays, callToCommitMs } = await rollbackDelays(world, followers, timed, settings.rollbacks)
       const sorted = Float64Array.from(delays).sort()
       const suffix = processSuffix(n)
-      const stats = { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN }
-      log(`rollback_propagation, ${n} processes: p50 ${stats.p50} ms, p99 ${stats.p99} ms, max ${stats.max} ms over ${settings.rollbacks} rollbacks ` +
-        `(call to COMMIT sent: median ${median(callToCommitMs)} ms) (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      const stats = {
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        max: sorted[sorted.length - 1] ?? Number.NaN,
+      }
+      log(
+        `rollback_propagation, ${n} processes: p50 ${stats.p50} ms, p99 ${stats.p99} ms, max ${stats.max} ms over ${settings.rollbacks} rollbacks ` +
+          `(call to COMMIT sent: median ${median(callToCommitMs)} ms) (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      )
       results.push(
         result(`rollback_propagation_p50_ms${suffix}`, stats.p50, 'ms'),
         result(`rollback_propagation_p99_ms${suffix}`, stats.p99, 'ms'),

@@ -12,7 +12,16 @@ import { nextInsertKey } from './lib/insert-keys.js'
 import { runInterleaved, type Comparison, type RunSettings } from './lib/latency.js'
 import { plainInsert } from './lib/plain-insert.js'
 import { clientSuffix, result, type BenchResult } from './lib/results.js'
-import { LEGACY_TABLE, MIGRATION, orderRow, READ_ROWS, SCHEMA, silentLogger, UPDATE_ROWS, type BenchWorld } from './lib/setup.js'
+import {
+  LEGACY_TABLE,
+  MIGRATION,
+  orderRow,
+  READ_ROWS,
+  SCHEMA,
+  silentLogger,
+  UPDATE_ROWS,
+  type BenchWorld,
+} from './lib/setup.js'
 
 export interface UncheckedWorld {
   readonly dal: MigrationDal
@@ -21,7 +30,14 @@ export interface UncheckedWorld {
 
 /** A DAL of the bench migration whose writes leave the check out. */
 export async function prepareUnchecked(world: BenchWorld): Promise<UncheckedWorld> {
-  const cutover = await Cutover.connect({ pool: world.pool, registry: new Registry(), logger: silentLogger, schema: SCHEMA, random: () => 0, checkWriteRoundTrip: false })
+  const cutover = await Cutover.connect({
+    pool: world.pool,
+    registry: new Registry(),
+    logger: silentLogger,
+    schema: SCHEMA,
+    random: () => 0,
+    checkWriteRoundTrip: false,
+  })
   const dal = await cutover.migration(MIGRATION)
   await cutover.watcher.poll()
   if (dal.state.phase !== 'dual_write') throw new Error(`the unchecked DAL applies ${dal.state.phase}, not dual_write`)
@@ -31,25 +47,44 @@ export async function prepareUnchecked(world: BenchWorld): Promise<UncheckedWorl
 const PLAIN_UPDATE = `UPDATE ${LEGACY_TABLE} SET status = $2, amount_cents = $3 WHERE id = $1`
 
 /** baseline: the plain statement; prepared slot: the DAL without the check; candidate: the DAL with it. */
-export async function measureRoundTripCheck(world: BenchWorld, unchecked: UncheckedWorld, op: 'insert' | 'update', clients: number, settings: RunSettings): Promise<Comparison> {
+export async function measureRoundTripCheck(
+  world: BenchWorld,
+  unchecked: UncheckedWorld,
+  op: 'insert' | 'update',
+  clients: number,
+  settings: RunSettings,
+): Promise<Comparison> {
   if (op === 'insert') {
     return runInterleaved({
-      clients, ...settings,
+      clients,
+      ...settings,
       baseline: () => plainInsert(world.pool),
-      prepared: async () => { await unchecked.dal.insert(orderRow(nextInsertKey())) },
-      candidate: async () => { await world.compared.insert(orderRow(nextInsertKey())) },
+      prepared: async () => {
+        await unchecked.dal.insert(orderRow(nextInsertKey()))
+      },
+      candidate: async () => {
+        await world.compared.insert(orderRow(nextInsertKey()))
+      },
     })
   }
   // The update key range, each client on its own slice (no lock waits between clients).
   const slice = Math.floor(UPDATE_ROWS / clients)
   const cursor = new Array<number>(clients).fill(0)
-  const nextKey = (client: number): number => READ_ROWS + 1 + client * slice + (cursor[client] = ((cursor[client] ?? 0) + 1) % slice)
+  const nextKey = (client: number): number =>
+    READ_ROWS + 1 + client * slice + (cursor[client] = ((cursor[client] ?? 0) + 1) % slice)
   let amount = 0
   return runInterleaved({
-    clients, ...settings,
-    baseline: async (client) => { await world.pool.query(PLAIN_UPDATE, [nextKey(client), 'paid', 1000 + (amount++ % 9000)]) },
-    prepared: async (client) => { await unchecked.dal.update(nextKey(client), { status: 'paid', amount_cents: 1000 + (amount++ % 9000) }) },
-    candidate: async (client) => { await world.compared.update(nextKey(client), { status: 'paid', amount_cents: 1000 + (amount++ % 9000) }) },
+    clients,
+    ...settings,
+    baseline: async (client) => {
+      await world.pool.query(PLAIN_UPDATE, [nextKey(client), 'paid', 1000 + (amount++ % 9000)])
+    },
+    prepared: async (client) => {
+      await unchecked.dal.update(nextKey(client), { status: 'paid', amount_cents: 1000 + (amount++ % 9000) })
+    },
+    candidate: async (client) => {
+      await world.compared.update(nextKey(client), { status: 'paid', amount_cents: 1000 + (amount++ % 9000) })
+    },
   })
 }
 

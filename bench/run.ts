@@ -25,39 +25,92 @@ import { measureVerify } from './verify-throughput.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
-  .usage('$0 [options]\n\nMeasures the DAL, the alternatives to it, backfill and verify against plain statements, side by side in one run on one database, and how fast a rollback reaches other processes.')
+  .usage(
+    '$0 [options]\n\nMeasures the DAL, the alternatives to it, backfill and verify against plain statements, side by side in one run on one database, and how fast a rollback reaches other processes.',
+  )
   .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout, nothing else' })
-  .option('database-url', { type: 'string', describe: 'server to create the bench database on (default: $DATABASE_URL, else an embedded PostgreSQL); keep the password off the command line, where ps shows it: PGPASSWORD, ~/.pgpass, or the whole URL in DATABASE_URL' })
-  .option('ops', { type: 'number', default: 2500, describe: 'recorded operations per client per variant of each measurement' })
-  .option('round-ops', { type: 'number', default: 20, describe: 'operations per client in one round before switching variant' })
+  .option('database-url', {
+    type: 'string',
+    describe:
+      'server to create the bench database on (default: $DATABASE_URL, else an embedded PostgreSQL); keep the password off the command line, where ps shows it: PGPASSWORD, ~/.pgpass, or the whole URL in DATABASE_URL',
+  })
+  .option('ops', {
+    type: 'number',
+    default: 2500,
+    describe: 'recorded operations per client per variant of each measurement',
+  })
+  .option('round-ops', {
+    type: 'number',
+    default: 20,
+    describe: 'operations per client in one round before switching variant',
+  })
   .option('clients', { type: 'string', default: '1,8', describe: 'comma-separated concurrent client counts' })
-  .option('only', { type: 'string', describe: 'comma-separated substrings; run only measurements whose name contains one' })
-  .option('rows', { type: 'number', default: 1_000_000, describe: 'legacy rows of the backfill and verify measurements' })
-  .option('job-runs', { type: 'number', default: 3, describe: 'runs of each backfill and verify variant, alternated; the median is reported' })
-  .option('job-processes', { type: 'boolean', default: false, describe: 'run each n-worker backfill and verify variant as n processes of one worker (as on n machines), and report each one\'s peak RSS' })
-  .option('explain', { type: 'boolean', default: false, describe: 'after the backfill and verify measurements, print EXPLAIN (ANALYZE, BUFFERS, WAL) of one chunk of each and of the baselines over the same keys, on stderr' })
-  .option('processes', { type: 'string', default: '1,8,32', describe: 'comma-separated follower process counts for rollback_propagation' })
+  .option('only', {
+    type: 'string',
+    describe: 'comma-separated substrings; run only measurements whose name contains one',
+  })
+  .option('rows', {
+    type: 'number',
+    default: 1_000_000,
+    describe: 'legacy rows of the backfill and verify measurements',
+  })
+  .option('job-runs', {
+    type: 'number',
+    default: 3,
+    describe: 'runs of each backfill and verify variant, alternated; the median is reported',
+  })
+  .option('job-processes', {
+    type: 'boolean',
+    default: false,
+    describe:
+      "run each n-worker backfill and verify variant as n processes of one worker (as on n machines), and report each one's peak RSS",
+  })
+  .option('explain', {
+    type: 'boolean',
+    default: false,
+    describe:
+      'after the backfill and verify measurements, print EXPLAIN (ANALYZE, BUFFERS, WAL) of one chunk of each and of the baselines over the same keys, on stderr',
+  })
+  .option('processes', {
+    type: 'string',
+    default: '1,8,32',
+    describe: 'comma-separated follower process counts for rollback_propagation',
+  })
   .option('rollbacks', { type: 'number', default: 20, describe: 'rollbacks per follower process count' })
-  .option('guardrail-rates', { type: 'string', default: '1000,5000', describe: 'comma-separated shadow reads per second of the guardrail event-loop measurement' })
+  .option('guardrail-rates', {
+    type: 'string',
+    default: '1000,5000',
+    describe: 'comma-separated shadow reads per second of the guardrail event-loop measurement',
+  })
   .option('guardrail-seconds', { type: 'number', default: 10, describe: 'seconds at each guardrail read rate' })
   .strict()
   .check((a) => {
     if (!Number.isInteger(a.ops) || a.ops < 1) throw new Error('--ops must be a positive integer')
-    if (!Number.isInteger(a['round-ops']) || a['round-ops'] < 1) throw new Error('--round-ops must be a positive integer')
-    if (!a.clients.split(',').every((c) => /^[1-9]\d*$/.test(c.trim()))) throw new Error('--clients must be positive integers, e.g. 1,8')
+    if (!Number.isInteger(a['round-ops']) || a['round-ops'] < 1)
+      throw new Error('--round-ops must be a positive integer')
+    if (!a.clients.split(',').every((c) => /^[1-9]\d*$/.test(c.trim())))
+      throw new Error('--clients must be positive integers, e.g. 1,8')
     if (!Number.isInteger(a.rows) || a.rows < 1) throw new Error('--rows must be a positive integer')
     if (!Number.isInteger(a['job-runs']) || a['job-runs'] < 1) throw new Error('--job-runs must be a positive integer')
-    if (!a.processes.split(',').every((c) => /^[1-9]\d*$/.test(c.trim()))) throw new Error('--processes must be positive integers, e.g. 1,8,32')
+    if (!a.processes.split(',').every((c) => /^[1-9]\d*$/.test(c.trim())))
+      throw new Error('--processes must be positive integers, e.g. 1,8,32')
     if (!Number.isInteger(a.rollbacks) || a.rollbacks < 1) throw new Error('--rollbacks must be a positive integer')
-    if (!a['guardrail-rates'].split(',').every((c) => /^[1-9]\d*$/.test(c.trim()))) throw new Error('--guardrail-rates must be positive integers, e.g. 1000,5000')
+    if (!a['guardrail-rates'].split(',').every((c) => /^[1-9]\d*$/.test(c.trim())))
+      throw new Error('--guardrail-rates must be positive integers, e.g. 1000,5000')
     if (!(a['guardrail-seconds'] > 0)) throw new Error('--guardrail-seconds must be a positive number')
     return true
   })
   .parseAsync()
 
-const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`) }
+const log = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`)
+}
 const clientCounts = [...new Set(argv.clients.split(',').map((c) => Number(c.trim())))]
-const filters = argv.only?.split(',').map((f) => f.trim()).filter((f) => f !== '') ?? []
+const filters =
+  argv.only
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '') ?? []
 const selected = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f))
 const settings: RunSettings = { opsPerClient: argv.ops, roundOps: argv['round-ops'], warmupOps: Math.min(50, argv.ops) }
 let jobSettings: JobSettings = { rows: argv.rows, runs: argv['job-runs'] }
@@ -96,7 +149,18 @@ for (const signal of SIGNALS) process.on(signal, onSignal)
 // shared_buffers as a production server is sized, for its hot tables: PostgreSQL's default of 128 MB holds a quarter
 // of the job measurements' two 1,000,000-row tables, so every whole pass read most pages back through the file system,
 // and runs of the same measurement varied by half (this sandbox's file reads are slow and uneven).
-const DURABLE_SERVER_FLAGS = ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on', '-c', 'max_connections=400', '-c', 'shared_buffers=1GB']
+const DURABLE_SERVER_FLAGS = [
+  '-c',
+  'fsync=on',
+  '-c',
+  'synchronous_commit=on',
+  '-c',
+  'full_page_writes=on',
+  '-c',
+  'max_connections=400',
+  '-c',
+  'shared_buffers=1GB',
+]
 
 async function acquireServer(): Promise<{ url: string; source: string }> {
   const given = argv['database-url'] ?? process.env.DATABASE_URL
@@ -108,12 +172,15 @@ async function acquireServer(): Promise<{ url: string; source: string }> {
   const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
   const { startEmbeddedServer } = await import('../src/demo/embedded-server.js')
   for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener)
+    for (const listener of process.listeners(signal))
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener)
   }
   // Production durability (the test harness turns all three off), and connections for 32 follower processes.
   const server = await startEmbeddedServer({ postgresFlags: DURABLE_SERVER_FLAGS })
   // The server's stop() can wait forever for a server a terminal's Ctrl-C already killed; removing its directory is the fallback.
-  cleanups.push(async () => { await rm(dirname(server.dataDir), { recursive: true, force: true }) })
+  cleanups.push(async () => {
+    await rm(dirname(server.dataDir), { recursive: true, force: true })
+  })
   cleanups.push(server.stop)
   return { url: server.url, source: 'embedded' }
 }
@@ -124,7 +191,9 @@ async function measure(name: string, run: (clients: number) => Promise<Compariso
   for (const clients of clientCounts) {
     const started = Date.now()
     const comparison = await run(clients)
-    log(`${name}, ${clients} client${clients === 1 ? '' : 's'}: p99 ${comparison.candidate.p99Ms.toFixed(3)} ms vs ${comparison.baseline.p99Ms.toFixed(3)} ms (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    log(
+      `${name}, ${clients} client${clients === 1 ? '' : 's'}: p99 ${comparison.candidate.p99Ms.toFixed(3)} ms vs ${comparison.baseline.p99Ms.toFixed(3)} ms (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    )
     results.push(...comparisonResults(name, comparison))
   }
   return results
@@ -133,7 +202,8 @@ async function measure(name: string, run: (clients: number) => Promise<Compariso
 async function requireRamp(world: BenchWorld): Promise<void> {
   await world.setPhase('ramp', 100)
   for (const dal of [world.compared, world.sampled]) {
-    if (dal.state.phase !== 'ramp' || dal.state.readPercent !== 100) throw new Error(`the DAL applies ${dal.state.phase} at ${dal.state.readPercent} %, not ramp at 100 %`)
+    if (dal.state.phase !== 'ramp' || dal.state.readPercent !== 100)
+      throw new Error(`the DAL applies ${dal.state.phase} at ${dal.state.readPercent} %, not ramp at 100 %`)
   }
 }
 
@@ -146,7 +216,12 @@ const EXPLAIN_CHUNK_ROWS = 20_000
 /** Backfill, then verify of the backfilled copy, on a legacy table refilled with --rows rows (after every DAL measurement). */
 async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   const backfillWorkers = JOB_WORKERS.filter((w) => selected(`backfill_throughput_ratio${w === 1 ? '' : `_w${w}`}`))
-  const verifies = { diff: selected('verify_throughput_ratio'), diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)), count: selected('verify_vs_count_ratio'), oneConnection: selected('verify_throughput_ratio_p1') }
+  const verifies = {
+    diff: selected('verify_throughput_ratio'),
+    diffWorkers: JOB_WORKERS.filter((w) => w > 1 && selected(`verify_throughput_ratio_w${w}`)),
+    count: selected('verify_vs_count_ratio'),
+    oneConnection: selected('verify_throughput_ratio_p1'),
+  }
   const isVerifying = verifies.diff || verifies.diffWorkers.length > 0 || verifies.count || verifies.oneConnection
   const backfillOneConnection = selected('backfill_throughput_ratio_p1')
   if (backfillWorkers.length === 0 && !backfillOneConnection && !isVerifying) return []
@@ -155,8 +230,12 @@ async function measureJobs(world: BenchWorld): Promise<BenchResult[]> {
   await fillLegacy(world.pool, jobSettings.rows)
   log(`jobs: legacy filled with ${jobSettings.rows} rows (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   const results: BenchResult[] = []
-  const logResult = (from: number) => (r: BenchResult): void =>
-    log(`${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` vs ${r.baseline} ${r.unit}, ratio ${r.ratio}`} (${((Date.now() - from) / 1000).toFixed(1)} s)`)
+  const logResult =
+    (from: number) =>
+    (r: BenchResult): void =>
+      log(
+        `${r.name}: ${r.value} ${r.unit}${r.baseline === null ? '' : ` vs ${r.baseline} ${r.unit}, ratio ${r.ratio}`} (${((Date.now() - from) / 1000).toFixed(1)} s)`,
+      )
   if (backfillWorkers.length > 0 || backfillOneConnection) {
     const from = Date.now()
     const measured = await measureBackfill(world, jobSettings, backfillWorkers, log, backfillOneConnection)
@@ -185,23 +264,27 @@ async function main(): Promise<void> {
   const world = await createWorld(database.url, Math.max(...clientCounts))
   cleanups.push(world.close)
   const { rows } = await world.pool.query<{ server_version: string }>('SHOW server_version')
-  const { rows: durability } = await world.pool.query<{ name: string; setting: string }>("SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'max_connections', 'shared_buffers') ORDER BY name")
+  const { rows: durability } = await world.pool.query<{ name: string; setting: string }>(
+    "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'max_connections', 'shared_buffers') ORDER BY name",
+  )
   log(`server settings: ${durability.map((r) => `${r.name}=${r.setting}`).join(', ')}`)
 
   const results: BenchResult[] = []
-  results.push(...await measure('dual_write_insert', (c) => measureInsert(world, c, settings)))
-  results.push(...await measure('dual_write_update', (c) => measureUpdate(world, c, settings)))
-  results.push(...await measure('alt_two_statements_tx_insert', (c) => measureTwoStatementsTx(world, c, settings)))
-  results.push(...await measure('alt_double_write_insert', (c) => measureDoubleWrite(world, c, settings)))
+  results.push(...(await measure('dual_write_insert', (c) => measureInsert(world, c, settings))))
+  results.push(...(await measure('dual_write_update', (c) => measureUpdate(world, c, settings))))
+  results.push(...(await measure('alt_two_statements_tx_insert', (c) => measureTwoStatementsTx(world, c, settings))))
+  results.push(...(await measure('alt_double_write_insert', (c) => measureDoubleWrite(world, c, settings))))
   if (selected('alt_trigger_copy_insert')) await prepareTriggerCopy(world.pool)
-  results.push(...await measure('alt_trigger_copy_insert', (c) => measureTriggerCopy(world, c, settings)))
+  results.push(...(await measure('alt_trigger_copy_insert', (c) => measureTriggerCopy(world, c, settings))))
   if (selected('bypass_net')) {
     const net = await prepareBypassNet(world)
     cleanups.push(net.close)
     for (const clients of clientCounts) {
       const started = Date.now()
       const comparison = await measureBypassNet(world, net, clients, settings)
-      log(`bypass_net_insert, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the net, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      log(
+        `bypass_net_insert, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the net, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      )
       results.push(...bypassNetResults(comparison))
     }
   }
@@ -212,44 +295,79 @@ async function main(): Promise<void> {
     for (const clients of clientCounts) {
       const started = Date.now()
       const comparison = await measureRoundTripCheck(world, unchecked, op, clients, settings)
-      log(`round_trip_check_${op}, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the check, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      log(
+        `round_trip_check_${op}, ${clients} client${clients === 1 ? '' : 's'}: p50 ${comparison.candidate.p50Ms.toFixed(3)} ms with the check, ${comparison.prepared?.p50Ms.toFixed(3)} ms without, ${comparison.baseline.p50Ms.toFixed(3)} ms plain (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      )
       results.push(...roundTripCheckResults(op, comparison))
     }
   }
   if (selected('routed_read') || selected('routed_read_sampled')) await requireRamp(world)
-  results.push(...await measure('routed_read', (c) => measureComparedRead(world, c, settings)))
-  results.push(...await measure('routed_read_sampled', (c) => measureSampledRead(world, c, settings)))
+  results.push(...(await measure('routed_read', (c) => measureComparedRead(world, c, settings))))
+  results.push(...(await measure('routed_read_sampled', (c) => measureSampledRead(world, c, settings))))
   if (selected('guardrail_event_loop_delay')) {
     await world.setPhase('ramp', 50)
     const rates = [...new Set(argv['guardrail-rates'].split(',').map((r) => Number(r.trim())))]
-    results.push(...await measureGuardrailLoad(world, { rates, seconds: argv['guardrail-seconds'], concurrency: Math.max(...clientCounts) }, log))
+    results.push(
+      ...(await measureGuardrailLoad(
+        world,
+        { rates, seconds: argv['guardrail-seconds'], concurrency: Math.max(...clientCounts) },
+        log,
+      )),
+    )
   }
-  const { rows: divergences } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${SCHEMA}".divergences`)
-  if ((divergences[0]?.n ?? 0) > 0) log(`warning: ${divergences[0]?.n} divergences recorded; compared reads did extra work`)
+  const { rows: divergences } = await world.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "${SCHEMA}".divergences`,
+  )
+  if ((divergences[0]?.n ?? 0) > 0)
+    log(`warning: ${divergences[0]?.n} divergences recorded; compared reads did extra work`)
   if (selected('statement_build')) results.push(measureStatementBuild(world.shape))
   if (selected('row_hash')) results.push(measureRowHash())
   if (selected('guardrail_check') || selected('guardrail_observe')) results.push(...measureGuardrailCheck())
-  results.push(...await measureJobs(world))
+  results.push(...(await measureJobs(world)))
   if (selected('rollback_propagation')) {
     await world.setPhase('dual_write')
     // A failure here (a follower that cannot start on an overloaded machine) loses only this measurement, not the run's figures.
     try {
-      results.push(...await measureRollbackPropagation(world, database.url, { processes: processCounts, rollbacks: argv.rollbacks }, log, (stop) => cleanups.push(stop)))
+      results.push(
+        ...(await measureRollbackPropagation(
+          world,
+          database.url,
+          { processes: processCounts, rollbacks: argv.rollbacks },
+          log,
+          (stop) => cleanups.push(stop),
+        )),
+      )
     } catch (error) {
       log(`rollback_propagation failed, not reported: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
   if (selected('rollback_propagation_pooler')) {
     await world.setPhase('dual_write')
-    results.push(...await measurePoolerRollbackPropagation(world, server.url, database.url, { processes: 32, rollbacks: argv.rollbacks }, log, (stop) => cleanups.push(stop)))
+    results.push(
+      ...(await measurePoolerRollbackPropagation(
+        world,
+        server.url,
+        database.url,
+        { processes: 32, rollbacks: argv.rollbacks },
+        log,
+        (stop) => cleanups.push(stop),
+      )),
+    )
   }
 
   await cleanup()
   const cpuList = cpus()
   const machine = {
-    cpus: cpuList.length, cpuModel: cpuList[0]?.model.trim() ?? 'unknown', node: process.version, postgres: rows[0]?.server_version ?? 'unknown',
-    server: server.source, platform: `${process.platform}-${process.arch}`, opsPerClient: settings.opsPerClient, roundOps: settings.roundOps,
-    rows: jobSettings.rows, jobRuns: jobSettings.runs,
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    postgres: rows[0]?.server_version ?? 'unknown',
+    server: server.source,
+    platform: `${process.platform}-${process.arch}`,
+    opsPerClient: settings.opsPerClient,
+    roundOps: settings.roundOps,
+    rows: jobSettings.rows,
+    jobRuns: jobSettings.runs,
     wallSeconds: Math.round((Date.now() - wallStarted) / 100) / 10,
   }
   process.stdout.write(argv.json ? jsonReport(machine, results) : textReport(machine, results))

@@ -36,7 +36,12 @@ export interface VerifyNames {
 }
 
 /** The verify ratios of {@link VerifyNames}; each covers the table's N keys. */
-export async function measureVerify(world: BenchWorld, settings: JobSettings, names: VerifyNames, log: (line: string) => void): Promise<BenchResult[]> {
+export async function measureVerify(
+  world: BenchWorld,
+  settings: JobSettings,
+  names: VerifyNames,
+  log: (line: string) => void,
+): Promise<BenchResult[]> {
   const { shape, pool } = world
   await pool.query(`VACUUM ANALYZE ${shape.shadowTable}`)
   const registry = new Registry()
@@ -49,19 +54,56 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
     await deleteJobs(pool, 'verify')
     await checkpoint(pool)
   }
-  const verify = (workers: number, parallel?: number): TableRun => jobVariant(`runVerify_w${workers}${parallel === undefined ? '' : `_p${parallel}`}`, 'verify', workers, settings, reset, async () => {
-    const done = await runVerify(pool, { schema: SCHEMA, migration: MIGRATION, actor: 'bench', reason: 'benchmark', registry, workers, parallel })
-    if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
-    return done.rowsCompared
-  }, peaks, parallel)
+  const verify = (workers: number, parallel?: number): TableRun =>
+    jobVariant(
+      `runVerify_w${workers}${parallel === undefined ? '' : `_p${parallel}`}`,
+      'verify',
+      workers,
+      settings,
+      reset,
+      async () => {
+        const done = await runVerify(pool, {
+          schema: SCHEMA,
+          migration: MIGRATION,
+          actor: 'bench',
+          reason: 'benchmark',
+          registry,
+          workers,
+          parallel,
+        })
+        if (!done.clean) log(`warning: runVerify found differences ${JSON.stringify(done.counts)}`)
+        return done.rowsCompared
+      },
+      peaks,
+      parallel,
+    )
   const diff = diffQuery(world)
   const baselines: TableRun[] = []
-  if (names.diff || names.diffWorkers.length > 0 || names.oneConnection) baselines.push({ name: 'diff_query', prepare: () => checkpoint(pool), run: async () => { await differing(diff); return settings.rows } })
+  if (names.diff || names.diffWorkers.length > 0 || names.oneConnection)
+    baselines.push({
+      name: 'diff_query',
+      prepare: () => checkpoint(pool),
+      run: async () => {
+        await differing(diff)
+        return settings.rows
+      },
+    })
   if (names.count) {
     const count = `SELECT (SELECT count(*) FROM ${shape.legacyTable}) + (SELECT count(*) FROM ${shape.shadowTable}) AS n`
-    baselines.push({ name: 'count', prepare: () => checkpoint(pool), run: async () => { await pool.query(count); return settings.rows } })
+    baselines.push({
+      name: 'count',
+      prepare: () => checkpoint(pool),
+      run: async () => {
+        await pool.query(count)
+        return settings.rows
+      },
+    })
   }
-  const candidates = [...(names.diff || names.count ? [verify(1)] : []), ...names.diffWorkers.map((w) => verify(w)), ...(names.oneConnection ? [verify(1, 1)] : [])]
+  const candidates = [
+    ...(names.diff || names.count ? [verify(1)] : []),
+    ...names.diffWorkers.map((w) => verify(w)),
+    ...(names.oneConnection ? [verify(1, 1)] : []),
+  ]
   const stats = await runAlternating([...baselines, ...candidates], settings.runs, log)
   const rate = (name: string): number => stats.get(name)?.medianRowsPerSecond ?? Number.NaN
   const peak = (workers: number): BenchResult[] => {
@@ -72,8 +114,12 @@ export async function measureVerify(world: BenchWorld, settings: JobSettings, na
     ...(names.diff || names.count ? peak(1) : []),
     ...names.diffWorkers.flatMap(peak),
     ...(names.diff ? [result('verify_throughput_ratio', rate('runVerify_w1'), 'rows/s', rate('diff_query'))] : []),
-    ...names.diffWorkers.map((w) => result(`verify_throughput_ratio_w${w}`, rate(`runVerify_w${w}`), 'rows/s', rate('diff_query'))),
-    ...(names.oneConnection ? [result('verify_throughput_ratio_p1', rate('runVerify_w1_p1'), 'rows/s', rate('diff_query'))] : []),
+    ...names.diffWorkers.map((w) =>
+      result(`verify_throughput_ratio_w${w}`, rate(`runVerify_w${w}`), 'rows/s', rate('diff_query')),
+    ),
+    ...(names.oneConnection
+      ? [result('verify_throughput_ratio_p1', rate('runVerify_w1_p1'), 'rows/s', rate('diff_query'))]
+      : []),
     ...(names.count ? [result('verify_vs_count_ratio', rate('runVerify_w1'), 'rows/s', rate('count'))] : []),
   ]
 }

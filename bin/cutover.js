@@ -19,5 +19,7 @@ if (existsSync(source) && (process.env.CUTOVER_FROM_SOURCE === '1' || !existsSyn
 } else if (existsSync(built)) {
   await import(built.href)
 } else {
-  fail('this installation has no dist/ (it was packed without running prepack); reinstall it from a package built with npm pack or npm publish')
+  fail(
+    'this installation has no dist/ (it was packed without running prepack); reinstall it from a package built with npm pack or npm publish',
+  )
 }

@@ -1,7 +1,19 @@
 // The README's group example, runnable as written: DATABASE_URL=postgres://… npx tsx examples/groups.ts
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { advance, applyControlSchema, Cutover, GroupMemberMovedAlone, parseConfig, ramp, registerMigrations, rollback, runBackfills, runPrechecks, runVerifies } from '../src/index.js'
+import {
+  advance,
+  applyControlSchema,
+  Cutover,
+  GroupMemberMovedAlone,
+  parseConfig,
+  ramp,
+  registerMigrations,
+  rollback,
+  runBackfills,
+  runPrechecks,
+  runVerifies,
+} from '../src/index.js'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 await pool.query(`
@@ -12,14 +24,27 @@ await pool.query(`
 
 // Two related tables renamed together: one group, one phase, one read percentage, one rollback.
 await applyControlSchema(pool)
-await registerMigrations(pool, parseConfig({
-  migrations: [
-    { name: 'sessions_v2', legacy: { table: 'public.studio_session', key: ['id'] }, shadow: { table: 'public.collection_session', key: ['id'] },
-      forward: { budget: 'budget_cents / 100.0' }, backward: { budget_cents: '(budget * 100)::int' } },
-    { name: 'flows_v2', legacy: { table: 'public.flow', key: ['id'] }, shadow: { table: 'public.generation_flow', key: ['id'] } },
-  ],
-  groups: [{ name: 'studio', migrations: ['sessions_v2', 'flows_v2'] }],
-}), { schema: 'cutover', actor: 'example' })
+await registerMigrations(
+  pool,
+  parseConfig({
+    migrations: [
+      {
+        name: 'sessions_v2',
+        legacy: { table: 'public.studio_session', key: ['id'] },
+        shadow: { table: 'public.collection_session', key: ['id'] },
+        forward: { budget: 'budget_cents / 100.0' },
+        backward: { budget_cents: '(budget * 100)::int' },
+      },
+      {
+        name: 'flows_v2',
+        legacy: { table: 'public.flow', key: ['id'] },
+        shadow: { table: 'public.generation_flow', key: ['id'] },
+      },
+    ],
+    groups: [{ name: 'studio', migrations: ['sessions_v2', 'flows_v2'] }],
+  }),
+  { schema: 'cutover', actor: 'example' },
+)
 
 const cutover = await Cutover.connect({ pool, registry: new Registry() })
 const studio = await cutover.group('studio')
@@ -44,9 +69,14 @@ await ramp(pool, { ...op, percent: 50 })
 await cutover.watcher.poll()
 
 // A routing key reads every member from the same side; a join reads all of its tables from that side.
-const rows = await studio.select((t) => t.from('sessions_v2')
-  .innerJoin(t.table('flows_v2'), 'flow.session_id', 'studio_session.id')
-  .select(['studio_session.name', 'studio_session.budget_cents', 'flow.title']), { routingKey: 'tenant-42' })
+const rows = await studio.select(
+  (t) =>
+    t
+      .from('sessions_v2')
+      .innerJoin(t.table('flows_v2'), 'flow.session_id', 'studio_session.id')
+      .select(['studio_session.name', 'studio_session.budget_cents', 'flow.title']),
+  { routingKey: 'tenant-42' },
+)
 console.log(studio.sideFor('tenant-42'), rows) // [ { name: 'spring', budget_cents: 1250, title: 'hero shots' } ]
 
 // One command puts both back on legacy: `cutover rollback studio`.

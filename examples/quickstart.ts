@@ -2,7 +2,19 @@
 import { Kysely, PostgresDialect, type ColumnType } from 'kysely'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { advance, applyControlSchema, ConfirmationRequired, Cutover, GateRefused, parseMigration, ramp, registerMigrations, runBackfill, runPrecheck, runVerify } from '../src/index.js'
+import {
+  advance,
+  applyControlSchema,
+  ConfirmationRequired,
+  Cutover,
+  GateRefused,
+  parseMigration,
+  ramp,
+  registerMigrations,
+  runBackfill,
+  runPrecheck,
+  runVerify,
+} from '../src/index.js'
 
 // Your Kysely database type (written by hand or by kysely-codegen): the DAL checks rows against it.
 interface Database {
@@ -19,14 +31,23 @@ await pool.query(`
 
 // Once per database: the control schema, then the migration (the CLI does both: `cutover init`, `cutover register`).
 await applyControlSchema(pool)
-await registerMigrations(pool, [parseMigration({
-  name: 'users_v2',
-  legacy: { table: 'public.users', key: ['id'] },
-  shadow: { table: 'public.users_v2', key: ['id'] },
-  forward: { first_name: "split_part(full_name, ' ', 1)", last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)" },
-  backward: { full_name: "concat_ws(' ', first_name, nullif(last_name, ''))" },
-  compare: { email: 'lower' },
-})], { schema: 'cutover', actor: 'quickstart' })
+await registerMigrations(
+  pool,
+  [
+    parseMigration({
+      name: 'users_v2',
+      legacy: { table: 'public.users', key: ['id'] },
+      shadow: { table: 'public.users_v2', key: ['id'] },
+      forward: {
+        first_name: "split_part(full_name, ' ', 1)",
+        last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
+      },
+      backward: { full_name: "concat_ws(' ', first_name, nullif(last_name, ''))" },
+      compare: { email: 'lower' },
+    }),
+  ],
+  { schema: 'cutover', actor: 'quickstart' },
+)
 
 // In the application: one Cutover per process, one DAL per migration. `<Database>` and `<'users'>` (the legacy
 // table) give the DAL that table's Kysely row types: a misspelt column does not compile. Both are optional.
@@ -38,7 +59,13 @@ const precheck = await runPrecheck(pool, { schema: 'cutover', migration: 'users_
 if (!precheck.clean) throw new Error(`rows the mapping cannot carry: ${JSON.stringify(precheck.classes)}`)
 
 // An operator moves the phase (here through the library; usually `cutover advance users_v2`).
-await advance(pool, { schema: 'cutover', migration: 'users_v2', to: 'dual_write', actor: 'quickstart', reason: 'example' })
+await advance(pool, {
+  schema: 'cutover',
+  migration: 'users_v2',
+  to: 'dual_write',
+  actor: 'quickstart',
+  reason: 'example',
+})
 await cutover.watcher.poll() // state changes arrive by LISTEN/NOTIFY within a second; poll() just makes the example deterministic
 
 // Writes go to both tables in one statement, in the legacy shape.

@@ -36,13 +36,19 @@ async function api<T>(path: string, params: Record<string, string> = {}): Promis
 async function waitForScrapes(scrapes: number): Promise<void> {
   const deadline = Date.now() + 30_000 + scrapes * 2000
   for (;;) {
-    const up = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', { query: 'sum_over_time(up{job="cutover"}[1m])' }).catch(() => undefined)
+    const up = await api<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+      query: 'sum_over_time(up{job="cutover"}[1m])',
+    }).catch(() => undefined)
     const count = Number(up?.data?.result[0]?.value[1] ?? 0)
     if (count >= scrapes) return
     if (Date.now() > deadline) {
-      const targets = await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>('/api/v1/targets').catch(() => undefined)
+      const targets = await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>(
+        '/api/v1/targets',
+      ).catch(() => undefined)
       const target = targets?.data?.activeTargets[0]
-      throw new Error(`the target was not scraped ${scrapes} times: ${target ? `${target.scrapeUrl} is ${target.health}${target.lastError ? `: ${target.lastError}` : ''}` : 'no target'}`)
+      throw new Error(
+        `the target was not scraped ${scrapes} times: ${target ? `${target.scrapeUrl} is ${target.health}${target.lastError ? `: ${target.lastError}` : ''}` : 'no target'}`,
+      )
     }
     await sleep(500)
   }
@@ -59,25 +65,38 @@ async function main(): Promise<number> {
     const answer = await api<{ resultType: string; result: unknown[] }>('/api/v1/query', { query })
     if (answer.status !== 'success') {
       failed++
-      process.stdout.write(`FAIL   ${source.where}: ${answer.errorType}: ${answer.error}\n       ${query.replace(/\n/g, '\n       ')}\n`)
+      process.stdout.write(
+        `FAIL   ${source.where}: ${answer.errorType}: ${answer.error}\n       ${query.replace(/\n/g, '\n       ')}\n`,
+      )
       continue
     }
     const series = answer.data?.result.length ?? 0
     if (series > 0) withData++
-    process.stdout.write(`${series > 0 ? `data   ${String(series).padStart(3)} series` : 'empty           '}  ${source.where}\n`)
+    process.stdout.write(
+      `${series > 0 ? `data   ${String(series).padStart(3)} series` : 'empty           '}  ${source.where}\n`,
+    )
   }
 
   // The rule file is loaded too: every rule must evaluate without error.
-  const rules = await api<{ groups: { rules: { name: string; health: string; lastError?: string; state?: string }[] }[] }>('/api/v1/rules')
+  const rules = await api<{
+    groups: { rules: { name: string; health: string; lastError?: string; state?: string }[] }[]
+  }>('/api/v1/rules')
   for (const rule of rules.data?.groups.flatMap((g) => g.rules) ?? []) {
     if (rule.health === 'err') rulesFailed++
-    process.stdout.write(`rule   ${rule.name}: ${rule.health}${rule.state ? `, ${rule.state}` : ''}${rule.lastError ? `: ${rule.lastError}` : ''}\n`)
+    process.stdout.write(
+      `rule   ${rule.name}: ${rule.health}${rule.state ? `, ${rule.state}` : ''}${rule.lastError ? `: ${rule.lastError}` : ''}\n`,
+    )
   }
-  process.stdout.write(`\n${sources.length} expressions: ${withData} returned data, ${sources.length - withData - failed} empty, ${failed} failed; ${rulesFailed} rule(s) failed to evaluate\n`)
+  process.stdout.write(
+    `\n${sources.length} expressions: ${withData} returned data, ${sources.length - withData - failed} empty, ${failed} failed; ${rulesFailed} rule(s) failed to evaluate\n`,
+  )
   return failed + rulesFailed === 0 ? 0 : 1
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`evaluate-promql: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exit(1)
-})
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`evaluate-promql: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  },
+)

@@ -5,6 +5,11 @@ import { createRequire } from 'node:module'
 
 const check = process.argv.slice(2).includes('--check')
 const prettier = createRequire(import.meta.url).resolve('prettier/bin/prettier.cjs')
-const result = spawnSync(process.execPath, [prettier, check ? '--check' : '--write', '--log-level', check ? 'log' : 'warn', '.'], { stdio: 'inherit' })
-if (check && result.status !== 0) console.error('format: run `npm run format` to put these files in Prettier\'s style, then commit them')
+const result = spawnSync(
+  process.execPath,
+  [prettier, check ? '--check' : '--write', '--log-level', check ? 'log' : 'warn', '.'],
+  { stdio: 'inherit' },
+)
+if (check && result.status !== 0)
+  console.error("format: run `npm run format` to put these files in Prettier's style, then commit them")
 process.exit(result.status ?? 1)

@@ -4,8 +4,19 @@ import pino, { type Logger } from 'pino'
 export type { Logger }
 
 export const REDACT_PATHS = [
-  'connectionString', '*.connectionString', 'databaseUrl', '*.databaseUrl', 'password', '*.password',
-  'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'unleashToken', '*.unleashToken',
+  'connectionString',
+  '*.connectionString',
+  'databaseUrl',
+  '*.databaseUrl',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'unleashToken',
+  '*.unleashToken',
 ]
 
 /**
@@ -31,12 +42,16 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
       redact: { paths: REDACT_PATHS, censor: '***' },
       formatters: { log: (object) => JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown> },
       serializers: {
-        err: (error: Error) => JSON.parse(scrubSecrets(JSON.stringify(pino.stdSerializers.err(error)))) as Record<string, unknown>,
+        err: (error: Error) =>
+          JSON.parse(scrubSecrets(JSON.stringify(pino.stdSerializers.err(error)))) as Record<string, unknown>,
       },
       hooks: {
         // The message text too: a connection string interpolated into it loses its password.
         logMethod(args, method) {
-          method.apply(this, args.map((a: unknown) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>)
+          method.apply(
+            this,
+            args.map((a: unknown) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>,
+          )
         },
       },
     },

@@ -12,7 +12,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** The modules a source imports for their values (not `import type`, not `import()`). */
 function staticImports(source: string): string[] {
-  return [...source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^;'"]*?\sfrom\s+)?'([^']+)'/gm)].map((match) => match[1] as string)
+  return [...source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^;'"]*?\sfrom\s+)?'([^']+)'/gm)].map(
+    (match) => match[1] as string,
+  )
 }
 
 /** Every project file and package reached from `entry` through static imports. */
@@ -25,7 +27,13 @@ function reachable(entry: string): { files: string[]; packages: string[] } {
     files.add(file)
     for (const specifier of staticImports(readFileSync(file, 'utf8'))) {
       if (specifier.startsWith('.')) pending.push(join(dirname(file), specifier.replace(/\.js$/, '.ts')))
-      else if (!specifier.startsWith('node:')) packages.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'))
+      else if (!specifier.startsWith('node:'))
+        packages.add(
+          specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/'),
+        )
     }
   }
   return { files: [...files].map((f) => relative(ROOT, f)).sort(), packages: [...packages].sort() }
@@ -64,6 +72,11 @@ describe('the CLI at start-up', () => {
       "export type { Finding } from '../../store/doctor/finding.js'",
       "  run: async () => (await import('../handlers/status.js')).statusHandler(),",
     ].join('\n')
-    expect(staticImports(source)).toEqual(['pg', '../../store/state/status-sql.js', './side-effect.js', '../../actions/rollback.js'])
+    expect(staticImports(source)).toEqual([
+      'pg',
+      '../../store/state/status-sql.js',
+      './side-effect.js',
+      '../../actions/rollback.js',
+    ])
   })
 })

@@ -14,7 +14,11 @@ describe('dashboards/cutover.json', () => {
     expect(d.uid).toBe('cutover')
     const variables = d.templating?.list ?? []
     expect(variables.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' })
-    expect(variables.find((v) => v.name === 'migration')).toMatchObject({ type: 'query', multi: true, includeAll: true })
+    expect(variables.find((v) => v.name === 'migration')).toMatchObject({
+      type: 'query',
+      multi: true,
+      includeAll: true,
+    })
   })
 
   it('gives every panel a unique id, the datasource variable, and a place on the 24-column grid', () => {
@@ -35,10 +39,23 @@ describe('dashboards/cutover.json', () => {
 
   it('shows each thing the issue asks for, by panel title', () => {
     const titles = (buildCutoverDashboard().panels ?? []).map((p) => (p as { title?: string }).title)
-    expect(titles).toEqual(expect.arrayContaining([
-      'Phase', 'Shadow read %', 'Reads by side', 'Divergences by source', 'Read latency p50 / p99', 'Write latency p50 / p99',
-      'Read p99 ratio shadow ÷ legacy', 'Errors by side', 'Backfill progress', 'Backfill rate', 'Verify results',
-      'Rollbacks by trigger', 'State propagation time', 'Consistency rate',
-    ]))
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Phase',
+        'Shadow read %',
+        'Reads by side',
+        'Divergences by source',
+        'Read latency p50 / p99',
+        'Write latency p50 / p99',
+        'Read p99 ratio shadow ÷ legacy',
+        'Errors by side',
+        'Backfill progress',
+        'Backfill rate',
+        'Verify results',
+        'Rollbacks by trigger',
+        'State propagation time',
+        'Consistency rate',
+      ]),
+    )
   })
 })

@@ -23,7 +23,22 @@ import { netCommand } from '../src/cli/commands/net.js'
 import { statusCommand } from '../src/cli/commands/status.js'
 import { ALERTS_YAML, RUNBOOKS_DIR, alertRules, runbooks } from '../scripts/observability/promql-sources.js'
 
-const COMMANDS = [initCommand, registerCommand, statusCommand, precheckCommand, advanceCommand, rampCommand, rollbackCommand, ...jobCommands, calibrateCommand, divergencesCommand, doctorCommand, retireCommand, unretireCommand, netCommand] as unknown as CliCommand<never>[]
+const COMMANDS = [
+  initCommand,
+  registerCommand,
+  statusCommand,
+  precheckCommand,
+  advanceCommand,
+  rampCommand,
+  rollbackCommand,
+  ...jobCommands,
+  calibrateCommand,
+  divergencesCommand,
+  doctorCommand,
+  retireCommand,
+  unretireCommand,
+  netCommand,
+] as unknown as CliCommand<never>[]
 
 /** The CLI's parser as src/cli/main.ts builds it (global options, strict), with handlers that do nothing. */
 function cli(): Argv<GlobalArgs> {
@@ -39,9 +54,16 @@ function cli(): Argv<GlobalArgs> {
     .help(false)
     .version(false)
     .exitProcess(false)
-    .fail((message, error) => { throw error ?? new Error(message) }) as unknown as Argv<GlobalArgs>
+    .fail((message, error) => {
+      throw error ?? new Error(message)
+    }) as unknown as Argv<GlobalArgs>
   for (const command of COMMANDS) {
-    parser = parser.command(command.command, command.describe, (y) => command.builder(y) as never, () => undefined) as Argv<GlobalArgs>
+    parser = parser.command(
+      command.command,
+      command.describe,
+      (y) => command.builder(y) as never,
+      () => undefined,
+    ) as Argv<GlobalArgs>
   }
   return parser
 }
@@ -85,18 +107,23 @@ async function parse(line: string): Promise<unknown> {
 function markdownCommands(markdown: string): string[] {
   const out: string[] = []
   for (const block of markdown.matchAll(/^```sh\n([\s\S]*?)^```/gm)) {
-    for (const line of (block[1] ?? '').split('\n')) if (/^(\$ )?cutover /.test(line)) out.push(line.replace(/^\$ /, ''))
+    for (const line of (block[1] ?? '').split('\n'))
+      if (/^(\$ )?cutover /.test(line)) out.push(line.replace(/^\$ /, ''))
   }
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, '')
   for (const span of prose.matchAll(/`(cutover [^`]+)`/g)) out.push(span[1] as string)
   return out
 }
 
-const fromRunbooks = [...runbooks(), ['README.md', readFileSync(join(RUNBOOKS_DIR, 'README.md'), 'utf8')] as const]
-  .flatMap(([file, text]) => markdownCommands(text).map((command) => [`runbooks/${file}`, command] as const))
-const fromAlerts = alertRules(readFileSync(ALERTS_YAML, 'utf8'))
-  .flatMap((rule) => [...(rule.annotations?.description ?? '').matchAll(/`(cutover [^`]+)`/g)]
-    .map((m) => [`alert ${rule.alert}`, (m[1] as string).replaceAll('{{ $labels.migration }}', 'orders_v2')] as const))
+const fromRunbooks = [
+  ...runbooks(),
+  ['README.md', readFileSync(join(RUNBOOKS_DIR, 'README.md'), 'utf8')] as const,
+].flatMap(([file, text]) => markdownCommands(text).map((command) => [`runbooks/${file}`, command] as const))
+const fromAlerts = alertRules(readFileSync(ALERTS_YAML, 'utf8')).flatMap((rule) =>
+  [...(rule.annotations?.description ?? '').matchAll(/`(cutover [^`]+)`/g)].map(
+    (m) => [`alert ${rule.alert}`, (m[1] as string).replaceAll('{{ $labels.migration }}', 'orders_v2')] as const,
+  ),
+)
 
 describe('CLI commands in the runbooks and alerts', () => {
   it('finds them', () => {

@@ -89,7 +89,9 @@ describe('loadConfig: refused files', () => {
     const path = join(dir, 'missing.json')
     const error = await refusal(path)
     expect(error.exitCode).toBe(2)
-    expect(error.message).toBe(`config file ${path} does not exist; pass the path of your JSON or .mjs config with --config`)
+    expect(error.message).toBe(
+      `config file ${path} does not exist; pass the path of your JSON or .mjs config with --config`,
+    )
   })
 
   it('names the absolute path when a relative path is missing', async () => {
@@ -100,7 +102,9 @@ describe('loadConfig: refused files', () => {
   it('refuses a directory, saying a file is needed', async () => {
     const path = join(dir, 'a-directory.json')
     await mkdir(path)
-    expect((await refusal(path)).message).toBe(`config path ${path} is not a file; pass the path of your JSON or .mjs config`)
+    expect((await refusal(path)).message).toBe(
+      `config path ${path} is not a file; pass the path of your JSON or .mjs config`,
+    )
   })
 
   it('refuses an empty file, showing what it must hold', async () => {
@@ -116,7 +120,9 @@ describe('loadConfig: refused files', () => {
   it('refuses truncated JSON, saying to fix the syntax', async () => {
     const path = await file('truncated.json', '{"migrations": [')
     const { message } = await refusal(path)
-    expect(message).toMatch(new RegExp(`^config file ${escapeRegExp(path)} is not valid JSON \\(.+\\); fix the syntax$`))
+    expect(message).toMatch(
+      new RegExp(`^config file ${escapeRegExp(path)} is not valid JSON \\(.+\\); fix the syntax$`),
+    )
   })
 
   it('keeps the cause of a JSON syntax error on the refusal', async () => {
@@ -130,7 +136,9 @@ describe('loadConfig: refused files', () => {
     { label: 'an object whose migrations are an object', name: 'object.json', content: '{"migrations": {}}' },
   ])('refuses JSON that is $label, showing the expected shape', async ({ name, content }) => {
     const path = await file(name, content)
-    expect((await refusal(path)).message).toContain('the config must be an object with a "migrations" list, such as {"migrations": [')
+    expect((await refusal(path)).message).toContain(
+      'the config must be an object with a "migrations" list, such as {"migrations": [',
+    )
   })
 
   it('refuses a JSON file holding an invalid migration, naming the migration', async () => {
@@ -155,7 +163,9 @@ describe('loadConfig: refused files', () => {
   it('refuses an .mjs file that throws on import, giving the first line of its error', async () => {
     const path = await file('throws.mjs', "throw new Error('settings service unreachable\\nsecond line')\n")
     const error = await refusal(path)
-    expect(error.message).toBe(`config module ${path} failed to load: settings service unreachable; run "node ${path}" to see the full error and fix the module`)
+    expect(error.message).toBe(
+      `config module ${path} failed to load: settings service unreachable; run "node ${path}" to see the full error and fix the module`,
+    )
     expect(error.cause).toBeInstanceOf(Error)
   })
 

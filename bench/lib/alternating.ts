@@ -26,7 +26,11 @@ export function median(values: readonly number[]): number {
  * next round in reverse (A B C, C B A, …), so none always runs first or last
  * after a checkpoint or a noisy neighbour.
  */
-export async function runAlternating(variants: readonly TableRun[], runs: number, log: (line: string) => void): Promise<Map<string, TableRunStats>> {
+export async function runAlternating(
+  variants: readonly TableRun[],
+  runs: number,
+  log: (line: string) => void,
+): Promise<Map<string, TableRunStats>> {
   const samples = new Map(variants.map((v) => [v.name, [] as number[]]))
   for (let r = 0; r < runs; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse()
@@ -36,8 +40,12 @@ export async function runAlternating(variants: readonly TableRun[], runs: number
       const rows = await variant.run()
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       samples.get(variant.name)?.push(rows / seconds)
-      log(`  ${variant.name}, run ${r + 1} of ${runs}: ${rows} rows in ${seconds.toFixed(2)} s (${Math.round(rows / seconds)} rows/s)`)
+      log(
+        `  ${variant.name}, run ${r + 1} of ${runs}: ${rows} rows in ${seconds.toFixed(2)} s (${Math.round(rows / seconds)} rows/s)`,
+      )
     }
   }
-  return new Map([...samples].map(([name, values]) => [name, { name, rowsPerSecond: values, medianRowsPerSecond: median(values) }]))
+  return new Map(
+    [...samples].map(([name, values]) => [name, { name, rowsPerSecond: values, medianRowsPerSecond: median(values) }]),
+  )
 }

@@ -21,8 +21,15 @@ export class FollowerProcess {
   #hasExited = false
 
   private constructor(readonly child: ChildProcess) {
-    this.#exited = new Promise((resolve) => child.once('exit', () => { this.#hasExited = true; resolve() }))
-    child.stderr?.on('data', (d: Buffer) => { this.#stderr = (this.#stderr + d.toString()).slice(-4000) })
+    this.#exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.#hasExited = true
+        resolve()
+      }),
+    )
+    child.stderr?.on('data', (d: Buffer) => {
+      this.#stderr = (this.#stderr + d.toString()).slice(-4000)
+    })
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.#onLine(line))
   }
 
@@ -30,10 +37,19 @@ export class FollowerProcess {
    * Starts a follower (`node --import tsx`, one process, not the tsx CLI's
    * two) and resolves once its Cutover is connected and following; `listenUrl`: a direct URL for its LISTEN.
    */
-  static async start(url: string, schema: string, migration: string, timeoutMs: number, listenUrl?: string): Promise<FollowerProcess> {
+  static async start(
+    url: string,
+    schema: string,
+    migration: string,
+    timeoutMs: number,
+    listenUrl?: string,
+  ): Promise<FollowerProcess> {
     // The URLs (and their passwords) through the environment, not the command line that ps shows.
     const env = { ...process.env, CUTOVER_CHILD_URL: url, CUTOVER_CHILD_LISTEN_URL: listenUrl ?? '' }
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, schema, migration], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, schema, migration], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     const follower = new FollowerProcess(child)
     await follower.#until(() => follower.#isReady, timeoutMs, 'to connect')
     return follower
@@ -56,7 +72,10 @@ export class FollowerProcess {
     const deadline = Date.now() + timeoutMs
     while (!condition()) {
       if (this.#hasExited) throw new Error(`follower ${this.child.pid} exited before ${what}: ${this.#stderr.trim()}`)
-      if (Date.now() > deadline) throw new Error(`follower ${this.child.pid} did not manage ${what} within ${timeoutMs} ms: ${this.#stderr.trim()}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `follower ${this.child.pid} did not manage ${what} within ${timeoutMs} ms: ${this.#stderr.trim()}`,
+        )
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   }
@@ -67,10 +86,20 @@ export class FollowerProcess {
     if (known) return Promise.resolve(known[1])
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`follower ${this.child.pid} did not report applying state version ${version} within ${timeoutMs} ms ` +
-          '(propagation-child.ts takes the time from the Cutover\'s info log of each applied change)'))
+        reject(
+          new Error(
+            `follower ${this.child.pid} did not report applying state version ${version} within ${timeoutMs} ms ` +
+              "(propagation-child.ts takes the time from the Cutover's info log of each applied change)",
+          ),
+        )
       }, timeoutMs)
-      this.#waiters.push({ version, resolve: (atMs) => { clearTimeout(timer); resolve(atMs) } })
+      this.#waiters.push({
+        version,
+        resolve: (atMs) => {
+          clearTimeout(timer)
+          resolve(atMs)
+        },
+      })
     })
   }
 
@@ -78,7 +107,9 @@ export class FollowerProcess {
   async stop(timeoutMs = 5000): Promise<void> {
     if (this.#hasExited) return
     this.child.stdin?.end()
-    const timer = setTimeout(() => { if (!this.#hasExited) this.child.kill('SIGTERM') }, timeoutMs)
+    const timer = setTimeout(() => {
+      if (!this.#hasExited) this.child.kill('SIGTERM')
+    }, timeoutMs)
     await this.#exited
     clearTimeout(timer)
   }

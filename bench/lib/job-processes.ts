@@ -22,27 +22,54 @@ export interface ReadyJobProcesses {
 
 function watch(child: ChildProcess): { ready: Promise<void>; done: Promise<{ rows: number; rssKiB: number }> } {
   let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000)
+  })
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`job process ${child.pid} exited ${code}: ${stderr.trim()}`))))
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`job process ${child.pid} exited ${code}: ${stderr.trim()}`))),
+  )
   exited.catch(() => undefined)
-  const ready = Promise.race([new Promise<void>((resolve) => lines.on('line', (l) => { if (l === 'ready') resolve() })), exited])
-  const done = Promise.race([new Promise<{ rows: number; rssKiB: number }>((resolve) => lines.on('line', (l) => {
-    const [word, rows, rss] = l.split(' ')
-    if (word === 'done') resolve({ rows: Number(rows), rssKiB: Number(rss) })
-  })), exited])
+  const ready = Promise.race([
+    new Promise<void>((resolve) =>
+      lines.on('line', (l) => {
+        if (l === 'ready') resolve()
+      }),
+    ),
+    exited,
+  ])
+  const done = Promise.race([
+    new Promise<{ rows: number; rssKiB: number }>((resolve) =>
+      lines.on('line', (l) => {
+        const [word, rows, rss] = l.split(' ')
+        if (word === 'done') resolve({ rows: Number(rows), rssKiB: Number(rss) })
+      }),
+    ),
+    exited,
+  ])
   done.catch(() => undefined)
   return { ready, done }
 }
 
 /** Starts `count` processes and resolves once each is connected and waiting for `go`. */
-export async function startJobProcesses(url: string, schema: string, migration: string, kind: 'backfill' | 'verify', count: number, parallel?: number): Promise<ReadyJobProcesses> {
+export async function startJobProcesses(
+  url: string,
+  schema: string,
+  migration: string,
+  kind: 'backfill' | 'verify',
+  count: number,
+  parallel?: number,
+): Promise<ReadyJobProcesses> {
   const args = [CHILD, schema, migration, kind, ...(parallel === undefined ? [] : [String(parallel)])]
   // The URL (and its password) through the environment, not the command line that ps shows.
   const env = { ...process.env, CUTOVER_CHILD_URL: url }
-  const children = Array.from({ length: count }, () => spawn(process.execPath, ['--import', TSX_LOADER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }))
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['--import', TSX_LOADER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+  )
   const watched = children.map(watch)
-  const kill = (): void => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') }
+  const kill = (): void => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  }
   try {
     await Promise.all(watched.map((w) => w.ready))
   } catch (error) {

@@ -23,12 +23,16 @@ export async function fillLegacy(pool: pg.Pool, rows: number): Promise<void> {
   // out), then attached to it.
   const { rows: constraints } = await pool.query<{ name: string; kind: string; index: string }>(
     `SELECT c.conname AS name, CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS kind, pg_get_indexdef(c.conindid) AS index
-       FROM pg_constraint c WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u') ORDER BY c.conname`, [LEGACY_TABLE])
+       FROM pg_constraint c WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u') ORDER BY c.conname`,
+    [LEGACY_TABLE],
+  )
   const { rows: indexes } = await pool.query<{ definition: string; index: string }>(
     `SELECT pg_get_indexdef(i.indexrelid) AS definition, i.indexrelid::regclass::text AS index
        FROM pg_index i WHERE i.indrelid = $1::regclass
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
-      ORDER BY 2`, [LEGACY_TABLE])
+      ORDER BY 2`,
+    [LEGACY_TABLE],
+  )
   for (const c of constraints) await pool.query(`ALTER TABLE ${LEGACY_TABLE} DROP CONSTRAINT ${quoteIdent(c.name)}`)
   for (const i of indexes) await pool.query(`DROP INDEX ${i.index}`)
   // One connection, slice after slice: the heap holds the rows in key order, as one INSERT wrote them before (slices
@@ -45,17 +49,22 @@ export async function fillLegacy(pool: pg.Pool, rows: number): Promise<void> {
     )
   }
   // The builds sort in memory rather than in temporary files, one connection each, all at once.
-  await Promise.all([...constraints.map((c) => c.index), ...indexes.map((i) => i.definition)].map(async (text) => {
-    const client = await pool.connect()
-    try {
-      await client.query("SET maintenance_work_mem = '512MB'")
-      await client.query(text)
-    } finally {
-      await client.query('RESET maintenance_work_mem').catch(() => undefined)
-      client.release()
-    }
-  }))
-  for (const c of constraints) await pool.query(`ALTER TABLE ${LEGACY_TABLE} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.kind} USING INDEX ${quoteIdent(c.name)}`)
+  await Promise.all(
+    [...constraints.map((c) => c.index), ...indexes.map((i) => i.definition)].map(async (text) => {
+      const client = await pool.connect()
+      try {
+        await client.query("SET maintenance_work_mem = '512MB'")
+        await client.query(text)
+      } finally {
+        await client.query('RESET maintenance_work_mem').catch(() => undefined)
+        client.release()
+      }
+    }),
+  )
+  for (const c of constraints)
+    await pool.query(
+      `ALTER TABLE ${LEGACY_TABLE} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.kind} USING INDEX ${quoteIdent(c.name)}`,
+    )
   await pool.query(`VACUUM ANALYZE ${LEGACY_TABLE}`)
 }
 

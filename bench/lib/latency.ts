@@ -56,12 +56,22 @@ class Recorder {
   stats(): LatencyStats {
     const sorted = this.samplesMs.slice(0, this.count).sort()
     const seconds = Number(this.wallNs) / 1e9
-    return { ops: this.count, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), opsPerSecond: seconds > 0 ? this.count / seconds : 0 }
+    return {
+      ops: this.count,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      opsPerSecond: seconds > 0 ? this.count / seconds : 0,
+    }
   }
 }
 
 /** Every client runs `ops` operations of `operation` back to back, all clients at once. */
-async function round(clients: number, ops: number, operation: Operation, recorder: Recorder | undefined): Promise<void> {
+async function round(
+  clients: number,
+  ops: number,
+  operation: Operation,
+  recorder: Recorder | undefined,
+): Promise<void> {
   const started = process.hrtime.bigint()
   const loop = async (client: number): Promise<void> => {
     for (let i = 0; i < ops; i++) {
@@ -93,5 +103,10 @@ export async function runInterleaved(options: InterleavedOptions): Promise<Compa
   }
   const [baseline, ...rest] = variants.map(([, recorder]) => recorder.stats())
   const candidate = rest[rest.length - 1] as LatencyStats
-  return { clients, baseline: baseline as LatencyStats, ...(options.prepared ? { prepared: rest[0] as LatencyStats } : {}), candidate }
+  return {
+    clients,
+    baseline: baseline as LatencyStats,
+    ...(options.prepared ? { prepared: rest[0] as LatencyStats } : {}),
+    candidate,
+  }
 }

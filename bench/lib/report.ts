@@ -27,7 +27,10 @@ export function textReport(machine: Machine, results: readonly BenchResult[]): s
   const rows = results.map((r) => [r.name, cell(r.value), r.unit, cell(r.baseline), cell(r.ratio)])
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] as string).length)))
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ').trimEnd()
+    cells
+      .map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ')
+      .trimEnd()
   return [
     line(COLUMNS),
     line(widths.map((w) => '-'.repeat(w))),

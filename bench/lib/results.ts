@@ -22,7 +22,13 @@ function round(value: number, digits: number): number {
 export function result(name: string, value: number, unit: string, baseline: number | null = null): BenchResult {
   const ratio = baseline === null || baseline === 0 ? null : round(value / baseline, 3)
   const digits = unit.endsWith('/s') ? 0 : 3
-  return { name, value: round(value, digits), unit, baseline: baseline === null ? null : round(baseline, digits), ratio }
+  return {
+    name,
+    value: round(value, digits),
+    unit,
+    baseline: baseline === null ? null : round(baseline, digits),
+    ratio,
+  }
 }
 
 /**

@@ -24,7 +24,12 @@ export const UPDATE_ROWS = 8_000
 export const INSERT_KEY_START = 10_000_000
 
 /** The guardrails README recommends; on in every DAL measurement, as in production. */
-export const RECOMMENDED_GUARDRAILS = { maxDivergencesPerMinute: 10, maxP99Ratio: 3, windowSeconds: 60, minSamples: 50 } as const
+export const RECOMMENDED_GUARDRAILS = {
+  maxDivergencesPerMinute: 10,
+  maxP99Ratio: 3,
+  windowSeconds: 60,
+  minSamples: 50,
+} as const
 
 // A type change (varchar → uuid), renames with a scale change (amount_cents → amount numeric(12,2)),
 // jsonb, a shadow-only column with a default, and a secondary index on each side.
@@ -98,13 +103,24 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
 /** A legacy-shaped order row with key `id`. */
 export function orderRow(id: number): Row {
   return {
-    id, customer_id: randomUUID(), amount_cents: 1000 + (id % 9000), status: 'new', placed_at: '2026-01-02T03:04:05.678Z',
-    meta: { channel: 'web', items: [{ sku: `sku-${id % 97}`, qty: 1 + (id % 3) }], coupon: null }, note: 'leave at the door',
+    id,
+    customer_id: randomUUID(),
+    amount_cents: 1000 + (id % 9000),
+    status: 'new',
+    placed_at: '2026-01-02T03:04:05.678Z',
+    meta: { channel: 'web', items: [{ sku: `sku-${id % 97}`, qty: 1 + (id % 3) }], coupon: null },
+    note: 'leave at the door',
   }
 }
 
 export async function connectCutover(pool: pg.Pool, random?: () => number): Promise<Cutover> {
-  return Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, schema: SCHEMA, ...(random ? { random } : {}) })
+  return Cutover.connect({
+    pool,
+    registry: new Registry(),
+    logger: silentLogger,
+    schema: SCHEMA,
+    ...(random ? { random } : {}),
+  })
 }
 
 /**
@@ -118,15 +134,21 @@ export async function createWorld(url: string, poolSize: number): Promise<BenchW
   pool.on('error', () => undefined)
   await applyControlSchema(pool, { schema: SCHEMA })
   await pool.query(DDL)
-  await registerMigrations(pool, [parseMigration({
-    name: MIGRATION,
-    legacy: { table: `public.${LEGACY_TABLE}`, key: ['id'] },
-    shadow: { table: `public.${SHADOW_TABLE}`, key: ['id'] },
-    forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
-    compare: { placed_at: 'timestamp_ms' },
-    guardrails: RECOMMENDED_GUARDRAILS,
-  })], { schema: SCHEMA, actor: 'bench' })
+  await registerMigrations(
+    pool,
+    [
+      parseMigration({
+        name: MIGRATION,
+        legacy: { table: `public.${LEGACY_TABLE}`, key: ['id'] },
+        shadow: { table: `public.${SHADOW_TABLE}`, key: ['id'] },
+        forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
+        backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+        compare: { placed_at: 'timestamp_ms' },
+        guardrails: RECOMMENDED_GUARDRAILS,
+      }),
+    ],
+    { schema: SCHEMA, actor: 'bench' },
+  )
   const client = await pool.connect()
   let shape: MigrationShape
   try {
@@ -135,13 +157,24 @@ export async function createWorld(url: string, poolSize: number): Promise<BenchW
     client.release()
   }
   const cutovers = [await connectCutover(pool, () => 0), await connectCutover(pool)]
-  const [compared, sampled] = await Promise.all(cutovers.map((c) => c.migration(MIGRATION))) as [MigrationDal, MigrationDal]
+  const [compared, sampled] = (await Promise.all(cutovers.map((c) => c.migration(MIGRATION)))) as [
+    MigrationDal,
+    MigrationDal,
+  ]
   const setPhase = async (phase: Phase, readPercent?: number): Promise<void> => {
     const percent = readPercent ?? (phase === 'shadow_primary' || phase === 'complete' ? 100 : 0)
-    await applyStatePlan(pool, SCHEMA, MIGRATION, (from) => ({
-      kind: 'advance', from, to: { phase, readPercent: percent, authority: authorityOf(phase) },
-      isNoop: from.phase === phase && from.readPercent === percent,
-    }), { actor: 'bench', reason: 'benchmark' })
+    await applyStatePlan(
+      pool,
+      SCHEMA,
+      MIGRATION,
+      (from) => ({
+        kind: 'advance',
+        from,
+        to: { phase, readPercent: percent, authority: authorityOf(phase) },
+        isNoop: from.phase === phase && from.readPercent === percent,
+      }),
+      { actor: 'bench', reason: 'benchmark' },
+    )
     for (const cutover of cutovers) await cutover.watcher.poll()
   }
   await setPhase('dual_write')
@@ -151,7 +184,11 @@ export async function createWorld(url: string, poolSize: number): Promise<BenchW
   }
   for (const table of [LEGACY_TABLE, SHADOW_TABLE]) await pool.query(`VACUUM ANALYZE ${table}`)
   return {
-    pool, compared, sampled, shape, setPhase,
+    pool,
+    compared,
+    sampled,
+    shape,
+    setPhase,
     close: async () => {
       for (const cutover of cutovers) await cutover.close().catch(() => undefined)
       await pool.end().catch(() => undefined)

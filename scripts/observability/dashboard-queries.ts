@@ -31,9 +31,9 @@ function errorShare(counter: string, by: string, filter = ''): string {
  * The current phase as its index in PHASE_VALUES (0 = off … 5 = complete): `cutover_phase`
  * is 1 on exactly one phase series per process, so keep that one and turn it into its index.
  */
-const phaseIndex = `max by (migration) (\n${PHASE_VALUES
-  .map((phase, index) => `  ${index === 0 ? '  ' : 'or'} (cutover_phase{${M}, phase="${phase}"} == 1) * ${index}`)
-  .join('\n')}\n)`
+const phaseIndex = `max by (migration) (\n${PHASE_VALUES.map(
+  (phase, index) => `  ${index === 0 ? '  ' : 'or'} (cutover_phase{${M}, phase="${phase}"} == 1) * ${index}`,
+).join('\n')}\n)`
 
 export const Q = {
   phaseIndex,

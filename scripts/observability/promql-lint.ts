@@ -8,7 +8,11 @@ import { METRICS, TARGET_LABELS, seriesContract } from './metric-contract.js'
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode']
 
-const ANY_LABEL = new Set<string>([...TARGET_LABELS, 'le', ...Object.values(METRICS).flatMap((m) => Object.keys(m.labels))])
+const ANY_LABEL = new Set<string>([
+  ...TARGET_LABELS,
+  'le',
+  ...Object.values(METRICS).flatMap((m) => Object.keys(m.labels)),
+])
 
 function stringValue(literal: string): string {
   if (literal.startsWith('"')) return JSON.parse(literal) as string
@@ -33,7 +37,13 @@ function checkSelector(node: SyntaxNode, text: (n: SyntaxNode) => string, proble
     return
   }
   const matchers = node.getChild('LabelMatchers')
-  for (const matcher of matchers ? [...matchers.getChildren('UnquotedLabelMatcher'), ...matchers.getChildren('QuotedLabelMatcher'), ...matchers.getChildren('QuotedLabelName')] : []) {
+  for (const matcher of matchers
+    ? [
+        ...matchers.getChildren('UnquotedLabelMatcher'),
+        ...matchers.getChildren('QuotedLabelMatcher'),
+        ...matchers.getChildren('QuotedLabelName'),
+      ]
+    : []) {
     const labelNode = matcher.getChild('LabelName')
     const op = matcher.getChild('MatchOp')
     const valueNode = matcher.getChild('StringLiteral')

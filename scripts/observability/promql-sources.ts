@@ -36,7 +36,9 @@ interface PanelJson {
 interface DashboardJson {
   readonly panels?: readonly PanelJson[]
   readonly annotations?: { readonly list?: readonly { readonly name?: string; readonly expr?: string }[] }
-  readonly templating?: { readonly list?: readonly { readonly name?: string; readonly type?: string; readonly query?: unknown }[] }
+  readonly templating?: {
+    readonly list?: readonly { readonly name?: string; readonly type?: string; readonly query?: unknown }[]
+  }
 }
 
 /** The queries of every panel (rows' nested panels included) and of every annotation. */
@@ -46,14 +48,16 @@ export function dashboardSources(dashboard: unknown): PromqlSource[] {
   const visit = (panels: readonly PanelJson[] | undefined) => {
     for (const panel of panels ?? []) {
       for (const target of panel.targets ?? []) {
-        if (target.expr !== undefined) out.push({ where: `dashboard panel "${panel.title ?? '?'}" query ${target.refId ?? '?'}`, expr: target.expr })
+        if (target.expr !== undefined)
+          out.push({ where: `dashboard panel "${panel.title ?? '?'}" query ${target.refId ?? '?'}`, expr: target.expr })
       }
       visit(panel.panels)
     }
   }
   visit(d.panels)
   for (const annotation of d.annotations?.list ?? []) {
-    if (annotation.expr !== undefined) out.push({ where: `dashboard annotation "${annotation.name ?? '?'}"`, expr: annotation.expr })
+    if (annotation.expr !== undefined)
+      out.push({ where: `dashboard annotation "${annotation.name ?? '?'}"`, expr: annotation.expr })
   }
   return out
 }
@@ -63,7 +67,10 @@ export function dashboardLabelValueQueries(dashboard: unknown): { name: string; 
   const out: { name: string; metric: string; label: string }[] = []
   for (const variable of (dashboard as DashboardJson).templating?.list ?? []) {
     if (variable.type !== 'query') continue
-    const query = typeof variable.query === 'string' ? variable.query : String((variable.query as { query?: string } | undefined)?.query)
+    const query =
+      typeof variable.query === 'string'
+        ? variable.query
+        : String((variable.query as { query?: string } | undefined)?.query)
     const match = /^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$/.exec(query)
     if (!match?.[1] || !match[2]) throw new Error(`dashboard variable "${variable.name}": unexpected query ${query}`)
     out.push({ name: variable.name ?? '?', metric: match[1], label: match[2] })
@@ -83,7 +90,12 @@ export function ruleSources(yamlText: string): PromqlSource[] {
 
 /** The runbooks: file name → markdown, README.md excluded. */
 export function runbooks(dir = RUNBOOKS_DIR): Map<string, string> {
-  return new Map(readdirSync(dir).filter((f) => f.endsWith('.md') && f !== 'README.md').sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]))
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.md') && f !== 'README.md')
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  )
 }
 
 /** The ```promql fenced blocks of a markdown text; a block may hold several expressions separated by blank lines. */
@@ -91,7 +103,11 @@ export function markdownPromql(file: string, markdown: string): PromqlSource[] {
   const out: PromqlSource[] = []
   for (const match of markdown.matchAll(/^```promql\n([\s\S]*?)^```/gm)) {
     const body = (match[1] ?? '').replace(/^#.*$/gm, '')
-    for (const expr of body.split(/\n\s*\n/).map((e) => e.trim()).filter(Boolean)) out.push({ where: `runbook ${file} #${out.length + 1}`, expr })
+    for (const expr of body
+      .split(/\n\s*\n/)
+      .map((e) => e.trim())
+      .filter(Boolean))
+      out.push({ where: `runbook ${file} #${out.length + 1}`, expr })
   }
   return out
 }

@@ -18,12 +18,23 @@ export interface Acknowledgements {
 }
 
 /** Counts live instances that applied `version` (or later), waiting up to `timeoutMs` for all of them. */
-export function waitForAcknowledgements(db: Queryable, schema: string, migration: string, version: number, timeoutMs: number): Promise<Acknowledgements> {
+export function waitForAcknowledgements(
+  db: Queryable,
+  schema: string,
+  migration: string,
+  version: number,
+  timeoutMs: number,
+): Promise<Acknowledgements> {
   return waitForVersions(db, schema, new Map([[migration, version]]), timeoutMs)
 }
 
 /** Counts live instances that applied each migration's version (or later), a group's members say, waiting up to `timeoutMs` for all of them. */
-export async function waitForVersions(db: Queryable, schema: string, versions: ReadonlyMap<string, number>, timeoutMs: number): Promise<Acknowledgements> {
+export async function waitForVersions(
+  db: Queryable,
+  schema: string,
+  versions: ReadonlyMap<string, number>,
+  timeoutMs: number,
+): Promise<Acknowledgements> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const rows = await readAcknowledgements(db, schema, versions)
@@ -32,7 +43,12 @@ export async function waitForVersions(db: Queryable, schema: string, versions: R
       return {
         acknowledged: rows.length - missing.length,
         listeners: rows.length,
-        unacknowledged: missing.map((r) => ({ id: r.id, host: r.host, pid: r.pid, lastHeartbeat: r.heartbeat_at.toISOString() })),
+        unacknowledged: missing.map((r) => ({
+          id: r.id,
+          host: r.host,
+          pid: r.pid,
+          lastHeartbeat: r.heartbeat_at.toISOString(),
+        })),
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 25))

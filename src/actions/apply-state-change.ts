@@ -42,7 +42,15 @@ let stderrLogger: ReturnType<typeof createLogger> | undefined
 /** Lock waits go to stderr unless the caller takes them: an operator must see what a rollback waits for. */
 export function warnOnStderr(wait: StateLockWait, message: string): void {
   stderrLogger ??= createLogger({ level: process.env.CUTOVER_LOG_LEVEL || 'warn' })
-  stderrLogger.warn({ migration: wait.migration, waitedMs: wait.waitedMs, limitMs: wait.limitMs, blockingPids: wait.blockers.map((b) => b.pid) }, message)
+  stderrLogger.warn(
+    {
+      migration: wait.migration,
+      waitedMs: wait.waitedMs,
+      limitMs: wait.limitMs,
+      blockingPids: wait.blockers.map((b) => b.pid),
+    },
+    message,
+  )
 }
 
 /** What a member's refusal says of it: a group's names the member. */
@@ -51,31 +59,59 @@ function refusalOf(target: Target, error: GateRefused): string {
 }
 
 /** Every member's gate for `plan`; the first refusal (of the members in name order) names the member and its command. */
-async function checkMembersGates(client: pg.ClientBase, schema: string, target: Target, plan: StatePlan): Promise<void> {
+async function checkMembersGates(
+  client: pg.ClientBase,
+  schema: string,
+  target: Target,
+  plan: StatePlan,
+): Promise<void> {
   for (const member of target.members) {
     try {
       await checkEvidenceGates(client, schema, member, plan)
     } catch (error) {
       if (!(error instanceof GateRefused) || target.group === undefined) throw error
-      throw new GateRefused(member, error.gate, `${error.missing} (group ${target.group} moves only when every member has its evidence)`, error.next)
+      throw new GateRefused(
+        member,
+        error.gate,
+        `${error.missing} (group ${target.group} moves only when every member has its evidence)`,
+        error.next,
+      )
     }
   }
 }
 
 /** A skipped phase: when the next phase's own gate refuses now, say that (its command is the one that works). */
-async function explainSkip(client: pg.ClientBase, schema: string, target: Target, current: MigrationState, skipped: PhaseSkipped): Promise<never> {
+async function explainSkip(
+  client: pg.ClientBase,
+  schema: string,
+  target: Target,
+  current: MigrationState,
+  skipped: PhaseSkipped,
+): Promise<never> {
   try {
     await checkMembersGates(client, schema, target, planAdvance(target.name, current))
   } catch (error) {
-    if (error instanceof GateRefused) throw new PhaseSkipped(target.name, skipped.from, skipped.target, skipped.next, `${refusalOf(target, error)}; ${error.next}`)
+    if (error instanceof GateRefused)
+      throw new PhaseSkipped(
+        target.name,
+        skipped.from,
+        skipped.target,
+        skipped.next,
+        `${refusalOf(target, error)}; ${error.next}`,
+      )
     throw error
   }
   throw skipped
 }
 
 /** Applies `change` to the migration or group `options.migration` names (`target`, when the caller read it already). */
-export async function applyStateChange(pool: Pool, options: ActionOptions, change: StateChange, target?: Target): Promise<ActionResult> {
-  const t = target ?? await readTarget(pool, options.schema, options.migration)
+export async function applyStateChange(
+  pool: Pool,
+  options: ActionOptions,
+  change: StateChange,
+  target?: Target,
+): Promise<ActionResult> {
+  const t = target ?? (await readTarget(pool, options.schema, options.migration))
   const details: Record<string, unknown> = { ...options.details }
   const onLockWait = options.onLockWait ?? warnOnStderr
   const forced = options.force ?? false
@@ -116,16 +152,24 @@ export async function applyStateChange(pool: Pool, options: ActionOptions, chang
     {
       action: change.action,
       lockWaitMs: options.lockWaitMs,
-      onLockWait: (wait) => onLockWait(wait,
-        `${change.action} of ${t.group === undefined ? t.name : `group ${t.name}`} waits for the lock on ${t.group === undefined ? 'its state row' : "its members' state rows"} (${options.schema}.state), held by ${StateLocked.describeBlockers(wait.blockers)}; ` +
-        `waited ${Math.round(wait.waitedMs / 1000)} s of at most ${Math.round(wait.limitMs / 1000)} s`),
+      onLockWait: (wait) =>
+        onLockWait(
+          wait,
+          `${change.action} of ${t.group === undefined ? t.name : `group ${t.name}`} waits for the lock on ${t.group === undefined ? 'its state row' : "its members' state rows"} (${options.schema}.state), held by ${StateLocked.describeBlockers(wait.blockers)}; ` +
+            `waited ${Math.round(wait.waitedMs / 1000)} s of at most ${Math.round(wait.limitMs / 1000)} s`,
+        ),
     },
   )
   const versions = new Map([...applied.members].map(([m, s]) => [m, s.version]))
   const acks = await waitForVersions(pool, options.schema, versions, options.ackTimeoutMs ?? 1000)
   const view = (s: MigrationState) => ({ phase: s.phase, readPercent: s.readPercent })
   return {
-    migration: t.name, ...(t.group === undefined ? {} : { members: t.members }), from: view(applied.from), to: view(applied.to), changed: applied.changed, ...acks,
+    migration: t.name,
+    ...(t.group === undefined ? {} : { members: t.members }),
+    from: view(applied.from),
+    to: view(applied.to),
+    changed: applied.changed,
+    ...acks,
     ...(applied.changed && overriddenGate ? { overriddenGate } : {}),
   }
 }

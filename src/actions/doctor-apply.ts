@@ -18,6 +18,11 @@ export interface DoctorApplyResult {
 
 export async function doctorApply(pool: PoolLike, options: DoctorApplyOptions): Promise<DoctorApplyResult> {
   const before = await runDoctor(pool, options)
-  const applied = await applyFindings(pool, before.findings, { schema: options.schema, actor: options.actor, reason: options.reason, lockTimeoutMs: options.lockTimeoutMs })
+  const applied = await applyFindings(pool, before.findings, {
+    schema: options.schema,
+    actor: options.actor,
+    reason: options.reason,
+    lockTimeoutMs: options.lockTimeoutMs,
+  })
   return { applied, report: applied.length === 0 ? before : await runDoctor(pool, options) }
 }

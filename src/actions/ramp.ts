@@ -23,7 +23,10 @@ export interface RampResult extends ActionResult {
 
 /** The control schema changed but the Unleash toggle did not (exit 3); `result` is the change that did happen. */
 export class RampNotMirrored extends UnleashAdminFailed {
-  constructor(readonly result: RampResult, failure: UnleashAdminFailed) {
+  constructor(
+    readonly result: RampResult,
+    failure: UnleashAdminFailed,
+  ) {
     super(failure.toggle, failure.detail, { cause: failure })
   }
 }
@@ -41,14 +44,29 @@ export async function ramp(pool: Pool, options: RampOptions): Promise<RampResult
   // Before anything changes: an Unleash-routed migration needs an Unleash URL.
   // A group's members route with the control schema alone (config refuses Unleash for them).
   const target = await readTarget(pool, options.schema, options.migration)
-  const mirror = target.group !== undefined ? undefined : await unleashMirrorFor(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })
-  const result = await applyStateChange(pool, options, {
-    action: 'ramp',
-    makePlan: (current) => planRamp(options.migration, current, options.percent),
-    isGated: true,
-    commandArgs: ` ${options.percent}`,
-  }, target)
-  const keysMoved = result.changed ? await estimateKeysMoved(pool, options.schema, options.migration, shadowShare(result.from), shadowShare(result.to)) : undefined
+  const mirror =
+    target.group !== undefined
+      ? undefined
+      : await unleashMirrorFor(pool, {
+          schema: options.schema,
+          migration: options.migration,
+          url: options.unleash?.url,
+          env: options.unleash?.env,
+        })
+  const result = await applyStateChange(
+    pool,
+    options,
+    {
+      action: 'ramp',
+      makePlan: (current) => planRamp(options.migration, current, options.percent),
+      isGated: true,
+      commandArgs: ` ${options.percent}`,
+    },
+    target,
+  )
+  const keysMoved = result.changed
+    ? await estimateKeysMoved(pool, options.schema, options.migration, shadowShare(result.from), shadowShare(result.to))
+    : undefined
   const changed: RampResult = { ...result, ...(keysMoved ? { keysMoved } : {}) }
   if (!mirror || result.to.phase !== 'ramp') return changed
   try {

@@ -32,9 +32,14 @@ export interface RollbackResult extends ActionResult {
  */
 async function rollbackByGuardrail(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
   const group = await readGroupOf(pool, options.schema, options.migration)
-  const moved = await guardrailRollback(pool, options.schema, { migration: options.migration, actor: options.actor, reason: options.reason, details: options.details })
+  const moved = await guardrailRollback(pool, options.schema, {
+    migration: options.migration,
+    actor: options.actor,
+    reason: options.reason,
+    details: options.details,
+  })
   const first = moved[0]
-  const to = { phase: first ? 'dual_write' as const : 'off' as const, readPercent: 0 }
+  const to = { phase: first ? ('dual_write' as const) : ('off' as const), readPercent: 0 }
   return {
     migration: group ?? options.migration,
     from: first && isPhase(first.fromPhase) ? { phase: first.fromPhase, readPercent: first.fromPercent } : to,
@@ -50,29 +55,56 @@ async function rollbackByGuardrail(pool: Pool, options: RollbackOptions): Promis
 /** Back to dual_write at 0 % with legacy authoritative; idempotent; refused only for complete. Needs no evidence. */
 export async function rollback(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
   // A guardrail that trips on a group's member rolls the whole group back: a member never moves alone.
-  let result: RollbackResult = options.trigger === 'guardrail'
-    ? await rollbackByGuardrail(pool, options)
-    : await applyStateChange(pool, options, {
-      action: 'rollback',
-      kind: 'rollback',
-      makePlan: (current) => planRollback(options.migration, current),
-      isGated: false,
-    })
+  let result: RollbackResult =
+    options.trigger === 'guardrail'
+      ? await rollbackByGuardrail(pool, options)
+      : await applyStateChange(pool, options, {
+          action: 'rollback',
+          kind: 'rollback',
+          makePlan: (current) => planRollback(options.migration, current),
+          isGated: false,
+        })
   // Each rolled-back migration's bypass net comes off (a group's: every member's).
   const nets: string[] = []
   for (const migration of result.members ?? [options.migration]) {
-    const net = await removeNetAfterRollback(pool, { schema: options.schema, migration, actor: options.actor, reason: options.reason })
+    const net = await removeNetAfterRollback(pool, {
+      schema: options.schema,
+      migration,
+      actor: options.actor,
+      reason: options.reason,
+    })
     if (net) nets.push(`${migration}: ${net}`)
   }
   const keys: string[] = []
   for (const migration of result.members ?? [options.migration]) {
-    const back = await moveForeignKeysBackAfterRollback(pool, { schema: options.schema, migration, actor: options.actor, reason: options.reason })
+    const back = await moveForeignKeysBackAfterRollback(pool, {
+      schema: options.schema,
+      migration,
+      actor: options.actor,
+      reason: options.reason,
+    })
     if (back) keys.push(result.members === undefined ? back : `${migration}: ${back}`)
   }
   if (keys.length > 0) result = { ...result, foreignKeys: keys.join('; ') }
-  if (nets.length > 0) result = { ...result, bypassNet: nets.length === 1 && result.members === undefined ? (nets[0] as string).slice(options.migration.length + 2) : nets.join('; ') }
+  if (nets.length > 0)
+    result = {
+      ...result,
+      bypassNet:
+        nets.length === 1 && result.members === undefined
+          ? (nets[0] as string).slice(options.migration.length + 2)
+          : nets.join('; '),
+    }
   // A group's members route with the control schema alone (config refuses Unleash for them).
   if (options.unleash === false || result.members !== undefined) return result
-  const mirror = await mirrorRollback(pool, { schema: options.schema, migration: options.migration, url: options.unleash?.url, env: options.unleash?.env })
-  return { ...result, ...(mirror.said ? { unleash: mirror.said } : {}), ...(mirror.warning ? { unleashWarning: mirror.warning } : {}) }
+  const mirror = await mirrorRollback(pool, {
+    schema: options.schema,
+    migration: options.migration,
+    url: options.unleash?.url,
+    env: options.unleash?.env,
+  })
+  return {
+    ...result,
+    ...(mirror.said ? { unleash: mirror.said } : {}),
+    ...(mirror.warning ? { unleashWarning: mirror.warning } : {}),
+  }
 }

@@ -15,7 +15,11 @@ export interface CliCommand<A = Record<string, unknown>> {
   /** False for commands that need no database (demo). */
   readonly needsDatabase?: boolean
   /** `cli` runs another command line in this process (the demo drives the CLI it is part of); its exit code. */
-  readonly run: (ctx: CommandContext, args: GlobalArgs & A, cli: (argv: readonly string[]) => Promise<number>) => Promise<void>
+  readonly run: (
+    ctx: CommandContext,
+    args: GlobalArgs & A,
+    cli: (argv: readonly string[]) => Promise<number>,
+  ) => Promise<void>
 }
 
 export function defineCommand<A>(command: CliCommand<A>): CliCommand<A> {

@@ -39,15 +39,28 @@ export function operatorName(explicit: string | undefined): string {
 
 export function connectionStringOf(args: GlobalArgs): string {
   const url = args['database-url'] ?? process.env.DATABASE_URL
-  if (!url) throw new ConfigInvalid(undefined, 'no database given; pass --database-url postgres://user@host/db or set DATABASE_URL')
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigInvalid(undefined, `${describeTarget(url)}: --database-url must start with postgres:// or postgresql://`)
+  if (!url)
+    throw new ConfigInvalid(
+      undefined,
+      'no database given; pass --database-url postgres://user@host/db or set DATABASE_URL',
+    )
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new ConfigInvalid(
+      undefined,
+      `${describeTarget(url)}: --database-url must start with postgres:// or postgresql://`,
+    )
   return url
 }
 
 export function createContext(args: GlobalArgs): CommandContext {
   const connectionString = connectionStringOf(args)
   // The password from ~/.pgpass, when the URL and PGPASSWORD give none, goes to pg in memory only.
-  const pool = new pg.Pool({ connectionString: withStoredPassword(connectionString), max: 12, connectionTimeoutMillis: 5000, application_name: 'cutover-cli' })
+  const pool = new pg.Pool({
+    connectionString: withStoredPassword(connectionString),
+    max: 12,
+    connectionTimeoutMillis: 5000,
+    application_name: 'cutover-cli',
+  })
   pool.on('error', () => undefined)
   let emitted = false
   return {
@@ -57,7 +70,9 @@ export function createContext(args: GlobalArgs): CommandContext {
     reason: args.reason,
     json: args.json,
     connectionString,
-    say: (line) => { if (!args.json) process.stdout.write(`${line}\n`) },
+    say: (line) => {
+      if (!args.json) process.stdout.write(`${line}\n`)
+    },
     emit: (document) => {
       if (args.json && !emitted) process.stdout.write(`${JSON.stringify(document)}\n`)
       emitted = true

@@ -15,6 +15,8 @@ function databaseUrlArgument(argv: readonly string[]): string | undefined {
 export function passwordOnCommandLine(argv: readonly string[]): string | undefined {
   const url = databaseUrlArgument(argv)
   if (url === undefined || !carriesPassword(url)) return undefined
-  return 'cutover: warning: --database-url carries a password, which any user of this machine can read (ps); ' +
+  return (
+    'cutover: warning: --database-url carries a password, which any user of this machine can read (ps); ' +
     'leave it out of the URL and set PGPASSWORD or use ~/.pgpass, or pass the whole URL in DATABASE_URL'
+  )
 }

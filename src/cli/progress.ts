@@ -12,21 +12,34 @@ export interface Progress {
 export function progressReporter(ctx: CommandContext, label: string): Progress {
   if (ctx.json) return { update: () => undefined, stop: () => undefined, throttled: () => undefined }
   if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar({
-      format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}{throttle}`,
-      stream: process.stderr, hideCursor: true, etaBuffer: 50,
-    }, cliProgress.Presets.shades_classic)
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}{throttle}`,
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    )
     const started = Date.now()
     let active = false
     let throttle = ''
     return {
       update: (done, total) => {
         const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000))
-        if (!active) { bar.start(total ?? done, done, { rate, throttle }); active = true }
+        if (!active) {
+          bar.start(total ?? done, done, { rate, throttle })
+          active = true
+        }
         if (total !== undefined) bar.setTotal(Math.max(total, done))
         bar.update(done, { rate, throttle })
       },
-      stop: () => { if (active) { bar.stop(); active = false } },
+      stop: () => {
+        if (active) {
+          bar.stop()
+          active = false
+        }
+      },
       throttled: (reason) => {
         throttle = reason === null ? '' : ` | throttled: ${reason}`
         if (active) bar.update({ throttle })
@@ -46,6 +59,10 @@ export function progressReporter(ctx: CommandContext, label: string): Progress {
       process.stderr.write(`${label}: ${done}${total ? `/${total}` : ''} rows, ${Math.round(rate)} rows/s${eta}\n`)
     },
     stop: () => undefined,
-    throttled: (reason) => { process.stderr.write(`${label}: ${reason === null ? 'goes on, the throttle no longer holds' : `throttled: ${reason}`}\n`) },
+    throttled: (reason) => {
+      process.stderr.write(
+        `${label}: ${reason === null ? 'goes on, the throttle no longer holds' : `throttled: ${reason}`}\n`,
+      )
+    },
   }
 }

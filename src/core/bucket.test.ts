@@ -19,7 +19,8 @@ function sampleKeys(count: number): string[] {
   const shapes = [
     (i: number) => String(i),
     (i: number) => `user-${i}`,
-    (i: number) => `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}-4e1a-8b2c-${i.toString(16).padStart(12, '0')}`,
+    (i: number) =>
+      `${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}-4e1a-8b2c-${i.toString(16).padStart(12, '0')}`,
     (i: number) => `tenant/${i}/é日本\u{1F600}`,
   ]
   return Array.from({ length: count }, (_, i) => shapes[i % shapes.length]!(i))

@@ -41,7 +41,15 @@ describe('canonicalValue', () => {
 
   it('canonicalises a Postgres array column element by element', () => {
     expect(canonicalValue([1, '1', 2n, null, new Date(0)])).toEqual(['1', '1', '2', null, '1970-01-01T00:00:00.000Z'])
-    expect(canonicalValue([[1, 2], [3, -0]])).toEqual([['1', '2'], ['3', '0']])
+    expect(
+      canonicalValue([
+        [1, 2],
+        [3, -0],
+      ]),
+    ).toEqual([
+      ['1', '2'],
+      ['3', '0'],
+    ])
   })
 
   it('keeps JSON types inside a plain object, turning only -0 into 0', () => {

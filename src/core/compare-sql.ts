@@ -25,7 +25,8 @@ function normalisedValue(expression: string, column: ComparableColumn, normalise
 function comparableOf(normalised: string, column: ComparableColumn): string {
   if (isJsonType(column.type)) return `to_jsonb(${normalised})`
   // -0 = 0 in SQL, but their text differs; compare floats as SQL does.
-  if (/^(double precision|real)$/.test(column.type)) return `(CASE WHEN (${normalised}) = 0 THEN '0' ELSE (${normalised})::text END)`
+  if (/^(double precision|real)$/.test(column.type))
+    return `(CASE WHEN (${normalised}) = 0 THEN '0' ELSE (${normalised})::text END)`
   return `(${normalised})::text`
 }
 
@@ -41,13 +42,22 @@ export function isJsonType(type: string): boolean {
 }
 
 /** `expr AS "col"` items of the expected projection: forward expressions over legacy columns. */
-export function expectedItems(columns: readonly (ComparableColumn & { expression: string })[], compare: Readonly<Record<string, string>>): string {
+export function expectedItems(
+  columns: readonly (ComparableColumn & { expression: string })[],
+  compare: Readonly<Record<string, string>>,
+): string {
   return columns.map((c) => `${asComparable(c.expression, c, compare[c.column])} AS ${quoteIdent(c.column)}`).join(', ')
 }
 
 /** `expr AS "col"` items of the actual projection: the shadow row's own columns, qualified by `alias`. */
-export function actualItems(columns: readonly ComparableColumn[], compare: Readonly<Record<string, string>>, alias: string): string {
-  return columns.map((c) => `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, compare[c.column])} AS ${quoteIdent(c.column)}`).join(', ')
+export function actualItems(
+  columns: readonly ComparableColumn[],
+  compare: Readonly<Record<string, string>>,
+  alias: string,
+): string {
+  return columns
+    .map((c) => `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, compare[c.column])} AS ${quoteIdent(c.column)}`)
+    .join(', ')
 }
 
 /** The key a legacy column's read-back value has in a comparable projection (the row as the caller receives it). */
@@ -59,8 +69,16 @@ export function readBackKey(column: string): string {
  * `expr AS "read_back.col"` items: legacy-shaped values (a legacy row's own, or a shadow row's read back through
  * `backward`), qualified by `alias`, each normalised by its own normaliser (if any) and made comparable.
  */
-export function readBackItems(columns: readonly (ComparableColumn & { normaliser?: string | undefined })[], alias: string): string {
-  return columns.map((c) => `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, c.normaliser)} AS ${quoteIdent(readBackKey(c.column))}`).join(', ')
+export function readBackItems(
+  columns: readonly (ComparableColumn & { normaliser?: string | undefined })[],
+  alias: string,
+): string {
+  return columns
+    .map(
+      (c) =>
+        `${asComparable(`${alias}.${quoteIdent(c.column)}`, c, c.normaliser)} AS ${quoteIdent(readBackKey(c.column))}`,
+    )
+    .join(', ')
 }
 
 // Types whose typed equality (`=`, NULL-safe through IS DISTINCT FROM) holds exactly when their comparable text
@@ -70,7 +88,8 @@ export function readBackItems(columns: readonly (ComparableColumn & { normaliser
 // text: text types (their collation may be nondeterministic), unconstrained numeric (1.0 = 1.00 but prints
 // differently), interval ('1 day' = '24 hours'), citext, arrays, composites, domains, enums, bit strings, json
 // and anything else.
-const TYPED_EQUALITY = /^(smallint|integer|bigint|boolean|uuid|bytea|date|jsonb|double precision|real|numeric\(\d+,\d+\)|timestamp(\(\d\))? with(out)? time zone)$/
+const TYPED_EQUALITY =
+  /^(smallint|integer|bigint|boolean|uuid|bytea|date|jsonb|double precision|real|numeric\(\d+,\d+\)|timestamp(\(\d\))? with(out)? time zone)$/
 const TIMESTAMP = /^timestamp(\(\d\))? with(out)? time zone$/
 
 /** Whether verify may compare the column's normalised value typed, rather than its comparable text. */
@@ -130,17 +149,24 @@ const IDENTICAL_WHEN_EQUAL = /^(smallint|integer|bigint|boolean|uuid|bytea|date|
  * only the display scale; jsonb compared as jsonb (no normaliser). Both NULL: equal, as they normalise alike; one NULL:
  * false, judged in full.
  */
-function sameRawSql(column: ComparableColumn, normaliser: string | undefined): ((expected: string, actual: string) => string) | null {
+function sameRawSql(
+  column: ComparableColumn,
+  normaliser: string | undefined,
+): ((expected: string, actual: string) => string) | null {
   const base = column.type.replace(/\(\d+(,\d+)?\)/, '')
   const parsed = normaliser ? parseNormaliser(normaliser) : null
-  const isEligible = IDENTICAL_WHEN_EQUAL.test(base) ||
+  const isEligible =
+    IDENTICAL_WHEN_EQUAL.test(base) ||
     (base === 'numeric' && (parsed ? parsed.kind === 'numeric' : /^numeric\(\d+,\d+\)$/.test(column.type))) ||
     (base === 'jsonb' && !normaliser)
   return isEligible ? (expected, actual) => `(${expected})::${base} IS NOT DISTINCT FROM ${actual}` : null
 }
 
 /** One {@link VerifyColumnSql} per mapped column. */
-export function verifyColumns(columns: readonly (ComparableColumn & { expression: string })[], compare: Readonly<Record<string, string>>): VerifyColumnSql[] {
+export function verifyColumns(
+  columns: readonly (ComparableColumn & { expression: string })[],
+  compare: Readonly<Record<string, string>>,
+): VerifyColumnSql[] {
   return columns.map((c) => {
     const normaliser = compare[c.column]
     const isTyped = isTypedComparison(c, normaliser)

@@ -94,10 +94,14 @@ describe('expressionProblem: regressions found by the config tests', () => {
   // recognises [A-Za-z_]*, so it reads the `'` inside the dollar quote as opening a string and misses
   // the statement after it. Checked against PostgreSQL: the DROP runs.
   it('refuses dollar quoting whose tag holds a digit', () => {
-    expect(expressionProblem("$a1$'$a1$; DROP TABLE x; --'")).toBe('uses dollar quoting, which a mapping expression does not need')
+    expect(expressionProblem("$a1$'$a1$; DROP TABLE x; --'")).toBe(
+      'uses dollar quoting, which a mapping expression does not need',
+    )
   })
 
   it('refuses dollar quoting whose tag holds a non-ASCII letter', () => {
-    expect(expressionProblem("$é$'$é$; DROP TABLE x; --'")).toBe('uses dollar quoting, which a mapping expression does not need')
+    expect(expressionProblem("$é$'$é$; DROP TABLE x; --'")).toBe(
+      'uses dollar quoting, which a mapping expression does not need',
+    )
   })
 })

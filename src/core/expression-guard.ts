@@ -44,7 +44,10 @@ function closingQuote(text: string, start: number, quote: string): number {
   let i = start + 1
   while (i < text.length) {
     if (text[i] === quote) {
-      if (text[i + 1] === quote) { i += 2; continue }
+      if (text[i + 1] === quote) {
+        i += 2
+        continue
+      }
       return i
     }
     i++

@@ -13,7 +13,13 @@ export interface GuardrailStats {
 
 export type GuardrailVerdict =
   | { readonly trip: false }
-  | { readonly trip: true; readonly bound: 'divergence_rate' | 'p99_ratio'; readonly measured: number; readonly limit: number; readonly reason: string }
+  | {
+      readonly trip: true
+      readonly bound: 'divergence_rate' | 'p99_ratio'
+      readonly measured: number
+      readonly limit: number
+      readonly reason: string
+    }
 
 /** The q-quantile (0…1) of `values` by nearest rank; NaN when empty. */
 export function quantile(values: readonly number[], q: number): number {
@@ -55,7 +61,10 @@ export function judgeSummary(config: GuardrailConfig, stats: WindowSummary): Gua
     const perMinute = (stats.divergences * 60) / config.windowSeconds
     if (perMinute > config.maxDivergencesPerMinute) {
       return {
-        trip: true, bound: 'divergence_rate', measured: perMinute, limit: config.maxDivergencesPerMinute,
+        trip: true,
+        bound: 'divergence_rate',
+        measured: perMinute,
+        limit: config.maxDivergencesPerMinute,
         reason: `divergence rate ${perMinute.toFixed(1)}/min over the last ${config.windowSeconds} s exceeds the bound of ${config.maxDivergencesPerMinute}/min`,
       }
     }
@@ -66,7 +75,10 @@ export function judgeSummary(config: GuardrailConfig, stats: WindowSummary): Gua
     const ratio = shadow / Math.max(legacy, 1e-6)
     if (ratio > config.maxP99Ratio) {
       return {
-        trip: true, bound: 'p99_ratio', measured: ratio, limit: config.maxP99Ratio,
+        trip: true,
+        bound: 'p99_ratio',
+        measured: ratio,
+        limit: config.maxP99Ratio,
         reason: `shadow read p99 ${(shadow * 1000).toFixed(1)} ms is ${ratio.toFixed(2)}x legacy's ${(legacy * 1000).toFixed(1)} ms over the last ${config.windowSeconds} s, above the bound of ${config.maxP99Ratio}x`,
       }
     }

@@ -32,16 +32,21 @@ export function keptIdentifier(name: string): string {
 export function identifierTooLong(what: string, name: string, field: string): string | undefined {
   const bytes = identifierBytes(name)
   if (bytes <= MAX_IDENTIFIER_BYTES) return undefined
-  return `${field} names ${what} ${JSON.stringify(name)} of ${bytes} bytes, but PostgreSQL keeps only the first ${MAX_IDENTIFIER_BYTES} bytes of a name ` +
+  return (
+    `${field} names ${what} ${JSON.stringify(name)} of ${bytes} bytes, but PostgreSQL keeps only the first ${MAX_IDENTIFIER_BYTES} bytes of a name ` +
     `(${JSON.stringify(keptIdentifier(name))}), which may be another ${what}; write the ${what}'s name as PostgreSQL stores it, ` +
     `at most ${MAX_IDENTIFIER_BYTES} bytes, in ${field}`
+  )
 }
 
 /** The first name of a definition over 63 bytes, as one line naming the field and the fix; undefined when every name fits. */
 export function definitionNameTooLong(def: MigrationDefinition): string | undefined {
   const names: [what: string, name: string, field: string][] = []
   for (const side of ['legacy', 'shadow'] as const) {
-    names.push(['schema', def[side].table.schema, `"${side}.table"`], ['table', def[side].table.name, `"${side}.table"`])
+    names.push(
+      ['schema', def[side].table.schema, `"${side}.table"`],
+      ['table', def[side].table.name, `"${side}.table"`],
+    )
     for (const column of def[side].key) names.push(['column', column, `"${side}.key"`])
   }
   for (const field of ['forward', 'backward', 'compare'] as const) {

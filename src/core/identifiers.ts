@@ -34,7 +34,11 @@ export function readQuotedIdentifier(text: string, start: number): { value: stri
   let i = start + 1
   while (i < text.length) {
     if (text[i] === '"') {
-      if (text[i + 1] === '"') { value += '"'; i += 2; continue }
+      if (text[i + 1] === '"') {
+        value += '"'
+        i += 2
+        continue
+      }
       return { value, end: i + 1, closed: true }
     }
     value += text[i]

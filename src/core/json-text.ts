@@ -24,7 +24,9 @@ export function canonicalNumber(text: string): string {
   // Written without an exponent (as jsonb always prints): keep it plain and readable.
   if (exponent >= 0) return `${sign}${digits}${'0'.repeat(exponent)}`
   const point = digits.length + exponent
-  return point > 0 ? `${sign}${digits.slice(0, point)}.${digits.slice(point)}` : `${sign}0.${'0'.repeat(-point)}${digits}`
+  return point > 0
+    ? `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
+    : `${sign}0.${'0'.repeat(-point)}${digits}`
 }
 
 /** The end (exclusive) of the JSON string that opens at `start`. */

@@ -4,14 +4,28 @@ import { judgeGuardrails, judgeSummary, legacyBaseline, type GuardrailVerdict, t
 import { LatencyWindow } from './latency-window.js'
 import type { Side } from './phases.js'
 
-const config: GuardrailConfig = { ...DEFAULT_GUARDRAILS, maxDivergencesPerMinute: 10, maxP99Ratio: 3, windowSeconds: 30, minSamples: 20 }
+const config: GuardrailConfig = {
+  ...DEFAULT_GUARDRAILS,
+  maxDivergencesPerMinute: 10,
+  maxP99Ratio: 3,
+  windowSeconds: 30,
+  minSamples: 20,
+}
 
-interface Event { readonly at: number; readonly side?: Side; readonly seconds?: number; readonly divergence?: boolean }
+interface Event {
+  readonly at: number
+  readonly side?: Side
+  readonly seconds?: number
+  readonly divergence?: boolean
+}
 
 /** The guardrail before histograms: every read kept, the window filtered, sorted, judged. */
 function oldVerdict(events: readonly Event[], now: number): GuardrailVerdict {
   const since = now - config.windowSeconds * 1000
-  const legacy: TimedLatency[] = events.filter((e) => e.side === 'legacy').map((e) => ({ at: e.at, seconds: e.seconds as number })).slice(-1000)
+  const legacy: TimedLatency[] = events
+    .filter((e) => e.side === 'legacy')
+    .map((e) => ({ at: e.at, seconds: e.seconds as number }))
+    .slice(-1000)
   return judgeGuardrails(config, {
     divergences: events.filter((e) => e.divergence && e.at >= since).length,
     shadowLatencies: events.filter((e) => e.side === 'shadow' && e.at >= since).map((e) => e.seconds as number),
@@ -24,7 +38,8 @@ function newVerdict(events: readonly Event[], checks: readonly number[]): Guardr
   let verdict: GuardrailVerdict = { trip: false }
   let next = 0
   for (const e of events) {
-    while (next < checks.length && (checks[next] as number) <= e.at) verdict = judgeSummary(config, window.summary(checks[next++] as number))
+    while (next < checks.length && (checks[next] as number) <= e.at)
+      verdict = judgeSummary(config, window.summary(checks[next++] as number))
     if (e.divergence) window.observeDivergence(e.at)
     else window.observeRead(e.side as Side, e.seconds as number, e.at)
   }
@@ -69,10 +84,13 @@ function traffic(seed: number, seconds: number): Event[] {
 describe('LatencyWindow with judgeSummary gives the verdicts of judgeGuardrails over every read', () => {
   it('on the judgeGuardrails cases: within and above the p99 bound, too few samples, the divergence rate', () => {
     const now = 200_000
-    const reads = (side: Side, n: number, seconds: number): Event[] => Array.from({ length: n }, (_, i) => ({ at: now - 5_000 + i, side, seconds }))
-    const divergences = (n: number): Event[] => Array.from({ length: n }, (_, i) => ({ at: now - 5_000 + i, divergence: true }))
+    const reads = (side: Side, n: number, seconds: number): Event[] =>
+      Array.from({ length: n }, (_, i) => ({ at: now - 5_000 + i, side, seconds }))
+    const divergences = (n: number): Event[] =>
+      Array.from({ length: n }, (_, i) => ({ at: now - 5_000 + i, divergence: true }))
     const cases: Event[][] = [
-      divergences(5), divergences(6),
+      divergences(5),
+      divergences(6),
       [...reads('shadow', 50, 0.003), ...reads('legacy', 50, 0.001)],
       [...reads('shadow', 50, 0.0031), ...reads('legacy', 50, 0.001)],
       [...reads('shadow', 19, 1), ...reads('legacy', 50, 0.001)],
@@ -86,15 +104,23 @@ describe('LatencyWindow with judgeSummary gives the verdicts of judgeGuardrails 
   it('on a slow moment both sides share: judged against legacy of the same window, not the calm reads before it', () => {
     const now = 200_000
     const calm: Event[] = Array.from({ length: 980 }, (_, i) => ({ at: 100_000 + i, side: 'legacy', seconds: 0.001 }))
-    const slow: Event[] = [...Array.from({ length: 5 }, () => 0.01), ...Array.from({ length: 15 }, () => 0.001)].map((seconds, i) => ({ at: now - 1000 + i, side: 'legacy', seconds }))
-    const shadow: Event[] = [...Array.from({ length: 3 }, () => 0.012), ...Array.from({ length: 27 }, () => 0.001)].map((seconds, i) => ({ at: now - 1000 + i, side: 'shadow', seconds }))
+    const slow: Event[] = [...Array.from({ length: 5 }, () => 0.01), ...Array.from({ length: 15 }, () => 0.001)].map(
+      (seconds, i) => ({ at: now - 1000 + i, side: 'legacy', seconds }),
+    )
+    const shadow: Event[] = [...Array.from({ length: 3 }, () => 0.012), ...Array.from({ length: 27 }, () => 0.001)].map(
+      (seconds, i) => ({ at: now - 1000 + i, side: 'shadow', seconds }),
+    )
     const events = [...calm, ...slow, ...shadow].sort((a, b) => a.at - b.at)
     expect(oldVerdict(events, now)).toEqual({ trip: false })
     expect(newVerdict(events, [101_000, now])).toEqual({ trip: false })
   })
 
   it('falls back to legacy reads of an earlier window when legacy served fewer than minSamples in this one', () => {
-    const earlier: Event[] = Array.from({ length: 100 }, (_, i) => ({ at: 100_000 + i, side: 'legacy', seconds: 0.001 }))
+    const earlier: Event[] = Array.from({ length: 100 }, (_, i) => ({
+      at: 100_000 + i,
+      side: 'legacy',
+      seconds: 0.001,
+    }))
     const shadow: Event[] = Array.from({ length: 50 }, (_, i) => ({ at: 199_000 + i, side: 'shadow', seconds: 0.005 }))
     const events = [...earlier, ...shadow]
     expect(oldVerdict(events, 200_000)).toMatchObject({ trip: true, bound: 'p99_ratio', measured: 5 })
@@ -110,7 +136,13 @@ describe('LatencyWindow with judgeSummary gives the verdicts of judgeGuardrails 
       for (const now of [120_000, 145_000]) {
         const upTo = events.filter((e) => e.at < now)
         const old = oldVerdict(upTo, now)
-        expect(newVerdict(upTo, checks.filter((c) => c <= now)), `seed ${seed} at ${now}`).toEqual(old)
+        expect(
+          newVerdict(
+            upTo,
+            checks.filter((c) => c <= now),
+          ),
+          `seed ${seed} at ${now}`,
+        ).toEqual(old)
         trips.add(old.trip ? old.bound : 'none')
       }
     }

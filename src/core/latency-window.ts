@@ -27,7 +27,14 @@ type Hdr = Histogram & { lowestEquivalentValue(value: number): number }
 
 function histogram(): Hdr {
   // 1 µs … 60 s, growing past that; 3 digits: a value is kept within 0.1 %.
-  return build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true, useWebAssembly: false }) as Hdr
+  return build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+    useWebAssembly: false,
+  }) as Hdr
 }
 
 /** The nearest-rank p99 in seconds: the lowest value of the bucket holding that rank (exact below 2,048 µs, within 0.1 % above). */
@@ -60,11 +67,15 @@ class SideRing {
 
   /** Subtracts every slot older than `oldest` from the window. */
   expire(oldest: number): void {
-    for (let i = 0; i < this.#slots.length; i++) if ((this.#seconds[i] as number) >= 0 && (this.#seconds[i] as number) < oldest) this.#drop(i)
+    for (let i = 0; i < this.#slots.length; i++)
+      if ((this.#seconds[i] as number) >= 0 && (this.#seconds[i] as number) < oldest) this.#drop(i)
   }
 
   clear(): void {
-    for (let i = 0; i < this.#slots.length; i++) { (this.#slots[i] as Hdr).reset(); this.#seconds[i] = -1 }
+    for (let i = 0; i < this.#slots.length; i++) {
+      ;(this.#slots[i] as Hdr).reset()
+      this.#seconds[i] = -1
+    }
     this.window.reset()
   }
 
@@ -122,7 +133,8 @@ export class LatencyWindow {
     this.#sides.legacy.expire(oldest)
     this.#sides.shadow.expire(oldest)
     let divergences = 0
-    for (let i = 0; i < this.#divergences.length; i++) if ((this.#divergenceSeconds[i] as number) >= oldest) divergences += this.#divergences[i] as number
+    for (let i = 0; i < this.#divergences.length; i++)
+      if ((this.#divergenceSeconds[i] as number) >= oldest) divergences += this.#divergences[i] as number
     const legacyWindow = this.#sides.legacy.window as Hdr
     let legacy = legacyWindow
     if (legacyWindow.totalCount >= this.#minSamples) {

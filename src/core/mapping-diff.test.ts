@@ -17,7 +17,11 @@ describe('diffMapping', () => {
   })
 
   it('lists tables and keys first, then forward and backward entries by column, with the same-name default as null', () => {
-    const after = parseMigration({ ...base, shadow: { table: 'public.orders_v3', key: ['id'] }, forward: { status: 'upper(status)' } })
+    const after = parseMigration({
+      ...base,
+      shadow: { table: 'public.orders_v3', key: ['id'] },
+      forward: { status: 'upper(status)' },
+    })
     const changes = diffMapping(parseMigration(base), after)
     expect(changes).toEqual([
       { field: 'shadow.table', before: 'public.orders_v2', after: 'public.orders_v3' },
@@ -34,7 +38,8 @@ describe('diffMapping', () => {
   it('a change is risky from dual_write on, never in off', () => {
     const changes = diffMapping(parseMigration(base), parseMigration({ ...base, forward: {} }))
     expect(isMappingChangeRisky('off', changes)).toBe(false)
-    for (const phase of ['dual_write', 'shadow_read', 'ramp', 'shadow_primary', 'complete'] as const) expect(isMappingChangeRisky(phase, changes)).toBe(true)
+    for (const phase of ['dual_write', 'shadow_read', 'ramp', 'shadow_primary', 'complete'] as const)
+      expect(isMappingChangeRisky(phase, changes)).toBe(true)
     expect(isMappingChangeRisky('ramp', [])).toBe(false)
   })
 })

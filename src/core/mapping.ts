@@ -53,45 +53,75 @@ export function resolveMapping(
   const legacyTable = displayName(def.legacy.table)
   const shadowTable = displayName(def.shadow.table)
   for (const column of Object.keys(def.forward)) {
-    if (!shadowNames.has(column)) refuse(def, `"forward.${column}" names no column of shadow table ${shadowTable}; use one of its columns: ${[...shadowNames].join(', ')}`)
+    if (!shadowNames.has(column))
+      refuse(
+        def,
+        `"forward.${column}" names no column of shadow table ${shadowTable}; use one of its columns: ${[...shadowNames].join(', ')}`,
+      )
   }
   for (const column of Object.keys(def.backward)) {
-    if (!legacyNames.has(column)) refuse(def, `"backward.${column}" names no column of legacy table ${legacyTable}; use one of its columns: ${[...legacyNames].join(', ')}`)
+    if (!legacyNames.has(column))
+      refuse(
+        def,
+        `"backward.${column}" names no column of legacy table ${legacyTable}; use one of its columns: ${[...legacyNames].join(', ')}`,
+      )
   }
   for (const column of Object.keys(def.compare)) {
-    if (!shadowNames.has(column)) refuse(def, `"compare.${column}" names no column of shadow table ${shadowTable}; compare settings are per shadow column`)
+    if (!shadowNames.has(column))
+      refuse(
+        def,
+        `"compare.${column}" names no column of shadow table ${shadowTable}; compare settings are per shadow column`,
+      )
   }
-  for (const [side, table, names] of [['legacy', legacyTable, legacyNames], ['shadow', shadowTable, shadowNames]] as const) {
+  for (const [side, table, names] of [
+    ['legacy', legacyTable, legacyNames],
+    ['shadow', shadowTable, shadowNames],
+  ] as const) {
     for (const key of def[side].key) {
-      if (!names.has(key)) refuse(def, `key column "${key}" is not a column of ${side} table ${table}; fix "${side}.key"`)
+      if (!names.has(key))
+        refuse(def, `key column "${key}" is not a column of ${side} table ${table}; fix "${side}.key"`)
     }
   }
   const forward: MappedColumn[] = []
   for (const column of shadow) {
     if (column.isGenerated) {
-      if (Object.hasOwn(def.forward, column.name)) refuse(def, `shadow column "${column.name}" of ${shadowTable} is generated and cannot be written; remove "forward.${column.name}"`)
+      if (Object.hasOwn(def.forward, column.name))
+        refuse(
+          def,
+          `shadow column "${column.name}" of ${shadowTable} is generated and cannot be written; remove "forward.${column.name}"`,
+        )
       continue
     }
-    const expression = explicit(def, 'forward', column.name) ?? (legacyNames.has(column.name) ? quoteIdent(column.name) : undefined)
+    const expression =
+      explicit(def, 'forward', column.name) ?? (legacyNames.has(column.name) ? quoteIdent(column.name) : undefined)
     if (expression !== undefined) {
       forward.push({ column: column.name, expression })
     } else if (column.isNotNull && !column.hasDefault) {
-      refuse(def, `shadow column "${column.name}" of ${shadowTable} is NOT NULL with no default and no mapping; add "forward": {"${column.name}": "<SQL over ${legacyTable}'s columns>"} or give the column a default`)
+      refuse(
+        def,
+        `shadow column "${column.name}" of ${shadowTable} is NOT NULL with no default and no mapping; add "forward": {"${column.name}": "<SQL over ${legacyTable}'s columns>"} or give the column a default`,
+      )
     }
   }
   const backward: MappedColumn[] = []
   for (const column of legacy) {
     if (column.isGenerated) continue
-    const expression = explicit(def, 'backward', column.name) ?? (shadowNames.has(column.name) ? quoteIdent(column.name) : undefined)
+    const expression =
+      explicit(def, 'backward', column.name) ?? (shadowNames.has(column.name) ? quoteIdent(column.name) : undefined)
     if (expression === undefined) {
-      refuse(def, `legacy column "${column.name}" of ${legacyTable} has no backward mapping, so reads from the shadow could not return it; add "backward": {"${column.name}": "<SQL over ${shadowTable}'s columns>"} (or "NULL")`)
+      refuse(
+        def,
+        `legacy column "${column.name}" of ${legacyTable} has no backward mapping, so reads from the shadow could not return it; add "backward": {"${column.name}": "<SQL over ${shadowTable}'s columns>"} (or "NULL")`,
+      )
     }
     backward.push({ column: column.name, expression })
   }
   for (const [i, key] of def.shadow.key.entries()) {
-    if (!forward.some((m) => m.column === key)) refuse(def, `shadow key column "${key}" gets no value from the mapping; add "forward.${key}"`)
+    if (!forward.some((m) => m.column === key))
+      refuse(def, `shadow key column "${key}" gets no value from the mapping; add "forward.${key}"`)
     const legacyKey = def.legacy.key[i] as string
-    if (!backward.some((m) => m.column === legacyKey)) refuse(def, `legacy key column "${legacyKey}" gets no value from the mapping; add "backward.${legacyKey}"`)
+    if (!backward.some((m) => m.column === legacyKey))
+      refuse(def, `legacy key column "${legacyKey}" gets no value from the mapping; add "backward.${legacyKey}"`)
   }
   return {
     forward,
@@ -102,7 +132,10 @@ export function resolveMapping(
 }
 
 /** Legacy column → shadow column, for every forward mapping that is a bare column reference. */
-export function plainColumnMap(forward: readonly MappedColumn[], legacyColumns: readonly string[]): Map<string, string> {
+export function plainColumnMap(
+  forward: readonly MappedColumn[],
+  legacyColumns: readonly string[],
+): Map<string, string> {
   const legacy = new Set(legacyColumns)
   const map = new Map<string, string>()
   for (const { column, expression } of forward) {

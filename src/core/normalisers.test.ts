@@ -18,15 +18,31 @@ describe('parseNormaliser', () => {
   })
 
   it('refuses unknown normalisers and malformed numeric scales', () => {
-    for (const spec of ['upper', 'numeric', 'numeric:', 'numeric:x', 'numeric:-1', 'numeric:31', 'numeric:1.5',
-      'numeric: 2', 'numeric:2 ', 'numeric:1e1', 'numeric:2; drop table t', 'TRIM', ' trim', '', 'toString']) {
+    for (const spec of [
+      'upper',
+      'numeric',
+      'numeric:',
+      'numeric:x',
+      'numeric:-1',
+      'numeric:31',
+      'numeric:1.5',
+      'numeric: 2',
+      'numeric:2 ',
+      'numeric:1e1',
+      'numeric:2; drop table t',
+      'TRIM',
+      ' trim',
+      '',
+      'toString',
+    ]) {
       expect(parseNormaliser(spec), spec).toBeNull()
       expect(isNormaliser(spec), spec).toBe(false)
     }
   })
 
   it('accepts every known normaliser in isNormaliser', () => {
-    for (const spec of ['timestamp_ms', 'timestamp_s', 'trim', 'lower', 'numeric:4']) expect(isNormaliser(spec)).toBe(true)
+    for (const spec of ['timestamp_ms', 'timestamp_s', 'trim', 'lower', 'numeric:4'])
+      expect(isNormaliser(spec)).toBe(true)
   })
 })
 

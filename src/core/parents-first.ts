@@ -9,7 +9,10 @@ export function parentsFirst(group: string, references: ReadonlyMap<string, read
     if (state.get(member) === 'done') return
     if (state.get(member) === 'visiting') {
       const cycle = [...path.slice(path.indexOf(member)), member].join(' -> ')
-      throw new ConfigInvalid(undefined, `the shadows of group "${group}" reference each other in a cycle (${cycle}), so no member can be copied before the others; make one of those foreign keys DEFERRABLE INITIALLY DEFERRED or add it after the backfill`)
+      throw new ConfigInvalid(
+        undefined,
+        `the shadows of group "${group}" reference each other in a cycle (${cycle}), so no member can be copied before the others; make one of those foreign keys DEFERRABLE INITIALLY DEFERRED or add it after the backfill`,
+      )
     }
     state.set(member, 'visiting')
     for (const parent of references.get(member) ?? []) visit(parent, [...path, member])

@@ -92,12 +92,14 @@ describe('parseConfig: valid definitions', () => {
 
   it('keeps explicit sample rates, soak time and guardrails', () => {
     const [definition] = parseConfig({
-      migrations: [minimal({
-        compareSample: 0.5,
-        shadowReadSample: 0,
-        soakSeconds: 0,
-        guardrails: { maxDivergencesPerMinute: 10, maxP99Ratio: 2.5, windowSeconds: 120, minSamples: 5 },
-      })],
+      migrations: [
+        minimal({
+          compareSample: 0.5,
+          shadowReadSample: 0,
+          soakSeconds: 0,
+          guardrails: { maxDivergencesPerMinute: 10, maxP99Ratio: 2.5, windowSeconds: 120, minSamples: 5 },
+        }),
+      ],
     })
     expect(definition).toMatchObject({
       compareSample: 0.5,
@@ -113,7 +115,9 @@ describe('parseConfig: valid definitions', () => {
   })
 
   it('accepts the unleash routing provider with a toggle name', () => {
-    const [definition] = parseConfig({ migrations: [minimal({ routing: { provider: 'unleash', toggle: 'users.shadow' } })] })
+    const [definition] = parseConfig({
+      migrations: [minimal({ routing: { provider: 'unleash', toggle: 'users.shadow' } })],
+    })
     expect(definition?.routing).toEqual({ provider: 'unleash', toggle: 'users.shadow' })
   })
 
@@ -124,10 +128,12 @@ describe('parseConfig: valid definitions', () => {
 
   it('accepts composite keys whose columns are renamed on the shadow side', () => {
     const [definition] = parseConfig({
-      migrations: [minimal({
-        legacy: { table: 'orders', key: ['tenant', 'order_no'] },
-        shadow: { table: 'orders_v2', key: ['tenant_id', 'order_id'] },
-      })],
+      migrations: [
+        minimal({
+          legacy: { table: 'orders', key: ['tenant', 'order_no'] },
+          shadow: { table: 'orders_v2', key: ['tenant_id', 'order_id'] },
+        }),
+      ],
     })
     expect(definition?.legacy.key).toEqual(['tenant', 'order_no'])
     expect(definition?.shadow.key).toEqual(['tenant_id', 'order_id'])
@@ -159,7 +165,11 @@ describe('parseConfig: valid definitions', () => {
   })
 
   it('parses several migrations in their order', () => {
-    const second = minimal({ name: 'orders_v2', legacy: { table: 'orders', key: ['id'] }, shadow: { table: 'orders_v2', key: ['id'] } })
+    const second = minimal({
+      name: 'orders_v2',
+      legacy: { table: 'orders', key: ['id'] },
+      shadow: { table: 'orders_v2', key: ['id'] },
+    })
     expect(parseConfig({ migrations: [minimal(), second] }).map((m) => m.name)).toEqual(['users_v2', 'orders_v2'])
   })
 })
@@ -191,11 +201,15 @@ describe('parseConfig: refusals of the document', () => {
   })
 
   it('refuses a document with no "migrations" field', () => {
-    expect(refusal(() => parseConfig({ migration: [minimal()] })).message).toContain('must be an object with a "migrations" list')
+    expect(refusal(() => parseConfig({ migration: [minimal()] })).message).toContain(
+      'must be an object with a "migrations" list',
+    )
   })
 
   it('refuses a "migrations" field that is an object rather than a list', () => {
-    expect(refusal(() => parseConfig({ migrations: {} })).message).toContain('must be an object with a "migrations" list')
+    expect(refusal(() => parseConfig({ migrations: {} })).message).toContain(
+      'must be an object with a "migrations" list',
+    )
   })
 
   it('refuses an empty migrations list, saying to add one', () => {
@@ -229,7 +243,9 @@ describe('parseConfig: refusals of a migration name', () => {
   })
 
   it('names the index of the migration whose name is bad', () => {
-    expect(refusal(() => parseConfig({ migrations: [minimal(), minimal({ name: 'Bad' })] })).message).toMatch(/^migrations\[1\]\.name /)
+    expect(refusal(() => parseConfig({ migrations: [minimal(), minimal({ name: 'Bad' })] })).message).toMatch(
+      /^migrations\[1\]\.name /,
+    )
   })
 })
 
@@ -405,7 +421,9 @@ describe('parseConfig: refusals across migrations', () => {
   it('refuses two migrations with the same name, saying to give each its own', () => {
     const other = minimal({ shadow: { table: 'public.users_v3', key: ['id'] } })
     const error = refusal(() => parseConfig({ migrations: [minimal(), other] }))
-    expect(error.message).toBe('migration "users_v2": is declared twice in the config; give each migration its own name')
+    expect(error.message).toBe(
+      'migration "users_v2": is declared twice in the config; give each migration its own name',
+    )
   })
 
   it('refuses two migrations on one shadow table, even when one leaves out the public schema', () => {
@@ -425,7 +443,9 @@ describe('parseConfig: refusals across migrations', () => {
   })
 
   it('names the failing migration when an earlier one is valid', () => {
-    const error = refusal(() => parseConfig({ migrations: [minimal(), minimal({ name: 'orders_v2', soakSeconds: 'long' })] }))
+    const error = refusal(() =>
+      parseConfig({ migrations: [minimal(), minimal({ name: 'orders_v2', soakSeconds: 'long' })] }),
+    )
     expect(error.migration).toBe('orders_v2')
   })
 })
@@ -463,20 +483,32 @@ describe('parseConfig: trusted schemas and resolved expressions (issue 23)', () 
 
   it('takes the schemas a mapping may name unqualified, none by default', () => {
     expect(parseConfig({ migrations: [base] })[0]?.trustedSchemas).toEqual([])
-    expect(parseConfig({ migrations: [{ ...base, trustedSchemas: ['public', 'app'] }] })[0]?.trustedSchemas).toEqual(['public', 'app'])
+    expect(parseConfig({ migrations: [{ ...base, trustedSchemas: ['public', 'app'] }] })[0]?.trustedSchemas).toEqual([
+      'public',
+      'app',
+    ])
   })
 
   it('refuses pg_temp and pg_catalog as trusted schemas, naming why', () => {
-    expect(refusal({ ...base, trustedSchemas: ['pg_temp'] })).toBe('migration "users_v2": "trustedSchemas" may not list "pg_temp"; pg_catalog is always trusted, and temporary objects never are')
+    expect(refusal({ ...base, trustedSchemas: ['pg_temp'] })).toBe(
+      'migration "users_v2": "trustedSchemas" may not list "pg_temp"; pg_catalog is always trusted, and temporary objects never are',
+    )
     expect(refusal({ ...base, trustedSchemas: ['pg_catalog'] })).toContain('may not list "pg_catalog"')
   })
 
   it('refuses resolved expressions in a config file: only register writes them', () => {
-    expect(refusal({ ...base, resolved: { forward: { a: 'evil()' }, backward: {} } })).toBe('migration "users_v2": migrations[0] has a "resolved" field, which register writes; remove it from the config')
+    expect(refusal({ ...base, resolved: { forward: { a: 'evil()' }, backward: {} } })).toBe(
+      'migration "users_v2": migrations[0] has a "resolved" field, which register writes; remove it from the config',
+    )
   })
 
   it('reads the resolved expressions of a stored definition', () => {
-    expect(parseMigration({ ...base, forward: { a: 'lower(b)' }, resolved: { forward: { a: 'lower((b)::text)' }, backward: {} } }).resolved)
-      .toEqual({ forward: { a: 'lower((b)::text)' }, backward: {} })
+    expect(
+      parseMigration({
+        ...base,
+        forward: { a: 'lower(b)' },
+        resolved: { forward: { a: 'lower((b)::text)' }, backward: {} },
+      }).resolved,
+    ).toEqual({ forward: { a: 'lower((b)::text)' }, backward: {} })
   })
 })

@@ -5,7 +5,12 @@ const target = { host: 'db.internal', port: '5432', database: 'app', user: 'ana'
 
 describe('pgpassPassword', () => {
   it('gives the password of the first matching line, with * matching any field', () => {
-    const text = ['# a comment', 'other:5432:app:ana:nope', 'db.internal:5432:*:ana:first', 'db.internal:5432:app:ana:second'].join('\n')
+    const text = [
+      '# a comment',
+      'other:5432:app:ana:nope',
+      'db.internal:5432:*:ana:first',
+      'db.internal:5432:app:ana:second',
+    ].join('\n')
     expect(pgpassPassword(text, target)).toBe('first')
     expect(pgpassPassword('*:*:*:*:any', target)).toBe('any')
   })

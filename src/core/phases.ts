@@ -68,10 +68,17 @@ function readPercentOf(phase: Phase, current: MigrationState): number {
 export function planAdvance(migration: string, from: MigrationState, to?: Phase): StatePlan {
   const index = PHASES.indexOf(from.phase)
   const target = to ?? PHASES[index + 1]
-  if (target === undefined) throw new TransitionInvalid(migration, `is complete, the last phase; nothing to advance to (after its retire soak, retire the legacy table with: cutover retire ${migration})`)
+  if (target === undefined)
+    throw new TransitionInvalid(
+      migration,
+      `is complete, the last phase; nothing to advance to (after its retire soak, retire the legacy table with: cutover retire ${migration})`,
+    )
   const targetIndex = PHASES.indexOf(target)
   if (targetIndex < index) {
-    throw new TransitionInvalid(migration, `cannot advance from ${from.phase} back to ${target}; to go back use: cutover rollback ${migration}`)
+    throw new TransitionInvalid(
+      migration,
+      `cannot advance from ${from.phase} back to ${target}; to go back use: cutover rollback ${migration}`,
+    )
   }
   const next = PHASES[index + 1] as Phase
   if (targetIndex > index + 1 && !(from.phase === 'shadow_read' && target === 'shadow_primary')) {
@@ -83,17 +90,29 @@ export function planAdvance(migration: string, from: MigrationState, to?: Phase)
 /** Sets the read percentage; allowed in `shadow_read` (which enters `ramp`) and `ramp`. */
 export function planRamp(migration: string, from: MigrationState, percent: number): StatePlan {
   if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
-    throw new TransitionInvalid(migration, `read percentage must be a whole number from 0 to 100, not ${String(percent)}`)
+    throw new TransitionInvalid(
+      migration,
+      `read percentage must be a whole number from 0 to 100, not ${String(percent)}`,
+    )
   }
   if (from.phase === 'off' || from.phase === 'dual_write') {
     const next = from.phase === 'off' ? 'dual_write' : 'shadow_read'
-    throw new TransitionInvalid(migration, `ramp works in shadow_read or ramp, and the migration is in ${from.phase}; first advance it one phase (to ${next}) with: cutover advance ${migration}`)
+    throw new TransitionInvalid(
+      migration,
+      `ramp works in shadow_read or ramp, and the migration is in ${from.phase}; first advance it one phase (to ${next}) with: cutover advance ${migration}`,
+    )
   }
   if (from.phase === 'shadow_primary') {
-    throw new TransitionInvalid(migration, `ramp works in shadow_read or ramp, and the migration is in shadow_primary (the shadow is authoritative); to send reads back to legacy run: cutover rollback ${migration}`)
+    throw new TransitionInvalid(
+      migration,
+      `ramp works in shadow_read or ramp, and the migration is in shadow_primary (the shadow is authoritative); to send reads back to legacy run: cutover rollback ${migration}`,
+    )
   }
   if (from.phase === 'complete') {
-    throw new TransitionInvalid(migration, 'is complete: every read goes to the shadow and the legacy table is no longer written, so there is nothing to ramp')
+    throw new TransitionInvalid(
+      migration,
+      'is complete: every read goes to the shadow and the legacy table is no longer written, so there is nothing to ramp',
+    )
   }
   return plan('ramp', from, 'ramp', percent)
 }
@@ -101,7 +120,10 @@ export function planRamp(migration: string, from: MigrationState, percent: numbe
 /** Back to `dual_write`, 0 % shadow reads, legacy authoritative. Idempotent; refused only for `complete`. */
 export function planRollback(migration: string, from: MigrationState): StatePlan {
   if (from.phase === 'complete') {
-    throw new TransitionInvalid(migration, 'is complete, the one step that cannot be rolled back; the legacy table is no longer written. Restore from backup or start a new migration back to the old shape')
+    throw new TransitionInvalid(
+      migration,
+      'is complete, the one step that cannot be rolled back; the legacy table is no longer written. Restore from backup or start a new migration back to the old shape',
+    )
   }
   if (from.phase === 'off') return plan('rollback', from, 'off', 0)
   return plan('rollback', from, 'dual_write', 0)

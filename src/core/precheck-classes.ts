@@ -62,7 +62,18 @@ export class FailureClasses {
     const id = classId(failure)
     let found = this.#byId.get(id)
     if (!found) {
-      found = { kind: failure.kind, sqlstate: failure.sqlstate, column: failure.column, constraint: failure.constraint, pattern: failure.pattern, message: failure.message, count: 0, examples: [], query: '', ...(failure.kind === 'round_trip' ? { exampleValues: [] } : {}) }
+      found = {
+        kind: failure.kind,
+        sqlstate: failure.sqlstate,
+        column: failure.column,
+        constraint: failure.constraint,
+        pattern: failure.pattern,
+        message: failure.message,
+        count: 0,
+        examples: [],
+        query: '',
+        ...(failure.kind === 'round_trip' ? { exampleValues: [] } : {}),
+      }
       found.query = query(found)
       this.#byId.set(id, found)
     }
@@ -80,8 +91,12 @@ export class FailureClasses {
 }
 
 /** `forward customer 22P02 invalid input syntax for type uuid: "…"`: a class in a few words. */
-export function describeClass(c: Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern'>): string {
-  const where = [c.column && `column ${c.column}`, c.constraint && `constraint ${c.constraint}`].filter(Boolean).join(', ')
+export function describeClass(
+  c: Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern'>,
+): string {
+  const where = [c.column && `column ${c.column}`, c.constraint && `constraint ${c.constraint}`]
+    .filter(Boolean)
+    .join(', ')
   return `${c.kind}${where ? ` (${where})` : ''}${c.sqlstate ? ` ${c.sqlstate}` : ''} ${c.pattern}`
 }
 
@@ -89,7 +104,12 @@ export function describeClass(c: Pick<FailureClass, 'kind' | 'sqlstate' | 'colum
 const CLASSES_NAMED = 3
 
 /** `3 class(es): forward 22P02 invalid input syntax for type uuid: "…": 5 row(s); …`. */
-export function summariseClasses(classes: readonly Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern' | 'count'>[]): string {
-  const named = classes.slice(0, CLASSES_NAMED).map((c) => `${describeClass(c)}: ${c.count} row(s)`).join('; ')
+export function summariseClasses(
+  classes: readonly Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern' | 'count'>[],
+): string {
+  const named = classes
+    .slice(0, CLASSES_NAMED)
+    .map((c) => `${describeClass(c)}: ${c.count} row(s)`)
+    .join('; ')
   return `${named}${classes.length > CLASSES_NAMED ? `; and ${classes.length - CLASSES_NAMED} more class(es)` : ''}`
 }

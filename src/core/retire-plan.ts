@@ -31,7 +31,12 @@ export interface ForeignKeyFacts {
 /** What retire does with one foreign key. */
 export type ForeignKeyMove =
   | { readonly kind: 'move'; readonly fk: ForeignKeyFacts; readonly shadowColumns: readonly string[] }
-  | { readonly kind: 'drop'; readonly fk: ForeignKeyFacts; readonly shadowColumns: readonly string[]; readonly equivalent: string }
+  | {
+      readonly kind: 'drop'
+      readonly fk: ForeignKeyFacts
+      readonly shadowColumns: readonly string[]
+      readonly equivalent: string
+    }
   | { readonly kind: 'refuse'; readonly fk: ForeignKeyFacts; readonly reason: string }
 
 export interface RetireTiming {
@@ -45,13 +50,20 @@ export interface RetireTiming {
 /** Throws TransitionInvalid unless complete; GateRefused while the retire soak runs. */
 export function checkRetireGate(migration: string, timing: RetireTiming): void {
   if (timing.phase !== 'complete') {
-    throw new TransitionInvalid(migration, `retire needs phase complete and the migration is in ${timing.phase}; finish the cutover first (cutover status ${migration})`)
+    throw new TransitionInvalid(
+      migration,
+      `retire needs phase complete and the migration is in ${timing.phase}; finish the cutover first (cutover status ${migration})`,
+    )
   }
   const since = timing.completeSince ?? timing.now
   const soaked = Math.max(0, (timing.now.getTime() - since.getTime()) / 1000)
   if (soaked < timing.soakSeconds) {
-    throw new GateRefused(migration, 'retire', `complete for ${Math.floor(soaked)} s of the ${timing.soakSeconds} s retire soak (retireSoakSeconds)`,
-      `wait ${Math.ceil(timing.soakSeconds - soaked)} s more, or override with: cutover retire ${migration} --force`)
+    throw new GateRefused(
+      migration,
+      'retire',
+      `complete for ${Math.floor(soaked)} s of the ${timing.soakSeconds} s retire soak (retireSoakSeconds)`,
+      `wait ${Math.ceil(timing.soakSeconds - soaked)} s more, or override with: cutover retire ${migration} --force`,
+    )
   }
 }
 
@@ -63,15 +75,31 @@ export function retiredTableName(name: string): string {
   return base + suffix
 }
 
-const VALUE_KEYWORDS = new Set(['user', 'current_user', 'session_user', 'current_role', 'current_catalog', 'current_schema',
-  'current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'null', 'true', 'false', 'default'])
+const VALUE_KEYWORDS = new Set([
+  'user',
+  'current_user',
+  'session_user',
+  'current_role',
+  'current_catalog',
+  'current_schema',
+  'current_date',
+  'current_time',
+  'current_timestamp',
+  'localtime',
+  'localtimestamp',
+  'null',
+  'true',
+  'false',
+  'default',
+])
 
 /** The column an expression names when it is nothing but one column reference (`"Id"`, `id`), else undefined. */
 export function plainColumnOf(expression: string): string | undefined {
   const text = expression.trim()
   const quoted = /^"((?:[^"]|"")+)"$/.exec(text)
   if (quoted) return (quoted[1] as string).replaceAll('""', '"')
-  if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(text) && !VALUE_KEYWORDS.has(text.toLowerCase())) return text.replace(/[A-Z]/g, (c) => c.toLowerCase())
+  if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(text) && !VALUE_KEYWORDS.has(text.toLowerCase()))
+    return text.replace(/[A-Z]/g, (c) => c.toLowerCase())
   return undefined
 }
 
@@ -88,9 +116,16 @@ export interface MoveContext {
   readonly shadowForeignKeys: readonly ForeignKeyFacts[]
 }
 
-const ACTION_NAMES: Readonly<Record<string, string>> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' }
+const ACTION_NAMES: Readonly<Record<string, string>> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+}
 const MATCH_NAMES: Readonly<Record<string, string>> = { s: 'SIMPLE', f: 'FULL', p: 'PARTIAL' }
-const deferral = (k: ForeignKeyFacts): string => (k.deferrable ? `DEFERRABLE INITIALLY ${k.deferred ? 'DEFERRED' : 'IMMEDIATE'}` : 'NOT DEFERRABLE')
+const deferral = (k: ForeignKeyFacts): string =>
+  k.deferrable ? `DEFERRABLE INITIALLY ${k.deferred ? 'DEFERRED' : 'IMMEDIATE'}` : 'NOT DEFERRABLE'
 
 /** How `other` acts differently from `fk` (`ON DELETE NO ACTION where this key has ON DELETE CASCADE`, …); empty when it acts the same. */
 function optionDifferences(fk: ForeignKeyFacts, other: ForeignKeyFacts): string[] {
@@ -102,11 +137,14 @@ function optionDifferences(fk: ForeignKeyFacts, other: ForeignKeyFacts): string[
   ]
   return facets.flatMap(([label, of]) => {
     const [mine, theirs] = [of(fk), of(other)]
-    return mine === theirs ? [] : [`${label ? `${label} ` : ''}${theirs} where this key has ${label ? `${label} ` : ''}${mine}`]
+    return mine === theirs
+      ? []
+      : [`${label ? `${label} ` : ''}${theirs} where this key has ${label ? `${label} ` : ''}${mine}`]
   })
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => [...a].sort().join('\u0000') === [...b].sort().join('\u0000')
+const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
+  [...a].sort().join('\u0000') === [...b].sort().join('\u0000')
 
 /** Decides, for one foreign key referencing the legacy table, whether it can move to the shadow and how. */
 export function planForeignKeyMove(fk: ForeignKeyFacts, ctx: MoveContext): ForeignKeyMove {
@@ -115,22 +153,40 @@ export function planForeignKeyMove(fk: ForeignKeyFacts, ctx: MoveContext): Forei
     const mapped = ctx.backward.find((m) => m.column === legacyColumn)
     const plain = mapped ? plainColumnOf(mapped.expression) : undefined
     if (!mapped || plain === undefined || !ctx.shadowColumns.has(plain)) {
-      return { kind: 'refuse', fk, reason: `referenced legacy column "${legacyColumn}" has no plain column on the shadow (backward maps it as ${mapped ? mapped.expression : 'nothing'}); a foreign key can only reference plain columns` }
+      return {
+        kind: 'refuse',
+        fk,
+        reason: `referenced legacy column "${legacyColumn}" has no plain column on the shadow (backward maps it as ${mapped ? mapped.expression : 'nothing'}); a foreign key can only reference plain columns`,
+      }
     }
     shadowColumns.push(plain)
   }
-  const sameColumns = ctx.shadowForeignKeys.filter((other) => other.tableOid === fk.tableOid &&
-    other.columns.length === fk.columns.length &&
-    other.columns.every((c, i) => fk.columns.indexOf(c) >= 0 && shadowColumns[fk.columns.indexOf(c)] === other.referencedColumns[i]))
+  const sameColumns = ctx.shadowForeignKeys.filter(
+    (other) =>
+      other.tableOid === fk.tableOid &&
+      other.columns.length === fk.columns.length &&
+      other.columns.every(
+        (c, i) => fk.columns.indexOf(c) >= 0 && shadowColumns[fk.columns.indexOf(c)] === other.referencedColumns[i],
+      ),
+  )
   const equivalent = sameColumns.find((other) => optionDifferences(fk, other).length === 0)
   if (equivalent) return { kind: 'drop', fk, shadowColumns, equivalent: equivalent.name }
   const differing = sameColumns[0]
   if (differing) {
-    return { kind: 'refuse', fk, reason: `${displayName(differing.table)}.${differing.name} already references ${displayName(ctx.shadow)} (${shadowColumns.join(', ')}) from the same columns but with ` +
-      `${optionDifferences(fk, differing).join(', ')}, so dropping this key for it would change what a write does; make that key match, or run cutover doctor ${ctx.migration} --apply to add one that does` }
+    return {
+      kind: 'refuse',
+      fk,
+      reason:
+        `${displayName(differing.table)}.${differing.name} already references ${displayName(ctx.shadow)} (${shadowColumns.join(', ')}) from the same columns but with ` +
+        `${optionDifferences(fk, differing).join(', ')}, so dropping this key for it would change what a write does; make that key match, or run cutover doctor ${ctx.migration} --apply to add one that does`,
+    }
   }
   if (!ctx.shadowUniqueKeys.some((k) => sameSet(k, shadowColumns))) {
-    return { kind: 'refuse', fk, reason: `no primary key or unique index on ${displayName(ctx.shadow)} (${shadowColumns.join(', ')}) for it to reference; add one: CREATE UNIQUE INDEX ON ${quoteQualified(ctx.shadow)} (${shadowColumns.map(quoteIdent).join(', ')})` }
+    return {
+      kind: 'refuse',
+      fk,
+      reason: `no primary key or unique index on ${displayName(ctx.shadow)} (${shadowColumns.join(', ')}) for it to reference; add one: CREATE UNIQUE INDEX ON ${quoteQualified(ctx.shadow)} (${shadowColumns.map(quoteIdent).join(', ')})`,
+    }
   }
   return { kind: 'move', fk, shadowColumns }
 }

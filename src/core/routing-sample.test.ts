@@ -49,12 +49,14 @@ describe('RoutingSample', () => {
     const counts = sample.snapshot().m
     expect(counts?.distinctKeys).toBe(2000)
     expect(counts?.reads).toBe(2500)
-    for (let b = 1; b <= 100; b++) expect(counts?.buckets[b - 1]).toBe(union.filter((k) => rolloutBucket(k, 'm') === b).length)
+    for (let b = 1; b <= 100; b++)
+      expect(counts?.buckets[b - 1]).toBe(union.filter((k) => rolloutBucket(k, 'm') === b).length)
     now = 2600
     // Only the window that started at 1,500 ms is left.
     const left = sample.snapshot().m
     expect(left?.distinctKeys).toBe(1500)
-    for (let b = 1; b <= 100; b++) expect(left?.buckets[b - 1]).toBe(keys.slice(500, 2000).filter((k) => rolloutBucket(k, 'm') === b).length)
+    for (let b = 1; b <= 100; b++)
+      expect(left?.buckets[b - 1]).toBe(keys.slice(500, 2000).filter((k) => rolloutBucket(k, 'm') === b).length)
   })
 
   it('keeps migrations apart (each its own bucketing group)', () => {

@@ -73,7 +73,7 @@ export class RoutingSample {
     const g = this.#current
     g.reads.set(migration, (g.reads.get(migration) ?? 0) + 1)
     let keys = g.keys.get(migration)
-    if (!keys) g.keys.set(migration, keys = new Map())
+    if (!keys) g.keys.set(migration, (keys = new Map()))
     if (keys.size >= this.#maxKeys) return
     const digest = keyDigest(routingKey)
     if (keys.has(digest)) return
@@ -81,11 +81,11 @@ export class RoutingSample {
     const bucket = before ?? rolloutBucket(routingKey, migration)
     keys.set(digest, bucket)
     let own = g.buckets.get(migration)
-    if (!own) g.buckets.set(migration, own = new Array<number>(100).fill(0))
+    if (!own) g.buckets.set(migration, (own = new Array<number>(100).fill(0)))
     own[bucket - 1] = (own[bucket - 1] ?? 0) + 1
     if (before !== undefined) return
     let union = this.#union.get(migration)
-    if (!union) this.#union.set(migration, union = { buckets: new Array<number>(100).fill(0), distinctKeys: 0 })
+    if (!union) this.#union.set(migration, (union = { buckets: new Array<number>(100).fill(0), distinctKeys: 0 }))
     union.buckets[bucket - 1] = (union.buckets[bucket - 1] ?? 0) + 1
     union.distinctKeys++
   }
@@ -114,7 +114,8 @@ export class RoutingSample {
       this.#union.set(migration, { buckets: [...buckets], distinctKeys: this.#previous.keys.get(migration)?.size ?? 0 })
     }
     for (const migration of this.#previous.reads.keys()) {
-      if (!this.#union.has(migration)) this.#union.set(migration, { buckets: new Array<number>(100).fill(0), distinctKeys: 0 })
+      if (!this.#union.has(migration))
+        this.#union.set(migration, { buckets: new Array<number>(100).fill(0), distinctKeys: 0 })
     }
   }
 
@@ -143,7 +144,9 @@ export function sumBucketCounts(all: readonly BucketCounts[]): BucketCounts {
   for (const c of all) {
     reads += c.reads
     distinctKeys += c.distinctKeys
-    c.buckets.forEach((n, i) => { buckets[i] = (buckets[i] ?? 0) + n })
+    c.buckets.forEach((n, i) => {
+      buckets[i] = (buckets[i] ?? 0) + n
+    })
   }
   return { reads, distinctKeys, buckets }
 }

@@ -33,8 +33,10 @@ describe('routeRead', () => {
   })
 
   it('reads legacy in off, dual_write and shadow_read, and the shadow in shadow_primary and complete, whatever the key', () => {
-    for (const phase of ['off', 'dual_write', 'shadow_read'] as const) expect(routeRead('m', { ...ramp(100), phase }, 'k')).toBe('legacy')
-    for (const phase of ['shadow_primary', 'complete'] as const) expect(routeRead('m', { ...ramp(0), phase }, 'k')).toBe('shadow')
+    for (const phase of ['off', 'dual_write', 'shadow_read'] as const)
+      expect(routeRead('m', { ...ramp(100), phase }, 'k')).toBe('legacy')
+    for (const phase of ['shadow_primary', 'complete'] as const)
+      expect(routeRead('m', { ...ramp(0), phase }, 'k')).toBe('shadow')
   })
 
   it('reads legacy at 0 % in ramp', () => {
@@ -47,21 +49,29 @@ describe('routeRead', () => {
   })
 
   it('lowering p sends exactly the keys above the new p back to legacy, and no other key moves', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (a, b) => {
-      const [low, high] = a <= b ? [a, b] : [b, a]
-      for (const k of keys.slice(0, 2000)) {
-        const before = routeRead('orders_v2', ramp(high), k)
-        const after = routeRead('orders_v2', ramp(low), k)
-        const bucket = rolloutBucket(k, 'orders_v2')
-        const movesBack = before === 'shadow' && after === 'legacy'
-        if (movesBack !== (bucket > low && bucket <= high)) return false
-        if (before === 'legacy' && after === 'shadow') return false
-      }
-      return true
-    }), { numRuns: 40 })
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (a, b) => {
+        const [low, high] = a <= b ? [a, b] : [b, a]
+        for (const k of keys.slice(0, 2000)) {
+          const before = routeRead('orders_v2', ramp(high), k)
+          const after = routeRead('orders_v2', ramp(low), k)
+          const bucket = rolloutBucket(k, 'orders_v2')
+          const movesBack = before === 'shadow' && after === 'legacy'
+          if (movesBack !== (bucket > low && bucket <= high)) return false
+          if (before === 'legacy' && after === 'shadow') return false
+        }
+        return true
+      }),
+      { numRuns: 40 },
+    )
   })
 
   it('at 100 % reads the shadow for any key at all (empty, Unicode, very long)', () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 5000 }), fc.constant('')), (k) => routeRead('m', ramp(100), k) === 'shadow'))
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 5000 }), fc.constant('')),
+        (k) => routeRead('m', ramp(100), k) === 'shadow',
+      ),
+    )
   })
 })

@@ -12,7 +12,9 @@ export interface SessionDependentExpression {
 /** `forward made_at (made_at::timestamptz): timestamptz(timestamp without time zone) depends on the session settings; …`. */
 export function describeSessionDependent(e: SessionDependentExpression, settings: SessionSettings): string {
   const what = e.casts.length > 0 ? e.casts.join(', ') : 'a cast in it'
-  return `${e.direction} ${e.column} (${e.expression}): ${what} depends on the session settings (TimeZone, DateStyle, IntervalStyle, lc_monetary, extra_float_digits) ` +
+  return (
+    `${e.direction} ${e.column} (${e.expression}): ${what} depends on the session settings (TimeZone, DateStyle, IntervalStyle, lc_monetary, extra_float_digits) ` +
     `or is not immutable; cutover evaluates it under the migration's own (${describeSessionSettings(settings)}) in every statement it runs; ` +
     'if those are not the ones your application writes under, set "session" in the config and register again'
+  )
 }

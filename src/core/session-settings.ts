@@ -7,7 +7,13 @@
 import { quoteLiteral } from './identifiers.js'
 
 /** The settings a migration carries, in PostgreSQL's spelling. */
-export const SESSION_SETTING_NAMES = ['TimeZone', 'DateStyle', 'IntervalStyle', 'lc_monetary', 'extra_float_digits'] as const
+export const SESSION_SETTING_NAMES = [
+  'TimeZone',
+  'DateStyle',
+  'IntervalStyle',
+  'lc_monetary',
+  'extra_float_digits',
+] as const
 
 export type SessionSettingName = (typeof SESSION_SETTING_NAMES)[number]
 
@@ -23,7 +29,9 @@ export function isSessionSettingName(name: string): name is SessionSettingName {
 
 /** The settings in their fixed order, those present only. */
 function entries(settings: SessionSettings): [SessionSettingName, string][] {
-  return SESSION_SETTING_NAMES.flatMap((name) => (settings[name] === undefined ? [] : [[name, settings[name]] as [SessionSettingName, string]]))
+  return SESSION_SETTING_NAMES.flatMap((name) =>
+    settings[name] === undefined ? [] : [[name, settings[name]] as [SessionSettingName, string]],
+  )
 }
 
 /**
@@ -32,22 +40,30 @@ function entries(settings: SessionSettings): [SessionSettingName, string][] {
  * string when there is none. Values are literals: the statement is built once per migration.
  */
 export function sessionSettingsFilter(settings: SessionSettings): string {
-  const calls = entries(settings).map(([name, value]) => `pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, true)`)
+  const calls = entries(settings).map(
+    ([name, value]) => `pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, true)`,
+  )
   if (calls.length === 0) return ''
   return `(SELECT pg_catalog.concat(${calls.join(', ')})) IS NOT NULL`
 }
 
 /** `SET LOCAL "TimeZone" = '…'; …` for a job's `BEGIN; …` (no parameters there); empty string when there is none. */
 export function sessionSettingsSetLocal(settings: SessionSettings): string {
-  return entries(settings).map(([name, value]) => `SET LOCAL "${name}" = ${quoteLiteral(value)}`).join('; ')
+  return entries(settings)
+    .map(([name, value]) => `SET LOCAL "${name}" = ${quoteLiteral(value)}`)
+    .join('; ')
 }
 
 /** `SET "TimeZone" = '…' SET …` clauses for a function (the bypass net's trigger functions): restored when it returns. */
 export function sessionSettingsFunctionClauses(settings: SessionSettings): string {
-  return entries(settings).map(([name, value]) => `SET "${name}" = ${quoteLiteral(value)}`).join(' ')
+  return entries(settings)
+    .map(([name, value]) => `SET "${name}" = ${quoteLiteral(value)}`)
+    .join(' ')
 }
 
 /** `TimeZone=UTC, DateStyle=ISO, MDY, …`, for messages. */
 export function describeSessionSettings(settings: SessionSettings): string {
-  return entries(settings).map(([name, value]) => `${name}=${value}`).join(', ')
+  return entries(settings)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ')
 }

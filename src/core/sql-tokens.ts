@@ -7,28 +7,90 @@
 import { quoteIdent, readQuotedIdentifier } from './identifiers.js'
 
 export type SqlToken =
-  | { readonly kind: 'ident'; readonly value: string; readonly quoted: boolean; readonly text: string; readonly start: number }
+  | {
+      readonly kind: 'ident'
+      readonly value: string
+      readonly quoted: boolean
+      readonly text: string
+      readonly start: number
+    }
   | { readonly kind: 'other'; readonly text: string; readonly start: number }
 
 // Keywords PostgreSQL prints bare that are never a column reference (a column with one of these names is printed quoted).
 const RESERVED = new Set([
-  'all', 'and', 'any', 'array', 'as', 'asc', 'between', 'both', 'case', 'cast', 'collate', 'current_catalog', 'current_date',
-  'current_role', 'current_schema', 'current_time', 'current_timestamp', 'current_user', 'default', 'desc', 'distinct', 'else',
-  'end', 'false', 'from', 'ilike', 'in', 'is', 'isnull', 'like', 'localtime', 'localtimestamp', 'not', 'notnull', 'null',
-  'or', 'overlaps', 'session_user', 'similar', 'some', 'symmetric', 'then', 'true', 'user', 'when', 'time', 'interval', 'row',
-  'exists', 'select', 'where', 'limit', 'with',
+  'all',
+  'and',
+  'any',
+  'array',
+  'as',
+  'asc',
+  'between',
+  'both',
+  'case',
+  'cast',
+  'collate',
+  'current_catalog',
+  'current_date',
+  'current_role',
+  'current_schema',
+  'current_time',
+  'current_timestamp',
+  'current_user',
+  'default',
+  'desc',
+  'distinct',
+  'else',
+  'end',
+  'false',
+  'from',
+  'ilike',
+  'in',
+  'is',
+  'isnull',
+  'like',
+  'localtime',
+  'localtimestamp',
+  'not',
+  'notnull',
+  'null',
+  'or',
+  'overlaps',
+  'session_user',
+  'similar',
+  'some',
+  'symmetric',
+  'then',
+  'true',
+  'user',
+  'when',
+  'time',
+  'interval',
+  'row',
+  'exists',
+  'select',
+  'where',
+  'limit',
+  'with',
 ])
 
 /** Unreserved keywords, which may also name a column unquoted: a keyword only next to the words they go with. */
 function isContextKeyword(value: string, prev: string | undefined, next: string | undefined): boolean {
   switch (value) {
-    case 'at': return next === 'time'
-    case 'zone': return prev === 'time'
-    case 'without': return next === 'time'
-    case 'nulls': return next === 'first' || next === 'last'
-    case 'first': case 'last': return prev === 'nulls'
-    case 'unknown': return prev === 'is' || prev === 'not'
-    default: return false
+    case 'at':
+      return next === 'time'
+    case 'zone':
+      return prev === 'time'
+    case 'without':
+      return next === 'time'
+    case 'nulls':
+      return next === 'first' || next === 'last'
+    case 'first':
+    case 'last':
+      return prev === 'nulls'
+    case 'unknown':
+      return prev === 'is' || prev === 'not'
+    default:
+      return false
   }
 }
 
@@ -40,7 +102,10 @@ export function tokenize(text: string): SqlToken[] {
   let i = 0
   while (i < text.length) {
     const c = text[i] as string
-    if (/\s/.test(c)) { i++; continue }
+    if (/\s/.test(c)) {
+      i++
+      continue
+    }
     const start = i
     if (c === '"') {
       const quoted = readQuotedIdentifier(text, i)
@@ -52,9 +117,15 @@ export function tokenize(text: string): SqlToken[] {
       const isEscape = c !== "'"
       i += isEscape ? 2 : 1
       while (i < text.length) {
-        if (isEscape && text[i] === '\\') { i += 2; continue }
+        if (isEscape && text[i] === '\\') {
+          i += 2
+          continue
+        }
         if (text[i] === "'") {
-          if (text[i + 1] === "'") { i += 2; continue }
+          if (text[i + 1] === "'") {
+            i += 2
+            continue
+          }
           i++
           break
         }
@@ -83,7 +154,11 @@ export function tokenize(text: string): SqlToken[] {
       tokens.push({ kind: 'other', text: text.slice(start, i), start })
       continue
     }
-    if (c === ':' && text[i + 1] === ':') { i += 2; tokens.push({ kind: 'other', text: '::', start }); continue }
+    if (c === ':' && text[i + 1] === ':') {
+      i += 2
+      tokens.push({ kind: 'other', text: '::', start })
+      continue
+    }
     if (OPERATOR_CHARS.includes(c)) {
       while (i < text.length && OPERATOR_CHARS.includes(text[i] as string)) i++
       tokens.push({ kind: 'other', text: text.slice(start, i), start })

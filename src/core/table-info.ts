@@ -43,7 +43,9 @@ export function isUniqueKey(info: TableInfo, key: readonly string[]): boolean {
 export function conflictKeyOf(info: TableInfo, key: readonly string[]): readonly string[] | undefined {
   if (isUniqueKey(info, key)) return key
   const partition = new Set(info.partitionColumns ?? [])
-  const candidates = info.uniqueKeys.filter((k) => key.every((c) => k.includes(c)) && k.every((c) => key.includes(c) || partition.has(c)))
+  const candidates = info.uniqueKeys.filter(
+    (k) => key.every((c) => k.includes(c)) && k.every((c) => key.includes(c) || partition.has(c)),
+  )
   const shortest = [...candidates].sort((a, b) => a.length - b.length)[0]
   return shortest ? [...key, ...shortest.filter((c) => !key.includes(c))] : undefined
 }

@@ -20,6 +20,9 @@ export function groupTarget(name: string, members: readonly string[]): Target {
 }
 
 /** What the CLI prints for a target, one document per member: a migration's own document, or `{ group, members }`. */
-export function targetDocument<T>(target: Target, documents: readonly T[]): T | { group: string; members: readonly T[] } {
-  return target.group === undefined ? documents[0] as T : { group: target.group, members: documents }
+export function targetDocument<T>(
+  target: Target,
+  documents: readonly T[],
+): T | { group: string; members: readonly T[] } {
+  return target.group === undefined ? (documents[0] as T) : { group: target.group, members: documents }
 }

@@ -68,6 +68,9 @@ export const DEFAULT_COMPARISONS_IN_FLIGHT = 2
 /** Refuses options no connection could honour, before anything connects. */
 export function checkCutoverOptions(options: CutoverOptions): void {
   if (options.statementMode !== undefined && !STATEMENT_MODES.includes(options.statementMode)) {
-    throw new ConfigInvalid(undefined, `statementMode "${String(options.statementMode)}" is not one of named, unnamed, auto; leave it out for auto`)
+    throw new ConfigInvalid(
+      undefined,
+      `statementMode "${String(options.statementMode)}" is not one of named, unnamed, auto; leave it out for auto`,
+    )
   }
 }

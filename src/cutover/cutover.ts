@@ -34,7 +34,8 @@ export type { CutoverOptions } from './cutover-options.js'
  * that `migration<'legacy_table'>(name)` hands out a DAL checked against that
  * table's row types. Without it (or without the table) rows are untyped.
  */
-export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class Cutover<DB = any> {
   readonly #options: CutoverOptions
   readonly #watcher: StateWatcher
   readonly #instruments: Instruments
@@ -58,8 +59,16 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
     this.#instruments = instrumentsFor(options.registry ?? client.register)
     this.#logger = options.logger ?? createLogger()
     this.#metrics = new ProcessMetrics(this.#instruments, this.#logger)
-    this.#statements = new StatementPolicy(options.statementMode ?? 'auto', { logger: this.#logger, maxPrepared: options.maxPreparedStatements })
-    this.#bypassWrites = new BypassWriteExport({ db: options.pool, schema: this.schema, instruments: this.#instruments, logger: this.#logger })
+    this.#statements = new StatementPolicy(options.statementMode ?? 'auto', {
+      logger: this.#logger,
+      maxPrepared: options.maxPreparedStatements,
+    })
+    this.#bypassWrites = new BypassWriteExport({
+      db: options.pool,
+      schema: this.schema,
+      instruments: this.#instruments,
+      logger: this.#logger,
+    })
     this.#comparisons = new ComparisonQueue(options.comparisons?.maxInFlight ?? DEFAULT_COMPARISONS_IN_FLIGHT)
     this.#watcher = new StateWatcher({
       pool: options.pool,
@@ -69,14 +78,22 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
       listenUrl: options.listenUrl,
       listen: options.listen,
       onListening: (isListening) => this.#instruments.stateListening.set(isListening ? 1 : 0),
-      onApply: (migration, state, propagation, definitionVersion) => this.#onApply(migration, state, propagation, definitionVersion),
+      onApply: (migration, state, propagation, definitionVersion) =>
+        this.#onApply(migration, state, propagation, definitionVersion),
       routingSample: () => this.#routingSample.snapshot(),
     })
-    this.#definitions = new LoadedDefinitions({ pool: options.pool, schema: this.schema, logger: this.#logger, providers: this.#providers, instanceId: () => this.#watcher.instanceId })
+    this.#definitions = new LoadedDefinitions({
+      pool: options.pool,
+      schema: this.schema,
+      logger: this.#logger,
+      providers: this.#providers,
+      instanceId: () => this.#watcher.instanceId,
+    })
   }
 
   /** Loads every migration's state and starts following changes. Throws when the database cannot be read. */
-  static async connect<DB = any>(options: CutoverOptions): Promise<Cutover<DB>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static async connect<DB = any>(options: CutoverOptions): Promise<Cutover<DB>> {
     checkCutoverOptions(options)
     const cutover = new Cutover<DB>(options)
     await cutover.#statements.detectPooler(options.pool)
@@ -105,7 +122,11 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
   async #createGroup(name: string): Promise<GroupDal> {
     const target = await readTarget(this.#options.pool, this.schema, name)
     const names = target.members
-    if (target.group === undefined) throw new ConfigInvalid(undefined, `no migration group "${name}" is registered; declare it in the config's "groups" list and run: cutover register --config FILE`)
+    if (target.group === undefined)
+      throw new ConfigInvalid(
+        undefined,
+        `no migration group "${name}" is registered; declare it in the config's "groups" list and run: cutover register --config FILE`,
+      )
     const members = new Map<string, MigrationDal>()
     for (const member of names) members.set(member, await this.migration(member))
     const loaded = names.map((member) => [member, this.#definitions.get(member) as LoadedDefinition] as const)
@@ -128,7 +149,9 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
         random: this.#options.random ?? Math.random,
         comparisonMode: this.#options.comparisons?.mode,
         comparisons: this.#comparisons,
-        background: this.#background.tracker((error) => logger.warn({ group: name, err: error }, 'background work failed')),
+        background: this.#background.tracker((error) =>
+          logger.warn({ group: name, err: error }, 'background work failed'),
+        ),
         // The group's first member (by name) sets the compare samples of its joined reads.
         definition: () => first.shape.definition,
       }),
@@ -186,7 +209,9 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
     const guardrail = new Guardrail({
       migration: name,
       // Read through the loaded definition, like the shape: a re-registered definition's bounds apply at once.
-      get config() { return loaded.shape.definition.guardrails },
+      get config() {
+        return loaded.shape.definition.guardrails
+      },
       instruments: this.#instruments,
       logger,
       state: () => this.#watcher.current(name),
@@ -195,7 +220,9 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
     this.#guardrails.add(guardrail)
     return new MigrationDal({
       // A getter: a changed definition (cutover register) replaces the shape every statement is built from.
-      get shape() { return loaded.shape },
+      get shape() {
+        return loaded.shape
+      },
       guardrail,
       schema: this.schema,
       // Statements outside a caller's transaction go through the pool (named or not, as the policy says).
@@ -209,11 +236,18 @@ export class Cutover<DB = any> { // eslint-disable-line @typescript-eslint/no-ex
       comparisonMode: this.#options.comparisons?.mode ?? 'background',
       checkWriteRoundTrip: this.#options.checkWriteRoundTrip ?? true,
       comparisons: this.#comparisons,
-      background: this.#background.tracker((error) => this.#logger.warn({ migration: name, err: error }, 'background write failed')),
+      background: this.#background.tracker((error) =>
+        this.#logger.warn({ migration: name, err: error }, 'background write failed'),
+      ),
     })
   }
 
-  #onApply(migration: string, state: MigrationState, propagationSeconds: number | undefined, definitionVersion: number | undefined): Promise<void> | undefined {
+  #onApply(
+    migration: string,
+    state: MigrationState,
+    propagationSeconds: number | undefined,
+    definitionVersion: number | undefined,
+  ): Promise<void> | undefined {
     this.#metrics.applied(migration, state, propagationSeconds)
     return this.#definitions.follow(migration, definitionVersion, this.#dals.peek(migration))
   }

@@ -38,7 +38,10 @@ export class FlagProviderChoice {
   providerFor(definition: MigrationDefinition): PercentageProvider {
     if (definition.routing.provider === 'control') return controlProvider
     if (!this.#unleash) {
-      throw new ConfigInvalid(definition.name, 'routes reads with Unleash (routing.provider "unleash") but Cutover.connect was given no unleash options; pass { unleash: { url } } (token from UNLEASH_API_TOKEN)')
+      throw new ConfigInvalid(
+        definition.name,
+        'routes reads with Unleash (routing.provider "unleash") but Cutover.connect was given no unleash options; pass { unleash: { url } } (token from UNLEASH_API_TOKEN)',
+      )
     }
     this.#toggles.set(definition.name, toggleName(definition))
     return this.#unleash

@@ -9,10 +9,22 @@ import { rollback } from '../actions/rollback.js'
 import type { GuardrailOptions } from '../dal/guardrail.js'
 import type { Logger } from '../logger.js'
 
-export function guardrailRollback(pool: pg.Pool, schema: string, migration: string, logger: Logger): GuardrailOptions['rollback'] {
+export function guardrailRollback(
+  pool: pg.Pool,
+  schema: string,
+  migration: string,
+  logger: Logger,
+): GuardrailOptions['rollback'] {
   return async (reason, details) => {
     const result = await rollback(pool, {
-      schema, migration, actor: `guardrail@${hostname()}:${process.pid}`, reason, trigger: 'guardrail', details, ackTimeoutMs: 0, unleash: false,
+      schema,
+      migration,
+      actor: `guardrail@${hostname()}:${process.pid}`,
+      reason,
+      trigger: 'guardrail',
+      details,
+      ackTimeoutMs: 0,
+      unleash: false,
     })
     if (result.bypassNet) logger.warn({ migration }, result.bypassNet)
     return result

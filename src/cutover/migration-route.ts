@@ -7,7 +7,11 @@ import type { RoutingSample } from '../core/routing-sample.js'
 import type { DalContext } from '../dal/dal-context.js'
 import type { LoadedDefinition } from './loaded-definitions.js'
 
-export function migrationRoute(name: string, loaded: LoadedDefinition, routingSample: RoutingSample): DalContext['route'] {
+export function migrationRoute(
+  name: string,
+  loaded: LoadedDefinition,
+  routingSample: RoutingSample,
+): DalContext['route'] {
   return (state, routingKey) => {
     // A group's members share its bucket (its name), so a routing key reads every member from one side.
     const routingId = loaded.shape.definition.group ?? name

@@ -24,7 +24,8 @@ export class ProcessMetrics {
     for (const trigger of ['manual', 'guardrail'] as const) i.rollbacks.inc({ migration, trigger }, 0)
     for (const side of ['legacy', 'shadow'] as const) {
       i.reads.inc({ migration, served_from: side }, 0)
-      for (const result of ['ok', 'error'] as const) i.operations.inc({ migration, operation: 'read', target: side, result }, 0)
+      for (const result of ['ok', 'error'] as const)
+        i.operations.inc({ migration, operation: 'read', target: side, result }, 0)
     }
   }
 
@@ -34,7 +35,10 @@ export class ProcessMetrics {
     this.#i.readPercent.set({ migration }, state.readPercent)
     if (propagationSeconds !== undefined) {
       this.#i.statePropagation.observe({ migration }, propagationSeconds)
-      this.#logger.info({ migration, phase: state.phase, readPercent: state.readPercent, version: state.version, propagationSeconds }, 'applied a state change')
+      this.#logger.info(
+        { migration, phase: state.phase, readPercent: state.readPercent, version: state.version, propagationSeconds },
+        'applied a state change',
+      )
     }
   }
 }

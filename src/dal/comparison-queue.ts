@@ -20,7 +20,9 @@ export class ComparisonQueue {
   /** Starts `work` unless `maxInFlight` already run; returns false when it was dropped. `work` must not reject. */
   submit(work: () => Promise<void>): boolean {
     if (this.#inFlight.size >= this.#maxInFlight) return false
-    const running = work().finally(() => { this.#inFlight.delete(running) })
+    const running = work().finally(() => {
+      this.#inFlight.delete(running)
+    })
     this.#inFlight.add(running)
     return true
   }

@@ -38,12 +38,16 @@ class Params {
 
 /** `"a" = $1::t AND "b" = $2::t` for the legacy key. */
 function legacyKeyMatch(shape: MigrationShape, key: readonly unknown[], p: Params, alias = ''): string {
-  return shape.legacyKey.map((k, i) => `${alias}${q(k)} = ${p.add(key[i])}::${typeOf(shape.legacyColumns, k)}`).join(' AND ')
+  return shape.legacyKey
+    .map((k, i) => `${alias}${q(k)} = ${p.add(key[i])}::${typeOf(shape.legacyColumns, k)}`)
+    .join(' AND ')
 }
 
 /** `("sa", "sb") = (SELECT <forward of key> FROM (SELECT $1::t AS "a", …) k)`: the shadow key of a legacy key. */
 function shadowKeyMatch(shape: MigrationShape, key: readonly unknown[], p: Params): string {
-  const keyRow = shape.legacyKey.map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
+  const keyRow = shape.legacyKey
+    .map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`)
+    .join(', ')
   const exprs = shape.shadowKey.map((k) => shape.forward.find((m) => m.column === k)?.expression ?? q(k)).join(', ')
   return `(${list(shape.shadowKey)}) = (SELECT ${exprs} FROM (SELECT ${keyRow}) AS k)`
 }
@@ -57,9 +61,10 @@ function copyFrom(shape: MigrationShape, target: Side, source: string, moved = '
   const table = target === 'shadow' ? shape.shadowTable : shape.legacyTable
   const key = target === 'shadow' ? shape.shadowConflictKey : shape.legacyKey
   const nonKey = mapped.filter((m) => !key.includes(m.column))
-  const onConflict = nonKey.length === 0
-    ? 'DO NOTHING'
-    : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
+  const onConflict =
+    nonKey.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
   return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))})${shape.overriding[target]} SELECT ${mapped.map((m) => m.expression).join(', ')} FROM ${source}${moved} ON CONFLICT (${list(key)}) ${onConflict}`
 }
 
@@ -73,7 +78,9 @@ function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>,
   return shape.legacyColumns
     .filter((c) => !c.isGenerated)
     .map((c) => {
-      const value = Object.hasOwn(row, c.name) ? `${p.add(row[c.name])}::${c.type}` : `(${shape.shadowDefaults.get(c.name) ?? c.defaultSql ?? 'NULL'})::${c.type}`
+      const value = Object.hasOwn(row, c.name)
+        ? `${p.add(row[c.name])}::${c.type}`
+        : `(${shape.shadowDefaults.get(c.name) ?? c.defaultSql ?? 'NULL'})::${c.type}`
       return `${value} AS ${q(c.name)}`
     })
     .join(', ')
@@ -90,18 +97,37 @@ function inputRow(shape: MigrationShape, row: Readonly<Record<string, unknown>>,
  * copy then would leave legacy without a shadow row (found by the pooler test
  * on PostgreSQL 15).
  */
-function freshSnapshotShadowDelete(shape: MigrationShape, key: readonly unknown[], p: Params, controlSchema: string): string {
-  const keyRow = shape.legacyKey.map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`).join(', ')
-  const values = shape.shadowKey.map((k) => `(${shape.forward.find((m) => m.column === k)?.expression ?? q(k)})::text`).join(', ')
+function freshSnapshotShadowDelete(
+  shape: MigrationShape,
+  key: readonly unknown[],
+  p: Params,
+  controlSchema: string,
+): string {
+  const keyRow = shape.legacyKey
+    .map((k, i) => `${p.add(key[i])}::${typeOf(shape.legacyColumns, k)} AS ${q(k)}`)
+    .join(', ')
+  const values = shape.shadowKey
+    .map((k) => `(${shape.forward.find((m) => m.column === k)?.expression ?? q(k)})::text`)
+    .join(', ')
   const fn = `${q(controlSchema)}.delete_by_key`
-  return `SELECT ${fn}(${p.add(shape.shadowTable)}::regclass, ${p.add(shape.shadowKey)}::text[], ${p.add(shape.shadowKey.map((k) => typeOf(shape.shadowColumns, k)))}::regtype[], ` +
+  return (
+    `SELECT ${fn}(${p.add(shape.shadowTable)}::regclass, ${p.add(shape.shadowKey)}::text[], ${p.add(shape.shadowKey.map((k) => typeOf(shape.shadowColumns, k)))}::regtype[], ` +
     `(SELECT ARRAY[${values}] FROM (SELECT ${keyRow}) AS k)) AS deleted FROM (SELECT count(*) AS n FROM w) AS done WHERE done.n > 0`
+  )
 }
 
-function secondaryWrite(shape: MigrationShape, op: WriteOp, targets: WriteTargets, key: readonly unknown[] | undefined, p: Params, moved: string): string | undefined {
+function secondaryWrite(
+  shape: MigrationShape,
+  op: WriteOp,
+  targets: WriteTargets,
+  key: readonly unknown[] | undefined,
+  p: Params,
+  moved: string,
+): string | undefined {
   if (!targets.secondary) return undefined
   if (op === 'delete') {
-    if (targets.secondary === 'shadow') return `DELETE FROM ${shape.shadowTable} WHERE ${shadowKeyMatch(shape, key ?? [], p)}`
+    if (targets.secondary === 'shadow')
+      return `DELETE FROM ${shape.shadowTable} WHERE ${shadowKeyMatch(shape, key ?? [], p)}`
     return `DELETE FROM ${shape.legacyTable} WHERE ${legacyKeyMatch(shape, key ?? [], p)}`
   }
   return copyFrom(shape, targets.secondary, 'w', targets.secondary === 'shadow' ? moved : '')
@@ -111,7 +137,14 @@ function keyOf(shape: MigrationShape, row: Readonly<Record<string, unknown>>): u
   return shape.legacyKey.map((k) => row[k])
 }
 
-function legacyWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly<Record<string, unknown>>[], key: readonly unknown[] | undefined, patch: Readonly<Record<string, unknown>> | undefined, p: Params): string {
+function legacyWrite(
+  shape: MigrationShape,
+  op: WriteOp,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  key: readonly unknown[] | undefined,
+  patch: Readonly<Record<string, unknown>> | undefined,
+  p: Params,
+): string {
   const table = shape.legacyTable
   if (op === 'delete') return `DELETE FROM ${table} WHERE ${legacyKeyMatch(shape, key ?? [], p)} RETURNING *`
   if (op === 'update') {
@@ -123,18 +156,33 @@ function legacyWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly
   const insert = `INSERT INTO ${table} (${list(columns)}) VALUES ${values.join(', ')}`
   if (op === 'insert') return `${insert} RETURNING *`
   const nonKey = columns.filter((c) => !shape.legacyKey.includes(c))
-  const action = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}`
+  const action =
+    nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}`
   return `${insert} ON CONFLICT (${list(shape.legacyKey)}) ${action} RETURNING *`
 }
 
-function shadowWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly<Record<string, unknown>>[], key: readonly unknown[] | undefined, patch: Readonly<Record<string, unknown>> | undefined, p: Params): { ctes: string[]; write: string } {
+function shadowWrite(
+  shape: MigrationShape,
+  op: WriteOp,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  key: readonly unknown[] | undefined,
+  patch: Readonly<Record<string, unknown>> | undefined,
+  p: Params,
+): { ctes: string[]; write: string } {
   const table = shape.shadowTable
   const forwardCols = list(shape.forward.map((m) => m.column))
   const forwardExprs = shape.forward.map((m) => m.expression).join(', ')
-  if (op === 'delete') return { ctes: [], write: `DELETE FROM ${table} WHERE ${shadowKeyMatch(shape, key ?? [], p)} RETURNING *` }
+  if (op === 'delete')
+    return { ctes: [], write: `DELETE FROM ${table} WHERE ${shadowKeyMatch(shape, key ?? [], p)} RETURNING *` }
   if (op === 'update') {
     const current = `SELECT ${shape.backward.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM ${table} WHERE ${shadowKeyMatch(shape, key ?? [], p)} FOR UPDATE`
-    const patched = shape.backward.map((m) => (Object.hasOwn(patch ?? {}, m.column) ? `${p.add(patch?.[m.column])}::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}` : q(m.column))).join(', ')
+    const patched = shape.backward
+      .map((m) =>
+        Object.hasOwn(patch ?? {}, m.column)
+          ? `${p.add(patch?.[m.column])}::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`
+          : q(m.column),
+      )
+      .join(', ')
     const nonKey = shape.forward.filter((m) => !shape.shadowKey.includes(m.column))
     return {
       ctes: [`cur AS (${current})`, `input AS (SELECT ${patched} FROM cur)`],
@@ -145,10 +193,16 @@ function shadowWrite(shape: MigrationShape, op: WriteOp, rows: readonly Readonly
   const insert = `INSERT INTO ${table} (${forwardCols})${shape.overriding.shadow} SELECT ${forwardExprs} FROM input`
   if (op === 'insert') return { ctes: [`input AS (${inputs})`], write: `${insert} RETURNING *` }
   const nonKey = shape.forward.filter((m) => !shape.shadowConflictKey.includes(m.column))
-  const action = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
+  const action =
+    nonKey.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
   // A partitioned shadow: the row of the same logical key in another partition goes, so the upsert moves it.
   const moved = movedRowDelete(shape, 'input')
-  return { ctes: [`input AS (${inputs})`, ...(moved ? [`m AS (${moved})`] : [])], write: `${insert} ON CONFLICT (${list(shape.shadowConflictKey)}) ${action} RETURNING *` }
+  return {
+    ctes: [`input AS (${inputs})`, ...(moved ? [`m AS (${moved})`] : [])],
+    write: `${insert} ON CONFLICT (${list(shape.shadowConflictKey)}) ${action} RETURNING *`,
+  }
 }
 
 export interface WriteRequest {
@@ -183,21 +237,37 @@ export type Returning = 'row' | 'key' | 'none'
  * The statement's final SELECT over the written rows of `w` (and the fresh-snapshot delete `s`, which must be read to run).
  * Its one-time filter sets the writer marker, once, whatever was written (db/writer-marker.ts).
  */
-function resultOf(shape: MigrationShape, targets: WriteTargets, freshDelete: boolean, returning: Returning, roundTrip: RoundTripCheck | null): string {
+function resultOf(
+  shape: MigrationShape,
+  targets: WriteTargets,
+  freshDelete: boolean,
+  returning: Returning,
+  roundTrip: RoundTripCheck | null,
+): string {
   const from = freshDelete ? 's CROSS JOIN w' : `w${roundTrip?.from ?? ''}`
   const marked = `WHERE ${WRITER_MARKER_FILTER}${settingsCondition(shape)}`
   const verdict = roundTrip ? `, ${roundTrip.value} AS ${q(ROUND_TRIP_COLUMN)}` : ''
   if (returning === 'none') {
-    const verdicts = roundTrip ? `, jsonb_agg(${roundTrip.value}) FILTER (WHERE ${roundTrip.value} IS NOT NULL) AS ${q(ROUND_TRIP_COLUMN)}` : ''
+    const verdicts = roundTrip
+      ? `, jsonb_agg(${roundTrip.value}) FILTER (WHERE ${roundTrip.value} IS NOT NULL) AS ${q(ROUND_TRIP_COLUMN)}`
+      : ''
     return `SELECT count(*)::int AS ${q('__cutover_written')}${verdicts} FROM ${from} ${marked}`
   }
-  if (targets.authority === 'legacy') return returning === 'key' ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')}${verdict} FROM ${from} ${marked}` : `SELECT w.*${verdict} FROM ${from} ${marked}`
+  if (targets.authority === 'legacy')
+    return returning === 'key'
+      ? `SELECT ${shape.legacyKey.map((k) => `w.${q(k)}`).join(', ')}${verdict} FROM ${from} ${marked}`
+      : `SELECT w.*${verdict} FROM ${from} ${marked}`
   if (returning === 'row') return `${backwardOf(shape, 'w')} ${marked}`
   const keys = shape.legacyKey.map((k) => shape.backward.find((m) => m.column === k) ?? { column: k, expression: q(k) })
   return `SELECT ${keys.map((m) => `(${m.expression})::${typeOf(shape.legacyColumns, m.column)} AS ${q(m.column)}`).join(', ')} FROM w ${marked}`
 }
 
-export function writeStatement(shape: MigrationShape, targets: WriteTargets, request: WriteRequest, options: WriteStatementOptions = {}): Statement {
+export function writeStatement(
+  shape: MigrationShape,
+  targets: WriteTargets,
+  request: WriteRequest,
+  options: WriteStatementOptions = {},
+): Statement {
   const divergence = options.divergence
   const p = new Params()
   const rows = request.rows ?? []
@@ -208,20 +278,34 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     const built = shadowWrite(shape, request.op, rows, request.key, request.patch, p)
     ctes.push(...built.ctes, `w AS (${built.write})`)
   }
-  const freshDelete = !divergence && request.op === 'delete' && targets.secondary === 'shadow' && options.controlSchema !== undefined
+  const freshDelete =
+    !divergence && request.op === 'delete' && targets.secondary === 'shadow' && options.controlSchema !== undefined
   const secondary = divergence
     ? undefined
     : freshDelete
       ? freshSnapshotShadowDelete(shape, request.key ?? [], p, options.controlSchema as string)
-      : secondaryWrite(shape, request.op, targets, request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined), p,
-        options.controlSchema === undefined ? '' : movedRowLateral(shape, options.controlSchema))
+      : secondaryWrite(
+          shape,
+          request.op,
+          targets,
+          request.key ?? (rows[0] ? keyOf(shape, rows[0]) : undefined),
+          p,
+          options.controlSchema === undefined ? '' : movedRowLateral(shape, options.controlSchema),
+        )
   if (secondary && targets.secondary === 'shadow' && request.op !== 'delete' && options.controlSchema === undefined) {
     // A partitioned shadow without the control schema's function: the delete in the statement's own snapshot.
     const moved = movedRowDelete(shape, 'w')
     if (moved) ctes.push(`m AS (${moved})`)
   }
   // A legacy-authoritative write that upserts the shadow row judges, in the same statement, what reading it back gives.
-  const roundTrip = !divergence && options.roundTripCheck !== false && targets.authority === 'legacy' && targets.secondary === 'shadow' && request.op !== 'delete' ? roundTripCheck(shape) : null
+  const roundTrip =
+    !divergence &&
+    options.roundTripCheck !== false &&
+    targets.authority === 'legacy' &&
+    targets.secondary === 'shadow' &&
+    request.op !== 'delete'
+      ? roundTripCheck(shape)
+      : null
   if (secondary) ctes.push(`s AS (${secondary})`)
   if (divergence) {
     const keyValue = (k: string): string => {
@@ -231,10 +315,14 @@ export function writeStatement(shape: MigrationShape, targets: WriteTargets, req
     }
     // Key values as text: a bigint or numeric key must not pass through a JSON number.
     const keyJson = `jsonb_build_object(${shape.legacyKey.map((k) => `${p.add(k)}::text, ${keyValue(k)}`).join(', ')})`
-    ctes.push(`d AS (${divergenceUpsertSql({
-      table: divergence.table, columns: ['migration', 'key', 'source', 'kind', 'detail'],
-      rows: `SELECT ${p.add(divergence.migration)}, ${keyJson}, 'write', 'write_rejected', ${p.add(divergence.detail)} FROM w`, refreshed: ['detail'],
-    })})`)
+    ctes.push(
+      `d AS (${divergenceUpsertSql({
+        table: divergence.table,
+        columns: ['migration', 'key', 'source', 'kind', 'detail'],
+        rows: `SELECT ${p.add(divergence.migration)}, ${keyJson}, 'write', 'write_rejected', ${p.add(divergence.detail)} FROM w`,
+        refreshed: ['detail'],
+      })})`,
+    )
   }
   // With the fresh-snapshot delete, `s` must be read for its function to run at all.
   const result = resultOf(shape, targets, freshDelete, options.returning ?? 'row', roundTrip)

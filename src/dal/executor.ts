@@ -17,9 +17,11 @@ export interface SqlExecutor {
 }
 
 /** What callers may pass as a database or a transaction they hold. */
-export type Database = Kysely<any> | pg.Pool | pg.PoolClient | pg.Client // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Database = Kysely<any> | pg.Pool | pg.PoolClient | pg.Client
 
-export function isKysely(db: unknown): db is Kysely<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function isKysely(db: unknown): db is Kysely<any> {
   return typeof db === 'object' && db !== null && 'executeQuery' in db && 'selectFrom' in db
 }
 
@@ -50,14 +52,22 @@ export function statementName(text: string): string {
 const preparedOn = new WeakMap<pg.ClientBase, Map<string, true>>()
 
 /** pg's own record of the statements it parsed on a connection (it skips Parse for those). */
-interface PgConnectionRecord { parsedStatements: Record<string, string | undefined> }
+interface PgConnectionRecord {
+  parsedStatements: Record<string, string | undefined>
+}
 
 /**
  * Runs `text` as the named statement `name` on `client`, keeping at most
  * `max` of this module's statements prepared on it: the least recently used
  * is deallocated first (one round trip, only when a new text pushes it out).
  */
-async function namedQuery<R>(client: pg.ClientBase, max: number, name: string, text: string, values: readonly unknown[]): Promise<R[]> {
+async function namedQuery<R>(
+  client: pg.ClientBase,
+  max: number,
+  name: string,
+  text: string,
+  values: readonly unknown[],
+): Promise<R[]> {
   let lru = preparedOn.get(client)
   if (!lru) {
     lru = new Map()
@@ -100,7 +110,10 @@ export function executorFor(db: Database, policy: StatementPolicy = defaultPolic
         return await namedQuery<R>(client, policy.maxPrepared, name ?? statementName(text), text, values)
       } catch (error) {
         // Inside the caller's transaction nothing is retried: an error has aborted it already.
-        if (isPreparedStatementLost(error)) policy.fallBackToUnnamed(`prepared statement ${name ?? statementName(text)} went missing on a caller's connection`)
+        if (isPreparedStatementLost(error))
+          policy.fallBackToUnnamed(
+            `prepared statement ${name ?? statementName(text)} went missing on a caller's connection`,
+          )
         throw error
       }
     },
@@ -113,23 +126,33 @@ function poolExecutor(pool: pg.Pool, policy: StatementPolicy): SqlExecutor {
   const discardOnError = (error: unknown): boolean => isConnectionLost(error) || isPreparedStatementLost(error)
   return {
     async query<R>(text: string, values: readonly unknown[], name?: string) {
-      if ((values.length === 0 && name === undefined) || !policy.isNamed) return (await pool.query(text, [...values])).rows as R[]
+      if ((values.length === 0 && name === undefined) || !policy.isNamed)
+        return (await pool.query(text, [...values])).rows as R[]
       const statement = name ?? statementName(text)
       try {
         // withClient listens for the checked-out client's 'error' event: a server restart mid-query must fail this
         // query, never crash the application's process.
-        return await withClient(pool, async (client) => {
-          try {
-            return await namedQuery<R>(client, policy.maxPrepared, statement, text, values)
-          } catch (error) {
-            // A table changed shape under a prepared statement: run this one unprepared.
-            if (!isStalePlan(error)) throw error
-            return (await client.query(text, [...values])).rows as R[]
-          }
-        }, { discardOnError })
+        return await withClient(
+          pool,
+          async (client) => {
+            try {
+              return await namedQuery<R>(client, policy.maxPrepared, statement, text, values)
+            } catch (error) {
+              // A table changed shape under a prepared statement: run this one unprepared.
+              if (!isStalePlan(error)) throw error
+              return (await client.query(text, [...values])).rows as R[]
+            }
+          },
+          { discardOnError },
+        )
       } catch (error) {
         if (!isPreparedStatementLost(error)) throw error
-        if (!policy.fallBackToUnnamed(`prepared statement ${statement} went missing or already existed on a server connection, as behind a transaction pooler`)) throw error
+        if (
+          !policy.fallBackToUnnamed(
+            `prepared statement ${statement} went missing or already existed on a server connection, as behind a transaction pooler`,
+          )
+        )
+          throw error
         return (await pool.query(text, [...values])).rows as R[]
       }
     },

@@ -87,7 +87,11 @@ export class GroupDal {
    */
   async select<R = Record<string, unknown>>(build: GroupSelectBuilder<R>, options: ReadOptions = {}): Promise<R[]> {
     const state = this.state
-    const served = selectServedSide({ route: (s, routingKey) => routeRead(this.name, s, routingKey) }, state, options.routingKey)
+    const served = selectServedSide(
+      { route: (s, routingKey) => routeRead(this.name, s, routingKey) },
+      state,
+      options.routingKey,
+    )
     const executor = callerExecutor(this.name, options.tx, this.#c.executor, this.#c.statements)
     const plan = groupSelectPlan(this.#kysely, this.name, this.#currentShapes(), build, this.#c.logger)
     return this.#c.reads.run(plan, state, served, executor, options.tx !== undefined)

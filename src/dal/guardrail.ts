@@ -75,7 +75,14 @@ export class Guardrail {
     if (this.#tripping) return
     if (now - this.#lastCheck < 1000) {
       // Judged at most once a second, but a burst still gets judged: once the second is up.
-      if (this.#deferred === undefined) this.#deferred = setTimeout(() => { this.#deferred = undefined; this.#maybeCheck() }, 1000 - (now - this.#lastCheck)).unref()
+      if (this.#deferred === undefined)
+        this.#deferred = setTimeout(
+          () => {
+            this.#deferred = undefined
+            this.#maybeCheck()
+          },
+          1000 - (now - this.#lastCheck),
+        ).unref()
       return
     }
     this.#lastCheck = now
@@ -86,16 +93,34 @@ export class Guardrail {
     if (phase !== 'shadow_read' && phase !== 'ramp' && phase !== 'shadow_primary') return
     const verdict = judgeSummary(this.#o.config, summary)
     if (!verdict.trip) return
-    const details = { bound: verdict.bound, measured: verdict.measured, limit: verdict.limit, host: hostname(), pid: process.pid }
-    this.#tripping = this.#o.rollback(`guardrail: ${verdict.reason}`, details).then(
-      (result) => {
-        if (result.changed) {
-          this.#o.instruments.rollbacks.inc({ migration: this.#o.migration, trigger: 'guardrail' })
-          this.#o.logger.error({ migration: this.#o.migration, ...details, from: result.from, to: result.to }, `guardrail rolled back ${this.#o.migration}: ${verdict.reason}`)
-        }
-        this.#window.clearShadow()
-      },
-      (error: unknown) => this.#o.logger.error({ migration: this.#o.migration, err: error, ...details }, `guardrail could not roll back ${this.#o.migration}: ${verdict.reason}`),
-    ).finally(() => { this.#tripping = undefined })
+    const details = {
+      bound: verdict.bound,
+      measured: verdict.measured,
+      limit: verdict.limit,
+      host: hostname(),
+      pid: process.pid,
+    }
+    this.#tripping = this.#o
+      .rollback(`guardrail: ${verdict.reason}`, details)
+      .then(
+        (result) => {
+          if (result.changed) {
+            this.#o.instruments.rollbacks.inc({ migration: this.#o.migration, trigger: 'guardrail' })
+            this.#o.logger.error(
+              { migration: this.#o.migration, ...details, from: result.from, to: result.to },
+              `guardrail rolled back ${this.#o.migration}: ${verdict.reason}`,
+            )
+          }
+          this.#window.clearShadow()
+        },
+        (error: unknown) =>
+          this.#o.logger.error(
+            { migration: this.#o.migration, err: error, ...details },
+            `guardrail could not roll back ${this.#o.migration}: ${verdict.reason}`,
+          ),
+      )
+      .finally(() => {
+        this.#tripping = undefined
+      })
   }
 }

@@ -57,7 +57,10 @@ export class KeyReads {
 }
 
 class KeyReadPlan implements ReadPlan<Row | undefined> {
-  constructor(readonly reads: KeyReads, readonly key: readonly unknown[]) {}
+  constructor(
+    readonly reads: KeyReads,
+    readonly key: readonly unknown[],
+  ) {}
 
   read(side: Side): ReadStatement {
     const s = side === 'legacy' ? this.reads.legacy : this.reads.shadow
@@ -89,14 +92,22 @@ class KeyReadPlan implements ReadPlan<Row | undefined> {
     const verdict = judge(sides.legacy, sides.shadow)
     if (verdict.result === 'match' || !verdict.kind) return false
     const keyObject = Object.fromEntries(shape.legacyKey.map((k, i) => [k, keyText(this.key[i])]))
-    const columns = sides.legacy && sides.shadow ? differingColumns(sides.legacy.comparable, sides.shadow.comparable) : []
+    const columns =
+      sides.legacy && sides.shadow ? differingColumns(sides.legacy.comparable, sides.shadow.comparable) : []
     const record = recordDivergenceSql(schema, {
-      migration, key: keyObject, source: 'read', kind: verdict.kind, ...(columns.length > 0 ? { detail: `differs in: ${columns.join(', ')}` } : {}),
-      legacyHash: verdict.legacyHash, shadowHash: verdict.shadowHash,
-      legacyRow: sides.legacy?.comparable ?? null, shadowRow: sides.shadow?.comparable ?? null,
+      migration,
+      key: keyObject,
+      source: 'read',
+      kind: verdict.kind,
+      ...(columns.length > 0 ? { detail: `differs in: ${columns.join(', ')}` } : {}),
+      legacyHash: verdict.legacyHash,
+      shadowHash: verdict.shadowHash,
+      legacyRow: sides.legacy?.comparable ?? null,
+      shadowRow: sides.shadow?.comparable ?? null,
     })
     const inserted = await executor.query<{ inserted: boolean }>(record.text, record.values)
-    if (inserted[0]?.inserted) logger.warn({ migration, key: keyObject, kind: verdict.kind, columns }, 'read comparison found a divergence')
+    if (inserted[0]?.inserted)
+      logger.warn({ migration, key: keyObject, kind: verdict.kind, columns }, 'read comparison found a divergence')
     return true
   }
 }

@@ -23,14 +23,23 @@ import { readPipelineFor } from './read-pipeline-for.js'
 import { selectPlan, selectServedSide } from './routed-select.js'
 import type { SelectBuilder } from './select-statement.js'
 import { WriteStatementCache } from './write-statement-cache.js'
-import type { InsertRow, KeyColumns, SelectedRow, TableKey, TableName, TableSelectBuilder, UpdatePatch } from './table-types.js'
+import type {
+  InsertRow,
+  KeyColumns,
+  SelectedRow,
+  TableKey,
+  TableName,
+  TableSelectBuilder,
+  UpdatePatch,
+} from './table-types.js'
 
 export type { Row } from './read-pipeline.js'
 
 /** PostgreSQL's limit on parameters in one statement. */
 const MAX_PARAMETERS = 65_535
 /** A key: an object of legacy key column to value, or the bare value of a one-column key. */
-export type Key = TableKey<any, never> // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Key = TableKey<any, never>
 
 export interface CallOptions {
   /** A transaction the caller holds (Kysely transaction or pg client); the operation runs inside it. */
@@ -68,7 +77,8 @@ interface ShapeStatements {
  * rows are then checked against that table's Kysely types. Without them rows
  * are `Record<string, unknown>`.
  */
-export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class MigrationDal<DB = any, TB extends TableName<DB> = never> {
   readonly #c: DalContext
   readonly #kysely = compileOnlyKysely()
   readonly #m: MigrationInstruments
@@ -83,11 +93,26 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     this.#m = migrationInstruments(context.instruments, this.name)
     this.#statements = this.#build(context.shape)
     const { logger, guardrail, executor, random, comparisonMode, comparisons, background } = context
-    this.#reads = readPipelineFor({ name: this.name, instruments: this.#m, logger, guardrail, executor, random, comparisonMode, comparisons, background, definition: () => context.shape.definition })
+    this.#reads = readPipelineFor({
+      name: this.name,
+      instruments: this.#m,
+      logger,
+      guardrail,
+      executor,
+      random,
+      comparisonMode,
+      comparisons,
+      background,
+      definition: () => context.shape.definition,
+    })
   }
 
   #build(shape: MigrationShape): ShapeStatements {
-    return { shape, keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }), writes: new WriteStatementCache(shape, this.#c.schema, this.#c.checkWriteRoundTrip ?? true) }
+    return {
+      shape,
+      keyReads: new KeyReads({ shape, schema: this.#c.schema, logger: this.#c.logger }),
+      writes: new WriteStatementCache(shape, this.#c.schema, this.#c.checkWriteRoundTrip ?? true),
+    }
   }
 
   /** The statements of the current shape (one reference comparison per call). */
@@ -107,34 +132,54 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
   async insert(row: InsertRow<DB, TB>, options: WriteOptions = {}): Promise<Row | undefined> {
     this.#requireColumns(row as Row, 'insert')
     const rows = await this.#write('insert', { op: 'insert', rows: [row as Row] }, options)
-    return options.returning === false ? undefined : rows[0] as Row
+    return options.returning === false ? undefined : (rows[0] as Row)
   }
 
   /** Inserts a batch in one statement: all rows on both sides, or none. */
-  insertMany(rows: readonly InsertRow<DB, TB>[], options?: WriteOptions & { readonly returning?: true }): Promise<SelectedRow<DB, TB>[]>
-  insertMany(rows: readonly InsertRow<DB, TB>[], options: WriteOptions & { readonly returning: 'key' }): Promise<KeyColumns<DB, TB>[]>
-  insertMany(rows: readonly InsertRow<DB, TB>[], options: WriteOptions & { readonly returning: false }): Promise<undefined>
+  insertMany(
+    rows: readonly InsertRow<DB, TB>[],
+    options?: WriteOptions & { readonly returning?: true },
+  ): Promise<SelectedRow<DB, TB>[]>
+  insertMany(
+    rows: readonly InsertRow<DB, TB>[],
+    options: WriteOptions & { readonly returning: 'key' },
+  ): Promise<KeyColumns<DB, TB>[]>
+  insertMany(
+    rows: readonly InsertRow<DB, TB>[],
+    options: WriteOptions & { readonly returning: false },
+  ): Promise<undefined>
   async insertMany(typedRows: readonly InsertRow<DB, TB>[], options: WriteOptions = {}): Promise<Row[] | undefined> {
     const rows = typedRows as readonly Row[]
     if (rows.length === 0) return options.returning === false ? undefined : []
     for (const row of rows) this.#requireColumns(row, 'insertMany')
     const columns = new Set(rows.flatMap((r) => Object.keys(r))).size
     if (rows.length * columns > MAX_PARAMETERS) {
-      throw new ConfigInvalid(this.name, `insertMany of ${rows.length} rows × ${columns} columns exceeds PostgreSQL's ${MAX_PARAMETERS} parameters per statement; split it into batches of at most ${Math.floor(MAX_PARAMETERS / columns)} rows`)
+      throw new ConfigInvalid(
+        this.name,
+        `insertMany of ${rows.length} rows × ${columns} columns exceeds PostgreSQL's ${MAX_PARAMETERS} parameters per statement; split it into batches of at most ${Math.floor(MAX_PARAMETERS / columns)} rows`,
+      )
     }
     const written = await this.#write('insert', { op: 'insert', rows }, options)
     return options.returning === false ? undefined : written
   }
 
-  async update(key: TableKey<DB, TB>, typedPatch: UpdatePatch<DB, TB>, options: WriteOptions = {}): Promise<SelectedRow<DB, TB> | undefined> {
+  async update(
+    key: TableKey<DB, TB>,
+    typedPatch: UpdatePatch<DB, TB>,
+    options: WriteOptions = {},
+  ): Promise<SelectedRow<DB, TB> | undefined> {
     const patch = typedPatch as Row
     const columns = Object.keys(patch)
     if (columns.length === 0) throw new ConfigInvalid(this.name, 'update needs at least one column to change')
     const keyColumn = columns.find((c) => this.#c.shape.legacyKey.includes(c))
-    if (keyColumn) throw new ConfigInvalid(this.name, `update cannot change key column "${keyColumn}"; delete the row and insert it under the new key`)
+    if (keyColumn)
+      throw new ConfigInvalid(
+        this.name,
+        `update cannot change key column "${keyColumn}"; delete the row and insert it under the new key`,
+      )
     this.#requireColumns(patch, 'update')
     const rows = await this.#write('update', { op: 'update', key: this.#keyValues(key), patch }, options)
-    return options.returning === false ? undefined : rows[0] as SelectedRow<DB, TB> | undefined
+    return options.returning === false ? undefined : (rows[0] as SelectedRow<DB, TB> | undefined)
   }
 
   upsert(row: InsertRow<DB, TB>, options?: WriteOptions & { readonly returning?: true }): Promise<SelectedRow<DB, TB>>
@@ -145,12 +190,12 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     this.#requireColumns(row, 'upsert')
     this.#keyValues(row)
     const rows = await this.#write('upsert', { op: 'upsert', rows: [row] }, options)
-    return options.returning === false ? undefined : rows[0] as Row
+    return options.returning === false ? undefined : (rows[0] as Row)
   }
 
   async delete(key: TableKey<DB, TB>, options: WriteOptions = {}): Promise<SelectedRow<DB, TB> | undefined> {
     const rows = await this.#write('delete', { op: 'delete', key: this.#keyValues(key) }, options)
-    return options.returning === false ? undefined : rows[0] as SelectedRow<DB, TB> | undefined
+    return options.returning === false ? undefined : (rows[0] as SelectedRow<DB, TB> | undefined)
   }
 
   /**
@@ -163,7 +208,13 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     const state = this.state
     const served = selectServedSide(this.#c, state, options.routingKey)
     const executor = this.#executorFor(options)
-    return this.#reads.run(selectPlan(this.#c, this.#kysely, build as SelectBuilder<R>), state, served, executor, options.tx !== undefined)
+    return this.#reads.run(
+      selectPlan(this.#c, this.#kysely, build as SelectBuilder<R>),
+      state,
+      served,
+      executor,
+      options.tx !== undefined,
+    )
   }
 
   /**
@@ -180,7 +231,13 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     const state = this.state
     const served = this.#c.route(state, options.routingKey ?? defaultRoutingKey(values))
     const executor = this.#executorFor(options)
-    const row = await this.#reads.run(this.statements.keyReads.plan(values), state, served, executor, options.tx !== undefined)
+    const row = await this.#reads.run(
+      this.statements.keyReads.plan(values),
+      state,
+      served,
+      executor,
+      options.tx !== undefined,
+    )
     return row as SelectedRow<DB, TB> | undefined
   }
 
@@ -189,7 +246,11 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     return callerExecutor(this.name, options.tx, this.#c.executor, this.#c.statements)
   }
 
-  async #write(operation: 'insert' | 'update' | 'upsert' | 'delete', request: WriteRequest, options: WriteOptions): Promise<Row[]> {
+  async #write(
+    operation: 'insert' | 'update' | 'upsert' | 'delete',
+    request: WriteRequest,
+    options: WriteOptions,
+  ): Promise<Row[]> {
     const state = this.state
     const policy = phasePolicy(state.phase)
     const targets: WriteTargets = { authority: policy.writes[0] as Side, secondary: policy.writes[1] }
@@ -198,11 +259,15 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     const statement = this.statements.writes.statement(targets, request, returning)
     const recordMode = targets.secondary !== undefined && this.#c.shape.definition.onSecondaryError === 'record'
     try {
-      const rows = recordMode && options.tx
-        ? await this.#timed(operation, targets.authority, () => inSavepoint<Row>(executor, statement))
-        : await this.#timed(operation, targets.authority, () => executor.query<Row>(statement.text, statement.values, statement.name))
+      const rows =
+        recordMode && options.tx
+          ? await this.#timed(operation, targets.authority, () => inSavepoint<Row>(executor, statement))
+          : await this.#timed(operation, targets.authority, () =>
+              executor.query<Row>(statement.text, statement.values, statement.name),
+            )
       this.#count(operation, policy.writes, 'ok')
-      if (rows[0] !== undefined && Object.hasOwn(rows[0], ROUND_TRIP_COLUMN)) takeRoundTrip(rows, { ...this.#c, migration: this.name, counter: this.#m.roundTripWrites[operation] })
+      if (rows[0] !== undefined && Object.hasOwn(rows[0], ROUND_TRIP_COLUMN))
+        takeRoundTrip(rows, { ...this.#c, migration: this.name, counter: this.#m.roundTripWrites[operation] })
       return rows
     } catch (error) {
       if (!recordMode || !isConstraintViolation(error)) {
@@ -211,10 +276,16 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
       }
       // The secondary side (or the authoritative one: the retry tells) rejected the row.
       const fallback = writeStatement(this.#c.shape, targets, request, {
-        divergence: { table: `${controlSchema(this.#c.schema).quoted}.divergences`, migration: this.name, detail: serverMessage(error) },
+        divergence: {
+          table: `${controlSchema(this.#c.schema).quoted}.divergences`,
+          migration: this.name,
+          detail: serverMessage(error),
+        },
         returning,
       })
-      const rows = await this.#timed(operation, targets.authority, () => executor.query<Row>(fallback.text, fallback.values)).catch((retryError: unknown) => {
+      const rows = await this.#timed(operation, targets.authority, () =>
+        executor.query<Row>(fallback.text, fallback.values),
+      ).catch((retryError: unknown) => {
         this.#count(operation, [targets.authority], 'error')
         throw retryError
       })
@@ -223,7 +294,10 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
       const written = returning === 'none' ? Number(rows[0]?.__cutover_written ?? 0) : rows.length
       this.#m.divergences.write.inc(written)
       for (let i = 0; i < written; i++) this.#c.guardrail?.observeDivergence()
-      this.#c.logger.warn({ migration: this.name, operation, err: error }, `${targets.secondary} rejected the write; recorded as a divergence for repair`)
+      this.#c.logger.warn(
+        { migration: this.name, operation, err: error },
+        `${targets.secondary} rejected the write; recorded as a divergence for repair`,
+      )
       return rows
     }
   }
@@ -232,7 +306,11 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
     for (const target of targets) this.#m.writeResults[operation][target][result].inc()
   }
 
-  async #timed<T>(operation: 'insert' | 'update' | 'upsert' | 'delete', target: Side, work: () => Promise<T>): Promise<T> {
+  async #timed<T>(
+    operation: 'insert' | 'update' | 'upsert' | 'delete',
+    target: Side,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const started = performance.now()
     try {
       return await work()
@@ -244,11 +322,19 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
   #keyValues(key: Key): unknown[] {
     const columns = this.#c.shape.legacyKey
     if (typeof key !== 'object' || key === null) {
-      if (columns.length !== 1) throw new ConfigInvalid(this.name, `the key has ${columns.length} columns (${columns.join(', ')}); pass an object with each of them`)
+      if (columns.length !== 1)
+        throw new ConfigInvalid(
+          this.name,
+          `the key has ${columns.length} columns (${columns.join(', ')}); pass an object with each of them`,
+        )
       return [key]
     }
     return columns.map((c) => {
-      if (!Object.hasOwn(key, c) || key[c] === undefined || key[c] === null) throw new ConfigInvalid(this.name, `key column "${c}" is missing; pass { ${columns.map((k) => `${k}: …`).join(', ')} }`)
+      if (!Object.hasOwn(key, c) || key[c] === undefined || key[c] === null)
+        throw new ConfigInvalid(
+          this.name,
+          `key column "${c}" is missing; pass { ${columns.map((k) => `${k}: …`).join(', ')} }`,
+        )
       return key[c]
     })
   }
@@ -262,6 +348,10 @@ export class MigrationDal<DB = any, TB extends TableName<DB> = never> { // eslin
         break
       }
     }
-    if (unknown !== undefined) throw new ConfigInvalid(this.name, `${operation}: "${unknown}" is not a column of the legacy table; rows are written in the legacy shape`)
+    if (unknown !== undefined)
+      throw new ConfigInvalid(
+        this.name,
+        `${operation}: "${unknown}" is not a column of the legacy table; rows are written in the legacy shape`,
+      )
   }
 }

@@ -62,7 +62,9 @@ export interface ReadPipelineContext {
 
 /** Inline comparisons inside a caller's transaction run in this savepoint, so a failing one leaves the transaction usable. */
 export function inSavepoint<R>(executor: SqlExecutor, statement: ReadStatement): Promise<R[]> {
-  return withSavepoint(executor, 'cutover_op', () => executor.query<R>(statement.text, statement.values, statement.name))
+  return withSavepoint(executor, 'cutover_op', () =>
+    executor.query<R>(statement.text, statement.values, statement.name),
+  )
 }
 
 const FAILED = Symbol('failed')
@@ -75,7 +77,13 @@ export class ReadPipeline {
   }
 
   /** Reads `plan` from `served` (routing's choice) in `state`, through `executor` (the caller's transaction when `inCallerTx`). */
-  async run<T>(plan: ReadPlan<T>, state: MigrationState, served: Side, executor: SqlExecutor, inCallerTx: boolean): Promise<T> {
+  async run<T>(
+    plan: ReadPlan<T>,
+    state: MigrationState,
+    served: Side,
+    executor: SqlExecutor,
+    inCallerTx: boolean,
+  ): Promise<T> {
     const sampled = phasePolicy(state.phase).compareReads && this.#c.random() < this.#c.sample(state)
     if (sampled && this.#c.mode === 'inline') {
       const compared = await this.#inline(plan, executor, served, state.authority, inCallerTx)
@@ -116,7 +124,7 @@ export class ReadPipeline {
       try {
         const rows = await this.#c.pool.query<{ equal: boolean }>(statement.text, statement.values, statement.name)
         // Different in this snapshot: fetched again with both projections and recorded (a write in between may have made them equal).
-        const differs = rows[0]?.equal !== true && await plan.record(this.#c.pool)
+        const differs = rows[0]?.equal !== true && (await plan.record(this.#c.pool))
         this.#counted(differs)
       } catch (error) {
         m.comparisons.error.inc()
@@ -126,13 +134,21 @@ export class ReadPipeline {
     if (!accepted) m.comparisons.skipped.inc()
   }
 
-  async #inline<T>(plan: ReadPlan<T>, executor: SqlExecutor, served: Side, authority: Side, inCallerTx: boolean): Promise<T | typeof FAILED> {
+  async #inline<T>(
+    plan: ReadPlan<T>,
+    executor: SqlExecutor,
+    served: Side,
+    authority: Side,
+    inCallerTx: boolean,
+  ): Promise<T | typeof FAILED> {
     const m = this.#c.instruments
     const statement = plan.inline()
     let rows: Row[]
     try {
       // Not timed by side: the statement reads both, and would blur the shadow-vs-legacy latency the guardrail judges.
-      rows = inCallerTx ? await inSavepoint<Row>(executor, statement) : await executor.query<Row>(statement.text, statement.values, statement.name)
+      rows = inCallerTx
+        ? await inSavepoint<Row>(executor, statement)
+        : await executor.query<Row>(statement.text, statement.values, statement.name)
     } catch (error) {
       m.comparisons.error.inc()
       this.#c.logger.warn({ migration: this.#c.name, err: error }, 'compared read failed; serving without comparison')
@@ -146,7 +162,13 @@ export class ReadPipeline {
     this.#counted(!equal)
     if (!equal) {
       // Recorded on the pool, after the caller's call, exactly as a background comparison records.
-      this.#c.background(plan.record(this.#c.pool).catch((error: unknown) => this.#c.logger.warn({ migration: this.#c.name, err: error }, 'recording a read divergence failed')))
+      this.#c.background(
+        plan
+          .record(this.#c.pool)
+          .catch((error: unknown) =>
+            this.#c.logger.warn({ migration: this.#c.name, err: error }, 'recording a read divergence failed'),
+          ),
+      )
     }
     return plan.result(picked)
   }

@@ -41,7 +41,10 @@ export function legacyRead(shape: MigrationShape, key: readonly unknown[]): Stat
 
 export function shadowRead(shape: MigrationShape, key: readonly unknown[]): Statement {
   const { values, keyRow } = keyParams(shape, key)
-  return { text: `WITH p AS (SELECT ${keyRow}) SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}${settingsCondition(shape)}`, values }
+  return {
+    text: `WITH p AS (SELECT ${keyRow}) SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}${settingsCondition(shape)}`,
+    values,
+  }
 }
 
 /**
@@ -69,15 +72,26 @@ export const EQUAL_COLUMN = '__cutover_eq'
  * shadow's shape (forward of the legacy row against the shadow row) and in the
  * legacy shape (the legacy row against the shadow row read back through `backward`).
  */
-function equalParts(shape: MigrationShape, legacy: string, legacyFilter: string, shadow: string, shadowFilter: string): { ctes: string; equal: string } {
+function equalParts(
+  shape: MigrationShape,
+  legacy: string,
+  legacyFilter: string,
+  shadow: string,
+  shadowFilter: string,
+): { ctes: string; equal: string } {
   const columns = verifyColumns(
-    shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
+    shape.forward.map((m) => ({
+      column: m.column,
+      type: typeOf(shape.shadowColumns, m.column),
+      expression: m.expression,
+    })),
     shape.definition.compare,
   )
   const back = readBackColumns(shape)
   const alias = (i: number): string => q(`__v${i}`)
   const backAlias = (i: number): string => q(`__b${i}`)
-  const row = (side: 'l' | 's'): string => `ROW(${[...columns.map((c, i) => c.key(`${side}.${alias(i)}`)), ...back.map((c, i) => c.sql.key(`${side}.${backAlias(i)}`))].join(', ')})`
+  const row = (side: 'l' | 's'): string =>
+    `ROW(${[...columns.map((c, i) => c.key(`${side}.${alias(i)}`)), ...back.map((c, i) => c.sql.key(`${side}.${backAlias(i)}`))].join(', ')})`
   return {
     ctes: `l AS (SELECT ${[...columns.map((c, i) => `${c.expected} AS ${alias(i)}`), ...back.map((c, i) => `${c.sql.normalise(`lt.${q(c.column)}`)} AS ${backAlias(i)}`)].join(', ')} FROM ${legacy} AS lt WHERE ${legacyFilter}),
 s AS (SELECT ${[...columns.map((c, i) => `${c.actual('st')} AS ${alias(i)}`), ...back.map((c, i) => `${c.sql.normalise(`b.${q(c.column)}`)} AS ${backAlias(i)}`)].join(', ')} FROM ${shadow} AS st CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b WHERE ${shadowFilter})`,
@@ -93,7 +107,13 @@ s AS (SELECT ${[...columns.map((c, i) => `${c.actual('st')} AS ${alias(i)}`), ..
  */
 export function keyEqualText(shape: MigrationShape): string {
   const { keyRow } = keyParams(shape, [])
-  const parts = equalParts(shape, shape.legacyTable, legacyWhere(shape, 'lt'), shape.shadowTable, shadowWhere(shape, 'st'))
+  const parts = equalParts(
+    shape,
+    shape.legacyTable,
+    legacyWhere(shape, 'lt'),
+    shape.shadowTable,
+    shadowWhere(shape, 'st'),
+  )
   return `WITH p AS (SELECT ${keyRow}),
 ${parts.ctes}
 SELECT ${parts.equal} AS equal${settingsCondition(shape) === '' ? '' : ` WHERE true${settingsCondition(shape)}`}`
@@ -112,7 +132,10 @@ lr AS (SELECT * FROM ${shape.legacyTable} WHERE ${legacyWhere(shape)}),
 sr AS (SELECT * FROM ${shape.shadowTable} WHERE ${shadowWhere(shape)}),
 ${parts.ctes},
 eq AS (SELECT ${parts.equal} AS ${q(EQUAL_COLUMN)})
-${withSettings(shape, `SELECT 'legacy' AS ${q(SIDE_COLUMN)}, lr.*, eq.${q(EQUAL_COLUMN)} FROM lr CROSS JOIN eq
+${withSettings(
+  shape,
+  `SELECT 'legacy' AS ${q(SIDE_COLUMN)}, lr.*, eq.${q(EQUAL_COLUMN)} FROM lr CROSS JOIN eq
 UNION ALL
-SELECT 'shadow', b.*, eq.${q(EQUAL_COLUMN)} FROM sr AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN eq`)}`
+SELECT 'shadow', b.*, eq.${q(EQUAL_COLUMN)} FROM sr AS s CROSS JOIN LATERAL (SELECT ${backwardItems(shape)}) AS b CROSS JOIN eq`,
+)}`
 }

@@ -31,10 +31,18 @@ export function roundTripCheck(shape: MigrationShape): RoundTripCheck | null {
   if (columns.length > 0) {
     const forwardOf = new Map(shape.forward.map((m) => [m.column, m.expression]))
     const backwardOf = new Map(shape.backward.map((m) => [m.column, m.expression]))
-    const shadowRow = shape.shadowColumns.map((c) => `(${forwardOf.get(c.name) ?? 'NULL'})::${c.type} AS ${q(c.name)}`).join(', ')
-    const readBack = columns.map((c) => `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type} AS ${q(c.column)}`).join(', ')
-    const differs = columns.map((c) => `${c.sql.key(c.sql.normalise(`w.${q(c.column)}`))} IS DISTINCT FROM ${c.sql.key(c.sql.normalise(`rb.${q(c.column)}`))}`)
-    const value = `jsonb_build_object('key', jsonb_build_object(${shape.legacyKey.map((k) => `${quoteLiteral(k)}, w.${q(k)}::text`).join(', ')}), ` +
+    const shadowRow = shape.shadowColumns
+      .map((c) => `(${forwardOf.get(c.name) ?? 'NULL'})::${c.type} AS ${q(c.name)}`)
+      .join(', ')
+    const readBack = columns
+      .map((c) => `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type} AS ${q(c.column)}`)
+      .join(', ')
+    const differs = columns.map(
+      (c) =>
+        `${c.sql.key(c.sql.normalise(`w.${q(c.column)}`))} IS DISTINCT FROM ${c.sql.key(c.sql.normalise(`rb.${q(c.column)}`))}`,
+    )
+    const value =
+      `jsonb_build_object('key', jsonb_build_object(${shape.legacyKey.map((k) => `${quoteLiteral(k)}, w.${q(k)}::text`).join(', ')}), ` +
       `'columns', array_remove(ARRAY[${columns.map((c, i) => `CASE WHEN ${differs[i]} THEN ${quoteLiteral(c.column)} END`).join(', ')}]::text[], NULL), ` +
       `'legacy', jsonb_build_object(${columns.map((c) => `${quoteLiteral(c.column)}, w.${q(c.column)}::text`).join(', ')}), ` +
       `'read_back', jsonb_build_object(${columns.map((c) => `${quoteLiteral(c.column)}, rb.${q(c.column)}::text`).join(', ')}))`

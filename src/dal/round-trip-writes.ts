@@ -40,10 +40,26 @@ export function takeRoundTrip(rows: Record<string, unknown>[], c: RoundTripConte
   c.counter.inc(changed.length)
   for (const row of changed) {
     const record = recordDivergenceSql(c.schema, {
-      migration: c.migration, key: row.key, source: 'write', kind: 'mismatch', legacyHash: null, shadowHash: null,
-      legacyRow: row.legacy, shadowRow: row.read_back, detail: `round trip changes: ${row.columns.join(', ')}`,
+      migration: c.migration,
+      key: row.key,
+      source: 'write',
+      kind: 'mismatch',
+      legacyHash: null,
+      shadowHash: null,
+      legacyRow: row.legacy,
+      shadowRow: row.read_back,
+      detail: `round trip changes: ${row.columns.join(', ')}`,
     })
-    c.background(c.executor.query(record.text, record.values).catch((error: unknown) => c.logger.warn({ migration: c.migration, err: error }, 'recording a round-trip divergence failed')))
+    c.background(
+      c.executor
+        .query(record.text, record.values)
+        .catch((error: unknown) =>
+          c.logger.warn({ migration: c.migration, err: error }, 'recording a round-trip divergence failed'),
+        ),
+    )
   }
-  c.logger.warn({ migration: c.migration, rows: changed.length, columns: [...new Set(changed.flatMap((r) => r.columns))] }, 'written rows would read back different through the mapping')
+  c.logger.warn(
+    { migration: c.migration, rows: changed.length, columns: [...new Set(changed.flatMap((r) => r.columns))] },
+    'written rows would read back different through the mapping',
+  )
 }

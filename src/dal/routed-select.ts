@@ -8,7 +8,12 @@ import type { ReadPlan, Row } from './read-pipeline.js'
 import { COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-sides.js'
 import { migrationComparedSelects, selectStatement, type SelectBuilder } from './select-statement.js'
 
-interface Difference { key: Record<string, string>; kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'; legacy?: Row; shadow?: Row }
+interface Difference {
+  key: Record<string, string>
+  kind: 'mismatch' | 'missing_in_shadow' | 'missing_in_legacy'
+  legacy?: Row
+  shadow?: Row
+}
 
 /** A result row as served, and its comparable text with numbers canonicalised (core/json-text.ts). */
 export interface ComparedRow {
@@ -21,12 +26,20 @@ export interface ComparedRow {
  * multisets. Both judge the comparable text PostgreSQL rendered, never values
  * decoded in Node (a Date keeps milliseconds only, a double 17 digits).
  */
-export function differingRows(keyColumns: readonly string[], legacy: readonly ComparedRow[], shadow: readonly ComparedRow[]): Difference[] | 'unkeyed-mismatch' | [] {
+export function differingRows(
+  keyColumns: readonly string[],
+  legacy: readonly ComparedRow[],
+  shadow: readonly ComparedRow[],
+): Difference[] | 'unkeyed-mismatch' | [] {
   const members = (r: ComparedRow) => topLevelMembers(r.comparable)
   const all = [...legacy, ...shadow].map((r) => ({ r, members: members(r) }))
   const keyed = all.every(({ members: m }) => keyColumns.every((k) => m.has(k)))
   if (!keyed) {
-    const bag = (rows: readonly ComparedRow[]) => rows.map((r) => r.comparable).sort().join('\n')
+    const bag = (rows: readonly ComparedRow[]) =>
+      rows
+        .map((r) => r.comparable)
+        .sort()
+        .join('\n')
     return bag(legacy) === bag(shadow) ? [] : 'unkeyed-mismatch'
   }
   const keys = new Map(all.map(({ r, members: m }) => [r, JSON.stringify(keyColumns.map((k) => m.get(k)))]))
@@ -47,14 +60,19 @@ export function differingRows(keyColumns: readonly string[], legacy: readonly Co
 }
 
 /** The side a select reads: routing's choice with a routing key; without one, the shadow only at 100 % (a multi-row read has no sticky identity). */
-export function selectServedSide(c: Pick<DalContext, 'route'>, state: MigrationState, routingKey: string | undefined): Side {
+export function selectServedSide(
+  c: Pick<DalContext, 'route'>,
+  state: MigrationState,
+  routingKey: string | undefined,
+): Side {
   const policy = phasePolicy(state.phase)
   if (routingKey !== undefined) return c.route(state, routingKey)
   return policy.reads === 'ramp' ? (state.readPercent >= 100 ? 'shadow' : 'legacy') : policy.reads
 }
 
 /** A caller-shaped select as a read plan: each statement compiled when the pipeline needs it. */
-export function selectPlan<R>(c: DalContext, kysely: Kysely<any>, build: SelectBuilder<R>): ReadPlan<R[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function selectPlan<R>(c: DalContext, kysely: Kysely<any>, build: SelectBuilder<R>): ReadPlan<R[]> {
   const name = c.shape.definition.name
   const compared = migrationComparedSelects(kysely, c.shape, build)
   return {
@@ -68,7 +86,10 @@ export function selectPlan<R>(c: DalContext, kysely: Kysely<any>, build: SelectB
       const rows = await executor.query<Row>(statement.text, statement.values)
       const sides: Record<Side, ComparedRow[]> = { legacy: [], shadow: [] }
       for (const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, ...row } of rows) {
-        sides[side === 'shadow' ? 'shadow' : 'legacy'].push({ row, comparable: canonicalJsonNumbers(String(comparable)) })
+        sides[side === 'shadow' ? 'shadow' : 'legacy'].push({
+          row,
+          comparable: canonicalJsonNumbers(String(comparable)),
+        })
       }
       const differences = differingRows(c.shape.legacyKey, sides.legacy, sides.shadow)
       if (!Array.isArray(differences)) {
@@ -76,10 +97,18 @@ export function selectPlan<R>(c: DalContext, kysely: Kysely<any>, build: SelectB
         return true
       }
       for (const d of differences) {
-        const record = recordDivergenceSql(c.schema, { migration: name, key: d.key, source: 'read', kind: d.kind, legacyRow: d.legacy ?? null, shadowRow: d.shadow ?? null })
+        const record = recordDivergenceSql(c.schema, {
+          migration: name,
+          key: d.key,
+          source: 'read',
+          kind: d.kind,
+          legacyRow: d.legacy ?? null,
+          shadowRow: d.shadow ?? null,
+        })
         await executor.query(record.text, record.values)
       }
-      if (differences.length > 0) c.logger.warn({ migration: name, keys: differences.length }, 'select comparison found divergences')
+      if (differences.length > 0)
+        c.logger.warn({ migration: name, keys: differences.length }, 'select comparison found divergences')
       return differences.length > 0
     },
   }

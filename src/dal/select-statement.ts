@@ -15,7 +15,8 @@ import { backwardItems, COMPARE_COLUMN, SIDE_COLUMN } from '../shape/compared-si
 import { settingsCondition } from '../shape/settings-condition.js'
 
 /** Builds the caller's query from a `selectFrom` on the source. */
-export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
+export type SelectBuilder<R> = (from: SelectQueryBuilder<any, any, {}>) => Compilable<R>
 
 const sources = new WeakMap<MigrationShape, Record<Side, string>>()
 
@@ -25,13 +26,22 @@ export function sourceSql(shape: MigrationShape, side: Side): string {
   if (!built) {
     // The migration's session settings gate the shadow's scan (shape/settings-condition.ts), so backward runs under them.
     const settings = settingsCondition(shape)
-    built = { legacy: `(SELECT * FROM ${shape.legacyTable})`, shadow: `(SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} AS s${settings === '' ? '' : ` WHERE true${settings}`})` }
+    built = {
+      legacy: `(SELECT * FROM ${shape.legacyTable})`,
+      shadow: `(SELECT ${backwardItems(shape)} FROM ${shape.shadowTable} AS s${settings === '' ? '' : ` WHERE true${settings}`})`,
+    }
     sources.set(shape, built)
   }
   return built[side]
 }
 
-export function selectStatement<R>(kysely: Kysely<any>, shape: MigrationShape, side: Side, build: SelectBuilder<R>): Statement { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function selectStatement<R>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  kysely: Kysely<any>,
+  shape: MigrationShape,
+  side: Side,
+  build: SelectBuilder<R>,
+): Statement {
   const alias = shape.definition.legacy.table.name
   const from = kysely.selectFrom(sql.raw(sourceSql(shape, side)).as(alias))
   const compiled = build(from).compile()
@@ -48,13 +58,22 @@ const literal = quoteLiteral
  * column's `compare` normaliser. Other columns are compared as they are.
  */
 function selectComparable(shapes: readonly MigrationShape[]): string {
-  const normalised = shapes.flatMap((shape) => [...plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))].flatMap(([shadowColumn, legacyColumn]) => {
-    const spec = shape.definition.compare[shadowColumn]
-    const type = shape.legacyColumns.find((c) => c.name === legacyColumn)?.type
-    if (spec === undefined || type === undefined) return []
-    const name = literal(legacyColumn)
-    return [`CASE WHEN r.j ? ${name} THEN jsonb_build_object(${name}, ${normaliserSql(spec, `(r.j ->> ${name})::${type}`)}) ELSE '{}' END`]
-  }))
+  const normalised = shapes.flatMap((shape) =>
+    [
+      ...plainColumnMap(
+        shape.backward,
+        shape.shadowColumns.map((c) => c.name),
+      ),
+    ].flatMap(([shadowColumn, legacyColumn]) => {
+      const spec = shape.definition.compare[shadowColumn]
+      const type = shape.legacyColumns.find((c) => c.name === legacyColumn)?.type
+      if (spec === undefined || type === undefined) return []
+      const name = literal(legacyColumn)
+      return [
+        `CASE WHEN r.j ? ${name} THEN jsonb_build_object(${name}, ${normaliserSql(spec, `(r.j ->> ${name})::${type}`)}) ELSE '{}' END`,
+      ]
+    }),
+  )
   return `(${['r.j', ...normalised].join(' || ')})`
 }
 
@@ -72,7 +91,10 @@ function bothSides(compile: CompileSide): { legacy: string; shadow: string; valu
 }
 
 /** CTEs `lq`, `sq` (each side's result) and the verdict: equal multisets of comparable jsonb ({@link selectComparable}). */
-function selectEqualParts(shapes: readonly MigrationShape[], sides: { legacy: string; shadow: string }): { ctes: string; equal: string } {
+function selectEqualParts(
+  shapes: readonly MigrationShape[],
+  sides: { legacy: string; shadow: string },
+): { ctes: string; equal: string } {
   const sorted = (cte: string): string =>
     `(SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM (SELECT ${selectComparable(shapes)} AS c FROM ${cte} AS q CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) AS r) AS x)`
   return { ctes: `lq AS (${sides.legacy}), sq AS (${sides.shadow})`, equal: `${sorted('lq')} = ${sorted('sq')}` }
@@ -122,6 +144,11 @@ export function comparedSelects(compile: CompileSide, shapes: readonly Migration
 }
 
 /** One migration's caller-shaped select in its compared forms. */
-export function migrationComparedSelects<R>(kysely: Kysely<any>, shape: MigrationShape, build: SelectBuilder<R>): ComparedSelects { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function migrationComparedSelects<R>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  kysely: Kysely<any>,
+  shape: MigrationShape,
+  build: SelectBuilder<R>,
+): ComparedSelects {
   return comparedSelects((side) => selectStatement(kysely, shape, side, build), [shape])
 }

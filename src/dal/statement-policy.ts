@@ -61,6 +61,9 @@ export class StatementPolicy {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
       return rows[0]?.pid !== (client as unknown as { processID?: number }).processID
     })
-    if (isPooled) this.fallBackToUnnamed('the connection goes through a pooler (its announced process id is not its backend pid), which does not keep prepared statements')
+    if (isPooled)
+      this.fallBackToUnnamed(
+        'the connection goes through a pooler (its announced process id is not its backend pid), which does not keep prepared statements',
+      )
   }
 }

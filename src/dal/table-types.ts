@@ -25,7 +25,8 @@ export type InsertRow<DB, TB extends TableName<DB>> = IsUntyped<DB, TB> extends 
 export type UpdatePatch<DB, TB extends TableName<DB>> = IsUntyped<DB, TB> extends true ? Row : Updateable<DB[TB]>
 
 /** What `returning: 'key'` resolves to: the key columns, which the registered definition names, so some of the row. */
-export type KeyColumns<DB, TB extends TableName<DB>> = IsUntyped<DB, TB> extends true ? Row : Partial<Selectable<DB[TB]>>
+export type KeyColumns<DB, TB extends TableName<DB>> =
+  IsUntyped<DB, TB> extends true ? Row : Partial<Selectable<DB[TB]>>
 
 /**
  * A key: the bare value of a one-column key, or an object of the legacy key
@@ -33,9 +34,13 @@ export type KeyColumns<DB, TB extends TableName<DB>> = IsUntyped<DB, TB> extends
  */
 export type TableKey<DB, TB extends TableName<DB>> =
   | (IsUntyped<DB, TB> extends true ? Readonly<Record<string, unknown>> : Readonly<Partial<Selectable<DB[TB]>>>)
-  | string | number | bigint
+  | string
+  | number
+  | bigint
 
 /** The `select` builder: a `selectFrom` on the legacy table, typed as Kysely's `SelectQueryBuilder<DB, TB, {}>`. */
-export type TableSelectBuilder<R, DB, TB extends TableName<DB>> = IsUntyped<DB, TB> extends true
-  ? SelectBuilder<R>
-  : (from: SelectQueryBuilder<DB, TB, {}>) => Compilable<R> // eslint-disable-line @typescript-eslint/no-empty-object-type
+export type TableSelectBuilder<R, DB, TB extends TableName<DB>> =
+  IsUntyped<DB, TB> extends true
+    ? SelectBuilder<R>
+    : // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+      (from: SelectQueryBuilder<DB, TB, {}>) => Compilable<R>

@@ -39,12 +39,18 @@ function probe(request: WriteRequest): WriteRequest {
     op: request.op,
     ...(request.rows ? { rows: request.rows.map(probeRow) } : {}),
     ...(request.key ? { key: request.key.map((_, i) => new Slot((r) => r.key?.[i])) } : {}),
-    ...(request.patch ? { patch: Object.fromEntries(Object.keys(request.patch).map((c) => [c, new Slot((r) => r.patch?.[c])])) } : {}),
+    ...(request.patch
+      ? { patch: Object.fromEntries(Object.keys(request.patch).map((c) => [c, new Slot((r) => r.patch?.[c])])) }
+      : {}),
   }
 }
 
 function signature(request: WriteRequest, targets: WriteTargets, returning: Returning): string {
-  const columns = request.rows?.[0] ? Object.keys(request.rows[0]).join(',') : request.patch ? Object.keys(request.patch).join(',') : ''
+  const columns = request.rows?.[0]
+    ? Object.keys(request.rows[0]).join(',')
+    : request.patch
+      ? Object.keys(request.patch).join(',')
+      : ''
   return `${request.op}|${targets.authority}|${targets.secondary ?? ''}|${returning}|${request.key?.length ?? 0}|${columns}`
 }
 
@@ -68,7 +74,11 @@ export class WriteStatementCache {
     let entry = this.#entries.get(key)
     if (!entry) {
       if (this.#entries.size >= MAX_ENTRIES) return this.#uncached(targets, request, returning)
-      const built = writeStatement(this.#shape, targets, probe(request), { controlSchema: this.#controlSchema, returning, roundTripCheck: this.#roundTripCheck })
+      const built = writeStatement(this.#shape, targets, probe(request), {
+        controlSchema: this.#controlSchema,
+        returning,
+        roundTripCheck: this.#roundTripCheck,
+      })
       entry = { text: built.text, name: statementName(built.text), params: built.values }
       this.#entries.set(key, entry)
     }
@@ -81,7 +91,11 @@ export class WriteStatementCache {
   }
 
   #uncached(targets: WriteTargets, request: WriteRequest, returning: Returning): NamedStatement {
-    const built = writeStatement(this.#shape, targets, request, { controlSchema: this.#controlSchema, returning, roundTripCheck: this.#roundTripCheck })
+    const built = writeStatement(this.#shape, targets, request, {
+      controlSchema: this.#controlSchema,
+      returning,
+      roundTripCheck: this.#roundTripCheck,
+    })
     return { ...built, name: statementName(built.text) }
   }
 }

@@ -13,16 +13,31 @@ export async function borrowClients(pool: PoolLike, count: number, waitMs: numbe
   if (count <= 0) return []
   const requests = Array.from({ length: count }, () => pool.connect())
   const timer = new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref())
-  const arrived = await Promise.all(requests.map((request) =>
-    Promise.race([request.then((client) => client, () => null), timer.then(() => null)])))
+  const arrived = await Promise.all(
+    requests.map((request) =>
+      Promise.race([
+        request.then(
+          (client) => client,
+          () => null,
+        ),
+        timer.then(() => null),
+      ]),
+    ),
+  )
   // A request still pending gets its client later: release it when it comes.
   requests.forEach((request, i) => {
-    if (arrived[i] === null) void request.then((client) => client.release(), () => undefined)
+    if (arrived[i] === null)
+      void request.then(
+        (client) => client.release(),
+        () => undefined,
+      )
   })
-  return arrived.filter((client): client is pg.PoolClient => client !== null).map((client) => {
-    client.on('error', ignoreError)
-    return client
-  })
+  return arrived
+    .filter((client): client is pg.PoolClient => client !== null)
+    .map((client) => {
+      client.on('error', ignoreError)
+      return client
+    })
 }
 
 function ignoreError(): void {}

@@ -48,13 +48,21 @@ export class ControlSchema {
   /** Appends one event (in the caller's transaction when `db` is its client) and returns its id. */
   async insertEvent(db: Queryable, event: EventRecord): Promise<string> {
     const values = [
-      event.migration, event.actor, event.kind, event.reason ?? null,
-      event.from?.phase ?? null, event.from?.percent ?? null, event.to?.phase ?? null, event.to?.percent ?? null,
-      event.forced ?? false, JSON.stringify(event.details ?? {}),
+      event.migration,
+      event.actor,
+      event.kind,
+      event.reason ?? null,
+      event.from?.phase ?? null,
+      event.from?.percent ?? null,
+      event.to?.phase ?? null,
+      event.to?.percent ?? null,
+      event.forced ?? false,
+      JSON.stringify(event.details ?? {}),
     ]
-    const { rows } = event.group === undefined
-      ? await db.query<{ id: string }>(this.#insertEvent, values)
-      : await db.query<{ id: string }>(this.#insertGroupEvent, [...values, event.group])
+    const { rows } =
+      event.group === undefined
+        ? await db.query<{ id: string }>(this.#insertEvent, values)
+        : await db.query<{ id: string }>(this.#insertGroupEvent, [...values, event.group])
     return (rows[0] as { id: string }).id
   }
 }

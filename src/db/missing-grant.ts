@@ -28,22 +28,51 @@ export interface MissingGrant {
  * offered only on the tables the migration owns: the control schema's, and its legacy and shadow tables (`tables`,
  * when known). Any other table is one a mapping reads: SELECT on it, and nothing more.
  */
-export function missingGrant(denied: DeniedObject, schema: string, role: string, tables?: MigrationTables): MissingGrant {
+export function missingGrant(
+  denied: DeniedObject,
+  schema: string,
+  role: string,
+  tables?: MigrationTables,
+): MissingGrant {
   const s = controlSchema(schema).quoted
   const file = ' (as in sql/grants/operator.sql)'
-  if (denied.kind === 'schema' && denied.name) return { object: `schema ${denied.name}`, grant: `GRANT USAGE ON SCHEMA ${quoteIdent(denied.name)} TO ${role}${file}` }
+  if (denied.kind === 'schema' && denied.name)
+    return {
+      object: `schema ${denied.name}`,
+      grant: `GRANT USAGE ON SCHEMA ${quoteIdent(denied.name)} TO ${role}${file}`,
+    }
   if (denied.kind === 'table' && denied.name) {
     const privileges = OPERATOR_PRIVILEGES[denied.name]
-    if (privileges) return { object: `table ${schema}.${denied.name}`, grant: `GRANT ${privileges} ON ${s}.${quoteIdent(denied.name)} TO ${role}${file}` }
+    if (privileges)
+      return {
+        object: `table ${schema}.${denied.name}`,
+        grant: `GRANT ${privileges} ON ${s}.${quoteIdent(denied.name)} TO ${role}${file}`,
+      }
     const resolved = tables?.denied
     const own = tables?.owned.find((t) => (resolved ? t.schema === resolved.schema : true) && t.name === denied.name)
-    if (own) return { object: `table ${own.schema}.${own.name}`, grant: `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${quoteQualified(own)} TO ${role}${file}` }
+    if (own)
+      return {
+        object: `table ${own.schema}.${own.name}`,
+        grant: `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${quoteQualified(own)} TO ${role}${file}`,
+      }
     const object = resolved ? `table ${resolved.schema}.${resolved.name}` : `table ${denied.name}`
     const readOnly = `GRANT SELECT ON TABLE ${resolved ? quoteQualified(resolved) : `<schema>.${quoteIdent(denied.name)}`} TO ${role}`
-    if (tables) return { object, grant: `${readOnly} (SELECT only: a mapping reads it, and it is not one of the migration's tables)` }
-    return { object, grant: `${readOnly} (SELECT only, unless it is the migration's legacy or shadow table: then SELECT, INSERT, UPDATE, DELETE${file})` }
+    if (tables)
+      return {
+        object,
+        grant: `${readOnly} (SELECT only: a mapping reads it, and it is not one of the migration's tables)`,
+      }
+    return {
+      object,
+      grant: `${readOnly} (SELECT only, unless it is the migration's legacy or shadow table: then SELECT, INSERT, UPDATE, DELETE${file})`,
+    }
   }
-  if (denied.kind === 'sequence') return { object: `sequence ${denied.name ?? ''}`.trim(), grant: `GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${role}${file}` }
-  if (denied.kind === 'function' && denied.name) return { object: `function ${denied.name}`, grant: `GRANT EXECUTE ON FUNCTION ${denied.name} TO ${role}` }
+  if (denied.kind === 'sequence')
+    return {
+      object: `sequence ${denied.name ?? ''}`.trim(),
+      grant: `GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${role}${file}`,
+    }
+  if (denied.kind === 'function' && denied.name)
+    return { object: `function ${denied.name}`, grant: `GRANT EXECUTE ON FUNCTION ${denied.name} TO ${role}` }
   return { object: 'the database', grant: `the grants in sql/grants/operator.sql for ${role}` }
 }

@@ -25,7 +25,11 @@ export function noteOwnedTables(error: unknown, tables: MigrationTables): unknow
 
 /** The tables noted for an error or any error in its chain of causes; undefined when none were. */
 export function ownedTablesOf(error: unknown): MigrationTables | undefined {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = error, depth = 0;
+    typeof e === 'object' && e !== null && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const tables = notedFor.get(e)
     if (tables) return tables
   }

@@ -3,10 +3,37 @@
 const NOT_FOUND = new Set(['42P01', '42703', '3F000', '42883', '42704'])
 const CLASH = new Set(['23505', '42P06', '42P07', '42710'])
 const LOCK_WAIT = new Set(['55P03', '57014', '40P01', '40001'])
-const CONSTRAINT = new Set(['23502', '23503', '23505', '23514', '23P01', '22001', '22003', '22P02', '22007', '22008', '22023'])
+const CONSTRAINT = new Set([
+  '23502',
+  '23503',
+  '23505',
+  '23514',
+  '23P01',
+  '22001',
+  '22003',
+  '22P02',
+  '22007',
+  '22008',
+  '22023',
+])
 const CONNECTION = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300'])
 const AUTH = new Set(['28000', '28P01', '3D000'])
-const COMPILE = new Set(['42601', '42703', '42883', '42804', '42P01', '42P10', '42P18', '42725', '42846', '42P02', '42803', '0A000', '42P20', '22P02'])
+const COMPILE = new Set([
+  '42601',
+  '42703',
+  '42883',
+  '42804',
+  '42P01',
+  '42P10',
+  '42P18',
+  '42725',
+  '42846',
+  '42P02',
+  '42803',
+  '0A000',
+  '42P20',
+  '22P02',
+])
 const PERMISSION_DENIED = '42501'
 const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE'])
 
@@ -44,7 +71,8 @@ export const isAuthFailure = (e: unknown): boolean => AUTH.has(codeOf(e) ?? '')
 /** The role lacks a privilege (42501): a missing grant, never a mistake in the config. */
 export const isPermissionDenied = (e: unknown): boolean => codeOf(e) === PERMISSION_DENIED
 /** An SQL text did not compile (syntax, unknown column or function, type mismatch). */
-export const isCompileError = (e: unknown): boolean => COMPILE.has(codeOf(e) ?? '') || ((codeOf(e) ?? '').startsWith('42') && !isPermissionDenied(e))
+export const isCompileError = (e: unknown): boolean =>
+  COMPILE.has(codeOf(e) ?? '') || ((codeOf(e) ?? '').startsWith('42') && !isPermissionDenied(e))
 
 /** What a permission error was about, from the server's words (`permission denied for table state`). */
 export interface DeniedObject {

@@ -14,10 +14,16 @@ export interface WithClientOptions {
  * reports it, and a client that broke, or whose function threw, is discarded
  * rather than returned to the pool.
  */
-export async function withClient<T>(pool: PoolLike, fn: (client: pg.PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
+export async function withClient<T>(
+  pool: PoolLike,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: WithClientOptions = {},
+): Promise<T> {
   const client = await pool.connect()
   let isBroken = false
-  const onError = (): void => { isBroken = true }
+  const onError = (): void => {
+    isBroken = true
+  }
   client.on('error', onError)
   try {
     return await fn(client)

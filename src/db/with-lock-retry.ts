@@ -78,15 +78,23 @@ export class LockRetryStopped extends Error {
  * Runs `work` in one transaction under the lock timeout, rolling back on any error; a lock wait is retried
  * after lockRetryDelayMs, up to `maxRetries` times. `work` is told when its try began (before its BEGIN).
  */
-export async function withLockRetry<T>(client: pg.ClientBase, options: LockRetryOptions, work: (triedAt: number) => Promise<T>): Promise<T> {
+export async function withLockRetry<T>(
+  client: pg.ClientBase,
+  options: LockRetryOptions,
+  work: (triedAt: number) => Promise<T>,
+): Promise<T> {
   const { clock, signal } = options
   for (let attempt = 1; ; attempt++) {
     const triedAt = clock.now()
     try {
-      return await inTransaction(client, async () => {
-        if (options.lockTimeoutMs !== undefined) await setLockTimeout(client, options.lockTimeoutMs)
-        return work(triedAt)
-      }, options.begin)
+      return await inTransaction(
+        client,
+        async () => {
+          if (options.lockTimeoutMs !== undefined) await setLockTimeout(client, options.lockTimeoutMs)
+          return work(triedAt)
+        },
+        options.begin,
+      )
     } catch (error) {
       if (options.isRetriedAtOnce?.(error)) {
         attempt--

@@ -8,9 +8,13 @@ import { withClient } from './with-client.js'
  * `begin` may add settings or a first statement to the BEGIN round trip (`BEGIN; SET LOCAL …`: no parameters);
  * `fn` is given that round trip's results (one per statement).
  */
-export async function inTransaction<T>(client: pg.ClientBase, fn: (began: readonly pg.QueryResult[]) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+export async function inTransaction<T>(
+  client: pg.ClientBase,
+  fn: (began: readonly pg.QueryResult[]) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   try {
-    const began = await client.query(begin) as unknown as pg.QueryResult | pg.QueryResult[]
+    const began = (await client.query(begin)) as unknown as pg.QueryResult | pg.QueryResult[]
     const result = await fn(Array.isArray(began) ? began : [began])
     await client.query('COMMIT')
     return result

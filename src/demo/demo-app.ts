@@ -19,13 +19,22 @@ export interface DemoApp {
   stop(): Promise<void>
 }
 
-async function counterSum(registry: Registry, name: string, filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true): Promise<number> {
+async function counterSum(
+  registry: Registry,
+  name: string,
+  filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true,
+): Promise<number> {
   const metric = registry.getSingleMetric(name)
   if (!metric) return 0
   return (await metric.get()).values.filter((v) => filter(v.labels)).reduce((sum, v) => sum + v.value, 0)
 }
 
-export function startDemoApp(dal: MigrationDal, registry: Registry, keys: readonly string[], options: { workers: number; pauseMs: number }): DemoApp {
+export function startDemoApp(
+  dal: MigrationDal,
+  registry: Registry,
+  keys: readonly string[],
+  options: { workers: number; pauseMs: number },
+): DemoApp {
   let stopped = false
   let writes = 0
   let errors = 0
@@ -35,9 +44,17 @@ export function startDemoApp(dal: MigrationDal, registry: Registry, keys: readon
       const key = keys[Math.floor(Math.random() * keys.length)] as string
       try {
         if (roll < 0.7) await dal.get(key)
-        else if (roll < 0.9) { await dal.update(key, { balance_cents: Math.floor(Math.random() * 100_000) }); writes++ }
-        else {
-          await dal.insert({ id: randomUUID(), full_name: randomName(Math.random), email: `new-${Date.now()}@example.com`, balance_cents: 0, prefs: { theme: 'dark' } })
+        else if (roll < 0.9) {
+          await dal.update(key, { balance_cents: Math.floor(Math.random() * 100_000) })
+          writes++
+        } else {
+          await dal.insert({
+            id: randomUUID(),
+            full_name: randomName(Math.random),
+            email: `new-${Date.now()}@example.com`,
+            balance_cents: 0,
+            prefs: { theme: 'dark' },
+          })
           writes++
         }
       } catch {

@@ -28,32 +28,35 @@ export const DEMO_DDL = `
 export const DEMO_MIGRATION = 'demo_users_v2'
 
 export const DEMO_CONFIG = {
-  migrations: [{
-    name: DEMO_MIGRATION,
-    legacy: { table: 'public.demo_users', key: ['id'] },
-    shadow: { table: 'public.demo_users_v2', key: ['id'] },
-    forward: {
-      id: 'id::uuid',
-      first_name: "split_part(full_name, ' ', 1)",
-      last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
-      email_address: 'email',
-      balance: 'balance_cents / 100.0',
+  migrations: [
+    {
+      name: DEMO_MIGRATION,
+      legacy: { table: 'public.demo_users', key: ['id'] },
+      shadow: { table: 'public.demo_users_v2', key: ['id'] },
+      forward: {
+        id: 'id::uuid',
+        first_name: "split_part(full_name, ' ', 1)",
+        last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
+        email_address: 'email',
+        balance: 'balance_cents / 100.0',
+      },
+      backward: {
+        id: 'id::text',
+        // demo_latency() sleeps for as long as the demo says: 0 until it plays a slow shadow.
+        // The knob's value is used (WHERE knob.slept), so the planner cannot drop the STABLE call; a mapping may call no
+        // VOLATILE function. concat_ws with nullif gives back a one-word name without a trailing space (the round trip).
+        full_name:
+          "(SELECT concat_ws(' ', first_name, nullif(last_name, '')) FROM (SELECT public.demo_latency() AS slept) AS knob WHERE knob.slept)",
+        email: 'email_address',
+        balance_cents: '(balance * 100)::int',
+        prefs: 'prefs::json',
+      },
+      compare: { created_at: 'timestamp_ms' },
+      compareSample: 0.25,
+      soakSeconds: 1,
+      guardrails: { maxP99Ratio: 3, maxDivergencesPerMinute: 600, windowSeconds: 5, minSamples: 20 },
     },
-    backward: {
-      id: 'id::text',
-      // demo_latency() sleeps for as long as the demo says: 0 until it plays a slow shadow.
-      // The knob's value is used (WHERE knob.slept), so the planner cannot drop the STABLE call; a mapping may call no
-      // VOLATILE function. concat_ws with nullif gives back a one-word name without a trailing space (the round trip).
-      full_name: "(SELECT concat_ws(' ', first_name, nullif(last_name, '')) FROM (SELECT public.demo_latency() AS slept) AS knob WHERE knob.slept)",
-      email: 'email_address',
-      balance_cents: '(balance * 100)::int',
-      prefs: 'prefs::json',
-    },
-    compare: { created_at: 'timestamp_ms' },
-    compareSample: 0.25,
-    soakSeconds: 1,
-    guardrails: { maxP99Ratio: 3, maxDivergencesPerMinute: 600, windowSeconds: 5, minSamples: 20 },
-  }],
+  ],
 }
 
 const FIRST = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Niklaus']

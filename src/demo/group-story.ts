@@ -23,10 +23,22 @@ const GROUP_DDL = `
 
 const GROUP_CONFIG = {
   migrations: [
-    { name: 'demo_team_v2', legacy: { table: 'public.demo_team', key: ['id'] }, shadow: { table: 'public.demo_team_v2', key: ['id'] },
-      forward: { budget: 'budget_cents / 100.0' }, backward: { budget_cents: '(budget * 100)::int' }, soakSeconds: 1 },
-    { name: 'demo_member_v2', legacy: { table: 'public.demo_member', key: ['id'] }, shadow: { table: 'public.demo_member_v2', key: ['id'] },
-      forward: { login: 'login::text' }, backward: { login: 'login::varchar(40)' }, soakSeconds: 1 },
+    {
+      name: 'demo_team_v2',
+      legacy: { table: 'public.demo_team', key: ['id'] },
+      shadow: { table: 'public.demo_team_v2', key: ['id'] },
+      forward: { budget: 'budget_cents / 100.0' },
+      backward: { budget_cents: '(budget * 100)::int' },
+      soakSeconds: 1,
+    },
+    {
+      name: 'demo_member_v2',
+      legacy: { table: 'public.demo_member', key: ['id'] },
+      shadow: { table: 'public.demo_member_v2', key: ['id'] },
+      forward: { login: 'login::text' },
+      backward: { login: 'login::varchar(40)' },
+      soakSeconds: 1,
+    },
   ],
   groups: [{ name: DEMO_GROUP, migrations: ['demo_team_v2', 'demo_member_v2'] }],
 }
@@ -45,11 +57,14 @@ export async function runGroupStory({ pool, dir, say, run, must }: GroupStoryCon
   await pool.query(GROUP_DDL)
   const config = join(dir, 'group.json')
   await writeFile(config, JSON.stringify(GROUP_CONFIG, null, 2))
-  say('   demo_team -> demo_team_v2 (cents to numeric) and demo_member -> demo_member_v2; each member row references its team, in both shapes')
+  say(
+    '   demo_team -> demo_team_v2 (cents to numeric) and demo_member -> demo_member_v2; each member row references its team, in both shapes',
+  )
   await must('register', '--config', config, '--reason', 'demo: move teams and their members together')
 
   say('   a member of a group never moves alone; the refusal names the group:')
-  if (await run('advance', 'demo_member_v2', '--to', 'dual_write') === 0) throw new Error('a group member moved alone')
+  if ((await run('advance', 'demo_member_v2', '--to', 'dual_write')) === 0)
+    throw new Error('a group member moved alone')
   // The group's precheck judges each member row against the team row it references, as the backfill will copy it,
   // so the gate of dual_write passes without --force.
   await must('precheck', DEMO_GROUP)
@@ -65,14 +80,23 @@ export async function runGroupStory({ pool, dir, say, run, must }: GroupStoryCon
     const group = await cutover.group(DEMO_GROUP)
     const tenants = Array.from({ length: 1000 }, (_, i) => `tenant-${i}`)
     const onShadow = tenants.filter((t) => group.sideFor(t) === 'shadow').length
-    say(`   at 50 %: of 1,000 tenants, ${onShadow} read both tables from the new shape and ${1000 - onShadow} both from legacy; the bucket is the group's, so none sees a mix`)
+    say(
+      `   at 50 %: of 1,000 tenants, ${onShadow} read both tables from the new shape and ${1000 - onShadow} both from legacy; the bucket is the group's, so none sees a mix`,
+    )
     const tenant = tenants.find((t) => group.sideFor(t) === 'shadow') ?? 'tenant-0'
-    const joined = await group.select((t) => t.from('demo_team_v2')
-      .innerJoin(t.table('demo_member_v2'), 'demo_member.team_id', 'demo_team.id')
-      .select(['demo_team.name', 'demo_team.budget_cents', 'demo_member.login'])
-      .where('demo_team.id', '=', 7)
-      .orderBy('demo_member.login'), { routingKey: tenant })
-    say(`   ${tenant} joins a team with its members, both tables from the ${group.sideFor(tenant)} side, in the legacy shape: ${JSON.stringify(joined.slice(0, 2))} …`)
+    const joined = await group.select(
+      (t) =>
+        t
+          .from('demo_team_v2')
+          .innerJoin(t.table('demo_member_v2'), 'demo_member.team_id', 'demo_team.id')
+          .select(['demo_team.name', 'demo_team.budget_cents', 'demo_member.login'])
+          .where('demo_team.id', '=', 7)
+          .orderBy('demo_member.login'),
+      { routingKey: tenant },
+    )
+    say(
+      `   ${tenant} joins a team with its members, both tables from the ${group.sideFor(tenant)} side, in the legacy shape: ${JSON.stringify(joined.slice(0, 2))} …`,
+    )
   } finally {
     await cutover.close()
   }

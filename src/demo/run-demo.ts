@@ -30,7 +30,9 @@ export interface DemoOptions {
   readonly onInterrupt: (cleanup: () => Promise<void>) => () => void
 }
 
-const say = (line = ''): void => { process.stdout.write(`${line}\n`) }
+const say = (line = ''): void => {
+  process.stdout.write(`${line}\n`)
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 class DemoFailed extends Error {}
@@ -41,7 +43,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const started = Date.now()
   // Refused before the story starts when the server it would start is not installed (a package install).
   if (!options.databaseUrl) await loadEmbeddedPostgres()
-  const resources: { server?: EmbeddedServer; adminUrl?: string; database?: string; pool?: pg.Pool; cutover?: Cutover; app?: DemoApp; metrics?: MetricsServer; dir?: string } = {}
+  const resources: {
+    server?: EmbeddedServer
+    adminUrl?: string
+    database?: string
+    pool?: pg.Pool
+    cutover?: Cutover
+    app?: DemoApp
+    metrics?: MetricsServer
+    dir?: string
+  } = {}
   let cleaning: Promise<void> | undefined
   const cleanup = (): Promise<void> => (cleaning ??= cleanUp())
   const cleanUp = async (): Promise<void> => {
@@ -54,11 +65,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await bounded(resources.pool?.end())
     if (resources.adminUrl && resources.database && !resources.server) {
       const admin = new pg.Client({ connectionString: resources.adminUrl, connectionTimeoutMillis: 3000 })
-      await bounded(admin.connect().then(() => admin.query(`DROP DATABASE IF EXISTS "${resources.database}" WITH (FORCE)`)))
+      await bounded(
+        admin.connect().then(() => admin.query(`DROP DATABASE IF EXISTS "${resources.database}" WITH (FORCE)`)),
+      )
       await bounded(admin.end())
     }
     await bounded(resources.server?.stop())
-    resources.app = undefined; resources.cutover = undefined; resources.metrics = undefined; resources.pool = undefined; resources.server = undefined; resources.database = undefined; resources.dir = undefined
+    resources.app = undefined
+    resources.cutover = undefined
+    resources.metrics = undefined
+    resources.pool = undefined
+    resources.server = undefined
+    resources.database = undefined
+    resources.dir = undefined
   }
   const unregister = options.onInterrupt(cleanup)
   // Made in the same turn as the hook is registered: a Ctrl-C at any later moment finds it and removes it
@@ -66,17 +85,23 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-demo-'))
   resources.dir = dir
   try {
-    say(`cutover demo${options.quick ? ' (quick)' : ''}: moving a live table to a new shape, with an application running the whole time.`)
+    say(
+      `cutover demo${options.quick ? ' (quick)' : ''}: moving a live table to a new shape, with an application running the whole time.`,
+    )
     say()
     say('== 1. A database')
     if (options.databaseUrl) {
       resources.adminUrl = options.databaseUrl
-      say('   using the server given by --database-url; the demo works in a database of its own and drops it at the end')
+      say(
+        '   using the server given by --database-url; the demo works in a database of its own and drops it at the end',
+      )
     } else {
       const t0 = Date.now()
       resources.server = await startEmbeddedServer()
       resources.adminUrl = resources.server.url
-      say(`   started an embedded PostgreSQL in ${resources.server.dataDir} (${Date.now() - t0} ms); it is removed at the end`)
+      say(
+        `   started an embedded PostgreSQL in ${resources.server.dataDir} (${Date.now() - t0} ms); it is removed at the end`,
+      )
     }
     resources.database = `cutover_demo_${randomBytes(4).toString('hex')}`
     const admin = new pg.Client({ connectionString: resources.adminUrl })
@@ -94,7 +119,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await pool.query(DEMO_DDL)
     await pool.query(seedSql(rows).text, seedSql(rows).values)
     await pool.query('ANALYZE demo_users')
-    say(`   demo_users (id varchar(36), full_name, email, balance_cents, prefs json): ${rows.toLocaleString('en')} rows`)
+    say(
+      `   demo_users (id varchar(36), full_name, email, balance_cents, prefs json): ${rows.toLocaleString('en')} rows`,
+    )
     say('   demo_users_v2 (id uuid, first_name, last_name, email_address, balance numeric(12,2), prefs jsonb)')
     const config = join(dir, 'cutover.json')
     await writeFile(config, JSON.stringify(DEMO_CONFIG, null, 2))
@@ -114,20 +141,45 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     // On a busy machine the guardrail may roll the ramp back by itself (a shadow read p99 over 3x legacy's, judged on
     // a 5 s window): that is the product working, not the demo failing. The demo says so, goes back to shadow_read
     // and runs the step again (three times at most).
-    const guardedRollbacks = async (): Promise<number> => Number((await pool.query<{ n: string }>(
-      "SELECT count(*) AS n FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback'", [DEMO_MIGRATION])).rows[0]?.n ?? 0)
+    const guardedRollbacks = async (): Promise<number> =>
+      Number(
+        (
+          await pool.query<{ n: string }>(
+            "SELECT count(*) AS n FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback'",
+            [DEMO_MIGRATION],
+          )
+        ).rows[0]?.n ?? 0,
+      )
     const mustUnlessGuardrail = async (...args: string[]): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
         const before = await guardedRollbacks()
         if (resources.cutover?.state(DEMO_MIGRATION)?.phase === 'dual_write' && before > 0 && attempt <= 3) {
-          const { rows: [event] } = await pool.query<{ reason: string }>("SELECT reason FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback' ORDER BY id DESC LIMIT 1", [DEMO_MIGRATION])
+          const {
+            rows: [event],
+          } = await pool.query<{ reason: string }>(
+            "SELECT reason FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback' ORDER BY id DESC LIMIT 1",
+            [DEMO_MIGRATION],
+          )
           say(`   the guardrail rolled back by itself: ${event?.reason ?? '(no event?)'}`)
-          say('   (this machine is busy, so the shadow\'s reads were slow next to legacy\'s); back to shadow_read, and on:')
-          await must('advance', DEMO_MIGRATION, '--to', 'shadow_read', '--reason', 'resume after a guardrail rollback on a busy machine')
+          say(
+            "   (this machine is busy, so the shadow's reads were slow next to legacy's); back to shadow_read, and on:",
+          )
+          await must(
+            'advance',
+            DEMO_MIGRATION,
+            '--to',
+            'shadow_read',
+            '--reason',
+            'resume after a guardrail rollback on a busy machine',
+          )
         }
         const code = await run(...args)
         if (code === 0) return
-        if (attempt >= 3 || (await guardedRollbacks()) === 0 || resources.cutover?.state(DEMO_MIGRATION)?.phase !== 'dual_write') {
+        if (
+          attempt >= 3 ||
+          (await guardedRollbacks()) === 0 ||
+          resources.cutover?.state(DEMO_MIGRATION)?.phase !== 'dual_write'
+        ) {
           throw new DemoFailed(`"cutover ${args.join(' ')}" exited ${code}`)
         }
       }
@@ -148,7 +200,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const { rows: keyRows } = await pool.query<{ id: string }>('SELECT id FROM demo_users ORDER BY id')
     const keys = keyRows.map((r) => r.id)
     const untouched = keys.slice(-Math.max(5, Math.floor(keys.length / 20)))
-    resources.app = startDemoApp(dal, registry, keys.slice(0, keys.length - untouched.length), { workers: 4, pauseMs: options.quick ? 2 : 5 })
+    resources.app = startDemoApp(dal, registry, keys.slice(0, keys.length - untouched.length), {
+      workers: 4,
+      pauseMs: options.quick ? 2 : 5,
+    })
     say(`   4 workers read and write through the DAL; metrics at ${resources.metrics.url}`)
     let last = await resources.app.stats()
     const report = async (label: string): Promise<AppStats> => {
@@ -157,7 +212,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const legacy = now.legacyReads - last.legacyReads
       const shadow = now.shadowReads - last.shadowReads
       const share = legacy + shadow === 0 ? 0 : (100 * shadow) / (legacy + shadow)
-      say(`   app ${label}: ${legacy + shadow} reads, ${share.toFixed(1)}% served by the shadow; ${now.comparisons - last.comparisons} compared, ${now.divergences - last.divergences} divergences; ${now.writes - last.writes} writes`)
+      say(
+        `   app ${label}: ${legacy + shadow} reads, ${share.toFixed(1)}% served by the shadow; ${now.comparisons - last.comparisons} compared, ${now.divergences - last.divergences} divergences; ${now.writes - last.writes} writes`,
+      )
       last = now
       return now
     }
@@ -178,7 +235,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say('== 7. Shadow reads: every read also reads the new table and compares')
     await must('advance', DEMO_MIGRATION, '--reason', 'compare reads')
     await report('in shadow_read')
-    say('   is the comparison itself trustworthy? calibrate compares the legacy table with itself through the same path:')
+    say(
+      '   is the comparison itself trustworthy? calibrate compares the legacy table with itself through the same path:',
+    )
     await must('calibrate', DEMO_MIGRATION, '--sample', options.quick ? '500' : '2000')
 
     say()
@@ -193,7 +252,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await mustUnlessGuardrail('ramp', DEMO_MIGRATION, '25', '--reason', 'back to 25%')
 
     say()
-    say('== 9. Someone changes a row of the new table behind the DAL\'s back')
+    say("== 9. Someone changes a row of the new table behind the DAL's back")
     const victim = untouched[0] as string
     await pool.query("UPDATE demo_users_v2 SET email_address = 'mallory@evil.example' WHERE id = $1::uuid", [victim])
     say(`   UPDATE demo_users_v2 SET email_address = 'mallory@evil.example' WHERE id = '${victim}'`)
@@ -201,16 +260,22 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     for (let i = 0; i < 200 && !caught; i++) {
       const row = await dal.get(victim)
       await resources.cutover.flush()
-      const { rows: found } = await pool.query("SELECT 1 FROM cutover.divergences WHERE migration = $1 AND key ->> 'id' = $2 AND source = 'read'", [DEMO_MIGRATION, victim])
+      const { rows: found } = await pool.query(
+        "SELECT 1 FROM cutover.divergences WHERE migration = $1 AND key ->> 'id' = $2 AND source = 'read'",
+        [DEMO_MIGRATION, victim],
+      )
       if (found.length > 0) {
         caught = true
-        say(`   the read comparison caught it: divergence recorded for ${victim}; the application was served the legacy row (${String(row?.email)})`)
+        say(
+          `   the read comparison caught it: divergence recorded for ${victim}; the application was served the legacy row (${String(row?.email)})`,
+        )
       }
     }
     if (!caught) throw new DemoFailed('the read comparison did not catch the corrupted row')
     await run('divergences', DEMO_MIGRATION)
     const verifyCode = await run('verify', DEMO_MIGRATION)
-    if (verifyCode !== 1) throw new DemoFailed(`verify should have found the corrupted row (exit 1), exited ${verifyCode}`)
+    if (verifyCode !== 1)
+      throw new DemoFailed(`verify should have found the corrupted row (exit 1), exited ${verifyCode}`)
     say('   verify found it too (exit code 1). The doctor, asked what is wrong, names it and the fix:')
     await run('doctor', DEMO_MIGRATION)
     say('   repair copies the row again from the authoritative side:')
@@ -239,16 +304,26 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     // down too, 25 ms may stay under the bound, so the knob goes up until it is crossed (or 60 s pass).
     const deadline = Date.now() + 60_000
     for (let latencyMs = 25; resources.cutover.state(DEMO_MIGRATION)?.phase !== 'dual_write'; latencyMs *= 2) {
-      if (latencyMs > 25) say(`   still under the bound on this machine (legacy is slow too): the knob goes to ${latencyMs} ms`)
+      if (latencyMs > 25)
+        say(`   still under the bound on this machine (legacy is slow too): the knob goes to ${latencyMs} ms`)
       await pool.query('UPDATE demo_latency SET seconds = $1', [latencyMs / 1000])
       const step = Date.now() + 10_000
-      while (resources.cutover.state(DEMO_MIGRATION)?.phase !== 'dual_write' && Date.now() < Math.min(step, deadline)) await sleep(100)
-      if (Date.now() >= deadline && resources.cutover.state(DEMO_MIGRATION)?.phase !== 'dual_write') throw new DemoFailed('the guardrail did not roll back within 60 s')
+      while (resources.cutover.state(DEMO_MIGRATION)?.phase !== 'dual_write' && Date.now() < Math.min(step, deadline))
+        await sleep(100)
+      if (Date.now() >= deadline && resources.cutover.state(DEMO_MIGRATION)?.phase !== 'dual_write')
+        throw new DemoFailed('the guardrail did not roll back within 60 s')
     }
     await pool.query('UPDATE demo_latency SET seconds = 0')
-    const { rows: [event] } = await pool.query<{ reason: string }>("SELECT reason FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback' ORDER BY id DESC LIMIT 1", [DEMO_MIGRATION])
+    const {
+      rows: [event],
+    } = await pool.query<{ reason: string }>(
+      "SELECT reason FROM cutover.events WHERE migration = $1 AND kind = 'guardrail_rollback' ORDER BY id DESC LIMIT 1",
+      [DEMO_MIGRATION],
+    )
     say(`   the guardrail rolled back by itself: ${event?.reason ?? '(no event?)'}`)
-    say('   every instance follows at once; reads are on legacy again, and nothing was lost: both tables were written all along')
+    say(
+      '   every instance follows at once; reads are on legacy again, and nothing was lost: both tables were written all along',
+    )
     await report('after the rollback')
 
     say()

@@ -54,7 +54,9 @@ export class UnleashAdmin {
     let strategies = await this.#call<AdminStrategy[]>(toggle, 'GET', strategiesPath, undefined, true)
     if (strategies === undefined) {
       await this.#call(toggle, 'POST', `/admin/projects/${encodeURIComponent(this.#project)}/features`, {
-        name: toggle, type: 'release', description: `cutover: share of routing keys reading the shadow table of migration ${groupId}`,
+        name: toggle,
+        type: 'release',
+        description: `cutover: share of routing keys reading the shadow table of migration ${groupId}`,
       })
       strategies = []
     }
@@ -65,18 +67,28 @@ export class UnleashAdmin {
     }
     for (const strategy of rollouts) {
       await this.#call(toggle, 'PUT', `${strategiesPath}/${encodeURIComponent(strategy.id)}`, {
-        name: 'flexibleRollout', parameters, disabled: false,
+        name: 'flexibleRollout',
+        parameters,
+        disabled: false,
         constraints: strategy.constraints ?? [],
         ...(strategy.segments ? { segments: strategy.segments } : {}),
         ...(strategy.variants ? { variants: strategy.variants } : {}),
       })
     }
-    await this.#call(toggle, 'POST', `${this.#featurePath(toggle)}/environments/${encodeURIComponent(this.#environment)}/on`)
+    await this.#call(
+      toggle,
+      'POST',
+      `${this.#featurePath(toggle)}/environments/${encodeURIComponent(this.#environment)}/on`,
+    )
   }
 
   /** Turns the toggle off in the environment: Unleash then answers false for every key. */
   async disableToggle(toggle: string): Promise<void> {
-    await this.#call(toggle, 'POST', `${this.#featurePath(toggle)}/environments/${encodeURIComponent(this.#environment)}/off`)
+    await this.#call(
+      toggle,
+      'POST',
+      `${this.#featurePath(toggle)}/environments/${encodeURIComponent(this.#environment)}/off`,
+    )
   }
 
   #featurePath(toggle: string): string {
@@ -84,7 +96,13 @@ export class UnleashAdmin {
   }
 
   /** One admin request; with `missingIsUndefined`, a 404 resolves to undefined. */
-  async #call<T>(toggle: string, method: string, path: string, body?: unknown, missingIsUndefined = false): Promise<T | undefined> {
+  async #call<T>(
+    toggle: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    missingIsUndefined = false,
+  ): Promise<T | undefined> {
     const where = `${method} ${displayUrl(this.#base + path)}`
     let response: Response
     try {
@@ -99,7 +117,12 @@ export class UnleashAdmin {
         signal: AbortSignal.timeout(this.#timeoutMs),
       })
     } catch (error) {
-      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error)
+      const reason =
+        error instanceof Error && error.cause instanceof Error
+          ? error.cause.message
+          : error instanceof Error
+            ? error.message
+            : String(error)
       throw new UnleashAdminFailed(toggle, this.#redact(`cannot reach Unleash (${where}): ${reason}`), { cause: error })
     }
     const text = await response.text().catch(() => '')
@@ -107,7 +130,12 @@ export class UnleashAdmin {
     if (response.status === 404 && missingIsUndefined) return undefined
     const detail = serverMessage(text)
     if (response.status === 401 || response.status === 403) {
-      throw new UnleashAdminFailed(toggle, this.#redact(`Unleash refused ${where} (HTTP ${response.status}${detail}); set UNLEASH_ADMIN_TOKEN to an admin token`))
+      throw new UnleashAdminFailed(
+        toggle,
+        this.#redact(
+          `Unleash refused ${where} (HTTP ${response.status}${detail}); set UNLEASH_ADMIN_TOKEN to an admin token`,
+        ),
+      )
     }
     throw new UnleashAdminFailed(toggle, this.#redact(`Unleash answered HTTP ${response.status} to ${where}${detail}`))
   }

@@ -33,7 +33,12 @@ function adminFor(options: MirrorOptions): UnleashAdmin | undefined {
   const env = options.env ?? process.env
   const url = options.url ?? env.UNLEASH_URL
   if (!url) return undefined
-  return new UnleashAdmin({ url, token: env.UNLEASH_ADMIN_TOKEN, project: env.UNLEASH_PROJECT, environment: env.UNLEASH_ENVIRONMENT })
+  return new UnleashAdmin({
+    url,
+    token: env.UNLEASH_ADMIN_TOKEN,
+    project: env.UNLEASH_PROJECT,
+    environment: env.UNLEASH_ENVIRONMENT,
+  })
 }
 
 function missingUrl(definition: MigrationDefinition): string {
@@ -76,17 +81,25 @@ export async function mirrorRollback(db: Queryable, options: MirrorOptions): Pro
   try {
     definition = await loadDefinition(db, options.schema, options.migration)
   } catch (error) {
-    return { warning: `${options.migration}: ${inForce}, but its definition could not be read to update Unleash (${error instanceof Error ? error.message : String(error)}); if it routes with Unleash, disable its toggle there` }
+    return {
+      warning: `${options.migration}: ${inForce}, but its definition could not be read to update Unleash (${error instanceof Error ? error.message : String(error)}); if it routes with Unleash, disable its toggle there`,
+    }
   }
   if (definition.routing.provider !== 'unleash') return {}
   const toggle = toggleName(definition)
   const admin = adminFor(options)
-  if (!admin) return { warning: `${definition.name}: ${inForce}, but Unleash's toggle "${toggle}" was not disabled: no Unleash URL was given; disable it in Unleash, or re-run with --unleash-url (or UNLEASH_URL) and UNLEASH_ADMIN_TOKEN` }
+  if (!admin)
+    return {
+      warning: `${definition.name}: ${inForce}, but Unleash's toggle "${toggle}" was not disabled: no Unleash URL was given; disable it in Unleash, or re-run with --unleash-url (or UNLEASH_URL) and UNLEASH_ADMIN_TOKEN`,
+    }
   try {
     await admin.disableToggle(toggle)
     return { said: `unleash: toggle "${toggle}" disabled in ${admin.environment}` }
   } catch (error) {
-    const detail = error instanceof UnleashAdminFailed ? error.detail : error instanceof Error ? error.message : String(error)
-    return { warning: `${definition.name}: ${inForce}, but Unleash's toggle "${toggle}" was not disabled: ${detail}; disable it in Unleash once it answers, or re-run: cutover rollback ${definition.name}` }
+    const detail =
+      error instanceof UnleashAdminFailed ? error.detail : error instanceof Error ? error.message : String(error)
+    return {
+      warning: `${definition.name}: ${inForce}, but Unleash's toggle "${toggle}" was not disabled: ${detail}; disable it in Unleash once it answers, or re-run: cutover rollback ${definition.name}`,
+    }
   }
 }

@@ -19,17 +19,38 @@ const keys = Array.from({ length: 20_000 }, (_, i) => `tenant-${i}`)
 function recordedFeatures(rollout: number, enabled = true): unknown {
   return {
     version: 2,
-    features: [{
-      name: TOGGLE, type: 'release', enabled, project: 'default', stale: false,
-      strategies: [{ name: 'flexibleRollout', constraints: [], parameters: { groupId: 'orders_v2', rollout: String(rollout), stickiness: 'userId' }, variants: [] }],
-      variants: [], description: null, impressionData: false,
-    }],
+    features: [
+      {
+        name: TOGGLE,
+        type: 'release',
+        enabled,
+        project: 'default',
+        stale: false,
+        strategies: [
+          {
+            name: 'flexibleRollout',
+            constraints: [],
+            parameters: { groupId: 'orders_v2', rollout: String(rollout), stickiness: 'userId' },
+            variants: [],
+          },
+        ],
+        variants: [],
+        description: null,
+        impressionData: false,
+      },
+    ],
     query: { project: ['default'], environment: 'development', inlineSegmentConstraints: true },
     meta: { revisionId: 10, etag: '"6ef7ec5a:10:v1"', queryHash: '6ef7ec5a' },
   }
 }
 
-interface FakeUnleash { url: string; served: () => unknown; set: (body: unknown) => void; requests: IncomingMessage[]; close: () => Promise<void> }
+interface FakeUnleash {
+  url: string
+  served: () => unknown
+  set: (body: unknown) => void
+  requests: IncomingMessage[]
+  close: () => Promise<void>
+}
 
 /** A loopback HTTP server answering the client API with a recorded body; 401 without the token. */
 async function fakeUnleash(initial: unknown, port = 0): Promise<FakeUnleash> {
@@ -49,9 +70,15 @@ async function fakeUnleash(initial: unknown, port = 0): Promise<FakeUnleash> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`,
     served: () => body,
-    set: (next) => { body = next },
+    set: (next) => {
+      body = next
+    },
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -62,13 +89,29 @@ afterEach(async () => {
 
 let logs = ''
 function provider(url: string, token: string | undefined = TOKEN): UnleashProvider {
-  const sink = new Writable({ write(chunk, _enc, done) { logs += String(chunk); done() } })
-  const p = new UnleashProvider({ url, token, refreshIntervalMs: 50, disableMetrics: true, logger: createLogger({ level: 'debug', destination: sink }) })
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs += String(chunk)
+      done()
+    },
+  })
+  const p = new UnleashProvider({
+    url,
+    token,
+    refreshIntervalMs: 50,
+    disableMetrics: true,
+    logger: createLogger({ level: 'debug', destination: sink }),
+  })
   opened.push(p)
   return p
 }
 
-const state = (phase: Phase, readPercent = 0): MigrationState => ({ phase, readPercent, authority: phase === 'shadow_primary' || phase === 'complete' ? 'shadow' : 'legacy', version: 1 })
+const state = (phase: Phase, readPercent = 0): MigrationState => ({
+  phase,
+  readPercent,
+  authority: phase === 'shadow_primary' || phase === 'complete' ? 'shadow' : 'legacy',
+  version: 1,
+})
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs

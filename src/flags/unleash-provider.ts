@@ -67,11 +67,15 @@ export class UnleashProvider implements PercentageProvider {
       this.#unleash.once('ready', () => resolve())
       this.#unleash.once('error', () => resolve())
     })
-    this.#unleash.on('ready', () => { this.#ready = true })
+    this.#unleash.on('ready', () => {
+      this.#ready = true
+    })
     this.#unleash.on('changed', () => this.#answered())
     this.#unleash.on('unchanged', () => this.#answered())
     this.#unleash.on('error', (error: unknown) => this.#failed(error))
-    this.#unleash.on('warn', (warning: unknown) => this.#logger.debug({ warning: this.#redact(String(warning)) }, 'unleash warning'))
+    this.#unleash.on('warn', (warning: unknown) =>
+      this.#logger.debug({ warning: this.#redact(String(warning)) }, 'unleash warning'),
+    )
     this.#logger.debug({ url: displayUrl(unleashApiUrl(options.url)) }, 'unleash client started')
   }
 
@@ -91,7 +95,9 @@ export class UnleashProvider implements PercentageProvider {
   /** Resolves true once toggles were fetched, false when Unleash failed first or `timeoutMs` passed. */
   async whenReady(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs)
+    })
     await Promise.race([this.#firstAnswer, timeout])
     clearTimeout(timer)
     // 'ready' is emitted on the next tick after the repository has data.

@@ -45,4 +45,5 @@ export const DEFAULT_PRECHECK_EXAMPLES = 5
 /** Live legacy rows a calibration compares by default (at most). */
 export const DEFAULT_CALIBRATION_SAMPLE = 1000
 /** The DAL's read p99 over the last minute, across every process Prometheus scrapes. */
-export const READ_P99_QUERY = 'histogram_quantile(0.99, sum by (le) (rate(cutover_operation_duration_seconds_bucket{operation="read"}[1m])))'
+export const READ_P99_QUERY =
+  'histogram_quantile(0.99, sum by (le) (rate(cutover_operation_duration_seconds_bucket{operation="read"}[1m])))'

@@ -27,7 +27,14 @@ function boundedLabel(value: string): string {
   return Array.from(value).slice(0, MAX_LABEL_CHARS).join('')
 }
 
-interface TotalRow { migration: string; application_name: string; role: string; op: string; writes: string; last_seen: string }
+interface TotalRow {
+  migration: string
+  application_name: string
+  role: string
+  op: string
+  writes: string
+  last_seen: string
+}
 
 /** What a registry's counter already holds, shared by every exporter on it (two Cutovers on one registry never count twice). */
 interface Exported {
@@ -47,7 +54,12 @@ export class BypassWriteExport {
   #inFlight: Promise<void> = Promise.resolve()
   #hasWarned = false
 
-  constructor(options: { readonly db: Queryable; readonly schema: string; readonly instruments: Instruments; readonly logger: Logger }) {
+  constructor(options: {
+    readonly db: Queryable
+    readonly schema: string
+    readonly instruments: Instruments
+    readonly logger: Logger
+  }) {
     this.#db = options.db
     this.#query = `SELECT migration, application_name, role, op, writes::text, extract(epoch FROM last_seen)::float8::text AS last_seen FROM ${controlSchema(options.schema).quoted}.bypass_write_totals()`
     this.#instruments = options.instruments
@@ -84,14 +96,21 @@ export class BypassWriteExport {
     try {
       rows = (await this.#db.query<TotalRow>(this.#query)).rows
     } catch (error) {
-      if (!this.#hasWarned) this.#logger.warn({ err: error }, 'cannot read the bypass net\'s totals (cutover_bypass_writes_total stays as it is); run cutover init if the control schema is older than sql/0008')
+      if (!this.#hasWarned)
+        this.#logger.warn(
+          { err: error },
+          "cannot read the bypass net's totals (cutover_bypass_writes_total stays as it is); run cutover init if the control schema is older than sql/0008",
+        )
       this.#hasWarned = true
       return
     }
     const lastWrite = new Map<string, number>()
     for (const r of rows) lastWrite.set(r.migration, Math.max(lastWrite.get(r.migration) ?? 0, Number(r.last_seen)))
     for (const [migration, at] of lastWrite) this.#instruments.bypassLastWrite.set({ migration }, at)
-    const totals = new Map<string, { labels: Record<'migration' | 'application_name' | 'role' | 'op', string>; writes: number }>()
+    const totals = new Map<
+      string,
+      { labels: Record<'migration' | 'application_name' | 'role' | 'op', string>; writes: number }
+    >()
     for (const r of rows) {
       const writers = this.#exported.writers.get(r.migration) ?? new Set<string>()
       this.#exported.writers.set(r.migration, writers)

@@ -24,7 +24,9 @@ export function judge(legacy: SideRow | undefined, shadow: SideRow | undefined):
   if (!legacy && !shadow) return { result: 'match', legacyHash, shadowHash }
   if (!shadow) return { result: 'mismatch', kind: 'missing_in_shadow', legacyHash, shadowHash }
   if (!legacy) return { result: 'mismatch', kind: 'missing_in_legacy', legacyHash, shadowHash }
-  return legacyHash === shadowHash ? { result: 'match', legacyHash, shadowHash } : { result: 'mismatch', kind: 'mismatch', legacyHash, shadowHash }
+  return legacyHash === shadowHash
+    ? { result: 'match', legacyHash, shadowHash }
+    : { result: 'mismatch', kind: 'mismatch', legacyHash, shadowHash }
 }
 
 /**
@@ -33,7 +35,8 @@ export function judge(legacy: SideRow | undefined, shadow: SideRow | undefined):
  */
 export function differingColumns(legacy: Record<string, unknown>, shadow: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(legacy), ...Object.keys(shadow)])]
-  return keys.filter((k) => JSON.stringify(legacy[k]) !== JSON.stringify(shadow[k]))
+  return keys
+    .filter((k) => JSON.stringify(legacy[k]) !== JSON.stringify(shadow[k]))
     .map((k) => (k.startsWith(READ_BACK_PREFIX) ? `${k.slice(READ_BACK_PREFIX.length)} (read back)` : k))
 }
 
@@ -52,7 +55,8 @@ export function comparableRow(shape: MigrationShape, comparable: unknown): Recor
   }
   for (const column of shape.legacyColumns) {
     const value = out[readBackKey(column.name)]
-    if (typeof value === 'string' && isJsonType(column.type)) out[readBackKey(column.name)] = canonicalJsonNumbers(value)
+    if (typeof value === 'string' && isJsonType(column.type))
+      out[readBackKey(column.name)] = canonicalJsonNumbers(value)
   }
   return out
 }

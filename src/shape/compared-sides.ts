@@ -21,7 +21,11 @@ export function backwardItems(shape: MigrationShape): string {
 }
 
 function comparable(shape: MigrationShape): { expected: string; actual: string } {
-  const columns = shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression }))
+  const columns = shape.forward.map((m) => ({
+    column: m.column,
+    type: typeOf(shape.shadowColumns, m.column),
+    expression: m.expression,
+  }))
   return {
     expected: expectedItems(columns, shape.definition.compare),
     actual: actualItems(columns, shape.definition.compare, 's'),

@@ -46,7 +46,9 @@ function overridingOf(info: CheckedMigration['legacy'], mapped: readonly MappedC
 /** Legacy column → `nextval` of the sequence of the shadow column it is copied to as a plain column. */
 function shadowDefaultsOf(checked: CheckedMigration): Map<string, string> {
   const defaults = new Map<string, string>()
-  for (const [legacyColumn, shadowColumn] of plainColumnMap(checked.mapping.forward, [...checked.legacy.columns.keys()])) {
+  for (const [legacyColumn, shadowColumn] of plainColumnMap(checked.mapping.forward, [
+    ...checked.legacy.columns.keys(),
+  ])) {
     const sequence = checked.shadow.columns.get(shadowColumn)?.sequence
     if (sequence) defaults.set(legacyColumn, `nextval(${quoteLiteral(sequence)}::regclass)`)
   }
@@ -55,7 +57,12 @@ function shadowDefaultsOf(checked: CheckedMigration): Map<string, string> {
 
 export function migrationShape(checked: CheckedMigration): MigrationShape {
   const columns = (info: CheckedMigration['legacy']): ColumnType[] =>
-    [...info.columns.values()].map((c) => ({ name: c.name, type: c.type, defaultSql: c.defaultSql, isGenerated: c.isGenerated }))
+    [...info.columns.values()].map((c) => ({
+      name: c.name,
+      type: c.type,
+      defaultSql: c.defaultSql,
+      isGenerated: c.isGenerated,
+    }))
   return {
     definition: checked.definition,
     legacyTable: quoteQualified(checked.retiredLegacyTable ?? checked.definition.legacy.table),
@@ -68,7 +75,10 @@ export function migrationShape(checked: CheckedMigration): MigrationShape {
     shadowKey: checked.definition.shadow.key,
     shadowDefaults: shadowDefaultsOf(checked),
     shadowConflictKey: conflictKeyOf(checked.shadow, checked.definition.shadow.key) ?? checked.definition.shadow.key,
-    overriding: { legacy: overridingOf(checked.legacy, checked.mapping.backward), shadow: overridingOf(checked.shadow, checked.mapping.forward) },
+    overriding: {
+      legacy: overridingOf(checked.legacy, checked.mapping.backward),
+      shadow: overridingOf(checked.shadow, checked.mapping.forward),
+    },
   }
 }
 
@@ -117,11 +127,15 @@ export function movedRowDelete(shape: MigrationShape, source: string): string {
 export function movedRowLateral(shape: MigrationShape, controlSchema: string): string {
   const extra = shape.shadowConflictKey.filter((c) => !shape.shadowKey.includes(c))
   if (extra.length === 0) return ''
-  const expression = (c: string): string => `(${shape.forward.find((m) => m.column === c)?.expression ?? quoteIdent(c)})::text`
+  const expression = (c: string): string =>
+    `(${shape.forward.find((m) => m.column === c)?.expression ?? quoteIdent(c)})::text`
   const array = (items: readonly string[]): string => `ARRAY[${items.join(', ')}]`
   const literals = (items: readonly string[]): string => `${array(items.map(quoteLiteral))}::text[]`
-  const types = (columns: readonly string[]): string => `${array(columns.map((c) => quoteLiteral(typeOf(shape.shadowColumns, c))))}::regtype[]`
-  return ` CROSS JOIN LATERAL (SELECT ${quoteIdent(controlSchema)}.delete_moved_by_key(${quoteLiteral(shape.shadowTable)}::regclass, ` +
+  const types = (columns: readonly string[]): string =>
+    `${array(columns.map((c) => quoteLiteral(typeOf(shape.shadowColumns, c))))}::regtype[]`
+  return (
+    ` CROSS JOIN LATERAL (SELECT ${quoteIdent(controlSchema)}.delete_moved_by_key(${quoteLiteral(shape.shadowTable)}::regclass, ` +
     `${literals(shape.shadowKey)}, ${types(shape.shadowKey)}, ${array(shape.shadowKey.map(expression))}, ` +
     `${literals(extra)}, ${types(extra)}, ${array(extra.map(expression))}) AS cutover_moved_rows) AS cutover_moved`
+  )
 }

@@ -26,8 +26,14 @@ const changing = new WeakMap<MigrationShape, readonly ReadBackColumn[]>()
 export function changingReadBackColumns(shape: MigrationShape): readonly ReadBackColumn[] {
   let columns = changing.get(shape)
   if (columns) return columns
-  const back = plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))
-  const forth = plainColumnMap(shape.forward, shape.legacyColumns.map((c) => c.name))
+  const back = plainColumnMap(
+    shape.backward,
+    shape.shadowColumns.map((c) => c.name),
+  )
+  const forth = plainColumnMap(
+    shape.forward,
+    shape.legacyColumns.map((c) => c.name),
+  )
   const shadowType = new Map(shape.shadowColumns.map((c) => [c.name, c.type]))
   const isIdentity = (c: ReadBackColumn): boolean => {
     const shadowColumn = forth.get(c.column)
@@ -42,16 +48,27 @@ export function changingReadBackColumns(shape: MigrationShape): readonly ReadBac
 export function readBackColumns(shape: MigrationShape): readonly ReadBackColumn[] {
   let columns = cache.get(shape)
   if (columns) return columns
-  const normaliserOf = new Map([...plainColumnMap(shape.backward, shape.shadowColumns.map((c) => c.name))]
-    .flatMap(([shadowColumn, legacyColumn]) => {
+  const normaliserOf = new Map(
+    [
+      ...plainColumnMap(
+        shape.backward,
+        shape.shadowColumns.map((c) => c.name),
+      ),
+    ].flatMap(([shadowColumn, legacyColumn]) => {
       const normaliser = shape.definition.compare[shadowColumn]
       return normaliser === undefined ? [] : [[legacyColumn, normaliser] as const]
-    }))
-  columns = shape.legacyColumns.filter((c) => !c.isGenerated).map((c) => {
-    const normaliser = normaliserOf.get(c.name)
-    const [sql] = verifyColumns([{ column: c.name, type: c.type, expression: '' }], normaliser === undefined ? {} : { [c.name]: normaliser })
-    return { column: c.name, type: c.type, normaliser, sql: sql as VerifyColumnSql }
-  })
+    }),
+  )
+  columns = shape.legacyColumns
+    .filter((c) => !c.isGenerated)
+    .map((c) => {
+      const normaliser = normaliserOf.get(c.name)
+      const [sql] = verifyColumns(
+        [{ column: c.name, type: c.type, expression: '' }],
+        normaliser === undefined ? {} : { [c.name]: normaliser },
+      )
+      return { column: c.name, type: c.type, normaliser, sql: sql as VerifyColumnSql }
+    })
   cache.set(shape, columns)
   return columns
 }

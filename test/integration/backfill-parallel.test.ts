@@ -26,9 +26,14 @@ beforeAll(async () => {
 afterAll(async () => close())
 
 async function refill(): Promise<void> {
-  await db.query('TRUNCATE orders, orders_v2; DELETE FROM cutover.job_chunks; DELETE FROM cutover.jobs; DELETE FROM cutover.divergences')
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
-                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [ROWS])
+  await db.query(
+    'TRUNCATE orders, orders_v2; DELETE FROM cutover.job_chunks; DELETE FROM cutover.jobs; DELETE FROM cutover.divergences',
+  )
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status, meta)
+                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`,
+    [ROWS],
+  )
   await db.query('ANALYZE orders')
 }
 
@@ -51,7 +56,14 @@ describe(`backfill copying each chunk in parts on two connections (seed ${seed};
     })
     const counted = countedPool(db.url, 6)
     try {
-      const result = await runBackfill(counted.pool, { schema, migration: 'orders_v2', actor: 'test', chunkRows: CHUNK, targetChunkMs: 0, parallel: 2 })
+      const result = await runBackfill(counted.pool, {
+        schema,
+        migration: 'orders_v2',
+        actor: 'test',
+        chunkRows: CHUNK,
+        targetChunkMs: 0,
+        parallel: 2,
+      })
       expect(result.rows).toBeGreaterThan(0)
       // Two parts of each chunk ran at once, on two connections.
       expect(counted.peak()).toBe(2)
@@ -66,7 +78,10 @@ describe(`backfill copying each chunk in parts on two connections (seed ${seed};
     expect(agreement.legacy).toBe(agreement.shadow)
     // The chunks tile the range and their counts add up (not the keys each range holds now: the writers deleted some).
     expect(await jobProblems(db, 'orders_v2')).toEqual([])
-    expect(await runVerify(db.pool, { schema, migration: 'orders_v2', actor: 'test' })).toMatchObject({ clean: true, counts: { mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 } })
+    expect(await runVerify(db.pool, { schema, migration: 'orders_v2', actor: 'test' })).toMatchObject({
+      clean: true,
+      counts: { mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 },
+    })
   }, 180_000)
 
   it('counts each copied row once when the chunk fails after its other part committed, and the resumed job copies the rest', async () => {
@@ -76,11 +91,29 @@ describe(`backfill copying each chunk in parts on two connections (seed ${seed};
     await db.query(`CREATE FUNCTION slow_first_part() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
                       IF NEW.id <= ${CHUNK / 2} THEN PERFORM pg_sleep(0.0004); END IF; RETURN NEW; END $$;
                     CREATE TRIGGER slow_first_part BEFORE INSERT ON orders_v2 FOR EACH ROW EXECUTE FUNCTION slow_first_part();`)
-    const first = runBackfill(db.pool, { schema, migration: 'orders_v2', actor: 'test', chunkRows: CHUNK, targetChunkMs: 0, parallel: 2 })
-      .then(() => 'finished', (error: unknown) => error)
+    const first = runBackfill(db.pool, {
+      schema,
+      migration: 'orders_v2',
+      actor: 'test',
+      chunkRows: CHUNK,
+      targetChunkMs: 0,
+      parallel: 2,
+    }).then(
+      () => 'finished',
+      (error: unknown) => error,
+    )
     try {
-      await until(async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders_v2 WHERE id > ${CHUNK / 2} AND id <= ${CHUNK}`))[0]?.n === CHUNK / 2,
-        60_000, 'the second part committed')
+      await until(
+        async () =>
+          (
+            await db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM orders_v2 WHERE id > ${CHUNK / 2} AND id <= ${CHUNK}`,
+            )
+          )[0]?.n ===
+          CHUNK / 2,
+        60_000,
+        'the second part committed',
+      )
       const killed = await db.query<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
         WHERE datname = current_database() AND state = 'active' AND query LIKE 'INSERT INTO%orders_v2%' AND pid <> pg_backend_pid()`)
       expect(killed).toEqual([{ ok: true }])
@@ -90,8 +123,17 @@ describe(`backfill copying each chunk in parts on two connections (seed ${seed};
     }
     // The failed run's copy of the second part was counted with it, in its own transaction.
     expect(Number((await jobOf(db, 'orders_v2', 'backfill'))?.status === 'running')).toBe(1)
-    expect(await db.query("SELECT (details ->> 'copied')::int AS copied FROM cutover.jobs WHERE kind = 'backfill'")).toEqual([{ copied: CHUNK / 2 }])
-    const resumed = await runBackfill(db.pool, { schema, migration: 'orders_v2', actor: 'test', chunkRows: CHUNK, targetChunkMs: 0, parallel: 2 })
+    expect(
+      await db.query("SELECT (details ->> 'copied')::int AS copied FROM cutover.jobs WHERE kind = 'backfill'"),
+    ).toEqual([{ copied: CHUNK / 2 }])
+    const resumed = await runBackfill(db.pool, {
+      schema,
+      migration: 'orders_v2',
+      actor: 'test',
+      chunkRows: CHUNK,
+      targetChunkMs: 0,
+      parallel: 2,
+    })
     expect(resumed).toMatchObject({ isResumed: true, rows: ROWS, copied: ROWS })
     expect(await tableAgreement(db)).toEqual({ legacy: ROWS, shadow: ROWS, onlyLegacy: 0, onlyShadow: 0 })
     expect(await jobProblems(db, 'orders_v2', ['backfill'])).toEqual([])

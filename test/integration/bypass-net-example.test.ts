@@ -11,13 +11,15 @@ describe('the README bypass-net example', () => {
     await expectQuotedInReadme(example)
   })
 
-  it('runs as written: the cron job\'s rows reach the shadow, are counted, and the net comes off', async () => {
+  it("runs as written: the cron job's rows reach the shadow, are counted, and the net comes off", async () => {
     const result = await runTsx(example, [], { DATABASE_URL: db.url, CUTOVER_LOG_LEVEL: 'silent' })
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain("full_name: 'Grace B. Hopper'")
     expect(result.stdout).toContain("application_name: 'nightly_import', op: 'insert', writes: '2'")
     expect(result.stdout).toContain('verify clean: true')
-    expect(await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE 'cutover_bypass_%'")).toEqual([{ n: 0 }])
+    expect(await db.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE 'cutover_bypass_%'")).toEqual([
+      { n: 0 },
+    ])
   })
 })

@@ -23,7 +23,10 @@ async function bypassWriter(client: pg.Client, until: number, errors: string[]):
     const id = 1 + Math.floor(Math.random() * KEYS)
     const n = Math.floor(Math.random() * 1000)
     const statements: [string, unknown[]][] = [
-      ['INSERT INTO orders (id, customer_id, amount_cents) VALUES ($1, gen_random_uuid()::text, $2) ON CONFLICT (id) DO UPDATE SET amount_cents = EXCLUDED.amount_cents', [id, n % 1000]],
+      [
+        'INSERT INTO orders (id, customer_id, amount_cents) VALUES ($1, gen_random_uuid()::text, $2) ON CONFLICT (id) DO UPDATE SET amount_cents = EXCLUDED.amount_cents',
+        [id, n % 1000],
+      ],
       ["UPDATE orders SET status = 'cron', amount_cents = amount_cents + 1 WHERE id = $1", [id]],
       ['UPDATE orders SET amount_cents = amount_cents + 1 WHERE id BETWEEN $1 AND $1 + 3', [id]],
       ['DELETE FROM orders WHERE id = $1', [id]],
@@ -61,7 +64,9 @@ async function dalWriter(until: number): Promise<number> {
 
 beforeAll(async () => {
   await setupOrders(db)
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, ${KEYS}) AS g`)
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, ${KEYS}) AS g`,
+  )
   await setPhase(db.pool, 'dual_write')
   ;({ cutover, pool: dalPool } = await connectCutover(db))
   for (let i = 0; i < 3; i++) {
@@ -84,15 +89,23 @@ describe('the bypass net in copy mode under concurrency', () => {
     const errors: string[] = []
     const backfill = (async () => {
       // The backfill starts on an empty shadow and runs while everyone writes; it is run until one finishes.
-      while (!await runBackfill(db.pool, { schema, migration, actor: 'race', chunkRows: 50, targetChunkMs: 0 }).then(() => true, () => false));
+      while (
+        !(await runBackfill(db.pool, { schema, migration, actor: 'race', chunkRows: 50, targetChunkMs: 0 }).then(
+          () => true,
+          () => false,
+        ))
+      );
     })()
     const counts = await Promise.all([
       ...writers.map((client) => bypassWriter(client, until, errors)),
-      dalWriter(until), dalWriter(until),
+      dalWriter(until),
+      dalWriter(until),
       backfill.then(() => 0),
     ])
     expect(counts.slice(0, 3).every((n) => n > 0)).toBe(true)
-    const [{ n: counted } = { n: 0 }] = await db.query<{ n: number }>('SELECT coalesce(sum(writes), 0)::int AS n FROM cutover.bypass_write_totals()')
+    const [{ n: counted } = { n: 0 }] = await db.query<{ n: number }>(
+      'SELECT coalesce(sum(writes), 0)::int AS n FROM cutover.bypass_write_totals()',
+    )
     expect(counted).toBeGreaterThan(0)
     expect(await db.query('SELECT kind, detail FROM cutover.divergences WHERE repaired_at IS NULL')).toEqual([])
     expect(await runVerify(db.pool, { schema, migration, actor: 'race' })).toMatchObject({ clean: true })

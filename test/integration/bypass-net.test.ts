@@ -25,7 +25,10 @@ let writer: pg.Client
 
 /** Bypass writes counted so far, per op (the totals function folds the log first). */
 async function counted(): Promise<Record<string, number>> {
-  const rows = await db.query<{ op: string; writes: string; application_name: string; role: string }>('SELECT * FROM cutover.bypass_write_totals() WHERE migration = $1', [migration])
+  const rows = await db.query<{ op: string; writes: string; application_name: string; role: string }>(
+    'SELECT * FROM cutover.bypass_write_totals() WHERE migration = $1',
+    [migration],
+  )
   return Object.fromEntries(rows.map((r) => [r.op, Number(r.writes)]))
 }
 
@@ -42,7 +45,9 @@ async function resetCounts(): Promise<void> {
 
 /** One of each psql-style write, from a connection of another role that has no grant on the control schema. */
 async function bypassWrites(base: number): Promise<void> {
-  await writer.query(`INSERT INTO orders (id, customer_id, amount_cents) VALUES ($1, gen_random_uuid()::text, 500)`, [base])
+  await writer.query(`INSERT INTO orders (id, customer_id, amount_cents) VALUES ($1, gen_random_uuid()::text, 500)`, [
+    base,
+  ])
   await writer.query(`UPDATE orders SET status = 'shipped' WHERE id = 1`)
   await writer.query(`DELETE FROM orders WHERE id = $1`, [base - 1000])
   const multi = await writer.query(`UPDATE orders SET amount_cents = amount_cents + 1 WHERE id BETWEEN 10 AND 14`)
@@ -55,9 +60,13 @@ beforeAll(async () => {
   ;({ cutover, pool: dalPool, registry } = await connectCutover(db))
   dal = await cutover.migration(migration)
   for (let id = 1; id <= 40; id++) await dal.insert(order(id))
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1001, 1010) AS g`)
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1001, 1010) AS g`,
+  )
   await runBackfill(db.pool, { schema, migration, actor: 'test', targetChunkMs: 0 })
-  await db.query(`CREATE ROLE "${writerRole}" LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO "${writerRole}"; GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO "${writerRole}"`)
+  await db.query(
+    `CREATE ROLE "${writerRole}" LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO "${writerRole}"; GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO "${writerRole}"`,
+  )
   const url = new URL(db.url)
   url.username = writerRole
   url.password = 'pw'
@@ -78,18 +87,38 @@ describe('bypass net', () => {
     await resetCounts()
     await bypassWrites(2001)
     expect(await counted()).toEqual({ insert: 1, update: 6, delete: 1 })
-    expect(await db.query('SELECT DISTINCT application_name, role FROM cutover.bypass_writes')).toEqual([{ application_name: 'nightly_fix', role: writerRole }])
+    expect(await db.query('SELECT DISTINCT application_name, role FROM cutover.bypass_writes')).toEqual([
+      { application_name: 'nightly_fix', role: writerRole },
+    ])
     await cutover.refreshBypassWrites()
-    const exported = (await registry.getSingleMetric('cutover_bypass_writes_total')?.get())?.values.map((v) => [v.labels.op, v.labels.application_name, v.labels.role, v.value])
-    expect(exported?.sort()).toEqual([['delete', 'nightly_fix', writerRole, 1], ['insert', 'nightly_fix', writerRole, 1], ['update', 'nightly_fix', writerRole, 6]])
-    expect(await db.query(`SELECT key ->> 'id' AS id, kind FROM cutover.divergences WHERE migration = $1 AND repaired_at IS NULL ORDER BY (key ->> 'id')::int`, [migration]))
-      .toEqual([{ id: '1', kind: 'mismatch' }, ...[10, 11, 12, 13, 14].map((id) => ({ id: String(id), kind: 'mismatch' })), { id: '1001', kind: 'missing_in_legacy' }, { id: '2001', kind: 'missing_in_shadow' }])
+    const exported = (await registry.getSingleMetric('cutover_bypass_writes_total')?.get())?.values.map((v) => [
+      v.labels.op,
+      v.labels.application_name,
+      v.labels.role,
+      v.value,
+    ])
+    expect(exported?.sort()).toEqual([
+      ['delete', 'nightly_fix', writerRole, 1],
+      ['insert', 'nightly_fix', writerRole, 1],
+      ['update', 'nightly_fix', writerRole, 6],
+    ])
+    expect(
+      await db.query(
+        `SELECT key ->> 'id' AS id, kind FROM cutover.divergences WHERE migration = $1 AND repaired_at IS NULL ORDER BY (key ->> 'id')::int`,
+        [migration],
+      ),
+    ).toEqual([
+      { id: '1', kind: 'mismatch' },
+      ...[10, 11, 12, 13, 14].map((id) => ({ id: String(id), kind: 'mismatch' })),
+      { id: '1001', kind: 'missing_in_legacy' },
+      { id: '2001', kind: 'missing_in_shadow' },
+    ])
     expect(await runVerify(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: false })
     await runRepair(db.pool, { schema, migration, actor: 'test' })
     expect(await runVerify(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: true })
   })
 
-  it('in copy mode copies each bypassing row to the shadow in the writer\'s transaction, so verify is clean at once', async () => {
+  it("in copy mode copies each bypassing row to the shadow in the writer's transaction, so verify is clean at once", async () => {
     await installBypassNet(db.pool, { schema, migration, actor: 'test', mode: 'copy' })
     await resetCounts()
     await bypassWrites(2002)
@@ -103,14 +132,15 @@ describe('bypass net', () => {
     const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')
     await expect(db.query('TRUNCATE orders')).rejects.toMatchObject({
       code: '55006',
-      message: 'TRUNCATE of orders refused: the bypass net of migration orders_v2 is installed, and the shadow table would keep every row',
+      message:
+        'TRUNCATE of orders refused: the bypass net of migration orders_v2 is installed, and the shadow table would keep every row',
       hint: expect.stringContaining('cutover net remove orders_v2'),
     })
     expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).toEqual(before)
     expect(before[0]?.n).toBeGreaterThan(0)
   })
 
-  it('never counts the DAL\'s own writes, in legacy- or shadow-authoritative phases, nor repair\'s', async () => {
+  it("never counts the DAL's own writes, in legacy- or shadow-authoritative phases, nor repair's", async () => {
     await resetCounts()
     for (const phase of ['dual_write', 'shadow_primary'] as const) {
       await setPhase(db.pool, phase)
@@ -129,7 +159,10 @@ describe('bypass net', () => {
     await dal.delete(4009)
     // repair writes legacy from the authoritative shadow.
     await db.query("UPDATE orders_v2 SET status = 'drifted' WHERE id = 4008")
-    await db.query(`INSERT INTO cutover.divergences (migration, key, source, kind) VALUES ($1, '{"id": "4008"}', 'verify', 'mismatch')`, [migration])
+    await db.query(
+      `INSERT INTO cutover.divergences (migration, key, source, kind) VALUES ($1, '{"id": "4008"}', 'verify', 'mismatch')`,
+      [migration],
+    )
     expect(await runRepair(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ from: 'shadow', rows: 1 })
     expect(await counted()).toEqual({})
     await setPhase(db.pool, 'dual_write')
@@ -153,7 +186,9 @@ describe('bypass net', () => {
   it('comes off with a rollback, and stays off through retire and unretire', async () => {
     expect(await netObjects()).toEqual({ triggers: 2, functions: 3 })
     const rolledBack = await rollback(db.pool, { schema, migration, actor: 'test', unleash: false })
-    expect(rolledBack.bypassNet).toMatch(/removed; reinstall it when wanted with: cutover net install orders_v2 --mode copy/)
+    expect(rolledBack.bypassNet).toMatch(
+      /removed; reinstall it when wanted with: cutover net install orders_v2 --mode copy/,
+    )
     expect(await netObjects()).toEqual({ triggers: 0, functions: 0 })
     await resetCounts()
     await writer.query(`UPDATE orders SET status = 'after' WHERE id = 2`)

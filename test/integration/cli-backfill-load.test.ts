@@ -18,7 +18,10 @@ beforeAll(async () => {
   await setupOrders(db)
   const connected = await connectCutover(db, { random: () => 1 })
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   dal = await cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await cutover.watcher.poll()
@@ -27,8 +30,11 @@ afterAll(async () => close())
 
 async function loadLegacy(rows: number): Promise<void> {
   await db.query('TRUNCATE orders, orders_v2; DELETE FROM cutover.jobs; DELETE FROM cutover.divergences')
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
-                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [rows])
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status, meta)
+                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`,
+    [rows],
+  )
   await db.query('ANALYZE orders')
 }
 
@@ -42,7 +48,12 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
 
 async function expectCleanVerify(): Promise<void> {
   const verify = await cli('verify', 'orders_v2', '--limit', '5')
-  const result = verify.json<{ clean: boolean; rowsCompared: number; counts: Record<string, number>; differences: unknown[] }>()
+  const result = verify.json<{
+    clean: boolean
+    rowsCompared: number
+    counts: Record<string, number>
+    differences: unknown[]
+  }>()
   expect(result.differences).toEqual([])
   expect(result.counts).toEqual({ mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 })
   expect(result.clean).toBe(true)
@@ -57,15 +68,38 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
     const writers = startWriters(dal, { count: 8, existingKeys: ROWS, firstNewKey: ROWS + 1, seed })
     try {
       const rowsDone = async (): Promise<number> =>
-        Number((await db.query<{ n: string }>("SELECT coalesce(max(rows_done), 0)::text AS n FROM cutover.jobs WHERE kind = 'backfill'"))[0]?.n)
+        Number(
+          (
+            await db.query<{ n: string }>(
+              "SELECT coalesce(max(rows_done), 0)::text AS n FROM cutover.jobs WHERE kind = 'backfill'",
+            )
+          )[0]?.n,
+        )
       for (let kill = 0; kill < 3; kill++) {
         // Kill at a random point: once the job has gone 5,000 to 45,000 rows further.
         const target = (await rowsDone()) + 5000 + ((seed * (kill + 1) * 7919) % 40_000)
-        const killed = await runCli(['backfill', 'orders_v2', '--database-url', db.url, '--chunk-rows', '2000', '--max-rows-per-second', '40000', '--lease-seconds', '2', '--json'], {},
-          { killWhen: async () => (await rowsDone()) >= target })
+        const killed = await runCli(
+          [
+            'backfill',
+            'orders_v2',
+            '--database-url',
+            db.url,
+            '--chunk-rows',
+            '2000',
+            '--max-rows-per-second',
+            '40000',
+            '--lease-seconds',
+            '2',
+            '--json',
+          ],
+          {},
+          { killWhen: async () => (await rowsDone()) >= target },
+        )
         expect(killed.code).toBeNull()
       }
-      const [progress] = await db.query<{ rows_done: string; status: string }>("SELECT rows_done::text, status FROM cutover.jobs WHERE kind = 'backfill'")
+      const [progress] = await db.query<{ rows_done: string; status: string }>(
+        "SELECT rows_done::text, status FROM cutover.jobs WHERE kind = 'backfill'",
+      )
       expect(progress?.status).toBe('running')
       const finished = await cli('backfill', 'orders_v2', '--lease-seconds', '2')
       expect(finished.stderr).toBe('')
@@ -104,7 +138,9 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
     expect(rows).toBeLessThanOrEqual(300)
     expect(backfill.stderr).toBe('')
     const seconds = (Date.now() - before) / 1000
-    const [{ inserted }] = (await db.query<{ inserted: number }>('SELECT count(*)::int AS inserted FROM orders WHERE id >= 1000000')) as [{ inserted: number }]
+    const [{ inserted }] = (await db.query<{ inserted: number }>(
+      'SELECT count(*)::int AS inserted FROM orders WHERE id >= 1000000',
+    )) as [{ inserted: number }]
     // The writers added keys faster than the throttled backfill went over its range, and it still finished.
     expect(inserted / seconds).toBeGreaterThan(rows / seconds)
     await expectCleanVerify()
@@ -120,9 +156,16 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
       await holder.query('BEGIN')
       await holder.query('SELECT 1 FROM orders WHERE id = 1 FOR UPDATE')
       const first = cli('backfill', 'orders_v2', '--chunk-rows', '1000')
-      await until(async () => (await db.query("SELECT 1 FROM cutover.jobs WHERE kind = 'backfill' AND status = 'running'")).length > 0)
+      await until(
+        async () =>
+          (await db.query("SELECT 1 FROM cutover.jobs WHERE kind = 'backfill' AND status = 'running'")).length > 0,
+      )
       const second = cli('backfill', 'orders_v2', '--chunk-rows', '1000')
-      await until(async () => (await db.query<{ n: number }>('SELECT count(DISTINCT leased_by)::int AS n FROM cutover.job_chunks'))[0]?.n === 2)
+      await until(
+        async () =>
+          (await db.query<{ n: number }>('SELECT count(DISTINCT leased_by)::int AS n FROM cutover.job_chunks'))[0]
+            ?.n === 2,
+      )
       await holder.query('COMMIT')
       runs = await Promise.all([first, second])
     } finally {
@@ -135,7 +178,9 @@ describe(`backfill under load (seed ${seed}; replay with CUTOVER_SEED=${seed})`,
     for (const line of said) expect(line).toMatch(/waits on/)
     const jobs = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM cutover.jobs WHERE kind = 'backfill'")
     expect(jobs).toEqual([{ n: 1 }])
-    const [{ copied }] = (await db.query<{ copied: string }>("SELECT sum(rows)::text AS copied FROM cutover.job_chunks")) as [{ copied: string }]
+    const [{ copied }] = (await db.query<{ copied: string }>(
+      'SELECT sum(rows)::text AS copied FROM cutover.job_chunks',
+    )) as [{ copied: string }]
     expect(Number(copied)).toBe(60_000)
     const workers = await db.query<{ n: number }>('SELECT count(DISTINCT leased_by)::int AS n FROM cutover.job_chunks')
     expect(workers[0]?.n).toBeGreaterThanOrEqual(2)

@@ -20,7 +20,9 @@ describe('backfill --max-replica-lag', () => {
     const refused = await cli('backfill', 'orders_v2', '--max-replica-lag', '0')
     expect(refused.code).toBe(2)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
-    expect(refused.stderr).toMatch(/--max-replica-lag \(maxReplicaLagSeconds\) must be a positive number of seconds, got 0; for example: cutover backfill orders_v2 --max-replica-lag 5/)
+    expect(refused.stderr).toMatch(
+      /--max-replica-lag \(maxReplicaLagSeconds\) must be a positive number of seconds, got 0; for example: cutover backfill orders_v2 --max-replica-lag 5/,
+    )
     expect(await controlSnapshot(db.pool)).toBe(before)
     // The suggestion, on a server without replicas: nothing lags, and it copies everything.
     const suggested = /for example: cutover (.*)$/.exec(refused.stderr.trim())?.[1]?.split(' ') ?? []

@@ -21,7 +21,8 @@ const { run, json, doctor, expectHealthy, connect } = doctorCli(db)
 /** A copy of the shipped sql/ files in a temporary directory, as another release of cutover would ship them. */
 async function sqlDirCopy(): Promise<string> {
   const dir = await tempDir('cutover-sql-')
-  for (const file of (await readdir(DEFAULT_SQL_DIR)).filter((f) => f.endsWith('.sql'))) await copyFile(join(DEFAULT_SQL_DIR, file), join(dir, file))
+  for (const file of (await readdir(DEFAULT_SQL_DIR)).filter((f) => f.endsWith('.sql')))
+    await copyFile(join(DEFAULT_SQL_DIR, file), join(dir, file))
   return dir
 }
 
@@ -47,14 +48,26 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     // The situation: the ramp gate refuses (no verify since the backfill), and an operator forces it.
     const refused = await run('ramp', 'orders_v2', '10')
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/gate "ramp" not met: no verify since the backfill finished; run: cutover verify orders_v2/)
+    expect(refused.stderr).toMatch(
+      /gate "ramp" not met: no verify since the backfill finished; run: cutover verify orders_v2/,
+    )
     expect((await run('ramp', 'orders_v2', '10', '--force')).code).toBe(0)
 
     const { code, doc } = await doctor('orders_v2')
     expect(code).toBe(1)
     expect(doc).toEqual({
-      findings: [{ migration: 'orders_v2', severity: 'error', code: 'evidence_missing', message: 'orders_v2 is in ramp at 10% with no verify on record', command: 'cutover verify orders_v2' }],
-      errors: 1, warnings: 0, migrations: ['orders_v2'],
+      findings: [
+        {
+          migration: 'orders_v2',
+          severity: 'error',
+          code: 'evidence_missing',
+          message: 'orders_v2 is in ramp at 10% with no verify on record',
+          command: 'cutover verify orders_v2',
+        },
+      ],
+      errors: 1,
+      warnings: 0,
+      migrations: ['orders_v2'],
     })
     const human = await run(...DOCTOR, 'orders_v2')
     expect(human.code).toBe(1)
@@ -68,21 +81,32 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     await expectHealthy()
   })
 
-  it('orphans_unchecked: a lock on the child table that outlasts the doctor\'s lock timeout is a warning; once it is gone, doctor counts again', async () => {
+  it("orphans_unchecked: a lock on the child table that outlasts the doctor's lock timeout is a warning; once it is gone, doctor counts again", async () => {
     const holder = await connect()
     await holder.query('BEGIN')
     await holder.query('LOCK TABLE order_lines IN ACCESS EXCLUSIVE MODE')
     try {
       const { code, doc } = await doctor('orders_v2')
       expect(code).toBe(0)
-      expect(doc.findings).toEqual([expect.objectContaining({ migration: 'orders_v2', severity: 'warning', code: 'orphans_unchecked', command: 'cutover doctor orders_v2' })])
-      expect(doc.findings[0]?.message).toBe('could not count the rows of public.order_lines (foreign key order_lines_order_id_fkey): canceling statement due to lock timeout; a lock blocks it (see long_transaction)')
+      expect(doc.findings).toEqual([
+        expect.objectContaining({
+          migration: 'orders_v2',
+          severity: 'warning',
+          code: 'orphans_unchecked',
+          command: 'cutover doctor orders_v2',
+        }),
+      ])
+      expect(doc.findings[0]?.message).toBe(
+        'could not count the rows of public.order_lines (foreign key order_lines_order_id_fkey): canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
+      )
       expect(doc.findings[0]?.query).toMatch(/^SELECT c\.\* FROM "public"\."order_lines" c WHERE/)
       expect(doc).toMatchObject({ errors: 0, warnings: 1 })
       const human = await run(...DOCTOR, 'orders_v2')
       expect(human.code).toBe(0)
       expect(human.stdout.trim().split('\n')).toEqual([
-        expect.stringMatching(/^warning orders_v2 orphans_unchecked: could not count the rows of public\.order_lines .*; fix: cutover doctor orders_v2$/),
+        expect.stringMatching(
+          /^warning orders_v2 orphans_unchecked: could not count the rows of public\.order_lines .*; fix: cutover doctor orders_v2$/,
+        ),
         'doctor: 0 error(s), 1 warning(s), 1 migration(s) checked',
       ])
     } finally {
@@ -104,10 +128,19 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
       const { code, doc } = await doctor('orders_v2', '--lock-age', '0')
       expect(code).toBe(0)
       expect(doc.findings).toEqual([
-        expect.objectContaining({ severity: 'warning', code: 'long_transaction', command: `SELECT pg_terminate_backend(${pid})`, message: expect.stringMatching(/has held orders_v2 AccessExclusiveLock/) }),
+        expect.objectContaining({
+          severity: 'warning',
+          code: 'long_transaction',
+          command: `SELECT pg_terminate_backend(${pid})`,
+          message: expect.stringMatching(/has held orders_v2 AccessExclusiveLock/),
+        }),
         {
-          migration: 'orders_v2', severity: 'warning', code: 'orphans_unchecked', command: 'cutover doctor orders_v2',
-          message: 'could not read orders and orders_v2 to count the rows of 1 referencing foreign key(s): canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
+          migration: 'orders_v2',
+          severity: 'warning',
+          code: 'orphans_unchecked',
+          command: 'cutover doctor orders_v2',
+          message:
+            'could not read orders and orders_v2 to count the rows of 1 referencing foreign key(s): canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
         },
       ])
       // With the parity check as well: it cannot read the tables either, and says so.
@@ -116,8 +149,12 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
       expect(full.json<DoctorDoc>().findings).toEqual([
         expect.objectContaining({ code: 'orphans_unchecked' }),
         {
-          migration: 'orders_v2', severity: 'warning', code: 'parity_unchecked', command: 'cutover doctor orders_v2',
-          message: 'could not read orders and orders_v2 to compare them: canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
+          migration: 'orders_v2',
+          severity: 'warning',
+          code: 'parity_unchecked',
+          command: 'cutover doctor orders_v2',
+          message:
+            'could not read orders and orders_v2 to compare them: canceling statement due to lock timeout; a lock blocks it (see long_transaction)',
         },
       ])
     } finally {
@@ -132,18 +169,28 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
   it('control_schema_ahead: a control schema initialised by a newer cutover is a warning (exit 0) naming the upgrade', async () => {
     // A newer release ships one more numbered file, and its `cutover init` applied it.
     const newer = await sqlDirCopy()
-    await writeFile(join(newer, '0999_future_table.sql'), 'CREATE TABLE :CUTOVER_SCHEMA.future_table (id integer PRIMARY KEY);\n')
+    await writeFile(
+      join(newer, '0999_future_table.sql'),
+      'CREATE TABLE :CUTOVER_SCHEMA.future_table (id integer PRIMARY KEY);\n',
+    )
     await applyControlSchema(db.pool, { schema: 'cutover_future', sqlDir: newer })
 
     const { code, doc } = await doctor('--schema', 'cutover_future')
     expect(code).toBe(0)
     expect(doc).toEqual({
-      findings: [{
-        migration: null, severity: 'warning', code: 'control_schema_ahead',
-        message: 'control schema "cutover_future" has file(s) this code does not ship: 0999_future_table.sql; this cutover is older than the one that ran init',
-        command: 'upgrade cutover to the version that ran cutover init',
-      }],
-      errors: 0, warnings: 1, migrations: [],
+      findings: [
+        {
+          migration: null,
+          severity: 'warning',
+          code: 'control_schema_ahead',
+          message:
+            'control schema "cutover_future" has file(s) this code does not ship: 0999_future_table.sql; this cutover is older than the one that ran init',
+          command: 'upgrade cutover to the version that ran cutover init',
+        },
+      ],
+      errors: 0,
+      warnings: 1,
+      migrations: [],
     })
     const human = await run(...DOCTOR, '--schema', 'cutover_future')
     expect(human.code).toBe(0)
@@ -155,11 +202,13 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     const init = await json('init', '--schema', 'cutover_future')
     expect(init.code).toBe(0)
     expect(init.json()).toMatchObject({ applied: [] })
-    expect((await doctor('--schema', 'cutover_future')).doc.findings.map((f) => f.code)).toEqual(['control_schema_ahead'])
+    expect((await doctor('--schema', 'cutover_future')).doc.findings.map((f) => f.code)).toEqual([
+      'control_schema_ahead',
+    ])
     expect(await versionFindingsWith(newer, 'cutover_future')).toEqual([])
   })
 
-  it('control_schema_changed: an applied control-schema file that differs from the code\'s is an error; init refuses until the files match', async () => {
+  it("control_schema_changed: an applied control-schema file that differs from the code's is an error; init refuses until the files match", async () => {
     // The database was initialised from a 0004 that differs from the one this code reads:
     // to the check, exactly the situation of a shipped file edited after init.
     const applied = await sqlDirCopy()
@@ -169,12 +218,18 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     const { code, doc } = await doctor('--schema', 'cutover_edited')
     expect(code).toBe(1)
     expect(doc).toEqual({
-      findings: [{
-        migration: null, severity: 'error', code: 'control_schema_changed',
-        message: 'control-schema file(s) 0004_routing_sample.sql differ from what was applied to "cutover_edited"',
-        command: 'restore the shipped sql/ files (a change belongs in a new numbered file)',
-      }],
-      errors: 1, warnings: 0, migrations: [],
+      findings: [
+        {
+          migration: null,
+          severity: 'error',
+          code: 'control_schema_changed',
+          message: 'control-schema file(s) 0004_routing_sample.sql differ from what was applied to "cutover_edited"',
+          command: 'restore the shipped sql/ files (a change belongs in a new numbered file)',
+        },
+      ],
+      errors: 1,
+      warnings: 0,
+      migrations: [],
     })
     const human = await run(...DOCTOR, '--schema', 'cutover_edited')
     expect(human.code).toBe(1)
@@ -184,7 +239,9 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     ])
     const init = await run('init', '--schema', 'cutover_edited')
     expect(init.code).toBe(2)
-    expect(init.stderr.trim()).toMatch(/^cutover: control-schema file 0004_routing_sample\.sql changed after it was applied \(applied [0-9a-f]{12}, now [0-9a-f]{12}\); restore the original file and put the change in a new numbered file$/)
+    expect(init.stderr.trim()).toMatch(
+      /^cutover: control-schema file 0004_routing_sample\.sql changed after it was applied \(applied [0-9a-f]{12}, now [0-9a-f]{12}\); restore the original file and put the change in a new numbered file$/,
+    )
     // With the files restored to what was applied, the check has nothing to report.
     expect(await versionFindingsWith(applied, 'cutover_edited')).toEqual([])
   })
@@ -192,12 +249,19 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
   it('definition_invalid: a shadow column dropped under a registered mapping is an error; registering a definition that fits clears it', async () => {
     // meta is mapped by name; without it on the shadow, reads from the shadow could not return legacy's meta.
     await db.query('ALTER TABLE orders_v2 DROP COLUMN meta')
-    const message = 'migration "orders_v2": legacy column "meta" of public.orders has no backward mapping, so reads from the shadow could not return it; ' +
+    const message =
+      'migration "orders_v2": legacy column "meta" of public.orders has no backward mapping, so reads from the shadow could not return it; ' +
       `add "backward": {"meta": "<SQL over public.orders_v2's columns>"} (or "NULL")`
-    const command = 'fix the tables or the definition, then: cutover register --config FILE --force, then: cutover verify orders_v2'
+    const command =
+      'fix the tables or the definition, then: cutover register --config FILE --force, then: cutover verify orders_v2'
     const { code, doc } = await doctor('orders_v2')
     expect(code).toBe(1)
-    expect(doc).toEqual({ findings: [{ migration: 'orders_v2', severity: 'error', code: 'definition_invalid', message, command }], errors: 1, warnings: 0, migrations: ['orders_v2'] })
+    expect(doc).toEqual({
+      findings: [{ migration: 'orders_v2', severity: 'error', code: 'definition_invalid', message, command }],
+      errors: 1,
+      warnings: 0,
+      migrations: ['orders_v2'],
+    })
     const human = await run(...DOCTOR, 'orders_v2')
     expect(human.code).toBe(1)
     expect(human.stdout.trim().split('\n')).toEqual([
@@ -207,15 +271,27 @@ describe('cutover doctor: the findings of each situation', { timeout: 240_000 },
     // With the parity check too (it also loads the definition), it is still one finding, one error.
     const full = await json('doctor', 'orders_v2')
     expect(full.code).toBe(1)
-    expect(full.json<DoctorDoc>()).toEqual({ findings: [{ migration: 'orders_v2', severity: 'error', code: 'definition_invalid', message, command }], errors: 1, warnings: 0, migrations: ['orders_v2'] })
+    expect(full.json<DoctorDoc>()).toEqual({
+      findings: [{ migration: 'orders_v2', severity: 'error', code: 'definition_invalid', message, command }],
+      errors: 1,
+      warnings: 0,
+      migrations: ['orders_v2'],
+    })
 
     // The fix it names: a definition that fits the tables as they are now, registered.
     const dir = await tempDir('cutover-config-')
-      const config = join(dir, 'cutover.json')
-    await writeFile(config, JSON.stringify({ migrations: [{
-      ...ORDERS_CONFIG,
-      backward: { ...ORDERS_CONFIG.backward, meta: 'NULL' },
-    }] }))
+    const config = join(dir, 'cutover.json')
+    await writeFile(
+      config,
+      JSON.stringify({
+        migrations: [
+          {
+            ...ORDERS_CONFIG,
+            backward: { ...ORDERS_CONFIG.backward, meta: 'NULL' },
+          },
+        ],
+      }),
+    )
     // In shadow_read a changed mapping is refused without --force (it prints the diff); the command doctor named passes.
     expect((await run('register', '--config', config)).code).toBe(1)
     expect((await run('register', '--config', config, '--force')).code).toBe(0)

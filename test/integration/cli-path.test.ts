@@ -20,15 +20,39 @@ describe('the whole path, as an operator runs it', () => {
   it('init, register, dual_write, backfill, verify, ramp 1 to 100, shadow_primary, rollback, status', async () => {
     const dir = await tempDir('cutover-path-')
     const config = join(dir, 'cutover.json')
-    await writeFile(config, JSON.stringify({ migrations: [{
-      ...ORDERS_CONFIG,
-      soakSeconds: 0,
-    }] }))
-    expect((await cli('init')).json()).toMatchObject({ schema: 'cutover', applied: expect.arrayContaining(['0001_control_schema.sql']) })
-    expect((await cli('register', '--config', config, '--reason', 'ticket 12')).json()).toMatchObject({ registered: [{ name: 'orders_v2' }] })
-    expect((await cli('precheck', 'orders_v2', '--reason', 'before dual writes')).json()).toMatchObject({ rows: 3000, clean: true, classes: [] })
+    await writeFile(
+      config,
+      JSON.stringify({
+        migrations: [
+          {
+            ...ORDERS_CONFIG,
+            soakSeconds: 0,
+          },
+        ],
+      }),
+    )
+    expect((await cli('init')).json()).toMatchObject({
+      schema: 'cutover',
+      applied: expect.arrayContaining(['0001_control_schema.sql']),
+    })
+    expect((await cli('register', '--config', config, '--reason', 'ticket 12')).json()).toMatchObject({
+      registered: [{ name: 'orders_v2' }],
+    })
+    expect((await cli('precheck', 'orders_v2', '--reason', 'before dual writes')).json()).toMatchObject({
+      rows: 3000,
+      clean: true,
+      classes: [],
+    })
     const toDual = await cli('advance', 'orders_v2', '--reason', 'start dual writes')
-    expect(toDual.json()).toEqual({ migration: 'orders_v2', from: { phase: 'off', readPercent: 0 }, to: { phase: 'dual_write', readPercent: 0 }, changed: true, acknowledged: 0, listeners: 0, unacknowledged: [] })
+    expect(toDual.json()).toEqual({
+      migration: 'orders_v2',
+      from: { phase: 'off', readPercent: 0 },
+      to: { phase: 'dual_write', readPercent: 0 },
+      changed: true,
+      acknowledged: 0,
+      listeners: 0,
+      unacknowledged: [],
+    })
 
     const backfill = await cli('backfill', 'orders_v2', '--reason', 'copy')
     expect(backfill.code).toBe(0)
@@ -37,37 +61,77 @@ describe('the whole path, as an operator runs it', () => {
 
     const verify = await cli('verify', 'orders_v2')
     expect(verify.code).toBe(0)
-    expect(verify.json()).toEqual({ migration: 'orders_v2', rowsCompared: 3000, clean: true, counts: { mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 }, differences: [] })
+    expect(verify.json()).toEqual({
+      migration: 'orders_v2',
+      rowsCompared: 3000,
+      clean: true,
+      counts: { mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 },
+      differences: [],
+    })
 
-    expect((await cli('advance', 'orders_v2', '--reason', 'compare reads')).json()).toMatchObject({ to: { phase: 'shadow_read', readPercent: 0 } })
+    expect((await cli('advance', 'orders_v2', '--reason', 'compare reads')).json()).toMatchObject({
+      to: { phase: 'shadow_read', readPercent: 0 },
+    })
     let previous = 0
     for (const percent of [1, 5, 25, 50, 100]) {
       const ramp = await cli('ramp', 'orders_v2', String(percent), '--reason', `ramp ${percent}`)
       expect(ramp.code).toBe(0)
-      expect(ramp.json()).toMatchObject({ from: { readPercent: previous }, to: { phase: 'ramp', readPercent: percent } })
+      expect(ramp.json()).toMatchObject({
+        from: { readPercent: previous },
+        to: { phase: 'ramp', readPercent: percent },
+      })
       previous = percent
     }
-    expect((await cli('advance', 'orders_v2', '--reason', 'shadow takes over')).json()).toMatchObject({ to: { phase: 'shadow_primary', readPercent: 100 } })
+    expect((await cli('advance', 'orders_v2', '--reason', 'shadow takes over')).json()).toMatchObject({
+      to: { phase: 'shadow_primary', readPercent: 100 },
+    })
     expect((await cli('verify', 'orders_v2')).json()).toMatchObject({ clean: true })
     const unconfirmed = await cli('advance', 'orders_v2')
     expect(unconfirmed.code).toBe(1)
-    expect(unconfirmed.stderr.trim()).toBe('cutover: orders_v2: complete is the one step that cannot be undone and needs its own confirmation ' +
-      "(--force does not give it); run: cutover advance orders_v2 --to complete --confirm (from code: advance(pool, { …, to: 'complete', confirm: true }))")
+    expect(unconfirmed.stderr.trim()).toBe(
+      'cutover: orders_v2: complete is the one step that cannot be undone and needs its own confirmation ' +
+        "(--force does not give it); run: cutover advance orders_v2 --to complete --confirm (from code: advance(pool, { …, to: 'complete', confirm: true }))",
+    )
     const rollback = await cli('rollback', 'orders_v2', '--reason', 'drill')
-    expect(rollback.json()).toMatchObject({ from: { phase: 'shadow_primary', readPercent: 100 }, to: { phase: 'dual_write', readPercent: 0 } })
+    expect(rollback.json()).toMatchObject({
+      from: { phase: 'shadow_primary', readPercent: 100 },
+      to: { phase: 'dual_write', readPercent: 0 },
+    })
 
     const status = (await cli('status', 'orders_v2')).json<{ migrations: Record<string, unknown>[] }>()
     expect(status.migrations[0]).toMatchObject({
-      name: 'orders_v2', phase: 'dual_write', readPercent: 0, authority: 'legacy',
-      backfill: { done: true, rows: 3000 }, lastVerify: { clean: true }, divergencesLastHour: 0,
+      name: 'orders_v2',
+      phase: 'dual_write',
+      readPercent: 0,
+      authority: 'legacy',
+      backfill: { done: true, rows: 3000 },
+      lastVerify: { clean: true },
+      divergencesLastHour: 0,
     })
 
-    const events = await db.query<{ actor: string; kind: string; reason: string | null; from_phase: string | null; to_phase: string | null; to_percent: number | null }>(
-      'SELECT actor, kind, reason, from_phase, to_phase, to_percent FROM cutover.events ORDER BY id')
+    const events = await db.query<{
+      actor: string
+      kind: string
+      reason: string | null
+      from_phase: string | null
+      to_phase: string | null
+      to_percent: number | null
+    }>('SELECT actor, kind, reason, from_phase, to_phase, to_percent FROM cutover.events ORDER BY id')
     expect(events.map((e) => [e.kind, e.to_phase, e.to_percent])).toEqual([
-      ['registered', null, null], ['precheck', null, null], ['advance', 'dual_write', 0], ['backfill', null, null], ['verify', null, null],
-      ['advance', 'shadow_read', 0], ['ramp', 'ramp', 1], ['ramp', 'ramp', 5], ['ramp', 'ramp', 25], ['ramp', 'ramp', 50], ['ramp', 'ramp', 100],
-      ['advance', 'shadow_primary', 100], ['verify', null, null], ['rollback', 'dual_write', 0],
+      ['registered', null, null],
+      ['precheck', null, null],
+      ['advance', 'dual_write', 0],
+      ['backfill', null, null],
+      ['verify', null, null],
+      ['advance', 'shadow_read', 0],
+      ['ramp', 'ramp', 1],
+      ['ramp', 'ramp', 5],
+      ['ramp', 'ramp', 25],
+      ['ramp', 'ramp', 50],
+      ['ramp', 'ramp', 100],
+      ['advance', 'shadow_primary', 100],
+      ['verify', null, null],
+      ['rollback', 'dual_write', 0],
     ])
     expect(events.every((e) => e.actor === 'ana')).toBe(true)
     expect(events.filter((e) => e.to_phase !== null).every((e) => e.reason !== null)).toBe(true)

@@ -29,7 +29,17 @@ interface PrecheckDoc {
   failingRows: number
   definitionVersion: number
   collisionsChecked: boolean
-  classes: { kind: string; sqlstate: string; column: string | null; constraint: string | null; pattern: string; message: string; count: number; examples: string[][]; query: string }[]
+  classes: {
+    kind: string
+    sqlstate: string
+    column: string | null
+    constraint: string | null
+    pattern: string
+    message: string
+    count: number
+    examples: string[][]
+    query: string
+  }[]
 }
 
 /** What the precheck must never change: both tables' rows and the job tables. */
@@ -37,11 +47,17 @@ async function untouched(): Promise<string> {
   const rows = await db.query<{ legacy: string; shadow: string; jobs: number; chunks: number }>(
     `SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a) AS legacy,
             (SELECT count(*) FROM accounts_v2)::text AS shadow,
-            (SELECT count(*) FROM cutover.jobs)::int AS jobs, (SELECT count(*) FROM cutover.job_chunks)::int AS chunks`)
+            (SELECT count(*) FROM cutover.jobs)::int AS jobs, (SELECT count(*) FROM cutover.job_chunks)::int AS chunks`,
+  )
   return JSON.stringify(rows[0])
 }
 
-interface Finding { code: string; severity: string; message: string; command: string }
+interface Finding {
+  code: string
+  severity: string
+  message: string
+  command: string
+}
 
 /** The doctor's precheck findings for accounts_v2. */
 async function precheckFindings(): Promise<Finding[]> {
@@ -50,7 +66,10 @@ async function precheckFindings(): Promise<Finding[]> {
 }
 
 async function phase(): Promise<string> {
-  return (await db.query<{ phase: string }>("SELECT phase FROM cutover.state WHERE migration = 'accounts_v2'"))[0]?.phase ?? ''
+  return (
+    (await db.query<{ phase: string }>("SELECT phase FROM cutover.state WHERE migration = 'accounts_v2'"))[0]?.phase ??
+    ''
+  )
 }
 
 beforeAll(async () => {
@@ -71,16 +90,26 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     const before = await controlSnapshot(db.pool)
     const refused = await cli('advance', 'accounts_v2', '--to', 'dual_write')
     expect(refused.code).toBe(1)
-    expect(refused.stderr.trim()).toBe('cutover: accounts_v2: gate "dual_write" not met: no precheck of the mapping over the legacy rows has run; run: cutover precheck accounts_v2')
+    expect(refused.stderr.trim()).toBe(
+      'cutover: accounts_v2: gate "dual_write" not met: no precheck of the mapping over the legacy rows has run; run: cutover precheck accounts_v2',
+    )
     expect(await controlSnapshot(db.pool)).toBe(before)
-    expect(await precheckFindings()).toEqual([{
-      migration: 'accounts_v2', severity: 'warning', code: 'precheck_missing', command: 'cutover precheck accounts_v2',
-      message: 'accounts_v2 is in off with no precheck on record: entering dual_write is refused until the mapping carries every legacy row',
-    }])
+    expect(await precheckFindings()).toEqual([
+      {
+        migration: 'accounts_v2',
+        severity: 'warning',
+        code: 'precheck_missing',
+        command: 'cutover precheck accounts_v2',
+        message:
+          'accounts_v2 is in off with no precheck on record: entering dual_write is refused until the mapping carries every legacy row',
+      },
+    ])
     // The suggested command is one the tool accepts: it runs (and finds the bad rows: exit 1, not 2).
     const suggested = /run: (cutover .*)$/.exec(refused.stderr.trim())?.[1]?.split(' ').slice(1) ?? []
     const ran = await cli(...suggested)
-    expect(ran.stderr).toMatch(/^cutover: accounts_v2: 3 legacy row\(s\) cannot be mapped or do not come back unchanged; fix them \(or the mapping\), then run: cutover precheck accounts_v2\n$/)
+    expect(ran.stderr).toMatch(
+      /^cutover: accounts_v2: 3 legacy row\(s\) cannot be mapped or do not come back unchanged; fix them \(or the mapping\), then run: cutover precheck accounts_v2\n$/,
+    )
     expect(ran.code).toBe(1)
   })
 
@@ -89,10 +118,20 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     const result = await cli('precheck', 'accounts_v2', '--json')
     expect(result.code).toBe(1)
     const doc = result.json<PrecheckDoc>()
-    expect(doc).toMatchObject({ rows: 20_000, clean: false, failingRows: 3, definitionVersion: 1, collisionsChecked: false })
+    expect(doc).toMatchObject({
+      rows: 20_000,
+      clean: false,
+      failingRows: 3,
+      definitionVersion: 1,
+      collisionsChecked: false,
+    })
     expect(doc.classes).toHaveLength(1)
     expect(doc.classes[0]).toMatchObject({
-      kind: 'forward', sqlstate: '22P02', column: null, constraint: null, count: 3,
+      kind: 'forward',
+      sqlstate: '22P02',
+      column: null,
+      constraint: null,
+      count: 3,
       pattern: 'invalid input syntax for type uuid: "…"',
       message: 'invalid input syntax for type uuid: "0000-broken"',
       examples: BAD_IDS.map((id) => [id]),
@@ -101,7 +140,9 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
 
     const human = await cli('precheck', 'accounts_v2')
     expect(human.code).toBe(1)
-    expect(human.stdout).toContain('accounts_v2: precheck of 20000 legacy rows (definition version 1): 3 cannot be mapped or do not come back unchanged, in 1 class(es)')
+    expect(human.stdout).toContain(
+      'accounts_v2: precheck of 20000 legacy rows (definition version 1): 3 cannot be mapped or do not come back unchanged, in 1 class(es)',
+    )
     expect(human.stdout).toContain('forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)')
     expect(human.stdout).toContain('keys: ["0000-broken"], ["ACME_0042"], ["legacy-17"]')
     expect(await untouched()).toBe(before)
@@ -111,13 +152,20 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     // The state autovacuum leaves the shadow in after the trials above, all rolled back: pages, and statistics that
     // say no row lives in them. A plan that trusted them scanned the whole shadow once per key (CI timed out here).
     await db.query('ANALYZE accounts_v2')
-    expect((await db.query<{ relpages: number; reltuples: number }>("SELECT relpages, reltuples FROM pg_class WHERE relname = 'accounts_v2'"))[0])
-      .toMatchObject({ relpages: expect.any(Number), reltuples: 0 })
+    expect(
+      (
+        await db.query<{ relpages: number; reltuples: number }>(
+          "SELECT relpages, reltuples FROM pg_class WHERE relname = 'accounts_v2'",
+        )
+      )[0],
+    ).toMatchObject({ relpages: expect.any(Number), reltuples: 0 })
     const before = await untouched()
     const doc = (await cli('precheck', 'accounts_v2', '--json', '--examples', '1')).json<PrecheckDoc>()
     expect(doc.classes[0]?.examples).toEqual([['0000-broken']])
     const listed = await db.query<{ key: string[]; message: string }>(doc.classes[0]?.query ?? '')
-    expect(listed.map((r) => [r.key, r.message])).toEqual(BAD_IDS.map((id) => [[id], `invalid input syntax for type uuid: "${id}"`]))
+    expect(listed.map((r) => [r.key, r.message])).toEqual(
+      BAD_IDS.map((id) => [[id], `invalid input syntax for type uuid: "${id}"`]),
+    )
     expect(await untouched()).toBe(before)
   })
 
@@ -125,16 +173,28 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     const before = await controlSnapshot(db.pool)
     const refused = await cli('advance', 'accounts_v2')
     expect(refused.code).toBe(1)
-    expect(refused.stderr.trim()).toBe('cutover: accounts_v2: gate "dual_write" not met: the last precheck found 3 legacy row(s) the mapping cannot carry ' +
-      '(forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)); fix those rows (or the mapping), then run: cutover precheck accounts_v2')
-    await expect(advance(db.pool, { schema: 'cutover', migration: 'accounts_v2', actor: 'code' })).rejects.toThrow(GateRefused)
-    await expect(advance(db.pool, { schema: 'cutover', migration: 'accounts_v2', actor: 'code' })).rejects.toThrow(refused.stderr.trim().replace(/^cutover: /, ''))
+    expect(refused.stderr.trim()).toBe(
+      'cutover: accounts_v2: gate "dual_write" not met: the last precheck found 3 legacy row(s) the mapping cannot carry ' +
+        '(forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)); fix those rows (or the mapping), then run: cutover precheck accounts_v2',
+    )
+    await expect(advance(db.pool, { schema: 'cutover', migration: 'accounts_v2', actor: 'code' })).rejects.toThrow(
+      GateRefused,
+    )
+    await expect(advance(db.pool, { schema: 'cutover', migration: 'accounts_v2', actor: 'code' })).rejects.toThrow(
+      refused.stderr.trim().replace(/^cutover: /, ''),
+    )
     expect(await controlSnapshot(db.pool)).toBe(before)
     expect(await phase()).toBe('off')
-    expect(await precheckFindings()).toEqual([expect.objectContaining({
-      severity: 'warning', code: 'precheck_failing', command: 'cutover precheck accounts_v2',
-      message: expect.stringContaining('found 3 legacy row(s) the mapping cannot carry (forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)); entering dual_write is refused until they are fixed'),
-    })])
+    expect(await precheckFindings()).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'precheck_failing',
+        command: 'cutover precheck accounts_v2',
+        message: expect.stringContaining(
+          'found 3 legacy row(s) the mapping cannot carry (forward 22P02 invalid input syntax for type uuid: "…": 3 row(s)); entering dual_write is refused until they are fixed',
+        ),
+      }),
+    ])
   })
 
   it('after the rows are fixed the precheck is clean and the advance passes', async () => {
@@ -144,7 +204,13 @@ describe('cutover precheck on 20,000 varchar ids of which three are not UUIDs', 
     const [finding] = await precheckFindings()
     const clean = await cli(...(finding?.command.split(' ').slice(1) ?? []), '--json')
     expect(clean.code).toBe(0)
-    expect(clean.json<PrecheckDoc>()).toMatchObject({ rows: 20_000, clean: true, failingRows: 0, classes: [], collisionsChecked: true })
+    expect(clean.json<PrecheckDoc>()).toMatchObject({
+      rows: 20_000,
+      clean: true,
+      failingRows: 0,
+      classes: [],
+      collisionsChecked: true,
+    })
     expect((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM accounts_v2'))[0]?.n).toBe('0')
     expect(await precheckFindings()).toEqual([])
     const advanced = await cli('advance', 'accounts_v2')

@@ -45,7 +45,14 @@ function dalPool(): pg.Pool {
 }
 
 async function connect(pool: pg.Pool): Promise<Cutover> {
-  return Cutover.connect({ pool, registry: new Registry(), logger: silentLogger, random: () => 0, fallbackPollMs: 100, comparisons: { maxInFlight: 100 } })
+  return Cutover.connect({
+    pool,
+    registry: new Registry(),
+    logger: silentLogger,
+    random: () => 0,
+    fallbackPollMs: 100,
+    comparisons: { maxInFlight: 100 },
+  })
 }
 
 /** Every row of a relation, every column, in key order. */
@@ -56,10 +63,16 @@ async function contents(relation: string): Promise<Record<string, unknown>[]> {
 /** The control schema, every public relation and constraint, and every public table's rows: equal means nothing changed. */
 async function world(): Promise<string> {
   const relations = await db.query<{ name: string; kind: string }>(
-    "SELECT relname AS name, relkind::text AS kind FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v') ORDER BY 1")
-  const constraints = await db.query("SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2")
+    "SELECT relname AS name, relkind::text AS kind FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v') ORDER BY 1",
+  )
+  const constraints = await db.query(
+    "SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2",
+  )
   const rows: Record<string, unknown> = {}
-  for (const r of relations) rows[r.name] = await db.query(`SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text AS j FROM public."${r.name}" t`)
+  for (const r of relations)
+    rows[r.name] = await db.query(
+      `SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text AS j FROM public."${r.name}" t`,
+    )
   return JSON.stringify({ control: await controlSnapshot(db.pool), relations, constraints, rows })
 }
 
@@ -68,7 +81,10 @@ async function expectRefused(args: string[], code: number, message: RegExp): Pro
 }
 
 async function foreignKeyTarget(name: string): Promise<{ target: string; def: string } | undefined> {
-  const [row] = await db.query<{ target: string; def: string }>('SELECT confrelid::regclass::text AS target, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1', [name])
+  const [row] = await db.query<{ target: string; def: string }>(
+    'SELECT confrelid::regclass::text AS target, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1',
+    [name],
+  )
   return row
 }
 
@@ -115,15 +131,24 @@ describe('retire and unretire a migration whose legacy table a child table refer
     for (let id = 1; id <= 20; id++) await dal.insert(order(id, { amount_cents: id * 7 }))
     await dal.update(3, { status: 'paid' })
     await dal.delete(20)
-    await db.query('INSERT INTO order_lines (id, order_id, qty) SELECT g, g, g FROM generate_series(1, 19) g UNION ALL SELECT 100 + g, 100 + g, 1 FROM generate_series(1, 10) g')
+    await db.query(
+      'INSERT INTO order_lines (id, order_id, qty) SELECT g, g, g FROM generate_series(1, 19) g UNION ALL SELECT 100 + g, 100 + g, 1 FROM generate_series(1, 10) g',
+    )
     expect((await cli('backfill', 'orders_v2')).code).toBe(0)
     expect((await cli('verify', 'orders_v2')).code).toBe(0)
     expect((await cli('advance', 'orders_v2')).code).toBe(0)
     expect((await cli('ramp', 'orders_v2', '100')).code).toBe(0)
     expect((await cli('advance', 'orders_v2')).code).toBe(0)
     // Entering shadow_primary moved order_lines' foreign key to the shadow (NOT VALID, validated, the old one dropped), under its own name.
-    expect(await foreignKeyTarget('order_lines_order_id_fkey')).toEqual({ target: 'orders_v2', def: 'FOREIGN KEY (order_id) REFERENCES orders_v2(id) ON DELETE CASCADE' })
-    await expectRefused(['retire', 'orders_v2', '--alias'], 2, /^cutover: orders_v2: retire needs phase complete and the migration is in shadow_primary; finish the cutover first/)
+    expect(await foreignKeyTarget('order_lines_order_id_fkey')).toEqual({
+      target: 'orders_v2',
+      def: 'FOREIGN KEY (order_id) REFERENCES orders_v2(id) ON DELETE CASCADE',
+    })
+    await expectRefused(
+      ['retire', 'orders_v2', '--alias'],
+      2,
+      /^cutover: orders_v2: retire needs phase complete and the migration is in shadow_primary; finish the cutover first/,
+    )
     expect((await cli('verify', 'orders_v2')).code).toBe(0)
     // The complete gate's schema parity refuses: the reader's grant is missing. Normally `cutover doctor orders_v2 --apply`
     // adds it first; forced here (the path a forced cutover reaches retire by).
@@ -132,24 +157,46 @@ describe('retire and unretire a migration whose legacy table a child table refer
     expect(refused.stderr).toMatch(/gate "complete" not met: the shadow lacks \d+ thing\(s\) the legacy table has/)
     expect((await cli('advance', 'orders_v2', '--to', 'complete', '--confirm', '--force')).code).toBe(0)
     await vi.waitFor(() => expect(cutover.state('orders_v2')?.phase).toBe('complete'))
-    await expectRefused(['retire', 'orders_v2', '--alias'], 1,
-      /^cutover: orders_v2: gate "retire" not met: complete for \d+ s of the 86400 s retire soak \(retireSoakSeconds\); wait \d+ s more, or override with: cutover retire orders_v2 --force$/)
+    await expectRefused(
+      ['retire', 'orders_v2', '--alias'],
+      1,
+      /^cutover: orders_v2: gate "retire" not met: complete for \d+ s of the 86400 s retire soak \(retireSoakSeconds\); wait \d+ s more, or override with: cutover retire orders_v2 --force$/,
+    )
   })
 
   it('retire --alias --force renames the legacy table, finds no foreign key left on it, and the view reads the same rows', async () => {
-    before = { orders: await contents('orders'), shadow: await contents('orders_v2'), lines: await contents('order_lines') }
+    before = {
+      orders: await contents('orders'),
+      shadow: await contents('orders_v2'),
+      lines: await contents('order_lines'),
+    }
     expect(before.orders).toHaveLength(29)
     const result = await cli('retire', 'orders_v2', '--alias', '--force', '--json')
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.json()).toMatchObject({
-      migration: 'orders_v2', changed: true, legacyTable: 'public.orders', retiredTable: 'public.orders_retired', forced: true,
+      migration: 'orders_v2',
+      changed: true,
+      legacyTable: 'public.orders',
+      retiredTable: 'public.orders_retired',
+      forced: true,
       foreignKeys: [],
-      alias: { view: 'public.orders', isUpdatable: true, updatableColumns: ['id', 'status', 'placed_at'], readOnlyColumns: ['customer_id', 'amount_cents', 'meta'], grants: [`SELECT to ${reader}`] },
+      alias: {
+        view: 'public.orders',
+        isUpdatable: true,
+        updatableColumns: ['id', 'status', 'placed_at'],
+        readOnlyColumns: ['customer_id', 'amount_cents', 'meta'],
+        grants: [`SELECT to ${reader}`],
+      },
       dropSql: 'DROP TABLE "public"."orders_retired";',
     })
-    expect(await foreignKeyTarget('order_lines_order_id_fkey')).toEqual({ target: 'orders_v2', def: 'FOREIGN KEY (order_id) REFERENCES orders_v2(id) ON DELETE CASCADE' })
-    expect(await db.query("SELECT relkind::text AS kind FROM pg_class WHERE oid = 'public.orders'::regclass")).toEqual([{ kind: 'v' }])
+    expect(await foreignKeyTarget('order_lines_order_id_fkey')).toEqual({
+      target: 'orders_v2',
+      def: 'FOREIGN KEY (order_id) REFERENCES orders_v2(id) ON DELETE CASCADE',
+    })
+    expect(await db.query("SELECT relkind::text AS kind FROM pg_class WHERE oid = 'public.orders'::regclass")).toEqual([
+      { kind: 'v' },
+    ])
     expect(await contents('orders_retired')).toEqual(before.orders)
     expect(await contents('orders_v2')).toEqual(before.shadow)
     expect(await contents('order_lines')).toEqual(before.lines)
@@ -163,20 +210,43 @@ describe('retire and unretire a migration whose legacy table a child table refer
       await client.query('ROLLBACK')
       client.release()
     }
-    await expect(db.query('INSERT INTO order_lines (id, order_id, qty) VALUES (999, 424242, 1)')).rejects.toThrow(/violates foreign key constraint "order_lines_order_id_fkey"/)
-    const [event] = await db.query<{ forced: boolean; details: Record<string, unknown> }>("SELECT forced, details FROM cutover.events WHERE kind = 'retire'")
-    expect(event).toMatchObject({ forced: true, details: { overriddenGate: 'retire', retiredTable: { schema: 'public', name: 'orders_retired' }, alias: { schema: 'public', name: 'orders' } } })
+    await expect(db.query('INSERT INTO order_lines (id, order_id, qty) VALUES (999, 424242, 1)')).rejects.toThrow(
+      /violates foreign key constraint "order_lines_order_id_fkey"/,
+    )
+    const [event] = await db.query<{ forced: boolean; details: Record<string, unknown> }>(
+      "SELECT forced, details FROM cutover.events WHERE kind = 'retire'",
+    )
+    expect(event).toMatchObject({
+      forced: true,
+      details: {
+        overriddenGate: 'retire',
+        retiredTable: { schema: 'public', name: 'orders_retired' },
+        alias: { schema: 'public', name: 'orders' },
+      },
+    })
     const status = await cli('status', 'orders_v2', '--json')
     expect(status.json<{ migrations: Record<string, unknown>[] }>().migrations[0]).toMatchObject({
-      phase: 'complete', legacyTable: 'orders_retired', retired: { retiredTable: 'public.orders_retired', alias: 'public.orders', foreignKeysMoved: 0, dropSql: 'DROP TABLE "public"."orders_retired";' },
+      phase: 'complete',
+      legacyTable: 'orders_retired',
+      retired: {
+        retiredTable: 'public.orders_retired',
+        alias: 'public.orders',
+        foreignKeysMoved: 0,
+        dropSql: 'DROP TABLE "public"."orders_retired";',
+      },
     })
     expect((await cli('status', 'orders_v2')).stdout).toContain('retired:')
-    expect((await cli('retire', 'orders_v2', '--json')).json()).toMatchObject({ changed: false, retiredTable: 'public.orders_retired' })
+    expect((await cli('retire', 'orders_v2', '--json')).json()).toMatchObject({
+      changed: false,
+      retiredTable: 'public.orders_retired',
+    })
   })
 
   it('then backfill, verify, repair, advance, rollback and register refuse in one line, and change nothing', async () => {
-    const line = /^cutover: orders_v2: retired; run cutover unretire orders_v2 first \(the legacy table is public\.orders_retired now\)$/
-    for (const command of ['backfill', 'verify', 'repair', 'advance', 'rollback']) await expectRefused([command, 'orders_v2'], 2, line)
+    const line =
+      /^cutover: orders_v2: retired; run cutover unretire orders_v2 first \(the legacy table is public\.orders_retired now\)$/
+    for (const command of ['backfill', 'verify', 'repair', 'advance', 'rollback'])
+      await expectRefused([command, 'orders_v2'], 2, line)
     await expectRefused(['register', '--config', configPath], 2, line)
   })
 
@@ -185,13 +255,17 @@ describe('retire and unretire a migration whose legacy table a child table refer
     const fresh = await connect(pool)
     try {
       // LOCK on a view would lock the shadow too; an uncommitted rename holds the view alone.
-      await locker.query('BEGIN; LOCK TABLE orders_retired IN ACCESS EXCLUSIVE MODE; ALTER VIEW orders RENAME TO orders_held')
+      await locker.query(
+        'BEGIN; LOCK TABLE orders_retired IN ACCESS EXCLUSIVE MODE; ALTER VIEW orders RENAME TO orders_held',
+      )
       for (const each of [dal, await fresh.migration('orders_v2')]) {
         expect(each.state.phase).toBe('complete')
         await each.insert(order(500, { amount_cents: 4200 }))
         expect(await each.get(500)).toMatchObject({ id: '500', amount_cents: 4200 })
         await each.update(500, { status: 'paid' })
-        expect(await each.select((from) => from.selectAll().where('id', '=', '500'))).toMatchObject([{ status: 'paid' }])
+        expect(await each.select((from) => from.selectAll().where('id', '=', '500'))).toMatchObject([
+          { status: 'paid' },
+        ])
         // The moved foreign key enforces against the shadow, with its ON DELETE CASCADE.
         await db.query('INSERT INTO order_lines (id, order_id, qty) VALUES (500, 500, 1)')
         await each.delete(500)
@@ -210,7 +284,9 @@ describe('retire and unretire a migration whose legacy table a child table refer
     await db.query("UPDATE orders SET status = 'via view' WHERE id = 1")
     expect(await db.query('SELECT status FROM orders_v2 WHERE id = 1')).toEqual([{ status: 'via view' }])
     await db.query("UPDATE orders SET status = 'new' WHERE id = 1")
-    await expect(db.query("UPDATE orders SET customer_id = 'x' WHERE id = 1")).rejects.toThrow(/cannot update column "customer_id" of view "orders"/)
+    await expect(db.query("UPDATE orders SET customer_id = 'x' WHERE id = 1")).rejects.toThrow(
+      /cannot update column "customer_id" of view "orders"/,
+    )
     expect(await contents('orders_v2')).toEqual(before.shadow)
   })
 
@@ -220,17 +296,31 @@ describe('retire and unretire a migration whose legacy table a child table refer
     const result = await cli('unretire', 'orders_v2', '--json')
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(result.json()).toMatchObject({ changed: true, legacyTable: 'public.orders', aliasDropped: true, foreignKeys: [] })
-    expect(await foreignKeyTarget('order_lines_order_id_fkey')).toEqual({ target: 'orders_v2', def: 'FOREIGN KEY (order_id) REFERENCES orders_v2(id) ON DELETE CASCADE' })
-    expect(await db.query("SELECT relname FROM pg_class WHERE relname IN ('orders', 'orders_retired') AND relkind = 'r'")).toEqual([{ relname: 'orders' }])
+    expect(result.json()).toMatchObject({
+      changed: true,
+      legacyTable: 'public.orders',
+      aliasDropped: true,
+      foreignKeys: [],
+    })
+    expect(await foreignKeyTarget('order_lines_order_id_fkey')).toEqual({
+      target: 'orders_v2',
+      def: 'FOREIGN KEY (order_id) REFERENCES orders_v2(id) ON DELETE CASCADE',
+    })
+    expect(
+      await db.query("SELECT relname FROM pg_class WHERE relname IN ('orders', 'orders_retired') AND relkind = 'r'"),
+    ).toEqual([{ relname: 'orders' }])
     // In complete the DAL writes the shadow alone, and the child's key follows it.
     await db.query('DELETE FROM order_lines WHERE id = 600')
     await dal.delete(600)
     expect(await contents('orders')).toEqual(before.orders)
     expect(await contents('orders_v2')).toEqual(before.shadow)
     expect(await contents('order_lines')).toEqual(before.lines)
-    await expect(db.query('INSERT INTO order_lines (id, order_id, qty) VALUES (999, 424242, 1)')).rejects.toThrow(/violates foreign key constraint "order_lines_order_id_fkey"/)
-    expect((await cli('status', 'orders_v2', '--json')).json<{ migrations: Record<string, unknown>[] }>().migrations[0]).toMatchObject({ legacyTable: 'orders', retired: null })
+    await expect(db.query('INSERT INTO order_lines (id, order_id, qty) VALUES (999, 424242, 1)')).rejects.toThrow(
+      /violates foreign key constraint "order_lines_order_id_fkey"/,
+    )
+    expect(
+      (await cli('status', 'orders_v2', '--json')).json<{ migrations: Record<string, unknown>[] }>().migrations[0],
+    ).toMatchObject({ legacyTable: 'orders', retired: null })
     expect((await cli('verify', 'orders_v2')).code).toBe(0)
     expect((await cli('unretire', 'orders_v2', '--json')).json()).toMatchObject({ changed: false })
   })
@@ -250,19 +340,30 @@ describe('entering complete refuses, changing nothing, when a foreign key cannot
     expect((await cli('ramp', 'accounts_v2', '100', '--force')).code).toBe(0)
     // Entering shadow_primary leaves on legacy a key that cannot move yet (the DAL still writes legacy); complete, even forced, refuses.
     expect((await cli('advance', 'accounts_v2')).code).toBe(0)
-    await expectRefused(['advance', 'accounts_v2', '--to', 'complete', '--confirm', '--force'], 1, new RegExp('^cutover: accounts_v2: advance refused, nothing changed: 3 foreign key\\(s\\) cannot move to public\\.accounts_v2: ' + [
-      'public\\.account_codes\\.account_codes_code_fkey \\(code\\): no primary key or unique index on public\\.accounts_v2 \\(code\\) for it to reference; add one: CREATE UNIQUE INDEX ON "public"\\."accounts_v2" \\("code"\\)',
-      'public\\.account_mail\\.account_mail_email_fkey \\(email\\): referenced legacy column "email" has no plain column on the shadow \\(backward maps it as lower\\(mail\\)\\); a foreign key can only reference plain columns',
-      'public\\.account_orders\\.account_orders_account_id_fkey \\(account_id\\): 1 row\\(s\\) of public\\.account_orders reference keys that public\\.accounts_v2 lacks; run cutover verify accounts_v2 and cutover repair accounts_v2',
-    ].join('; ') + '; fix each, then run cutover advance accounts_v2 --to complete --confirm again$'))
+    await expectRefused(
+      ['advance', 'accounts_v2', '--to', 'complete', '--confirm', '--force'],
+      1,
+      new RegExp(
+        '^cutover: accounts_v2: advance refused, nothing changed: 3 foreign key\\(s\\) cannot move to public\\.accounts_v2: ' +
+          [
+            'public\\.account_codes\\.account_codes_code_fkey \\(code\\): no primary key or unique index on public\\.accounts_v2 \\(code\\) for it to reference; add one: CREATE UNIQUE INDEX ON "public"\\."accounts_v2" \\("code"\\)',
+            'public\\.account_mail\\.account_mail_email_fkey \\(email\\): referenced legacy column "email" has no plain column on the shadow \\(backward maps it as lower\\(mail\\)\\); a foreign key can only reference plain columns',
+            'public\\.account_orders\\.account_orders_account_id_fkey \\(account_id\\): 1 row\\(s\\) of public\\.account_orders reference keys that public\\.accounts_v2 lacks; run cutover verify accounts_v2 and cutover repair accounts_v2',
+          ].join('; ') +
+          '; fix each, then run cutover advance accounts_v2 --to complete --confirm again$',
+      ),
+    )
   })
 
   it('a lock not granted within --lock-timeout-ms fails the whole retire with exit 3 and changes nothing', async () => {
     const holder = await db.pool.connect()
     try {
       await holder.query('BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE')
-      await expectRefused(['retire', 'orders_v2', '--force', '--lock-timeout-ms', '300'], 3,
-        /^cutover: retire of orders_v2 could not take its table locks within 300 ms \(canceling statement due to lock timeout\); nothing changed\./)
+      await expectRefused(
+        ['retire', 'orders_v2', '--force', '--lock-timeout-ms', '300'],
+        3,
+        /^cutover: retire of orders_v2 could not take its table locks within 300 ms \(canceling statement due to lock timeout\); nothing changed\./,
+      )
     } finally {
       await holder.query('ROLLBACK')
       holder.release()

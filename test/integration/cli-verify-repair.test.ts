@@ -6,7 +6,12 @@ import { setPhase, setupOrders } from '../support/orders-fixture.js'
 const db = await freshDatabase()
 const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana', '--json'])
 
-interface VerifyDoc { clean: boolean; rowsCompared: number; counts: Record<string, number>; differences: { key: { id: unknown }; kind: string }[] }
+interface VerifyDoc {
+  clean: boolean
+  rowsCompared: number
+  counts: Record<string, number>
+  differences: { key: { id: unknown }; kind: string }[]
+}
 
 beforeAll(async () => {
   await setupOrders(db)
@@ -36,10 +41,16 @@ describe('verify and repair through the CLI', () => {
     expect(doc.clean).toBe(false)
     expect(doc.counts).toEqual({ mismatch: 2, missing_in_shadow: 2, missing_in_legacy: 2 })
     expect(doc.differences.map((d) => [String(d.key.id), d.kind]).sort()).toEqual([
-      ['10', 'mismatch'], ['20', 'mismatch'], ['30', 'missing_in_shadow'], ['40', 'missing_in_shadow'],
-      ['88888', 'missing_in_legacy'], ['99999', 'missing_in_legacy'],
+      ['10', 'mismatch'],
+      ['20', 'mismatch'],
+      ['30', 'missing_in_shadow'],
+      ['40', 'missing_in_shadow'],
+      ['88888', 'missing_in_legacy'],
+      ['99999', 'missing_in_legacy'],
     ])
-    expect(verify.stderr.trim()).toBe('cutover: orders_v2: verify found differences; fix them with: cutover repair orders_v2')
+    expect(verify.stderr.trim()).toBe(
+      'cutover: orders_v2: verify found differences; fix them with: cutover repair orders_v2',
+    )
 
     const dry = await cli('repair', 'orders_v2', '--dry-run')
     expect(dry.json()).toMatchObject({ rows: 6, dryRun: true })

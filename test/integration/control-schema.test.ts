@@ -21,11 +21,24 @@ describe('the control-schema runner', () => {
     const files = await readSqlFiles()
     const result = await applyControlSchema(db.pool, { schema: 'ctl_a' })
     expect(result.applied).toEqual(files.map((f) => f.file))
-    const rows = await db.query<{ file: string; checksum: string }>('SELECT file, checksum FROM ctl_a.schema_versions ORDER BY version')
+    const rows = await db.query<{ file: string; checksum: string }>(
+      'SELECT file, checksum FROM ctl_a.schema_versions ORDER BY version',
+    )
     expect(rows).toEqual(files.map((f) => ({ file: f.file, checksum: f.checksum })))
-    const tables = await db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'ctl_a' ORDER BY 1")
+    const tables = await db.query<{ t: string }>(
+      "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'ctl_a' ORDER BY 1",
+    )
     expect(tables.map((r) => r.t)).toEqual(
-      expect.arrayContaining(['migrations', 'state', 'events', 'divergences', 'jobs', 'job_chunks', 'instances', 'schema_versions']),
+      expect.arrayContaining([
+        'migrations',
+        'state',
+        'events',
+        'divergences',
+        'jobs',
+        'job_chunks',
+        'instances',
+        'schema_versions',
+      ]),
     )
   })
 
@@ -46,13 +59,18 @@ describe('the control-schema runner', () => {
     await writeFile(join(dir, '9999_later_file.sql'), 'CREATE TABLE :CUTOVER_SCHEMA.later (id int);')
     const error = await applyControlSchema(db.pool, { schema: 'ctl_c', sqlDir: dir }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ControlSchemaChanged)
-    expect((error as Error).message).toMatch(/^control-schema file 0001_control_schema\.sql changed after it was applied .*put the change in a new numbered file$/)
+    expect((error as Error).message).toMatch(
+      /^control-schema file 0001_control_schema\.sql changed after it was applied .*put the change in a new numbered file$/,
+    )
     expect(await db.query("SELECT 1 FROM pg_tables WHERE schemaname = 'ctl_c' AND tablename = 'later'")).toEqual([])
   })
 
   it('rolls back a file that fails halfway, leaving no half-applied file', async () => {
     const dir = await copySqlDir()
-    await writeFile(join(dir, '0900_broken.sql'), 'CREATE TABLE :CUTOVER_SCHEMA.half (id int);\nSELECT no_such_function();')
+    await writeFile(
+      join(dir, '0900_broken.sql'),
+      'CREATE TABLE :CUTOVER_SCHEMA.half (id int);\nSELECT no_such_function();',
+    )
     await expect(applyControlSchema(db.pool, { schema: 'ctl_d', sqlDir: dir })).rejects.toThrow(/no_such_function/)
     expect(await db.query("SELECT 1 FROM pg_tables WHERE schemaname = 'ctl_d' AND tablename = 'half'")).toEqual([])
     expect(await db.query('SELECT version FROM ctl_d.schema_versions WHERE version = 900')).toEqual([])

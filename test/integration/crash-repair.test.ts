@@ -20,27 +20,35 @@ const options = { schema: 'cutover', migration: 'orders_v2', actor: 'test' }
 
 const REPAIR = ['repair', 'orders_v2', '--database-url', db.url, '--json']
 const repaired = async (): Promise<number> =>
-  (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NOT NULL'))[0]?.n ?? 0
+  (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NOT NULL'))[0]
+    ?.n ?? 0
 
 beforeAll(async () => {
   const orders = await dualWritingOrders(db)
   dal = orders.dal
   close = orders.close
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
-                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [ROWS])
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status, meta)
+                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`,
+    [ROWS],
+  )
   await runBackfill(db.pool, { ...options, chunkRows: 5000 })
   // Differences behind the DAL's back, in the upper half of the keys, which the writers never touch.
-  await db.query(`
+  await db.query(
+    `
     UPDATE orders_v2 SET status = 'corrupted' WHERE id > $1 AND id % 7 = 0;
     DELETE FROM orders_v2 WHERE id > $1 AND id % 11 = 0;
-    DELETE FROM orders WHERE id > $1 AND id % 13 = 0;`.replaceAll('$1', String(ROWS / 2)))
+    DELETE FROM orders WHERE id > $1 AND id % 13 = 0;`.replaceAll('$1', String(ROWS / 2)),
+  )
   expect(await runVerify(db.pool, options)).toMatchObject({ clean: false })
 }, 120_000)
 afterAll(async () => close())
 
 describe(`repair crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () => {
   it('finishes after a SIGKILL and a connection terminated mid-statement, repairing each divergence once and leaving both tables equal', async () => {
-    const [{ planted }] = (await db.query<{ planted: number }>('SELECT count(*)::int AS planted FROM cutover.divergences WHERE repaired_at IS NULL')) as [{ planted: number }]
+    const [{ planted }] = (await db.query<{ planted: number }>(
+      'SELECT count(*)::int AS planted FROM cutover.divergences WHERE repaired_at IS NULL',
+    )) as [{ planted: number }]
     expect(planted).toBeGreaterThan(1500)
     const writers = startRangeWriters(dal, { count: 3, updateKeys: ROWS / 2, firstNewKey: 1_000_000, seed })
     try {
@@ -57,7 +65,7 @@ describe(`repair crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () =
           // reached, the CLI's statements are held a moment (its writes to the shadow sleep), so the kill finds one.
           let isHeld = false
           const holdThenReached = async (): Promise<boolean> => {
-            if (!isHeld && await reached()) {
+            if (!isHeld && (await reached())) {
               await db.query(`CREATE FUNCTION hold_cli() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
                                 IF current_setting('application_name') = 'cutover-cli' THEN PERFORM pg_sleep(0.2); END IF; RETURN NULL; END $$;
                               CREATE TRIGGER hold_cli AFTER INSERT OR UPDATE OR DELETE ON orders_v2 FOR EACH ROW EXECUTE FUNCTION hold_cli();`)
@@ -76,20 +84,27 @@ describe(`repair crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () =
         expect(done).toBeGreaterThanOrEqual(target)
         expect(done).toBeLessThan(planted)
         // A divergence is marked repaired only together with its key's repair, in one statement.
-        expect(await db.query(`SELECT d.id FROM cutover.divergences d
+        expect(
+          await db.query(`SELECT d.id FROM cutover.divergences d
           LEFT JOIN orders o ON o.id = (d.key ->> 'id')::bigint LEFT JOIN orders_v2 s ON s.id = (d.key ->> 'id')::bigint
-          WHERE d.repaired_at IS NOT NULL AND ((o.id IS NULL) <> (s.id IS NULL) OR s.status IS DISTINCT FROM o.status)`)).toEqual([])
+          WHERE d.repaired_at IS NOT NULL AND ((o.id IS NULL) <> (s.id IS NULL) OR s.status IS DISTINCT FROM o.status)`),
+        ).toEqual([])
       }
       const before = await repaired()
       const finished = await runCli(REPAIR)
       expect(finished.code, finished.stderr).toBe(0)
       // (Its --json document, listing every key, is not read: the CLI exits before a large one has drained into a pipe.)
-      expect(await db.query("SELECT (details ->> 'rows')::int AS rows FROM cutover.events WHERE kind = 'repair'")).toEqual([{ rows: planted - before }])
+      expect(
+        await db.query("SELECT (details ->> 'rows')::int AS rows FROM cutover.events WHERE kind = 'repair'"),
+      ).toEqual([{ rows: planted - before }])
     } finally {
       await writers.stop()
     }
-    expect(await db.query('SELECT count(*)::int AS total, count(*) FILTER (WHERE repaired_at IS NOT NULL)::int AS repaired FROM cutover.divergences'))
-      .toEqual([{ total: planted, repaired: planted }])
+    expect(
+      await db.query(
+        'SELECT count(*)::int AS total, count(*) FILTER (WHERE repaired_at IS NOT NULL)::int AS repaired FROM cutover.divergences',
+      ),
+    ).toEqual([{ total: planted, repaired: planted }])
     expect(await db.query("SELECT count(*)::int AS n FROM cutover.events WHERE kind = 'repair'")).toEqual([{ n: 1 }])
     const agreement = await tableAgreement(db)
     expect(agreement).toEqual({ legacy: agreement.legacy, shadow: agreement.legacy, onlyLegacy: 0, onlyShadow: 0 })

@@ -33,8 +33,13 @@ describe(`PostgreSQL restarted during verify (seed ${seed}; replay with CUTOVER_
     expect(await jobProblems(db, 'orders_v2', ['backfill', 'verify'])).toEqual([])
     const verified = await runCli(verify)
     expect(verified.code, verified.stderr).toBe(1)
-    expect(verified.json()).toMatchObject({ clean: false, counts: { mismatch: expected?.mismatch, missing_in_shadow: expected?.missing, missing_in_legacy: 0 } })
-    expect(await db.query("SELECT id::text, status FROM cutover.jobs WHERE kind = 'verify'")).toEqual([{ id: job?.id, status: 'done' }])
+    expect(verified.json()).toMatchObject({
+      clean: false,
+      counts: { mismatch: expected?.mismatch, missing_in_shadow: expected?.missing, missing_in_legacy: 0 },
+    })
+    expect(await db.query("SELECT id::text, status FROM cutover.jobs WHERE kind = 'verify'")).toEqual([
+      { id: job?.id, status: 'done' },
+    ])
     expect(await jobProblems(db, 'orders_v2', ['verify'])).toEqual([])
     const { errors } = await fixture.stopWriters()
     expect(errors).toBeGreaterThan(0)

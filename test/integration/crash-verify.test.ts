@@ -22,21 +22,37 @@ beforeAll(async () => {
   const orders = await dualWritingOrders(db)
   dal = orders.dal
   close = orders.close
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
-                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [ROWS])
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status, meta)
+                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`,
+    [ROWS],
+  )
   await db.query('ANALYZE orders')
-  await runBackfill(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', chunkRows: 20_000, workers: 2 })
+  await runBackfill(db.pool, {
+    schema: 'cutover',
+    migration: 'orders_v2',
+    actor: 'test',
+    chunkRows: 20_000,
+    workers: 2,
+  })
   // Differences behind the DAL's back, all in the upper half of the keys, which the writers never touch.
-  await db.query(`
+  await db.query(
+    `
     UPDATE orders_v2 SET status = 'corrupted' WHERE id > $1 AND id % 97 = 0;
     DELETE FROM orders_v2 WHERE id > $1 AND id % 89 = 0;
-    DELETE FROM orders WHERE id > $1 AND id % 83 = 0;`.replaceAll('$1', String(ROWS / 2)))
+    DELETE FROM orders WHERE id > $1 AND id % 83 = 0;`.replaceAll('$1', String(ROWS / 2)),
+  )
 }, 120_000)
 afterAll(async () => close())
 
 describe(`verify crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () => {
   it('resumes the same job after a SIGKILL and a connection terminated mid-statement, counting every difference once', async () => {
-    const [expected] = await db.query<{ mismatch: number; missing_in_shadow: number; missing_in_legacy: number; keys: number }>(`SELECT
+    const [expected] = await db.query<{
+      mismatch: number
+      missing_in_shadow: number
+      missing_in_legacy: number
+      keys: number
+    }>(`SELECT
         count(*) FILTER (WHERE o.id IS NOT NULL AND s.id IS NOT NULL AND s.status IS DISTINCT FROM o.status)::int AS mismatch,
         count(*) FILTER (WHERE s.id IS NULL)::int AS missing_in_shadow, count(*) FILTER (WHERE o.id IS NULL)::int AS missing_in_legacy,
         count(*)::int AS keys
@@ -67,18 +83,36 @@ describe(`verify crashes (seed ${seed}; replay with CUTOVER_SEED=${seed})`, () =
       }
       const finished = await runCli(VERIFY)
       expect(finished.code, finished.stderr).toBe(1)
-      const result = finished.json<{ rowsCompared: number; clean: boolean; counts: Record<string, number>; differences: unknown[] }>()
+      const result = finished.json<{
+        rowsCompared: number
+        clean: boolean
+        counts: Record<string, number>
+        differences: unknown[]
+      }>()
       expect(result.clean).toBe(false)
-      expect(result.counts).toEqual({ mismatch: expected?.mismatch, missing_in_shadow: expected?.missing_in_shadow, missing_in_legacy: expected?.missing_in_legacy })
+      expect(result.counts).toEqual({
+        mismatch: expected?.mismatch,
+        missing_in_shadow: expected?.missing_in_shadow,
+        missing_in_legacy: expected?.missing_in_legacy,
+      })
       expect(result.differences).toHaveLength(3)
     } finally {
       await writers.stop()
     }
-    expect(await db.query("SELECT id::text, status FROM cutover.jobs WHERE kind = 'verify'")).toEqual([{ id: jobId, status: 'done' }])
+    expect(await db.query("SELECT id::text, status FROM cutover.jobs WHERE kind = 'verify'")).toEqual([
+      { id: jobId, status: 'done' },
+    ])
     expect(await jobProblems(db, 'orders_v2', ['verify'])).toEqual([])
     const total = (expected?.mismatch ?? 0) + (expected?.missing_in_shadow ?? 0) + (expected?.missing_in_legacy ?? 0)
-    expect(await db.query("SELECT count(*)::int AS n FROM cutover.divergences WHERE source = 'verify' AND repaired_at IS NULL"))
-      .toEqual([{ n: total }])
-    expect(await db.query("SELECT count(*)::int AS n FROM cutover.events WHERE kind = 'verify' AND (details ->> 'clean')::boolean = false")).toEqual([{ n: 1 }])
+    expect(
+      await db.query(
+        "SELECT count(*)::int AS n FROM cutover.divergences WHERE source = 'verify' AND repaired_at IS NULL",
+      ),
+    ).toEqual([{ n: total }])
+    expect(
+      await db.query(
+        "SELECT count(*)::int AS n FROM cutover.events WHERE kind = 'verify' AND (details ->> 'clean')::boolean = false",
+      ),
+    ).toEqual([{ n: 1 }])
   }, 120_000)
 })

@@ -14,7 +14,10 @@ beforeAll(async () => {
   await db.query('ALTER TABLE orders_v2 ADD CONSTRAINT amount_limit CHECK (amount <= 1000)')
   const connected = await connectCutover(db)
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
 })
 afterAll(async () => close())
 beforeEach(async () => {
@@ -22,7 +25,10 @@ beforeEach(async () => {
 })
 
 async function useMode(mode: 'fail' | 'record'): Promise<void> {
-  await db.query(`UPDATE cutover.migrations SET definition = jsonb_set(definition, '{onSecondaryError}', to_jsonb($1::text))`, [mode])
+  await db.query(
+    `UPDATE cutover.migrations SET definition = jsonb_set(definition, '{onSecondaryError}', to_jsonb($1::text))`,
+    [mode],
+  )
   await setPhase(db.pool, 'dual_write')
   await cutover.watcher.poll()
 }
@@ -50,7 +56,9 @@ describe('a secondary write the shadow rejects', () => {
       expect((await rowsOf(db, 'orders')).map((r) => r.id)).toEqual(['4', '5'])
       expect((await rowsOf(db, 'orders_v2')).map((r) => r.id)).toEqual(['5'])
       const divergences = await db.query('SELECT key, source, kind, detail FROM cutover.divergences')
-      expect(divergences).toEqual([{ key: { id: '4' }, source: 'write', kind: 'write_rejected', detail: expect.stringMatching(/amount_limit/) }])
+      expect(divergences).toEqual([
+        { key: { id: '4' }, source: 'write', kind: 'write_rejected', detail: expect.stringMatching(/amount_limit/) },
+      ])
       // Inside a caller's transaction the fallback keeps the transaction usable.
       const client = await db.pool.connect()
       try {
@@ -60,9 +68,12 @@ describe('a secondary write the shadow rejects', () => {
       } finally {
         client.release()
       }
-      expect(await db.query("SELECT amount_cents FROM orders WHERE id = 5")).toEqual([{ amount_cents: 900_000 }])
-      expect(await db.query("SELECT amount::text FROM orders_v2 WHERE id = 5")).toEqual([{ amount: '12.34' }])
-      expect((await db.query('SELECT key FROM cutover.divergences ORDER BY id')).map((r) => r.key)).toEqual([{ id: '4' }, { id: '5' }])
+      expect(await db.query('SELECT amount_cents FROM orders WHERE id = 5')).toEqual([{ amount_cents: 900_000 }])
+      expect(await db.query('SELECT amount::text FROM orders_v2 WHERE id = 5')).toEqual([{ amount: '12.34' }])
+      expect((await db.query('SELECT key FROM cutover.divergences ORDER BY id')).map((r) => r.key)).toEqual([
+        { id: '4' },
+        { id: '5' },
+      ])
     } finally {
       await connected.cutover.close()
       await connected.pool.end()
@@ -79,13 +90,17 @@ describe('a batch write whose connection is killed mid-statement', () => {
     try {
       const dal = await cutover.migration('orders_v2')
       const batch = Array.from({ length: 3000 }, (_, i) => order(1000 + i))
-      const write = dal.insertMany(batch).then(() => 'committed', (error: unknown) => error)
+      const write = dal.insertMany(batch).then(
+        () => 'committed',
+        (error: unknown) => error,
+      )
       let killed = 0
       // Active only: an idle connection of the pool shows its last statement, an earlier insert of the same text.
       for (const deadline = Date.now() + 30_000; Date.now() < deadline && killed === 0;) {
         await new Promise((r) => setTimeout(r, 50))
         const rows = await db.query<{ killed: boolean }>(
-          "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'WITH w AS (INSERT INTO \"public\".\"orders\"%' AND pid <> pg_backend_pid()")
+          'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND state = \'active\' AND query LIKE \'WITH w AS (INSERT INTO "public"."orders"%\' AND pid <> pg_backend_pid()',
+        )
         killed = rows.filter((r) => r.killed).length
       }
       expect(killed).toBe(1)
@@ -120,7 +135,9 @@ describe('regression: a delete that waits on a backfill chunk', () => {
       const deletion = dal.delete(7)
       // Let the delete take its snapshot and queue behind the lock (bounded by time: a loaded machine is slow to get there).
       for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-        const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH w AS (DELETE%'")
+        const waiting = await db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH w AS (DELETE%'",
+        )
         if (waiting.length > 0) break
         await new Promise((r) => setTimeout(r, 20))
       }

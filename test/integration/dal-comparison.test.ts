@@ -12,7 +12,9 @@ let registry: Registry
 let close: () => Promise<void>
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const found = (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+  const found = (await registry.getSingleMetric(name)?.get())?.values.find((v) =>
+    Object.entries(labels).every(([k, val]) => v.labels[k] === val),
+  )
   return found?.value ?? 0
 }
 
@@ -20,7 +22,10 @@ beforeAll(async () => {
   await setupOrders(db, { compare: { placed_at: 'timestamp_ms' } })
   const connected = await connectCutover(db)
   ;({ cutover, registry } = connected)
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   dal = await cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await cutover.watcher.poll()
@@ -39,8 +44,12 @@ describe('read comparison in shadow_read', () => {
   })
 
   it('ignores representational differences: JSON key order and a timestamp equal at millisecond precision', async () => {
-    await db.query(`UPDATE orders_v2 SET meta = '{"b": [1, 2],   "a": 1}'::json, placed_at = placed_at + interval '300 microseconds' WHERE id = 1`)
-    expect(await db.query<{ meta: string }>('SELECT meta::text AS meta FROM orders_v2 WHERE id = 1')).toEqual([{ meta: '{"b": [1, 2],   "a": 1}' }])
+    await db.query(
+      `UPDATE orders_v2 SET meta = '{"b": [1, 2],   "a": 1}'::json, placed_at = placed_at + interval '300 microseconds' WHERE id = 1`,
+    )
+    expect(await db.query<{ meta: string }>('SELECT meta::text AS meta FROM orders_v2 WHERE id = 1')).toEqual([
+      { meta: '{"b": [1, 2],   "a": 1}' },
+    ])
     await dal.get(1)
     await cutover.flush()
     expect(await db.query('SELECT * FROM cutover.divergences')).toEqual([])
@@ -59,7 +68,8 @@ describe('read comparison in shadow_read', () => {
     }
     await cutover.flush()
     const rows = await db.query<{ key: unknown; kind: string; seen_count: number; source: string }>(
-      'SELECT key, kind, seen_count, source FROM cutover.divergences ORDER BY key')
+      'SELECT key, kind, seen_count, source FROM cutover.divergences ORDER BY key',
+    )
     expect(rows).toEqual([
       { key: { id: '2' }, kind: 'mismatch', seen_count: 2, source: 'read' },
       { key: { id: '3' }, kind: 'mismatch', seen_count: 2, source: 'read' },
@@ -67,18 +77,26 @@ describe('read comparison in shadow_read', () => {
       { key: { id: '5' }, kind: 'mismatch', seen_count: 2, source: 'read' },
     ])
     expect(await metric('cutover_divergences_total', { source: 'read' })).toBe(8)
-    const [stored] = await db.query<{ legacy_row: Record<string, unknown>; shadow_row: Record<string, unknown>; legacy_hash: string; shadow_hash: string }>(
-      "SELECT legacy_row, shadow_row, legacy_hash, shadow_hash FROM cutover.divergences WHERE key = '{\"id\": \"2\"}'")
+    const [stored] = await db.query<{
+      legacy_row: Record<string, unknown>
+      shadow_row: Record<string, unknown>
+      legacy_hash: string
+      shadow_hash: string
+    }>('SELECT legacy_row, shadow_row, legacy_hash, shadow_hash FROM cutover.divergences WHERE key = \'{"id": "2"}\'')
     expect(stored?.legacy_row.status).toBe('new')
     expect(stored?.shadow_row.status).toBe('tampered')
     expect(stored?.legacy_hash).not.toBe(stored?.shadow_hash)
   })
 
   it('reports a key present only in the shadow as missing in legacy', async () => {
-    await db.query(`INSERT INTO orders_v2 (id, customer, amount, status, placed_at) VALUES (77, gen_random_uuid(), 1, 'ghost', now())`)
+    await db.query(
+      `INSERT INTO orders_v2 (id, customer, amount, status, placed_at) VALUES (77, gen_random_uuid(), 1, 'ghost', now())`,
+    )
     expect(await dal.get(77)).toBeUndefined()
     await cutover.flush()
-    expect(await db.query(`SELECT kind FROM cutover.divergences WHERE key = '{"id": "77"}'`)).toEqual([{ kind: 'missing_in_legacy' }])
+    expect(await db.query(`SELECT kind FROM cutover.divergences WHERE key = '{"id": "77"}'`)).toEqual([
+      { kind: 'missing_in_legacy' },
+    ])
   })
 
   it('counts a comparison that fails as an error and still serves the read', async () => {
@@ -95,11 +113,15 @@ describe('read comparison in shadow_read', () => {
 })
 
 describe('background and inline comparisons', () => {
-  const snapshot = (): Promise<Record<string, unknown>[]> => db.query(
-    'SELECT key, source, kind, seen_count, legacy_row, shadow_row, legacy_hash, shadow_hash, detail FROM cutover.divergences ORDER BY key')
+  const snapshot = (): Promise<Record<string, unknown>[]> =>
+    db.query(
+      'SELECT key, source, kind, seen_count, legacy_row, shadow_row, legacy_hash, shadow_hash, detail FROM cutover.divergences ORDER BY key',
+    )
 
   it('a background comparison finds an injected mismatch and records it exactly as an inline one', async () => {
-    await db.query(`UPDATE orders_v2 SET status = 'tampered', meta = '{"x": 1.50}' WHERE id = 7; DELETE FROM orders_v2 WHERE id = 8`)
+    await db.query(
+      `UPDATE orders_v2 SET status = 'tampered', meta = '{"x": 1.50}' WHERE id = 7; DELETE FROM orders_v2 WHERE id = 8`,
+    )
     const recorded: Record<string, Record<string, unknown>[]> = {}
     for (const mode of ['inline', 'background'] as const) {
       await db.query('DELETE FROM cutover.divergences')
@@ -114,7 +136,10 @@ describe('background and inline comparisons', () => {
         await connected.pool.end()
       }
     }
-    expect(recorded.background?.map((r) => [r.key, r.kind])).toEqual([[{ id: '7' }, 'mismatch'], [{ id: '8' }, 'missing_in_shadow']])
+    expect(recorded.background?.map((r) => [r.key, r.kind])).toEqual([
+      [{ id: '7' }, 'mismatch'],
+      [{ id: '8' }, 'missing_in_shadow'],
+    ])
     expect(recorded.background).toEqual(recorded.inline)
   })
 
@@ -124,7 +149,9 @@ describe('background and inline comparisons', () => {
     try {
       const modeDal = await connected.cutover.migration('orders_v2')
       const count = async (result: string): Promise<number> => {
-        const found = (await connected.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find((v) => v.labels.result === result && v.labels.source === 'read')
+        const found = (await connected.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find(
+          (v) => v.labels.result === result && v.labels.source === 'read',
+        )
         return found?.value ?? 0
       }
       // In shadow_read legacy serves; the comparison also reads the shadow, which this lock holds up.

@@ -14,7 +14,10 @@ async function open(random = () => 1): Promise<{ cutover: Cutover; registry: Reg
 }
 
 async function counter(registry: Registry, trigger: string): Promise<number> {
-  return (await registry.getSingleMetric('cutover_rollbacks_total')?.get())?.values.find((v) => v.labels.trigger === trigger)?.value ?? 0
+  return (
+    (await registry.getSingleMetric('cutover_rollbacks_total')?.get())?.values.find((v) => v.labels.trigger === trigger)
+      ?.value ?? 0
+  )
 }
 
 beforeAll(async () => {
@@ -23,7 +26,11 @@ beforeAll(async () => {
                   INSERT INTO shadow_delay VALUES (0);
                   CREATE FUNCTION shadow_delay() RETURNS boolean LANGUAGE sql STABLE AS 'SELECT true FROM pg_sleep((SELECT seconds FROM public.shadow_delay))';`)
   await setupOrders(db, {
-    backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int', status: '(SELECT status FROM (SELECT public.shadow_delay() AS slept) AS d WHERE d.slept)' },
+    backward: {
+      customer_id: 'customer::text',
+      amount_cents: '(amount * 100)::int',
+      status: '(SELECT status FROM (SELECT public.shadow_delay() AS slept) AS d WHERE d.slept)',
+    },
     guardrails: { maxP99Ratio: 4, maxDivergencesPerMinute: 30, windowSeconds: 10, minSamples: 20 },
   })
   const { cutover } = await open()
@@ -37,7 +44,10 @@ afterEach(async () => {
   await db.query('UPDATE shadow_delay SET seconds = 0')
   await db.query('UPDATE orders_v2 o SET status = l.status FROM orders l WHERE l.id = o.id')
   await db.query('DELETE FROM cutover.divergences')
-  for (const { cutover, pool } of opened.splice(0)) { await cutover.close(); await pool.end() }
+  for (const { cutover, pool } of opened.splice(0)) {
+    await cutover.close()
+    await pool.end()
+  }
 })
 
 /**
@@ -64,19 +74,34 @@ describe('guardrails', () => {
     expect(cutover.state('orders_v2')?.phase).toBe('ramp')
     await db.query('UPDATE shadow_delay SET seconds = 0.03')
     let id = 0
-    await readUntil(() => dal.get((id++ % 300) + 1), () => cutover.state('orders_v2')?.phase === 'dual_write', 45)
+    await readUntil(
+      () => dal.get((id++ % 300) + 1),
+      () => cutover.state('orders_v2')?.phase === 'dual_write',
+      45,
+    )
     await cutover.flush()
-    const events = await db.query<{ kind: string; actor: string; reason: string; details: Record<string, unknown>; to_phase: string }>(
-      "SELECT kind, actor, reason, details, to_phase FROM cutover.events WHERE kind = 'guardrail_rollback'")
+    const events = await db.query<{
+      kind: string
+      actor: string
+      reason: string
+      details: Record<string, unknown>
+      to_phase: string
+    }>("SELECT kind, actor, reason, details, to_phase FROM cutover.events WHERE kind = 'guardrail_rollback'")
     expect(events).toHaveLength(1)
-    expect(events[0]).toMatchObject({ to_phase: 'dual_write', actor: expect.stringMatching(/^guardrail@/), details: { bound: 'p99_ratio', limit: 4 } })
+    expect(events[0]).toMatchObject({
+      to_phase: 'dual_write',
+      actor: expect.stringMatching(/^guardrail@/),
+      details: { bound: 'p99_ratio', limit: 4 },
+    })
     expect(events[0]?.reason).toMatch(/^guardrail: shadow read p99 .* above the bound of 4x$/)
     expect(Number(events[0]?.details.measured)).toBeGreaterThan(4)
     expect(await counter(registry, 'guardrail')).toBe(1)
   })
 
   it('roll back when injected divergences cross the rate bound, and two instances crossing at once make one rollback', async () => {
-    const [{ last }] = (await db.query<{ last: string }>('SELECT max(id)::text AS last FROM cutover.events')) as [{ last: string }]
+    const [{ last }] = (await db.query<{ last: string }>('SELECT max(id)::text AS last FROM cutover.events')) as [
+      { last: string },
+    ]
     const a = await open(() => 0)
     const b = await open(() => 0)
     const dalA = await a.cutover.migration('orders_v2')
@@ -85,10 +110,14 @@ describe('guardrails', () => {
     await Promise.all([a.cutover.watcher.poll(), b.cutover.watcher.poll()])
     await db.query("UPDATE orders_v2 SET status = 'corrupt' WHERE id <= 100")
     let id = 0
-    const rolledBack = () => a.cutover.state('orders_v2')?.phase === 'dual_write' && b.cutover.state('orders_v2')?.phase === 'dual_write'
+    const rolledBack = () =>
+      a.cutover.state('orders_v2')?.phase === 'dual_write' && b.cutover.state('orders_v2')?.phase === 'dual_write'
     await readUntil(() => Promise.all([dalA.get((id % 100) + 1), dalB.get((id++ % 100) + 1)]), rolledBack, 30)
     await Promise.all([a.cutover.flush(), b.cutover.flush()])
-    const events = await db.query<{ details: Record<string, unknown> }>("SELECT details FROM cutover.events WHERE kind = 'guardrail_rollback' AND id > $1", [last])
+    const events = await db.query<{ details: Record<string, unknown> }>(
+      "SELECT details FROM cutover.events WHERE kind = 'guardrail_rollback' AND id > $1",
+      [last],
+    )
     expect(events).toHaveLength(1)
     expect(events[0]?.details).toMatchObject({ bound: 'divergence_rate', limit: 30 })
     expect((await counter(a.registry, 'guardrail')) + (await counter(b.registry, 'guardrail'))).toBe(1)

@@ -14,7 +14,10 @@ beforeAll(async () => {
   await setupOrders(db)
   const connected = await connectCutover(db)
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   dal = await cutover.migration('orders_v2')
 })
 afterAll(async () => close())
@@ -55,7 +58,11 @@ describe('writes in each phase', () => {
       await dal.upsert(order(13))
       await dal.delete(10)
       const legacy = await rowsOf(db, 'orders')
-      expect(legacy.map((r) => [r.id, r.status, r.amount_cents])).toEqual([['11', 'paid', 1], ['12', 'shipped', 1234], ['13', 'new', 1234]])
+      expect(legacy.map((r) => [r.id, r.status, r.amount_cents])).toEqual([
+        ['11', 'paid', 1],
+        ['12', 'shipped', 1234],
+        ['13', 'new', 1234],
+      ])
       expect(await rowsOf(db, 'orders_v2')).toEqual(legacy)
       const [shadowRow] = await db.query<{ amount: string }>('SELECT amount::text FROM orders_v2 WHERE id = 11')
       expect(shadowRow?.amount).toBe('0.01')
@@ -87,7 +94,9 @@ describe('writes in each phase', () => {
     await dal.insert(order(40, { status: 'old' }))
     await enter('dual_write')
     await dal.update(40, { amount_cents: 5 })
-    expect(await rowsOf(db, 'orders_v2')).toEqual([{ id: '40', customer_id: expect.any(String), amount_cents: 5, status: 'old' }])
+    expect(await rowsOf(db, 'orders_v2')).toEqual([
+      { id: '40', customer_id: expect.any(String), amount_cents: 5, status: 'old' },
+    ])
   })
 
   it('a write inside a transaction the caller rolls back leaves neither table changed', async () => {
@@ -115,7 +124,10 @@ describe('writes that skip the returned row', () => {
       expect(await dal.update(21, { status: 'shipped' }, { returning: 'key' })).toEqual({ id: '21' })
       expect(await dal.upsert(order(22), { returning: false })).toBeUndefined()
       expect(await dal.delete(22, { returning: 'key' })).toEqual({ id: '22' })
-      const expected = [['20', 'paid'], ['21', 'shipped']]
+      const expected = [
+        ['20', 'paid'],
+        ['21', 'shipped'],
+      ]
       expect((await rowsOf(db, 'orders_v2')).map((r) => [r.id, r.status])).toEqual(expected)
       if (phase !== 'complete') expect((await rowsOf(db, 'orders')).map((r) => [r.id, r.status])).toEqual(expected)
     })
@@ -158,7 +170,9 @@ describe('reads in each phase', () => {
   it('a compared read that finds the shadow different serves the routed shadow row and records the difference in the background', async () => {
     expect(await servedFrom('ramp', 100)).toBe('shadow')
     await cutover.flush()
-    expect(await db.query(`SELECT kind FROM cutover.divergences WHERE key = '{"id": "60"}'`)).toEqual([{ kind: 'mismatch' }])
+    expect(await db.query(`SELECT kind FROM cutover.divergences WHERE key = '{"id": "60"}'`)).toEqual([
+      { kind: 'mismatch' },
+    ])
   })
 
   it('an inline compared read that finds the shadow different serves the authoritative legacy row', async () => {

@@ -24,7 +24,10 @@ beforeAll(async () => {
   await setupOrders(db)
   const connected = await connectCutover(db)
   ;({ cutover, registry } = connected)
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   await cutover.migration('orders_v2')
 })
 afterAll(async () => close())
@@ -33,24 +36,40 @@ describe('live state', () => {
   it('applies a rollback committed by a second process within a second, acknowledges it, and records the propagation time', async () => {
     await setPhase(db.pool, 'ramp', 50)
     await waitFor(() => cutover.state('orders_v2')?.phase === 'ramp', 2000)
-    const child = await runTsx(fileURLToPath(new URL('../support/rollback-child.ts', import.meta.url)), ['orders_v2'], { CUTOVER_CHILD_URL: db.url })
+    const child = await runTsx(fileURLToPath(new URL('../support/rollback-child.ts', import.meta.url)), ['orders_v2'], {
+      CUTOVER_CHILD_URL: db.url,
+    })
     expect(child.stderr).toBe('')
-    const result = JSON.parse(child.stdout) as { to: { phase: string; readPercent: number }; acknowledged: number; listeners: number }
+    const result = JSON.parse(child.stdout) as {
+      to: { phase: string; readPercent: number }
+      acknowledged: number
+      listeners: number
+    }
     expect(result.to).toEqual({ phase: 'dual_write', readPercent: 0 })
     expect(result.listeners).toBe(1)
     expect(result.acknowledged).toBe(1)
     expect(cutover.state('orders_v2')).toMatchObject({ phase: 'dual_write', readPercent: 0 })
     const histogram = (await registry.getSingleMetric('cutover_state_propagation_seconds')?.get())?.values
-    const count = histogram?.find((v) => (v as { metricName?: string }).metricName === 'cutover_state_propagation_seconds_count')?.value ?? 0
-    const sum = histogram?.find((v) => (v as { metricName?: string }).metricName === 'cutover_state_propagation_seconds_sum')?.value ?? Infinity
+    const count =
+      histogram?.find((v) => (v as { metricName?: string }).metricName === 'cutover_state_propagation_seconds_count')
+        ?.value ?? 0
+    const sum =
+      histogram?.find((v) => (v as { metricName?: string }).metricName === 'cutover_state_propagation_seconds_sum')
+        ?.value ?? Infinity
     expect(count).toBeGreaterThanOrEqual(2)
     expect(sum / count).toBeLessThan(1)
-    const events = await db.query("SELECT actor, kind, reason, from_phase, to_phase FROM cutover.events WHERE kind = 'rollback'")
-    expect(events).toEqual([{ actor: 'child', kind: 'rollback', reason: 'propagation test', from_phase: 'ramp', to_phase: 'dual_write' }])
+    const events = await db.query(
+      "SELECT actor, kind, reason, from_phase, to_phase FROM cutover.events WHERE kind = 'rollback'",
+    )
+    expect(events).toEqual([
+      { actor: 'child', kind: 'rollback', reason: 'propagation test', from_phase: 'ramp', to_phase: 'dual_write' },
+    ])
   })
 
   it('falls back to polling when its listening connection is killed, still converges, and listens again', async () => {
-    const killed = await db.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'cutover-listener' AND datname = current_database()")
+    const killed = await db.query<{ ok: boolean }>(
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'cutover-listener' AND datname = current_database()",
+    )
     expect(killed).toEqual([{ ok: true }])
     await waitFor(() => !cutover.watcher.isListening, 2000)
     await setPhase(db.pool, 'shadow_read')

@@ -21,7 +21,10 @@ const split = (name: string, table: string, backward: string) => ({
   name,
   legacy: { table: `public.${table}`, key: ['id'] },
   shadow: { table: `public.${table}_v2`, key: ['id'] },
-  forward: { first_name: "split_part(full_name, ' ', 1)", last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)" },
+  forward: {
+    first_name: "split_part(full_name, ' ', 1)",
+    last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
+  },
   backward: { full_name: backward },
 })
 
@@ -32,7 +35,10 @@ async function counted(migration: string): Promise<number> {
 }
 
 async function recorded(migration: string): Promise<unknown[]> {
-  return db.query('SELECT key, source, kind, legacy_row, shadow_row, detail FROM cutover.divergences WHERE migration = $1 ORDER BY key ->> \'id\'', [migration])
+  return db.query(
+    "SELECT key, source, kind, legacy_row, shadow_row, detail FROM cutover.divergences WHERE migration = $1 ORDER BY key ->> 'id'",
+    [migration],
+  )
 }
 
 beforeAll(async () => {
@@ -41,10 +47,14 @@ beforeAll(async () => {
     await db.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, full_name text NOT NULL);
       CREATE TABLE ${table}_v2 (id bigint PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL);`)
   }
-  await registerMigrations(db.pool, [
-    parseMigration(split('users_v2', 'users', "first_name || ' ' || last_name")),
-    parseMigration(split('people_v2', 'people', "concat_ws(' ', first_name, nullif(last_name, ''))")),
-  ], { schema: 'cutover', actor: 'test' })
+  await registerMigrations(
+    db.pool,
+    [
+      parseMigration(split('users_v2', 'users', "first_name || ' ' || last_name")),
+      parseMigration(split('people_v2', 'people', "concat_ws(' ', first_name, nullif(last_name, ''))")),
+    ],
+    { schema: 'cutover', actor: 'test' },
+  )
   await setPhase(db.pool, 'dual_write', 0, 'users_v2')
   await setPhase(db.pool, 'dual_write', 0, 'people_v2')
   pool = new pg.Pool({ connectionString: db.url, max: 4 })
@@ -63,7 +73,10 @@ describe('the write round-trip counter', () => {
   it('does not move for rows that read back unchanged, and the caller gets its row as before', async () => {
     expect(await lossy.insert({ id: 1, full_name: 'Ada Lovelace' })).toEqual({ id: '1', full_name: 'Ada Lovelace' })
     expect(await lossless.insert({ id: 1, full_name: 'Madonna' })).toEqual({ id: '1', full_name: 'Madonna' })
-    await lossless.insertMany([{ id: 2, full_name: 'Cher' }, { id: 3, full_name: 'Mary Ann Smith' }])
+    await lossless.insertMany([
+      { id: 2, full_name: 'Cher' },
+      { id: 3, full_name: 'Mary Ann Smith' },
+    ])
     await cutover.flush()
     expect(await counted('users_v2')).toBe(0)
     expect(await counted('people_v2')).toBe(0)
@@ -79,9 +92,30 @@ describe('the write round-trip counter', () => {
     expect(await counted('users_v2')).toBe(3)
     const detail = 'round trip changes: full_name'
     expect(await recorded('users_v2')).toEqual([
-      { key: { id: '1' }, source: 'write', kind: 'mismatch', legacy_row: { full_name: 'Prince' }, shadow_row: { full_name: 'Prince ' }, detail },
-      { key: { id: '2' }, source: 'write', kind: 'mismatch', legacy_row: { full_name: 'Madonna' }, shadow_row: { full_name: 'Madonna ' }, detail },
-      { key: { id: '3' }, source: 'write', kind: 'mismatch', legacy_row: { full_name: 'Cher' }, shadow_row: { full_name: 'Cher ' }, detail },
+      {
+        key: { id: '1' },
+        source: 'write',
+        kind: 'mismatch',
+        legacy_row: { full_name: 'Prince' },
+        shadow_row: { full_name: 'Prince ' },
+        detail,
+      },
+      {
+        key: { id: '2' },
+        source: 'write',
+        kind: 'mismatch',
+        legacy_row: { full_name: 'Madonna' },
+        shadow_row: { full_name: 'Madonna ' },
+        detail,
+      },
+      {
+        key: { id: '3' },
+        source: 'write',
+        kind: 'mismatch',
+        legacy_row: { full_name: 'Cher' },
+        shadow_row: { full_name: 'Cher ' },
+        detail,
+      },
     ])
   })
 })

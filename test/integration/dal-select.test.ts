@@ -14,7 +14,10 @@ beforeAll(async () => {
   await setupOrders(db)
   const connected = await connectCutover(db, { random: () => 0.5 })
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   dal = await cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await cutover.watcher.poll()
@@ -46,7 +49,9 @@ describe('select of any shape', () => {
     await setPhase(db.pool, 'ramp', 0)
     await cutover.watcher.poll()
     expect(await dal.select(query)).toEqual([
-      { id: '1', status: 'new', amount_cents: 1234 }, { id: '2', status: 'paid', amount_cents: 1234 }, { id: '3', status: 'new', amount_cents: 1234 },
+      { id: '1', status: 'new', amount_cents: 1234 },
+      { id: '2', status: 'paid', amount_cents: 1234 },
+      { id: '3', status: 'new', amount_cents: 1234 },
     ])
     await setPhase(db.pool, 'ramp', 100)
     await cutover.watcher.poll()
@@ -55,7 +60,7 @@ describe('select of any shape', () => {
 
   it('compares a sampled select by key and records the differing keys, alike inline (serving legacy) and in the background (serving the routed shadow)', async () => {
     await db.query("UPDATE orders_v2 SET status = rtrim(status, '*')")
-    await db.query("UPDATE orders_v2 SET amount = 99 WHERE id = 5; DELETE FROM orders_v2 WHERE id = 6")
+    await db.query('UPDATE orders_v2 SET amount = 99 WHERE id = 5; DELETE FROM orders_v2 WHERE id = 6')
     const served: Record<string, unknown[]> = {}
     for (const mode of ['inline', 'background'] as const) {
       await db.query('DELETE FROM cutover.divergences')
@@ -66,7 +71,8 @@ describe('select of any shape', () => {
         served[mode] = rows.map((r) => r.amount_cents)
         await connected.cutover.flush()
         expect(await db.query('SELECT key, kind FROM cutover.divergences ORDER BY key'), mode).toEqual([
-          { key: { id: '5' }, kind: 'mismatch' }, { key: { id: '6' }, kind: 'missing_in_shadow' },
+          { key: { id: '5' }, kind: 'mismatch' },
+          { key: { id: '6' }, kind: 'missing_in_shadow' },
         ])
       } finally {
         await connected.cutover.close()
@@ -76,10 +82,12 @@ describe('select of any shape', () => {
     expect(served).toEqual({ inline: Array(8).fill(1234), background: [1234, 1234, 1234, 1234, 9900, 1234, 1234] })
   })
 
-  it('a compared select inside a caller\'s transaction whose comparison fails leaves that transaction usable, in either mode', async () => {
+  it("a compared select inside a caller's transaction whose comparison fails leaves that transaction usable, in either mode", async () => {
     await setPhase(db.pool, 'shadow_read')
     const modes = ['inline', 'background'] as const
-    const connections = await Promise.all(modes.map((mode) => connectCutover(db, { random: () => 0, comparisons: { mode } })))
+    const connections = await Promise.all(
+      modes.map((mode) => connectCutover(db, { random: () => 0, comparisons: { mode } })),
+    )
     try {
       const dals = await Promise.all(connections.map((c) => c.cutover.migration('orders_v2')))
       // The shadow loses a column the comparison reads (its definition was loaded before).
@@ -90,20 +98,31 @@ describe('select of any shape', () => {
         try {
           await client.query('BEGIN')
           await client.query('UPDATE orders SET amount_cents = 777 WHERE id = 1')
-          const rows = await dals[i]?.select((from) => from.select(['id', 'amount_cents']).where('id', '<=', 2).orderBy('id'), { tx: client })
-          expect(rows, mode).toEqual([{ id: '1', amount_cents: 777 }, { id: '2', amount_cents: 1234 }])
+          const rows = await dals[i]?.select(
+            (from) => from.select(['id', 'amount_cents']).where('id', '<=', 2).orderBy('id'),
+            { tx: client },
+          )
+          expect(rows, mode).toEqual([
+            { id: '1', amount_cents: 777 },
+            { id: '2', amount_cents: 1234 },
+          ])
           expect((await client.query<{ ok: number }>('SELECT 1 AS ok')).rows, mode).toEqual([{ ok: 1 }])
           await client.query('ROLLBACK')
         } finally {
           client.release()
         }
         await connected.cutover.flush()
-        const errors = (await connected.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find((v) => v.labels.result === 'error' && v.labels.source === 'read')
+        const errors = (await connected.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find(
+          (v) => v.labels.result === 'error' && v.labels.source === 'read',
+        )
         expect(errors?.value, mode).toBe(1)
       }
     } finally {
       await db.query('ALTER TABLE orders_v2 RENAME COLUMN status_renamed TO status').catch(() => undefined)
-      for (const c of connections) { await c.cutover.close(); await c.pool.end() }
+      for (const c of connections) {
+        await c.cutover.close()
+        await c.pool.end()
+      }
     }
   })
 })

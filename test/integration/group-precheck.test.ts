@@ -13,28 +13,44 @@ import { freshDatabase } from '../support/database.js'
 import { setupStudio, studioRows } from '../support/studio-fixture.js'
 
 const db = await freshDatabase()
-const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'group precheck test'])
+const cli = (...args: string[]) =>
+  runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'group precheck test'])
 const quiet = { schema: 'cutover', actor: 'test', ackTimeoutMs: 0 }
 
-interface PrecheckDoc { migration: string; rows: number; clean: boolean; failingRows: number; classes: { sqlstate: string; constraint: string | null; examples: string[][] }[] }
+interface PrecheckDoc {
+  migration: string
+  rows: number
+  clean: boolean
+  failingRows: number
+  classes: { sqlstate: string; constraint: string | null; examples: string[][] }[]
+}
 
 async function shadowRows(): Promise<number> {
   const [row] = await db.query<{ n: number }>(
-    'SELECT ((SELECT count(*) FROM collection_session) + (SELECT count(*) FROM generation_flow) + (SELECT count(*) FROM generated_asset))::int AS n')
+    'SELECT ((SELECT count(*) FROM collection_session) + (SELECT count(*) FROM generation_flow) + (SELECT count(*) FROM generated_asset))::int AS n',
+  )
   return row?.n ?? -1
 }
 
 async function phases(): Promise<string[]> {
-  return (await db.query<{ s: string }>("SELECT migration || ' ' || phase AS s FROM cutover.state ORDER BY migration")).map((r) => r.s)
+  return (
+    await db.query<{ s: string }>("SELECT migration || ' ' || phase AS s FROM cutover.state ORDER BY migration")
+  ).map((r) => r.s)
 }
 
 beforeAll(async () => {
   await setupStudio(db)
   // 40 sessions, 120 flows, 360 images: several chunks of each member at --chunk-rows 50.
   const all = Array.from({ length: 40 }, (_, i) => studioRows(i + 1, 3, 3))
-  await db.query('INSERT INTO studio_session SELECT * FROM json_populate_recordset(NULL::studio_session, $1)', [JSON.stringify(all.map((r) => r.session))])
-  await db.query('INSERT INTO flow SELECT * FROM json_populate_recordset(NULL::flow, $1)', [JSON.stringify(all.flatMap((r) => r.flows))])
-  await db.query('INSERT INTO generated_image SELECT * FROM json_populate_recordset(NULL::generated_image, $1)', [JSON.stringify(all.flatMap((r) => r.images))])
+  await db.query('INSERT INTO studio_session SELECT * FROM json_populate_recordset(NULL::studio_session, $1)', [
+    JSON.stringify(all.map((r) => r.session)),
+  ])
+  await db.query('INSERT INTO flow SELECT * FROM json_populate_recordset(NULL::flow, $1)', [
+    JSON.stringify(all.flatMap((r) => r.flows)),
+  ])
+  await db.query('INSERT INTO generated_image SELECT * FROM json_populate_recordset(NULL::generated_image, $1)', [
+    JSON.stringify(all.flatMap((r) => r.images)),
+  ])
 })
 
 describe('precheck of a migration group', () => {
@@ -44,12 +60,20 @@ describe('precheck of a migration group', () => {
       INSERT INTO flow VALUES (777777, 9999, 'orphan', 1); COMMIT`)
     const run = await cli('precheck', 'studio', '--chunk-rows', '50', '--json')
     expect(run.code).toBe(1)
-    expect(run.stderr.trim()).toBe('cutover: flows_v2: 1 legacy row(s) cannot be mapped or do not come back unchanged; fix them (or the mapping), then run: cutover precheck studio')
+    expect(run.stderr.trim()).toBe(
+      'cutover: flows_v2: 1 legacy row(s) cannot be mapped or do not come back unchanged; fix them (or the mapping), then run: cutover precheck studio',
+    )
     const doc = run.json<{ group: string; members: PrecheckDoc[] }>()
-    expect(doc.members.map((m) => [m.migration, m.rows, m.clean])).toEqual([['sessions_v2', 40, true], ['flows_v2', 121, false], ['assets_v2', 360, true]])
+    expect(doc.members.map((m) => [m.migration, m.rows, m.clean])).toEqual([
+      ['sessions_v2', 40, true],
+      ['flows_v2', 121, false],
+      ['assets_v2', 360, true],
+    ])
     const flows = doc.members[1] as PrecheckDoc
     expect(flows.failingRows).toBe(1)
-    expect(flows.classes.map((c) => [c.sqlstate, c.constraint, c.examples])).toEqual([['23503', 'generation_flow_session_id_fkey', [['777777']]]])
+    expect(flows.classes.map((c) => [c.sqlstate, c.constraint, c.examples])).toEqual([
+      ['23503', 'generation_flow_session_id_fkey', [['777777']]],
+    ])
     expect(await shadowRows()).toBe(0)
 
     const before = await phases()
@@ -64,10 +88,15 @@ describe('precheck of a migration group', () => {
   it('once the orphan is gone, is clean for every member (children judged against their parents and grandparents), and the group enters dual_write without force', async () => {
     await db.query('DELETE FROM flow WHERE id = 777777')
     const results = await runPrechecks(db.pool, { ...quiet, migration: 'studio', chunkRows: 50 })
-    expect(results.map((r) => [r.migration, r.rows, r.clean, r.failingRows])).toEqual([['sessions_v2', 40, true, 0], ['flows_v2', 120, true, 0], ['assets_v2', 360, true, 0]])
+    expect(results.map((r) => [r.migration, r.rows, r.clean, r.failingRows])).toEqual([
+      ['sessions_v2', 40, true, 0],
+      ['flows_v2', 120, true, 0],
+      ['assets_v2', 360, true, 0],
+    ])
     // Each member's own last precheck event is the clean one the gate reads.
     const events = await db.query<{ s: string }>(
-      "SELECT DISTINCT ON (migration) migration || ' ' || (details ->> 'clean') AS s FROM cutover.events WHERE kind = 'precheck' ORDER BY migration, id DESC")
+      "SELECT DISTINCT ON (migration) migration || ' ' || (details ->> 'clean') AS s FROM cutover.events WHERE kind = 'precheck' ORDER BY migration, id DESC",
+    )
     expect(events.map((e) => e.s)).toEqual(['assets_v2 true', 'flows_v2 true', 'sessions_v2 true'])
     expect(await shadowRows()).toBe(0)
 

@@ -18,9 +18,13 @@ const db = await freshDatabase()
 const quiet = { schema: 'cutover', actor: 'test', ackTimeoutMs: 0 }
 
 async function insertLegacy(rows: ReturnType<typeof studioRows>): Promise<void> {
-  await db.query('INSERT INTO studio_session SELECT * FROM json_populate_record(NULL::studio_session, $1)', [JSON.stringify(rows.session)])
+  await db.query('INSERT INTO studio_session SELECT * FROM json_populate_record(NULL::studio_session, $1)', [
+    JSON.stringify(rows.session),
+  ])
   await db.query('INSERT INTO flow SELECT * FROM json_populate_recordset(NULL::flow, $1)', [JSON.stringify(rows.flows)])
-  await db.query('INSERT INTO generated_image SELECT * FROM json_populate_recordset(NULL::generated_image, $1)', [JSON.stringify(rows.images)])
+  await db.query('INSERT INTO generated_image SELECT * FROM json_populate_recordset(NULL::generated_image, $1)', [
+    JSON.stringify(rows.images),
+  ])
 }
 
 beforeAll(async () => {
@@ -35,7 +39,11 @@ beforeAll(async () => {
   await db.query('DELETE FROM flow WHERE session_id = 5')
   await db.query('DELETE FROM studio_session WHERE id = 5')
   const found = await runVerifies(db.pool, { ...quiet, migration: 'studio' })
-  expect(found.map((v) => [v.migration, v.counts.missing_in_shadow, v.counts.missing_in_legacy])).toEqual([['sessions_v2', 1, 1], ['flows_v2', 1, 2], ['assets_v2', 1, 4]])
+  expect(found.map((v) => [v.migration, v.counts.missing_in_shadow, v.counts.missing_in_legacy])).toEqual([
+    ['sessions_v2', 1, 1],
+    ['flows_v2', 1, 2],
+    ['assets_v2', 1, 4],
+  ])
 })
 
 describe('repair of a group whose shadows reference each other', () => {
@@ -43,24 +51,46 @@ describe('repair of a group whose shadows reference each other', () => {
     // Flow 90000's session is not in the shadow yet, and session 5's flows still have images there:
     // every one of the member's writes breaks a key between the shadows.
     await expect(runRepair(db.pool, { ...quiet, migration: 'flows_v2' })).rejects.toMatchObject({ code: '23503' })
-    const flows = await db.query<{ id: string }>('SELECT id::text FROM generation_flow WHERE session_id IN (5, 900) ORDER BY id')
+    const flows = await db.query<{ id: string }>(
+      'SELECT id::text FROM generation_flow WHERE session_id IN (5, 900) ORDER BY id',
+    )
     expect(flows.map((f) => f.id)).toEqual(['500', '501'])
   })
 
   it('one `cutover repair <group>` copies parents first and deletes children first, and verify is then clean for every member', async () => {
-    const open = async (): Promise<Record<string, number>> => Object.fromEntries((await db.query<{ migration: string; n: number }>(
-      'SELECT migration, count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NULL GROUP BY migration')).map((r) => [r.migration, r.n]))
+    const open = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        (
+          await db.query<{ migration: string; n: number }>(
+            'SELECT migration, count(*)::int AS n FROM cutover.divergences WHERE repaired_at IS NULL GROUP BY migration',
+          )
+        ).map((r) => [r.migration, r.n]),
+      )
     const before = await open()
     expect(before).toEqual({ sessions_v2: 2, flows_v2: 3, assets_v2: 5 })
     const repaired = await runCli(['repair', 'studio', '--json', '--database-url', db.url, '--actor', 'test'])
     expect(repaired.stderr).toBe('')
     expect(repaired.code).toBe(0)
-    const result = repaired.json<{ group: string; members: { migration: string; rows: number; actions: { action: string }[] }[] }>()
+    const result = repaired.json<{
+      group: string
+      members: { migration: string; rows: number; actions: { action: string }[] }[]
+    }>()
     expect(result.group).toBe('studio')
-    expect(result.members.map((m) => [m.migration, m.rows])).toEqual([['sessions_v2', 2], ['flows_v2', 3], ['assets_v2', 5]])
-    expect(result.members.flatMap((m) => m.actions.map((a) => a.action)).sort()).toEqual([...Array(3).fill('copy'), ...Array(7).fill('delete')])
+    expect(result.members.map((m) => [m.migration, m.rows])).toEqual([
+      ['sessions_v2', 2],
+      ['flows_v2', 3],
+      ['assets_v2', 5],
+    ])
+    expect(result.members.flatMap((m) => m.actions.map((a) => a.action)).sort()).toEqual([
+      ...Array(3).fill('copy'),
+      ...Array(7).fill('delete'),
+    ])
     const verified = await runVerifies(db.pool, { ...quiet, migration: 'studio' })
-    expect(verified.map((v) => [v.migration, v.clean])).toEqual([['sessions_v2', true], ['flows_v2', true], ['assets_v2', true]])
+    expect(verified.map((v) => [v.migration, v.clean])).toEqual([
+      ['sessions_v2', true],
+      ['flows_v2', true],
+      ['assets_v2', true],
+    ])
     expect(await open()).toEqual({})
   })
 })

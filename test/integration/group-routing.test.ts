@@ -25,15 +25,29 @@ let close: () => Promise<void>
 
 async function rampTo(percent: number): Promise<void> {
   await ramp(db.pool, { ...quiet, migration: 'studio', percent })
-  for (const c of [plain.cutover, compared.cutover]) await until(() => STUDIO_MEMBERS.every((m) => c.state(m)?.readPercent === percent), 3000, 'every member at the new percentage')
+  for (const c of [plain.cutover, compared.cutover])
+    await until(
+      () => STUDIO_MEMBERS.every((m) => c.state(m)?.readPercent === percent),
+      3000,
+      'every member at the new percentage',
+    )
 }
 
 /** Session 1 with its flows and images, the three tables joined. */
-const joined = (t: GroupTables) => t.from('sessions_v2')
-  .innerJoin(t.table('flows_v2'), 'flow.session_id', 'studio_session.id')
-  .innerJoin(t.table('assets_v2'), 'generated_image.flow_id', 'flow.id')
-  .select(['studio_session.name', 'studio_session.budget_cents', 'flow.title', 'flow.step_count', 'generated_image.url', 'generated_image.width_px'])
-  .where('studio_session.id', '=', '1')
+const joined = (t: GroupTables) =>
+  t
+    .from('sessions_v2')
+    .innerJoin(t.table('flows_v2'), 'flow.session_id', 'studio_session.id')
+    .innerJoin(t.table('assets_v2'), 'generated_image.flow_id', 'flow.id')
+    .select([
+      'studio_session.name',
+      'studio_session.budget_cents',
+      'flow.title',
+      'flow.step_count',
+      'generated_image.url',
+      'generated_image.width_px',
+    ])
+    .where('studio_session.id', '=', '1')
 
 /** Which side each value of a joined row came from: the test marks every shadow row (below). */
 function sidesOf(rows: Record<string, unknown>[]): Set<Side> {
@@ -50,9 +64,15 @@ beforeAll(async () => {
   await setupStudio(db)
   for (const s of [1, 2]) {
     const rows = studioRows(s)
-    await db.query('INSERT INTO studio_session SELECT * FROM json_populate_record(NULL::studio_session, $1)', [rows.session])
-    await db.query('INSERT INTO flow SELECT * FROM json_populate_recordset(NULL::flow, $1)', [JSON.stringify(rows.flows)])
-    await db.query('INSERT INTO generated_image SELECT * FROM json_populate_recordset(NULL::generated_image, $1)', [JSON.stringify(rows.images)])
+    await db.query('INSERT INTO studio_session SELECT * FROM json_populate_record(NULL::studio_session, $1)', [
+      rows.session,
+    ])
+    await db.query('INSERT INTO flow SELECT * FROM json_populate_recordset(NULL::flow, $1)', [
+      JSON.stringify(rows.flows),
+    ])
+    await db.query('INSERT INTO generated_image SELECT * FROM json_populate_recordset(NULL::generated_image, $1)', [
+      JSON.stringify(rows.images),
+    ])
   }
   // The group's precheck judges each child row against the parent rows it references, so dual_write needs no force.
   await runPrechecks(db.pool, { ...quiet, migration: 'studio' })
@@ -67,8 +87,10 @@ beforeAll(async () => {
   plain = { cutover: a.cutover, group: await a.cutover.group('studio') }
   compared = { cutover: b.cutover, group: await b.cutover.group('studio'), registry: b.registry }
   close = async () => {
-    await a.cutover.close(); await a.pool.end()
-    await b.cutover.close(); await b.pool.end()
+    await a.cutover.close()
+    await a.pool.end()
+    await b.cutover.close()
+    await b.pool.end()
   }
 })
 afterAll(async () => close())
@@ -86,14 +108,18 @@ describe('a group ramp routes each routing key to one side for every member', ()
         if (sides.has('shadow')) shadow++
       }
       // Bucketing is deterministic: the share is close to p, and a key only ever moves to the shadow as p grows.
-      expect(Math.abs(shadow - (KEYS.length * percent) / 100), `shadow keys at ${percent} %`).toBeLessThanOrEqual(KEYS.length * 0.03)
+      expect(Math.abs(shadow - (KEYS.length * percent) / 100), `shadow keys at ${percent} %`).toBeLessThanOrEqual(
+        KEYS.length * 0.03,
+      )
     }
   })
 
   it('a three-table join through select reads every table from the routed side, never a mix', async () => {
     await rampTo(50)
     // Mark every shadow row, so each joined value shows which side served it.
-    await db.query("UPDATE collection_session SET name = 'shadow ' || name; UPDATE generation_flow SET title = 'shadow ' || title; UPDATE generated_asset SET uri = 'shadow:' || uri")
+    await db.query(
+      "UPDATE collection_session SET name = 'shadow ' || name; UPDATE generation_flow SET title = 'shadow ' || title; UPDATE generated_asset SET uri = 'shadow:' || uri",
+    )
     try {
       const seen = new Set<Side>()
       for (const key of KEYS.slice(0, 300)) {
@@ -107,14 +133,20 @@ describe('a group ramp routes each routing key to one side for every member', ()
       // Without a routing key below 100 %, the whole join reads legacy.
       expect([...sidesOf(await plain.group.select(joined))]).toEqual(['legacy'])
     } finally {
-      await db.query("UPDATE collection_session SET name = substr(name, 8); UPDATE generation_flow SET title = substr(title, 8); UPDATE generated_asset SET uri = substr(uri, 8)")
+      await db.query(
+        'UPDATE collection_session SET name = substr(name, 8); UPDATE generation_flow SET title = substr(title, 8); UPDATE generated_asset SET uri = substr(uri, 8)',
+      )
     }
   })
 
   it('a compared join compares the whole joined result: equal sides match, a difference in any one table is a mismatch served from legacy', async () => {
     await rampTo(100)
-    const mismatches = async () => Number((await compared.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values
-      .find((v) => v.labels.migration === 'studio' && v.labels.result === 'mismatch')?.value ?? 0)
+    const mismatches = async () =>
+      Number(
+        (await compared.registry.getSingleMetric('cutover_comparisons_total')?.get())?.values.find(
+          (v) => v.labels.migration === 'studio' && v.labels.result === 'mismatch',
+        )?.value ?? 0,
+      )
     const rows = await compared.group.select(joined)
     expect(rows).toHaveLength(4)
     expect(rows.map((r) => r.width_px).sort()).toEqual(['256', '256', '512', '512'])

@@ -24,7 +24,17 @@ beforeAll(async () => {
     CREATE TABLE purchases (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE);
     INSERT INTO customers (name) VALUES ('a'), ('b');
     INSERT INTO purchases (customer_id) VALUES (1), (2);`)
-  await registerMigrations(db.pool, [parseMigration({ name: migration, legacy: { table: 'public.customers', key: ['id'] }, shadow: { table: 'public.customers_v2', key: ['id'] } })], { schema, actor: 'test' })
+  await registerMigrations(
+    db.pool,
+    [
+      parseMigration({
+        name: migration,
+        legacy: { table: 'public.customers', key: ['id'] },
+        shadow: { table: 'public.customers_v2', key: ['id'] },
+      }),
+    ],
+    { schema, actor: 'test' },
+  )
 })
 afterAll(async () => close())
 
@@ -37,10 +47,21 @@ async function purchaseKeys(): Promise<{ name: string; target: string; validated
 describe('foreign keys of other tables that reference legacy', { timeout: 120_000 }, () => {
   it('move to the shadow with it becoming authoritative, back with a rollback, and child writes never fail because of the phase', async () => {
     const connected = await connectCutover(db)
-    close = async () => { await connected.cutover.close(); await connected.pool.end() }
+    close = async () => {
+      await connected.cutover.close()
+      await connected.pool.end()
+    }
     const dal = await connected.cutover.migration(migration)
     const enter = async (to: Phase) => {
-      await advance(db.pool, { schema, migration, actor: 'test', force: true, to, confirm: to === 'complete', ackTimeoutMs: 0 })
+      await advance(db.pool, {
+        schema,
+        migration,
+        actor: 'test',
+        force: true,
+        to,
+        confirm: to === 'complete',
+        ackTimeoutMs: 0,
+      })
       await connected.cutover.watcher.poll()
       expect(dal.state.phase).toBe(to)
     }
@@ -57,11 +78,15 @@ describe('foreign keys of other tables that reference legacy', { timeout: 120_00
     await enter('ramp')
     await orderForNewCustomer('ramp')
     await enter('shadow_primary')
-    expect(await purchaseKeys()).toEqual([{ name: 'purchases_customer_id_fkey', target: 'customers_v2', validated: true }])
+    expect(await purchaseKeys()).toEqual([
+      { name: 'purchases_customer_id_fkey', target: 'customers_v2', validated: true },
+    ])
     await orderForNewCustomer('shadow_primary')
 
     const back = await rollback(db.pool, { schema, migration, actor: 'test', unleash: false, ackTimeoutMs: 0 })
-    expect(back.foreignKeys).toBe('foreign key(s) referencing the legacy table again: public.purchases.purchases_customer_id_fkey (customer_id)')
+    expect(back.foreignKeys).toBe(
+      'foreign key(s) referencing the legacy table again: public.purchases.purchases_customer_id_fkey (customer_id)',
+    )
     await connected.cutover.watcher.poll()
     expect(dal.state.phase).toBe('dual_write')
     expect(await purchaseKeys()).toEqual([{ name: 'purchases_customer_id_fkey', target: 'customers', validated: true }])
@@ -77,9 +102,13 @@ describe('foreign keys of other tables that reference legacy', { timeout: 120_00
     await enter('shadow_read')
     await enter('shadow_primary')
     await enter('complete')
-    expect(await purchaseKeys()).toEqual([{ name: 'purchases_customer_id_fkey_shadow', target: 'customers_v2', validated: true }])
+    expect(await purchaseKeys()).toEqual([
+      { name: 'purchases_customer_id_fkey_shadow', target: 'customers_v2', validated: true },
+    ])
     await orderForNewCustomer('complete')
-    await expect(db.query('INSERT INTO purchases (customer_id) VALUES (424242)')).rejects.toThrow(/violates foreign key constraint "purchases_customer_id_fkey_shadow"/)
+    await expect(db.query('INSERT INTO purchases (customer_id) VALUES (424242)')).rejects.toThrow(
+      /violates foreign key constraint "purchases_customer_id_fkey_shadow"/,
+    )
     const [count] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM purchases')
     expect(count?.n).toBe(7)
   })

@@ -24,12 +24,31 @@ describe('backfill throttled on the application p99 (the DAL in this process)', 
   it('holds its chunks with the reason while shadow reads are slow, and goes on when they are fast again', async () => {
     const { registry } = app
     const stopReading = app.readContinuously()
-    const { events, warnings, logger, onProgress, onThrottle, gauge: throttled, watch, expectHeldThenResumed } = throttleRecorder(registry)
+    const {
+      events,
+      warnings,
+      logger,
+      onProgress,
+      onThrottle,
+      gauge: throttled,
+      watch,
+      expectHeldThenResumed,
+    } = throttleRecorder(registry)
     try {
       const run = runBackfill(db.pool, {
-        schema: 'cutover', migration: 'orders_v2', actor: 'test', chunkRows: 100, targetChunkMs: 0, maxRowsPerSecond: 300,
-        maxAppP99Ms: 200, appLatency: { registry, windowSeconds: 2 }, throttleCheckMs: 100, registry, logger,
-        onProgress, onThrottle,
+        schema: 'cutover',
+        migration: 'orders_v2',
+        actor: 'test',
+        chunkRows: 100,
+        targetChunkMs: 0,
+        maxRowsPerSecond: 300,
+        maxAppP99Ms: 200,
+        appLatency: { registry, windowSeconds: 2 },
+        throttleCheckMs: 100,
+        registry,
+        logger,
+        onProgress,
+        onThrottle,
       })
       const orFailure = watch(run)
       await until(() => orFailure(events.filter((e) => e.kind === 'chunk').length >= 2), 30_000, 'two chunks copied')
@@ -45,7 +64,11 @@ describe('backfill throttled on the application p99 (the DAL in this process)', 
       expect(status?.backfill.throttled).toMatch(/^application p99 \d+ ms > 200 ms \(in-process\)$/)
       const shown = await runCli(['status', 'orders_v2', '--database-url', db.url])
       expect(shown.stdout).toMatch(/throttled: application p99 \d+ ms > 200 ms \(in-process\)\n/)
-      const held = (await db.query<{ rows_done: string }>("SELECT rows_done FROM cutover.jobs WHERE migration = 'orders_v2' AND kind = 'backfill'"))[0]?.rows_done
+      const held = (
+        await db.query<{ rows_done: string }>(
+          "SELECT rows_done FROM cutover.jobs WHERE migration = 'orders_v2' AND kind = 'backfill'",
+        )
+      )[0]?.rows_done
       expect(Number(held)).toBeLessThan(ROWS + READ_KEYS)
 
       await app.setShadowDelay(0)

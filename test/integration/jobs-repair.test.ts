@@ -18,13 +18,19 @@ async function accountsMigration(name: string): Promise<void> {
     CREATE TABLE ${name}_v2 (id int PRIMARY KEY, full_name text NOT NULL, email text, balance numeric(12,2));
     INSERT INTO ${name} SELECT g, 'user ' || g, 'u' || g || '@example.com', g * 1.5 FROM generate_series(1, 1000) AS g;
   `)
-  await registerMigrations(db.pool, [parseMigration({
-    name,
-    legacy: { table: name, key: ['id'] },
-    shadow: { table: `${name}_v2`, key: ['id'] },
-    forward: { full_name: 'name' },
-    backward: { name: 'full_name' },
-  })], { schema, actor: 'test' })
+  await registerMigrations(
+    db.pool,
+    [
+      parseMigration({
+        name,
+        legacy: { table: name, key: ['id'] },
+        shadow: { table: `${name}_v2`, key: ['id'] },
+        forward: { full_name: 'name' },
+        backward: { name: 'full_name' },
+      }),
+    ],
+    { schema, actor: 'test' },
+  )
   await runBackfill(db.pool, { ...options, migration: name, chunkRows: 250 })
 }
 
@@ -80,13 +86,29 @@ describe('repair', () => {
     expect(result.actions).toEqual(ACTIONS_FROM_LEGACY)
     const { legacy, shadow } = await sides('fixed')
     expect(shadow).toBe(legacy)
-    expect(await db.query("SELECT count(*)::int AS open, count(*) FILTER (WHERE repaired_by = 'operator')::int AS closed FROM cutover.divergences WHERE migration = 'fixed'"))
-      .toEqual([{ open: 6, closed: 6 }])
-    expect(await db.query("SELECT count(*)::int AS n FROM cutover.divergences WHERE migration = 'fixed' AND repaired_at IS NULL")).toEqual([{ n: 0 }])
-    expect(await db.query("SELECT actor, reason, details ->> 'rows' AS rows FROM cutover.events WHERE migration = 'fixed' AND kind = 'repair'"))
-      .toEqual([{ actor: 'operator', reason: 'after verify', rows: '6' }])
-    expect(await runVerify(db.pool, { ...options, migration: 'fixed', chunkRows: 300 })).toMatchObject({ clean: true, rowsCompared: 1000 })
-    expect(await runRepair(db.pool, { schema, migration: 'fixed', actor: 'operator' })).toMatchObject({ rows: 0, actions: [] })
+    expect(
+      await db.query(
+        "SELECT count(*)::int AS open, count(*) FILTER (WHERE repaired_by = 'operator')::int AS closed FROM cutover.divergences WHERE migration = 'fixed'",
+      ),
+    ).toEqual([{ open: 6, closed: 6 }])
+    expect(
+      await db.query(
+        "SELECT count(*)::int AS n FROM cutover.divergences WHERE migration = 'fixed' AND repaired_at IS NULL",
+      ),
+    ).toEqual([{ n: 0 }])
+    expect(
+      await db.query(
+        "SELECT actor, reason, details ->> 'rows' AS rows FROM cutover.events WHERE migration = 'fixed' AND kind = 'repair'",
+      ),
+    ).toEqual([{ actor: 'operator', reason: 'after verify', rows: '6' }])
+    expect(await runVerify(db.pool, { ...options, migration: 'fixed', chunkRows: 300 })).toMatchObject({
+      clean: true,
+      rowsCompared: 1000,
+    })
+    expect(await runRepair(db.pool, { schema, migration: 'fixed', actor: 'operator' })).toMatchObject({
+      rows: 0,
+      actions: [],
+    })
   })
 
   it('copies from the shadow when the state makes it authoritative, through the backward mapping', async () => {
@@ -95,23 +117,38 @@ describe('repair', () => {
     await db.query("UPDATE cutover.state SET authority = 'shadow' WHERE migration = 'shadow_side'")
     const result = await runRepair(db.pool, { schema, migration: 'shadow_side', actor: 'test' })
     expect(result.from).toBe('shadow')
-    expect(result.actions.map((a) => [a.key.id, a.action])).toEqual([[10, 'copy'], [20, 'copy'], [30, 'delete'], [40, 'delete'], [5000, 'copy'], [7000, 'copy']])
+    expect(result.actions.map((a) => [a.key.id, a.action])).toEqual([
+      [10, 'copy'],
+      [20, 'copy'],
+      [30, 'delete'],
+      [40, 'delete'],
+      [5000, 'copy'],
+      [7000, 'copy'],
+    ])
     const { legacy, shadow } = await sides('shadow_side')
     expect(legacy).toBe(shadow)
-    expect(await db.query('SELECT id, name, email, balance FROM shadow_side WHERE id IN (10, 20, 5000, 7000) ORDER BY id')).toEqual([
+    expect(
+      await db.query('SELECT id, name, email, balance FROM shadow_side WHERE id IN (10, 20, 5000, 7000) ORDER BY id'),
+    ).toEqual([
       { id: 10, name: 'user 10', email: 'changed@example.com', balance: '15.00' },
       { id: 20, name: 'user 20', email: 'u20@example.com', balance: null },
       { id: 5000, name: 'extra', email: 'extra@example.com', balance: '1.00' },
       { id: 7000, name: 'user 40', email: 'u40@example.com', balance: '60.00' },
     ])
-    expect(await runVerify(db.pool, { ...options, migration: 'shadow_side' })).toMatchObject({ clean: true, rowsCompared: 1000 })
+    expect(await runVerify(db.pool, { ...options, migration: 'shadow_side' })).toMatchObject({
+      clean: true,
+      rowsCompared: 1000,
+    })
   })
 
   it('takes --from over the authority', async () => {
     await accountsMigration('explicit')
     await plantAndVerify('explicit')
     await db.query("UPDATE cutover.state SET authority = 'shadow' WHERE migration = 'explicit'")
-    expect(await runRepair(db.pool, { schema, migration: 'explicit', actor: 'test', from: 'legacy' })).toMatchObject({ from: 'legacy', rows: 6 })
+    expect(await runRepair(db.pool, { schema, migration: 'explicit', actor: 'test', from: 'legacy' })).toMatchObject({
+      from: 'legacy',
+      rows: 6,
+    })
     const { legacy, shadow } = await sides('explicit')
     expect(shadow).toBe(legacy)
     expect(await db.query('SELECT count(*)::int AS n FROM explicit')).toEqual([{ n: 1000 }])
@@ -125,6 +162,8 @@ describe('repair', () => {
     `)
     const result = await runRepair(db.pool, { schema, migration: 'written', actor: 'test' })
     expect(result.actions).toEqual([{ key: { id: 1001 }, action: 'copy', kind: 'write_rejected' }])
-    expect(await db.query('SELECT id, full_name FROM written_v2 WHERE id = 1001')).toEqual([{ id: 1001, full_name: 'late' }])
+    expect(await db.query('SELECT id, full_name FROM written_v2 WHERE id = 1001')).toEqual([
+      { id: 1001, full_name: 'late' },
+    ])
   })
 })

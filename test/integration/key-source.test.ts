@@ -36,11 +36,19 @@ const TABLES = `
   INSERT INTO accounts (email) SELECT 'old' || g FROM generate_series(1, 5) g;
   INSERT INTO members (email) SELECT 'old' || g FROM generate_series(1, 5) g;`
 
-const definition = (name: string) => parseMigration({ name: `${name}_v2`, legacy: { table: `public.${name}`, key: ['id'] }, shadow: { table: `public.${name}_v2`, key: ['id'] } })
+const definition = (name: string) =>
+  parseMigration({
+    name: `${name}_v2`,
+    legacy: { table: `public.${name}`, key: ['id'] },
+    shadow: { table: `public.${name}_v2`, key: ['id'] },
+  })
 
 async function dalOf(migration: string) {
   const connected = await connectCutover(db)
-  opened.push(async () => { await connected.cutover.close(); await connected.pool.end() })
+  opened.push(async () => {
+    await connected.cutover.close()
+    await connected.pool.end()
+  })
   return { cutover: connected.cutover, dal: await connected.cutover.migration(migration) }
 }
 
@@ -54,77 +62,103 @@ afterAll(async () => {
 })
 
 /** Every key handed out, each once, and every row the DAL wrote still in the shadow as written: no collision failed or overwrote one. */
-async function expectNoCollision(table: string, inserted: readonly string[], dalRows: ReadonlyMap<string, string>): Promise<void> {
+async function expectNoCollision(
+  table: string,
+  inserted: readonly string[],
+  dalRows: ReadonlyMap<string, string>,
+): Promise<void> {
   expect(new Set(inserted).size).toBe(inserted.length)
-  const rows = await db.query<{ id: string; email: string }>(`SELECT id::text, email FROM ${table} WHERE id = ANY($1::bigint[]) ORDER BY id`, [[...dalRows.keys()]])
+  const rows = await db.query<{ id: string; email: string }>(
+    `SELECT id::text, email FROM ${table} WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [[...dalRows.keys()]],
+  )
   expect(new Map(rows.map((r) => [r.id, r.email]))).toEqual(dalRows)
 }
 
 for (const name of ['accounts', 'members']) {
-  describe(`${name}: legacy bigserial, shadow identity ${name === 'accounts' ? 'BY DEFAULT' : 'ALWAYS'}`, { timeout: 120_000 }, () => {
-    const migration = `${name}_v2`
-    const keys: string[] = []
-    const dalRows = new Map<string, string>()
-    let n = 0
-    const email = () => `${name}-${++n}`
+  describe(
+    `${name}: legacy bigserial, shadow identity ${name === 'accounts' ? 'BY DEFAULT' : 'ALWAYS'}`,
+    { timeout: 120_000 },
+    () => {
+      const migration = `${name}_v2`
+      const keys: string[] = []
+      const dalRows = new Map<string, string>()
+      let n = 0
+      const email = () => `${name}-${++n}`
 
-    /** Inserts without a key: two through the DAL, one by plain SQL into each table the phase still uses. */
-    async function insertEverywhere(dal: Awaited<ReturnType<typeof dalOf>>['dal'], plainInto: readonly string[]): Promise<void> {
-      for (let i = 0; i < 2; i++) {
-        const row = await dal.insert({ email: email() })
-        keys.push(String(row.id))
-        dalRows.set(String(row.id), String(row.email))
+      /** Inserts without a key: two through the DAL, one by plain SQL into each table the phase still uses. */
+      async function insertEverywhere(
+        dal: Awaited<ReturnType<typeof dalOf>>['dal'],
+        plainInto: readonly string[],
+      ): Promise<void> {
+        for (let i = 0; i < 2; i++) {
+          const row = await dal.insert({ email: email() })
+          keys.push(String(row.id))
+          dalRows.set(String(row.id), String(row.email))
+        }
+        for (const table of plainInto) {
+          const [row] = await db.query<{ id: string }>(`INSERT INTO ${table} (email) VALUES ($1) RETURNING id::text`, [
+            email(),
+          ])
+          keys.push(row?.id as string)
+        }
       }
-      for (const table of plainInto) {
-        const [row] = await db.query<{ id: string }>(`INSERT INTO ${table} (email) VALUES ($1) RETURNING id::text`, [email()])
-        keys.push(row?.id as string)
-      }
-    }
 
-    it('gets keys that never collide from the DAL and from plain SQL in every phase, through retire, unretire and the drop of the retired table', async () => {
-      const { cutover, dal } = await dalOf(migration)
-      const move = async (to: Phase) => {
-        await advance(db.pool, { schema, migration, actor: 'test', force: true, to, confirm: to === 'complete', ackTimeoutMs: 0 })
-        await cutover.watcher.poll()
-        expect(dal.state.phase).toBe(to)
-      }
-      // The precheck inserts (and rolls back) every legacy row into the shadow: OVERRIDING SYSTEM VALUE for ALWAYS.
-      expect(await runPrecheck(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: true, rows: 5 })
-      await move('dual_write')
-      await runBackfill(db.pool, { schema, migration, actor: 'test' })
-      await insertEverywhere(dal, [name])
-      for (const phase of ['shadow_read', 'ramp'] as const) {
-        await move(phase)
+      it('gets keys that never collide from the DAL and from plain SQL in every phase, through retire, unretire and the drop of the retired table', async () => {
+        const { cutover, dal } = await dalOf(migration)
+        const move = async (to: Phase) => {
+          await advance(db.pool, {
+            schema,
+            migration,
+            actor: 'test',
+            force: true,
+            to,
+            confirm: to === 'complete',
+            ackTimeoutMs: 0,
+          })
+          await cutover.watcher.poll()
+          expect(dal.state.phase).toBe(to)
+        }
+        // The precheck inserts (and rolls back) every legacy row into the shadow: OVERRIDING SYSTEM VALUE for ALWAYS.
+        expect(await runPrecheck(db.pool, { schema, migration, actor: 'test' })).toMatchObject({ clean: true, rows: 5 })
+        await move('dual_write')
+        await runBackfill(db.pool, { schema, migration, actor: 'test' })
         await insertEverywhere(dal, [name])
-      }
-      await move('shadow_primary')
-      await insertEverywhere(dal, [name, `${name}_v2`])
-      await move('complete')
-      await insertEverywhere(dal, [`${name}_v2`])
+        for (const phase of ['shadow_read', 'ramp'] as const) {
+          await move(phase)
+          await insertEverywhere(dal, [name])
+        }
+        await move('shadow_primary')
+        await insertEverywhere(dal, [name, `${name}_v2`])
+        await move('complete')
+        await insertEverywhere(dal, [`${name}_v2`])
 
-      expect(await retire(db.pool, { schema, migration, actor: 'test', force: true })).toMatchObject({ changed: true })
-      await cutover.watcher.poll()
-      await insertEverywhere(dal, [`${name}_v2`, `${name}_retired`])
-      await unretire(db.pool, { schema, migration, actor: 'test' })
-      await cutover.watcher.poll()
-      await insertEverywhere(dal, [`${name}_v2`, name])
+        expect(await retire(db.pool, { schema, migration, actor: 'test', force: true })).toMatchObject({
+          changed: true,
+        })
+        await cutover.watcher.poll()
+        await insertEverywhere(dal, [`${name}_v2`, `${name}_retired`])
+        await unretire(db.pool, { schema, migration, actor: 'test' })
+        await cutover.watcher.poll()
+        await insertEverywhere(dal, [`${name}_v2`, name])
 
-      await retire(db.pool, { schema, migration, actor: 'test', force: true })
-      await db.query(`DROP TABLE ${name}_retired`)
-      await cutover.watcher.poll()
-      await insertEverywhere(dal, [`${name}_v2`])
-      const fresh = await dalOf(migration)
-      await insertEverywhere(fresh.dal, [`${name}_v2`])
+        await retire(db.pool, { schema, migration, actor: 'test', force: true })
+        await db.query(`DROP TABLE ${name}_retired`)
+        await cutover.watcher.poll()
+        await insertEverywhere(dal, [`${name}_v2`])
+        const fresh = await dalOf(migration)
+        await insertEverywhere(fresh.dal, [`${name}_v2`])
 
-      await expectNoCollision(`${name}_v2`, keys, dalRows)
-      const report = await runDoctor(db.pool, { schema, migration, thresholds: DEFAULT_THRESHOLDS })
-      expect(report.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([])
-    })
-  })
+        await expectNoCollision(`${name}_v2`, keys, dalRows)
+        const report = await runDoctor(db.pool, { schema, migration, thresholds: DEFAULT_THRESHOLDS })
+        expect(report.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([])
+      })
+    },
+  )
 }
 
 describe('a migration group', { timeout: 60_000 }, () => {
-  it('moves each member\'s key source to its shadow when the group\'s shadows become authoritative', async () => {
+  it("moves each member's key source to its shadow when the group's shadows become authoritative", async () => {
     await db.query(`
       CREATE TABLE teams (id bigserial PRIMARY KEY, email text NOT NULL);
       CREATE TABLE teams_v2 (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, email text NOT NULL);
@@ -132,9 +166,21 @@ describe('a migration group', { timeout: 60_000 }, () => {
       CREATE TABLE seats_v2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
       INSERT INTO teams (email) VALUES ('a'), ('b'); INSERT INTO seats (email) VALUES ('a'), ('b');
       INSERT INTO teams_v2 (id, email) SELECT * FROM teams; INSERT INTO seats_v2 (id, email) OVERRIDING SYSTEM VALUE SELECT * FROM seats;`)
-    const table = (name: string) => ({ name: `${name}_v2`, legacy: { table: `public.${name}`, key: ['id'] }, shadow: { table: `public.${name}_v2`, key: ['id'] } })
-    await registerMigrations(db.pool, parseConfig({ migrations: [table('teams'), table('seats')], groups: [{ name: 'crew', migrations: ['teams_v2', 'seats_v2'] }] }), { schema, actor: 'test' })
-    for (const to of ['dual_write', 'shadow_read', 'shadow_primary'] as const) await advance(db.pool, { schema, migration: 'crew', actor: 'test', force: true, to, ackTimeoutMs: 0 })
+    const table = (name: string) => ({
+      name: `${name}_v2`,
+      legacy: { table: `public.${name}`, key: ['id'] },
+      shadow: { table: `public.${name}_v2`, key: ['id'] },
+    })
+    await registerMigrations(
+      db.pool,
+      parseConfig({
+        migrations: [table('teams'), table('seats')],
+        groups: [{ name: 'crew', migrations: ['teams_v2', 'seats_v2'] }],
+      }),
+      { schema, actor: 'test' },
+    )
+    for (const to of ['dual_write', 'shadow_read', 'shadow_primary'] as const)
+      await advance(db.pool, { schema, migration: 'crew', actor: 'test', force: true, to, ackTimeoutMs: 0 })
     for (const name of ['teams', 'seats']) {
       // Plain inserts into either table draw from the shadow's sequence: no collision with the rows copied.
       const [legacy] = await db.query<{ id: string }>(`INSERT INTO ${name} (email) VALUES ('c') RETURNING id::text`)
@@ -153,11 +199,17 @@ describe('a GENERATED ALWAYS shadow key written by the bypass net and by repair'
     await setPhase(db.pool, 'dual_write', undefined, 'badges_v2')
     await installBypassNet(db.pool, { schema, migration: 'badges_v2', actor: 'test', mode: 'copy' })
     await db.query("INSERT INTO badges (label) VALUES ('a'), ('b')")
-    expect(await db.query('SELECT id::text, label FROM badges_v2 ORDER BY id')).toEqual([{ id: '1', label: 'a' }, { id: '2', label: 'b' }])
+    expect(await db.query('SELECT id::text, label FROM badges_v2 ORDER BY id')).toEqual([
+      { id: '1', label: 'a' },
+      { id: '2', label: 'b' },
+    ])
     await db.query('DELETE FROM badges_v2 WHERE id = 2')
     expect((await runVerify(db.pool, { schema, migration: 'badges_v2', actor: 'test' })).clean).toBe(false)
     await runRepair(db.pool, { schema, migration: 'badges_v2', actor: 'test' })
-    expect(await db.query('SELECT id::text, label FROM badges_v2 ORDER BY id')).toEqual([{ id: '1', label: 'a' }, { id: '2', label: 'b' }])
+    expect(await db.query('SELECT id::text, label FROM badges_v2 ORDER BY id')).toEqual([
+      { id: '1', label: 'a' },
+      { id: '2', label: 'b' },
+    ])
   })
 })
 
@@ -170,11 +222,15 @@ describe('doctor and the key source', { timeout: 60_000 }, () => {
       INSERT INTO things_v2 (id, label) SELECT id, label FROM things;`)
     await registerMigrations(db.pool, [definition('things')], { schema, actor: 'test' })
     const report = await runDoctor(db.pool, { schema, migration: 'things_v2', thresholds: DEFAULT_THRESHOLDS })
-    expect(report.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([expect.objectContaining({
-      code: 'key_source_behind', severity: 'warning',
-      message: 'sequence public.things_v2_id_seq of shadow column "id" is at 0, behind the highest key written (3): inserts without a key would collide',
-      applySql: ["SELECT setval('public.things_v2_id_seq'::regclass, 3)"],
-    })])
+    expect(report.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([
+      expect.objectContaining({
+        code: 'key_source_behind',
+        severity: 'warning',
+        message:
+          'sequence public.things_v2_id_seq of shadow column "id" is at 0, behind the highest key written (3): inserts without a key would collide',
+        applySql: ["SELECT setval('public.things_v2_id_seq'::regclass, 3)"],
+      }),
+    ])
     await doctorApply(db.pool, { schema, migration: 'things_v2', thresholds: DEFAULT_THRESHOLDS, actor: 'test' })
     expect(await db.query("INSERT INTO things_v2 (label) VALUES ('new') RETURNING id::text")).toEqual([{ id: '4' }])
   })
@@ -187,11 +243,14 @@ describe('doctor and the key source', { timeout: 60_000 }, () => {
       INSERT INTO parts_v2 SELECT * FROM parts;`)
     await registerMigrations(db.pool, [definition('parts')], { schema, actor: 'test' })
     const first = await runDoctor(db.pool, { schema, migration: 'parts_v2', thresholds: DEFAULT_THRESHOLDS })
-    expect(first.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([expect.objectContaining({
-      code: 'key_source_missing',
-      message: 'shadow column "id" of public.parts_v2 has no sequence or identity, while legacy column "id" takes its keys from public.parts_id_seq: inserts without a key have no key source once the shadow is authoritative',
-      command: 'cutover doctor parts_v2 --apply   (the parity_sequence finding adds it)',
-    })])
+    expect(first.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([
+      expect.objectContaining({
+        code: 'key_source_missing',
+        message:
+          'shadow column "id" of public.parts_v2 has no sequence or identity, while legacy column "id" takes its keys from public.parts_id_seq: inserts without a key have no key source once the shadow is authoritative',
+        command: 'cutover doctor parts_v2 --apply   (the parity_sequence finding adds it)',
+      }),
+    ])
     await doctorApply(db.pool, { schema, migration: 'parts_v2', thresholds: DEFAULT_THRESHOLDS, actor: 'test' })
     const second = await runDoctor(db.pool, { schema, migration: 'parts_v2', thresholds: DEFAULT_THRESHOLDS })
     expect(second.findings.filter((f) => f.code.startsWith('key_source'))).toEqual([])
@@ -207,11 +266,27 @@ describe('bad input', { timeout: 60_000 }, () => {
       CREATE TABLE widgets_v2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text NOT NULL);
       CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO ${role};`)
     const grants = await readFile(fileURLToPath(new URL('../../sql/grants/operator.sql', import.meta.url)), 'utf8')
-    await db.query(grants.replaceAll(':ROLE', role).replaceAll(':CUTOVER_SCHEMA', '"cutover"')
-      .replaceAll(':LEGACY_TABLE', '"public"."widgets"').replaceAll(':SHADOW_TABLE', '"public"."widgets_v2"'))
+    await db.query(
+      grants
+        .replaceAll(':ROLE', role)
+        .replaceAll(':CUTOVER_SCHEMA', '"cutover"')
+        .replaceAll(':LEGACY_TABLE', '"public"."widgets"')
+        .replaceAll(':SHADOW_TABLE', '"public"."widgets_v2"'),
+    )
     const dir = await tempDir('cutover-keys-')
     const config = join(dir, 'cutover.json')
-    await writeFile(config, JSON.stringify({ migrations: [{ name: 'widgets_v2', legacy: { table: 'public.widgets', key: ['id'] }, shadow: { table: 'public.widgets_v2', key: ['id'] } }] }))
+    await writeFile(
+      config,
+      JSON.stringify({
+        migrations: [
+          {
+            name: 'widgets_v2',
+            legacy: { table: 'public.widgets', key: ['id'] },
+            shadow: { table: 'public.widgets_v2', key: ['id'] },
+          },
+        ],
+      }),
+    )
     const url = new URL(db.url)
     url.username = role
     url.password = 'pw'

@@ -40,7 +40,14 @@ beforeAll(async () => {
   proxy = await startFreezableProxy(db.url)
   pool = new pg.Pool({ connectionString: db.url, max: 4 })
   pool.on('error', () => undefined)
-  const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line) as { msg: string }) } })
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        logs.push(JSON.parse(line) as { msg: string })
+      },
+    },
+  )
   cutover = await Cutover.connect({ pool, registry, logger, listenUrl: proxy.url(db.url) })
   await cutover.migration('orders_v2')
 })
@@ -61,9 +68,18 @@ describe('a LISTEN connection that proves it hears (issue 13)', () => {
     console.log(`[issue 13] a silent LISTEN path was noticed after ${noticedMs} ms`)
     expect(await listeningGauge()).toBe(0)
     expect(logs.some((l) => /did not hear its own notification/.test(l.msg))).toBe(true)
-    await waitFor(async () => (await readStatus(db.pool, 'cutover', 'orders_v2'))[0]?.listenersPolling === 1, 10_000, 'status shows it polling')
+    await waitFor(
+      async () => (await readStatus(db.pool, 'cutover', 'orders_v2'))[0]?.listenersPolling === 1,
+      10_000,
+      'status shows it polling',
+    )
     const before = Date.now()
-    const result = await rollback(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', reason: 'silent listener' })
+    const result = await rollback(db.pool, {
+      schema: 'cutover',
+      migration: 'orders_v2',
+      actor: 'test',
+      reason: 'silent listener',
+    })
     await waitFor(() => cutover.state('orders_v2')?.phase === 'dual_write', 10_000, 'rollback applied')
     // From before the call, so it includes the rollback's own transaction: an upper bound.
     const delayMs = Date.now() - before

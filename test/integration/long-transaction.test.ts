@@ -29,7 +29,10 @@ let dal: MigrationDal
 let close: () => Promise<void>
 const base = { schema: 'cutover', migration: 'orders_v2', actor: 'test' }
 
-interface Held { readonly pid: number; end(): Promise<void> }
+interface Held {
+  readonly pid: number
+  end(): Promise<void>
+}
 
 /** An application transaction left open (a slow request, a psql session) after `sql` took its locks. */
 async function openTransaction(sql: string, application = 'app-long-transaction'): Promise<Held> {
@@ -65,18 +68,36 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20
   }
 }
 
-function capture(): { lines: string[]; logger: { info(): void; debug(): void; warn(fields: Record<string, unknown>, message: string): void } } {
+function capture(): {
+  lines: string[]
+  logger: { info(): void; debug(): void; warn(fields: Record<string, unknown>, message: string): void }
+} {
   const lines: string[] = []
-  return { lines, logger: { info: () => undefined, debug: () => undefined, warn: (_fields, message) => { lines.push(message) } } }
+  return {
+    lines,
+    logger: {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (_fields, message) => {
+        lines.push(message)
+      },
+    },
+  }
 }
 
 beforeAll(async () => {
   await setupOrders(db)
   const connected = await connectCutover(db, { random: () => 1 })
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end(); await tool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+    await tool.end()
+  }
   dal = await cutover.migration('orders_v2')
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status) SELECT g, gen_random_uuid()::text, g, 'new' FROM generate_series(1, ${ROWS}) g`)
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status) SELECT g, gen_random_uuid()::text, g, 'new' FROM generate_series(1, ${ROWS}) g`,
+  )
 })
 afterAll(async () => close())
 beforeEach(async () => {
@@ -86,13 +107,20 @@ beforeEach(async () => {
 })
 
 describe('a long transaction holding a legacy row', () => {
-  it('backfill backs off and retries, saying what it waits on, never queueing on the lock nor stalling the application\'s writes to other rows', async () => {
+  it("backfill backs off and retries, saying what it waits on, never queueing on the lock nor stalling the application's writes to other rows", async () => {
     // Chunks of 500 keys: the locked key 1550 is in the middle of the fourth, (1500 .. 2000].
     const app = await openTransaction('SELECT * FROM orders WHERE id = 1550 FOR UPDATE')
     const registry = new Registry()
     const { lines, logger } = capture()
     // A lock timeout far above the sampler's threshold: had the backfill waited on the row, it would show.
-    const backfill = runBackfill(tool, { ...base, chunkRows: 500, targetChunkMs: 0, lockTimeoutMs: 5000, registry, logger })
+    const backfill = runBackfill(tool, {
+      ...base,
+      chunkRows: 500,
+      targetChunkMs: 0,
+      lockTimeoutMs: 5000,
+      registry,
+      logger,
+    })
     let queuedWrite: Promise<unknown> | undefined
     try {
       await until(() => lines.length > 0)
@@ -111,15 +139,21 @@ describe('a long transaction holding a legacy row', () => {
     }
     await queuedWrite
     expect(await backfill).toMatchObject({ rows: ROWS })
-    expect(lines[0]).toMatch(/^backfill chunk 4 of orders_v2 \(keys \(1500 \.\. 2000\]\) waits on a row lock on public\.orders held by another transaction .*: could not obtain lock on row in relation "orders"; retry \d+ of 30 in \d+ ms$/)
-    const retries = (await registry.getSingleMetric('cutover_lock_retries_total')?.get())?.values.find((v) => v.labels.task === 'backfill')?.value
+    expect(lines[0]).toMatch(
+      /^backfill chunk 4 of orders_v2 \(keys \(1500 \.\. 2000\]\) waits on a row lock on public\.orders held by another transaction .*: could not obtain lock on row in relation "orders"; retry \d+ of 30 in \d+ ms$/,
+    )
+    const retries = (await registry.getSingleMetric('cutover_lock_retries_total')?.get())?.values.find(
+      (v) => v.labels.task === 'backfill',
+    )?.value
     expect(retries).toBeGreaterThanOrEqual(3)
     expect(await runVerify(db.pool, base)).toMatchObject({ clean: true, rowsCompared: ROWS })
   })
 
   it('the backfill CLI prints the wait on stderr while it backs off, and finishes once the transaction ends', async () => {
     const app = await openTransaction("UPDATE orders SET status = 'held' WHERE id = 2100")
-    const run = runCli(['backfill', 'orders_v2', '--database-url', db.url, '--chunk-rows', '500', '--json'], { CUTOVER_LOG_LEVEL: '' })
+    const run = runCli(['backfill', 'orders_v2', '--database-url', db.url, '--chunk-rows', '500', '--json'], {
+      CUTOVER_LOG_LEVEL: '',
+    })
     try {
       await until(async () => (await db.query("SELECT 1 FROM cutover.jobs WHERE kind = 'backfill'")).length > 0)
       await new Promise((resolve) => setTimeout(resolve, 2500))
@@ -128,7 +162,9 @@ describe('a long transaction holding a legacy row', () => {
     }
     const result = await run
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stderr).toMatch(/"msg":"backfill chunk \d+ of orders_v2 \(keys [^"]*\) waits on a row lock on public\.orders held by another transaction[^"]*could not obtain lock on row in relation \\"orders\\"; retry \d+ of 30 in \d+ ms"/)
+    expect(result.stderr).toMatch(
+      /"msg":"backfill chunk \d+ of orders_v2 \(keys [^"]*\) waits on a row lock on public\.orders held by another transaction[^"]*could not obtain lock on row in relation \\"orders\\"; retry \d+ of 30 in \d+ ms"/,
+    )
     expect(result.json()).toMatchObject({ rows: ROWS })
   })
 
@@ -165,7 +201,9 @@ describe('a long transaction holding a legacy row', () => {
       await app.end()
     }
     expect((await repair).actions.map((a) => a.key)).toEqual([{ id: '1549' }, { id: '1550' }])
-    expect(lines[0]).toMatch(/^repair of orders_v2 waits on a row lock on public\.orders for key \{"id":"1550"\} \(divergence \d+\), held by another transaction: could not obtain lock on row in relation "orders"; retry \d+ of 30 in \d+ ms$/)
+    expect(lines[0]).toMatch(
+      /^repair of orders_v2 waits on a row lock on public\.orders for key \{"id":"1550"\} \(divergence \d+\), held by another transaction: could not obtain lock on row in relation "orders"; retry \d+ of 30 in \d+ ms$/,
+    )
     expect(await runVerify(db.pool, base)).toMatchObject({ clean: true })
   })
 
@@ -173,8 +211,12 @@ describe('a long transaction holding a legacy row', () => {
     await setPhase(db.pool, 'shadow_read')
     const app = await openTransaction('SELECT * FROM orders WHERE id = 1550 FOR UPDATE')
     try {
-      expect(await ramp(tool, { ...base, percent: 5, force: true, ackTimeoutMs: 0 })).toMatchObject({ to: { phase: 'ramp', readPercent: 5 } })
-      expect(await rollback(tool, { ...base, ackTimeoutMs: 0 })).toMatchObject({ to: { phase: 'dual_write', readPercent: 0 } })
+      expect(await ramp(tool, { ...base, percent: 5, force: true, ackTimeoutMs: 0 })).toMatchObject({
+        to: { phase: 'ramp', readPercent: 5 },
+      })
+      expect(await rollback(tool, { ...base, ackTimeoutMs: 0 })).toMatchObject({
+        to: { phase: 'dual_write', readPercent: 0 },
+      })
     } finally {
       await app.end()
     }
@@ -194,9 +236,18 @@ describe('a long transaction holding the state row', () => {
 
   it('a ramp waits for it, naming the session that holds it, while the application writes on, and goes through when it ends', async () => {
     await setPhase(db.pool, 'shadow_read')
-    const holder = await openTransaction("SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE", 'psql-on-call')
+    const holder = await openTransaction(
+      "SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE",
+      'psql-on-call',
+    )
     const waits: Array<{ wait: StateLockWait; message: string }> = []
-    const ramping = ramp(tool, { ...base, percent: 10, force: true, ackTimeoutMs: 0, onLockWait: (wait, message) => waits.push({ wait, message }) })
+    const ramping = ramp(tool, {
+      ...base,
+      percent: 10,
+      force: true,
+      ackTimeoutMs: 0,
+      onLockWait: (wait, message) => waits.push({ wait, message }),
+    })
     try {
       await until(() => waits.length > 0)
       // The application's writes never wait on the state row.
@@ -204,19 +255,41 @@ describe('a long transaction holding the state row', () => {
     } finally {
       await holder.end()
     }
-    expect(await ramping).toMatchObject({ from: { phase: 'shadow_read' }, to: { phase: 'ramp', readPercent: 10 }, changed: true })
-    expect(waits[0]?.wait.blockers).toEqual([expect.objectContaining({ pid: holder.pid, application: 'psql-on-call', state: 'idle in transaction' })])
-    expect(waits[0]?.message).toMatch(new RegExp(`^ramp of orders_v2 waits for the lock on its state row \\(cutover\\.state\\), held by pid ${holder.pid} ` +
-      '\\(psql-on-call, user \\w+, idle in transaction for \\d+ s, last query: SELECT \\* FROM cutover\\.state .*\\); waited \\d+ s of at most 30 s$'))
+    expect(await ramping).toMatchObject({
+      from: { phase: 'shadow_read' },
+      to: { phase: 'ramp', readPercent: 10 },
+      changed: true,
+    })
+    expect(waits[0]?.wait.blockers).toEqual([
+      expect.objectContaining({ pid: holder.pid, application: 'psql-on-call', state: 'idle in transaction' }),
+    ])
+    expect(waits[0]?.message).toMatch(
+      new RegExp(
+        `^ramp of orders_v2 waits for the lock on its state row \\(cutover\\.state\\), held by pid ${holder.pid} ` +
+          '\\(psql-on-call, user \\w+, idle in transaction for \\d+ s, last query: SELECT \\* FROM cutover\\.state .*\\); waited \\d+ s of at most 30 s$',
+      ),
+    )
   })
 
   it('a rollback from the CLI keeps waiting past the old 5 s lock timeout, says on stderr which pid holds the row, and rolls back when it is released', async () => {
     await setPhase(db.pool, 'ramp', 50)
-    const holder = await openTransaction("SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE", 'psql-on-call')
-    const run = runCli(['rollback', 'orders_v2', '--database-url', db.url, '--json', '--reason', 'p99 up'], { CUTOVER_LOG_LEVEL: '' })
+    const holder = await openTransaction(
+      "SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE",
+      'psql-on-call',
+    )
+    const run = runCli(['rollback', 'orders_v2', '--database-url', db.url, '--json', '--reason', 'p99 up'], {
+      CUTOVER_LOG_LEVEL: '',
+    })
     let waitingSince = 0
     try {
-      await until(async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cutover-cli' AND wait_event_type = 'Lock'")).length > 0)
+      await until(
+        async () =>
+          (
+            await db.query(
+              "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cutover-cli' AND wait_event_type = 'Lock'",
+            )
+          ).length > 0,
+      )
       waitingSince = Date.now()
       await new Promise((resolve) => setTimeout(resolve, 6000))
     } finally {
@@ -225,26 +298,42 @@ describe('a long transaction holding the state row', () => {
     const result = await run
     expect(Date.now() - waitingSince).toBeGreaterThanOrEqual(6000)
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stderr).toContain(`"msg":"rollback of orders_v2 waits for the lock on its state row (cutover.state), held by pid ${holder.pid} (psql-on-call, `)
-    expect(result.json()).toMatchObject({ from: { phase: 'ramp', readPercent: 50 }, to: { phase: 'dual_write', readPercent: 0 } })
+    expect(result.stderr).toContain(
+      `"msg":"rollback of orders_v2 waits for the lock on its state row (cutover.state), held by pid ${holder.pid} (psql-on-call, `,
+    )
+    expect(result.json()).toMatchObject({
+      from: { phase: 'ramp', readPercent: 50 },
+      to: { phase: 'dual_write', readPercent: 0 },
+    })
     expect(await readState(db.pool, 'cutover', 'orders_v2')).toMatchObject({ phase: 'dual_write', readPercent: 0 })
   })
 
   it('a rollback gives up after its bound with exit code 3 and a message naming the pid to end, changing nothing', async () => {
     await setPhase(db.pool, 'ramp', 50)
-    const holder = await openTransaction("SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE", 'psql-on-call')
-    const [{ events }] = (await db.query<{ events: number }>('SELECT count(*)::int AS events FROM cutover.events')) as [{ events: number }]
+    const holder = await openTransaction(
+      "SELECT * FROM cutover.state WHERE migration = 'orders_v2' FOR UPDATE",
+      'psql-on-call',
+    )
+    const [{ events }] = (await db.query<{ events: number }>('SELECT count(*)::int AS events FROM cutover.events')) as [
+      { events: number },
+    ]
     let error: unknown
     try {
-      error = await rollback(tool, { ...base, lockWaitMs: 1500, ackTimeoutMs: 0, onLockWait: () => undefined }).catch((e: unknown) => e)
+      error = await rollback(tool, { ...base, lockWaitMs: 1500, ackTimeoutMs: 0, onLockWait: () => undefined }).catch(
+        (e: unknown) => e,
+      )
     } finally {
       await holder.end()
     }
     expect(error).toBeInstanceOf(StateLocked)
     expect((error as StateLocked).exitCode).toBe(3)
     expect((error as StateLocked).blockers.map((b) => b.pid)).toEqual([holder.pid])
-    expect((error as Error).message).toMatch(new RegExp(`^rollback of orders_v2 could not lock its state row within 2 s: it is held by pid ${holder.pid} \\(psql-on-call, .*\\); nothing changed\\. ` +
-      `End that transaction \\(SELECT pg_terminate_backend\\(${holder.pid}\\)\\) or wait for it, then run the rollback again$`))
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^rollback of orders_v2 could not lock its state row within 2 s: it is held by pid ${holder.pid} \\(psql-on-call, .*\\); nothing changed\\. ` +
+          `End that transaction \\(SELECT pg_terminate_backend\\(${holder.pid}\\)\\) or wait for it, then run the rollback again$`,
+      ),
+    )
     expect(await readState(db.pool, 'cutover', 'orders_v2')).toMatchObject({ phase: 'ramp', readPercent: 50 })
     expect(await db.query('SELECT count(*)::int AS events FROM cutover.events')).toEqual([{ events }])
   })

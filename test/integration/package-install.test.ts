@@ -17,21 +17,39 @@ const db = await freshDatabase()
 const dir = await tempDir('cutover-pack-')
 const app = join(dir, 'app')
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /**
  * Runs a command as a person would in a shell, without what `npm test` exports: its npm_* settings
  * (npm_config_local_prefix would point a nested npm at this project) and the test suite's own variables.
  */
 function run(command: string, args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
-    !(k.startsWith('npm_') && !['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig'].includes(k)) && !k.startsWith('CUTOVER_') && k !== 'DATABASE_URL'))
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) =>
+        !(k.startsWith('npm_') && !['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig'].includes(k)) &&
+        !k.startsWith('CUTOVER_') &&
+        k !== 'DATABASE_URL',
+    ),
+  )
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...env, CUTOVER_LOG_LEVEL: 'silent', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...env, CUTOVER_LOG_LEVEL: 'silent', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
@@ -66,13 +84,20 @@ beforeAll(async () => {
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))
   expect(tarball, packed.stdout).toBeDefined()
   await mkdir(app)
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'cutover-install-check', private: true, type: 'module' }))
-  install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball as string)], app)
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'cutover-install-check', private: true, type: 'module' }),
+  )
+  install = await run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball as string)],
+    app,
+  )
   expect(install.code, install.stderr).toBe(0)
 }, 600_000)
 
 describe('the package npm pack builds', () => {
-  it('installs on this Node without engine warnings, and without the demo\'s and tests\' tools', () => {
+  it("installs on this Node without engine warnings, and without the demo's and tests' tools", () => {
     expect(install.stderr).not.toContain('EBADENGINE')
     expect(existsSync(join(app, 'node_modules/cutover/dist/index.js'))).toBe(true)
     expect(existsSync(join(app, 'node_modules/cutover/src'))).toBe(false)
@@ -82,30 +107,55 @@ describe('the package npm pack builds', () => {
   })
 
   it('imports as a library', async () => {
-    const imported = await run(process.execPath, ['--input-type=module', '-e',
-      "const m = await import('cutover'); console.log([typeof m.Cutover.connect, typeof m.rollback, typeof m.applyControlSchema].join(' '))"], app)
+    const imported = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('cutover'); console.log([typeof m.Cutover.connect, typeof m.rollback, typeof m.applyControlSchema].join(' '))",
+      ],
+      app,
+    )
     expect(imported.stderr).toBe('')
     expect(imported.stdout.trim()).toBe('function function function')
   }, 120_000)
 
-  it('types a DAL by the application\'s Kysely database type, from the published declarations', async () => {
-    await writeFile(join(app, 'typed.ts'), [
-      "import type { Generated } from 'kysely'",
-      "import { Cutover } from 'cutover'",
-      'interface Database { users: { id: Generated<number>; email: string } }',
-      "export async function use(pool: Parameters<typeof Cutover.connect>[0]['pool']): Promise<string | undefined> {",
-      "  const users = await (await Cutover.connect<Database>({ pool })).migration<'users'>('users_v2')",
-      "  const row = await users.insert({ email: 'ada@example.com' })",
-      "  // @ts-expect-error a misspelt column",
-      "  await users.insert({ emial: 'ada@example.com' })",
-      '  return (await users.get(row.id))?.email',
-      '}',
-    ].join('\n'))
-    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true, types: [] },
-      files: ['typed.ts'],
-    }))
-    const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], app)
+  it("types a DAL by the application's Kysely database type, from the published declarations", async () => {
+    await writeFile(
+      join(app, 'typed.ts'),
+      [
+        "import type { Generated } from 'kysely'",
+        "import { Cutover } from 'cutover'",
+        'interface Database { users: { id: Generated<number>; email: string } }',
+        "export async function use(pool: Parameters<typeof Cutover.connect>[0]['pool']): Promise<string | undefined> {",
+        "  const users = await (await Cutover.connect<Database>({ pool })).migration<'users'>('users_v2')",
+        "  const row = await users.insert({ email: 'ada@example.com' })",
+        '  // @ts-expect-error a misspelt column',
+        "  await users.insert({ emial: 'ada@example.com' })",
+        '  return (await users.get(row.id))?.email',
+        '}',
+      ].join('\n'),
+    )
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['typed.ts'],
+      }),
+    )
+    const tsc = await run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'],
+      app,
+    )
     expect(tsc.stdout + tsc.stderr).toBe('')
     expect(tsc.code).toBe(0)
   }, 120_000)
@@ -141,7 +191,9 @@ describe('the package npm pack builds', () => {
     const bare = new URL(db.url)
     const password = decodeURIComponent(bare.password)
     bare.password = ''
-    const onOurServer = await run('npx', ['cutover', 'demo', '--quick', '--database-url', bare.toString()], app, { PGPASSWORD: password })
+    const onOurServer = await run('npx', ['cutover', 'demo', '--quick', '--database-url', bare.toString()], app, {
+      PGPASSWORD: password,
+    })
     expect(onOurServer.code, onOurServer.stdout.slice(-2000) + onOurServer.stderr).toBe(0)
   }, 300_000)
 })

@@ -18,26 +18,48 @@ let pooler: Pooler
 
 beforeAll(async () => {
   if (skip) return
-  pooler = await startPooler(inject('adminUrl')) as Pooler
+  pooler = (await startPooler(inject('adminUrl'))) as Pooler
   await setupOrders(db)
   await db.query(`INSERT INTO orders (id, customer_id, amount_cents)
     SELECT g, '6f1c2b36-3d4e-4f51-9a67-0123456789ab', g FROM generate_series(1, 2000) g`)
   await setPhase(db.pool, 'dual_write')
 })
-afterAll(async () => { await pooler?.stop() })
+afterAll(async () => {
+  await pooler?.stop()
+})
 
-const pooled = (...args: string[]) => runCli([...args, '--database-url', pooler.url(db.name), '--actor', 'oncall', '--reason', 'pooler test'], {}, { signalAfterMs: 45_000 })
+const pooled = (...args: string[]) =>
+  runCli(
+    [...args, '--database-url', pooler.url(db.name), '--actor', 'oncall', '--reason', 'pooler test'],
+    {},
+    { signalAfterMs: 45_000 },
+  )
 
 /** Settings a session could leave behind, as a fresh connection has them. */
-const SETTINGS = ['lock_timeout', 'statement_timeout', 'idle_in_transaction_session_timeout', 'search_path', 'default_transaction_isolation',
-  'default_transaction_read_only', 'work_mem', 'synchronous_commit', 'session_replication_role', 'TimeZone']
+const SETTINGS = [
+  'lock_timeout',
+  'statement_timeout',
+  'idle_in_transaction_session_timeout',
+  'search_path',
+  'default_transaction_isolation',
+  'default_transaction_read_only',
+  'work_mem',
+  'synchronous_commit',
+  'session_replication_role',
+  'TimeZone',
+]
 const SESSION_STATE = `SELECT pg_backend_pid() AS pid, ${SETTINGS.map((s, i) => `current_setting('${s}') AS s${i}`).join(', ')},
   (SELECT count(*)::int FROM pg_prepared_statements) AS prepared, (SELECT count(*)::int FROM pg_listening_channels()) AS listening`
 
 /** Runs `work` while an application process writes through the pooler with four concurrent writers. */
 async function withAppTraffic(firstNewKey: number, work: () => Promise<void>): Promise<void> {
   const app = await connectCutover({ ...db, url: pooler.url(db.name) })
-  const writers = startWriters(await app.cutover.migration('orders_v2'), { count: 4, existingKeys: 2000, firstNewKey, seed: firstNewKey })
+  const writers = startWriters(await app.cutover.migration('orders_v2'), {
+    count: 4,
+    existingKeys: 2000,
+    firstNewKey,
+    seed: firstNewKey,
+  })
   try {
     await work()
   } finally {
@@ -76,18 +98,27 @@ describe.skipIf(skip)('the CLI behind a transaction pooler (issue 13)', () => {
     const expected = (await fresh.query(SESSION_STATE)).rows[0] as Record<string, unknown>
     await fresh.end()
     // As many open transactions as the pool has connections: each holds a different server connection, so together they see every one.
-    const clients = await Promise.all(Array.from({ length: pooler.poolSize }, async () => {
-      const client = new pg.Client({ connectionString: pooler.url(db.name) })
-      await client.connect()
-      await client.query('BEGIN')
-      return client
-    }))
+    const clients = await Promise.all(
+      Array.from({ length: pooler.poolSize }, async () => {
+        const client = new pg.Client({ connectionString: pooler.url(db.name) })
+        await client.connect()
+        await client.query('BEGIN')
+        return client
+      }),
+    )
     try {
-      const seen = await Promise.all(clients.map(async (c) => (await c.query(SESSION_STATE)).rows[0] as Record<string, unknown>))
+      const seen = await Promise.all(
+        clients.map(async (c) => (await c.query(SESSION_STATE)).rows[0] as Record<string, unknown>),
+      )
       expect(servers.filter((pid) => !seen.some((s) => s.pid === pid))).toEqual([])
       for (const state of seen) expect(state).toEqual({ ...expected, pid: state.pid })
     } finally {
-      await Promise.all(clients.map(async (c) => { await c.query('COMMIT').catch(() => undefined); await c.end() }))
+      await Promise.all(
+        clients.map(async (c) => {
+          await c.query('COMMIT').catch(() => undefined)
+          await c.end()
+        }),
+      )
     }
   }, 120_000)
 })

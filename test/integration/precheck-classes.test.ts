@@ -79,12 +79,28 @@ describe('runPrecheck: every class, its count, its PostgreSQL error and its keys
   })
 
   it('text that does not parse as a number (22P02), and one past the new integer type (22003)', () => {
-    expect(classOf(result, '22P02')).toMatchObject({ kind: 'forward', count: 1, examples: [['700']], pattern: 'invalid input syntax for type integer: "…"', message: 'invalid input syntax for type integer: "seven"' })
-    expect(result.classes.find((c) => c.sqlstate === '22003' && c.kind === 'forward')).toMatchObject({ count: 1, examples: [['900']], message: 'value "99999999999" is out of range for type integer', pattern: 'value "…" is out of range for type integer' })
+    expect(classOf(result, '22P02')).toMatchObject({
+      kind: 'forward',
+      count: 1,
+      examples: [['700']],
+      pattern: 'invalid input syntax for type integer: "…"',
+      message: 'invalid input syntax for type integer: "seven"',
+    })
+    expect(result.classes.find((c) => c.sqlstate === '22003' && c.kind === 'forward')).toMatchObject({
+      count: 1,
+      examples: [['900']],
+      message: 'value "99999999999" is out of range for type integer',
+      pattern: 'value "…" is out of range for type integer',
+    })
   })
 
   it('a value too long for varchar(8) (22001)', () => {
-    expect(classOf(result, '22001')).toMatchObject({ kind: 'forward', count: 2, examples: [['1100'], ['1101']], message: 'value too long for type character varying(8)' })
+    expect(classOf(result, '22001')).toMatchObject({
+      kind: 'forward',
+      count: 2,
+      examples: [['1100'], ['1101']],
+      message: 'value too long for type character varying(8)',
+    })
   })
 
   it('NULL into a NOT NULL column (23502), naming the column', () => {
@@ -92,15 +108,30 @@ describe('runPrecheck: every class, its count, its PostgreSQL error and its keys
   })
 
   it('a foreign key of the shadow that points nowhere (23503), even when deferrable, naming the constraint', () => {
-    expect(classOf(result, '23503')).toMatchObject({ kind: 'forward', constraint: 'people_v2_team_fkey', count: 1, examples: [['1500']] })
+    expect(classOf(result, '23503')).toMatchObject({
+      kind: 'forward',
+      constraint: 'people_v2_team_fkey',
+      count: 1,
+      examples: [['1500']],
+    })
   })
 
   it('a CHECK constraint of the shadow (23514)', () => {
-    expect(classOf(result, '23514')).toMatchObject({ kind: 'forward', constraint: 'people_v2_score_check', count: 1, examples: [['1900']] })
+    expect(classOf(result, '23514')).toMatchObject({
+      kind: 'forward',
+      constraint: 'people_v2_score_check',
+      count: 1,
+      examples: [['1900']],
+    })
   })
 
   it('a backward mapping that does not fit the legacy column type', () => {
-    expect(result.classes.find((c) => c.kind === 'backward')).toMatchObject({ sqlstate: '22003', count: 1, examples: [['1700']], message: 'smallint out of range' })
+    expect(result.classes.find((c) => c.kind === 'backward')).toMatchObject({
+      sqlstate: '22003',
+      count: 1,
+      examples: [['1700']],
+      message: 'smallint out of range',
+    })
   })
 
   it('each class query lists exactly its keys', async () => {
@@ -112,7 +143,9 @@ describe('runPrecheck: every class, its count, its PostgreSQL error and its keys
 
   it('writes nothing to either table and no job rows; records one precheck event', async () => {
     expect(await snapshot()).toBe(before)
-    const events = await db.query<{ details: { clean: boolean; failingRows: number; classes: unknown[] } }>("SELECT details FROM cutover.events WHERE migration = 'people_v2' AND kind = 'precheck'")
+    const events = await db.query<{ details: { clean: boolean; failingRows: number; classes: unknown[] } }>(
+      "SELECT details FROM cutover.events WHERE migration = 'people_v2' AND kind = 'precheck'",
+    )
     expect(events).toHaveLength(1)
     expect(events[0]?.details).toMatchObject({ clean: false, failingRows: 8, definitionVersion: 1 })
     expect(events[0]?.details.classes).toHaveLength(result.classes.length)
@@ -127,11 +160,19 @@ describe('rows that map onto one unique key of the shadow', () => {
     expect(result).toMatchObject({ rows: 502, clean: false, failingRows: 3, collisionsChecked: true })
     expect(result.classes).toHaveLength(2)
     expect(result.classes[1]).toMatchObject({
-      kind: 'round_trip', column: 'id', count: 1, examples: [['5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10']],
-      exampleValues: [{ legacy: '5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10', roundTrip: '5b2c1a8e-0f4e-4a4e-9d55-3c0b3e6f7a10' }],
+      kind: 'round_trip',
+      column: 'id',
+      count: 1,
+      examples: [['5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10']],
+      exampleValues: [
+        { legacy: '5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10', roundTrip: '5b2c1a8e-0f4e-4a4e-9d55-3c0b3e6f7a10' },
+      ],
     })
     expect(result.classes[0]).toMatchObject({
-      kind: 'collision', sqlstate: '23505', column: 'id', count: 2,
+      kind: 'collision',
+      sqlstate: '23505',
+      column: 'id',
+      count: 2,
       examples: [['5B2C1A8E-0F4E-4A4E-9D55-3C0B3E6F7A10'], ['5b2c1a8e-0f4e-4a4e-9d55-3c0b3e6f7a10']],
     })
     const listed = await db.query<{ value: string; count: number }>(result.classes[0]?.query ?? '')
@@ -142,21 +183,49 @@ describe('rows that map onto one unique key of the shadow', () => {
 
 describe('the gate of dual_write', () => {
   it('force overrides an unclean precheck and the event records what it overrode', async () => {
-    await expect(advance(db.pool, { ...base, migration: 'tags_v2' })).rejects.toThrow(/gate "dual_write" not met: the last precheck found 3 legacy row\(s\)/)
-    const result = await advance(db.pool, { ...base, migration: 'tags_v2', force: true, reason: 'known duplicates, fixed by hand' })
+    await expect(advance(db.pool, { ...base, migration: 'tags_v2' })).rejects.toThrow(
+      /gate "dual_write" not met: the last precheck found 3 legacy row\(s\)/,
+    )
+    const result = await advance(db.pool, {
+      ...base,
+      migration: 'tags_v2',
+      force: true,
+      reason: 'known duplicates, fixed by hand',
+    })
     expect(result).toMatchObject({ changed: true, overriddenGate: 'dual_write', to: { phase: 'dual_write' } })
-    const events = await db.query<{ forced: boolean; details: Record<string, unknown> }>("SELECT forced, details FROM cutover.events WHERE migration = 'tags_v2' AND kind = 'advance'")
-    expect(events).toEqual([{ forced: true, details: expect.objectContaining({ overriddenGate: 'dual_write', overriddenBecause: expect.stringContaining('3 legacy row(s)') }) }])
+    const events = await db.query<{ forced: boolean; details: Record<string, unknown> }>(
+      "SELECT forced, details FROM cutover.events WHERE migration = 'tags_v2' AND kind = 'advance'",
+    )
+    expect(events).toEqual([
+      {
+        forced: true,
+        details: expect.objectContaining({
+          overriddenGate: 'dual_write',
+          overriddenBecause: expect.stringContaining('3 legacy row(s)'),
+        }),
+      },
+    ])
   })
 
   it('a clean precheck of an older definition version does not count', async () => {
-    await db.query(`UPDATE people SET age = '7', score = 1, nickname = 'short', email = 'x@example.com', team = 'red' WHERE id IN (700, 900, 1100, 1101, 1300, 1500, 1700, 1900)`)
-    await registerMigrations(db.pool, [parseMigration({ ...PEOPLE, backward: { age: 'age::text', score: 'score::smallint' } })], base)
+    await db.query(
+      `UPDATE people SET age = '7', score = 1, nickname = 'short', email = 'x@example.com', team = 'red' WHERE id IN (700, 900, 1100, 1101, 1300, 1500, 1700, 1900)`,
+    )
+    await registerMigrations(
+      db.pool,
+      [parseMigration({ ...PEOPLE, backward: { age: 'age::text', score: 'score::smallint' } })],
+      base,
+    )
     // The mapping changed: the precheck before the change said nothing about it.
     expect((await runPrecheck(db.pool, { ...base, migration: 'people_v2' })).clean).toBe(true)
-    await registerMigrations(db.pool, [parseMigration({ ...PEOPLE, backward: { age: 'age::text', score: '(score)::smallint' } })], base)
-    await expect(advance(db.pool, { ...base, migration: 'people_v2' }))
-      .rejects.toThrow('people_v2: gate "dual_write" not met: the last precheck checked definition version 2, and the registered one is version 3; run: cutover precheck people_v2')
+    await registerMigrations(
+      db.pool,
+      [parseMigration({ ...PEOPLE, backward: { age: 'age::text', score: '(score)::smallint' } })],
+      base,
+    )
+    await expect(advance(db.pool, { ...base, migration: 'people_v2' })).rejects.toThrow(
+      'people_v2: gate "dual_write" not met: the last precheck checked definition version 2, and the registered one is version 3; run: cutover precheck people_v2',
+    )
     expect((await runPrecheck(db.pool, { ...base, migration: 'people_v2' })).clean).toBe(true)
     expect((await advance(db.pool, { ...base, migration: 'people_v2' })).to.phase).toBe('dual_write')
   })

@@ -18,7 +18,10 @@ const SPLIT = {
   name: 'users_v2',
   legacy: { table: 'public.users', key: ['id'] },
   shadow: { table: 'public.users_v2', key: ['id'] },
-  forward: { first_name: "split_part(full_name, ' ', 1)", last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)" },
+  forward: {
+    first_name: "split_part(full_name, ' ', 1)",
+    last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
+  },
   backward: { full_name: "first_name || ' ' || last_name" },
   compare: { email: 'lower' },
 }
@@ -30,7 +33,10 @@ const MERGE = {
   legacy: { table: 'public.people', key: ['id'] },
   shadow: { table: 'public.people_v2', key: ['id'] },
   forward: { full_name: "first_name || ' ' || last_name" },
-  backward: { first_name: "split_part(full_name, ' ', 1)", last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)" },
+  backward: {
+    first_name: "split_part(full_name, ' ', 1)",
+    last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
+  },
 }
 
 // An enum that has no value for some legacy colours: they become NULL on both sides.
@@ -50,7 +56,7 @@ const CODES = {
   legacy: { table: 'public.codes', key: ['id'] },
   shadow: { table: 'public.codes_v2', key: ['id'] },
   forward: { code: 'code' },
-  backward: { code: "(code::numeric)::text" },
+  backward: { code: '(code::numeric)::text' },
 }
 
 function roundTripClasses(result: PrecheckResult) {
@@ -58,13 +64,17 @@ function roundTripClasses(result: PrecheckResult) {
 }
 
 async function snapshot(table: string, shadow: string): Promise<string> {
-  const rows = await db.query(`SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM ${table} t) AS legacy,
+  const rows =
+    await db.query(`SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM ${table} t) AS legacy,
     (SELECT count(*) FROM ${shadow})::int AS shadow, (SELECT count(*) FROM cutover.jobs)::int AS jobs`)
   return JSON.stringify(rows[0])
 }
 
 async function phase(migration: string): Promise<string> {
-  return (await db.query<{ phase: string }>('SELECT phase FROM cutover.state WHERE migration = $1', [migration]))[0]?.phase ?? ''
+  return (
+    (await db.query<{ phase: string }>('SELECT phase FROM cutover.state WHERE migration = $1', [migration]))[0]
+      ?.phase ?? ''
+  )
 }
 
 beforeAll(async () => {
@@ -90,7 +100,11 @@ beforeAll(async () => {
     CREATE TABLE codes_v2 (id int PRIMARY KEY, code text NOT NULL);
     INSERT INTO codes SELECT g, g::text FROM generate_series(1, 200) g;
     UPDATE codes SET code = 'x-17' WHERE id = 17;`)
-  await registerMigrations(db.pool, [parseMigration(SPLIT), parseMigration(MERGE), parseMigration(PAINT), parseMigration(CODES)], base)
+  await registerMigrations(
+    db.pool,
+    [parseMigration(SPLIT), parseMigration(MERGE), parseMigration(PAINT), parseMigration(CODES)],
+    base,
+  )
 })
 
 describe('precheck: the round trip of every legacy row', { timeout: 180_000 }, () => {
@@ -101,13 +115,22 @@ describe('precheck: the round trip of every legacy row', { timeout: 180_000 }, (
     const [split, ...others] = roundTripClasses(result)
     expect(others).toEqual([])
     expect(split).toMatchObject({
-      kind: 'round_trip', column: 'full_name', sqlstate: '', count: 2,
+      kind: 'round_trip',
+      column: 'full_name',
+      sqlstate: '',
+      count: 2,
       examples: [['7'], ['2500']],
-      exampleValues: [{ legacy: 'Madonna', roundTrip: 'Madonna ' }, { legacy: 'Cher', roundTrip: 'Cher ' }],
+      exampleValues: [
+        { legacy: 'Madonna', roundTrip: 'Madonna ' },
+        { legacy: 'Cher', roundTrip: 'Cher ' },
+      ],
       message: "full_name: 'Madonna' comes back from the shadow as 'Madonna '",
     })
     const listed = await db.query<{ key: string[]; column_name: string }>(split?.query ?? '')
-    expect(listed.map((r) => [r.key, r.column_name])).toEqual([[['7'], 'full_name'], [['2500'], 'full_name']])
+    expect(listed.map((r) => [r.key, r.column_name])).toEqual([
+      [['7'], 'full_name'],
+      [['2500'], 'full_name'],
+    ])
     expect(await snapshot('users', 'users_v2')).toBe(before)
   })
 
@@ -117,21 +140,34 @@ describe('precheck: the round trip of every legacy row', { timeout: 180_000 }, (
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('round_trip (column full_name) the value the application reads back')
     const doctor = await cli('doctor', 'users_v2', '--json')
-    const findings = doctor.json<{ findings: { code: string; message: string }[] }>().findings.filter((f) => f.code.startsWith('precheck'))
-    expect(findings).toEqual([expect.objectContaining({ code: 'precheck_failing', message: expect.stringContaining('round_trip (column full_name)') })])
+    const findings = doctor
+      .json<{ findings: { code: string; message: string }[] }>()
+      .findings.filter((f) => f.code.startsWith('precheck'))
+    expect(findings).toEqual([
+      expect.objectContaining({
+        code: 'precheck_failing',
+        message: expect.stringContaining('round_trip (column full_name)'),
+      }),
+    ])
     expect(await phase('users_v2')).toBe('off')
   })
 
   it('prints the keys, the column and both values from the CLI, and exits 1', async () => {
     const run = await cli('precheck', 'users_v2')
     expect(run.code).toBe(1)
-    expect(run.stdout).toContain('round_trip (column full_name) the value the application reads back, backward(forward(row)), differs from the one it wrote: 2 row(s)')
-    expect(run.stdout).toContain('keys: ["7"] ("Madonna" reads back as "Madonna "), ["2500"] ("Cher" reads back as "Cher ")')
+    expect(run.stdout).toContain(
+      'round_trip (column full_name) the value the application reads back, backward(forward(row)), differs from the one it wrote: 2 row(s)',
+    )
+    expect(run.stdout).toContain(
+      'keys: ["7"] ("Madonna" reads back as "Madonna "), ["2500"] ("Cher" reads back as "Cher ")',
+    )
   })
 
   it('a changed mapping makes the evidence stale; the fixed one is clean and advance passes', async () => {
     await registerMigrations(db.pool, [parseMigration(SPLIT_FIXED)], base)
-    await expect(advance(db.pool, { ...base, migration: 'users_v2' })).rejects.toThrow(/checked definition version 1, and the registered one is version 2/)
+    await expect(advance(db.pool, { ...base, migration: 'users_v2' })).rejects.toThrow(
+      /checked definition version 1, and the registered one is version 2/,
+    )
     const result = await runPrecheck(db.pool, { ...base, migration: 'users_v2', chunkRows: 500 })
     expect(result).toMatchObject({ rows: 3000, clean: true, failingRows: 0, classes: [] })
     await advance(db.pool, { ...base, migration: 'users_v2' })
@@ -151,15 +187,25 @@ describe('precheck: the round trip of every legacy row', { timeout: 180_000 }, (
   it('names the enum: a colour the enum lacks is stored as NULL; a NULL colour round-trips', async () => {
     const result = await runPrecheck(db.pool, { ...base, migration: 'paints_v2' })
     expect(result).toMatchObject({ rows: 600, clean: false, failingRows: 3 })
-    expect(roundTripClasses(result)).toEqual([expect.objectContaining({
-      column: 'color', count: 3, examples: [['10'], ['11'], ['500']],
-      exampleValues: [{ legacy: 'purple', roundTrip: null }, { legacy: 'purple', roundTrip: null }, { legacy: 'purple', roundTrip: null }],
-    })])
+    expect(roundTripClasses(result)).toEqual([
+      expect.objectContaining({
+        column: 'color',
+        count: 3,
+        examples: [['10'], ['11'], ['500']],
+        exampleValues: [
+          { legacy: 'purple', roundTrip: null },
+          { legacy: 'purple', roundTrip: null },
+          { legacy: 'purple', roundTrip: null },
+        ],
+      }),
+    ])
     await expect(advance(db.pool, { ...base, migration: 'paints_v2' })).rejects.toThrow(GateRefused)
     // --force overrides the evidence gate, and the event records it.
     const forced = await cli('advance', 'paints_v2', '--force')
     expect(forced.code).toBe(0)
-    const [event] = await db.query<{ details: { overriddenGate?: string } }>("SELECT details FROM cutover.events WHERE migration = 'paints_v2' AND kind <> 'precheck' ORDER BY id DESC LIMIT 1")
+    const [event] = await db.query<{ details: { overriddenGate?: string } }>(
+      "SELECT details FROM cutover.events WHERE migration = 'paints_v2' AND kind <> 'precheck' ORDER BY id DESC LIMIT 1",
+    )
     expect(event?.details.overriddenGate).toBe('dual_write')
     expect(await phase('paints_v2')).toBe('dual_write')
   })
@@ -168,9 +214,15 @@ describe('precheck: the round trip of every legacy row', { timeout: 180_000 }, (
     const before = await snapshot('codes', 'codes_v2')
     const result = await runPrecheck(db.pool, { ...base, migration: 'codes_v2' })
     expect(result).toMatchObject({ rows: 200, clean: false, failingRows: 1, collisionsChecked: false })
-    expect(result.classes).toEqual([expect.objectContaining({
-      kind: 'backward', sqlstate: '22P02', count: 1, examples: [['17']], message: 'invalid input syntax for type numeric: "x-17"',
-    })])
+    expect(result.classes).toEqual([
+      expect.objectContaining({
+        kind: 'backward',
+        sqlstate: '22P02',
+        count: 1,
+        examples: [['17']],
+        message: 'invalid input syntax for type numeric: "x-17"',
+      }),
+    ])
     expect(await snapshot('codes', 'codes_v2')).toBe(before)
   })
 })

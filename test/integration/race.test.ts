@@ -27,8 +27,11 @@ type Model = Map<string, Row | undefined>
 
 function fullRow(id: number, random: () => number): Row {
   return {
-    id: String(id), customer_id: randomUUID(), amount_cents: Math.floor(random() * 1_000_000),
-    status: ['new', 'paid', 'shipped', 'späť ✓'][Math.floor(random() * 4)], placed_at: new Date(1_700_000_000_000 + Math.floor(random() * 1e10)).toISOString(),
+    id: String(id),
+    customer_id: randomUUID(),
+    amount_cents: Math.floor(random() * 1_000_000),
+    status: ['new', 'paid', 'shipped', 'späť ✓'][Math.floor(random() * 4)],
+    placed_at: new Date(1_700_000_000_000 + Math.floor(random() * 1e10)).toISOString(),
     meta: random() < 0.2 ? null : { n: Math.floor(random() * 100), tags: ['a', String(random())] },
   }
 }
@@ -54,7 +57,8 @@ async function writer(w: number, model: Model, until: number, failures: string[]
         const id = mine(next++)
         const row = fullRow(id, random)
         await dal.insert(row)
-        model.set(String(id), row); own.push(String(id))
+        model.set(String(id), row)
+        own.push(String(id))
       } else if (roll < 0.5) {
         if (model.get(key)) {
           const patch = patchOf(random)
@@ -73,7 +77,10 @@ async function writer(w: number, model: Model, until: number, failures: string[]
       } else if (roll < 0.8) {
         const rows = [0, 1, 2].map(() => fullRow(mine(next++), random))
         await dal.insertMany(rows)
-        for (const row of rows) { model.set(String(row.id), row); own.push(String(row.id)) }
+        for (const row of rows) {
+          model.set(String(row.id), row)
+          own.push(String(row.id))
+        }
       } else if (roll < 0.88) {
         const client = await db.pool.connect()
         try {
@@ -105,7 +112,17 @@ async function operator(until: number, log: string[]): Promise<void> {
       const controller = new AbortController()
       const stopAfter = random() < 0.5 ? 50 + Math.floor(random() * 400) : undefined
       if (stopAfter !== undefined) setTimeout(() => controller.abort(new Error('killed by the race')), stopAfter)
-      const done = await runBackfill(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'race', chunkRows: 200, targetChunkMs: 0, signal: controller.signal }).then(() => true, () => false)
+      const done = await runBackfill(db.pool, {
+        schema: 'cutover',
+        migration: 'orders_v2',
+        actor: 'race',
+        chunkRows: 200,
+        targetChunkMs: 0,
+        signal: controller.signal,
+      }).then(
+        () => true,
+        () => false,
+      )
       log.push(done ? 'backfill finished' : 'backfill stopped midway')
       backfilled ||= done
     } else if (roll < 0.55) {
@@ -128,10 +145,15 @@ async function operator(until: number, log: string[]): Promise<void> {
 
 beforeAll(async () => {
   await setupOrders(db)
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta) SELECT g, gen_random_uuid()::text, g, 'seeded', '{"s": 1}' FROM generate_series(1, ${SEEDED}) g`)
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status, meta) SELECT g, gen_random_uuid()::text, g, 'seeded', '{"s": 1}' FROM generate_series(1, ${SEEDED}) g`,
+  )
   const connected = await connectCutover(db, { random: seededRandom(seed + 7) })
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   dal = await cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await cutover.watcher.poll()
@@ -139,30 +161,50 @@ beforeAll(async () => {
 afterAll(async () => close())
 
 describe(`randomised race (seed ${seed}; replay with CUTOVER_SEED=${seed}, longer with CUTOVER_RACE_SECONDS)`, () => {
-  it('loses nothing: legacy holds exactly every committed write, nothing rolled back, and verify finds no difference', async () => {
-    const rows = await db.query<Row>('SELECT id::text, customer_id, amount_cents, status, placed_at, meta FROM orders')
-    const model: Model = new Map(rows.map((r) => [String(r.id), r]))
-    const until = Date.now() + seconds * 1000
-    const failures: string[] = []
-    const log: string[] = []
-    const [ops] = await Promise.all([
-      Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w, model, until, failures))).then((n) => n.reduce((a, b) => a + b, 0)),
-      operator(until, log),
-    ])
-    expect(failures).toEqual([])
-    expect(ops).toBeGreaterThan(100)
-    // Settle: dual writes, and a backfill that finishes, then compare.
-    await setPhase(db.pool, 'dual_write')
-    await runBackfill(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'race' })
-    const verify = await runVerify(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'race' })
-    expect({ log, differences: verify.differences }).toEqual({ log, differences: [] })
-    const legacy = await db.query<Row>(`SELECT id::text, customer_id, amount_cents, status, to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS placed_at, meta FROM orders ORDER BY orders.id`)
-    const expected = [...model.entries()].filter(([, row]) => row !== undefined).sort((a, b) => Number(a[0]) - Number(b[0]))
-    expect(legacy.map((r) => r.id)).toEqual(expected.map(([id]) => id))
-    for (const row of legacy) {
-      const want = model.get(String(row.id)) as Row
-      const wantPlaced = want.placed_at instanceof Date ? want.placed_at.toISOString() : new Date(String(want.placed_at)).toISOString()
-      expect({ ...row, placed_at: row.placed_at }).toEqual({ id: String(want.id), customer_id: want.customer_id, amount_cents: want.amount_cents, status: want.status, placed_at: wantPlaced, meta: want.meta })
-    }
-  }, seconds * 1000 + 120_000)
+  it(
+    'loses nothing: legacy holds exactly every committed write, nothing rolled back, and verify finds no difference',
+    async () => {
+      const rows = await db.query<Row>(
+        'SELECT id::text, customer_id, amount_cents, status, placed_at, meta FROM orders',
+      )
+      const model: Model = new Map(rows.map((r) => [String(r.id), r]))
+      const until = Date.now() + seconds * 1000
+      const failures: string[] = []
+      const log: string[] = []
+      const [ops] = await Promise.all([
+        Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w, model, until, failures))).then((n) =>
+          n.reduce((a, b) => a + b, 0),
+        ),
+        operator(until, log),
+      ])
+      expect(failures).toEqual([])
+      expect(ops).toBeGreaterThan(100)
+      // Settle: dual writes, and a backfill that finishes, then compare.
+      await setPhase(db.pool, 'dual_write')
+      await runBackfill(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'race' })
+      const verify = await runVerify(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'race' })
+      expect({ log, differences: verify.differences }).toEqual({ log, differences: [] })
+      const legacy = await db.query<Row>(
+        `SELECT id::text, customer_id, amount_cents, status, to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS placed_at, meta FROM orders ORDER BY orders.id`,
+      )
+      const expected = [...model.entries()]
+        .filter(([, row]) => row !== undefined)
+        .sort((a, b) => Number(a[0]) - Number(b[0]))
+      expect(legacy.map((r) => r.id)).toEqual(expected.map(([id]) => id))
+      for (const row of legacy) {
+        const want = model.get(String(row.id)) as Row
+        const wantPlaced =
+          want.placed_at instanceof Date ? want.placed_at.toISOString() : new Date(String(want.placed_at)).toISOString()
+        expect({ ...row, placed_at: row.placed_at }).toEqual({
+          id: String(want.id),
+          customer_id: want.customer_id,
+          amount_cents: want.amount_cents,
+          status: want.status,
+          placed_at: wantPlaced,
+          meta: want.meta,
+        })
+      }
+    },
+    seconds * 1000 + 120_000,
+  )
 })

@@ -25,7 +25,10 @@ beforeAll(async () => {
   // Comparison off (random 1): the test reads which side served each row from a mark on the shadow copy.
   const connected = await connectCutover(db, { random: () => 1 })
   cutover = connected.cutover
-  close = async () => { await cutover.close(); await connected.pool.end() }
+  close = async () => {
+    await cutover.close()
+    await connected.pool.end()
+  }
   dal = await cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await cutover.watcher.poll()
@@ -70,13 +73,17 @@ describe('ramp down', () => {
     await enterRamp(50)
     await servedByShadow() // the application's recent reads, sampled by the instance
     await cutover.watcher.heartbeat()
-    const expectedBack = ids.filter((id) => { const b = bucketOf(tenant(id)); return b > 20 && b <= 50 })
+    const expectedBack = ids.filter((id) => {
+      const b = bucketOf(tenant(id))
+      return b > 20 && b <= 50
+    })
     expect(expectedBack.length).toBeGreaterThan(0)
 
     const result = await cli('ramp', 'orders_v2', '20', '--json')
     expect(result.code).toBe(0)
     expect(result.json()).toMatchObject({
-      from: { phase: 'ramp', readPercent: 50 }, to: { phase: 'ramp', readPercent: 20 },
+      from: { phase: 'ramp', readPercent: 50 },
+      to: { phase: 'ramp', readPercent: 20 },
       keysMoved: { direction: 'to_legacy', keys: expectedBack.length, sampledKeys: ids.length, instances: 1 },
     })
 
@@ -94,10 +101,16 @@ describe('ramp down', () => {
     await cutover.watcher.heartbeat()
     const up = await cli('ramp', 'orders_v2', '30')
     expect(up.code).toBe(0)
-    const toShadow = ids.filter((id) => { const b = bucketOf(tenant(id)); return b > 20 && b <= 30 }).length
+    const toShadow = ids.filter((id) => {
+      const b = bucketOf(tenant(id))
+      return b > 20 && b <= 30
+    }).length
     expect(up.stdout).toContain(`keys moved to the shadow: about ${toShadow} of ${ids.length}`)
     const down = await cli('ramp', 'orders_v2', '10')
-    const toLegacy = ids.filter((id) => { const b = bucketOf(tenant(id)); return b > 10 && b <= 30 }).length
+    const toLegacy = ids.filter((id) => {
+      const b = bucketOf(tenant(id))
+      return b > 10 && b <= 30
+    }).length
     expect(down.stdout).toContain(`keys moved back to legacy: about ${toLegacy} of ${ids.length}`)
   })
 
@@ -113,5 +126,4 @@ describe('ramp down', () => {
     // and the row-key buckets differ from the tenant buckets, so the two really are different keys
     expect(ids.filter((id) => bucketOf(String(id)) <= 40)).not.toEqual(ids.filter((id) => bucketOf(tenant(id)) <= 40))
   })
-
 })

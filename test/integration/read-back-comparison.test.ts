@@ -22,7 +22,10 @@ const SPLIT = {
   name: 'users_v2',
   legacy: { table: 'public.users', key: ['id'] },
   shadow: { table: 'public.users_v2', key: ['id'] },
-  forward: { first_name: "split_part(full_name, ' ', 1)", last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)" },
+  forward: {
+    first_name: "split_part(full_name, ' ', 1)",
+    last_name: "substr(full_name, length(split_part(full_name, ' ', 1)) + 2)",
+  },
   backward: { full_name: "first_name || ' ' || last_name" },
   compare: { email: 'lower' },
   compareSample: 1,
@@ -35,7 +38,9 @@ async function counterValue(name: string, labels: Record<string, string>): Promi
 }
 
 async function divergences(): Promise<{ key: Record<string, string>; kind: string; detail: string | null }[]> {
-  return db.query("SELECT key, kind, detail FROM cutover.divergences WHERE migration = 'users_v2' AND source = 'read' ORDER BY key ->> 'id'")
+  return db.query(
+    "SELECT key, kind, detail FROM cutover.divergences WHERE migration = 'users_v2' AND source = 'read' ORDER BY key ->> 'id'",
+  )
 }
 
 beforeAll(async () => {
@@ -71,7 +76,9 @@ describe('compared reads judge the row as the caller receives it', () => {
     const before = await counterValue('cutover_divergences_total', { migration: 'users_v2', source: 'read' })
     expect(await users.get(2)).toMatchObject({ full_name: 'Madonna ' })
     await cutover.flush()
-    expect(await divergences()).toEqual([{ key: { id: '2' }, kind: 'mismatch', detail: 'differs in: full_name (read back)' }])
+    expect(await divergences()).toEqual([
+      { key: { id: '2' }, kind: 'mismatch', detail: 'differs in: full_name (read back)' },
+    ])
     expect(await counterValue('cutover_divergences_total', { migration: 'users_v2', source: 'read' })).toBe(before + 1)
   })
 })
@@ -80,12 +87,20 @@ describe('verify judges the legacy shape too', () => {
   // The read comparison above already opened the key's divergence: verify updates it with its own rows.
   it('names the lossy row with both values read back, and nothing else', async () => {
     const result = await runVerify(db.pool, { schema: 'cutover', migration: 'users_v2', actor: 'test' })
-    expect(result).toMatchObject({ rowsCompared: 2, clean: false, counts: { mismatch: 1, missing_in_shadow: 0, missing_in_legacy: 0 } })
-    const rows = await db.query("SELECT key, legacy_row, shadow_row FROM cutover.divergences WHERE migration = 'users_v2' AND repaired_at IS NULL")
-    expect(rows).toEqual([{
-      key: { id: '2' },
-      legacy_row: expect.objectContaining({ 'read_back.full_name': 'Madonna' }),
-      shadow_row: expect.objectContaining({ 'read_back.full_name': 'Madonna ' }),
-    }])
+    expect(result).toMatchObject({
+      rowsCompared: 2,
+      clean: false,
+      counts: { mismatch: 1, missing_in_shadow: 0, missing_in_legacy: 0 },
+    })
+    const rows = await db.query(
+      "SELECT key, legacy_row, shadow_row FROM cutover.divergences WHERE migration = 'users_v2' AND repaired_at IS NULL",
+    )
+    expect(rows).toEqual([
+      {
+        key: { id: '2' },
+        legacy_row: expect.objectContaining({ 'read_back.full_name': 'Madonna' }),
+        shadow_row: expect.objectContaining({ 'read_back.full_name': 'Madonna ' }),
+      },
+    ])
   })
 })

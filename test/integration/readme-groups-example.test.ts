@@ -17,6 +17,8 @@ describe('the README group example', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain("name: 'spring', budget_cents: 1250, title: 'hero shots'")
     expect(result.stdout).toContain("[ 'flows_v2', 'sessions_v2' ] { phase: 'dual_write', readPercent: 0 }")
-    expect(await db.query("SELECT count(*)::int AS n FROM cutover.events WHERE group_name = 'studio' AND kind = 'rollback'")).toEqual([{ n: 1 }])
+    expect(
+      await db.query("SELECT count(*)::int AS n FROM cutover.events WHERE group_name = 'studio' AND kind = 'rollback'"),
+    ).toEqual([{ n: 1 }])
   })
 })

@@ -44,62 +44,98 @@ describe('registration', () => {
   it('registers a valid migration with its state row at off and an event naming the actor', async () => {
     const [checked] = await registerMigrations(db.pool, [parseMigration(migration())], options)
     expect(checked?.mapping.forward.map((m) => m.column)).toEqual(['id', 'label', 'owner', 'note'])
-    expect(await db.query("SELECT phase, read_percent, authority FROM cutover.state WHERE migration = 'items_v2'")).toEqual([
-      { phase: 'off', read_percent: 0, authority: 'legacy' },
-    ])
+    expect(
+      await db.query("SELECT phase, read_percent, authority FROM cutover.state WHERE migration = 'items_v2'"),
+    ).toEqual([{ phase: 'off', read_percent: 0, authority: 'legacy' }])
     expect(await db.query("SELECT actor, kind, reason FROM cutover.events WHERE migration = 'items_v2'")).toEqual([
       { actor: 'test', kind: 'registered', reason: 'test' },
     ])
   })
 
   it('refuses a missing legacy table', async () => {
-    await expectRefusal(migration({ name: 'm1', legacy: { table: 'public.nope', key: ['id'] } }),
-      /^migration "m1": legacy table public\.nope does not exist; create it or fix "legacy\.table"$/)
+    await expectRefusal(
+      migration({ name: 'm1', legacy: { table: 'public.nope', key: ['id'] } }),
+      /^migration "m1": legacy table public\.nope does not exist; create it or fix "legacy\.table"$/,
+    )
   })
 
   it('refuses a missing shadow table', async () => {
-    await expectRefusal(migration({ name: 'm2', shadow: { table: 'public.nope_v2', key: ['id'] } }),
-      /^migration "m2": shadow table public\.nope_v2 does not exist/)
+    await expectRefusal(
+      migration({ name: 'm2', shadow: { table: 'public.nope_v2', key: ['id'] } }),
+      /^migration "m2": shadow table public\.nope_v2 does not exist/,
+    )
   })
 
   it('refuses a key that is not the primary key or a unique index', async () => {
-    await expectRefusal(migration({ name: 'm3', legacy: { table: 'public.no_key', key: ['id'] }, backward: {} , forward: { label: 'name', owner: 'NULL' } }),
-      /^migration "m3": legacy key \(id\) is not the primary key or a unique index of public\.no_key; add one: CREATE UNIQUE INDEX ON "public"\."no_key" \("id"\)$/)
+    await expectRefusal(
+      migration({
+        name: 'm3',
+        legacy: { table: 'public.no_key', key: ['id'] },
+        backward: {},
+        forward: { label: 'name', owner: 'NULL' },
+      }),
+      /^migration "m3": legacy key \(id\) is not the primary key or a unique index of public\.no_key; add one: CREATE UNIQUE INDEX ON "public"\."no_key" \("id"\)$/,
+    )
   })
 
   it('refuses a key column that does not exist', async () => {
-    await expectRefusal(migration({ name: 'm4', shadow: { table: 'public.items_v2', key: ['uid'] } }),
-      /^migration "m4": key column "uid" is not a column of shadow table public\.items_v2; fix "shadow\.key"$/)
+    await expectRefusal(
+      migration({ name: 'm4', shadow: { table: 'public.items_v2', key: ['uid'] } }),
+      /^migration "m4": key column "uid" is not a column of shadow table public\.items_v2; fix "shadow\.key"$/,
+    )
   })
 
   it('refuses a NOT NULL shadow column with no mapping and no default', async () => {
-    await expectRefusal(migration({ name: 'm5', shadow: { table: 'public.strict_shadow', key: ['id'] }, forward: { label: 'name' }, backward: { name: 'label', owner_id: 'NULL', note: 'NULL' } }),
-      /^migration "m5": shadow column "required_col" of public\.strict_shadow is NOT NULL with no default and no mapping; add "forward": \{"required_col": .*or give the column a default$/)
+    await expectRefusal(
+      migration({
+        name: 'm5',
+        shadow: { table: 'public.strict_shadow', key: ['id'] },
+        forward: { label: 'name' },
+        backward: { name: 'label', owner_id: 'NULL', note: 'NULL' },
+      }),
+      /^migration "m5": shadow column "required_col" of public\.strict_shadow is NOT NULL with no default and no mapping; add "forward": \{"required_col": .*or give the column a default$/,
+    )
   })
 
   it('refuses a forward expression that does not compile against the legacy table', async () => {
-    await expectRefusal(migration({ name: 'm6', forward: { label: 'upper(no_such_column)', owner: 'owner_id::uuid' } }),
-      /^migration "m6": "forward\.label" \(upper\(no_such_column\)\) does not fit shadow column "label": column "no_such_column" does not exist; fix "forward\.label"$/)
+    await expectRefusal(
+      migration({ name: 'm6', forward: { label: 'upper(no_such_column)', owner: 'owner_id::uuid' } }),
+      /^migration "m6": "forward\.label" \(upper\(no_such_column\)\) does not fit shadow column "label": column "no_such_column" does not exist; fix "forward\.label"$/,
+    )
   })
 
   it('refuses a forward expression whose type cannot be assigned to the shadow column', async () => {
-    await expectRefusal(migration({ name: 'm7', shadow: { table: 'public.int_shadow', key: ['id'] }, forward: { label: 'name', owner: 'now()' }, backward: { name: 'label', owner_id: 'owner::text', note: 'NULL' } }),
-      /^migration "m7": "forward\.owner" \(now\(\)\) does not fit shadow column "owner": column "owner" is of type integer but expression is of type timestamp with time zone; fix "forward\.owner"$/)
+    await expectRefusal(
+      migration({
+        name: 'm7',
+        shadow: { table: 'public.int_shadow', key: ['id'] },
+        forward: { label: 'name', owner: 'now()' },
+        backward: { name: 'label', owner_id: 'owner::text', note: 'NULL' },
+      }),
+      /^migration "m7": "forward\.owner" \(now\(\)\) does not fit shadow column "owner": column "owner" is of type integer but expression is of type timestamp with time zone; fix "forward\.owner"$/,
+    )
   })
 
   it('refuses a backward expression that does not compile against the shadow table', async () => {
-    await expectRefusal(migration({ name: 'm8', backward: { name: 'lower(nope)', owner_id: 'owner::text' } }),
-      /^migration "m8": "backward\.name" \(lower\(nope\)\) does not fit legacy column "name": column "nope" does not exist; fix "backward\.name"$/)
+    await expectRefusal(
+      migration({ name: 'm8', backward: { name: 'lower(nope)', owner_id: 'owner::text' } }),
+      /^migration "m8": "backward\.name" \(lower\(nope\)\) does not fit legacy column "name": column "nope" does not exist; fix "backward\.name"$/,
+    )
   })
 
   it('refuses a name that is not [a-z][a-z0-9_]*', () => {
     for (const name of ['Items', '1items', 'items-v2', '', 'items v2']) {
-      expect(() => parseMigration(migration({ name }))).toThrow(/is not a valid name; use lower-case letters, digits and _ starting with a letter/)
+      expect(() => parseMigration(migration({ name }))).toThrow(
+        /is not a valid name; use lower-case letters, digits and _ starting with a letter/,
+      )
     }
   })
 
   it('refuses a second migration on a shadow table another migration already uses', async () => {
-    await expectRefusal(migration({ name: 'm9' }), /^migration "m9": shadow table public\.items_v2 already belongs to migration "items_v2"; each shadow table belongs to one migration$/)
+    await expectRefusal(
+      migration({ name: 'm9' }),
+      /^migration "m9": shadow table public\.items_v2 already belongs to migration "items_v2"; each shadow table belongs to one migration$/,
+    )
   })
 
   it('refuses two migrations on the same shadow table in one config', () => {
@@ -111,18 +147,34 @@ describe('registration', () => {
   it('refuses the whole config when one of its migrations is refused, writing none of them', async () => {
     const before = await controlSnapshot(db.pool)
     const good = parseMigration(migration({ name: 'ok_one', shadow: { table: 'public.other_shadow', key: ['id'] } }))
-    const bad = parseMigration(migration({ name: 'bad_one', legacy: { table: 'public.missing', key: ['id'] }, shadow: { table: 'public.int_shadow', key: ['id'] } }))
+    const bad = parseMigration(
+      migration({
+        name: 'bad_one',
+        legacy: { table: 'public.missing', key: ['id'] },
+        shadow: { table: 'public.int_shadow', key: ['id'] },
+      }),
+    )
     await expect(registerMigrations(db.pool, [good, bad], options)).rejects.toThrow(/bad_one/)
     expect(await controlSnapshot(db.pool)).toBe(before)
   })
 
   it('refuses a mapping expression that tries to escape its context, without running it', async () => {
     await db.query('CREATE TABLE victim (id int)')
-    for (const expression of ['1); DROP TABLE victim; --', "name) FROM items; DROP TABLE victim; SELECT (1", '1 /* x */', "upper(name) -- rest"]) {
-      expect(() => parseMigration(migration({ name: 'm10', forward: { label: expression, owner: 'owner_id::uuid' } }))).toThrow(ConfigInvalid)
+    for (const expression of [
+      '1); DROP TABLE victim; --',
+      'name) FROM items; DROP TABLE victim; SELECT (1',
+      '1 /* x */',
+      'upper(name) -- rest',
+    ]) {
+      expect(() =>
+        parseMigration(migration({ name: 'm10', forward: { label: expression, owner: 'owner_id::uuid' } })),
+      ).toThrow(ConfigInvalid)
     }
     // An expression the lexical guard lets through still only ever runs as one compiled statement.
-    await expectRefusal(migration({ name: 'm11', forward: { label: 'name FROM items UNION SELECT name', owner: 'owner_id::uuid' } }), /does not fit shadow column "label"/)
+    await expectRefusal(
+      migration({ name: 'm11', forward: { label: 'name FROM items UNION SELECT name', owner: 'owner_id::uuid' } }),
+      /does not fit shadow column "label"/,
+    )
     expect(await db.query("SELECT 1 AS present FROM pg_tables WHERE tablename = 'victim'")).toEqual([{ present: 1 }])
   })
 })
@@ -149,7 +201,9 @@ describe('hostile and mixed-case identifiers', () => {
       { column: 'a"b', expression: '"a""b"' },
     ])
     expect(await db.query("SELECT 1 AS present FROM pg_tables WHERE tablename = 'victim2'")).toEqual([{ present: 1 }])
-    const stored = await db.query<{ legacy: string; shadow: string }>("SELECT legacy_table::text AS legacy, shadow_table::text AS shadow FROM cutover.migrations WHERE name = 'hostile'")
+    const stored = await db.query<{ legacy: string; shadow: string }>(
+      "SELECT legacy_table::text AS legacy, shadow_table::text AS shadow FROM cutover.migrations WHERE name = 'hostile'",
+    )
     expect(stored).toEqual([{ legacy: '"Odd Schema"."users; DROP TABLE victim2"', shadow: '"Odd Schema"."Users_V2"' }])
   })
 })

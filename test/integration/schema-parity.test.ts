@@ -87,9 +87,15 @@ GRANT USAGE ON SEQUENCE same_legacy_id_seq, same_shadow_seq TO ${role};
 CREATE TABLE same_child (id int PRIMARY KEY, same_code text CONSTRAINT c_legacy REFERENCES same_legacy (code), CONSTRAINT c_shadow FOREIGN KEY (same_code) REFERENCES same_shadow (code));
 `
 
-const migration = (name: string, forward: Record<string, string> = {}, backward: Record<string, string> = {}) => parseMigration({
-  name, legacy: { table: `public.${name}_legacy`, key: ['id'] }, shadow: { table: `public.${name}_shadow`, key: ['id'] }, forward, backward, soakSeconds: 0,
-})
+const migration = (name: string, forward: Record<string, string> = {}, backward: Record<string, string> = {}) =>
+  parseMigration({
+    name,
+    legacy: { table: `public.${name}_legacy`, key: ['id'] },
+    shadow: { table: `public.${name}_shadow`, key: ['id'] },
+    forward,
+    backward,
+    soakSeconds: 0,
+  })
 
 const MIGRATIONS = [
   migration('grant', { label: 'name' }, { name: 'label' }),
@@ -123,8 +129,12 @@ async function expectCompleteRefused(name: string, gapCount: number): Promise<vo
   const refused = await cli('advance', name, '--to', 'complete', '--confirm')
   expect(refused.code).toBe(1)
   expect(refused.stderr.trim().split('\n')).toHaveLength(1)
-  expect(refused.stderr.trim()).toMatch(new RegExp(`^cutover: ${name}: gate "complete" not met: the shadow lacks ${gapCount} thing\\(s\\) the legacy table has \\(.*\\).*; ` +
-    `see them with: cutover doctor ${name}; add the ones cutover can write with: cutover doctor ${name} --apply$`))
+  expect(refused.stderr.trim()).toMatch(
+    new RegExp(
+      `^cutover: ${name}: gate "complete" not met: the shadow lacks ${gapCount} thing\\(s\\) the legacy table has \\(.*\\).*; ` +
+        `see them with: cutover doctor ${name}; add the ones cutover can write with: cutover doctor ${name} --apply$`,
+    ),
+  )
   const [state] = await db.query<{ phase: string }>('SELECT phase FROM cutover.state WHERE migration = $1', [name])
   expect(state?.phase).toBe('shadow_primary')
 }
@@ -135,7 +145,11 @@ async function expectCompletePasses(name: string): Promise<void> {
   expect(passed.json()).toMatchObject({ to: { phase: 'complete' } })
 }
 
-interface DoctorDoc { findings: Array<{ code: string; severity: string; applySql?: string[] }>; errors: number; applied?: string[] }
+interface DoctorDoc {
+  findings: Array<{ code: string; severity: string; applySql?: string[] }>
+  errors: number
+  applied?: string[]
+}
 
 /**
  * `cutover doctor` reports every gap (as an error in shadow_primary, with the gap's SQL to apply), and
@@ -146,13 +160,17 @@ async function applyAndRecheck(name: string, left: number = 0): Promise<void> {
   const reported = await cli('doctor', name, '--json')
   expect(reported.code).toBe(1)
   const parity = reported.json<DoctorDoc>().findings.filter((f) => f.code.startsWith('parity_'))
-  expect(parity.map((f) => [f.code, f.severity, f.applySql ?? null])).toEqual(gaps.map((g) => [`parity_${g.item}`, 'error', g.fixSql === null ? null : [g.fixSql]]))
+  expect(parity.map((f) => [f.code, f.severity, f.applySql ?? null])).toEqual(
+    gaps.map((g) => [`parity_${g.item}`, 'error', g.fixSql === null ? null : [g.fixSql]]),
+  )
 
   const applied = await cli('doctor', name, '--apply', '--json')
   const writable = gaps.filter((g) => g.fixSql !== null).map((g) => g.fixSql)
   expect(applied.json<DoctorDoc>().applied).toEqual(writable)
   const [event] = await db.query<{ actor: string; details: { statements: string[] } }>(
-    "SELECT actor, details FROM cutover.events WHERE migration = $1 AND kind = 'doctor_apply' ORDER BY id DESC LIMIT 1", [name])
+    "SELECT actor, details FROM cutover.events WHERE migration = $1 AND kind = 'doctor_apply' ORDER BY id DESC LIMIT 1",
+    [name],
+  )
   expect(event).toMatchObject({ actor: 'oncall', details: { statements: writable } })
   expect(await findParityGaps(db.pool, { schema, migration: name })).toHaveLength(left)
   expect(applied.json<DoctorDoc>().findings.filter((f) => f.code.startsWith('parity_'))).toHaveLength(left)
@@ -164,7 +182,9 @@ async function applyWithLibrary(name: string): Promise<void> {
   const result = await applyParityFixes(db.pool, { schema, migration: name, gaps, actor: 'oncall', reason: 'parity' })
   expect(result.applied.length + result.needsPerson.length).toBe(gaps.length)
   const [event] = await db.query<{ actor: string; details: { statements: string[] } }>(
-    "SELECT actor, details FROM cutover.events WHERE migration = $1 AND kind = 'parity_apply' ORDER BY id DESC LIMIT 1", [name])
+    "SELECT actor, details FROM cutover.events WHERE migration = $1 AND kind = 'parity_apply' ORDER BY id DESC LIMIT 1",
+    [name],
+  )
   expect(event).toMatchObject({ actor: 'oncall', details: { statements: result.applied.map((g) => g.fixSql) } })
   expect(await findParityGaps(db.pool, { schema, migration: name })).toHaveLength(0)
 }
@@ -184,8 +204,18 @@ describe('schema parity before complete', () => {
   it('grants: table privileges per role and a column grant through a renamed column', async () => {
     const { shadow } = tables('grant')
     expect(await findParityGaps(db.pool, { schema, migration: 'grant' })).toEqual([
-      { item: 'grant', object: role, description: `role ${role} has INSERT, SELECT on public.grant_legacy but not on public.grant_shadow`, fixSql: `GRANT INSERT, SELECT ON TABLE ${shadow} TO "${role}"` },
-      { item: 'grant', object: `${role} (columns)`, description: `role ${role} has UPDATE (name) on public.grant_legacy but not on public.grant_shadow`, fixSql: `GRANT UPDATE ("label") ON TABLE ${shadow} TO "${role}"` },
+      {
+        item: 'grant',
+        object: role,
+        description: `role ${role} has INSERT, SELECT on public.grant_legacy but not on public.grant_shadow`,
+        fixSql: `GRANT INSERT, SELECT ON TABLE ${shadow} TO "${role}"`,
+      },
+      {
+        item: 'grant',
+        object: `${role} (columns)`,
+        description: `role ${role} has UPDATE (name) on public.grant_legacy but not on public.grant_shadow`,
+        fixSql: `GRANT UPDATE ("label") ON TABLE ${shadow} TO "${role}"`,
+      },
     ])
     await expectCompleteRefused('grant', 2)
     await applyAndRecheck('grant')
@@ -195,8 +225,18 @@ describe('schema parity before complete', () => {
   it('row-level security: enabled and forced', async () => {
     const { shadow } = tables('rls')
     expect(await findParityGaps(db.pool, { schema, migration: 'rls' })).toEqual([
-      { item: 'rls', object: 'row level security', description: expect.any(String), fixSql: `ALTER TABLE ${shadow} ENABLE ROW LEVEL SECURITY` },
-      { item: 'rls', object: 'forced row level security', description: expect.any(String), fixSql: `ALTER TABLE ${shadow} FORCE ROW LEVEL SECURITY` },
+      {
+        item: 'rls',
+        object: 'row level security',
+        description: expect.any(String),
+        fixSql: `ALTER TABLE ${shadow} ENABLE ROW LEVEL SECURITY`,
+      },
+      {
+        item: 'rls',
+        object: 'forced row level security',
+        description: expect.any(String),
+        fixSql: `ALTER TABLE ${shadow} FORCE ROW LEVEL SECURITY`,
+      },
     ])
     await expectCompleteRefused('rls', 2)
     await applyWithLibrary('rls')
@@ -206,8 +246,12 @@ describe('schema parity before complete', () => {
   it('policies, with the column renamed in USING', async () => {
     const { shadow } = tables('policy')
     expect(await findParityGaps(db.pool, { schema, migration: 'policy' })).toEqual([
-      { item: 'policy', object: 'own_rows', description: expect.stringContaining('policy "own_rows" (SELECT'),
-        fixSql: `CREATE POLICY "own_rows" ON ${shadow} AS PERMISSIVE FOR SELECT TO "${role}" USING (("owner_name" = CURRENT_USER))` },
+      {
+        item: 'policy',
+        object: 'own_rows',
+        description: expect.stringContaining('policy "own_rows" (SELECT'),
+        fixSql: `CREATE POLICY "own_rows" ON ${shadow} AS PERMISSIVE FOR SELECT TO "${role}" USING (("owner_name" = CURRENT_USER))`,
+      },
     ])
     await expectCompleteRefused('policy', 1)
     await applyAndRecheck('policy')
@@ -218,9 +262,20 @@ describe('schema parity before complete', () => {
     const { shadow } = tables('trigger')
     const gaps = await findParityGaps(db.pool, { schema, migration: 'trigger' })
     expect(gaps).toEqual([
-      { item: 'trigger', object: 'double_it', description: expect.stringMatching(/function public\.parity_double_amount was written for the legacy columns \(it names "amount".*a person must write/), fixSql: null },
-      { item: 'trigger', object: 'touch', description: expect.any(String),
-        fixSql: `CREATE TRIGGER "touch" BEFORE UPDATE OF "total" ON ${shadow} FOR EACH ROW WHEN ((new."total" > 0)) EXECUTE FUNCTION public.parity_touch()` },
+      {
+        item: 'trigger',
+        object: 'double_it',
+        description: expect.stringMatching(
+          /function public\.parity_double_amount was written for the legacy columns \(it names "amount".*a person must write/,
+        ),
+        fixSql: null,
+      },
+      {
+        item: 'trigger',
+        object: 'touch',
+        description: expect.any(String),
+        fixSql: `CREATE TRIGGER "touch" BEFORE UPDATE OF "total" ON ${shadow} FOR EACH ROW WHEN ((new."total" > 0)) EXECUTE FUNCTION public.parity_touch()`,
+      },
     ])
     await expectCompleteRefused('trigger', 2)
     await applyAndRecheck('trigger', 1)
@@ -235,9 +290,14 @@ describe('schema parity before complete', () => {
   it('outgoing foreign keys, through a renamed column, added NOT VALID then validated', async () => {
     const { shadow } = tables('fk_out')
     expect(await findParityGaps(db.pool, { schema, migration: 'fk_out' })).toEqual([
-      { item: 'foreign_key_out', object: 'fk_out_legacy_parent_id_fkey', description: expect.any(String),
-        fixSql: `ALTER TABLE ${shadow} ADD CONSTRAINT "fk_out_legacy_parent_id_fkey" FOREIGN KEY ("parent") REFERENCES "public"."parents" ("id") ON UPDATE NO ACTION ON DELETE CASCADE NOT VALID;\n` +
-          `ALTER TABLE ${shadow} VALIDATE CONSTRAINT "fk_out_legacy_parent_id_fkey"` },
+      {
+        item: 'foreign_key_out',
+        object: 'fk_out_legacy_parent_id_fkey',
+        description: expect.any(String),
+        fixSql:
+          `ALTER TABLE ${shadow} ADD CONSTRAINT "fk_out_legacy_parent_id_fkey" FOREIGN KEY ("parent") REFERENCES "public"."parents" ("id") ON UPDATE NO ACTION ON DELETE CASCADE NOT VALID;\n` +
+          `ALTER TABLE ${shadow} VALIDATE CONSTRAINT "fk_out_legacy_parent_id_fkey"`,
+      },
     ])
     await expectCompleteRefused('fk_out', 1)
     await applyAndRecheck('fk_out')
@@ -247,22 +307,38 @@ describe('schema parity before complete', () => {
   it('incoming foreign keys: the child gets one referencing the shadow, after the unique key it needs', async () => {
     const { shadow } = tables('fk_in')
     expect(await findParityGaps(db.pool, { schema, migration: 'fk_in' })).toEqual([
-      { item: 'unique_index', object: 'fk_in_legacy_code_key', description: expect.any(String), fixSql: `ALTER TABLE ${shadow} ADD UNIQUE ("ref")` },
-      { item: 'foreign_key_in', object: 'public.fk_in_child.fk_in_child_legacy_code_fkey', description: expect.stringContaining('which first needs a unique key on public.fk_in_shadow (ref)'),
-        fixSql: `ALTER TABLE "public"."fk_in_child" ADD CONSTRAINT "fk_in_child_legacy_code_fkey_shadow" FOREIGN KEY ("legacy_code") REFERENCES ${shadow} ("ref") ON UPDATE CASCADE ON DELETE NO ACTION NOT VALID;\n` +
-          `ALTER TABLE "public"."fk_in_child" VALIDATE CONSTRAINT "fk_in_child_legacy_code_fkey_shadow"` },
+      {
+        item: 'unique_index',
+        object: 'fk_in_legacy_code_key',
+        description: expect.any(String),
+        fixSql: `ALTER TABLE ${shadow} ADD UNIQUE ("ref")`,
+      },
+      {
+        item: 'foreign_key_in',
+        object: 'public.fk_in_child.fk_in_child_legacy_code_fkey',
+        description: expect.stringContaining('which first needs a unique key on public.fk_in_shadow (ref)'),
+        fixSql:
+          `ALTER TABLE "public"."fk_in_child" ADD CONSTRAINT "fk_in_child_legacy_code_fkey_shadow" FOREIGN KEY ("legacy_code") REFERENCES ${shadow} ("ref") ON UPDATE CASCADE ON DELETE NO ACTION NOT VALID;\n` +
+          `ALTER TABLE "public"."fk_in_child" VALIDATE CONSTRAINT "fk_in_child_legacy_code_fkey_shadow"`,
+      },
     ])
     await expectCompleteRefused('fk_in', 2)
     await applyAndRecheck('fk_in')
-    await expect(db.query("INSERT INTO fk_in_child VALUES (11, 'zzz')")).rejects.toThrow(/violates foreign key constraint/)
+    await expect(db.query("INSERT INTO fk_in_child VALUES (11, 'zzz')")).rejects.toThrow(
+      /violates foreign key constraint/,
+    )
     await expectCompletePasses('fk_in')
   })
 
   it('check constraints, through a renamed column', async () => {
     const { shadow } = tables('check')
     expect(await findParityGaps(db.pool, { schema, migration: 'check' })).toEqual([
-      { item: 'check', object: 'amount_positive', description: expect.any(String),
-        fixSql: `ALTER TABLE ${shadow} ADD CONSTRAINT "amount_positive" CHECK (("total" >= 0)) NOT VALID;\nALTER TABLE ${shadow} VALIDATE CONSTRAINT "amount_positive"` },
+      {
+        item: 'check',
+        object: 'amount_positive',
+        description: expect.any(String),
+        fixSql: `ALTER TABLE ${shadow} ADD CONSTRAINT "amount_positive" CHECK (("total" >= 0)) NOT VALID;\nALTER TABLE ${shadow} VALIDATE CONSTRAINT "amount_positive"`,
+      },
     ])
     await expectCompleteRefused('check', 1)
     await applyAndRecheck('check')
@@ -272,10 +348,15 @@ describe('schema parity before complete', () => {
   it('owned sequences: a missing one is created (one behind was moved past every key on entering shadow_primary)', async () => {
     const { shadow } = tables('seq')
     expect(await findParityGaps(db.pool, { schema, migration: 'seq' })).toEqual([
-      { item: 'sequence', object: 'id (public.seq_legacy_id_seq)', description: expect.stringContaining('last value 5'),
-        fixSql: `CREATE SEQUENCE "public"."seq_shadow_id_seq" OWNED BY ${shadow}."id";\n` +
+      {
+        item: 'sequence',
+        object: 'id (public.seq_legacy_id_seq)',
+        description: expect.stringContaining('last value 5'),
+        fixSql:
+          `CREATE SEQUENCE "public"."seq_shadow_id_seq" OWNED BY ${shadow}."id";\n` +
           `ALTER TABLE ${shadow} ALTER COLUMN "id" SET DEFAULT nextval('"public"."seq_shadow_id_seq"'::regclass);\n` +
-          `SELECT setval('"public"."seq_shadow_id_seq"'::regclass, (SELECT last_value FROM "public"."seq_legacy_id_seq"))` },
+          `SELECT setval('"public"."seq_shadow_id_seq"'::regclass, (SELECT last_value FROM "public"."seq_legacy_id_seq"))`,
+      },
     ])
     await expectCompleteRefused('seq', 1)
     await applyAndRecheck('seq')
@@ -287,8 +368,18 @@ describe('schema parity before complete', () => {
   it('unique keys: a unique constraint and a partial expression index, through a renamed column', async () => {
     const { shadow } = tables('unique')
     expect(await findParityGaps(db.pool, { schema, migration: 'unique' })).toEqual([
-      { item: 'unique_index', object: 'email_once', description: expect.any(String), fixSql: `ALTER TABLE ${shadow} ADD UNIQUE ("mail")` },
-      { item: 'unique_index', object: 'one_active_email', description: expect.any(String), fixSql: `CREATE UNIQUE INDEX ON ${shadow} USING "btree" ((lower("mail"))) WHERE ("active")` },
+      {
+        item: 'unique_index',
+        object: 'email_once',
+        description: expect.any(String),
+        fixSql: `ALTER TABLE ${shadow} ADD UNIQUE ("mail")`,
+      },
+      {
+        item: 'unique_index',
+        object: 'one_active_email',
+        description: expect.any(String),
+        fixSql: `CREATE UNIQUE INDEX ON ${shadow} USING "btree" ((lower("mail"))) WHERE ("active")`,
+      },
     ])
     await expectCompleteRefused('unique', 2)
     await applyAndRecheck('unique')
@@ -301,13 +392,25 @@ describe('schema parity before complete', () => {
   })
 
   it('--force overrides the parity refusal and records it', async () => {
-    await db.query(`CREATE TABLE force_legacy (id int PRIMARY KEY, n int CHECK (n > 0)); CREATE TABLE force_shadow (id int PRIMARY KEY, n int)`)
+    await db.query(
+      `CREATE TABLE force_legacy (id int PRIMARY KEY, n int CHECK (n > 0)); CREATE TABLE force_shadow (id int PRIMARY KEY, n int)`,
+    )
     await registerMigrations(db.pool, [migration('force')], { schema, actor: 'test' })
     await toShadowPrimaryVerified('force')
     await expectCompleteRefused('force', 1)
     const forced = await cli('advance', 'force', '--to', 'complete', '--confirm', '--force')
     expect(forced.code).toBe(0)
-    const [event] = await db.query<{ forced: boolean; details: Record<string, string> }>("SELECT forced, details FROM cutover.events WHERE migration = 'force' ORDER BY id DESC LIMIT 1")
-    expect(event).toMatchObject({ forced: true, details: { overriddenGate: 'complete', overriddenBecause: expect.stringContaining('the shadow lacks 1 thing(s) the legacy table has (check force_legacy_n_check)') } })
+    const [event] = await db.query<{ forced: boolean; details: Record<string, string> }>(
+      "SELECT forced, details FROM cutover.events WHERE migration = 'force' ORDER BY id DESC LIMIT 1",
+    )
+    expect(event).toMatchObject({
+      forced: true,
+      details: {
+        overriddenGate: 'complete',
+        overriddenBecause: expect.stringContaining(
+          'the shadow lacks 1 thing(s) the legacy table has (check force_legacy_n_check)',
+        ),
+      },
+    })
   })
 })

@@ -22,14 +22,25 @@ describe('secrets', { timeout: 180_000 }, () => {
     url.password = PASSWORD
     const secretUrl = url.toString()
     await db.query(ORDERS_DDL)
-    await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, 50) g`)
+    await db.query(
+      `INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, 50) g`,
+    )
     const dir = await tempDir('cutover-secrets-')
     const config = join(dir, 'c.json')
-    await writeFile(config, JSON.stringify({ migrations: [{
-      name: 'orders_v2', legacy: { table: 'orders', key: ['id'] }, shadow: { table: 'orders_v2', key: ['id'] },
-      forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
-      backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
-    }] }))
+    await writeFile(
+      config,
+      JSON.stringify({
+        migrations: [
+          {
+            name: 'orders_v2',
+            legacy: { table: 'orders', key: ['id'] },
+            shadow: { table: 'orders_v2', key: ['id'] },
+            forward: { customer: 'customer_id::uuid', amount: 'amount_cents / 100.0' },
+            backward: { customer_id: 'customer::text', amount_cents: '(amount * 100)::int' },
+          },
+        ],
+      }),
+    )
     const outputs: string[] = []
     const cli = async (...args: string[]) => {
       const result = await runCli(args, { DATABASE_URL: secretUrl, CUTOVER_LOG_LEVEL: 'debug' })
@@ -44,18 +55,32 @@ describe('secrets', { timeout: 180_000 }, () => {
 
     // The application side, logging at debug into a buffer.
     let logs = ''
-    const sink = new Writable({ write(chunk, _enc, done) { logs += String(chunk); done() } })
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs += String(chunk)
+        done()
+      },
+    })
     const logger = createLogger({ level: 'debug', destination: sink })
     logger.info({ connectionString: secretUrl, nested: { databaseUrl: secretUrl } }, `connecting to ${secretUrl}`)
     const pool = new pg.Pool({ connectionString: secretUrl, max: 4 })
-    const cutover = await Cutover.connect({ pool, registry: new Registry(), logger, random: () => 0, fallbackPollMs: 50, comparisons: { maxInFlight: 100 } })
+    const cutover = await Cutover.connect({
+      pool,
+      registry: new Registry(),
+      logger,
+      random: () => 0,
+      fallbackPollMs: 50,
+      comparisons: { maxInFlight: 100 },
+    })
     const dal = await cutover.migration('orders_v2')
     await dal.insert(order(500))
     await cli('advance', 'orders_v2')
     await cutover.watcher.poll()
     await db.query("UPDATE orders_v2 SET status = 'x' WHERE id = 1")
     await dal.get(1)
-    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cutover-listener' AND datname = current_database()")
+    await db.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cutover-listener' AND datname = current_database()",
+    )
     await new Promise((r) => setTimeout(r, 300))
     await cutover.close()
     await pool.end()

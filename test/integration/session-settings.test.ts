@@ -15,7 +15,11 @@ import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 // The CLI in UTC whatever the machine says.
-const cli = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'], { PGTZ: 'UTC', PGDATESTYLE: 'ISO, MDY' })
+const cli = (...args: string[]) =>
+  runCli([...args, '--database-url', db.url, '--actor', 'oncall', '--reason', 'test'], {
+    PGTZ: 'UTC',
+    PGDATESTYLE: 'ISO, MDY',
+  })
 let dir: string
 let appPool: pg.Pool
 let cutover: Cutover | undefined
@@ -55,28 +59,55 @@ describe('session settings', { timeout: 240_000 }, () => {
     const run = await cli('register', '--config', await writeConfig([VISITS]))
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
-    expect(run.stdout).toContain('visits_v2: forward made_at (made_at::timestamptz): timestamptz(timestamp without time zone) depends on the session settings')
-    expect(run.stdout).toContain('backward made_at (made_at::timestamp): "timestamp"(timestamp with time zone) depends on the session settings')
-    const [row] = await db.query<{ session: Record<string, string> }>("SELECT definition -> 'session' AS session FROM cutover.migrations WHERE name = 'visits_v2'")
+    expect(run.stdout).toContain(
+      'visits_v2: forward made_at (made_at::timestamptz): timestamptz(timestamp without time zone) depends on the session settings',
+    )
+    expect(run.stdout).toContain(
+      'backward made_at (made_at::timestamp): "timestamp"(timestamp with time zone) depends on the session settings',
+    )
+    const [row] = await db.query<{ session: Record<string, string> }>(
+      "SELECT definition -> 'session' AS session FROM cutover.migrations WHERE name = 'visits_v2'",
+    )
     expect(row?.session).toMatchObject({ TimeZone: expect.stringMatching(/^(Etc\/)?UTC$/), DateStyle: 'ISO, MDY' })
-    expect(Object.keys(row?.session ?? {}).sort()).toEqual(['DateStyle', 'IntervalStyle', 'TimeZone', 'extra_float_digits', 'lc_monetary'])
+    expect(Object.keys(row?.session ?? {}).sort()).toEqual([
+      'DateStyle',
+      'IntervalStyle',
+      'TimeZone',
+      'extra_float_digits',
+      'lc_monetary',
+    ])
   })
 
   it('a setting PostgreSQL does not accept is refused in one line, and nothing is written', async () => {
-    const run = await cli('register', '--config', await writeConfig([{ ...VISITS, session: { TimeZone: 'Mars/Olympus' } }]))
+    const run = await cli(
+      'register',
+      '--config',
+      await writeConfig([{ ...VISITS, session: { TimeZone: 'Mars/Olympus' } }]),
+    )
     expect(run.code).toBe(2)
-    expect(run.stderr.trim()).toMatch(/^cutover: migration "visits_v2": "session.TimeZone": invalid value for parameter "TimeZone": "Mars\/Olympus"; give a value PostgreSQL accepts for TimeZone/)
-    const [row] = await db.query<{ zone: string }>("SELECT definition -> 'session' ->> 'TimeZone' AS zone FROM cutover.migrations WHERE name = 'visits_v2'")
+    expect(run.stderr.trim()).toMatch(
+      /^cutover: migration "visits_v2": "session.TimeZone": invalid value for parameter "TimeZone": "Mars\/Olympus"; give a value PostgreSQL accepts for TimeZone/,
+    )
+    const [row] = await db.query<{ zone: string }>(
+      "SELECT definition -> 'session' ->> 'TimeZone' AS zone FROM cutover.migrations WHERE name = 'visits_v2'",
+    )
     expect(row?.zone).toMatch(/^(Etc\/)?UTC$/)
   })
 
   it('an application in New York writing through the DAL and a CLI in UTC backfilling agree: verify is clean', async () => {
     const precheck = await cli('precheck', 'visits_v2')
     expect(precheck.stderr + precheck.stdout).toContain('clean')
-    expect(precheck.stdout).toContain('note: forward made_at ((made_at)::timestamp with time zone): timestamptz(timestamp without time zone) depends on the session settings')
+    expect(precheck.stdout).toContain(
+      'note: forward made_at ((made_at)::timestamp with time zone): timestamptz(timestamp without time zone) depends on the session settings',
+    )
     expect(precheck.code).toBe(0)
     expect((await cli('advance', 'visits_v2')).code).toBe(0)
-    cutover = await Cutover.connect({ pool: appPool, registry: new Registry(), logger: silentLogger, fallbackPollMs: 100 })
+    cutover = await Cutover.connect({
+      pool: appPool,
+      registry: new Registry(),
+      logger: silentLogger,
+      fallbackPollMs: 100,
+    })
     await cutover.watcher.poll()
     const visits = await cutover.migration('visits_v2')
     for (let id = 201; id <= 260; id++) await visits.insert({ id, made_at: '2024-03-10 02:30:00' })
@@ -92,8 +123,12 @@ describe('session settings', { timeout: 240_000 }, () => {
     const verify = await cli('verify', 'visits_v2')
     expect(verify.stdout).toMatch(/clean/)
     expect(verify.code).toBe(0)
-    expect(await db.query("SELECT made_at::text FROM visits_v2 WHERE id = 201", [])).toEqual([{ made_at: expect.stringMatching(/^2024-03-10 0[27]:30:00/) }])
-    const [{ zone } = { zone: '' }] = await db.query<{ zone: string }>("SELECT to_char(made_at AT TIME ZONE 'UTC', 'HH24:MI') AS zone FROM visits_v2 WHERE id = 201")
+    expect(await db.query('SELECT made_at::text FROM visits_v2 WHERE id = 201', [])).toEqual([
+      { made_at: expect.stringMatching(/^2024-03-10 0[27]:30:00/) },
+    ])
+    const [{ zone } = { zone: '' }] = await db.query<{ zone: string }>(
+      "SELECT to_char(made_at AT TIME ZONE 'UTC', 'HH24:MI') AS zone FROM visits_v2 WHERE id = 201",
+    )
     expect(zone).toBe('02:30')
   })
   it('a read served from the shadow in New York gives back what legacy holds', async () => {

@@ -24,14 +24,35 @@ describe('verify of a chunk larger than one recording statement', () => {
       DELETE FROM big_v2 WHERE id IN (${MAX_VERIFY_RECORD_ROWS - 1}, ${MAX_VERIFY_RECORD_ROWS + 2});
       INSERT INTO big_v2 VALUES (${ROWS + 10}, 'extra');
     `)
-    await registerMigrations(db.pool, [parseMigration({ name: 'big', legacy: { table: 'big', key: ['id'] }, shadow: { table: 'big_v2', key: ['id'] } })], { schema, actor: 'test' })
-    const result = await runVerify(db.pool, { schema, migration: 'big', actor: 'test', chunkRows: ROWS + 100, targetChunkMs: 0, limit: 100 })
+    await registerMigrations(
+      db.pool,
+      [
+        parseMigration({
+          name: 'big',
+          legacy: { table: 'big', key: ['id'] },
+          shadow: { table: 'big_v2', key: ['id'] },
+        }),
+      ],
+      { schema, actor: 'test' },
+    )
+    const result = await runVerify(db.pool, {
+      schema,
+      migration: 'big',
+      actor: 'test',
+      chunkRows: ROWS + 100,
+      targetChunkMs: 0,
+      limit: 100,
+    })
     expect(result.rowsCompared).toBe(ROWS + 1)
     expect(result.counts).toEqual({ mismatch: 5, missing_in_shadow: 2, missing_in_legacy: 1 })
-    const chunks = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cutover.job_chunks WHERE job_id = $1`, [result.jobId])
+    const chunks = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM cutover.job_chunks WHERE job_id = $1`,
+      [result.jobId],
+    )
     expect(chunks[0]?.n).toBe(1)
     const rows = await db.query<{ id: number; kind: string; seen: number }>(
-      `SELECT (key ->> 'id')::int AS id, kind, seen_count AS seen FROM cutover.divergences WHERE migration = 'big' ORDER BY 1`)
+      `SELECT (key ->> 'id')::int AS id, kind, seen_count AS seen FROM cutover.divergences WHERE migration = 'big' ORDER BY 1`,
+    )
     expect(rows).toEqual([
       { id: 1, kind: 'mismatch', seen: 1 },
       { id: MAX_VERIFY_RECORD_ROWS - 1, kind: 'missing_in_shadow', seen: 1 },

@@ -18,14 +18,18 @@ let planter: pg.Client
 
 /** Who ran the planted code, other than the role that planted it: empty when no right was gained. */
 async function escalations(attacker: string): Promise<string[]> {
-  const rows = await db.query<{ who: string }>('SELECT DISTINCT who FROM public.canary WHERE who <> $1 ORDER BY 1', [attacker])
+  const rows = await db.query<{ who: string }>('SELECT DISTINCT who FROM public.canary WHERE who <> $1 ORDER BY 1', [
+    attacker,
+  ])
   return rows.map((r) => r.who)
 }
 
 beforeAll(async () => {
   await setupOrders(db)
   await setPhase(db.pool, 'dual_write')
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, 20) g`)
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents) SELECT g, gen_random_uuid()::text, g FROM generate_series(1, 20) g`,
+  )
   // What the planted code leaves behind: the role it ran as. Anyone may append.
   await db.query('CREATE TABLE public.canary (who text NOT NULL); GRANT INSERT, SELECT ON public.canary TO PUBLIC')
   cron = await loginRole(db, `cron_${suffix}`)
@@ -46,9 +50,13 @@ describe('the bypass net runs nothing a writer planted', () => {
       await cron.query(`CREATE FUNCTION pg_temp.f(pg_catalog.text) RETURNS boolean LANGUAGE sql AS
                           $$ INSERT INTO public.canary SELECT current_user; SELECT true $$`)
       for (const type of ['text', 'int8', 'bigint', 'jsonb', 'int4']) {
-        await cron.query(`CREATE DOMAIN pg_temp.${type} AS pg_catalog.${type === 'bigint' ? 'int8' : type} CHECK (pg_temp.f(VALUE::pg_catalog.text))`)
+        await cron.query(
+          `CREATE DOMAIN pg_temp.${type} AS pg_catalog.${type === 'bigint' ? 'int8' : type} CHECK (pg_temp.f(VALUE::pg_catalog.text))`,
+        )
       }
-      await cron.query(`INSERT INTO orders (id, customer_id, amount_cents) VALUES (${mode === 'record' ? 101 : 102}, gen_random_uuid()::text, 1)`)
+      await cron.query(
+        `INSERT INTO orders (id, customer_id, amount_cents) VALUES (${mode === 'record' ? 101 : 102}, gen_random_uuid()::text, 1)`,
+      )
       await cron.query('UPDATE orders SET amount_cents = amount_cents + 1 WHERE id = 3')
       await cron.query('DELETE FROM orders WHERE id = 4')
       expect(await escalations(`cron_${suffix}`)).toEqual([])
@@ -56,7 +64,7 @@ describe('the bypass net runs nothing a writer planted', () => {
     })
   }
 
-  it('an operator overload planted in public is not taken by the net\'s mapping', async () => {
+  it("an operator overload planted in public is not taken by the net's mapping", async () => {
     await installBypassNet(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'owner', mode: 'copy' })
     // amount_cents / 100.0 is integer / numeric: an exact-match operator in public beats the catalog's numeric / numeric.
     await planter.query(`CREATE FUNCTION public.div_spy(integer, numeric) RETURNS numeric LANGUAGE sql AS
@@ -67,22 +75,25 @@ describe('the bypass net runs nothing a writer planted', () => {
     await db.query('DROP OPERATOR public./ (integer, numeric); DROP FUNCTION public.div_spy(integer, numeric)')
   })
 
-  it('no writer may call the net\'s functions directly', async () => {
+  it("no writer may call the net's functions directly", async () => {
     await installBypassNet(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'owner', mode: 'copy' })
     await db.query(`GRANT USAGE ON SCHEMA cutover TO "cron_${suffix}"`)
-    await expect(cron.query(`SELECT cutover.bypass_apply_orders_v2('DELETE', NULL, (SELECT o FROM orders o WHERE id = 5))`))
-      .rejects.toMatchObject({ code: '42501' })
-    expect((await db.query('SELECT count(*)::int AS n FROM orders_v2 WHERE id = 5'))).toEqual([{ n: 0 }])
+    await expect(
+      cron.query(`SELECT cutover.bypass_apply_orders_v2('DELETE', NULL, (SELECT o FROM orders o WHERE id = 5))`),
+    ).rejects.toMatchObject({ code: '42501' })
+    expect(await db.query('SELECT count(*)::int AS n FROM orders_v2 WHERE id = 5')).toEqual([{ n: 0 }])
   })
 
-  it('a forged writer marker does not hide a legacy-only writer\'s row from the net', async () => {
+  it("a forged writer marker does not hide a legacy-only writer's row from the net", async () => {
     await installBypassNet(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'owner', mode: 'record' })
     await cron.query('BEGIN')
     await cron.query(`SELECT set_config('cutover.dal_statement', statement_timestamp()::text, true)`)
     await cron.query(`WITH m AS (SELECT set_config('cutover.dal_statement', statement_timestamp()::text, true))
                       INSERT INTO orders (id, customer_id, amount_cents) SELECT 104, gen_random_uuid()::text, 1 FROM m`)
     await cron.query('COMMIT')
-    const rows = await db.query<{ kind: string }>(`SELECT kind FROM cutover.divergences WHERE migration = 'orders_v2' AND key = '{"id": "104"}'`)
+    const rows = await db.query<{ kind: string }>(
+      `SELECT kind FROM cutover.divergences WHERE migration = 'orders_v2' AND key = '{"id": "104"}'`,
+    )
     expect(rows).toEqual([{ kind: 'missing_in_shadow' }])
   })
 })

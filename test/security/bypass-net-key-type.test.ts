@@ -16,20 +16,33 @@ import { loginRole } from '../support/roles.js'
 
 const db = await freshDatabase()
 const suffix = randomBytes(4).toString('hex')
-it('a shadow key of a user-defined type is cast by its qualified name, so a writer\'s temporary domain of that name never runs as the installer', async () => {
+it("a shadow key of a user-defined type is cast by its qualified name, so a writer's temporary domain of that name never runs as the installer", async () => {
   await initControl(db.pool)
   await db.query(`CREATE DOMAIN public.acct_id AS bigint;
     CREATE TABLE accts (id bigint PRIMARY KEY, name text); CREATE TABLE accts_v2 (id public.acct_id PRIMARY KEY, name text);
     INSERT INTO accts SELECT g, 'n' FROM generate_series(1, 5) g; INSERT INTO accts_v2 SELECT g, 'n' FROM generate_series(1, 5) g;
     CREATE TABLE public.canary (who text NOT NULL); GRANT INSERT, SELECT ON public.canary TO PUBLIC`)
-  await registerMigrations(db.pool, [parseMigration({ name: 'accts_v2', legacy: { table: 'public.accts', key: ['id'] }, shadow: { table: 'public.accts_v2', key: ['id'] }, forward: { id: 'id::public.acct_id' } })], { schema: 'cutover', actor: 't' })
+  await registerMigrations(
+    db.pool,
+    [
+      parseMigration({
+        name: 'accts_v2',
+        legacy: { table: 'public.accts', key: ['id'] },
+        shadow: { table: 'public.accts_v2', key: ['id'] },
+        forward: { id: 'id::public.acct_id' },
+      }),
+    ],
+    { schema: 'cutover', actor: 't' },
+  )
   const op = { schema: 'cutover', migration: 'accts_v2', actor: 't', reason: 't' }
   await runPrecheck(db.pool, op)
   await advance(db.pool, { ...op, to: 'dual_write' })
   await installBypassNet(db.pool, { ...op, mode: 'copy' })
   const cron = await loginRole(db, `cron_${suffix}`)
   await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON accts TO "cron_${suffix}"`)
-  await cron.query(`CREATE FUNCTION pg_temp.f(pg_catalog.int8) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO public.canary SELECT current_user; SELECT true $$`)
+  await cron.query(
+    `CREATE FUNCTION pg_temp.f(pg_catalog.int8) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO public.canary SELECT current_user; SELECT true $$`,
+  )
   await cron.query(`CREATE DOMAIN pg_temp.acct_id AS pg_catalog.int8 CHECK (pg_temp.f(VALUE))`)
   await cron.query('DELETE FROM accts WHERE id = 4')
   // Before the catalog read types qualified: [{ who: 'postgres' }], the installer.

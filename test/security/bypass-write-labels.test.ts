@@ -22,14 +22,26 @@ let dalPool: pg.Pool
 let registry: Registry
 let writer: pg.Client
 
-interface Exported { migration: string; applicationName: string; role: string; op: string; value: number }
+interface Exported {
+  migration: string
+  applicationName: string
+  role: string
+  op: string
+  value: number
+}
 
 async function exported(migration: string): Promise<Exported[]> {
   await cutover.refreshBypassWrites()
   const values = (await registry.getSingleMetric('cutover_bypass_writes_total')?.get())?.values ?? []
-  return values.filter((v) => v.labels.migration === migration).map((v) => ({
-    migration, applicationName: String(v.labels.application_name), role: String(v.labels.role), op: String(v.labels.op), value: v.value,
-  }))
+  return values
+    .filter((v) => v.labels.migration === migration)
+    .map((v) => ({
+      migration,
+      applicationName: String(v.labels.application_name),
+      role: String(v.labels.role),
+      op: String(v.labels.op),
+      value: v.value,
+    }))
 }
 
 beforeAll(async () => {
@@ -38,7 +50,9 @@ beforeAll(async () => {
   ;({ cutover, pool: dalPool, registry } = await connectCutover(db))
   await db.query(`INSERT INTO orders (id, customer_id, amount_cents) VALUES (1, gen_random_uuid()::text, 100)`)
   await installBypassNet(db.pool, { schema: 'cutover', migration: 'orders_v2', actor: 'test', mode: 'record' })
-  await db.query(`CREATE ROLE "${writerRole}" LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO "${writerRole}"; GRANT SELECT, UPDATE ON orders TO "${writerRole}"`)
+  await db.query(
+    `CREATE ROLE "${writerRole}" LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA public TO "${writerRole}"; GRANT SELECT, UPDATE ON orders TO "${writerRole}"`,
+  )
   const url = new URL(db.url)
   url.username = writerRole
   url.password = 'pw'

@@ -14,7 +14,8 @@ import { tempDir } from '../support/temp-dir.js'
 
 const db = await freshDatabase()
 const PASSWORD = 'argv-Canary-91x'
-const WARNING = /^cutover: warning: --database-url carries a password, which any user of this machine can read \(ps\); leave it out of the URL and set PGPASSWORD or use ~\/\.pgpass, or pass the whole URL in DATABASE_URL$/
+const WARNING =
+  /^cutover: warning: --database-url carries a password, which any user of this machine can read \(ps\); leave it out of the URL and set PGPASSWORD or use ~\/\.pgpass, or pass the whole URL in DATABASE_URL$/
 let withPassword: URL
 let withoutPassword: URL
 
@@ -34,12 +35,18 @@ describe('a password and the command line', { timeout: 120_000 }, () => {
     const help = await runCli(['status', '--help'])
     expect(help.code).toBe(0)
     const option = help.stdout.replace(/\s+/g, ' ')
-    expect(option).toMatch(/--database-url postgres:\/\/user@host:port\/db \(default: \$DATABASE_URL\); keep the password off the command line, where ps shows it: PGPASSWORD, ~\/\.pgpass, or the whole URL in DATABASE_URL/)
+    expect(option).toMatch(
+      /--database-url postgres:\/\/user@host:port\/db \(default: \$DATABASE_URL\); keep the password off the command line, where ps shows it: PGPASSWORD, ~\/\.pgpass, or the whole URL in DATABASE_URL/,
+    )
     expect(option).not.toContain('user:password@')
   })
 
   it('a --database-url carrying a password works, with one warning line on stderr naming the alternatives and never the password', async () => {
-    const result = await runCli(['status', '--database-url', withPassword.toString()], {}, { passwordInArguments: true })
+    const result = await runCli(
+      ['status', '--database-url', withPassword.toString()],
+      {},
+      { passwordInArguments: true },
+    )
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr.trim()).toMatch(WARNING)
@@ -49,7 +56,11 @@ describe('a password and the command line', { timeout: 120_000 }, () => {
   it('a --database-url=URL carrying a password in its query is warned about too, with --json keeping stdout one document', async () => {
     const inQuery = new URL(withoutPassword)
     inQuery.searchParams.set('password', PASSWORD)
-    const result = await runCli(['status', '--json', `--database-url=${inQuery.toString()}`], {}, { passwordInArguments: true })
+    const result = await runCli(
+      ['status', '--json', `--database-url=${inQuery.toString()}`],
+      {},
+      { passwordInArguments: true },
+    )
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr.trim()).toMatch(WARNING)
     expect(result.json()).toHaveProperty('migrations')
@@ -58,9 +69,14 @@ describe('a password and the command line', { timeout: 120_000 }, () => {
 
   it('the password in PGPASSWORD, in ~/.pgpass or the whole URL in DATABASE_URL each connect, with no warning', async () => {
     const viaEnvironment = await runCli(['status'], { DATABASE_URL: withPassword.toString() })
-    const viaPgpassword = await runCli(['status', '--database-url', withoutPassword.toString()], { PGPASSWORD: PASSWORD })
+    const viaPgpassword = await runCli(['status', '--database-url', withoutPassword.toString()], {
+      PGPASSWORD: PASSWORD,
+    })
     const home = await tempDir('cutover-pgpass-')
-    await writeFile(join(home, '.pgpass'), `${withoutPassword.hostname}:${withoutPassword.port}:${db.name}:argv_operator:${PASSWORD}\n`)
+    await writeFile(
+      join(home, '.pgpass'),
+      `${withoutPassword.hostname}:${withoutPassword.port}:${db.name}:argv_operator:${PASSWORD}\n`,
+    )
     await chmod(join(home, '.pgpass'), 0o600)
     const viaPgpass = await runCli(['status', '--database-url', withoutPassword.toString()], { HOME: home })
     for (const result of [viaEnvironment, viaPgpassword, viaPgpass]) {
@@ -71,7 +87,11 @@ describe('a password and the command line', { timeout: 120_000 }, () => {
   })
 
   it('a --database-url without a password prints no warning', async () => {
-    const result = await runCli(['status', '--database-url', withoutPassword.toString()], { PGPASSWORD: PASSWORD }, { passwordInArguments: true })
+    const result = await runCli(
+      ['status', '--database-url', withoutPassword.toString()],
+      { PGPASSWORD: PASSWORD },
+      { passwordInArguments: true },
+    )
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr).toBe('')
   })

@@ -23,7 +23,8 @@ const operator = `ops_${suffix}`
 const noShadow = `ops_noshadow_${suffix}`
 let config: string
 
-const register = (role: string) => () => runCli(['register', '--config', config, '--database-url', urlFor(db, role), '--actor', 'ana'])
+const register = (role: string) => () =>
+  runCli(['register', '--config', config, '--database-url', urlFor(db, role), '--actor', 'ana'])
 
 /** The GRANT statement of a refusal's "have its owner run: GRANT … TO role" (without the explanation after it). */
 function suggestedGrant(stderr: string, role: string): string {
@@ -44,8 +45,20 @@ beforeAll(async () => {
   const dir = await tempDir('cutover-grant-hint-')
   config = join(dir, 'cutover.json')
   // The forward mapping reads a table that is none of the migration's: a price list.
-  await writeFile(config, JSON.stringify({ migrations: [{ ...ORDERS_CONFIG,
-    forward: { ...ORDERS_CONFIG.forward, amount: "amount_cents / (SELECT p.cents_per_unit FROM public.price_list AS p WHERE p.currency = 'EUR')" } }] }))
+  await writeFile(
+    config,
+    JSON.stringify({
+      migrations: [
+        {
+          ...ORDERS_CONFIG,
+          forward: {
+            ...ORDERS_CONFIG.forward,
+            amount: "amount_cents / (SELECT p.cents_per_unit FROM public.price_list AS p WHERE p.currency = 'EUR')",
+          },
+        },
+      ],
+    }),
+  )
 })
 
 afterAll(async () => {
@@ -53,23 +66,39 @@ afterAll(async () => {
 })
 
 describe('the grant a permission error names', { timeout: 120_000 }, () => {
-  it('for the migration\'s own shadow table is what sql/grants/operator.sql gives there, on the qualified table, and running it lets register through', async () => {
-    const refused = await expectRefusedUnchanged(register(noShadow), () => controlSnapshot(db.pool), 4,
-      new RegExp(`^cutover: permission denied on table public\\.orders_v2 \\(permission denied for table orders_v2\\); have its owner run: GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"\\."orders_v2" TO "${noShadow}" \\(as in sql/grants/operator\\.sql\\)$`))
+  it("for the migration's own shadow table is what sql/grants/operator.sql gives there, on the qualified table, and running it lets register through", async () => {
+    const refused = await expectRefusedUnchanged(
+      register(noShadow),
+      () => controlSnapshot(db.pool),
+      4,
+      new RegExp(
+        `^cutover: permission denied on table public\\.orders_v2 \\(permission denied for table orders_v2\\); have its owner run: GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"\\."orders_v2" TO "${noShadow}" \\(as in sql/grants/operator\\.sql\\)$`,
+      ),
+    )
     await db.query(suggestedGrant(refused.stderr, noShadow))
     const registered = await register(noShadow)()
     expect(registered.code, registered.stderr).toBe(0)
   })
 
   it('for a table a mapping reads is SELECT on that table only, schema-qualified, and running it lets register through', async () => {
-    const refused = await expectRefusedUnchanged(register(operator), () => controlSnapshot(db.pool), 4,
-      new RegExp(`^cutover: permission denied on table public\\.price_list \\(permission denied for table price_list\\); have its owner run: GRANT SELECT ON TABLE "public"\\."price_list" TO "${operator}" \\(SELECT only: a mapping reads it, and it is not one of the migration's tables\\)$`))
+    const refused = await expectRefusedUnchanged(
+      register(operator),
+      () => controlSnapshot(db.pool),
+      4,
+      new RegExp(
+        `^cutover: permission denied on table public\\.price_list \\(permission denied for table price_list\\); have its owner run: GRANT SELECT ON TABLE "public"\\."price_list" TO "${operator}" \\(SELECT only: a mapping reads it, and it is not one of the migration's tables\\)$`,
+      ),
+    )
     expect(refused.stderr).not.toMatch(/INSERT|UPDATE|DELETE/)
     await db.query(suggestedGrant(refused.stderr, operator))
     // The migration is registered by now (the test above): the same definition again, compiled again, is unchanged.
     const registered = await register(operator)()
     expect(registered.code, registered.stderr).toBe(0)
-    expect(await db.query(`SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = $1 AND table_name = 'price_list'`, [operator]))
-      .toEqual([{ privilege_type: 'SELECT' }])
+    expect(
+      await db.query(
+        `SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = $1 AND table_name = 'price_list'`,
+        [operator],
+      ),
+    ).toEqual([{ privilege_type: 'SELECT' }])
   })
 })

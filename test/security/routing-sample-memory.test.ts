@@ -43,6 +43,7 @@ describe('the routing sample', { timeout: 120_000 }, () => {
     const counts = sample.snapshot().accounts_v2
     expect(counts?.reads).toBe(400)
     expect(counts?.distinctKeys).toBe(300)
-    for (let b = 1; b <= 100; b++) expect(counts?.buckets[b - 1]).toBe(keys.filter((k) => rolloutBucket(k, 'accounts_v2') === b).length)
+    for (let b = 1; b <= 100; b++)
+      expect(counts?.buckets[b - 1]).toBe(keys.filter((k) => rolloutBucket(k, 'accounts_v2') === b).length)
   })
 })

@@ -34,31 +34,50 @@ function passwordsToEnvironment(args: readonly string[]): { args: string[]; env:
   return { args: [...args.slice(0, at), ...args.slice(at + 2)], env: { DATABASE_URL: url } }
 }
 
-export function runCli(givenArgs: readonly string[], givenEnv: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
+export function runCli(
+  givenArgs: readonly string[],
+  givenEnv: NodeJS.ProcessEnv = {},
+  options: RunOptions = {},
+): Promise<CliResult> {
   const moved = options.passwordInArguments ? { args: [...givenArgs], env: {} } : passwordsToEnvironment(givenArgs)
   const args = moved.args
   const env = { ...givenEnv, ...moved.env }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       // The sources, unless the run says dist/ was just built from them (CI builds once: each CLI start is then faster).
-      env: { ...process.env, DATABASE_URL: '', CUTOVER_LOG_LEVEL: 'silent', CUTOVER_FROM_SOURCE: process.env.CUTOVER_TEST_CLI_DIST === '1' ? '' : '1', ...env },
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        CUTOVER_LOG_LEVEL: 'silent',
+        CUTOVER_FROM_SOURCE: process.env.CUTOVER_TEST_CLI_DIST === '1' ? '' : '1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
     child.on('error', reject)
     if (options.signalAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), options.signalAfterMs)
     let running = true
     const poll = async (): Promise<void> => {
       while (running && options.killWhen) {
         await new Promise((r) => setTimeout(r, 100))
-        if (running && (await options.killWhen().catch(() => false))) { child.kill('SIGKILL'); return }
+        if (running && (await options.killWhen().catch(() => false))) {
+          child.kill('SIGKILL')
+          return
+        }
       }
     }
     void poll()
-    child.on('close', () => { running = false })
+    child.on('close', () => {
+      running = false
+    })
     child.on('close', (code) => resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }))
   })
 }
@@ -68,7 +87,12 @@ export function runCli(givenArgs: readonly string[], givenEnv: NodeJS.ProcessEnv
  * `message`, no stack trace, and `world()` (a snapshot of what it could have
  * written) the same before and after. Returns the result.
  */
-export async function expectRefusedUnchanged(run: () => Promise<CliResult>, world: () => Promise<string>, code: number, message: RegExp): Promise<CliResult> {
+export async function expectRefusedUnchanged(
+  run: () => Promise<CliResult>,
+  world: () => Promise<string>,
+  code: number,
+  message: RegExp,
+): Promise<CliResult> {
   const before = await world()
   const result = await run()
   expect(result.code).toBe(code)

@@ -16,7 +16,10 @@ function pingSocket(socketPath: string, timeoutMs: number): Promise<boolean> {
       res.resume()
       resolve(res.statusCode === 200)
     })
-    req.on('timeout', () => { req.destroy(); resolve(false) })
+    req.on('timeout', () => {
+      req.destroy()
+      resolve(false)
+    })
     req.on('error', () => resolve(false))
     req.end()
   })
@@ -31,7 +34,13 @@ export async function detectContainerRuntime(timeoutMs: number): Promise<boolean
     // A TCP DOCKER_HOST: let testcontainers decide, bounded by the deadline.
     const { getContainerRuntimeClient } = await import('testcontainers')
     const deadline = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref())
-    return Promise.race([getContainerRuntimeClient().then(() => true, () => false), deadline])
+    return Promise.race([
+      getContainerRuntimeClient().then(
+        () => true,
+        () => false,
+      ),
+      deadline,
+    ])
   }
   for (const socket of socketCandidates()) {
     if (await pingSocket(socket, timeoutMs)) return true

@@ -13,7 +13,9 @@ export async function controlSnapshot(pool: pg.Pool, schema = 'cutover'): Promis
   const tables = ['migrations', 'state', 'events', 'divergences', 'jobs', 'job_chunks', 'schema_versions']
   const parts: string[] = []
   for (const table of tables) {
-    const { rows } = await pool.query(`SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text AS j FROM ${s}.${quoteIdent(table)} t`)
+    const { rows } = await pool.query(
+      `SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text AS j FROM ${s}.${quoteIdent(table)} t`,
+    )
     parts.push(`${table}=${String(rows[0]?.j)}`)
   }
   return parts.join('\n')

@@ -14,7 +14,12 @@ export function countedPool(url: string, max: number): CountedPool {
   pool.on('error', () => undefined)
   let out = 0
   let peak = 0
-  pool.on('acquire', () => { out++; peak = Math.max(peak, out) })
-  pool.on('release', () => { out-- })
+  pool.on('acquire', () => {
+    out++
+    peak = Math.max(peak, out)
+  })
+  pool.on('release', () => {
+    out--
+  })
   return { pool, peak: () => peak, out: () => out }
 }

@@ -4,8 +4,22 @@ import { afterAll, expect } from 'vitest'
 import { runCli } from './cli.js'
 import type { TestDatabase } from './database.js'
 
-export interface Finding { migration: string | null; severity: string; code: string; message: string; command: string | null; query?: string; applySql?: string[] }
-export interface DoctorDoc { findings: Finding[]; errors: number; warnings: number; migrations?: string[]; applied?: string[] }
+export interface Finding {
+  migration: string | null
+  severity: string
+  code: string
+  message: string
+  command: string | null
+  query?: string
+  applySql?: string[]
+}
+export interface DoctorDoc {
+  findings: Finding[]
+  errors: number
+  warnings: number
+  migrations?: string[]
+  applied?: string[]
+}
 
 /** The orders fixture's foreign keys (varchar into a uuid shadow) can never reach parity: schema-parity.test.ts covers it. */
 export const DOCTOR = ['doctor', '--skip', 'parity']
@@ -14,7 +28,9 @@ export function doctorCli(db: TestDatabase) {
   const run = (...args: string[]) => runCli([...args, '--database-url', db.url, '--actor', 'ana'])
   const json = (...args: string[]) => run(...args, '--json')
   const clients: pg.Client[] = []
-  afterAll(async () => { for (const c of clients) await c.end().catch(() => undefined) })
+  afterAll(async () => {
+    for (const c of clients) await c.end().catch(() => undefined)
+  })
   return {
     run,
     json,

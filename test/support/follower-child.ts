@@ -13,9 +13,12 @@ import { Cutover } from '../../src/cutover/cutover.js'
 
 const url = process.env.CUTOVER_CHILD_URL
 const listenUrl = process.env.CUTOVER_CHILD_LISTEN_URL
-if (!url) throw new Error('usage: CUTOVER_CHILD_URL=<pool url> [CUTOVER_CHILD_LISTEN_URL=<listen url> | -] follower-child.ts')
+if (!url)
+  throw new Error('usage: CUTOVER_CHILD_URL=<pool url> [CUTOVER_CHILD_LISTEN_URL=<listen url> | -] follower-child.ts')
 const migration = 'orders_v2'
-const say = (line: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(line)}\n`) }
+const say = (line: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`)
+}
 
 const connected: { cutover?: Cutover } = {}
 let printed = 0
@@ -30,7 +33,12 @@ const logger = pino({ level: 'info' }, { write: () => report(Date.now()) })
 
 const pool = new pg.Pool({ connectionString: url, max: 2 })
 pool.on('error', () => undefined)
-const cutover = await Cutover.connect({ pool, registry: new Registry(), logger, ...(listenUrl && listenUrl !== '-' ? { listenUrl } : {}) })
+const cutover = await Cutover.connect({
+  pool,
+  registry: new Registry(),
+  logger,
+  ...(listenUrl && listenUrl !== '-' ? { listenUrl } : {}),
+})
 connected.cutover = cutover
 await cutover.migration(migration)
 printed = cutover.state(migration)?.version ?? 0

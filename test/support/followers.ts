@@ -17,11 +17,27 @@ export class Follower {
   readonly #exit: Promise<void>
 
   private constructor(readonly child: ChildProcess) {
-    this.#exit = new Promise((resolve) => child.once('exit', () => { this.#exited = true; resolve() }))
-    child.stderr?.on('data', (d: Buffer) => { this.#stderr = (this.#stderr + d.toString()).slice(-4000) })
+    this.#exit = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.#exited = true
+        resolve()
+      }),
+    )
+    child.stderr?.on('data', (d: Buffer) => {
+      this.#stderr = (this.#stderr + d.toString()).slice(-4000)
+    })
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const m = JSON.parse(line) as { ready?: number; statementMode?: string; applied?: number; atMs?: number; followMode?: string }
-      if (m.ready !== undefined) { this.#ready = true; this.statementMode = m.statementMode ?? '' }
+      const m = JSON.parse(line) as {
+        ready?: number
+        statementMode?: string
+        applied?: number
+        atMs?: number
+        followMode?: string
+      }
+      if (m.ready !== undefined) {
+        this.#ready = true
+        this.statementMode = m.statementMode ?? ''
+      }
       if (m.applied !== undefined) this.applied.set(m.applied, m.atMs ?? Number.NaN)
       if (m.followMode !== undefined) this.followMode = m.followMode
     })
@@ -41,8 +57,10 @@ export class Follower {
   async until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!condition()) {
-      if (this.#exited) throw new Error(`follower ${this.child.pid} exited before it could ${what}: ${this.#stderr.trim()}`)
-      if (Date.now() > deadline) throw new Error(`follower ${this.child.pid} did not ${what} within ${timeoutMs} ms: ${this.#stderr.trim()}`)
+      if (this.#exited)
+        throw new Error(`follower ${this.child.pid} exited before it could ${what}: ${this.#stderr.trim()}`)
+      if (Date.now() > deadline)
+        throw new Error(`follower ${this.child.pid} did not ${what} within ${timeoutMs} ms: ${this.#stderr.trim()}`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   }
@@ -57,7 +75,9 @@ export class Follower {
   async stop(): Promise<void> {
     if (this.#exited) return
     this.child.stdin?.end()
-    const timer = setTimeout(() => { if (!this.#exited) this.child.kill('SIGTERM') }, 10_000)
+    const timer = setTimeout(() => {
+      if (!this.#exited) this.child.kill('SIGTERM')
+    }, 10_000)
     await this.#exit
     clearTimeout(timer)
   }

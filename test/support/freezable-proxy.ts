@@ -20,10 +20,18 @@ export async function startFreezableProxy(targetUrl: string): Promise<FreezableP
       s.on('error', () => undefined)
       s.on('close', () => sockets.delete(s))
     }
-    inbound.on('data', (d: Buffer) => { if (!frozen) outbound.write(d) })
-    outbound.on('data', (d: Buffer) => { if (!frozen) inbound.write(d) })
-    inbound.on('end', () => { if (!frozen) outbound.end() })
-    outbound.on('end', () => { if (!frozen) inbound.end() })
+    inbound.on('data', (d: Buffer) => {
+      if (!frozen) outbound.write(d)
+    })
+    outbound.on('data', (d: Buffer) => {
+      if (!frozen) inbound.write(d)
+    })
+    inbound.on('end', () => {
+      if (!frozen) outbound.end()
+    })
+    outbound.on('end', () => {
+      if (!frozen) inbound.end()
+    })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
@@ -35,7 +43,9 @@ export async function startFreezableProxy(targetUrl: string): Promise<FreezableP
       u.port = String(port)
       return u.toString()
     },
-    freeze() { frozen = true },
+    freeze() {
+      frozen = true
+    },
     async stop() {
       for (const s of sockets) s.destroy()
       await new Promise((resolve) => server.close(resolve))

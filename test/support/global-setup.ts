@@ -19,7 +19,11 @@ declare module 'vitest' {
   }
 }
 
-interface Server { url: string; source: string; stop: () => Promise<void> }
+interface Server {
+  url: string
+  source: string
+  stop: () => Promise<void>
+}
 
 async function acquireServer(): Promise<Server> {
   const fromEnv = process.env.CUTOVER_TEST_DATABASE_URL ?? process.env.DATABASE_URL
@@ -27,7 +31,13 @@ async function acquireServer(): Promise<Server> {
   if (await detectContainerRuntime(3000)) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
     const container = await new PostgreSqlContainer('postgres:16-alpine').start()
-    return { url: container.getConnectionUri(), source: 'testcontainers', stop: async () => { await container.stop() } }
+    return {
+      url: container.getConnectionUri(),
+      source: 'testcontainers',
+      stop: async () => {
+        await container.stop()
+      },
+    }
   }
   const started = Date.now()
   const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message']
@@ -38,7 +48,8 @@ async function acquireServer(): Promise<Server> {
   // run's exit code 1 into 0 (and its 'exit' handler throws when it runs alone). This run stops the server in its
   // teardown, so every handler the hook added goes.
   for (const event of events) {
-    for (const listener of listenersOf(event)) if (!before.get(event)?.has(listener)) process.off(event as 'exit', listener as never)
+    for (const listener of listenersOf(event))
+      if (!before.get(event)?.has(listener)) process.off(event as 'exit', listener as never)
   }
   console.log(`[cutover tests] embedded PostgreSQL started in ${Date.now() - started} ms`)
   return { url: server.url, source: 'embedded', stop: server.stop }

@@ -19,14 +19,23 @@ export interface LockSamples {
   readonly samples: number
 }
 
-interface Row { pid: number; app: string; query: string; waiting: boolean; blocked_by_tool: boolean }
+interface Row {
+  pid: number
+  app: string
+  query: string
+  waiting: boolean
+  blocked_by_tool: boolean
+}
 
 export function sampleLocks(url: string, toolApplication: string): { stop(): Promise<LockSamples> } {
   const client = new pg.Client({ connectionString: url, application_name: 'lock-sampler' })
   client.on('error', () => undefined)
   let stopped = false
   let samples = 0
-  const open = { tool: new Map<number, { first: number; last: number; row: Row }>(), blocked: new Map<number, { first: number; last: number; row: Row }>() }
+  const open = {
+    tool: new Map<number, { first: number; last: number; row: Row }>(),
+    blocked: new Map<number, { first: number; last: number; row: Row }>(),
+  }
   const done = { tool: [] as LockEpisode[], blocked: [] as LockEpisode[] }
   const track = (kind: 'tool' | 'blocked', rows: Row[], now: number): void => {
     const seen = new Set(rows.map((r) => r.pid))
@@ -45,14 +54,25 @@ export function sampleLocks(url: string, toolApplication: string): { stop(): Pro
   const loop = (async () => {
     await client.connect()
     while (!stopped) {
-      const { rows } = await client.query<Row>(`
+      const { rows } = await client.query<Row>(
+        `
         SELECT a.pid, a.application_name AS app, left(a.query, 120) AS query, a.wait_event_type = 'Lock' AS waiting,
                EXISTS (SELECT 1 FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid)) AND b.application_name = $1) AS blocked_by_tool
-          FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.wait_event_type = 'Lock'`, [toolApplication])
+          FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.wait_event_type = 'Lock'`,
+        [toolApplication],
+      )
       const now = Date.now()
       samples++
-      track('tool', rows.filter((r) => r.app === toolApplication), now)
-      track('blocked', rows.filter((r) => r.app !== toolApplication && r.blocked_by_tool), now)
+      track(
+        'tool',
+        rows.filter((r) => r.app === toolApplication),
+        now,
+      )
+      track(
+        'blocked',
+        rows.filter((r) => r.app !== toolApplication && r.blocked_by_tool),
+        now,
+      )
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   })()

@@ -43,33 +43,66 @@ export async function setupOrders(db: TestDatabase, overrides: Record<string, un
 }
 
 /** Sets the phase directly (no gates), as an operator's command would, with an event row. */
-export async function setPhase(pool: pg.Pool, phase: Phase, readPercent?: number, migration = 'orders_v2'): Promise<void> {
+export async function setPhase(
+  pool: pg.Pool,
+  phase: Phase,
+  readPercent?: number,
+  migration = 'orders_v2',
+): Promise<void> {
   const percent = readPercent ?? (phase === 'shadow_primary' || phase === 'complete' ? 100 : 0)
-  await applyStatePlan(pool, 'cutover', migration, (from) => ({
-    kind: 'advance', from, to: { phase, readPercent: percent, authority: authorityOf(phase) },
-    isNoop: from.phase === phase && from.readPercent === percent,
-  }), { actor: 'test', reason: 'test' })
+  await applyStatePlan(
+    pool,
+    'cutover',
+    migration,
+    (from) => ({
+      kind: 'advance',
+      from,
+      to: { phase, readPercent: percent, authority: authorityOf(phase) },
+      isNoop: from.phase === phase && from.readPercent === percent,
+    }),
+    { actor: 'test', reason: 'test' },
+  )
 }
 
 export function order(id: number | string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: String(id), customer_id: randomUUID(), amount_cents: 1234, status: 'new', placed_at: '2026-01-02T03:04:05.678+00', meta: { a: 1, b: [1, 2] }, ...overrides }
+  return {
+    id: String(id),
+    customer_id: randomUUID(),
+    amount_cents: 1234,
+    status: 'new',
+    placed_at: '2026-01-02T03:04:05.678+00',
+    meta: { a: 1, b: [1, 2] },
+    ...overrides,
+  }
 }
 
 export const silentLogger = pino({ level: 'silent' })
 
 /** A Cutover on its own pool and registry; `random` fixed at 0 and a high bound in flight (unless given), so every eligible read is compared. */
-export async function connectCutover(db: TestDatabase, options: { random?: () => number; registry?: Registry; comparisons?: CutoverOptions['comparisons'] } = {}): Promise<{ cutover: Cutover; pool: pg.Pool; registry: Registry }> {
+export async function connectCutover(
+  db: TestDatabase,
+  options: { random?: () => number; registry?: Registry; comparisons?: CutoverOptions['comparisons'] } = {},
+): Promise<{ cutover: Cutover; pool: pg.Pool; registry: Registry }> {
   const pool = new pg.Pool({ connectionString: db.url, max: 10 })
   pool.on('error', () => undefined)
   const registry = options.registry ?? new Registry()
-  const cutover = await Cutover.connect({ pool, registry, logger: silentLogger, random: options.random ?? (() => 0), fallbackPollMs: 100, comparisons: { maxInFlight: 100, ...options.comparisons } })
+  const cutover = await Cutover.connect({
+    pool,
+    registry,
+    logger: silentLogger,
+    random: options.random ?? (() => 0),
+    fallbackPollMs: 100,
+    comparisons: { maxInFlight: 100, ...options.comparisons },
+  })
   return { cutover, pool, registry }
 }
 
 export async function rowsOf(db: TestDatabase, table: 'orders' | 'orders_v2'): Promise<Record<string, unknown>[]> {
   return table === 'orders'
     ? db.query('SELECT id::text, customer_id, amount_cents, status FROM orders ORDER BY id')
-    : db.query('SELECT id::text, customer::text AS customer_id, (amount * 100)::int AS amount_cents, status FROM orders_v2 ORDER BY id')
+    : db.query(
+        'SELECT id::text, customer::text AS customer_id, (amount * 100)::int AS amount_cents, status FROM orders_v2 ORDER BY id',
+      )
 }
 
 /**
@@ -82,5 +115,11 @@ export async function dualWritingOrders(db: TestDatabase): Promise<{ dal: Migrat
   const dal = await connected.cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await connected.cutover.watcher.poll()
-  return { dal, close: async () => { await connected.cutover.close(); await connected.pool.end() } }
+  return {
+    dal,
+    close: async () => {
+      await connected.cutover.close()
+      await connected.pool.end()
+    },
+  }
 }

@@ -25,7 +25,8 @@ let nextKey = Number(firstKeyArg)
 
 const pool = new pg.Pool({ connectionString: url, max: 6 })
 pool.on('error', () => undefined)
-const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }) // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
 const registry = new Registry()
 const cutover = await Cutover.connect({ pool, registry, logger: pino({ level: 'silent' }), random: () => 0 })
 const dal = await cutover.migration('orders_v2')
@@ -39,14 +40,18 @@ let errorCount = 0
 async function operation(tx: CallOptions, live: number[]): Promise<void> {
   started++
   const roll = random()
-  const key = live.length > 0 ? live[Math.floor(random() * live.length)] as number : undefined
+  const key = live.length > 0 ? (live[Math.floor(random() * live.length)] as number) : undefined
   try {
     if (roll < 0.3 || key === undefined) {
       const id = nextKey++
       await dal.insert(order(id, { amount_cents: Math.floor(random() * 100_000) }), tx)
       live.push(id)
     } else if (roll < 0.45) {
-      await dal.update(key, { status: `s${Math.floor(random() * 1000)}`, amount_cents: Math.floor(random() * 100_000) }, tx)
+      await dal.update(
+        key,
+        { status: `s${Math.floor(random() * 1000)}`, amount_cents: Math.floor(random() * 100_000) },
+        tx,
+      )
     } else if (roll < 0.55) {
       await dal.upsert(order(key, { status: 'upserted' }), tx)
     } else if (roll < 0.6) {
@@ -56,7 +61,10 @@ async function operation(tx: CallOptions, live: number[]): Promise<void> {
     } else if (roll < 0.9) {
       await dal.get(key, { ...tx, routingKey: `tenant-${key}` })
     } else {
-      await dal.select((from) => from.selectAll().where('orders.id', '=', String(key)), { ...tx, routingKey: `tenant-${key}` })
+      await dal.select((from) => from.selectAll().where('orders.id', '=', String(key)), {
+        ...tx,
+        routingKey: `tenant-${key}`,
+      })
     }
   } catch (error) {
     errorCount++
@@ -102,6 +110,8 @@ await Promise.all([1, 2, 3, 4].map(() => loop()))
 await cutover.flush()
 const comparisons = (await registry.getSingleMetric('cutover_comparisons_total')?.get())?.values ?? []
 const compared = Object.fromEntries(comparisons.map((v) => [String(v.labels.result), v.value]))
-process.stdout.write(`${JSON.stringify({ operations: done, errors: errorCount, messages: errors, statementMode: cutover.statementMode, compared })}\n`)
+process.stdout.write(
+  `${JSON.stringify({ operations: done, errors: errorCount, messages: errors, statementMode: cutover.statementMode, compared })}\n`,
+)
 await cutover.close()
 await kysely.destroy()

@@ -77,28 +77,38 @@ export async function startPooler(adminUrl: string): Promise<Pooler | undefined>
   const password = decodeURIComponent(server.password)
   const user = decodeURIComponent(server.username)
   // A made-up libpq-style value must be quoted when it holds spaces or quotes; test passwords do not.
-  await writeFile(join(dir, 'pgbouncer.ini'), [
-    '[databases]',
-    `* = host=${server.hostname} port=${server.port || 5432} user=${user} password=${password}`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    'unix_socket_dir =',
-    'auth_type = any',
-    `admin_users = ${user}`,
-    'pool_mode = transaction',
-    `default_pool_size = ${poolSize}`,
-    'max_client_conn = 2000',
-    'ignore_startup_parameters = extra_float_digits',
-    `logfile = ${join(dir, 'pgbouncer.log')}`,
-    `pidfile = ${join(dir, 'pgbouncer.pid')}`,
-    '',
-  ].join('\n'), { mode: 0o644 })
+  await writeFile(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `* = host=${server.hostname} port=${server.port || 5432} user=${user} password=${password}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      'auth_type = any',
+      `admin_users = ${user}`,
+      'pool_mode = transaction',
+      `default_pool_size = ${poolSize}`,
+      'max_client_conn = 2000',
+      'ignore_startup_parameters = extra_float_digits',
+      `logfile = ${join(dir, 'pgbouncer.log')}`,
+      `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+      '',
+    ].join('\n'),
+    { mode: 0o644 },
+  )
   const asRoot = userInfo().uid === 0
   if (asRoot) chownSync(dir, Number(await idOf('postgres', '-u')), Number(await idOf('postgres', '-g')))
-  const child: ChildProcess = spawn(PGBOUNCER_BIN, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child: ChildProcess = spawn(
+    PGBOUNCER_BIN,
+    [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/postgres`
   const stop = async (): Promise<void> => {
@@ -129,7 +139,9 @@ export async function startPooler(adminUrl: string): Promise<Pooler | undefined>
 async function idOf(user: string, flag: '-u' | '-g'): Promise<string> {
   const child = spawn('id', [flag, user], { stdio: ['ignore', 'pipe', 'ignore'] })
   let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   await new Promise((resolve) => child.once('close', resolve))
   return out.trim()
 }

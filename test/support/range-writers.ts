@@ -13,7 +13,10 @@ export interface RangeWriters {
   stop(): Promise<{ writes: number; errors: number }>
 }
 
-export function startRangeWriters(dal: MigrationDal, options: { count: number; updateKeys: number; firstNewKey: number; seed: number }): RangeWriters {
+export function startRangeWriters(
+  dal: MigrationDal,
+  options: { count: number; updateKeys: number; firstNewKey: number; seed: number },
+): RangeWriters {
   let stopped = false
   let nextKey = options.firstNewKey
   let writes = 0
@@ -24,7 +27,10 @@ export function startRangeWriters(dal: MigrationDal, options: { count: number; u
       try {
         if (random() < 0.7) {
           const key = 1 + Math.floor(random() * options.updateKeys)
-          await dal.update(key, { status: `s${Math.floor(random() * 1000)}`, amount_cents: Math.floor(random() * 100_000) })
+          await dal.update(key, {
+            status: `s${Math.floor(random() * 1000)}`,
+            amount_cents: Math.floor(random() * 100_000),
+          })
         } else {
           await dal.insert(order(nextKey++))
         }

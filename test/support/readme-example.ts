@@ -11,6 +11,10 @@ export function examplePath(name: string): string {
 /** Expects the README to quote the example as written, importing 'cutover' where the file imports the sources. */
 export async function expectQuotedInReadme(example: string): Promise<void> {
   const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
-  const code = (await readFile(example, 'utf8')).split('\n').filter((l) => !l.startsWith('// The README')).join('\n').replaceAll("'../src/index.js'", "'cutover'")
+  const code = (await readFile(example, 'utf8'))
+    .split('\n')
+    .filter((l) => !l.startsWith('// The README'))
+    .join('\n')
+    .replaceAll("'../src/index.js'", "'cutover'")
   expect(readme).toContain(code.trim())
 }

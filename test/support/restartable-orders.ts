@@ -30,14 +30,22 @@ export async function startRestartableOrders(rows: number, seed: number): Promis
   const url = databaseUrl(server.url, 'crash')
   const pool = new pg.Pool({ connectionString: url, max: 6 })
   pool.on('error', () => undefined)
-  const db: TestDatabase = { url, name: 'crash', pool, query: async (text, values) => (await pool.query(text, values)).rows }
+  const db: TestDatabase = {
+    url,
+    name: 'crash',
+    pool,
+    query: async (text, values) => (await pool.query(text, values)).rows,
+  }
   await setupOrders(db)
   const connected = await connectCutover(db, { random: () => 1 })
   const dal = await connected.cutover.migration('orders_v2')
   await setPhase(db.pool, 'dual_write')
   await connected.cutover.watcher.poll()
-  await db.query(`INSERT INTO orders (id, customer_id, amount_cents, status, meta)
-                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`, [rows])
+  await db.query(
+    `INSERT INTO orders (id, customer_id, amount_cents, status, meta)
+                  SELECT g, gen_random_uuid()::text, g % 100000, 'new', jsonb_build_object('g', g) FROM generate_series(1, $1::int) g`,
+    [rows],
+  )
   await db.query('ANALYZE orders')
   const writers = startRangeWriters(dal, { count: 2, updateKeys: rows / 2, firstNewKey: 1_000_000, seed })
   let stopped: Promise<{ writes: number; errors: number }> | undefined
@@ -60,7 +68,9 @@ export async function startRestartableOrders(rows: number, seed: number): Promis
     async crashDuring(args, when) {
       const run = runCli(args)
       let exited = false
-      void run.finally(() => { exited = true })
+      void run.finally(() => {
+        exited = true
+      })
       while (!exited && !(await when().catch(() => false))) await new Promise((resolve) => setTimeout(resolve, 25))
       expect(exited, 'the run ended before the crash point').toBe(false)
       await server.restart({ downMs: 300 })

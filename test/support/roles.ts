@@ -8,10 +8,20 @@ import type { TestDatabase } from './database.js'
 export type GrantFile = 'application' | 'operator'
 
 /** Applies sql/grants/FILE.sql to `role` for the orders tables (or the tables given), as their owner would. */
-export async function applyGrants(db: TestDatabase, file: GrantFile, role: string, tables = { legacy: '"public"."orders"', shadow: '"public"."orders_v2"' }): Promise<void> {
+export async function applyGrants(
+  db: TestDatabase,
+  file: GrantFile,
+  role: string,
+  tables = { legacy: '"public"."orders"', shadow: '"public"."orders_v2"' },
+): Promise<void> {
   const text = await readFile(fileURLToPath(new URL(`../../sql/grants/${file}.sql`, import.meta.url)), 'utf8')
-  await db.query(text.replaceAll(':ROLE', `"${role}"`).replaceAll(':CUTOVER_SCHEMA', '"cutover"')
-    .replaceAll(':LEGACY_TABLE', tables.legacy).replaceAll(':SHADOW_TABLE', tables.shadow))
+  await db.query(
+    text
+      .replaceAll(':ROLE', `"${role}"`)
+      .replaceAll(':CUTOVER_SCHEMA', '"cutover"')
+      .replaceAll(':LEGACY_TABLE', tables.legacy)
+      .replaceAll(':SHADOW_TABLE', tables.shadow),
+  )
 }
 
 /** The connection string of `role` (password `pw`) on the test database. */

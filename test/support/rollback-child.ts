@@ -7,7 +7,12 @@ const url = process.env.CUTOVER_CHILD_URL
 const [migration] = process.argv.slice(2)
 const pool = new pg.Pool({ connectionString: url, max: 2 })
 try {
-  const result = await rollback(pool, { schema: 'cutover', migration: migration ?? 'orders_v2', actor: 'child', reason: 'propagation test' })
+  const result = await rollback(pool, {
+    schema: 'cutover',
+    migration: migration ?? 'orders_v2',
+    actor: 'child',
+    reason: 'propagation test',
+  })
   process.stdout.write(JSON.stringify(result))
 } finally {
   await pool.end()

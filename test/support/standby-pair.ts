@@ -38,17 +38,27 @@ export interface StandbyPair {
 async function idOf(user: string, flag: '-u' | '-g'): Promise<number> {
   const child = spawn('id', [flag, user], { stdio: ['ignore', 'pipe', 'ignore'] })
   let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   await new Promise((resolve) => child.once('close', resolve))
   return Number(out.trim())
 }
 
 /** Runs a PostgreSQL binary to completion, rejecting with its output when it fails. */
 async function run(ids: { uid: number; gid: number } | undefined, bin: string, args: string[]): Promise<void> {
-  const child = spawn(join(PG_BIN, bin), args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } })
+  const child = spawn(join(PG_BIN, bin), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(ids ?? {}),
+    env: { ...process.env, LC_ALL: 'C' },
+  })
   let output = ''
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
   if (code !== 0) throw new Error(`${bin} exited ${code}: ${output.trim()}`)
 }
@@ -73,7 +83,8 @@ async function waitFor(url: string, text: string, deadlineMs: number): Promise<v
 
 export async function startStandbyPair(): Promise<StandbyPair> {
   const dir = await mkdtemp(join(tmpdir(), 'cutover-standby-'))
-  const ids = userInfo().uid === 0 ? { uid: await idOf('postgres', '-u'), gid: await idOf('postgres', '-g') } : undefined
+  const ids =
+    userInfo().uid === 0 ? { uid: await idOf('postgres', '-u'), gid: await idOf('postgres', '-g') } : undefined
   if (ids) await chown(dir, ids.uid, ids.gid)
   const primary = join(dir, 'primary')
   const standby = join(dir, 'standby')
@@ -81,7 +92,8 @@ export async function startStandbyPair(): Promise<StandbyPair> {
   const standbyName = 'standby1'
   const started: string[] = []
   const stop = async (): Promise<void> => {
-    for (const data of started.reverse()) await run(ids, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined)
+    for (const data of started.reverse())
+      await run(ids, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined)
     await rm(dir, { recursive: true, force: true })
   }
   const serverOptions = (port: number, extra: string): string =>
@@ -89,15 +101,49 @@ export async function startStandbyPair(): Promise<StandbyPair> {
   try {
     // initdb's pg_hba trusts local and 127.0.0.1 connections, replication ones included.
     await run(ids, 'initdb', ['-D', primary, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
-    await run(ids, 'pg_ctl', ['-D', primary, '-l', join(dir, 'primary.log'), '-w', '-o', serverOptions(primaryPort, ''), 'start'])
+    await run(ids, 'pg_ctl', [
+      '-D',
+      primary,
+      '-l',
+      join(dir, 'primary.log'),
+      '-w',
+      '-o',
+      serverOptions(primaryPort, ''),
+      'start',
+    ])
     started.push(primary)
-    await run(ids, 'pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standby, '-R', '-X', 'stream', '--no-sync'])
+    await run(ids, 'pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primaryPort),
+      '-U',
+      'postgres',
+      '-D',
+      standby,
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ])
     // Status every second (default 10 s), so the primary's replay_lag follows a paused and resumed replay closely.
-    await run(ids, 'pg_ctl', ['-D', standby, '-l', join(dir, 'standby.log'), '-w', '-o',
-      serverOptions(standbyPort, `-c cluster_name=${standbyName} -c hot_standby=on -c wal_receiver_status_interval=1`), 'start'])
+    await run(ids, 'pg_ctl', [
+      '-D',
+      standby,
+      '-l',
+      join(dir, 'standby.log'),
+      '-w',
+      '-o',
+      serverOptions(standbyPort, `-c cluster_name=${standbyName} -c hot_standby=on -c wal_receiver_status_interval=1`),
+      'start',
+    ])
     started.push(standby)
     const primaryUrl = `postgres://postgres@127.0.0.1:${primaryPort}/postgres`
-    await waitFor(primaryUrl, `SELECT EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = '${standbyName}' AND state = 'streaming') AS ok`, 60_000)
+    await waitFor(
+      primaryUrl,
+      `SELECT EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = '${standbyName}' AND state = 'streaming') AS ok`,
+      60_000,
+    )
     return { primaryUrl, standbyUrl: `postgres://postgres@127.0.0.1:${standbyPort}/postgres`, standbyName, stop }
   } catch (error) {
     await stop()

@@ -20,13 +20,23 @@ export const STUDIO_DDL = `
 export const STUDIO_CONFIG = {
   migrations: [
     {
-      name: 'sessions_v2', legacy: { table: 'public.studio_session', key: ['id'] }, shadow: { table: 'public.collection_session', key: ['id'] },
-      forward: { budget: 'budget_cents / 100.0' }, backward: { budget_cents: '(budget * 100)::int' },
+      name: 'sessions_v2',
+      legacy: { table: 'public.studio_session', key: ['id'] },
+      shadow: { table: 'public.collection_session', key: ['id'] },
+      forward: { budget: 'budget_cents / 100.0' },
+      backward: { budget_cents: '(budget * 100)::int' },
     },
-    { name: 'flows_v2', legacy: { table: 'public.flow', key: ['id'] }, shadow: { table: 'public.generation_flow', key: ['id'] } },
     {
-      name: 'assets_v2', legacy: { table: 'public.generated_image', key: ['id'] }, shadow: { table: 'public.generated_asset', key: ['id'] },
-      forward: { uri: 'url', width: 'width_px::int' }, backward: { url: 'uri', width_px: 'width::text' },
+      name: 'flows_v2',
+      legacy: { table: 'public.flow', key: ['id'] },
+      shadow: { table: 'public.generation_flow', key: ['id'] },
+    },
+    {
+      name: 'assets_v2',
+      legacy: { table: 'public.generated_image', key: ['id'] },
+      shadow: { table: 'public.generated_asset', key: ['id'] },
+      forward: { uri: 'url', width: 'width_px::int' },
+      backward: { url: 'uri', width_px: 'width::text' },
     },
   ],
   groups: [{ name: 'studio', migrations: ['sessions_v2', 'flows_v2', 'assets_v2'] }],
@@ -43,7 +53,19 @@ export async function setupStudio(db: TestDatabase): Promise<void> {
 /** Session `s` with `flows` flows of `images` images each, in the legacy shape (ids derived from `s`). */
 export function studioRows(s: number, flows = 2, images = 2) {
   const session = { id: String(s), name: `session ${s}`, budget_cents: 100 * s + 7 }
-  const flowRows = Array.from({ length: flows }, (_, f) => ({ id: String(s * 100 + f), session_id: String(s), title: `flow ${f}`, step_count: f + 3 }))
-  const imageRows = flowRows.flatMap((f) => Array.from({ length: images }, (_, i) => ({ id: String(Number(f.id) * 100 + i), flow_id: f.id, url: `https://img/${f.id}/${i}`, width_px: String(256 * (i + 1)) })))
+  const flowRows = Array.from({ length: flows }, (_, f) => ({
+    id: String(s * 100 + f),
+    session_id: String(s),
+    title: `flow ${f}`,
+    step_count: f + 3,
+  }))
+  const imageRows = flowRows.flatMap((f) =>
+    Array.from({ length: images }, (_, i) => ({
+      id: String(Number(f.id) * 100 + i),
+      flow_id: f.id,
+      url: `https://img/${f.id}/${i}`,
+      width_px: String(256 * (i + 1)),
+    })),
+  )
   return { session, flows: flowRows, images: imageRows }
 }

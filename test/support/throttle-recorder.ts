@@ -26,13 +26,24 @@ export interface ThrottleRecorder {
 export function throttleRecorder(registry: Registry): ThrottleRecorder {
   const events: ThrottleEvent[] = []
   const warnings: string[] = []
-  const gauge = async (): Promise<number> => (await registry.getSingleMetric('cutover_job_throttled')?.get())?.values[0]?.value ?? -1
+  const gauge = async (): Promise<number> =>
+    (await registry.getSingleMetric('cutover_job_throttled')?.get())?.values[0]?.value ?? -1
   return {
     events,
     warnings,
-    logger: { info: () => undefined, debug: () => undefined, warn: (_fields, message) => { warnings.push(message) } },
-    onProgress: (rowsDone) => { events.push({ kind: 'chunk', rowsDone }) },
-    onThrottle: (reason) => { events.push(reason === null ? { kind: 'resumed' } : { kind: 'throttled', reason }) },
+    logger: {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (_fields, message) => {
+        warnings.push(message)
+      },
+    },
+    onProgress: (rowsDone) => {
+      events.push({ kind: 'chunk', rowsDone })
+    },
+    onThrottle: (reason) => {
+      events.push(reason === null ? { kind: 'resumed' } : { kind: 'throttled', reason })
+    },
     gauge,
     async expectHeldThenResumed() {
       const kinds = events.map((e) => e.kind)
@@ -46,7 +57,9 @@ export function throttleRecorder(registry: Registry): ThrottleRecorder {
     },
     watch(run) {
       let failure: unknown
-      run.catch((error: unknown) => { failure = error })
+      run.catch((error: unknown) => {
+        failure = error
+      })
       return (holds) => {
         if (failure !== undefined) throw failure
         return holds

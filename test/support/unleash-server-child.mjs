@@ -14,7 +14,13 @@ const unleash = await start({
     type: 'open-source',
     initApiTokens: [
       { secret: config.adminToken, type: 'admin', tokenName: 'cutover-tests-admin', environment: '*', projects: ['*'] },
-      { secret: config.clientToken, type: 'backend', tokenName: 'cutover-tests-client', environment: 'development', projects: ['default'] },
+      {
+        secret: config.clientToken,
+        type: 'backend',
+        tokenName: 'cutover-tests-client',
+        environment: 'development',
+        projects: ['default'],
+      },
     ],
   },
   versionCheck: { enable: false },
@@ -23,5 +29,7 @@ const unleash = await start({
 })
 process.stdout.write(`listening ${config.port}\n`)
 process.on('SIGTERM', () => {
-  void Promise.race([unleash.stop(), new Promise((resolve) => setTimeout(resolve, 3000))]).finally(() => process.exit(0))
+  void Promise.race([unleash.stop(), new Promise((resolve) => setTimeout(resolve, 3000))]).finally(() =>
+    process.exit(0),
+  )
 })

@@ -26,7 +26,11 @@ export function findUnleashServer(): UnleashServerPackage {
     for (const dir of [join(root, 'node_modules', 'unleash-server'), root]) {
       const manifestPath = join(dir, 'package.json')
       if (!existsSync(manifestPath)) continue
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { name?: string; version?: string; exports?: unknown }
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+        name?: string
+        version?: string
+        exports?: unknown
+      }
       if (manifest.name !== 'unleash-server') continue
       const entry = join(dir, typeof manifest.exports === 'string' ? manifest.exports : 'dist/lib/server-impl.js')
       if (existsSync(entry)) return { found: true, entry, version: manifest.version ?? '?' }
@@ -34,7 +38,8 @@ export function findUnleashServer(): UnleashServerPackage {
   }
   return {
     found: false,
-    reason: `the unleash-server package is not installed (looked in ${roots.join(', ')}); ` +
+    reason:
+      `the unleash-server package is not installed (looked in ${roots.join(', ')}); ` +
       'run: mkdir -p /tmp/unleash && cd /tmp/unleash && npm install --no-save unleash-server@7.5.1',
   }
 }
@@ -48,7 +53,13 @@ export interface UnleashServer {
   /** One request with the admin token; the parsed body. */
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>
   /** What the client API serves now (with the client token). */
-  clientFeatures(): Promise<{ features: Array<{ name: string; enabled: boolean; strategies: Array<{ name: string; parameters: Record<string, string> }> }> }>
+  clientFeatures(): Promise<{
+    features: Array<{
+      name: string
+      enabled: boolean
+      strategies: Array<{ name: string; parameters: Record<string, string> }>
+    }>
+  }>
   /** Stops the server (SIGTERM, then SIGKILL); safe to call twice. */
   stop(): Promise<void>
   /** Starts it again after `stop`, on the same port, database and tokens (what it stored survives). */
@@ -61,8 +72,16 @@ export async function startUnleashServer(entry: string, database: TestDatabase):
   const adminToken = `*:*.${randomBytes(16).toString('hex')}`
   const clientToken = `default:development.${randomBytes(16).toString('hex')}`
   const config = {
-    db: { host: db.hostname, port: Number(db.port || 5432), user: decodeURIComponent(db.username), password: decodeURIComponent(db.password), database: database.name },
-    port, adminToken, clientToken,
+    db: {
+      host: db.hostname,
+      port: Number(db.port || 5432),
+      user: decodeURIComponent(db.username),
+      password: decodeURIComponent(db.password),
+      database: database.name,
+    },
+    port,
+    adminToken,
+    clientToken,
   }
   const launch = async (): Promise<ChildProcess> => {
     const started = spawn(process.execPath, [CHILD, entry], {
@@ -102,12 +121,23 @@ export async function startUnleashServer(entry: string, database: TestDatabase):
 function listening(child: ChildProcess, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let stderr = ''
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`unleash-server did not start within ${timeoutMs} ms: ${stderr.slice(-2000)}`)) }, timeoutMs)
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('listening')) { clearTimeout(timer); resolve() }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`unleash-server did not start within ${timeoutMs} ms: ${stderr.slice(-2000)}`))
+    }, timeoutMs)
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
     })
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`unleash-server exited with ${code} before listening: ${stderr.slice(-2000)}`)) })
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`unleash-server exited with ${code} before listening: ${stderr.slice(-2000)}`))
+    })
   })
 }
 

@@ -19,7 +19,10 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
-export function startWriters(dal: MigrationDal, options: { count: number; existingKeys: number; firstNewKey: number; seed: number }): Writers {
+export function startWriters(
+  dal: MigrationDal,
+  options: { count: number; existingKeys: number; firstNewKey: number; seed: number },
+): Writers {
   let stopped = false
   let nextKey = options.firstNewKey
   let writes = 0
@@ -29,7 +32,11 @@ export function startWriters(dal: MigrationDal, options: { count: number; existi
       const roll = random()
       const key = 1 + Math.floor(random() * options.existingKeys)
       if (roll < 0.4) await dal.insert(order(nextKey++))
-      else if (roll < 0.8) await dal.update(key, { status: `s${Math.floor(random() * 1000)}`, amount_cents: Math.floor(random() * 100_000) })
+      else if (roll < 0.8)
+        await dal.update(key, {
+          status: `s${Math.floor(random() * 1000)}`,
+          amount_cents: Math.floor(random() * 100_000),
+        })
       else await dal.delete(key)
       writes++
     }

@@ -19,10 +19,16 @@ interface Database {
   orders: { id: number; user_id: number; total_cents: number }
 }
 
-interface UserRow { id: number; email: string; full_name: string; created_at: Date }
+interface UserRow {
+  id: number
+  email: string
+  full_name: string
+  created_at: Date
+}
 
 /** A select the application already has for the legacy table, written against its own Kysely. */
-const byDomain = (from: SelectQueryBuilder<Database, 'users', {}>, domain: string) => // eslint-disable-line @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+const byDomain = (from: SelectQueryBuilder<Database, 'users', {}>, domain: string) =>
   from.select(['users.id', 'users.email']).where('users.email', 'like', `%@${domain}`).orderBy('users.id')
 
 export async function typed(pool: pg.Pool, db: Kysely<Database>): Promise<void> {
@@ -31,18 +37,32 @@ export async function typed(pool: pg.Pool, db: Kysely<Database>): Promise<void> 
   expectTypeOf(users).toEqualTypeOf<MigrationDal<Database, 'users'>>()
 
   expectTypeOf(await users.insert({ email: 'ada@example.com', full_name: 'Ada Lovelace' })).toEqualTypeOf<UserRow>()
-  expectTypeOf(await users.insert({ email: 'ada@example.com', full_name: 'Ada Lovelace' }, { returning: false })).toEqualTypeOf<undefined>()
-  expectTypeOf(await users.insert({ email: 'ada@example.com', full_name: 'Ada Lovelace' }, { returning: 'key' })).toEqualTypeOf<Partial<UserRow>>()
-  expectTypeOf(await users.insertMany([{ id: 7, email: 'a@example.com', full_name: 'A B', created_at: '2026-01-01' }])).toEqualTypeOf<UserRow[]>()
+  expectTypeOf(
+    await users.insert({ email: 'ada@example.com', full_name: 'Ada Lovelace' }, { returning: false }),
+  ).toEqualTypeOf<undefined>()
+  expectTypeOf(
+    await users.insert({ email: 'ada@example.com', full_name: 'Ada Lovelace' }, { returning: 'key' }),
+  ).toEqualTypeOf<Partial<UserRow>>()
+  expectTypeOf(
+    await users.insertMany([{ id: 7, email: 'a@example.com', full_name: 'A B', created_at: '2026-01-01' }]),
+  ).toEqualTypeOf<UserRow[]>()
   expectTypeOf(await users.update(1, { email: 'turing@example.com' })).toEqualTypeOf<UserRow | undefined>()
-  expectTypeOf(await users.upsert({ id: 1, email: 'ada@example.com', full_name: 'Ada Lovelace' })).toEqualTypeOf<UserRow>()
+  expectTypeOf(
+    await users.upsert({ id: 1, email: 'ada@example.com', full_name: 'Ada Lovelace' }),
+  ).toEqualTypeOf<UserRow>()
   expectTypeOf(await users.get({ id: 1 })).toEqualTypeOf<UserRow | undefined>()
   expectTypeOf(await users.delete(1)).toEqualTypeOf<UserRow | undefined>()
   expectTypeOf(await users.select((from) => from.selectAll())).toEqualTypeOf<UserRow[]>()
-  expectTypeOf(await users.select((from) => from.select(['id', 'email']).where('email', 'like', '%@example.com'))).toEqualTypeOf<{ id: number; email: string }[]>()
+  expectTypeOf(
+    await users.select((from) => from.select(['id', 'email']).where('email', 'like', '%@example.com')),
+  ).toEqualTypeOf<{ id: number; email: string }[]>()
   // The same select compiles against the application's Kysely and the DAL.
-  expectTypeOf(await byDomain(db.selectFrom('users'), 'example.com').execute()).toEqualTypeOf<{ id: number; email: string }[]>()
-  expectTypeOf(await users.select((from) => byDomain(from, 'example.com'), { routingKey: 'tenant-42' })).toEqualTypeOf<{ id: number; email: string }[]>()
+  expectTypeOf(await byDomain(db.selectFrom('users'), 'example.com').execute()).toEqualTypeOf<
+    { id: number; email: string }[]
+  >()
+  expectTypeOf(await users.select((from) => byDomain(from, 'example.com'), { routingKey: 'tenant-42' })).toEqualTypeOf<
+    { id: number; email: string }[]
+  >()
 
   // @ts-expect-error a misspelt column in an insert: "emial"
   await users.insert({ emial: 'ada@example.com', full_name: 'Ada Lovelace' })

@@ -16,10 +16,17 @@ afterAll(() => rm(dir, { recursive: true, force: true }))
 
 function tsc(project: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSC, '-p', project, '--pretty', 'false'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [TSC, '-p', project, '--pretty', 'false'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
-    child.stdout.on('data', (d: Buffer) => { output += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { output += d.toString() })
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString()
+    })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, output }))
   })
@@ -41,7 +48,7 @@ function diagnosticsByLine(output: string, file: string): Map<number, string> {
   return byLine
 }
 
-describe('the DAL typed by the application\'s Kysely database type', () => {
+describe("the DAL typed by the application's Kysely database type", () => {
   it('compiles each typed and untyped use, and refuses each misspelt column, naming it', async () => {
     const source = await readFile(fixture, 'utf8')
     const lines = source.split('\n')
@@ -55,19 +62,28 @@ describe('the DAL typed by the application\'s Kysely database type', () => {
     // The fixture as written (an unused @ts-expect-error is an error too), and a copy without the
     // expect-error comments (blank lines instead, so line numbers stay) where each marked use must fail.
     await writeFile(join(dir, 'stripped.ts'), lines.map((l) => (EXPECT_ERROR.test(l) ? '' : l)).join('\n'))
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
-      extends: '../../tsconfig.json',
-      compilerOptions: { noEmit: true, rootDir: '../..' },
-      include: [],
-      files: ['../../test/types/typed-dal.fixture.ts', 'stripped.ts', '../../src/core/murmurhash3js.d.ts'],
-    }))
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: '../../tsconfig.json',
+        compilerOptions: { noEmit: true, rootDir: '../..' },
+        include: [],
+        files: ['../../test/types/typed-dal.fixture.ts', 'stripped.ts', '../../src/core/murmurhash3js.d.ts'],
+      }),
+    )
     const { code, output } = await tsc(join(dir, 'tsconfig.json'))
     const errors = diagnosticsByLine(output, 'stripped.ts')
     for (const [line, word] of expected) {
-      expect(errors.get(line) ?? '(it compiled)', `line ${line} of the fixture must not compile (its error naming "${word}")`).toContain(word)
+      expect(
+        errors.get(line) ?? '(it compiled)',
+        `line ${line} of the fixture must not compile (its error naming "${word}")`,
+      ).toContain(word)
     }
     // Nothing else fails: not the fixture as written, not a typed or untyped use in the copy.
-    expect([...errors.keys()].filter((line) => !expected.has(line)), output).toEqual([])
+    expect(
+      [...errors.keys()].filter((line) => !expected.has(line)),
+      output,
+    ).toEqual([])
     expect(code).toBe(2)
   }, 180_000)
 })

@@ -2,7 +2,12 @@
 import { PHASES, type Phase } from '../../core/phases.js'
 import { defineCommand } from '../command.js'
 
-export interface AdvanceArgs { migration: string; to?: Phase; force: boolean; confirm: boolean }
+export interface AdvanceArgs {
+  migration: string
+  to?: Phase
+  force: boolean
+  confirm: boolean
+}
 
 export const advanceCommand = defineCommand<AdvanceArgs>({
   command: 'advance <migration>',
@@ -12,10 +17,19 @@ Gates: dual_write needs a clean precheck of the registered definition (run: cuto
 Changes: the migration's phase; every running application instance follows within a second. --force overrides an evidence gate and is recorded;
 it never confirms complete: that always needs --confirm.
 Undo: cutover rollback <migration> (from any phase but complete).`,
-  builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true, describe: 'migration name' })
-    .option('to', { choices: PHASES, describe: 'target phase (default: the next one)' })
-    .option('force', { type: 'boolean', default: false, describe: 'override an evidence gate (recorded in the event log); never confirms complete' })
-    .option('confirm', { type: 'boolean', default: false, describe: 'confirm the one-way step to complete' }) as never,
+  builder: (y) =>
+    y
+      .positional('migration', { type: 'string', demandOption: true, describe: 'migration name' })
+      .option('to', { choices: PHASES, describe: 'target phase (default: the next one)' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'override an evidence gate (recorded in the event log); never confirms complete',
+      })
+      .option('confirm', {
+        type: 'boolean',
+        default: false,
+        describe: 'confirm the one-way step to complete',
+      }) as never,
   run: async (ctx, args) => (await import('../handlers/advance.js')).advanceHandler(ctx, args),
 })

@@ -2,11 +2,15 @@
 import { DEFAULT_CALIBRATION_SAMPLE } from '../../jobs/job-defaults.js'
 import { defineCommand } from '../command.js'
 
-export interface CalibrateArgs { migration: string; sample: number }
+export interface CalibrateArgs {
+  migration: string
+  sample: number
+}
 
 export const calibrateCommand = defineCommand<CalibrateArgs>({
   command: 'calibrate <migration>',
-  describe: 'Compare live legacy rows with themselves through the read comparison; exit 1 if the comparison itself finds differences',
+  describe:
+    'Compare live legacy rows with themselves through the read comparison; exit 1 if the comparison itself finds differences',
   epilog: `Measures the noise floor: up to --sample live legacy rows (a block sample) are each
 compared with themselves: carried through the forward mapping into the shadow's column types,
 then projected, normalised and hashed exactly as a compared read does, in one statement.
@@ -18,8 +22,11 @@ set "compare": {"<column>": "<normaliser>"}, run cutover register, then calibrat
 Safe while the application runs, in any phase: reads the legacy table only, never the shadow.
 Changes: one 'calibrate' event; entering ramp is refused while the last one was noisy (--force).
 Exit: 0 floor is zero; 1 noisy, or the mapping failed on a sampled row; 2 unknown migration.`,
-  builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true })
-    .option('sample', { type: 'number', default: DEFAULT_CALIBRATION_SAMPLE, describe: 'live legacy rows to compare (at most)' }) as never,
+  builder: (y) =>
+    y.positional('migration', { type: 'string', demandOption: true }).option('sample', {
+      type: 'number',
+      default: DEFAULT_CALIBRATION_SAMPLE,
+      describe: 'live legacy rows to compare (at most)',
+    }) as never,
   run: async (ctx, args) => (await import('../handlers/calibrate.js')).calibrateHandler(ctx, args),
 })

@@ -2,11 +2,17 @@
 import { DEFAULT_NET_LOCK_TIMEOUT_MS } from '../../core/lock-timeouts.js'
 import { defineCommand } from '../command.js'
 
-export interface NetArgs { action: 'install' | 'remove'; migration: string; mode?: string; 'lock-timeout-ms': number }
+export interface NetArgs {
+  action: 'install' | 'remove'
+  migration: string
+  mode?: string
+  'lock-timeout-ms': number
+}
 
 export const netCommand = defineCommand<NetArgs>({
   command: 'net <action> <migration>',
-  describe: 'Install or remove the bypass net: a trigger on the legacy table that catches writes that did not come through the DAL',
+  describe:
+    'Install or remove the bypass net: a trigger on the legacy table that catches writes that did not come through the DAL',
   epilog: `Writers besides the application (a cron job, psql, another service, a data fix) write the legacy table only.
 Without a net their rows are missing or stale in the shadow until a verify finds them (and ramped reads serve the stale shadow row).
   cutover net install <migration> --mode record   each bypassing row is counted and its key recorded as a divergence; run
@@ -20,10 +26,18 @@ Install again to change the mode or after a changed definition (register --force
 cutover rollback removes the net; retire removes it; unretire does not reinstall it.
 Run it as the legacy table's owner (CREATE/DROP TRIGGER). It waits at most --lock-timeout-ms for the table, then changes nothing (exit 3).
 Runbook: runbooks/bypass-writes.md`,
-  builder: (y) => y
-    .positional('action', { type: 'string', choices: ['install', 'remove'], demandOption: true })
-    .positional('migration', { type: 'string', demandOption: true })
-    .option('mode', { type: 'string', describe: 'install: record (divergences for repair) or copy (to the shadow at once)' })
-    .option('lock-timeout-ms', { type: 'number', default: DEFAULT_NET_LOCK_TIMEOUT_MS, describe: 'longest wait for the legacy table lock; then nothing changes' }) as never,
+  builder: (y) =>
+    y
+      .positional('action', { type: 'string', choices: ['install', 'remove'], demandOption: true })
+      .positional('migration', { type: 'string', demandOption: true })
+      .option('mode', {
+        type: 'string',
+        describe: 'install: record (divergences for repair) or copy (to the shadow at once)',
+      })
+      .option('lock-timeout-ms', {
+        type: 'number',
+        default: DEFAULT_NET_LOCK_TIMEOUT_MS,
+        describe: 'longest wait for the legacy table lock; then nothing changes',
+      }) as never,
   run: async (ctx, args) => (await import('../handlers/net.js')).netHandler(ctx, args),
 })

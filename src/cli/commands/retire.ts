@@ -2,11 +2,17 @@
 import { DEFAULT_RETIRE_LOCK_TIMEOUT_MS } from '../../core/lock-timeouts.js'
 import { defineCommand } from '../command.js'
 
-export interface RetireArgs { migration: string; alias: boolean; force: boolean; 'lock-timeout-ms': number }
+export interface RetireArgs {
+  migration: string
+  alias: boolean
+  force: boolean
+  'lock-timeout-ms': number
+}
 
 export const retireCommand = defineCommand<RetireArgs>({
   command: 'retire <migration>',
-  describe: 'Last step after complete: rename the legacy table to <name>_retired (never a drop), move foreign keys to the shadow',
+  describe:
+    'Last step after complete: rename the legacy table to <name>_retired (never a drop), move foreign keys to the shadow',
   epilog: `Allowed in phase complete once retireSoakSeconds (default 86400, one day) have passed since entering it; --force overrides the soak (recorded).
 Changes, in ONE transaction under a lock timeout (all or nothing):
   - renames the legacy table to <name>_retired;
@@ -26,15 +32,31 @@ After it, backfill, verify, repair, advance, rollback and register refuse the mi
 Given a group: every member in the one transaction; foreign keys between members' legacy tables stay between the retired tables.
 Undo: cutover unretire <migration>.  Drop the old table for good (a person decides; no undo): the DROP TABLE it prints.
 Runbook: runbooks/retire.md`,
-  builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true })
-    .option('alias', { type: 'boolean', default: false, describe: 'create a view under the legacy name through the backward mapping' })
-    .option('force', { type: 'boolean', default: false, describe: 'override the retire soak (recorded in the event log)' })
-    .option('lock-timeout-ms', { type: 'number', default: DEFAULT_RETIRE_LOCK_TIMEOUT_MS, describe: 'longest wait for each table lock; then nothing changes' }) as never,
+  builder: (y) =>
+    y
+      .positional('migration', { type: 'string', demandOption: true })
+      .option('alias', {
+        type: 'boolean',
+        default: false,
+        describe: 'create a view under the legacy name through the backward mapping',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'override the retire soak (recorded in the event log)',
+      })
+      .option('lock-timeout-ms', {
+        type: 'number',
+        default: DEFAULT_RETIRE_LOCK_TIMEOUT_MS,
+        describe: 'longest wait for each table lock; then nothing changes',
+      }) as never,
   run: async (ctx, args) => (await import('../handlers/retire.js')).retireHandler(ctx, args),
 })
 
-export interface UnretireArgs { migration: string; 'lock-timeout-ms': number }
+export interface UnretireArgs {
+  migration: string
+  'lock-timeout-ms': number
+}
 
 export const unretireCommand = defineCommand<UnretireArgs>({
   command: 'unretire <migration>',
@@ -44,8 +66,11 @@ Refused, changing nothing, when a foreign key cannot move back (exit 1): most of
 keys the legacy table lacks (in complete nothing writes the legacy table); each is named with a query listing the rows.
 Also refused when the retired table was dropped, or another relation took the legacy name. Idempotent: not retired means nothing to do.
 Run it as the tables' owner. Redo: cutover retire <migration>.  Runbook: runbooks/retire.md`,
-  builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true })
-    .option('lock-timeout-ms', { type: 'number', default: DEFAULT_RETIRE_LOCK_TIMEOUT_MS, describe: 'longest wait for each table lock; then nothing changes' }) as never,
+  builder: (y) =>
+    y.positional('migration', { type: 'string', demandOption: true }).option('lock-timeout-ms', {
+      type: 'number',
+      default: DEFAULT_RETIRE_LOCK_TIMEOUT_MS,
+      describe: 'longest wait for each table lock; then nothing changes',
+    }) as never,
   run: async (ctx, args) => (await import('../handlers/retire.js')).unretireHandler(ctx, args),
 })

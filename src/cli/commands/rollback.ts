@@ -1,7 +1,10 @@
 /** `cutover rollback`: its definition; the handler loads when it runs. */
 import { defineCommand } from '../command.js'
 
-export interface RollbackArgs { migration: string; 'unleash-url'?: string }
+export interface RollbackArgs {
+  migration: string
+  'unleash-url'?: string
+}
 
 export const rollbackCommand = defineCommand<RollbackArgs>({
   command: 'rollback <migration>',
@@ -14,8 +17,10 @@ A migration routed with Unleash also gets its toggle disabled (--unleash-url or 
 if Unleash cannot be reached the rollback still holds (routing obeys the control schema), with a warning.
 A bypass net (cutover net install) is removed after the rollback, so legacy writes are what they were before the migration;
 reinstall it with the command printed. If the legacy table is too busy to lock within 2 s the rollback still holds and the net stays.`,
-  builder: (y) => y
-    .positional('migration', { type: 'string', demandOption: true })
-    .option('unleash-url', { type: 'string', describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)' }) as never,
+  builder: (y) =>
+    y.positional('migration', { type: 'string', demandOption: true }).option('unleash-url', {
+      type: 'string',
+      describe: 'Unleash API URL for Unleash-routed migrations (default: $UNLEASH_URL)',
+    }) as never,
   run: async (ctx, args) => (await import('../handlers/rollback.js')).rollbackHandler(ctx, args),
 })

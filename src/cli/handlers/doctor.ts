@@ -9,7 +9,8 @@ import type { CommandContext, GlobalArgs } from '../context.js'
 import type { DoctorArgs } from '../commands/doctor.js'
 
 function seconds(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new ConfigInvalid(undefined, `--${name} must be a number of seconds, 0 or more (got ${String(value)})`)
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigInvalid(undefined, `--${name} must be a number of seconds, 0 or more (got ${String(value)})`)
   return value
 }
 
@@ -19,14 +20,21 @@ function line(f: Finding): string {
 }
 
 function count(findings: readonly Finding[]): { errors: number; warnings: number } {
-  return { errors: findings.filter((f) => f.severity === 'error').length, warnings: findings.filter((f) => f.severity === 'warning').length }
+  return {
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+  }
 }
 
 function print(ctx: CommandContext, report: DoctorReport): void {
   for (const f of report.findings) ctx.say(line(f))
   const { errors, warnings } = count(report.findings)
   const scope = `${report.migrations.length} migration(s) checked`
-  ctx.say(report.findings.length === 0 ? `doctor: no findings, ${scope}` : `doctor: ${errors} error(s), ${warnings} warning(s), ${scope}`)
+  ctx.say(
+    report.findings.length === 0
+      ? `doctor: no findings, ${scope}`
+      : `doctor: ${errors} error(s), ${warnings} warning(s), ${scope}`,
+  )
 }
 
 export async function doctorHandler(ctx: CommandContext, args: GlobalArgs & DoctorArgs): Promise<void> {
@@ -36,7 +44,12 @@ export async function doctorHandler(ctx: CommandContext, args: GlobalArgs & Doct
     lockAgeSeconds: seconds('lock-age', args['lock-age']),
   }
   const skipped = new Set(args.skip ? [args.skip] : [])
-  const input = { schema: ctx.schema, migration: args.migration, thresholds, migrationChecks: MIGRATION_CHECKS.filter((c) => !(skipped.has('parity') && c === schemaParityCheck)) }
+  const input = {
+    schema: ctx.schema,
+    migration: args.migration,
+    thresholds,
+    migrationChecks: MIGRATION_CHECKS.filter((c) => !(skipped.has('parity') && c === schemaParityCheck)),
+  }
   let report: DoctorReport
   let applied: readonly string[] | undefined
   if (args.apply) {
@@ -50,7 +63,13 @@ export async function doctorHandler(ctx: CommandContext, args: GlobalArgs & Doct
     report = await runDoctor(ctx.pool, input)
   }
   const { errors, warnings } = count(report.findings)
-  ctx.emit({ findings: report.findings, errors, warnings, migrations: report.migrations, ...(applied ? { applied } : {}) })
+  ctx.emit({
+    findings: report.findings,
+    errors,
+    warnings,
+    migrations: report.migrations,
+    ...(applied ? { applied } : {}),
+  })
   print(ctx, report)
   if (errors > 0) throw new CheckFailed(`doctor found ${errors} error(s); run the fix printed with each`)
 }

@@ -18,28 +18,48 @@ export async function precheckHandler(ctx: CommandContext, args: GlobalArgs & Pr
   wholeNumber('examples', args.examples, MAX_EXAMPLES)
   wholeNumber('chunk-rows', args['chunk-rows'], 50_000)
   const results = await runPrechecks(ctx.pool, {
-    schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, examples: args.examples, chunkRows: args['chunk-rows'],
+    schema: ctx.schema,
+    migration: args.migration,
+    actor: ctx.actor,
+    reason: ctx.reason,
+    examples: args.examples,
+    chunkRows: args['chunk-rows'],
   })
-  ctx.emit(results.length === 1 && results[0]?.migration === args.migration ? results[0] : { group: args.migration, members: results })
+  ctx.emit(
+    results.length === 1 && results[0]?.migration === args.migration
+      ? results[0]
+      : { group: args.migration, members: results },
+  )
   for (const result of results) {
-    ctx.say(`${result.migration}: precheck of ${result.rows} legacy rows (definition version ${result.definitionVersion}): ` +
-      (result.clean ? 'every row maps and comes back unchanged (clean)' : `${result.failingRows} cannot be mapped or do not come back unchanged, in ${result.classes.length} class(es)`))
+    ctx.say(
+      `${result.migration}: precheck of ${result.rows} legacy rows (definition version ${result.definitionVersion}): ` +
+        (result.clean
+          ? 'every row maps and comes back unchanged (clean)'
+          : `${result.failingRows} cannot be mapped or do not come back unchanged, in ${result.classes.length} class(es)`),
+    )
     for (const c of result.classes) {
       ctx.say(`  ${describeClass(c)}: ${c.count} row(s)`)
       ctx.say(`    ${c.kind === 'round_trip' && c.sqlstate === '' ? 'first' : 'error'}: ${c.message}`)
       const values = c.exampleValues
-      const keys = c.examples.map((k, i) => `${JSON.stringify(k)}${values?.[i] ? ` (${JSON.stringify(values[i].legacy)} reads back as ${JSON.stringify(values[i].roundTrip)})` : ''}`)
+      const keys = c.examples.map(
+        (k, i) =>
+          `${JSON.stringify(k)}${values?.[i] ? ` (${JSON.stringify(values[i].legacy)} reads back as ${JSON.stringify(values[i].roundTrip)})` : ''}`,
+      )
       ctx.say(`    keys: ${keys.join(', ')}${c.count > c.examples.length ? ', …' : ''}`)
       ctx.say(`    list them all: ${c.query}`)
     }
-    for (const cast of result.sessionDependent) ctx.say(`  note: ${describeSessionDependent(cast, result.session ?? {})}`)
-    if (!result.collisionsChecked) ctx.say('  (rows that map onto the same unique key of the shadow are looked for once every row maps)')
+    for (const cast of result.sessionDependent)
+      ctx.say(`  note: ${describeSessionDependent(cast, result.session ?? {})}`)
+    if (!result.collisionsChecked)
+      ctx.say('  (rows that map onto the same unique key of the shadow are looked for once every row maps)')
   }
   const m = args.migration
   const failing = results.filter((result) => !result.clean)
   if (failing.length > 0) {
     const rows = failing.reduce((sum, result) => sum + result.failingRows, 0)
-    throw new CheckFailed(`${failing.map((result) => result.migration).join(', ')}: ${rows} legacy row(s) cannot be mapped or do not come back unchanged; fix them (or the mapping), then run: cutover precheck ${m}`)
+    throw new CheckFailed(
+      `${failing.map((result) => result.migration).join(', ')}: ${rows} legacy row(s) cannot be mapped or do not come back unchanged; fix them (or the mapping), then run: cutover precheck ${m}`,
+    )
   }
   ctx.say(`next: cutover advance ${m}`)
 }

@@ -10,17 +10,29 @@ import type { RegisterArgs } from '../commands/register.js'
 
 function printOne(ctx: CommandContext, c: RegisteredMigration): void {
   const name = c.definition.name
-  for (const cast of c.sessionDependent) ctx.say(`${name}: ${describeSessionDependent(cast, c.definition.session ?? {})}`)
+  for (const cast of c.sessionDependent)
+    ctx.say(`${name}: ${describeSessionDependent(cast, c.definition.session ?? {})}`)
   const mapped = `${c.mapping.forward.length} shadow columns mapped, ${c.mapping.backward.length} legacy columns mapped back`
-  if (c.outcome === 'unchanged') { ctx.say(`${name}: unchanged (definition version ${c.definitionVersion}); nothing written`); return }
-  ctx.say(c.outcome === 'registered' ? `registered ${name}: ${mapped}` : `re-registered ${name}: definition version ${c.definitionVersion}, ${mapped}`)
+  if (c.outcome === 'unchanged') {
+    ctx.say(`${name}: unchanged (definition version ${c.definitionVersion}); nothing written`)
+    return
+  }
+  ctx.say(
+    c.outcome === 'registered'
+      ? `registered ${name}: ${mapped}`
+      : `re-registered ${name}: definition version ${c.definitionVersion}, ${mapped}`,
+  )
   for (const change of c.mappingChanges) ctx.say(`  ${describeMappingChange(change)}`)
   for (const note of c.notes ?? []) ctx.say(`  note: ${note}`)
   const acks = c.acknowledgements
   if (!acks) return
-  ctx.say(`definition version ${c.definitionVersion} loaded by ${acks.acknowledged} of ${acks.listeners} running processes within 1 s`)
+  ctx.say(
+    `definition version ${c.definitionVersion} loaded by ${acks.acknowledged} of ${acks.listeners} running processes within 1 s`,
+  )
   if (acks.unacknowledged.length > 0) {
-    ctx.say(`not loaded by: ${describeUnacknowledged(acks.unacknowledged)}; they keep the previous definition (see their log for why) until they load it: check with cutover doctor ${name}, restart them if it persists`)
+    ctx.say(
+      `not loaded by: ${describeUnacknowledged(acks.unacknowledged)}; they keep the previous definition (see their log for why) until they load it: check with cutover doctor ${name}, restart them if it persists`,
+    )
   }
 }
 
@@ -28,7 +40,13 @@ export async function registerHandler(ctx: CommandContext, args: GlobalArgs & Re
   const definitions = await loadConfig(args.config)
   let registered: RegisteredMigration[]
   try {
-    registered = await registerMigrations(ctx.pool, definitions, { schema: ctx.schema, actor: ctx.actor, reason: ctx.reason, force: args.force, source: args.config })
+    registered = await registerMigrations(ctx.pool, definitions, {
+      schema: ctx.schema,
+      actor: ctx.actor,
+      reason: ctx.reason,
+      force: args.force,
+      source: args.config,
+    })
   } catch (error) {
     if (error instanceof MappingChangeRefused) {
       ctx.say(`${error.migration}: the mapping would change in ${error.phase}:`)
@@ -38,8 +56,22 @@ export async function registerHandler(ctx: CommandContext, args: GlobalArgs & Re
   }
   ctx.emit({
     registered: registered.map((c) => ({
-      name: c.definition.name, outcome: c.outcome, definitionVersion: c.definitionVersion, forward: c.mapping.forward, backward: c.mapping.backward,
-      mappingChanges: c.mappingChanges, session: c.definition.session, sessionDependent: c.sessionDependent, ...(c.notes ? { notes: c.notes } : {}), ...(c.acknowledgements ? { acknowledged: c.acknowledgements.acknowledged, listeners: c.acknowledgements.listeners, unacknowledged: c.acknowledgements.unacknowledged } : {}),
+      name: c.definition.name,
+      outcome: c.outcome,
+      definitionVersion: c.definitionVersion,
+      forward: c.mapping.forward,
+      backward: c.mapping.backward,
+      mappingChanges: c.mappingChanges,
+      session: c.definition.session,
+      sessionDependent: c.sessionDependent,
+      ...(c.notes ? { notes: c.notes } : {}),
+      ...(c.acknowledgements
+        ? {
+            acknowledged: c.acknowledgements.acknowledged,
+            listeners: c.acknowledgements.listeners,
+            unacknowledged: c.acknowledgements.unacknowledged,
+          }
+        : {}),
     })),
   })
   for (const c of registered) printOne(ctx, c)

@@ -5,7 +5,14 @@ import type { CommandContext, GlobalArgs } from '../context.js'
 import type { RollbackArgs } from '../commands/rollback.js'
 
 export async function rollbackHandler(ctx: CommandContext, args: GlobalArgs & RollbackArgs): Promise<void> {
-  const result = await rollback(ctx.pool, { schema: ctx.schema, migration: args.migration, actor: ctx.actor, reason: ctx.reason, trigger: 'manual', unleash: { url: args['unleash-url'] } })
+  const result = await rollback(ctx.pool, {
+    schema: ctx.schema,
+    migration: args.migration,
+    actor: ctx.actor,
+    reason: ctx.reason,
+    trigger: 'manual',
+    unleash: { url: args['unleash-url'] },
+  })
   printStateChange(ctx, 'rolled back', result)
   if (result.unleash) ctx.say(result.unleash)
   if (result.bypassNet) ctx.say(result.bypassNet)

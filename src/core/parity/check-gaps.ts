@@ -14,8 +14,10 @@ export function checkGaps(input: ParityInput, t: Translator): ParityGap[] {
     if (isUntranslatable(translated)) {
       if (shadow.checks.some((s) => s.name === c.name)) continue
       gaps.push({
-        item: 'check', object: c.name,
-        description: `check constraint "${c.name}" ${c.expression} of ${displayName(legacy.table)} has no equivalent ` +
+        item: 'check',
+        object: c.name,
+        description:
+          `check constraint "${c.name}" ${c.expression} of ${displayName(legacy.table)} has no equivalent ` +
           `on ${displayName(shadow.table)}; ` +
           byPerson(translated.untranslatable, shadow.table, 'check constraint', c.name),
         fixSql: null,
@@ -25,11 +27,14 @@ export function checkGaps(input: ParityInput, t: Translator): ParityGap[] {
     if (shadowKeys.has(`${c.isNoInherit}\u0002${translated.key}`)) continue
     const table = quoteQualified(shadow.table)
     const name = quoteIdent(freeName(c.name, shadow.constraintNames))
-    const add = `ALTER TABLE ${table} ADD CONSTRAINT ${name} CHECK (${translated.sql})` +
+    const add =
+      `ALTER TABLE ${table} ADD CONSTRAINT ${name} CHECK (${translated.sql})` +
       `${c.isNoInherit ? ' NO INHERIT' : ''} NOT VALID`
     gaps.push({
-      item: 'check', object: c.name,
-      description: `check constraint "${c.name}" ${c.expression} of ${displayName(legacy.table)} ` +
+      item: 'check',
+      object: c.name,
+      description:
+        `check constraint "${c.name}" ${c.expression} of ${displayName(legacy.table)} ` +
         `has no equivalent on ${displayName(shadow.table)}`,
       fixSql: c.isValidated ? `${add};\nALTER TABLE ${table} VALIDATE CONSTRAINT ${name}` : add,
     })

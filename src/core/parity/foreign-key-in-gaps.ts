@@ -17,8 +17,10 @@ export function foreignKeyInGaps(input: ParityInput, t: Translator): ParityGap[]
       const personal = `${fk.name}_shadow`
       if (shadow.foreignKeysIn.some((s) => s.tableOid === fk.tableOid && s.name === personal)) continue
       gaps.push({
-        item: 'foreign_key_in', object,
-        description: `foreign key ${describeFk(fk)} references the legacy table; ${displayName(fk.table)} ` +
+        item: 'foreign_key_in',
+        object,
+        description:
+          `foreign key ${describeFk(fk)} references the legacy table; ${displayName(fk.table)} ` +
           `needs an equivalent foreign key referencing ${displayName(shadow.table)}, ` +
           `but it references legacy column "${refColumns.untranslatable}", which the mapping does not copy ` +
           `as a plain column, so a person must write it (named "${personal}", so this check sees it was done)`,
@@ -28,12 +30,20 @@ export function foreignKeyInGaps(input: ParityInput, t: Translator): ParityGap[]
     }
     if (existing.has(fkMeaning(fk, fk.columns, shadow.oid, refColumns))) continue
     const name = freeName(`${fk.name}_shadow`, fk.tableConstraintNames)
-    const hasKey = shadow.uniqueIndexes.some((ix) => ix.predicate === null &&
-      sameSet(ix.keys.map(expressionKey), refColumns.map((c) => expressionKey(quoteIdent(c)))))
+    const hasKey = shadow.uniqueIndexes.some(
+      (ix) =>
+        ix.predicate === null &&
+        sameSet(
+          ix.keys.map(expressionKey),
+          refColumns.map((c) => expressionKey(quoteIdent(c))),
+        ),
+    )
     const referenced = `${displayName(shadow.table)} (${refColumns.join(', ')})`
     gaps.push({
-      item: 'foreign_key_in', object,
-      description: `foreign key ${describeFk(fk)} references the legacy table; ${displayName(fk.table)} ` +
+      item: 'foreign_key_in',
+      object,
+      description:
+        `foreign key ${describeFk(fk)} references the legacy table; ${displayName(fk.table)} ` +
         `needs an equivalent foreign key referencing ${referenced}` +
         (hasKey ? '' : `, which first needs a unique key on ${referenced} (see the unique_index gap)`),
       fixSql: addForeignKey(fk.table, name, fkClause(fk.columns, shadow.table, refColumns, fk)),

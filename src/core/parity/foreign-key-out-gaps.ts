@@ -17,8 +17,10 @@ export function foreignKeyOutGaps(input: ParityInput, t: Translator): ParityGap[
     if (bad) {
       if (shadow.foreignKeysOut.some((s) => s.name === fk.name)) continue
       gaps.push({
-        item: 'foreign_key_out', object: fk.name,
-        description: `foreign key ${describeFk(fk)} has no equivalent on ${displayName(shadow.table)}; ` +
+        item: 'foreign_key_out',
+        object: fk.name,
+        description:
+          `foreign key ${describeFk(fk)} has no equivalent on ${displayName(shadow.table)}; ` +
           byPerson(bad.untranslatable, shadow.table, 'foreign key', fk.name),
         fixSql: null,
       })
@@ -31,7 +33,8 @@ export function foreignKeyOutGaps(input: ParityInput, t: Translator): ParityGap[
     if (existing.has(fkMeaning({ ...fk, tableOid: shadow.oid }, cols, refOid, refCols))) continue
     const name = freeName(fk.name, shadow.constraintNames)
     gaps.push({
-      item: 'foreign_key_out', object: fk.name,
+      item: 'foreign_key_out',
+      object: fk.name,
       description: `foreign key ${describeFk(fk)} has no equivalent on ${displayName(shadow.table)}`,
       fixSql: addForeignKey(shadow.table, name, fkClause(cols, refTable, refCols, fk)),
     })

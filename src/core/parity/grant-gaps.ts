@@ -8,9 +8,14 @@ export function grantGaps(input: ParityInput): ParityGap[] {
   const { legacy, shadow, columns } = input
   const gaps: ParityGap[] = []
   const shadowTable = quoteQualified(shadow.table)
-  const has = (g: GrantFact, column: string | null, needGrantOption: boolean) => shadow.grants.some((s) =>
-    s.grantee === g.grantee && s.privilege === g.privilege && (s.column === null || s.column === column) &&
-    (!needGrantOption || s.isGrantable))
+  const has = (g: GrantFact, column: string | null, needGrantOption: boolean) =>
+    shadow.grants.some(
+      (s) =>
+        s.grantee === g.grantee &&
+        s.privilege === g.privilege &&
+        (s.column === null || s.column === column) &&
+        (!needGrantOption || s.isGrantable),
+    )
   const grantees = [...new Set(legacy.grants.map((g) => g.grantee))]
   for (const grantee of grantees) {
     const mine = legacy.grants.filter((g) => g.grantee === grantee)
@@ -20,15 +25,18 @@ export function grantGaps(input: ParityInput): ParityGap[] {
       for (const withOption of [false, true]) {
         const privileges = tableMissing.filter((g) => g.isGrantable === withOption).map((g) => g.privilege)
         if (privileges.length > 0) {
-          statements.push(`GRANT ${privileges.join(', ')} ON TABLE ${shadowTable} TO ${roleSql(grantee)}` +
-            `${withOption ? ' WITH GRANT OPTION' : ''}`)
+          statements.push(
+            `GRANT ${privileges.join(', ')} ON TABLE ${shadowTable} TO ${roleSql(grantee)}` +
+              `${withOption ? ' WITH GRANT OPTION' : ''}`,
+          )
         }
       }
       const held = tableMissing.map((g) => g.privilege + (g.isGrantable ? ' (with grant option)' : '')).join(', ')
       gaps.push({
         item: 'grant',
         object: roleName(grantee),
-        description: `role ${roleName(grantee)} has ${held} on ${displayName(legacy.table)} ` +
+        description:
+          `role ${roleName(grantee)} has ${held} on ${displayName(legacy.table)} ` +
           `but not on ${displayName(shadow.table)}`,
         fixSql: statements.join(';\n'),
       })
@@ -40,14 +48,21 @@ export function grantGaps(input: ParityInput): ParityGap[] {
       gaps.push({
         item: 'grant',
         object: `${roleName(grantee)} (columns)`,
-        description: `role ${roleName(grantee)} has ${held} on ${displayName(legacy.table)} ` +
+        description:
+          `role ${roleName(grantee)} has ${held} on ${displayName(legacy.table)} ` +
           `but not on ${displayName(shadow.table)}` +
           (unmapped
             ? `; legacy column "${unmapped}" has no plain copy on the shadow, so a person must write the grant`
             : ''),
-        fixSql: unmapped ? null : columnMissing.map((g) =>
-          `GRANT ${g.privilege} (${quoteIdent(columns.get(g.column as string) as string)}) ` +
-          `ON TABLE ${shadowTable} TO ${roleSql(grantee)}${g.isGrantable ? ' WITH GRANT OPTION' : ''}`).join(';\n'),
+        fixSql: unmapped
+          ? null
+          : columnMissing
+              .map(
+                (g) =>
+                  `GRANT ${g.privilege} (${quoteIdent(columns.get(g.column as string) as string)}) ` +
+                  `ON TABLE ${shadowTable} TO ${roleSql(grantee)}${g.isGrantable ? ' WITH GRANT OPTION' : ''}`,
+              )
+              .join(';\n'),
       })
     }
   }

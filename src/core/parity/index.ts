@@ -29,9 +29,16 @@ export { triggerWhen } from './trigger-when.js'
 export function parityGaps(input: ParityInput): ParityGap[] {
   const t = new Translator(input)
   const gaps = [
-    ...uniqueIndexGaps(input, t), ...checkGaps(input, t), ...foreignKeyOutGaps(input, t), ...foreignKeyInGaps(input, t),
-    ...sequenceGaps(input), ...triggerGaps(input, t), ...grantGaps(input), ...sequenceGrantGaps(input),
-    ...policyGaps(input, t), ...rlsGaps(input),
+    ...uniqueIndexGaps(input, t),
+    ...checkGaps(input, t),
+    ...foreignKeyOutGaps(input, t),
+    ...foreignKeyInGaps(input, t),
+    ...sequenceGaps(input),
+    ...triggerGaps(input, t),
+    ...grantGaps(input),
+    ...sequenceGrantGaps(input),
+    ...policyGaps(input, t),
+    ...rlsGaps(input),
   ]
   return gaps.sort((a, b) => PARITY_ITEMS.indexOf(a.item) - PARITY_ITEMS.indexOf(b.item))
 }

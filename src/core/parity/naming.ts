@@ -19,9 +19,11 @@ export function freeName(name: string, taken: Iterable<string>): string {
 
 /** Why a person must write an object: it uses a legacy column the mapping does not copy as a plain column. */
 export function byPerson(column: string, shadow: QualifiedName, kind: string, name: string): string {
-  return `it uses legacy column "${column}", which the mapping does not copy as a plain column, ` +
+  return (
+    `it uses legacy column "${column}", which the mapping does not copy as a plain column, ` +
     `so a person must write the ${kind} for ${displayName(shadow)} ` +
     `(under the same name "${name}", so this check sees it was done)`
+  )
 }
 
 /** Whether two lists hold the same strings, in any order. */

@@ -2,7 +2,15 @@
 import type { TableFacts } from './facts.js'
 
 export const PARITY_ITEMS = [
-  'unique_index', 'check', 'foreign_key_out', 'foreign_key_in', 'sequence', 'trigger', 'grant', 'policy', 'rls',
+  'unique_index',
+  'check',
+  'foreign_key_out',
+  'foreign_key_in',
+  'sequence',
+  'trigger',
+  'grant',
+  'policy',
+  'rls',
 ] as const
 /** One kind of object the shadow must have; the order above is the order fixes are applied in. */
 export type ParityItem = (typeof PARITY_ITEMS)[number]

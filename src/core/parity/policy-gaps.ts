@@ -13,8 +13,15 @@ function policyMeaning(p: PolicyFact, using: string | null, withCheck: string | 
 
 export function policyGaps(input: ParityInput, t: Translator): ParityGap[] {
   const { legacy, shadow } = input
-  const shadowMeanings = new Set(shadow.policies.map((p) => policyMeaning(p,
-    p.using === null ? null : expressionKey(p.using), p.withCheck === null ? null : expressionKey(p.withCheck))))
+  const shadowMeanings = new Set(
+    shadow.policies.map((p) =>
+      policyMeaning(
+        p,
+        p.using === null ? null : expressionKey(p.using),
+        p.withCheck === null ? null : expressionKey(p.withCheck),
+      ),
+    ),
+  )
   const gaps: ParityGap[] = []
   for (const p of legacy.policies) {
     const using = p.using === null ? null : t.expression(p.using)
@@ -24,8 +31,10 @@ export function policyGaps(input: ParityInput, t: Translator): ParityGap[] {
     if (bad) {
       if (shadow.policies.some((s) => s.name === p.name)) continue
       gaps.push({
-        item: 'policy', object,
-        description: `policy "${p.name}" of ${displayName(legacy.table)} has no equivalent on ` +
+        item: 'policy',
+        object,
+        description:
+          `policy "${p.name}" of ${displayName(legacy.table)} has no equivalent on ` +
           `${displayName(shadow.table)}; ${byPerson(bad.untranslatable, shadow.table, 'policy', p.name)}`,
         fixSql: null,
       })
@@ -34,13 +43,20 @@ export function policyGaps(input: ParityInput, t: Translator): ParityGap[] {
     const u = using as Translated | null
     const w = withCheck as Translated | null
     if (shadowMeanings.has(policyMeaning(p, u?.key ?? null, w?.key ?? null))) continue
-    const name = freeName(p.name, shadow.policies.map((s) => s.name))
-    const sql = `CREATE POLICY ${quoteIdent(name)} ON ${quoteQualified(shadow.table)} ` +
+    const name = freeName(
+      p.name,
+      shadow.policies.map((s) => s.name),
+    )
+    const sql =
+      `CREATE POLICY ${quoteIdent(name)} ON ${quoteQualified(shadow.table)} ` +
       `AS ${p.isPermissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${p.command} TO ${p.roles.map(roleSql).join(', ')}` +
-      (u ? ` USING (${u.sql})` : '') + (w ? ` WITH CHECK (${w.sql})` : '')
+      (u ? ` USING (${u.sql})` : '') +
+      (w ? ` WITH CHECK (${w.sql})` : '')
     gaps.push({
-      item: 'policy', object,
-      description: `policy "${p.name}" (${p.command} for ${p.roles.map(roleName).join(', ')}) ` +
+      item: 'policy',
+      object,
+      description:
+        `policy "${p.name}" (${p.command} for ${p.roles.map(roleName).join(', ')}) ` +
         `of ${displayName(legacy.table)} has no equivalent on ${displayName(shadow.table)}`,
       fixSql: sql,
     })

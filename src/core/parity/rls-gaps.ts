@@ -7,16 +7,19 @@ export function rlsGaps({ legacy, shadow }: ParityInput): ParityGap[] {
   const table = quoteQualified(shadow.table)
   if (legacy.rowSecurity && !shadow.rowSecurity) {
     gaps.push({
-      item: 'rls', object: 'row level security',
-      description: `row level security is enabled on ${displayName(legacy.table)} ` +
-        `but not on ${displayName(shadow.table)}`,
+      item: 'rls',
+      object: 'row level security',
+      description:
+        `row level security is enabled on ${displayName(legacy.table)} ` + `but not on ${displayName(shadow.table)}`,
       fixSql: `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
     })
   }
   if (legacy.forceRowSecurity && !shadow.forceRowSecurity) {
     gaps.push({
-      item: 'rls', object: 'forced row level security',
-      description: `row level security is forced (applies to the owner too) on ${displayName(legacy.table)} ` +
+      item: 'rls',
+      object: 'forced row level security',
+      description:
+        `row level security is forced (applies to the owner too) on ${displayName(legacy.table)} ` +
         `but not on ${displayName(shadow.table)}`,
       fixSql: `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
     })

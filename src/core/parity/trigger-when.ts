@@ -4,8 +4,14 @@ import { tokenize } from '../sql-tokens.js'
 /** The WHEN condition inside a trigger definition, without its outer parentheses. */
 export function triggerWhen(definition: string): string | null {
   const tokens = tokenize(definition)
-  const each = tokens.findIndex((tok, i) => tok.kind === 'ident' && !tok.quoted && tok.value === 'for' &&
-    tokens[i + 1]?.kind === 'ident' && tokens[i + 1]?.text.toLowerCase() === 'each')
+  const each = tokens.findIndex(
+    (tok, i) =>
+      tok.kind === 'ident' &&
+      !tok.quoted &&
+      tok.value === 'for' &&
+      tokens[i + 1]?.kind === 'ident' &&
+      tokens[i + 1]?.text.toLowerCase() === 'each',
+  )
   const when = tokens[each + 3]
   if (each < 0 || when?.kind !== 'ident' || when.quoted || when.value !== 'when' || tokens[each + 4]?.text !== '(') {
     return null

@@ -55,20 +55,22 @@ export async function inParts<T>(options: ChunkPartsOptions<T>): Promise<T[]> {
     const parts = await cutParts(client, options.keys, range, 1 + borrowed.length, options.expectedRows)
     if (parts.length === 1) return [await options.run(client, range, true)]
     if (options.partSettings) await client.query(options.partSettings)
-    const settled = await Promise.allSettled(parts.map(async (part, i) => {
-      if (i === 0) return options.run(client, part, true)
-      const on = borrowed[i - 1]
-      if (on === undefined) throw new Error(`no connection for part ${i + 1} of ${parts.length}`)
-      try {
-        await on.query(options.partSettings ? `${options.begin}; ${options.partSettings}` : options.begin)
-        const done = await options.run(on, part, false)
-        await on.query('COMMIT')
-        return done
-      } catch (error) {
-        broken.add(on)
-        throw error
-      }
-    }))
+    const settled = await Promise.allSettled(
+      parts.map(async (part, i) => {
+        if (i === 0) return options.run(client, part, true)
+        const on = borrowed[i - 1]
+        if (on === undefined) throw new Error(`no connection for part ${i + 1} of ${parts.length}`)
+        try {
+          await on.query(options.partSettings ? `${options.begin}; ${options.partSettings}` : options.begin)
+          const done = await options.run(on, part, false)
+          await on.query('COMMIT')
+          return done
+        } catch (error) {
+          broken.add(on)
+          throw error
+        }
+      }),
+    )
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
     if (failed) throw failed.reason
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
@@ -78,7 +80,13 @@ export async function inParts<T>(options: ChunkPartsOptions<T>): Promise<T[]> {
 }
 
 /** Up to `count` parts of about equal legacy keys, cut at legacy keys read from the legacy key's index. */
-async function cutParts(client: pg.ClientBase, keys: KeyRangeSql, range: KeyRange, count: number, expectedRows: number): Promise<KeyRange[]> {
+async function cutParts(
+  client: pg.ClientBase,
+  keys: KeyRangeSql,
+  range: KeyRange,
+  count: number,
+  expectedRows: number,
+): Promise<KeyRange[]> {
   const step = Math.max(1, Math.ceil(expectedRows / count))
   const parts: KeyRange[] = []
   let rest: KeyRange = range

@@ -95,14 +95,15 @@ export function keyRangeSql(shape: MigrationShape, span: KeySpan): KeyRangeSql {
   const outer = shape.legacyKey.map((_, i) => `u.${keyAlias(i)}`)
 
   const edge = (direction: 'ASC' | 'DESC'): string => {
-    if (span === 'legacy') return `SELECT ${asTextArray(legacy.refs)} FROM ${legacy.from} ORDER BY ${order(legacy.refs, direction)} LIMIT 1`
+    if (span === 'legacy')
+      return `SELECT ${asTextArray(legacy.refs)} FROM ${legacy.from} ORDER BY ${order(legacy.refs, direction)} LIMIT 1`
     const picks = sides.map((s) => `(SELECT ${aliased(s)} FROM ${s.from} ORDER BY ${order(s.refs, direction)} LIMIT 1)`)
     return `SELECT ${asTextArray(outer)} FROM (${picks.join(' UNION ALL ')}) AS u ORDER BY ${order(outer, direction)} LIMIT 1`
   }
 
   const legacyAt = (isLowerInclusive: boolean, alias = ''): string =>
     `SELECT ${asTextArray(legacy.refs)}${alias} FROM ${legacy.from} WHERE ${rangePredicate(legacy.refs, types, isLowerInclusive)} ` +
-      `ORDER BY ${order(legacy.refs, 'ASC')} OFFSET $${2 * n + 1} LIMIT 1`
+    `ORDER BY ${order(legacy.refs, 'ASC')} OFFSET $${2 * n + 1} LIMIT 1`
   const next = (isLowerInclusive: boolean): string => {
     if (span === 'legacy') return legacyAt(isLowerInclusive, ' AS key')
     // The bound comes from the legacy key's index alone: a chunk covers the shadow rows whose (backward-mapped) key
@@ -113,7 +114,8 @@ export function keyRangeSql(shape: MigrationShape, span: KeySpan): KeyRangeSql {
     // both tables' keys to count each once cost a verify of 1,000,000 rows half a second at its last chunk). That
     // reads the shadow's keys, which cannot use an index when its key is computed; COALESCE evaluates it only then.
     const shadow = shadowSide(shape)
-    const shadowNext = `SELECT ${asTextArray(shadow.refs)} FROM ${shadow.from} WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)} ` +
+    const shadowNext =
+      `SELECT ${asTextArray(shadow.refs)} FROM ${shadow.from} WHERE ${rangePredicate(shadow.refs, types, isLowerInclusive)} ` +
       `ORDER BY ${order(shadow.refs, 'ASC')} OFFSET $${2 * n + 1} LIMIT 1`
     return `SELECT coalesce((${legacyAt(isLowerInclusive)}), (${shadowNext})) AS key`
   }
@@ -132,7 +134,10 @@ export function keyRangeSql(shape: MigrationShape, span: KeySpan): KeyRangeSql {
       return { text, values: [...rangeValues(range), Math.max(0, rows - 1)] }
     },
     legacyBound(range: KeyRange, rows: number): Statement {
-      return { text: range.isLowerInclusive ? legacyText.inclusive : legacyText.exclusive, values: [...rangeValues(range), Math.max(0, rows - 1)] }
+      return {
+        text: range.isLowerInclusive ? legacyText.inclusive : legacyText.exclusive,
+        values: [...rangeValues(range), Math.max(0, rows - 1)],
+      }
     },
   }
 }

@@ -21,7 +21,9 @@ class InFlightChunks {
 
   /** Resolves when a sibling's chunk settles; never when no sibling works one. */
   nextSettled(): Promise<void> {
-    return this.count > 0 ? new Promise<void>((resolve) => this.#waiting.add(resolve)) : new Promise<void>(() => undefined)
+    return this.count > 0
+      ? new Promise<void>((resolve) => this.#waiting.add(resolve))
+      : new Promise<void>(() => undefined)
   }
 }
 
@@ -40,8 +42,11 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
   if (options.signal?.aborted) onAbort()
   options.signal?.addEventListener('abort', onAbort, { once: true })
   const run: ChunkRun = {
-    options, stop: stop.signal, throttle: new RowRateThrottle(clock, options.maxRowsPerSecond),
-    begin: chunkBegin(options.lockTimeoutMs, options.sessionSettings), chunkRows: options.chunkRows,
+    options,
+    stop: stop.signal,
+    throttle: new RowRateThrottle(clock, options.maxRowsPerSecond),
+    begin: chunkBegin(options.lockTimeoutMs, options.sessionSettings),
+    chunkRows: options.chunkRows,
   }
   const hold = new ThrottleHold(options, stop.signal)
   const tag = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
@@ -53,13 +58,22 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
   async function waitForOpenChunks(msToExpiry: number | null): Promise<void> {
     const done = new AbortController()
     // A sibling here wakes us when its chunk settles; a chunk leased elsewhere may expire and be ours to take over.
-    await Promise.race([inFlight.nextSettled(), clock.sleep(Math.min(250, Math.max(50, (msToExpiry ?? 0) + 10)), AbortSignal.any([stop.signal, done.signal]))])
+    await Promise.race([
+      inFlight.nextSettled(),
+      clock.sleep(Math.min(250, Math.max(50, (msToExpiry ?? 0) + 10)), AbortSignal.any([stop.signal, done.signal])),
+    ])
     done.abort()
   }
   const fields = { migration: options.migration, job: options.kind, jobId: options.jobId }
 
   async function worker(index: number): Promise<void> {
-    const holder: LeaseHolder = { jobId: options.jobId, worker: `${tag}/${index}`, leaseMs: options.leaseMs, sql, keys: options.keys }
+    const holder: LeaseHolder = {
+      jobId: options.jobId,
+      worker: `${tag}/${index}`,
+      leaseMs: options.leaseMs,
+      sql,
+      keys: options.keys,
+    }
     await withClient(options.pool, async (client) => {
       while (!stop.signal.aborted) {
         await hold.holdWhileThrottled(client)
@@ -68,7 +82,10 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
         const claim = await claimChunk(client, holder, { tryExpired })
         if (claim.kind === 'chunk') {
           if (claim.chunk.attempts > 1) {
-            logger.warn({ ...fields, chunk: claim.chunk.chunkNo, attempts: claim.chunk.attempts }, `${options.kind} chunk ${claim.chunk.chunkNo} of ${options.migration} taken over (attempt ${claim.chunk.attempts}): the worker that held it died or gave it back`)
+            logger.warn(
+              { ...fields, chunk: claim.chunk.chunkNo, attempts: claim.chunk.attempts },
+              `${options.kind} chunk ${claim.chunk.chunkNo} of ${options.migration} taken over (attempt ${claim.chunk.attempts}): the worker that held it died or gave it back`,
+            )
           } else if (tryExpired) {
             nextReclaimAt = clock.now() + reclaimEveryMs
           }
@@ -92,12 +109,14 @@ export async function runChunks(options: ChunkRunnerOptions): Promise<void> {
   }
 
   try {
-    await Promise.all(Array.from({ length: Math.max(1, options.workers) }, (_, i) =>
-      worker(i).catch((error: unknown) => {
-        failure ??= error
-        stop.abort(error)
-      }),
-    ))
+    await Promise.all(
+      Array.from({ length: Math.max(1, options.workers) }, (_, i) =>
+        worker(i).catch((error: unknown) => {
+          failure ??= error
+          stop.abort(error)
+        }),
+      ),
+    )
   } finally {
     options.signal?.removeEventListener('abort', onAbort)
   }

@@ -12,7 +12,10 @@ export class ThrottleHold {
   #throttledFor: ThrottleReason = null
   #throttleLoggedAt = 0
 
-  constructor(private readonly options: ChunkRunnerOptions, private readonly stop: AbortSignal) {}
+  constructor(
+    private readonly options: ChunkRunnerOptions,
+    private readonly stop: AbortSignal,
+  ) {}
 
   async #throttleChanged(client: pg.PoolClient, reason: ThrottleReason, was: ThrottleReason): Promise<void> {
     const { options } = this
@@ -25,8 +28,13 @@ export class ThrottleHold {
     const isNew = reason === null || was === null
     if (isNew || clock.now() - this.#throttleLoggedAt >= THROTTLE_LOG_EVERY_MS) {
       this.#throttleLoggedAt = clock.now()
-      if (reason !== null) logger.warn({ ...fields, throttled: reason }, `${options.kind} of ${options.migration} throttled: ${reason}`)
-      else logger.info({ ...fields, resumed: was }, `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`)
+      if (reason !== null)
+        logger.warn({ ...fields, throttled: reason }, `${options.kind} of ${options.migration} throttled: ${reason}`)
+      else
+        logger.info(
+          { ...fields, resumed: was },
+          `${options.kind} of ${options.migration} goes on: ${was ?? 'the throttle'} no longer holds`,
+        )
     }
     options.onThrottle?.(reason)
   }

@@ -30,7 +30,11 @@ export type CountChunkOptions = Omit<ChunkPartsOptions<ChunkCounts>, 'run' | 'pa
  * snapshot per part changes nothing: each statement has its own snapshot anyway.
  */
 export async function countChunk(options: CountChunkOptions): Promise<ChunkCounts> {
-  const counts = await inParts({ ...options, partSettings: SERIAL, run: (client, part) => countOn(client, options.count(part)) })
+  const counts = await inParts({
+    ...options,
+    partSettings: SERIAL,
+    run: (client, part) => countOn(client, options.count(part)),
+  })
   const total: ChunkCounts = { compared: 0, mismatch: 0, missing_in_shadow: 0, missing_in_legacy: 0 }
   for (const part of counts) for (const k of ['compared', ...DIFFERENCE_KINDS] as const) total[k] += part[k]
   return total

@@ -9,7 +9,13 @@ import { systemClock, type JobClock } from '../harness/job-clock.js'
 import { JobFailed } from '../harness/job-failed.js'
 import { defaultJobLogger, type JobLogger } from '../harness/job-logger.js'
 import { detailCount, finishJob, readJob, type JobRecord } from '../harness/job-record.js'
-import { DEFAULT_BACKFILL_PARALLEL, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_TARGET_CHUNK_MS } from '../job-defaults.js'
+import {
+  DEFAULT_BACKFILL_PARALLEL,
+  DEFAULT_LEASE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_MAX_LOCK_RETRIES,
+  DEFAULT_TARGET_CHUNK_MS,
+} from '../job-defaults.js'
 import { openJob } from '../harness/open-job.js'
 import { withClient } from '../../db/with-client.js'
 import { isUniqueViolation } from '../../db/pg-errors.js'
@@ -109,7 +115,10 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const logger = options.logger ?? defaultJobLogger()
   const started = clock.now()
   const throttleOptions = {
-    maxReplicaLagSeconds: options.maxReplicaLagSeconds, maxAppP99Ms: options.maxAppP99Ms, appLatency: options.appLatency, checkIntervalMs: options.throttleCheckMs,
+    maxReplicaLagSeconds: options.maxReplicaLagSeconds,
+    maxAppP99Ms: options.maxAppP99Ms,
+    appLatency: options.appLatency,
+    checkIntervalMs: options.throttleCheckMs,
   }
   checkJobOptions(options.migration, 'backfill', options)
   checkDatabaseThrottle(options.migration, throttleOptions)
@@ -117,12 +126,28 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'backfill' }, 0)
   const labels = { migration: options.migration }
-  const opened = await openJob(pool, { schema: options.schema, migration: options.migration, kind: 'backfill', span: 'legacy', actor: options.actor, chunkRows: options.chunkRows })
+  const opened = await openJob(pool, {
+    schema: options.schema,
+    migration: options.migration,
+    kind: 'backfill',
+    span: 'legacy',
+    actor: options.actor,
+    chunkRows: options.chunkRows,
+  })
   const { shape, sql, job } = opened
   const copy = backfillSql(shape)
   const legacyName = displayName(shape.definition.legacy.table)
-  logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed, low: job.lowKey, high: job.highKey, estimate: job.totalEstimate },
-    `backfill of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id}, ${job.totalEstimate ?? 0} rows estimated)`)
+  logger.info(
+    {
+      migration: options.migration,
+      jobId: job.id,
+      isResumed: opened.isResumed,
+      low: job.lowKey,
+      high: job.highKey,
+      estimate: job.totalEstimate,
+    },
+    `backfill of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id}, ${job.totalEstimate ?? 0} rows estimated)`,
+  )
 
   // Set when a chunk found keys a dual write had already put in the shadow: the next chunks skip the plain insert,
   // which would fail whole, and go straight to ON CONFLICT DO NOTHING until one finds none.
@@ -174,10 +199,17 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
       // own would. A part on a borrowed connection commits on its own, so it adds what it copied to the job in that
       // same transaction: counted once even when the chunk then fails and is done again (with ON CONFLICT).
       const parts = await inParts({
-        pool, client, range, expectedRows, parallel, keys: opened.keys, begin,
+        pool,
+        client,
+        range,
+        expectedRows,
+        parallel,
+        keys: opened.keys,
+        begin,
         run: async (on, part, isOwn) => {
           const done = isFast ? await copyFast(on, part) : await copyKeeping(on, part)
-          if (!isOwn && done.copied > 0) await on.query(sql.addTallies, [job.id, JSON.stringify({ copied: done.copied })])
+          if (!isOwn && done.copied > 0)
+            await on.query(sql.addTallies, [job.id, JSON.stringify({ copied: done.copied })])
           return { ...done, isOwn }
         },
       })
@@ -192,7 +224,8 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
     onLockRetry: () => instruments.lockRetries.inc({ ...labels, task: 'backfill' }),
     onChunkDone(progress) {
       instruments.backfillRows.inc(labels, progress.outcome.tallies.copied ?? 0)
-      if (progress.totalEstimate) instruments.backfillProgress.set(labels, Math.min(1, progress.rowsDone / progress.totalEstimate))
+      if (progress.totalEstimate)
+        instruments.backfillProgress.set(labels, Math.min(1, progress.rowsDone / progress.totalEstimate))
       options.onProgress?.(progress.rowsDone, progress.totalEstimate ?? undefined, progress)
     },
   })
@@ -202,15 +235,35 @@ export async function runBackfill(pool: PoolLike, options: BackfillOptions): Pro
       migration: options.migration,
       actor: options.actor,
       reason: options.reason,
-      details: (done) => ({ rows: done.rowsDone, seconds: done.elapsedSeconds, copied: detailCount(done, 'copied'), jobId: done.id }),
+      details: (done) => ({
+        rows: done.rowsDone,
+        seconds: done.elapsedSeconds,
+        copied: detailCount(done, 'copied'),
+        jobId: done.id,
+      }),
     })
     return finished ?? (await readJob(client, sql, job.id))
   })
   if (final.status !== 'done') {
-    throw new JobFailed(options.migration, 'backfill', job.id, `the job is ${final.status}${typeof final.details.error === 'string' ? `: ${final.details.error}` : ''}`)
+    throw new JobFailed(
+      options.migration,
+      'backfill',
+      job.id,
+      `the job is ${final.status}${typeof final.details.error === 'string' ? `: ${final.details.error}` : ''}`,
+    )
   }
   instruments.backfillProgress.set(labels, 1)
   const seconds = (clock.now() - started) / 1000
-  logger.info({ migration: options.migration, jobId: job.id, rows: final.rowsDone, seconds }, `backfill of ${options.migration} done: ${final.rowsDone} rows`)
-  return { migration: options.migration, rows: final.rowsDone, copied: detailCount(final, 'copied'), seconds, jobId: job.id, isResumed: opened.isResumed }
+  logger.info(
+    { migration: options.migration, jobId: job.id, rows: final.rowsDone, seconds },
+    `backfill of ${options.migration} done: ${final.rowsDone} rows`,
+  )
+  return {
+    migration: options.migration,
+    rows: final.rowsDone,
+    copied: detailCount(final, 'copied'),
+    seconds,
+    jobId: job.id,
+    isResumed: opened.isResumed,
+  }
 }

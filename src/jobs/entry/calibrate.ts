@@ -55,7 +55,11 @@ export interface CalibrationResult {
   readonly error?: string
 }
 
-interface Pairs { legacy: unknown[]; shadow: unknown[]; count: number }
+interface Pairs {
+  legacy: unknown[]
+  shadow: unknown[]
+  count: number
+}
 
 /** Sample size as a percentage of the legacy table for TABLESAMPLE SYSTEM: twice the rows wanted, so LIMIT has a choice. */
 function samplePercent(estimate: number, sample: number): number {
@@ -69,7 +73,12 @@ function samplePercent(estimate: number, sample: number): number {
  * times the percentage (up to the whole table). Each attempt is one statement;
  * the one kept was read in one snapshot.
  */
-async function sampleRows(client: pg.ClientBase, shape: MigrationShape, percent: number, sample: number): Promise<ReturnType<typeof sidesOf>> {
+async function sampleRows(
+  client: pg.ClientBase,
+  shape: MigrationShape,
+  percent: number,
+  sample: number,
+): Promise<ReturnType<typeof sidesOf>> {
   for (let p = percent; ; p = Math.min(100, p * 4)) {
     const statement = calibrationSql(shape, p, sample)
     // Under the migration's session settings, for this statement's transaction only.
@@ -82,7 +91,10 @@ async function sampleRows(client: pg.ClientBase, shape: MigrationShape, percent:
   }
 }
 
-function sidesOf(shape: MigrationShape, rows: readonly Record<string, unknown>[]): Map<string, Partial<Record<'legacy' | 'shadow', SideRow>>> {
+function sidesOf(
+  shape: MigrationShape,
+  rows: readonly Record<string, unknown>[],
+): Map<string, Partial<Record<'legacy' | 'shadow', SideRow>>> {
   const bySample = new Map<string, Partial<Record<'legacy' | 'shadow', SideRow>>>()
   for (const raw of rows) {
     const { [SIDE_COLUMN]: side, [COMPARE_COLUMN]: comparable, [SAMPLE_COLUMN]: n, ...row } = raw
@@ -93,10 +105,16 @@ function sidesOf(shape: MigrationShape, rows: readonly Record<string, unknown>[]
   return bySample
 }
 
-async function fixFor(client: pg.ClientBase, shape: MigrationShape, column: string, pairs: Pairs): Promise<string | null> {
+async function fixFor(
+  client: pg.ClientBase,
+  shape: MigrationShape,
+  column: string,
+  pairs: Pairs,
+): Promise<string | null> {
   const type = typeOf(shape.shadowColumns, column)
   const specs = normaliserCandidates(type)
-  if (specs.length === 0 || ![...pairs.legacy, ...pairs.shadow].every((v) => v === null || typeof v === 'string')) return null
+  if (specs.length === 0 || ![...pairs.legacy, ...pairs.shadow].every((v) => v === null || typeof v === 'string'))
+    return null
   const statement = normaliserFixSql(type, specs, pairs.legacy as string[], pairs.shadow as string[])
   try {
     const { rows } = await client.query<Record<string, boolean>>(statement.text, statement.values)
@@ -108,7 +126,11 @@ async function fixFor(client: pg.ClientBase, shape: MigrationShape, column: stri
   }
 }
 
-function judgeSample(name: string, instruments: Instruments, bySample: ReturnType<typeof sidesOf>): { differences: number; errors: number; noisy: Map<string, Pairs> } {
+function judgeSample(
+  name: string,
+  instruments: Instruments,
+  bySample: ReturnType<typeof sidesOf>,
+): { differences: number; errors: number; noisy: Map<string, Pairs> } {
   const noisy = new Map<string, Pairs>()
   let differences = 0
   let errors = 0
@@ -151,24 +173,59 @@ export async function runCalibration(pool: PoolLike, options: CalibrateOptions):
   return withClient(pool, async (client) => {
     const shape = migrationShape(await loadMigration(client, options.schema, name))
     const estimate = rowEstimateSql(shape)
-    const { rows: [found] } = await client.query<{ estimate: number }>(estimate.text, estimate.values)
+    const {
+      rows: [found],
+    } = await client.query<{ estimate: number }>(estimate.text, estimate.values)
     let result: CalibrationResult
     try {
       const bySample = await sampleRows(client, shape, samplePercent(found?.estimate ?? -1, sample), sample)
       const judged = judgeSample(name, instruments, bySample)
       const columns: NoisyColumn[] = []
       for (const [column, pairs] of judged.noisy) {
-        columns.push({ column, differences: pairs.count, example: { legacy: pairs.legacy[0], shadow: pairs.shadow[0] }, normaliser: await fixFor(client, shape, column, pairs) })
+        columns.push({
+          column,
+          differences: pairs.count,
+          example: { legacy: pairs.legacy[0], shadow: pairs.shadow[0] },
+          normaliser: await fixFor(client, shape, column, pairs),
+        })
       }
-      result = { migration: name, sampled: bySample.size, noisy: judged.differences + judged.errors > 0, differences: judged.differences, errors: judged.errors, columns }
+      result = {
+        migration: name,
+        sampled: bySample.size,
+        noisy: judged.differences + judged.errors > 0,
+        differences: judged.differences,
+        errors: judged.errors,
+        columns,
+      }
     } catch (error) {
       if (isConnectionLost(error)) throw error
       // The sample could not be compared at all (a mapping that fails on a live row): one comparison, an error, and no evidence of a zero floor.
       instruments.comparisons.inc({ migration: name, source: 'calibrate', result: 'error' })
-      result = { migration: name, sampled: 0, noisy: true, differences: 0, errors: 1, columns: [], error: serverMessage(error) }
+      result = {
+        migration: name,
+        sampled: 0,
+        noisy: true,
+        differences: 0,
+        errors: 1,
+        columns: [],
+        error: serverMessage(error),
+      }
     }
-    const details = { noisy: result.noisy, sampled: result.sampled, differences: result.differences, errors: result.errors, columns: result.columns, ...(result.error ? { error: result.error } : {}) }
-    await controlSchema(options.schema).insertEvent(client, { migration: name, actor: options.actor, kind: 'calibrate', reason: options.reason, details })
+    const details = {
+      noisy: result.noisy,
+      sampled: result.sampled,
+      differences: result.differences,
+      errors: result.errors,
+      columns: result.columns,
+      ...(result.error ? { error: result.error } : {}),
+    }
+    await controlSchema(options.schema).insertEvent(client, {
+      migration: name,
+      actor: options.actor,
+      kind: 'calibrate',
+      reason: options.reason,
+      details,
+    })
     return result
   })
 }

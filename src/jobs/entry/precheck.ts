@@ -20,7 +20,13 @@ import { loadMigration } from '../../store/definitions/definitions.js'
 import { readEnclosingTarget } from '../../store/groups/group-target.js'
 import { readShadowForeignKeys } from '../../store/groups/shadow-references-sql.js'
 import { nextChunkRows } from '../chunks/chunk-sizing.js'
-import { DEFAULT_CHUNK_ROWS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_PRECHECK_EXAMPLES, DEFAULT_TARGET_CHUNK_MS } from '../job-defaults.js'
+import {
+  DEFAULT_CHUNK_ROWS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_MAX_LOCK_RETRIES,
+  DEFAULT_PRECHECK_EXAMPLES,
+  DEFAULT_TARGET_CHUNK_MS,
+} from '../job-defaults.js'
 import { systemClock } from '../harness/job-clock.js'
 import { defaultJobLogger, type JobLogger } from '../harness/job-logger.js'
 import { describeRange, type KeyRange, type KeyValues } from '../chunks/key-range.js'
@@ -85,22 +91,42 @@ interface FailureRow {
 }
 
 /** Runs one chunk in a transaction of its own under a lock timeout, retrying lock waits with backoff. */
-async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logger: JobLogger, operationId: string, session: SessionSettings | undefined, text: string, values: readonly string[], range: KeyRange): Promise<FailureRow[]> {
+async function checkChunk(
+  client: pg.ClientBase,
+  options: PrecheckOptions,
+  logger: JobLogger,
+  operationId: string,
+  session: SessionSettings | undefined,
+  text: string,
+  values: readonly string[],
+  range: KeyRange,
+): Promise<FailureRow[]> {
   // One snapshot for the whole chunk: the round trip compares each legacy row with what its forward copy reads
   // back, and a writer updating that row between the two statements would otherwise look like a lossy mapping.
-  return withLockRetry(client, {
-    clock: systemClock,
-    maxRetries: DEFAULT_MAX_LOCK_RETRIES,
-    begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ',
-    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-    onLockWait: ({ attempt, error, isQuiet }) => {
-      logger[isQuiet ? 'debug' : 'warn']({ migration: options.migration, operation: 'precheck', operationId, range: describeRange(range), attempt }, `precheck of ${options.migration} waits on a lock: ${serverMessage(error)}`)
+  return withLockRetry(
+    client,
+    {
+      clock: systemClock,
+      maxRetries: DEFAULT_MAX_LOCK_RETRIES,
+      begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ',
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      onLockWait: ({ attempt, error, isQuiet }) => {
+        logger[isQuiet ? 'debug' : 'warn'](
+          { migration: options.migration, operation: 'precheck', operationId, range: describeRange(range), attempt },
+          `precheck of ${options.migration} waits on a lock: ${serverMessage(error)}`,
+        )
+      },
+      giveUp: (error, attempt) =>
+        new CheckFailed(
+          `precheck of ${options.migration} met a lock on chunk ${describeRange(range)} ${attempt} times: ${serverMessage(error)}; find the long transaction with: cutover doctor ${options.migration}, then run: cutover precheck ${options.migration}`,
+          { cause: error },
+        ),
     },
-    giveUp: (error, attempt) => new CheckFailed(`precheck of ${options.migration} met a lock on chunk ${describeRange(range)} ${attempt} times: ${serverMessage(error)}; find the long transaction with: cutover doctor ${options.migration}, then run: cutover precheck ${options.migration}`, { cause: error }),
-  }, async () => {
-    await applySessionSettings(client, session)
-    return (await client.query<FailureRow>(text, [...values])).rows
-  })
+    async () => {
+      await applySessionSettings(client, session)
+      return (await client.query<FailureRow>(text, [...values])).rows
+    },
+  )
 }
 
 /**
@@ -108,7 +134,11 @@ async function checkChunk(client: pg.ClientBase, options: PrecheckOptions, logge
  * (precheck-parents-sql.ts), so a foreign key between the shadows judges the rows as the parents-first backfill
  * leaves them; '' otherwise.
  */
-async function parentsOf(client: pg.ClientBase, schema: string, migration: string): Promise<(picked: string) => string> {
+async function parentsOf(
+  client: pg.ClientBase,
+  schema: string,
+  migration: string,
+): Promise<(picked: string) => string> {
   const target = await readEnclosingTarget(client, schema, migration)
   if (target.group === undefined) return () => ''
   const keys = await readShadowForeignKeys(client, schema, target.members)
@@ -137,14 +167,21 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
   return withClient(pool, async (client) => {
     const checked = await loadMigration(client, options.schema, options.migration)
     const shape = migrationShape(checked)
-    const sql = precheckSql(shape, options.schema, checked.shadow.uniqueKeys, await parentsOf(client, options.schema, options.migration))
+    const sql = precheckSql(
+      shape,
+      options.schema,
+      checked.shadow.uniqueKeys,
+      await parentsOf(client, options.schema, options.migration),
+    )
     const keys = keyRangeSql(shape, 'legacy')
     const classes = new FailureClasses(examples)
     let rows = 0
     let failingRows = 0
     // Rows that fail forward or backward: while any does, the mapped keys cannot all be evaluated (no collision check).
     let unmappedRows = 0
-    const { rows: [edges] } = await client.query<{ low: unknown; high: unknown }>(keys.bounds.text, [...keys.bounds.values])
+    const {
+      rows: [edges],
+    } = await client.query<{ low: unknown; high: unknown }>(keys.bounds.text, [...keys.bounds.values])
     const low = keyFromRow(edges?.low)
     const high = keyFromRow(edges?.high)
     let chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS
@@ -152,11 +189,26 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
     let isLowerInclusive = true
     while (lower !== null && high !== null) {
       const probe: KeyRange = { lower, isLowerInclusive, upper: high }
-      const bound = keyFromRow((await client.query<{ key: unknown }>(keys.nextBound(probe, chunkRows).text, [...keys.nextBound(probe, chunkRows).values])).rows[0]?.key)
+      const bound = keyFromRow(
+        (
+          await client.query<{ key: unknown }>(keys.nextBound(probe, chunkRows).text, [
+            ...keys.nextBound(probe, chunkRows).values,
+          ])
+        ).rows[0]?.key,
+      )
       const range: KeyRange = { lower, isLowerInclusive, upper: bound ?? high }
       const chunk = sql.chunk(range)
       const chunkStarted = Date.now()
-      const found = await checkChunk(client, options, logger, operationId, checked.definition.session, chunk.text, chunk.values as string[], range)
+      const found = await checkChunk(
+        client,
+        options,
+        logger,
+        operationId,
+        checked.definition.session,
+        chunk.text,
+        chunk.values as string[],
+        range,
+      )
       const scanned = found[0]?.rows ?? 0
       rows += scanned
       const failedKeys = new Set<string>()
@@ -169,11 +221,19 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
         failedKeys.add(id)
         const isChanged = kind === 'round_trip' && f.sqlstate === ''
         if (!isChanged) unmappedRows++
-        classes.add({
-          key: f.key, kind, sqlstate: f.sqlstate ?? '', message: f.message ?? '',
-          pattern: f.pattern ?? '', column: f.column_name, constraint: f.constraint_name,
-          ...(isChanged ? { values: { legacy: f.legacy_value, roundTrip: f.round_trip_value } } : {}),
-        }, (c) => classQuery(sql.listing, c))
+        classes.add(
+          {
+            key: f.key,
+            kind,
+            sqlstate: f.sqlstate ?? '',
+            message: f.message ?? '',
+            pattern: f.pattern ?? '',
+            column: f.column_name,
+            constraint: f.constraint_name,
+            ...(isChanged ? { values: { legacy: f.legacy_value, roundTrip: f.round_trip_value } } : {}),
+          },
+          (c) => classQuery(sql.listing, c),
+        )
       }
       options.onProgress?.(rows, failingRows)
       chunkRows = nextChunkRows(chunkRows, scanned, Date.now() - chunkStarted, DEFAULT_TARGET_CHUNK_MS)
@@ -184,16 +244,27 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
     const collisionsChecked = unmappedRows === 0
     if (collisionsChecked) {
       for (const { columns, statement } of sql.collisions(examples)) {
-        const { rows: shared } = await client.query<{ value: string; count: number; keys: string[][] }>(statement.text, [...statement.values])
+        const { rows: shared } = await client.query<{ value: string; count: number; keys: string[][] }>(
+          statement.text,
+          [...statement.values],
+        )
         for (const s of shared) {
           failingRows += s.count
           for (const [i, key] of (s.keys ?? []).entries()) {
             // The class counts every row sharing a value (the group's first key carries the group's count), and lists examples.
-            classes.add({
-              key, kind: 'collision', sqlstate: '23505', column: columns.join(', '), constraint: null,
-              pattern: `several legacy rows map to one value of the shadow's unique key (${columns.join(', ')})`,
-              message: `value ${s.value} comes from ${s.count} legacy rows`,
-            }, () => statement.text.replace('$1', String(examples)), i === 0 ? s.count : 0)
+            classes.add(
+              {
+                key,
+                kind: 'collision',
+                sqlstate: '23505',
+                column: columns.join(', '),
+                constraint: null,
+                pattern: `several legacy rows map to one value of the shadow's unique key (${columns.join(', ')})`,
+                message: `value ${s.value} comes from ${s.count} legacy rows`,
+              },
+              () => statement.text.replace('$1', String(examples)),
+              i === 0 ? s.count : 0,
+            )
           }
         }
       }
@@ -201,18 +272,47 @@ export async function runPrecheck(pool: PoolLike, options: PrecheckOptions): Pro
     const list = classes.list()
     const sessionDependent = await sessionDependentCasts(client, shape)
     const result: PrecheckResult = {
-      migration: options.migration, definitionVersion: checked.definitionVersion, rows, failingRows, clean: failingRows === 0,
-      classes: list, collisionsChecked, sessionDependent, session: checked.definition.session, seconds: (Date.now() - started) / 1000,
+      migration: options.migration,
+      definitionVersion: checked.definitionVersion,
+      rows,
+      failingRows,
+      clean: failingRows === 0,
+      classes: list,
+      collisionsChecked,
+      sessionDependent,
+      session: checked.definition.session,
+      seconds: (Date.now() - started) / 1000,
     }
     await controlSchema(options.schema).insertEvent(client, {
-      migration: options.migration, actor: options.actor, kind: 'precheck', reason: options.reason,
+      migration: options.migration,
+      actor: options.actor,
+      kind: 'precheck',
+      reason: options.reason,
       details: {
-        clean: result.clean, definitionVersion: result.definitionVersion, rows, failingRows, collisionsChecked, session: checked.definition.session, sessionDependent,
-        classes: list.map((c) => ({ kind: c.kind, sqlstate: c.sqlstate, column: c.column, constraint: c.constraint, pattern: c.pattern, message: c.message, count: c.count, examples: c.examples, exampleValues: c.exampleValues })),
+        clean: result.clean,
+        definitionVersion: result.definitionVersion,
+        rows,
+        failingRows,
+        collisionsChecked,
+        session: checked.definition.session,
+        sessionDependent,
+        classes: list.map((c) => ({
+          kind: c.kind,
+          sqlstate: c.sqlstate,
+          column: c.column,
+          constraint: c.constraint,
+          pattern: c.pattern,
+          message: c.message,
+          count: c.count,
+          examples: c.examples,
+          exampleValues: c.exampleValues,
+        })),
       },
     })
-    logger.info({ migration: options.migration, operation: 'precheck', operationId, rows, failingRows, classes: list.length },
-      `precheck of ${options.migration}: ${rows} rows, ${result.clean ? 'clean' : `${failingRows} cannot be mapped`}`)
+    logger.info(
+      { migration: options.migration, operation: 'precheck', operationId, rows, failingRows, classes: list.length },
+      `precheck of ${options.migration}: ${rows} rows, ${result.clean ? 'clean' : `${failingRows} cannot be mapped`}`,
+    )
     return result
   })
 }

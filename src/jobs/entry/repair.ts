@@ -88,46 +88,102 @@ export async function runRepair(pool: PoolLike, options: RepairOptions): Promise
     const shadowName = displayName(shape.definition.shadow.table)
     const maxRetries = options.maxLockRetries ?? DEFAULT_MAX_LOCK_RETRIES
     const plan = sql.plan(options.migration)
-    const { rows: open } = await client.query<Record<string, unknown> & { id: string; kind: string; present: boolean }>(plan.text, plan.values)
+    const { rows: open } = await client.query<Record<string, unknown> & { id: string; kind: string; present: boolean }>(
+      plan.text,
+      plan.values,
+    )
     const actions: RepairAction[] = []
     let deferred = 0
     if (options.dryRun) {
-      for (const d of open) actions.push({ key: keyOf(d, shape.legacyKey), action: d.present ? 'copy' : 'delete', kind: d.kind })
+      for (const d of open)
+        actions.push({ key: keyOf(d, shape.legacyKey), action: d.present ? 'copy' : 'delete', kind: d.kind })
     } else {
       for (const d of open) {
         const statement = sql.repairOne(d.id, options.actor)
         try {
-          const rows = await withLockRetry(client, {
-            clock, maxRetries, lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-            onLockWait: ({ attempt, delayMs, error, isQuiet }) => {
-              instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
-              const key = JSON.stringify(keyOf(d, shape.legacyKey))
-              const log = isQuiet ? logger.debug : logger.warn
-              log.call(logger, { migration: options.migration, divergence: d.id, key, attempt, delayMs, server: serverMessage(error) },
-                `repair of ${options.migration} waits on a row lock on ${from === 'legacy' ? legacyName : shadowName} for key ${key} (divergence ${d.id}), held by another transaction: ` +
-                `${serverMessage(error)}; retry ${attempt} of ${maxRetries} in ${delayMs} ms`)
+          const rows = await withLockRetry(
+            client,
+            {
+              clock,
+              maxRetries,
+              lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+              onLockWait: ({ attempt, delayMs, error, isQuiet }) => {
+                instruments.lockRetries.inc({ migration: options.migration, task: 'repair' })
+                const key = JSON.stringify(keyOf(d, shape.legacyKey))
+                const log = isQuiet ? logger.debug : logger.warn
+                log.call(
+                  logger,
+                  {
+                    migration: options.migration,
+                    divergence: d.id,
+                    key,
+                    attempt,
+                    delayMs,
+                    server: serverMessage(error),
+                  },
+                  `repair of ${options.migration} waits on a row lock on ${from === 'legacy' ? legacyName : shadowName} for key ${key} (divergence ${d.id}), held by another transaction: ` +
+                    `${serverMessage(error)}; retry ${attempt} of ${maxRetries} in ${delayMs} ms`,
+                )
+              },
             },
-          }, async () => {
-            await applySessionSettings(client, shape.definition.session)
-            return (await client.query<Record<string, unknown> & { present: boolean }>(statement.text, statement.values)).rows
-          })
+            async () => {
+              await applySessionSettings(client, shape.definition.session)
+              return (
+                await client.query<Record<string, unknown> & { present: boolean }>(statement.text, statement.values)
+              ).rows
+            },
+          )
           // No row: another repair closed this divergence first.
-          if (rows[0]) actions.push({ key: keyOf(rows[0], shape.legacyKey), action: rows[0].present ? 'copy' : 'delete', kind: d.kind })
+          if (rows[0])
+            actions.push({
+              key: keyOf(rows[0], shape.legacyKey),
+              action: rows[0].present ? 'copy' : 'delete',
+              kind: d.kind,
+            })
         } catch (error) {
           if (!(options.deferForeignKeyViolations && isForeignKeyViolation(error))) throw error
           deferred++
-          logger.info({ migration: options.migration, divergence: d.id, key: JSON.stringify(keyOf(d, shape.legacyKey)), server: serverMessage(error) },
-            `repair of ${options.migration} leaves divergence ${d.id} for the group's second pass: ${serverMessage(error)}`)
+          logger.info(
+            {
+              migration: options.migration,
+              divergence: d.id,
+              key: JSON.stringify(keyOf(d, shape.legacyKey)),
+              server: serverMessage(error),
+            },
+            `repair of ${options.migration} leaves divergence ${d.id} for the group's second pass: ${serverMessage(error)}`,
+          )
         }
       }
     }
     const seconds = (clock.now() - started) / 1000
     if (!options.dryRun) {
-      const details = { rows: actions.length, seconds, from, copied: actions.filter((a) => a.action === 'copy').length, deleted: actions.filter((a) => a.action === 'delete').length }
-      await controlSchema(options.schema).insertEvent(client, { migration: options.migration, actor: options.actor, kind: 'repair', reason: options.reason, details })
+      const details = {
+        rows: actions.length,
+        seconds,
+        from,
+        copied: actions.filter((a) => a.action === 'copy').length,
+        deleted: actions.filter((a) => a.action === 'delete').length,
+      }
+      await controlSchema(options.schema).insertEvent(client, {
+        migration: options.migration,
+        actor: options.actor,
+        kind: 'repair',
+        reason: options.reason,
+        details,
+      })
     }
-    logger.info({ migration: options.migration, from, dryRun: options.dryRun ?? false, rows: actions.length },
-      `repair of ${options.migration} from ${from}: ${options.dryRun ? 'would repair' : 'repaired'} ${actions.length} key(s)`)
-    return { migration: options.migration, rows: actions.length, seconds, from, dryRun: options.dryRun ?? false, actions, deferred }
+    logger.info(
+      { migration: options.migration, from, dryRun: options.dryRun ?? false, rows: actions.length },
+      `repair of ${options.migration} from ${from}: ${options.dryRun ? 'would repair' : 'repaired'} ${actions.length} key(s)`,
+    )
+    return {
+      migration: options.migration,
+      rows: actions.length,
+      seconds,
+      from,
+      dryRun: options.dryRun ?? false,
+      actions,
+      deferred,
+    }
   })
 }

@@ -9,7 +9,16 @@ import { systemClock, type JobClock } from '../harness/job-clock.js'
 import { JobFailed } from '../harness/job-failed.js'
 import { defaultJobLogger, type JobLogger } from '../harness/job-logger.js'
 import { detailCount, failJob, finishJob, readJob, type JobRecord } from '../harness/job-record.js'
-import { DEFAULT_DIFFERENCE_LIMIT, DEFAULT_LEASE_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_LOCK_RETRIES, DEFAULT_VERIFY_PARALLEL, DEFAULT_VERIFY_TARGET_CHUNK_MS, MAX_VERIFY_CHUNK_ROWS, MAX_VERIFY_RECORD_ROWS } from '../job-defaults.js'
+import {
+  DEFAULT_DIFFERENCE_LIMIT,
+  DEFAULT_LEASE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_MAX_LOCK_RETRIES,
+  DEFAULT_VERIFY_PARALLEL,
+  DEFAULT_VERIFY_TARGET_CHUNK_MS,
+  MAX_VERIFY_CHUNK_ROWS,
+  MAX_VERIFY_RECORD_ROWS,
+} from '../job-defaults.js'
 import { openJob } from '../harness/open-job.js'
 import { withClient } from '../../db/with-client.js'
 import type { ChunkProgress } from '../chunks/chunk-runner-options.js'
@@ -72,7 +81,11 @@ export interface VerifyResult {
 }
 
 function countsOf(job: JobRecord): DifferenceCounts {
-  return { mismatch: detailCount(job, 'mismatch'), missing_in_shadow: detailCount(job, 'missing_in_shadow'), missing_in_legacy: detailCount(job, 'missing_in_legacy') }
+  return {
+    mismatch: detailCount(job, 'mismatch'),
+    missing_in_shadow: detailCount(job, 'missing_in_shadow'),
+    missing_in_legacy: detailCount(job, 'missing_in_legacy'),
+  }
 }
 
 /**
@@ -91,12 +104,22 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
   const instruments = instrumentsFor(options.registry)
   instruments.lockRetries.inc({ migration: options.migration, task: 'verify' }, 0)
   const labels = { migration: options.migration }
-  const opened = await openJob(pool, { schema: options.schema, migration: options.migration, kind: 'verify', span: 'both', actor: options.actor, chunkRows: options.chunkRows })
+  const opened = await openJob(pool, {
+    schema: options.schema,
+    migration: options.migration,
+    kind: 'verify',
+    span: 'both',
+    actor: options.actor,
+    chunkRows: options.chunkRows,
+  })
   const { shape, sql, job } = opened
   const compare = verifySql(shape, options.schema)
   // Marks the divergences this job recorded, so the result lists them whichever run or process found them.
   const detail = `verify job ${job.id}`
-  logger.info({ migration: options.migration, jobId: job.id, isResumed: opened.isResumed }, `verify of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id})`)
+  logger.info(
+    { migration: options.migration, jobId: job.id, isResumed: opened.isResumed },
+    `verify of ${options.migration} ${opened.isResumed ? 'resumes' : 'starts'} (job ${job.id})`,
+  )
 
   type Counts = ChunkCounts
   /**
@@ -144,7 +167,16 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       async work(client, range, { keepLease, expectedRows, begin }) {
         // Counting first is cheaper; only a chunk with differences is compared again to record them (that second,
         // later snapshot is the one reported, so a difference that a concurrent write just settled is not recorded).
-        let row: Counts = await countChunk({ pool, client, range, expectedRows, parallel, keys: opened.keys, count: (part) => compare.checkChunk(part), begin })
+        let row: Counts = await countChunk({
+          pool,
+          client,
+          range,
+          expectedRows,
+          parallel,
+          keys: opened.keys,
+          count: (part) => compare.checkChunk(part),
+          begin,
+        })
         if (DIFFERENCE_KINDS.some((k) => row[k] > 0)) row = await recordChunk(client, range, keepLease)
         const tallies = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, row[k]])) as Record<DifferenceKind, number>
         const differing = DIFFERENCE_KINDS.reduce((sum, k) => sum + tallies[k], 0)
@@ -154,7 +186,8 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
       onChunkDone(progress) {
         const { rows, differing, tallies } = progress.outcome
         instruments.verifyRows.inc({ ...labels, result: 'match' }, rows - differing)
-        for (const kind of DIFFERENCE_KINDS) if (tallies[kind]) instruments.verifyRows.inc({ ...labels, result: kind }, tallies[kind])
+        for (const kind of DIFFERENCE_KINDS)
+          if (tallies[kind]) instruments.verifyRows.inc({ ...labels, result: kind }, tallies[kind])
         instruments.comparisons.inc({ ...labels, source: 'verify', result: 'match' }, rows - differing)
         if (differing > 0) {
           instruments.comparisons.inc({ ...labels, source: 'verify', result: 'mismatch' }, differing)
@@ -165,25 +198,42 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
     })
   } catch (error) {
     // A lost connection (terminated, server restarted) leaves the job running, so the next verify resumes it, as after a kill.
-    if (error instanceof JobFailed && !isConnectionLost(error.cause)) await withClient(pool, (client) => failJob(client, sql, job.id, error.detail)).catch(() => undefined)
+    if (error instanceof JobFailed && !isConnectionLost(error.cause))
+      await withClient(pool, (client) => failJob(client, sql, job.id, error.detail)).catch(() => undefined)
     throw error
   }
 
   return withClient(pool, async (client) => {
-    const final = (await finishJob(client, sql, job.id, {
-      migration: options.migration,
-      actor: options.actor,
-      reason: options.reason,
-      details: (done) => {
-        const counts = countsOf(done)
-        return { clean: Object.values(counts).every((n) => n === 0), rowsCompared: done.rowsDone, counts, jobId: done.id, seconds: done.elapsedSeconds }
-      },
-    })) ?? (await readJob(client, sql, job.id))
+    const final =
+      (await finishJob(client, sql, job.id, {
+        migration: options.migration,
+        actor: options.actor,
+        reason: options.reason,
+        details: (done) => {
+          const counts = countsOf(done)
+          return {
+            clean: Object.values(counts).every((n) => n === 0),
+            rowsCompared: done.rowsDone,
+            counts,
+            jobId: done.id,
+            seconds: done.elapsedSeconds,
+          }
+        },
+      })) ?? (await readJob(client, sql, job.id))
     if (final.status !== 'done') {
-      throw new JobFailed(options.migration, 'verify', job.id, `the job is ${final.status}${typeof final.details.error === 'string' ? `: ${final.details.error}` : ''}`)
+      throw new JobFailed(
+        options.migration,
+        'verify',
+        job.id,
+        `the job is ${final.status}${typeof final.details.error === 'string' ? `: ${final.details.error}` : ''}`,
+      )
     }
     const counts = countsOf(final)
-    const listed = compare.differences(options.migration, detail, Math.max(0, options.limit ?? DEFAULT_DIFFERENCE_LIMIT))
+    const listed = compare.differences(
+      options.migration,
+      detail,
+      Math.max(0, options.limit ?? DEFAULT_DIFFERENCE_LIMIT),
+    )
     const { rows } = await client.query<Record<string, unknown> & { kind: DifferenceKind }>(listed.text, listed.values)
     const differences = rows.map((row) => ({
       key: Object.fromEntries(shape.legacyKey.map((column, i) => [column, row[`__k${i}`]])),
@@ -191,7 +241,19 @@ export async function runVerify(pool: PoolLike, options: VerifyOptions): Promise
     }))
     const clean = Object.values(counts).every((n) => n === 0)
     const seconds = (clock.now() - started) / 1000
-    logger.info({ migration: options.migration, jobId: job.id, rowsCompared: final.rowsDone, clean, counts }, `verify of ${options.migration} done: ${final.rowsDone} keys compared, ${clean ? 'clean' : 'differences found'}`)
-    return { migration: options.migration, rowsCompared: final.rowsDone, clean, counts, differences, jobId: job.id, seconds, isResumed: opened.isResumed }
+    logger.info(
+      { migration: options.migration, jobId: job.id, rowsCompared: final.rowsDone, clean, counts },
+      `verify of ${options.migration} done: ${final.rowsDone} keys compared, ${clean ? 'clean' : 'differences found'}`,
+    )
+    return {
+      migration: options.migration,
+      rowsCompared: final.rowsDone,
+      clean,
+      counts,
+      differences,
+      jobId: job.id,
+      seconds,
+      isResumed: opened.isResumed,
+    }
   })
 }

@@ -71,7 +71,12 @@ export async function runRepairs(pool: PoolLike, options: RepairOptions): Promis
     const earlier = first[i] as RepairResult
     if (earlier.deferred === 0) continue
     const again = await runRepair(pool, { ...options, migration: order[i] as string })
-    results[i] = { ...again, rows: earlier.rows + again.rows, seconds: earlier.seconds + again.seconds, actions: [...earlier.actions, ...again.actions] }
+    results[i] = {
+      ...again,
+      rows: earlier.rows + again.rows,
+      seconds: earlier.seconds + again.seconds,
+      actions: [...earlier.actions, ...again.actions],
+    }
   }
   return results
 }

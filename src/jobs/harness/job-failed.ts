@@ -18,15 +18,18 @@ export class JobFailed extends CutoverError {
     readonly detail: string,
     options?: { cause?: unknown },
   ) {
-    const next = kind === 'backfill'
-      ? `fix the cause and run it again, it resumes where it stopped: cutover backfill ${migration}`
-      : `fix the cause and run it again: cutover verify ${migration}`
+    const next =
+      kind === 'backfill'
+        ? `fix the cause and run it again, it resumes where it stopped: cutover backfill ${migration}`
+        : `fix the cause and run it again: cutover verify ${migration}`
     super(`${kind} of ${migration} (job ${jobId}) failed: ${detail}; ${next}`, options)
     this.exitCode = options?.cause !== undefined && isConnectionLost(options.cause) ? 3 : 1
   }
 
   /** A chunk's statement failed: the message names the chunk, its keys and the server's words. */
   static inChunk(migration: string, kind: JobKind, jobId: string, chunk: string, cause: unknown): JobFailed {
-    return new JobFailed(migration, kind, jobId, `chunk ${chunk}: ${serverMessage(cause).replaceAll('\n', ' ')}`, { cause })
+    return new JobFailed(migration, kind, jobId, `chunk ${chunk}: ${serverMessage(cause).replaceAll('\n', ' ')}`, {
+      cause,
+    })
   }
 }

@@ -24,10 +24,17 @@ function wholeNumber(value: number | undefined, min: number, max: number): boole
 export function checkJobOptions(migration: string, kind: 'backfill' | 'verify', options: SizingOptions): void {
   const refuse = (flag: string, option: string, range: string, value: unknown, example: string): never => {
     const given = typeof value === 'number' && Number.isNaN(value) ? 'something that is not a number' : String(value)
-    throw new ConfigInvalid(migration, `--${flag} (${option}) must be a whole number ${range}, not ${given}; for example: cutover ${kind} ${migration} --${flag} ${example}`)
+    throw new ConfigInvalid(
+      migration,
+      `--${flag} (${option}) must be a whole number ${range}, not ${given}; for example: cutover ${kind} ${migration} --${flag} ${example}`,
+    )
   }
-  if (!wholeNumber(options.workers, 1, MAX_JOB_WORKERS)) refuse('workers', 'workers', `from 1 to ${MAX_JOB_WORKERS}`, options.workers, '2')
-  if (!wholeNumber(options.parallel, 1, MAX_JOB_PARALLEL)) refuse('parallel', 'parallel', `from 1 to ${MAX_JOB_PARALLEL}`, options.parallel, '2')
-  if (!wholeNumber(options.chunkRows, 1, Number.MAX_SAFE_INTEGER)) refuse('chunk-rows', 'chunkRows', 'of 1 or more', options.chunkRows, '1000')
-  if (!wholeNumber(options.limit, 0, Number.MAX_SAFE_INTEGER)) refuse('limit', 'limit', 'of 0 or more', options.limit, '100')
+  if (!wholeNumber(options.workers, 1, MAX_JOB_WORKERS))
+    refuse('workers', 'workers', `from 1 to ${MAX_JOB_WORKERS}`, options.workers, '2')
+  if (!wholeNumber(options.parallel, 1, MAX_JOB_PARALLEL))
+    refuse('parallel', 'parallel', `from 1 to ${MAX_JOB_PARALLEL}`, options.parallel, '2')
+  if (!wholeNumber(options.chunkRows, 1, Number.MAX_SAFE_INTEGER))
+    refuse('chunk-rows', 'chunkRows', 'of 1 or more', options.chunkRows, '1000')
+  if (!wholeNumber(options.limit, 0, Number.MAX_SAFE_INTEGER))
+    refuse('limit', 'limit', 'of 0 or more', options.limit, '100')
 }

@@ -25,8 +25,17 @@ export interface JobRecord {
 }
 
 interface JobRow {
-  id: string; kind: JobKind; status: JobRecord['status']; low_key: unknown; high_key: unknown; total_estimate: string | null
-  rows_done: string; rows_differing: string; chunk_rows: number; details: Record<string, unknown>; elapsed_seconds: number
+  id: string
+  kind: JobKind
+  status: JobRecord['status']
+  low_key: unknown
+  high_key: unknown
+  total_estimate: string | null
+  rows_done: string
+  rows_differing: string
+  chunk_rows: number
+  details: Record<string, unknown>
+  elapsed_seconds: number
 }
 
 function toRecord(row: JobRow): JobRecord {
@@ -70,7 +79,11 @@ async function findRunning(client: pg.ClientBase, sql: JobSql, input: StartJobIn
  * range that exists now: rows added beyond it later are not part of the job.
  * When two runs start at once, one inserts the job and the other resumes it.
  */
-export async function startOrResumeJob(client: pg.ClientBase, sql: JobSql, input: StartJobInput): Promise<{ job: JobRecord; isResumed: boolean }> {
+export async function startOrResumeJob(
+  client: pg.ClientBase,
+  sql: JobSql,
+  input: StartJobInput,
+): Promise<{ job: JobRecord; isResumed: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const running = await findRunning(client, sql, input)
     if (running) {
@@ -80,7 +93,10 @@ export async function startOrResumeJob(client: pg.ClientBase, sql: JobSql, input
       }
       return { job: running, isResumed: true }
     }
-    const { rows: bounds } = await client.query<{ low: unknown; high: unknown }>(input.keys.bounds.text, input.keys.bounds.values)
+    const { rows: bounds } = await client.query<{ low: unknown; high: unknown }>(
+      input.keys.bounds.text,
+      input.keys.bounds.values,
+    )
     const low = keyFromRow(bounds[0]?.low)
     const high = keyFromRow(bounds[0]?.high)
     let estimate = '0'
@@ -90,12 +106,20 @@ export async function startOrResumeJob(client: pg.ClientBase, sql: JobSql, input
     }
     const json = (key: KeyValues | null): string | null => (key === null ? null : JSON.stringify(key))
     const { rows } = await client.query<JobRow>(sql.insert, [
-      input.migration, input.kind, json(low), json(high), estimate, input.chunkRows ?? DEFAULT_CHUNK_ROWS, input.actor,
+      input.migration,
+      input.kind,
+      json(low),
+      json(high),
+      estimate,
+      input.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      input.actor,
     ])
     if (rows[0]) return { job: toRecord(rows[0]), isResumed: false }
     // Another run inserted the job between our look and our insert: resume it.
   }
-  throw new Error(`could not start or resume the ${input.kind} job of ${input.migration}: it kept changing under us; run the command again`)
+  throw new Error(
+    `could not start or resume the ${input.kind} job of ${input.migration}: it kept changing under us; run the command again`,
+  )
 }
 
 export async function readJob(client: pg.ClientBase, sql: JobSql, jobId: string): Promise<JobRecord> {
@@ -113,13 +137,24 @@ export async function finishJob(
   client: pg.ClientBase,
   sql: JobSql,
   jobId: string,
-  event: { readonly migration: string; readonly actor: string; readonly reason?: string | undefined; details(job: JobRecord): Record<string, unknown> },
+  event: {
+    readonly migration: string
+    readonly actor: string
+    readonly reason?: string | undefined
+    details(job: JobRecord): Record<string, unknown>
+  },
 ): Promise<JobRecord | undefined> {
   return inTransaction(client, async () => {
     const { rows } = await client.query<JobRow>(sql.finish, [jobId])
     if (!rows[0]) return undefined
     const job = toRecord(rows[0])
-    await sql.control.insertEvent(client, { migration: event.migration, actor: event.actor, kind: job.kind, reason: event.reason, details: event.details(job) })
+    await sql.control.insertEvent(client, {
+      migration: event.migration,
+      actor: event.actor,
+      kind: job.kind,
+      reason: event.reason,
+      details: event.details(job),
+    })
     return job
   })
 }

@@ -35,8 +35,11 @@ export async function openJob(pool: PoolLike, input: OpenJobInput): Promise<Open
       // shadow) would deadlock with them, and copying legacy over the authoritative side is wrong in any case.
       const { phase } = await readState(client, input.schema, input.migration)
       if (phase === 'shadow_primary' || phase === 'complete') {
-        throw new TransitionInvalid(input.migration, `backfill copies legacy into the shadow, but the shadow is authoritative in ${phase}; ` +
-          `nothing to backfill there (cutover repair ${input.migration} re-copies divergent keys from the authoritative side)`)
+        throw new TransitionInvalid(
+          input.migration,
+          `backfill copies legacy into the shadow, but the shadow is authoritative in ${phase}; ` +
+            `nothing to backfill there (cutover repair ${input.migration} re-copies divergent keys from the authoritative side)`,
+        )
       }
     }
     const sql = jobSql(input.schema)

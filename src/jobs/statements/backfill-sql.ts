@@ -49,7 +49,13 @@ SELECT (SELECT count(*) FROM src)::int AS scanned, (SELECT count(*) FROM copied)
   const plainTexts = { inclusive: plain(true), exclusive: plain(false) }
   const keepingTexts = { inclusive: keeping(true), exclusive: keeping(false) }
   return {
-    copyChunk: (range) => ({ text: range.isLowerInclusive ? plainTexts.inclusive : plainTexts.exclusive, values: rangeValues(range) }),
-    copyChunkKeepingShadowRows: (range) => ({ text: range.isLowerInclusive ? keepingTexts.inclusive : keepingTexts.exclusive, values: rangeValues(range) }),
+    copyChunk: (range) => ({
+      text: range.isLowerInclusive ? plainTexts.inclusive : plainTexts.exclusive,
+      values: rangeValues(range),
+    }),
+    copyChunkKeepingShadowRows: (range) => ({
+      text: range.isLowerInclusive ? keepingTexts.inclusive : keepingTexts.exclusive,
+      values: rangeValues(range),
+    }),
   }
 }

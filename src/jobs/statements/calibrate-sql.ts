@@ -14,7 +14,10 @@ export const SAMPLE_COLUMN = '__cutover_n'
 
 /** One row: `estimate`, the planner's row count of the legacy table (negative when never analysed). */
 export function rowEstimateSql(shape: MigrationShape): Statement {
-  return { text: 'SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass', values: [shape.legacyTable] }
+  return {
+    text: 'SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass',
+    values: [shape.legacyTable],
+  }
 }
 
 /**
@@ -46,10 +49,18 @@ ${comparedSides(shape, { legacy: 'l', shadow: 's', carry: SAMPLE_COLUMN })}`
  * makes every pair ($1[i], $2[i]) of comparable values of a column of `type`
  * equal, applied as the comparison applies it (core/normalisers.ts).
  */
-export function normaliserFixSql(type: string, specs: readonly Normaliser[], legacy: readonly string[], shadow: readonly string[]): Statement {
+export function normaliserFixSql(
+  type: string,
+  specs: readonly Normaliser[],
+  legacy: readonly string[],
+  shadow: readonly string[],
+): Statement {
   const items = specs.map((spec, i) => {
     const side = (v: string): string => `(${normaliserSql(spec, `(p.${v})::${type}`)})::text`
     return `bool_and(${side('a')} IS NOT DISTINCT FROM ${side('b')}) AS "${i}"`
   })
-  return { text: `SELECT ${items.join(', ')} FROM unnest($1::text[], $2::text[]) AS p(a, b)`, values: [[...legacy], [...shadow]] }
+  return {
+    text: `SELECT ${items.join(', ')} FROM unnest($1::text[], $2::text[]) AS p(a, b)`,
+    values: [[...legacy], [...shadow]],
+  }
 }

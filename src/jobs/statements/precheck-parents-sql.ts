@@ -15,7 +15,12 @@ function forwardOf(shape: MigrationShape, column: string): string | undefined {
  * per ancestor, of its legacy rows referenced by the rows of `child` that `picked` selects (a predicate on `lt`).
  * A foreign key whose columns are not all mapped by `forward` is left to fail as it would.
  */
-export function parentInserts(child: string, picked: string, keys: readonly ShadowForeignKey[], shapes: ReadonlyMap<string, MigrationShape>): string {
+export function parentInserts(
+  child: string,
+  picked: string,
+  keys: readonly ShadowForeignKey[],
+  shapes: ReadonlyMap<string, MigrationShape>,
+): string {
   const needed = new Map<string, string[]>()
   const visit = (member: string, predicate: string): void => {
     const own = shapes.get(member)
@@ -36,9 +41,11 @@ export function parentInserts(child: string, picked: string, keys: readonly Shad
   if (needed.size === 0) return ''
   const inserts = [...needed].map(([name, predicates], i) => {
     const shape = shapes.get(name) as MigrationShape
-    return `cutover_parent_${i} AS (INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow} ` +
+    return (
+      `cutover_parent_${i} AS (INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow} ` +
       `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${shape.legacyTable} AS lt WHERE ${predicates.map((p) => `(${p})`).join(' OR ')} ` +
       `ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING)`
+    )
   })
   return `WITH ${inserts.join(', ')} `
 }

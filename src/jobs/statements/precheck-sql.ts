@@ -25,7 +25,9 @@ export interface PrecheckSql {
 }
 
 function keyArray(shape: MigrationShape): string {
-  return `jsonb_build_array(${legacySide(shape).refs.map((r) => `${r}::text`).join(', ')})`
+  return `jsonb_build_array(${legacySide(shape)
+    .refs.map((r) => `${r}::text`)
+    .join(', ')})`
 }
 
 /**
@@ -34,7 +36,10 @@ function keyArray(shape: MigrationShape): string {
  * CHECK constraints judge it without the legacy table being written. The `One` texts do the same for one key ($1,
  * an array of text), found by key equality through the index.
  */
-function mappingTexts(shape: MigrationShape, parents: (picked: string) => string): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string; roundTrip: string } {
+function mappingTexts(
+  shape: MigrationShape,
+  parents: (picked: string) => string,
+): { setup: string; forward: string; backward: string; forwardOne: string; backwardOne: string; roundTrip: string } {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
   const inSet = `(${legacy.refs.join(', ')}) IN (SELECT ${types.map((t, i) => `(cutover_key ->> ${i})::${t}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS cutover_key)`
@@ -43,7 +48,8 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
     const expression = shape.forward.find((m) => m.column === k)?.expression ?? q(k)
     return `(${expression})::${typeOf(shape.shadowColumns, k)}`
   })
-  const forward = (picked: string): string => `${parents(picked)}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow} ` +
+  const forward = (picked: string): string =>
+    `${parents(picked)}INSERT INTO ${shape.shadowTable} (${list(shape.forward.map((m) => m.column))})${shape.overriding.shadow} ` +
     `SELECT ${shape.forward.map((m) => m.expression).join(', ')} FROM ${legacy.from} WHERE ${picked} ` +
     `ON CONFLICT (${list(shape.shadowConflictKey)}) DO NOTHING`
   // Driven by the picked keys, each shadow row found through the shadow key's unique index: the plan must not
@@ -52,7 +58,8 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
   // minutes for 20,000 keys). `OFFSET 0` keeps the lookup a subquery the planner cannot flatten into a join it
   // would reorder, so it runs once per picked key, through the index.
   const keyAliases = shape.shadowKey.map((_, i) => q(`cutover_k${i}`))
-  const backward = (picked: string): string => `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
+  const backward = (picked: string): string =>
+    `INSERT INTO ${LEGACY_COPY} (${list(shape.backward.map((m) => m.column))}) ` +
     `SELECT ${shape.backward.map((m) => m.expression).join(', ')} ` +
     `FROM (SELECT DISTINCT ${forwardKey.map((k, i) => `${k} AS ${keyAliases[i]}`).join(', ')} FROM ${legacy.from} WHERE ${picked}) AS cutover_keys ` +
     `JOIN LATERAL (SELECT * FROM ${shape.shadowTable} AS st WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = cutover_keys.${keyAliases[i]}`).join(' AND ')} OFFSET 0) AS st ON true`
@@ -67,7 +74,8 @@ function mappingTexts(shape: MigrationShape, parents: (picked: string) => string
 }
 
 /** The pattern of a round-trip class: what every row of it has in common. */
-export const ROUND_TRIP_PATTERN = 'the value the application reads back, backward(forward(row)), differs from the one it wrote'
+export const ROUND_TRIP_PATTERN =
+  'the value the application reads back, backward(forward(row)), differs from the one it wrote'
 
 /**
  * The round trip of the keys in $1 (a jsonb array of keys), once their rows are in the shadow: for each legacy row,
@@ -83,7 +91,8 @@ function roundTripText(shape: MigrationShape, inSet: string, forwardKey: readonl
   })
   const keyAliases = forwardKey.map((_, i) => q(`cutover_k${i}`))
   const message = `pg_catalog.format('%s: %s comes back from the shadow as %s', d.column_name, pg_catalog.quote_nullable(d.legacy_value), pg_catalog.quote_nullable(d.round_trip_value))`
-  return `SELECT coalesce(jsonb_agg(jsonb_build_object('key', ${keyArray(shape)}, 'step', 'round_trip', 'sqlstate', '', 'message', ${message}, ` +
+  return (
+    `SELECT coalesce(jsonb_agg(jsonb_build_object('key', ${keyArray(shape)}, 'step', 'round_trip', 'sqlstate', '', 'message', ${message}, ` +
     `'pattern', ${quoteLiteral(ROUND_TRIP_PATTERN)}, 'column', d.column_name, 'legacy', d.legacy_value, 'round_trip', d.round_trip_value) ` +
     `ORDER BY ${legacySide(shape).refs.join(', ')}, d.column_name), '[]') ` +
     `FROM ${legacySide(shape).from} CROSS JOIN LATERAL (SELECT ${forwardKey.map((k, i) => `${k} AS ${keyAliases[i]}`).join(', ')}) AS fk ` +
@@ -91,13 +100,19 @@ function roundTripText(shape: MigrationShape, inSet: string, forwardKey: readonl
     `WHERE ${shape.shadowKey.map((k, i) => `st.${q(k)} = fk.${keyAliases[i]}`).join(' AND ')} OFFSET 0) AS rt ON true ` +
     `CROSS JOIN LATERAL (VALUES ${compared.join(', ')}) AS d (column_name, differs, legacy_value, round_trip_value) ` +
     `WHERE ${inSet} AND d.differs`
+  )
 }
 
 /**
  * `parents` gives, for a predicate picking the checked legacy rows, what to run before their insert in the same
  * statement (precheck-parents-sql.ts: the referenced rows of the other members of a group); '' for none.
  */
-export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueKeys: readonly (readonly string[])[], parents: (picked: string) => string = () => ''): PrecheckSql {
+export function precheckSql(
+  shape: MigrationShape,
+  schema: string,
+  shadowUniqueKeys: readonly (readonly string[])[],
+  parents: (picked: string) => string = () => '',
+): PrecheckSql {
   const types = keyTypes(shape)
   const legacy = legacySide(shape)
   const texts = mappingTexts(shape, parents)
@@ -112,28 +127,41 @@ export function precheckSql(shape: MigrationShape, schema: string, shadowUniqueK
   const chunkTexts = { inclusive: chunkText(true), exclusive: chunkText(false) }
   const mapped = new Map(shape.forward.map((m) => [m.column, m.expression]))
   return {
-    chunk: (range) => ({ text: range.isLowerInclusive ? chunkTexts.inclusive : chunkTexts.exclusive, values: rangeValues(range) }),
-    listing: call(`(SELECT coalesce(jsonb_agg(${keyArray(shape)} ORDER BY ${legacy.refs.join(', ')}), '[]') FROM ${legacy.from})`),
-    collisions: (examples) => shadowUniqueKeys
-      .filter((columns) => columns.every((c) => mapped.has(c)))
-      .map((columns) => {
-        const values = columns.map((c) => `(${mapped.get(c) as string})::${typeOf(shape.shadowColumns, c)}`)
-        return {
-          columns,
-          statement: {
-            text: `SELECT ${columns.length === 1 ? `${values[0]}::text` : `ROW(${values.join(', ')})::text`} AS value, count(*)::int AS count, ` +
-              `(array_agg(${keyArray(shape)} ORDER BY ${legacy.refs.join(', ')}))[1:$1] AS keys ` +
-              `FROM ${legacy.from} GROUP BY ${values.join(', ')} HAVING count(*) > 1 ORDER BY count(*) DESC, 1`,
-            values: [examples],
-          },
-        }
-      }),
+    chunk: (range) => ({
+      text: range.isLowerInclusive ? chunkTexts.inclusive : chunkTexts.exclusive,
+      values: rangeValues(range),
+    }),
+    listing: call(
+      `(SELECT coalesce(jsonb_agg(${keyArray(shape)} ORDER BY ${legacy.refs.join(', ')}), '[]') FROM ${legacy.from})`,
+    ),
+    collisions: (examples) =>
+      shadowUniqueKeys
+        .filter((columns) => columns.every((c) => mapped.has(c)))
+        .map((columns) => {
+          const values = columns.map((c) => `(${mapped.get(c) as string})::${typeOf(shape.shadowColumns, c)}`)
+          return {
+            columns,
+            statement: {
+              text:
+                `SELECT ${columns.length === 1 ? `${values[0]}::text` : `ROW(${values.join(', ')})::text`} AS value, count(*)::int AS count, ` +
+                `(array_agg(${keyArray(shape)} ORDER BY ${legacy.refs.join(', ')}))[1:$1] AS keys ` +
+                `FROM ${legacy.from} GROUP BY ${values.join(', ')} HAVING count(*) > 1 ORDER BY count(*) DESC, 1`,
+              values: [examples],
+            },
+          }
+        }),
   }
 }
 
 /** The listing narrowed to one class: every key that fails that way, with PostgreSQL's message. */
-export function classQuery(listing: string, c: Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern'>): string {
-  const same = (column: string, value: string | null): string => (value === null ? `f.${column} IS NULL` : `f.${column} = ${quoteLiteral(value)}`)
-  return `${listing} WHERE f.step = ${quoteLiteral(c.kind)} AND f.sqlstate = ${quoteLiteral(c.sqlstate)} AND ${same('column_name', c.column)} ` +
+export function classQuery(
+  listing: string,
+  c: Pick<FailureClass, 'kind' | 'sqlstate' | 'column' | 'constraint' | 'pattern'>,
+): string {
+  const same = (column: string, value: string | null): string =>
+    value === null ? `f.${column} IS NULL` : `f.${column} = ${quoteLiteral(value)}`
+  return (
+    `${listing} WHERE f.step = ${quoteLiteral(c.kind)} AND f.sqlstate = ${quoteLiteral(c.sqlstate)} AND ${same('column_name', c.column)} ` +
     `AND ${same('constraint_name', c.constraint)} AND f.pattern = ${quoteLiteral(c.pattern)}`
+  )
 }

@@ -21,7 +21,10 @@ function upsertFromSource(shape: MigrationShape, target: Side): string {
   const table = target === 'shadow' ? shape.shadowTable : shape.legacyTable
   const key = target === 'shadow' ? shape.shadowConflictKey : shape.legacyKey
   const nonKey = mapped.filter((m) => !key.includes(m.column))
-  const onConflict = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
+  const onConflict =
+    nonKey.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
   return `INSERT INTO ${table} (${list(mapped.map((m) => m.column))})${shape.overriding[target]} SELECT ${mapped.map((m) => m.expression).join(', ')} FROM src ON CONFLICT (${list(key)}) ${onConflict} RETURNING 1`
 }
 
@@ -33,7 +36,9 @@ function deleteMissing(shape: MigrationShape, target: Side): string {
   }
   const types = keyTypes(shape)
   // The shadow's legacy key through `backward`, over the target row's own columns.
-  const backwardKey = shape.legacyKey.map((k, i) => `(${shape.backward.find((m) => m.column === k)?.expression ?? q(k)})::${types[i]}`)
+  const backwardKey = shape.legacyKey.map(
+    (k, i) => `(${shape.backward.find((m) => m.column === k)?.expression ?? q(k)})::${types[i]}`,
+  )
   return `DELETE FROM ${shape.shadowTable} AS st WHERE (${backwardKey.join(', ')}) IN (SELECT ${keys} FROM fix AS f) AND NOT EXISTS (SELECT 1 FROM src) RETURNING 1`
 }
 
@@ -71,9 +76,13 @@ export function repairSql(shape: MigrationShape, schema: string, from: Side): Re
 ), src AS (
   SELECT ${sourceAlias}.* FROM ${source.from} JOIN fix ON (${source.refs.join(', ')}) = (${aliases.map((a) => `fix.${a}`).join(', ')})
   FOR SHARE OF ${sourceAlias} NOWAIT
-)${moved ? `, moved AS (
+)${
+    moved
+      ? `, moved AS (
   ${moved}
-)` : ''}, copied AS (
+)`
+      : ''
+  }, copied AS (
   ${upsertFromSource(shape, target)}
 ), deleted AS (
   ${deleteMissing(shape, target)}

@@ -48,7 +48,11 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const shadow = shadowSide(shape)
   const divergences = divergencesTable(schema)
   const columns = verifyColumns(
-    shape.forward.map((m) => ({ column: m.column, type: typeOf(shape.shadowColumns, m.column), expression: m.expression })),
+    shape.forward.map((m) => ({
+      column: m.column,
+      type: typeOf(shape.shadowColumns, m.column),
+      expression: m.expression,
+    })),
     shape.definition.compare,
   )
   // The legacy shape too, as the caller receives a row: each legacy column whose round trip is not the identity,
@@ -57,8 +61,20 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const backwardOf = new Map(shape.backward.map((m) => [m.column, m.expression]))
   const backAlias = (i: number): string => quoteIdent(`__b${i}`)
   const backSideAlias = (side: 'l' | 's', i: number): string => quoteIdent(`__${side}b${i}`)
-  const backRaw = (side: 'l' | 's'): string => back.map((c, i) => `, ${side === 'l' ? `lt.${quoteIdent(c.column)}` : `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type}`} AS ${backAlias(i)}`).join('')
-  const backValues = (side: 'l' | 's'): string => back.map((c, i) => `, ${c.sql.normalise(side === 'l' ? `lt.${quoteIdent(c.column)}` : `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type}`)} AS ${backAlias(i)}`).join('')
+  const backRaw = (side: 'l' | 's'): string =>
+    back
+      .map(
+        (c, i) =>
+          `, ${side === 'l' ? `lt.${quoteIdent(c.column)}` : `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type}`} AS ${backAlias(i)}`,
+      )
+      .join('')
+  const backValues = (side: 'l' | 's'): string =>
+    back
+      .map(
+        (c, i) =>
+          `, ${c.sql.normalise(side === 'l' ? `lt.${quoteIdent(c.column)}` : `(${backwardOf.get(c.column) ?? 'NULL'})::${c.type}`)} AS ${backAlias(i)}`,
+      )
+      .join('')
   const backRow = (side: 'l' | 's', normalise: boolean): string =>
     `ROW(${back.map((c, i) => c.sql.key(normalise ? c.sql.normalise(`${side}.${backAlias(i)}`) : `${side}.${backAlias(i)}`)).join(', ')})`
   const keys = shape.legacyKey.map((_, i) => keyAlias(i))
@@ -66,12 +82,18 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const keyNames = shape.legacyKey.map((_, i) => `$${2 * n + 3 + i}::text`)
   const valueAlias = (i: number): string => quoteIdent(`__v${i}`)
   const sideAlias = (side: 'l' | 's', i: number): string => quoteIdent(`__${side}${i}`)
-  const values = (of: (c: VerifyColumnSql) => string): string => columns.map((c, i) => `${of(c)} AS ${valueAlias(i)}`).join(', ')
-  const row = (side: 'l' | 's'): string => `ROW(${[...columns.map((c, i) => c.key(`${side}.${valueAlias(i)}`)), ...back.map((c, i) => c.sql.key(`${side}.${backAlias(i)}`))].join(', ')})`
+  const values = (of: (c: VerifyColumnSql) => string): string =>
+    columns.map((c, i) => `${of(c)} AS ${valueAlias(i)}`).join(', ')
+  const row = (side: 'l' | 's'): string =>
+    `ROW(${[...columns.map((c, i) => c.key(`${side}.${valueAlias(i)}`)), ...back.map((c, i) => c.sql.key(`${side}.${backAlias(i)}`))].join(', ')})`
   // The same JSON object as to_jsonb of the read comparison's projection: the column names as keys.
   const json = (side: 'l' | 's'): string =>
-    `(SELECT to_jsonb(p) FROM (SELECT ${[...columns.map((c, i) => `${c.comparable(`c.${sideAlias(side, i)}`)} AS ${quoteIdent(c.column)}`),
-      ...back.map((c, i) => `${c.sql.comparable(`c.${backSideAlias(side, i)}`)} AS ${quoteIdent(readBackKey(c.column))}`)].join(', ')}) AS p)`
+    `(SELECT to_jsonb(p) FROM (SELECT ${[
+      ...columns.map((c, i) => `${c.comparable(`c.${sideAlias(side, i)}`)} AS ${quoteIdent(c.column)}`),
+      ...back.map(
+        (c, i) => `${c.sql.comparable(`c.${backSideAlias(side, i)}`)} AS ${quoteIdent(readBackKey(c.column))}`,
+      ),
+    ].join(', ')}) AS p)`
 
   // The differing rows' keys, typed again, for DISTINCT ON and the order of the upserts; a missing side's row is SQL NULL.
   const foundKeys = types.map((t, i) => `(f.value -> 'key' ->> ${i})::${t}`).join(', ')
@@ -106,7 +128,9 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
   const rest = (c: VerifyColumnSql): boolean => c.sameRaw === null
   const quickEqual = [
     ...rawTests.map((t) => `(${t})`),
-    ...(rawTests.length > 0 && columns.some(rest) ? [`${normalisedRow('l', rest)} IS NOT DISTINCT FROM ${normalisedRow('s', rest)}`] : []),
+    ...(rawTests.length > 0 && columns.some(rest)
+      ? [`${normalisedRow('l', rest)} IS NOT DISTINCT FROM ${normalisedRow('s', rest)}`]
+      : []),
   ].join(' AND ')
   // Each row is judged once, in the one FILTER that needs it: the missing sides are counted from the join's null
   // keys (a table's key is never null). No subquery between the join and the counts, so PostgreSQL may count in
@@ -116,8 +140,11 @@ export function verifySql(shape: MigrationShape, schema: string): VerifySql {
     `${normalisedRow('l', () => true)} IS DISTINCT FROM ${normalisedRow('s', () => true)}`,
   ].join('\n                AND ')
   const mismatch = [
-    `l.${keys[0]} IS NOT NULL`, `s.${keys[0]} IS NOT NULL`,
-    back.length === 0 ? shadowShapeDiffers : `((${shadowShapeDiffers}) OR ${backRow('l', true)} IS DISTINCT FROM ${backRow('s', true)})`,
+    `l.${keys[0]} IS NOT NULL`,
+    `s.${keys[0]} IS NOT NULL`,
+    back.length === 0
+      ? shadowShapeDiffers
+      : `((${shadowShapeDiffers}) OR ${backRow('l', true)} IS DISTINCT FROM ${backRow('s', true)})`,
   ].join('\n                AND ')
   const checkText = (isLowerInclusive: boolean): string => `WITH ${rawSides(isLowerInclusive)}
 SELECT count(*)::int AS compared,
@@ -144,11 +171,13 @@ SELECT count(*)::int AS compared,
     FROM c
 ), found AS (
   ${divergenceUpsertSql({
-    table: divergences, columns: ['migration', 'key', 'source', 'kind', 'legacy_row', 'shadow_row', 'detail'],
+    table: divergences,
+    columns: ['migration', 'key', 'source', 'kind', 'legacy_row', 'shadow_row', 'detail'],
     rows: `SELECT DISTINCT ON (${foundKeys}) $${2 * n + 1}, jsonb_build_object(${keyNames.map((name, i) => `${name}, f.value -> 'key' ->> ${i}`).join(', ')}),
          'verify', f.value ->> 'kind', nullif(f.value -> 'legacy_row', 'null'), nullif(f.value -> 'shadow_row', 'null'), $${2 * n + 2}
     FROM a CROSS JOIN LATERAL jsonb_array_elements(a.differing) AS f ORDER BY ${foundKeys}`,
-    refreshed: ['kind', 'legacy_row', 'shadow_row', 'detail'], returning: '1',
+    refreshed: ['kind', 'legacy_row', 'shadow_row', 'detail'],
+    returning: '1',
   })}
 )
 SELECT compared, ${DIFFERENCE_KINDS.join(', ')} FROM a`
@@ -159,11 +188,17 @@ SELECT compared, ${DIFFERENCE_KINDS.join(', ')} FROM a`
     WHERE migration = $1 AND repaired_at IS NULL AND detail = $2 ORDER BY ${keys.join(', ')} LIMIT $3`
 
   return {
-    checkChunk: (range) => ({ text: range.isLowerInclusive ? checkTexts.inclusive : checkTexts.exclusive, values: rangeValues(range) }),
+    checkChunk: (range) => ({
+      text: range.isLowerInclusive ? checkTexts.inclusive : checkTexts.exclusive,
+      values: rangeValues(range),
+    }),
     compareChunk: (range, migration, detail) => ({
       text: range.isLowerInclusive ? texts.inclusive : texts.exclusive,
       values: [...rangeValues(range), migration, detail, ...shape.legacyKey],
     }),
-    differences: (migration, detail, limit) => ({ text: differencesText, values: [migration, detail, limit, ...shape.legacyKey] }),
+    differences: (migration, detail, limit) => ({
+      text: differencesText,
+      values: [migration, detail, limit, ...shape.legacyKey],
+    }),
   }
 }

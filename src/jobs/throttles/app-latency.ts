@@ -50,13 +50,19 @@ export function inProcessAppLatency(options: InProcessAppLatency, now: () => num
  * Prometheus refuses or cannot answer stops the run before anything is
  * written (the in-process source takes its first snapshot).
  */
-export async function openAppLatency(migration: string, options: AppLatencyOptions | undefined): Promise<AppLatencySource | undefined> {
+export async function openAppLatency(
+  migration: string,
+  options: AppLatencyOptions | undefined,
+): Promise<AppLatencySource | undefined> {
   if (!options) return undefined
   const source = 'registry' in options ? inProcessAppLatency(options) : prometheusAppLatency(options)
   try {
     await source.p99Seconds()
   } catch (error) {
-    throw new ConfigInvalid(migration, `the application p99 cannot be read from ${source.name}: ${(error as Error).message}; check --prometheus-url and --p99-query (try the query in Prometheus's own page), or run without --max-app-p99-ms: cutover backfill ${migration}`)
+    throw new ConfigInvalid(
+      migration,
+      `the application p99 cannot be read from ${source.name}: ${(error as Error).message}; check --prometheus-url and --p99-query (try the query in Prometheus's own page), or run without --max-app-p99-ms: cutover backfill ${migration}`,
+    )
   }
   return source
 }

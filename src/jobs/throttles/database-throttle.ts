@@ -42,7 +42,10 @@ function isHttpUrl(text: string | undefined): boolean {
 /** A command the CLI accepts; a URL holding credentials is not echoed back. */
 function suggestion(migration: string, source: AppLatencyOptions | undefined): string {
   const given = source && 'prometheusUrl' in source ? source : undefined
-  const url = given && isHttpUrl(given.prometheusUrl) && !new URL(given.prometheusUrl).password ? given.prometheusUrl : 'http://127.0.0.1:9090'
+  const url =
+    given && isHttpUrl(given.prometheusUrl) && !new URL(given.prometheusUrl).password
+      ? given.prometheusUrl
+      : 'http://127.0.0.1:9090'
   const query = given?.query?.trim() ? given.query : READ_P99_QUERY
   return `cutover backfill ${migration} --max-app-p99-ms 250 --prometheus-url ${url} --p99-query '${query}'`
 }
@@ -51,31 +54,59 @@ function suggestion(migration: string, source: AppLatencyOptions | undefined): s
 export function checkDatabaseThrottle(migration: string, options: DatabaseThrottleOptions): void {
   const lag = options.maxReplicaLagSeconds
   if (lag !== undefined && !(Number.isFinite(lag) && lag > 0)) {
-    throw new ConfigInvalid(migration, `--max-replica-lag (maxReplicaLagSeconds) must be a positive number of seconds, got ${String(lag)}; for example: cutover backfill ${migration} --max-replica-lag 5`)
+    throw new ConfigInvalid(
+      migration,
+      `--max-replica-lag (maxReplicaLagSeconds) must be a positive number of seconds, got ${String(lag)}; for example: cutover backfill ${migration} --max-replica-lag 5`,
+    )
   }
   const p99 = options.maxAppP99Ms
   if (p99 !== undefined && !(Number.isFinite(p99) && p99 > 0)) {
-    throw new ConfigInvalid(migration, `--max-app-p99-ms (maxAppP99Ms) must be a positive number of milliseconds, got ${String(p99)}; for example: ${suggestion(migration, options.appLatency)}`)
+    throw new ConfigInvalid(
+      migration,
+      `--max-app-p99-ms (maxAppP99Ms) must be a positive number of milliseconds, got ${String(p99)}; for example: ${suggestion(migration, options.appLatency)}`,
+    )
   }
   const source = options.appLatency
   if (p99 !== undefined && source === undefined) {
-    throw new ConfigInvalid(migration, `--max-app-p99-ms needs where to read the p99 from: add --prometheus-url URL --p99-query 'PROMQL' (library: appLatency: { registry } or { prometheusUrl, query }), or run without it: cutover backfill ${migration}`)
+    throw new ConfigInvalid(
+      migration,
+      `--max-app-p99-ms needs where to read the p99 from: add --prometheus-url URL --p99-query 'PROMQL' (library: appLatency: { registry } or { prometheusUrl, query }), or run without it: cutover backfill ${migration}`,
+    )
   }
   if (source !== undefined && p99 === undefined) {
-    throw new ConfigInvalid(migration, `--prometheus-url and --p99-query (appLatency) need --max-app-p99-ms, the bound to hold at; for example: ${suggestion(migration, source)}`)
+    throw new ConfigInvalid(
+      migration,
+      `--prometheus-url and --p99-query (appLatency) need --max-app-p99-ms, the bound to hold at; for example: ${suggestion(migration, source)}`,
+    )
   }
   if (source && 'prometheusUrl' in source) {
-    if (!isHttpUrl(source.prometheusUrl)) throw new ConfigInvalid(migration, `--prometheus-url (appLatency.prometheusUrl) must be an http(s) URL such as http://prometheus:9090; for example: ${suggestion(migration, { ...source, prometheusUrl: 'http://127.0.0.1:9090' })}`)
-    if (!source.query?.trim()) throw new ConfigInvalid(migration, `--p99-query (appLatency.query) is missing: a PromQL expression giving the read p99 in seconds; for example: ${suggestion(migration, { ...source, query: READ_P99_QUERY })}`)
+    if (!isHttpUrl(source.prometheusUrl))
+      throw new ConfigInvalid(
+        migration,
+        `--prometheus-url (appLatency.prometheusUrl) must be an http(s) URL such as http://prometheus:9090; for example: ${suggestion(migration, { ...source, prometheusUrl: 'http://127.0.0.1:9090' })}`,
+      )
+    if (!source.query?.trim())
+      throw new ConfigInvalid(
+        migration,
+        `--p99-query (appLatency.query) is missing: a PromQL expression giving the read p99 in seconds; for example: ${suggestion(migration, { ...source, query: READ_P99_QUERY })}`,
+      )
   }
   const every = options.checkIntervalMs
   if (every !== undefined && !(Number.isFinite(every) && every > 0)) {
-    throw new ConfigInvalid(migration, `throttleCheckMs must be a positive number of milliseconds, got ${String(every)}`)
+    throw new ConfigInvalid(
+      migration,
+      `throttleCheckMs must be a positive number of milliseconds, got ${String(every)}`,
+    )
   }
 }
 
 /** The check for `options`, or undefined when no bound is set. One answer is shared by all the process's workers for `intervalMs`. */
-export function databaseThrottle(pool: PoolLike, options: DatabaseThrottleOptions, appLatency?: AppLatencySource, now: () => number = Date.now): DatabaseThrottleCheck | undefined {
+export function databaseThrottle(
+  pool: PoolLike,
+  options: DatabaseThrottleOptions,
+  appLatency?: AppLatencySource,
+  now: () => number = Date.now,
+): DatabaseThrottleCheck | undefined {
   const maxLag = options.maxReplicaLagSeconds
   const maxP99Ms = options.maxAppP99Ms
   if (maxLag === undefined && (maxP99Ms === undefined || !appLatency)) return undefined
@@ -110,7 +141,9 @@ export function databaseThrottle(pool: PoolLike, options: DatabaseThrottleOption
       if (!cached || at - cached.at >= intervalMs) {
         const answer = ask()
         // A failed look is not cached: the next worker asks again.
-        answer.catch(() => { cached = undefined })
+        answer.catch(() => {
+          cached = undefined
+        })
         cached = { at, answer }
       }
       return cached.answer

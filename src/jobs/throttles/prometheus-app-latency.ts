@@ -38,7 +38,8 @@ export function prometheusAppLatency(options: PrometheusAppLatency): AppLatencyS
         throw new Error(`prometheus did not answer (${why})`)
       }
       const body: unknown = await response.json().catch(() => undefined)
-      if (!response.ok && (body as { status?: string } | undefined)?.status !== 'error') throw new Error(`prometheus answered HTTP ${response.status}`)
+      if (!response.ok && (body as { status?: string } | undefined)?.status !== 'error')
+        throw new Error(`prometheus answered HTTP ${response.status}`)
       return prometheusNumber(body)
     },
   }

@@ -19,10 +19,15 @@ const REPLICA_LAGS = `SELECT application_name, state, coalesce(extract(epoch FRO
  * as no lag at all: that is refused, naming the grant.
  */
 export async function readReplicaLags(db: Queryable): Promise<ReplicaLag[]> {
-  const { rows } = await db.query<{ application_name: string | null; state: string | null; seconds: number }>(REPLICA_LAGS)
+  const { rows } = await db.query<{ application_name: string | null; state: string | null; seconds: number }>(
+    REPLICA_LAGS,
+  )
   if (rows.some((r) => r.state === null)) {
-    throw new PermissionDenied('pg_stat_replication', 'GRANT pg_monitor TO <the role the backfill runs as>',
-      'the replicas\' lag is hidden from this role, so a replica-lag throttle cannot see it')
+    throw new PermissionDenied(
+      'pg_stat_replication',
+      'GRANT pg_monitor TO <the role the backfill runs as>',
+      "the replicas' lag is hidden from this role, so a replica-lag throttle cannot see it",
+    )
   }
   return rows.map((r) => ({ replica: r.application_name || 'unnamed replica', seconds: r.seconds }))
 }

@@ -16,7 +16,10 @@ export interface ThrottleDecision {
 export class RowRateThrottle {
   #nextFreeMs = 0
 
-  constructor(private readonly clock: JobClock, private readonly maxRowsPerSecond: number | undefined) {}
+  constructor(
+    private readonly clock: JobClock,
+    private readonly maxRowsPerSecond: number | undefined,
+  ) {}
 
   /** Books `rows` and says how long to wait before going on. */
   reserve(rows: number): ThrottleDecision {

@@ -40,7 +40,10 @@ export interface NetNames {
 
 export function netNames(schema: string, migration: string): NetNames {
   if (migration.length > MAX_NAME) {
-    throw new ConfigInvalid(migration, `a bypass net needs a migration name of at most ${MAX_NAME} characters (its trigger is named after it); this one has ${migration.length}`)
+    throw new ConfigInvalid(
+      migration,
+      `a bypass net needs a migration name of at most ${MAX_NAME} characters (its trigger is named after it); this one has ${migration.length}`,
+    )
   }
   const s = controlSchema(schema).quoted
   return {
@@ -55,7 +58,9 @@ export function netNames(schema: string, migration: string): NetNames {
 
 /** True when the writing role may insert, update and delete shadow rows (the DAL's role may; a legacy-only writer may not). */
 const mayWriteShadowSql = (shape: MigrationShape): string =>
-  ['INSERT', 'UPDATE', 'DELETE'].map((p) => `pg_catalog.has_table_privilege(${pgLiteral(shape.shadowTable)}::pg_catalog.regclass, '${p}')`).join(' AND ')
+  ['INSERT', 'UPDATE', 'DELETE']
+    .map((p) => `pg_catalog.has_table_privilege(${pgLiteral(shape.shadowTable)}::pg_catalog.regclass, '${p}')`)
+    .join(' AND ')
 
 const pgLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 
@@ -76,7 +81,10 @@ const shadowKeyOf = (shape: MigrationShape, row: string): string =>
  */
 function syncKey(shape: MigrationShape, row: string): string {
   const nonKey = shape.forward.filter((m) => !shape.shadowConflictKey.includes(m.column))
-  const onConflict = nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
+  const onConflict =
+    nonKey.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${nonKey.map((m) => `${q(m.column)} = EXCLUDED.${q(m.column)}`).join(', ')}`
   const legacyMatch = `(${shape.legacyKey.map((k) => `l.${q(k)}`).join(', ')}) = (${shape.legacyKey.map((k) => `(${row}).${q(k)}`).join(', ')})`
   // A partitioned shadow: the row of the key in another partition than legacy's goes first.
   const moved = movedRowDelete(shape, `(SELECT * FROM ${shape.legacyTable} AS l WHERE ${legacyMatch}) AS l`)
@@ -94,11 +102,16 @@ export function installNetSql(shape: MigrationShape, schema: string, mode: NetMo
   const names = netNames(schema, shape.definition.name)
   const s = controlSchema(schema).quoted
   const migration = `'${shape.definition.name}'`
-  const divergence = (row: string, kind: string, detail: string): string => `${divergenceUpsertSql({
-    table: divergencesTable(schema), columns: ['migration', 'key', 'source', 'kind', 'detail'],
-    rows: `VALUES (${migration}, ${legacyKeyJson(shape, row)}, 'write', '${kind}', ${detail})`, refreshed: ['detail'],
-  })};`
-  const keyChanged = shape.legacyKey.map((k) => `(_cutover_old).${q(k)} IS DISTINCT FROM (_cutover_new).${q(k)}`).join(' OR ')
+  const divergence = (row: string, kind: string, detail: string): string =>
+    `${divergenceUpsertSql({
+      table: divergencesTable(schema),
+      columns: ['migration', 'key', 'source', 'kind', 'detail'],
+      rows: `VALUES (${migration}, ${legacyKeyJson(shape, row)}, 'write', '${kind}', ${detail})`,
+      refreshed: ['detail'],
+    })};`
+  const keyChanged = shape.legacyKey
+    .map((k) => `(_cutover_old).${q(k)} IS DISTINCT FROM (_cutover_new).${q(k)}`)
+    .join(' OR ')
   const who = `format('written outside the DAL (application_name %L, role %L)', _cutover_app, session_user)`
   const record = `IF _cutover_op = 'INSERT' THEN ${divergence('_cutover_new', 'missing_in_shadow', who)}
       ELSIF _cutover_op = 'DELETE' THEN ${divergence('_cutover_old', 'missing_in_legacy', who)}

@@ -25,7 +25,16 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   )
   const oid = found[0]?.oid
   if (oid === undefined || oid === null) return undefined
-  const { rows: columns } = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean; default_sql: string | null; identity: string; sequence: string | null }>(
+  const { rows: columns } = await client.query<{
+    name: string
+    type: string
+    not_null: boolean
+    has_default: boolean
+    generated: boolean
+    default_sql: string | null
+    identity: string
+    sequence: string | null
+  }>(
     `SELECT a.attname AS name,
             CASE WHEN bt.typnamespace <> 'pg_catalog'::regnamespace AND pg_type_is_visible(bt.oid) THEN quote_ident(bn.nspname) || '.' ELSE '' END
               || format_type(a.atttypid, a.atttypmod) AS type,
@@ -66,7 +75,21 @@ export async function readTableInfo(client: pg.ClientBase, table: QualifiedName)
   return {
     oid,
     partitionColumns: partitioned[0]?.columns ?? [],
-    columns: new Map(columns.map((c) => [c.name, { name: c.name, type: c.type, isNotNull: c.not_null, hasDefault: c.has_default, isGenerated: c.generated, defaultSql: c.default_sql, identity: c.identity, sequence: c.sequence }])),
+    columns: new Map(
+      columns.map((c) => [
+        c.name,
+        {
+          name: c.name,
+          type: c.type,
+          isNotNull: c.not_null,
+          hasDefault: c.has_default,
+          isGenerated: c.generated,
+          defaultSql: c.default_sql,
+          identity: c.identity,
+          sequence: c.sequence,
+        },
+      ]),
+    ),
     uniqueKeys: keys.map((k) => k.columns),
   }
 }

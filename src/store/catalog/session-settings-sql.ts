@@ -16,7 +16,10 @@ import type { MigrationShape } from '../../shape/migration-shape.js'
  * The definition with all five settings: the config's, each checked by setting it for the rest of the caller's
  * transaction (so the catalog check plans the mapping under them too), and the session's own for the rest.
  */
-export async function withSessionSettings(client: pg.ClientBase, def: MigrationDefinition): Promise<MigrationDefinition> {
+export async function withSessionSettings(
+  client: pg.ClientBase,
+  def: MigrationDefinition,
+): Promise<MigrationDefinition> {
   for (const [name, value] of Object.entries(def.session ?? {})) {
     try {
       await client.query('SAVEPOINT cutover_session_setting')
@@ -25,11 +28,16 @@ export async function withSessionSettings(client: pg.ClientBase, def: MigrationD
     } catch (error) {
       if (!isInvalidSettingValue(error)) throw error
       await client.query('ROLLBACK TO SAVEPOINT cutover_session_setting')
-      throw new ConfigInvalid(def.name, `"session.${name}": ${serverMessage(error)}; give a value PostgreSQL accepts for ${name} (SHOW ${name} prints the current one)`)
+      throw new ConfigInvalid(
+        def.name,
+        `"session.${name}": ${serverMessage(error)}; give a value PostgreSQL accepts for ${name} (SHOW ${name} prints the current one)`,
+      )
     }
   }
   const { rows } = await client.query<{ name: string; value: string }>(
-    'SELECT n AS name, pg_catalog.current_setting(n) AS value FROM pg_catalog.unnest($1::text[]) AS n', [[...SESSION_SETTING_NAMES]])
+    'SELECT n AS name, pg_catalog.current_setting(n) AS value FROM pg_catalog.unnest($1::text[]) AS n',
+    [[...SESSION_SETTING_NAMES]],
+  )
   const session: Record<string, string> = {}
   for (const row of rows) session[row.name] = row.value
   return { ...def, session: session as SessionSettings }
@@ -59,14 +67,27 @@ const ENUM_CAST_SQL = `SELECT EXISTS (SELECT FROM pg_catalog.pg_rewrite AS r, pg
  * temporary copy of its source table (PostgreSQL refuses a non-immutable one) and reading what its parse tree calls;
  * everything is rolled back.
  */
-export async function sessionDependentCasts(client: pg.ClientBase, shape: MigrationShape): Promise<SessionDependentCast[]> {
+export async function sessionDependentCasts(
+  client: pg.ClientBase,
+  shape: MigrationShape,
+): Promise<SessionDependentCast[]> {
   const found: SessionDependentCast[] = []
   await inRolledBackTransaction(client, async () => {
     await client.query(`CREATE TEMPORARY TABLE cutover_probe_legacy (LIKE ${shape.legacyTable})`)
     await client.query(`CREATE TEMPORARY TABLE cutover_probe_shadow (LIKE ${shape.shadowTable})`)
     const sides = [
-      { direction: 'forward' as const, mapped: shape.forward, source: 'pg_temp.cutover_probe_legacy', types: shape.shadowColumns },
-      { direction: 'backward' as const, mapped: shape.backward, source: 'pg_temp.cutover_probe_shadow', types: shape.legacyColumns },
+      {
+        direction: 'forward' as const,
+        mapped: shape.forward,
+        source: 'pg_temp.cutover_probe_legacy',
+        types: shape.shadowColumns,
+      },
+      {
+        direction: 'backward' as const,
+        mapped: shape.backward,
+        source: 'pg_temp.cutover_probe_shadow',
+        types: shape.legacyColumns,
+      },
     ]
     for (const { direction, mapped, source, types } of sides) {
       for (const { column, expression } of mapped) {
@@ -76,7 +97,9 @@ export async function sessionDependentCasts(client: pg.ClientBase, shape: Migrat
         const typed = `(${expression})::${type}`
         await client.query('SAVEPOINT cutover_probe')
         try {
-          await client.query(`ALTER TABLE ${source} ADD COLUMN cutover_probe_value ${type} GENERATED ALWAYS AS (${typed}) STORED`)
+          await client.query(
+            `ALTER TABLE ${source} ADD COLUMN cutover_probe_value ${type} GENERATED ALWAYS AS (${typed}) STORED`,
+          )
           await client.query('ROLLBACK TO SAVEPOINT cutover_probe')
           continue
         } catch (error) {
@@ -86,7 +109,9 @@ export async function sessionDependentCasts(client: pg.ClientBase, shape: Migrat
         }
         await client.query(`CREATE TEMPORARY VIEW cutover_probe_view AS SELECT ${typed} AS v FROM ${source}`)
         const { rows } = await client.query<{ name: string }>(CULPRITS_SQL)
-        const { rows: [enums] } = await client.query<{ found: boolean }>(ENUM_CAST_SQL)
+        const {
+          rows: [enums],
+        } = await client.query<{ found: boolean }>(ENUM_CAST_SQL)
         await client.query('DROP VIEW pg_temp.cutover_probe_view')
         const casts = rows.map((r) => r.name)
         // Nothing named but a cast to an enum: its input function is stable, yet no setting changes it.

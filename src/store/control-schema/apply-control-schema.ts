@@ -21,7 +21,10 @@ export interface ApplyResult {
 /** Something that hands out a dedicated client: a `pg.Pool`. */
 export type ClientSource = PoolLike
 
-export async function appliedVersions(client: pg.ClientBase, schema: string): Promise<Map<number, { file: string; checksum: string }>> {
+export async function appliedVersions(
+  client: pg.ClientBase,
+  schema: string,
+): Promise<Map<number, { file: string; checksum: string }>> {
   const { rows } = await client.query<{ version: number; file: string; checksum: string }>(
     `SELECT version, file, checksum FROM ${controlSchema(schema).quoted}.schema_versions`,
   )
@@ -53,12 +56,17 @@ export async function applyControlSchema(
         // Read under the lock: a concurrent `init` may have applied this file a moment ago.
         const previous = (await appliedVersions(client, schema)).get(file.version)
         if (previous) {
-          if (previous.checksum !== file.checksum) throw new ControlSchemaChanged(file.file, previous.checksum, file.checksum)
+          if (previous.checksum !== file.checksum)
+            throw new ControlSchemaChanged(file.file, previous.checksum, file.checksum)
           alreadyApplied.push(file.file)
           return
         }
         await client.query(file.text.replace(SCHEMA_PLACEHOLDER, q))
-        await client.query(`INSERT INTO ${q}.schema_versions (version, file, checksum) VALUES ($1, $2, $3)`, [file.version, file.file, file.checksum])
+        await client.query(`INSERT INTO ${q}.schema_versions (version, file, checksum) VALUES ($1, $2, $3)`, [
+          file.version,
+          file.file,
+          file.checksum,
+        ])
         applied.push(file.file)
       })
     }
@@ -82,7 +90,11 @@ async function inLockedTransaction(client: pg.ClientBase, schema: string, fn: ()
 }
 
 /** The highest file version shipped with this code, and the one the database has. */
-export async function controlSchemaVersions(client: pg.ClientBase, schema: string, sqlDir?: string): Promise<{ code: number; database: number | undefined }> {
+export async function controlSchemaVersions(
+  client: pg.ClientBase,
+  schema: string,
+  sqlDir?: string,
+): Promise<{ code: number; database: number | undefined }> {
   const files = await readSqlFiles(sqlDir)
   const code = Math.max(0, ...files.map((f) => f.version))
   const { rows } = await client.query<{ v: number | null }>(

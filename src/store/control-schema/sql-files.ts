@@ -19,7 +19,12 @@ export async function readSqlFiles(dir: string = DEFAULT_SQL_DIR): Promise<SqlFi
   const files: SqlFile[] = []
   for (const file of names) {
     const text = await readFile(`${dir}/${file}`, 'utf8')
-    files.push({ version: Number(file.slice(0, 4)), file, text, checksum: createHash('sha256').update(text).digest('hex') })
+    files.push({
+      version: Number(file.slice(0, 4)),
+      file,
+      text,
+      checksum: createHash('sha256').update(text).digest('hex'),
+    })
   }
   return files
 }

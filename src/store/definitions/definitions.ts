@@ -12,20 +12,27 @@ import { readRetirement, retiredRefusal } from '../retire/retirement.js'
 import { DEFINITION_VERSION_SQL } from '../state/state-row.js'
 
 export async function registeredNames(client: pg.ClientBase, schema: string): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`)
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT name FROM ${controlSchema(schema).table('migrations')} ORDER BY name`,
+  )
   return rows.map((r) => r.name)
 }
 
 /** The soak a migration's definition asks for before shadow_primary (`soakSeconds`); null when it sets none. */
 export async function readSoakSeconds(queryable: Queryable, schema: string, name: string): Promise<number | null> {
   const { rows } = await queryable.query<{ soak: number | null }>(
-    `SELECT (definition ->> 'soakSeconds')::float8 AS soak FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
+    `SELECT (definition ->> 'soakSeconds')::float8 AS soak FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`,
+    [name],
+  )
   return rows[0]?.soak ?? null
 }
 
 /** The definition of `name` as registered, without the catalog check (what a command needs to know about routing). */
 export async function loadDefinition(queryable: Queryable, schema: string, name: string): Promise<MigrationDefinition> {
-  const { rows } = await queryable.query<{ definition: unknown }>(`SELECT definition FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`, [name])
+  const { rows } = await queryable.query<{ definition: unknown }>(
+    `SELECT definition FROM ${controlSchema(schema).table('migrations')} WHERE name = $1`,
+    [name],
+  )
   if (!rows[0]) throw new UnknownMigration(name)
   return parseMigration(rows[0].definition)
 }
@@ -40,19 +47,29 @@ export interface LoadOptions {
 }
 
 /** The definition of `name` as registered, with both tables' catalog info and its definition version (sql/0005; 1 before it). */
-export async function loadMigration(client: pg.ClientBase, schema: string, name: string, options: LoadOptions = {}): Promise<CheckedMigration & { definitionVersion: number }> {
+export async function loadMigration(
+  client: pg.ClientBase,
+  schema: string,
+  name: string,
+  options: LoadOptions = {},
+): Promise<CheckedMigration & { definitionVersion: number }> {
   const control = controlSchema(schema)
   const { rows } = await client.query<{ definition: unknown; definition_version: string | null }>(
     `SELECT m.definition, ${DEFINITION_VERSION_SQL('st')} AS definition_version
-       FROM ${control.table('migrations')} m LEFT JOIN ${control.table('state')} st ON st.migration = m.name WHERE m.name = $1`, [name])
+       FROM ${control.table('migrations')} m LEFT JOIN ${control.table('state')} st ON st.migration = m.name WHERE m.name = $1`,
+    [name],
+  )
   if (!rows[0]) throw new UnknownMigration(name)
   const definition = parseMigration(rows[0].definition)
   const definitionVersion = Number(rows[0].definition_version ?? 1)
   const retirement = await readRetirement(client, schema, name)
   if (retirement) {
     if (!options.allowRetired) throw retiredRefusal(name, retirement)
-    return { ...await retiredMigration(client, definition, retirement), definitionVersion }
+    return { ...(await retiredMigration(client, definition, retirement)), definitionVersion }
   }
   // Compiling the mappings again catches a table changed since registration.
-  return { ...await inRolledBackTransaction(client, () => checkAgainstCatalog(client, definition)), definitionVersion }
+  return {
+    ...(await inRolledBackTransaction(client, () => checkAgainstCatalog(client, definition))),
+    definitionVersion,
+  }
 }

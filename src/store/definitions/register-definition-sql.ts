@@ -30,15 +30,36 @@ export interface WrittenDefinition {
 }
 
 /** Writes one definition in the caller's transaction; a mapping the server refuses is a ConfigInvalid naming the fix. */
-export async function registerDefinition(db: Queryable, schema: string, write: DefinitionWrite): Promise<WrittenDefinition> {
+export async function registerDefinition(
+  db: Queryable,
+  schema: string,
+  write: DefinitionWrite,
+): Promise<WrittenDefinition> {
   try {
-    const { rows } = await db.query<{ outcome: WrittenDefinition['outcome']; definition_version: string; state_version: string }>(
+    const { rows } = await db.query<{
+      outcome: WrittenDefinition['outcome']
+      definition_version: string
+      state_version: string
+    }>(
       `SELECT outcome, definition_version::text, state_version::text
          FROM ${controlSchema(schema).quoted}.register_definition($1, $2::jsonb, $3::oid::regclass, $4::oid::regclass, $5, $6, $7, $8::jsonb)`,
-      [write.name, JSON.stringify(write.definition), write.legacy, write.shadow, write.actor, write.reason ?? null, write.forced, JSON.stringify(write.details)],
+      [
+        write.name,
+        JSON.stringify(write.definition),
+        write.legacy,
+        write.shadow,
+        write.actor,
+        write.reason ?? null,
+        write.forced,
+        JSON.stringify(write.details),
+      ],
     )
     const row = rows[0] as { outcome: WrittenDefinition['outcome']; definition_version: string; state_version: string }
-    return { outcome: row.outcome, definitionVersion: Number(row.definition_version), stateVersion: Number(row.state_version) }
+    return {
+      outcome: row.outcome,
+      definitionVersion: Number(row.definition_version),
+      stateVersion: Number(row.state_version),
+    }
   } catch (error) {
     if (isMappingRefused(error)) throw new ConfigInvalid(write.name, serverMessage(error), { cause: error })
     throw error

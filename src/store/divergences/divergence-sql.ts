@@ -15,15 +15,35 @@ export interface DivergenceInput {
 
 /** The upsert; returns `inserted` true when the key was not already open. */
 export function recordDivergenceSql(schema: string, d: DivergenceInput): { text: string; values: unknown[] } {
-  const columns = ['migration', 'key', 'source', 'kind', 'legacy_hash', 'shadow_hash', 'legacy_row', 'shadow_row', 'detail'] as const
+  const columns = [
+    'migration',
+    'key',
+    'source',
+    'kind',
+    'legacy_hash',
+    'shadow_hash',
+    'legacy_row',
+    'shadow_row',
+    'detail',
+  ] as const
   return {
     text: divergenceUpsertSql({
-      table: divergencesTable(schema), columns, rows: 'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      refreshed: columns.filter((c) => c !== 'migration' && c !== 'key'), returning: '(xmax = 0) AS inserted',
+      table: divergencesTable(schema),
+      columns,
+      rows: 'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      refreshed: columns.filter((c) => c !== 'migration' && c !== 'key'),
+      returning: '(xmax = 0) AS inserted',
     }),
     values: [
-      d.migration, JSON.stringify(d.key), d.source, d.kind, d.legacyHash ?? null, d.shadowHash ?? null,
-      d.legacyRow === undefined ? null : JSON.stringify(d.legacyRow), d.shadowRow === undefined ? null : JSON.stringify(d.shadowRow), d.detail ?? null,
+      d.migration,
+      JSON.stringify(d.key),
+      d.source,
+      d.kind,
+      d.legacyHash ?? null,
+      d.shadowHash ?? null,
+      d.legacyRow === undefined ? null : JSON.stringify(d.legacyRow),
+      d.shadowRow === undefined ? null : JSON.stringify(d.shadowRow),
+      d.detail ?? null,
     ],
   }
 }

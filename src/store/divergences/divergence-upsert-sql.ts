@@ -6,7 +6,8 @@ export function divergencesTable(schema: string): string {
   return `${controlSchema(schema).quoted}.divergences`
 }
 
-export type DivergenceColumn = 'migration' | 'key' | 'source' | 'kind' | 'legacy_hash' | 'shadow_hash' | 'legacy_row' | 'shadow_row' | 'detail'
+export type DivergenceColumn =
+  'migration' | 'key' | 'source' | 'kind' | 'legacy_hash' | 'shadow_hash' | 'legacy_row' | 'shadow_row' | 'detail'
 
 export interface DivergenceUpsert {
   /** The divergences table, quoted (divergencesTable). */
@@ -32,6 +33,10 @@ export function divergenceUpsertSql(upsert: DivergenceUpsert): string {
   return `INSERT INTO ${upsert.table} AS dv (${upsert.columns.join(', ')})
   ${upsert.rows}
   ON CONFLICT (migration, key) WHERE repaired_at IS NULL
-  DO UPDATE SET last_seen = clock_timestamp(), seen_count = dv.seen_count + 1${refreshed}${upsert.returning === undefined ? '' : `
-  RETURNING ${upsert.returning}`}`
+  DO UPDATE SET last_seen = clock_timestamp(), seen_count = dv.seen_count + 1${refreshed}${
+    upsert.returning === undefined
+      ? ''
+      : `
+  RETURNING ${upsert.returning}`
+  }`
 }

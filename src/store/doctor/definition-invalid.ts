@@ -6,8 +6,15 @@ import type { Finding, MigrationFacts } from './finding.js'
  * one until they reload), so the fix names the flag there: the suggested command is one the tool then accepts.
  */
 export function definitionInvalidFinding(migration: MigrationFacts, message: string): Finding {
-  const register = migration.phase === 'off'
-    ? 'cutover register --config FILE'
-    : `cutover register --config FILE --force, then: cutover verify ${migration.name}`
-  return { migration: migration.name, severity: 'error', code: 'definition_invalid', message, command: `fix the tables or the definition, then: ${register}` }
+  const register =
+    migration.phase === 'off'
+      ? 'cutover register --config FILE'
+      : `cutover register --config FILE --force, then: cutover verify ${migration.name}`
+  return {
+    migration: migration.name,
+    severity: 'error',
+    code: 'definition_invalid',
+    message,
+    command: `fix the tables or the definition, then: ${register}`,
+  }
 }

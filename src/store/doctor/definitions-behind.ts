@@ -7,13 +7,20 @@ import { controlSchema } from '../../db/control-schema.js'
 import { isNotFound } from '../../db/pg-errors.js'
 import type { DoctorCheck } from './finding.js'
 
-interface Row { id: string; host: string; pid: number; loaded: string; current: string; changed_at: Date }
+interface Row {
+  id: string
+  host: string
+  pid: number
+  loaded: string
+  current: string
+  changed_at: Date
+}
 
 export const definitionsBehindCheck: DoctorCheck = async (db, { schema, migration, thresholds }) => {
   const s = controlSchema(schema).quoted
   let rows: Row[]
   try {
-    ({ rows } = await db.query<Row>(
+    ;({ rows } = await db.query<Row>(
       `SELECT i.id, i.host, i.pid, (i.definitions ->> $1) AS loaded, st.definition_version::text AS current, st.updated_at AS changed_at
          FROM ${s}.instances i CROSS JOIN ${s}.state st
         WHERE st.migration = $1 AND i.definitions ? $1
@@ -30,7 +37,9 @@ export const definitionsBehindCheck: DoctorCheck = async (db, { schema, migratio
     throw error
   }
   return rows.map((r) => ({
-    migration: migration.name, severity: 'error' as const, code: 'definition_behind',
+    migration: migration.name,
+    severity: 'error' as const,
+    code: 'definition_behind',
     message: `instance ${r.id} (pid ${r.pid} on ${r.host}) is alive but uses definition version ${r.loaded}, not ${r.current} (registered ${r.changed_at.toISOString()}); it writes with the old mapping`,
     command: `see why in the log of pid ${r.pid} on ${r.host} ("refused definition version ${r.current}"), fix that, then restart it; afterwards run: cutover verify ${migration.name}`,
   }))

@@ -12,7 +12,9 @@ export const expiredLeasesCheck: DoctorCheck = async (db, { schema, migration })
     [migration.name],
   )
   return rows.map((r) => ({
-    migration: migration.name, severity: 'error' as const, code: 'lease_expired',
+    migration: migration.name,
+    severity: 'error' as const,
+    code: 'lease_expired',
     message: `${r.kind} job ${r.id}: ${r.chunks} chunk(s) leased by ${r.workers ?? 'an unnamed worker'} expired at ${r.oldest.toISOString()} (that worker is gone); running the same command again takes them over`,
     command: `cutover ${r.kind} ${migration.name}`,
   }))

@@ -30,7 +30,11 @@ export interface DoctorThresholds {
   readonly lockAgeSeconds: number
 }
 
-export const DEFAULT_THRESHOLDS: DoctorThresholds = { staleAfterSeconds: 60, evidenceMaxAgeSeconds: 86_400, lockAgeSeconds: 60 }
+export const DEFAULT_THRESHOLDS: DoctorThresholds = {
+  staleAfterSeconds: 60,
+  evidenceMaxAgeSeconds: 86_400,
+  lockAgeSeconds: 60,
+}
 
 /** A registered migration as the checks see it. */
 export interface MigrationFacts {

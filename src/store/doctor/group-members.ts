@@ -19,9 +19,13 @@ export const groupMembersCheck: DoctorCheck = async (db, target) => {
   )
   const row = rows[0]
   if (!row) return []
-  return [{
-    migration: target.migration.name, severity: 'error', code: 'group_members_disagree',
-    message: `the members of group ${row.group} are in different states (${row.states}): a routing key may read them from different sides`,
-    command: `cutover rollback ${row.group}`,
-  }]
+  return [
+    {
+      migration: target.migration.name,
+      severity: 'error',
+      code: 'group_members_disagree',
+      message: `the members of group ${row.group} are in different states (${row.states}): a routing key may read them from different sides`,
+      command: `cutover rollback ${row.group}`,
+    },
+  ]
 }

@@ -22,13 +22,27 @@ export const keySourceCheck: DoctorCheck = async (db, { schema, migration }) => 
   const severity = migration.phase === 'shadow_primary' || migration.phase === 'complete' ? 'error' : 'warning'
   return problems.map((problem): Finding => {
     const fix = keySourceFixSql(checked, problem)
-    const message = problem.kind === 'missing'
-      ? `shadow column "${problem.shadowColumn}" of ${displayName(checked.definition.shadow.table)} has no sequence or identity, while legacy column "${problem.legacyColumn}" takes its keys from ${problem.legacySequence}: inserts without a key have no key source once the shadow is authoritative`
-      : `sequence ${problem.source.shadowSequence} of shadow column "${problem.source.shadowColumn}" is at ${problem.position}, behind the highest key written (${problem.highest}): inserts without a key would collide`
+    const message =
+      problem.kind === 'missing'
+        ? `shadow column "${problem.shadowColumn}" of ${displayName(checked.definition.shadow.table)} has no sequence or identity, while legacy column "${problem.legacyColumn}" takes its keys from ${problem.legacySequence}: inserts without a key have no key source once the shadow is authoritative`
+        : `sequence ${problem.source.shadowSequence} of shadow column "${problem.source.shadowColumn}" is at ${problem.position}, behind the highest key written (${problem.highest}): inserts without a key would collide`
     // While legacy exists, schema parity's sequence gap adds the missing sequence (and sets it): one fix, not two.
     if (problem.kind === 'missing' && checked.retiredLegacyTable === undefined) {
-      return { migration: migration.name, severity, code: 'key_source_missing', message, command: `cutover doctor ${migration.name} --apply   (the parity_sequence finding adds it)` }
+      return {
+        migration: migration.name,
+        severity,
+        code: 'key_source_missing',
+        message,
+        command: `cutover doctor ${migration.name} --apply   (the parity_sequence finding adds it)`,
+      }
     }
-    return { migration: migration.name, severity, code: problem.kind === 'missing' ? 'key_source_missing' : 'key_source_behind', message, command: `cutover doctor ${migration.name} --apply   (runs: ${fix})`, applySql: [fix] }
+    return {
+      migration: migration.name,
+      severity,
+      code: problem.kind === 'missing' ? 'key_source_missing' : 'key_source_behind',
+      message,
+      command: `cutover doctor ${migration.name} --apply   (runs: ${fix})`,
+      applySql: [fix],
+    }
   })
 }

@@ -34,7 +34,9 @@ export const longTransactionsCheck: DoctorCheck = async (db, { migration, thresh
     [migration.legacyOid, migration.shadowOid, thresholds.lockAgeSeconds],
   )
   return rows.map((r) => ({
-    migration: migration.name, severity: r.blocking ? 'error' as const : 'warning' as const, code: 'long_transaction',
+    migration: migration.name,
+    severity: r.blocking ? ('error' as const) : ('warning' as const),
+    code: 'long_transaction',
     message: `pid ${r.pid} (${r.usename ?? '?'}${r.application_name ? `, ${r.application_name}` : ''}) has held ${r.locks} for ${Math.round(r.age)} s, state ${r.state ?? 'unknown'}, last query started ${r.query_start?.toISOString() ?? 'unknown'}${r.blocking ? '; other sessions wait on it' : ''}`,
     command: `SELECT pg_terminate_backend(${r.pid})`,
   }))

@@ -11,9 +11,13 @@ export const openDivergencesCheck: DoctorCheck = async (db, { schema, migration 
   )
   const row = rows[0]
   if (!row || row.n === 0 || !row.oldest) return []
-  return [{
-    migration: migration.name, severity: 'error', code: 'divergences_open',
-    message: `${row.n} unrepaired divergence(s) (${row.kinds ?? ''}), the oldest first seen ${row.oldest.toISOString()}`,
-    command: `cutover repair ${migration.name}`,
-  }]
+  return [
+    {
+      migration: migration.name,
+      severity: 'error',
+      code: 'divergences_open',
+      message: `${row.n} unrepaired divergence(s) (${row.kinds ?? ''}), the oldest first seen ${row.oldest.toISOString()}`,
+      command: `cutover repair ${migration.name}`,
+    },
+  ]
 }

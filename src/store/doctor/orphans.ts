@@ -40,7 +40,9 @@ export function orphanQuery(fk: ForeignKey, shadowTable: string, backward: Reado
   const child = `${quoteIdent(fk.child_schema)}.${quoteIdent(fk.child_table)}`
   const notNull = fk.child_columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')
   // The backward expressions name shadow columns unqualified; inside the subquery they resolve to the shadow.
-  const match = fk.parent_columns.map((p, i) => `(${backward.get(p) ?? quoteIdent(p)}) = c.${quoteIdent(fk.child_columns[i] as string)}`).join(' AND ')
+  const match = fk.parent_columns
+    .map((p, i) => `(${backward.get(p) ?? quoteIdent(p)}) = c.${quoteIdent(fk.child_columns[i] as string)}`)
+    .join(' AND ')
   return `SELECT c.* FROM ${child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${shadowTable} WHERE ${match})`
 }
 
@@ -53,11 +55,15 @@ export const orphansCheck: DoctorCheck = async (db, { schema, migration }) => {
   } catch (error) {
     // Reading the tables' columns opens them (pg_get_expr): behind an ACCESS EXCLUSIVE lock this is a lock wait, not a bad definition.
     if (isLockWait(error)) {
-      return [{
-        migration: migration.name, severity: 'warning', code: 'orphans_unchecked',
-        message: `could not read ${migration.legacyTable} and ${migration.shadowTable} to count the rows of ${keys.length} referencing foreign key(s): ${serverMessage(error)}; a lock blocks it (see long_transaction)`,
-        command: `cutover doctor ${migration.name}`,
-      }]
+      return [
+        {
+          migration: migration.name,
+          severity: 'warning',
+          code: 'orphans_unchecked',
+          message: `could not read ${migration.legacyTable} and ${migration.shadowTable} to count the rows of ${keys.length} referencing foreign key(s): ${serverMessage(error)}; a lock blocks it (see long_transaction)`,
+          command: `cutover doctor ${migration.name}`,
+        },
+      ]
     }
     if (!(error instanceof CutoverError)) throw error
     return [definitionInvalidFinding(migration, error.message)]
@@ -80,15 +86,20 @@ export const orphansCheck: DoctorCheck = async (db, { schema, migration }) => {
       // The doctor's transaction has a lock_timeout: a count stuck behind a lock queue is reported, not waited on.
       if (!isLockWait(error)) throw error
       findings.push({
-        migration: migration.name, severity: 'warning', code: 'orphans_unchecked',
+        migration: migration.name,
+        severity: 'warning',
+        code: 'orphans_unchecked',
         message: `could not count the rows of ${fk.child_schema}.${fk.child_table} (foreign key ${fk.name}): ${serverMessage(error)}; a lock blocks it (see long_transaction)`,
-        command: `cutover doctor ${migration.name}`, query,
+        command: `cutover doctor ${migration.name}`,
+        query,
       })
       continue
     }
     if (n === 0) continue
     findings.push({
-      migration: migration.name, severity: late ? 'error' : 'warning', code: 'orphans',
+      migration: migration.name,
+      severity: late ? 'error' : 'warning',
+      code: 'orphans',
       message: `${n} row(s) of ${fk.child_schema}.${fk.child_table} (foreign key ${fk.name} on ${fk.child_columns.join(', ')}) reference legacy rows missing from ${migration.shadowTable}; list them with: ${query}`,
       command: `cutover verify ${migration.name} && cutover repair ${migration.name}`,
       query,

@@ -25,7 +25,8 @@ export interface DoctorReport {
   readonly findings: readonly Finding[]
 }
 
-const sameFinding = (a: Finding, b: Finding): boolean => a.migration === b.migration && a.code === b.code && a.message === b.message
+const sameFinding = (a: Finding, b: Finding): boolean =>
+  a.migration === b.migration && a.code === b.code && a.message === b.message
 
 /** Throws ControlSchemaMissing (exit 2) when there is no control schema, UnknownMigration for a name not registered. */
 export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<DoctorReport> {
@@ -36,10 +37,11 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
    * setting never outlives the transaction on a server connection a pooler hands to someone else.
    */
   // A check that reported a lock wait left its transaction aborted: COMMIT then rolls back, as it should.
-  const inCheckTransaction = <T>(work: () => Promise<T>): Promise<T> => inTransaction(client, async () => {
-    await setLockTimeout(client, DOCTOR_LOCK_TIMEOUT_MS)
-    return work()
-  })
+  const inCheckTransaction = <T>(work: () => Promise<T>): Promise<T> =>
+    inTransaction(client, async () => {
+      await setLockTimeout(client, DOCTOR_LOCK_TIMEOUT_MS)
+      return work()
+    })
   try {
     const facts = await inCheckTransaction(async () => {
       if (!(await controlSchemaExists(client, input.schema))) throw new ControlSchemaMissing(input.schema)
@@ -47,11 +49,16 @@ export async function runDoctor(pool: PoolLike, input: DoctorInput): Promise<Doc
     })
     if (input.migration !== undefined && facts.length === 0) throw new UnknownMigration(input.migration)
     const findings: Finding[] = []
-    for (const check of input.globalChecks ?? GLOBAL_CHECKS) findings.push(...await inCheckTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds })))
+    for (const check of input.globalChecks ?? GLOBAL_CHECKS)
+      findings.push(
+        ...(await inCheckTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds }))),
+      )
     for (const migration of facts) {
       for (const check of input.migrationChecks ?? MIGRATION_CHECKS) {
         // Two checks that load the definition (orphans, parity) find the same definition_invalid: it is one finding.
-        for (const f of await inCheckTransaction(() => check(client, { schema: input.schema, thresholds: input.thresholds, migration }))) {
+        for (const f of await inCheckTransaction(() =>
+          check(client, { schema: input.schema, thresholds: input.thresholds, migration }),
+        )) {
           if (!findings.some((g) => sameFinding(f, g))) findings.push(f)
         }
       }
@@ -75,7 +82,11 @@ export interface ApplyOptions {
  * timeout, and records a `doctor_apply` event per migration with what ran;
  * returns the statements in the order they ran.
  */
-export async function applyFindings(pool: PoolLike, findings: readonly Finding[], options: ApplyOptions): Promise<string[]> {
+export async function applyFindings(
+  pool: PoolLike,
+  findings: readonly Finding[],
+  options: ApplyOptions,
+): Promise<string[]> {
   const statements = findings.flatMap((f) => f.applySql ?? [])
   if (statements.length === 0) return []
   await withTransaction(pool, async (client) => {
@@ -90,7 +101,13 @@ export async function applyFindings(pool: PoolLike, findings: readonly Finding[]
       byMigration.set(f.migration, entry)
     }
     for (const [migration, details] of byMigration) {
-      await controlSchema(options.schema).insertEvent(client, { migration, actor: options.actor, kind: 'doctor_apply', reason: options.reason, details })
+      await controlSchema(options.schema).insertEvent(client, {
+        migration,
+        actor: options.actor,
+        kind: 'doctor_apply',
+        reason: options.reason,
+        details,
+      })
     }
   })
   return statements

@@ -26,16 +26,22 @@ export const shadowKeyDuplicatesCheck: DoctorCheck = async (db, { schema, migrat
   const keys = key.map(quoteIdent).join(', ')
   const query = `SELECT ${keys}, count(*) FROM ${quoteQualified(checked.definition.shadow.table)} GROUP BY ${keys} HAVING count(*) > 1`
   const { rows } = await db.query<{ n: number; shown: string[] | null }>(
-    `SELECT count(*)::int AS n, (array_agg(k ORDER BY k))[1:${SHOWN}] AS shown FROM (SELECT ROW(${keys})::text AS k FROM (${query}) AS d) AS dk`)
+    `SELECT count(*)::int AS n, (array_agg(k ORDER BY k))[1:${SHOWN}] AS shown FROM (SELECT ROW(${keys})::text AS k FROM (${query}) AS d) AS dk`,
+  )
   const found = rows[0]
   if (!found || found.n === 0) return []
   // Before shadow_primary legacy's key still decides; from then on the shadow serves (and writes) alone.
   const severity = migration.phase === 'shadow_primary' || migration.phase === 'complete' ? 'error' : 'warning'
-  return [{
-    migration: migration.name, severity, code: 'shadow_key_duplicates',
-    message: `${found.n} key(s) of ${displayName(checked.definition.shadow.table)} have more than one row (its unique key (${conflictKeyOf(checked.shadow, key)?.join(', ')}) includes partition columns, so no index refuses them), ` +
-      `such as ${(found.shown ?? []).join(', ')}; list them with: ${query}`,
-    command: `cutover verify ${migration.name} && cutover repair ${migration.name}`,
-    query,
-  }]
+  return [
+    {
+      migration: migration.name,
+      severity,
+      code: 'shadow_key_duplicates',
+      message:
+        `${found.n} key(s) of ${displayName(checked.definition.shadow.table)} have more than one row (its unique key (${conflictKeyOf(checked.shadow, key)?.join(', ')}) includes partition columns, so no index refuses them), ` +
+        `such as ${(found.shown ?? []).join(', ')}; list them with: ${query}`,
+      command: `cutover verify ${migration.name} && cutover repair ${migration.name}`,
+      query,
+    },
+  ]
 }

@@ -30,24 +30,44 @@ export const staleEvidenceCheck: DoctorCheck = async (db, { schema, migration, t
   const row = rows[0]
   const where = `${migration.name} is in ${migration.phase}${migration.phase === 'ramp' ? ` at ${migration.readPercent}%` : ''}`
   if (!row?.verify_at) {
-    return [{ migration: migration.name, severity: 'error', code: 'evidence_missing', message: `${where} with no verify on record`, command: `cutover verify ${migration.name}` }]
+    return [
+      {
+        migration: migration.name,
+        severity: 'error',
+        code: 'evidence_missing',
+        message: `${where} with no verify on record`,
+        command: `cutover verify ${migration.name}`,
+      },
+    ]
   }
   if (row.clean !== true) {
     const repaired = row.changed_kind === 'repair' && row.changed_at
-    return [{
-      migration: migration.name, severity: 'error', code: 'evidence_not_clean',
-      message: `${where} but its last verify (${row.verify_at.toISOString()}) found differences${repaired ? `; a repair ran after it (${row.changed_at?.toISOString() ?? ''}), so verify again` : ''}`,
-      command: repaired ? `cutover verify ${migration.name}` : `cutover repair ${migration.name} && cutover verify ${migration.name}`,
-    }]
+    return [
+      {
+        migration: migration.name,
+        severity: 'error',
+        code: 'evidence_not_clean',
+        message: `${where} but its last verify (${row.verify_at.toISOString()}) found differences${repaired ? `; a repair ran after it (${row.changed_at?.toISOString() ?? ''}), so verify again` : ''}`,
+        command: repaired
+          ? `cutover verify ${migration.name}`
+          : `cutover repair ${migration.name} && cutover verify ${migration.name}`,
+      },
+    ]
   }
   const reasons: string[] = []
-  if ((row.age_seconds ?? 0) > thresholds.evidenceMaxAgeSeconds) reasons.push(`it is ${Math.round(row.age_seconds ?? 0)} s old (limit ${thresholds.evidenceMaxAgeSeconds} s)`)
-  if (row.changed_kind && row.changed_at) reasons.push(`a ${row.changed_kind} ran after it (${row.changed_at.toISOString()})`)
+  if ((row.age_seconds ?? 0) > thresholds.evidenceMaxAgeSeconds)
+    reasons.push(`it is ${Math.round(row.age_seconds ?? 0)} s old (limit ${thresholds.evidenceMaxAgeSeconds} s)`)
+  if (row.changed_kind && row.changed_at)
+    reasons.push(`a ${row.changed_kind} ran after it (${row.changed_at.toISOString()})`)
   if (row.divergences_after > 0) reasons.push(`${row.divergences_after} divergence(s) were seen after it`)
   if (reasons.length === 0) return []
-  return [{
-    migration: migration.name, severity: 'warning', code: 'evidence_stale',
-    message: `${where}; its last clean verify (${row.verify_at.toISOString()}) is stale: ${reasons.join('; ')}`,
-    command: `cutover verify ${migration.name}`,
-  }]
+  return [
+    {
+      migration: migration.name,
+      severity: 'warning',
+      code: 'evidence_stale',
+      message: `${where}; its last clean verify (${row.verify_at.toISOString()}) is stale: ${reasons.join('; ')}`,
+      command: `cutover verify ${migration.name}`,
+    },
+  ]
 }

@@ -12,7 +12,9 @@ export const stalledJobsCheck: DoctorCheck = async (db, { schema, migration, thr
     [migration.name, thresholds.staleAfterSeconds],
   )
   return rows.map((r) => ({
-    migration: migration.name, severity: 'error' as const, code: 'job_stalled',
+    migration: migration.name,
+    severity: 'error' as const,
+    code: 'job_stalled',
     message: `${r.kind} job ${r.id} has not advanced for ${Math.round(r.idle)} s (${r.rows_done} rows done, last progress ${r.updated_at.toISOString()}); if no process runs it, resume it; if one does, look for a transaction holding locks (long_transaction)`,
     command: `cutover ${r.kind} ${migration.name}`,
   }))

@@ -18,7 +18,12 @@ interface Row {
   now: Date
 }
 
-export async function readEvidence(db: Queryable, schema: string, migration: string, soakSeconds: number): Promise<Evidence> {
+export async function readEvidence(
+  db: Queryable,
+  schema: string,
+  migration: string,
+  soakSeconds: number,
+): Promise<Evidence> {
   const s = controlSchema(schema).quoted
   const { rows } = await db.query<Row>(
     `SELECT
@@ -48,7 +53,9 @@ export async function readEvidence(db: Queryable, schema: string, migration: str
     fullReadsSince: row?.full_reads_since ?? undefined,
     shadowPrimarySince: row?.shadow_primary_since ?? undefined,
     divergencesSinceFullReads: row?.divergences ?? 0,
-    lastCalibration: row?.calibration_at ? { at: row.calibration_at, noisy: row.calibration_noisy === true } : undefined,
+    lastCalibration: row?.calibration_at
+      ? { at: row.calibration_at, noisy: row.calibration_noisy === true }
+      : undefined,
     parityGaps: undefined,
     definitionVersion: Number(row?.definition_version ?? 1),
     lastPrecheck: precheckEvidence(row?.precheck ?? null),
@@ -61,5 +68,11 @@ function precheckEvidence(event: Row['precheck']): PrecheckEvidence | undefined 
   if (!event) return undefined
   const d = event.details
   const classes = Array.isArray(d.classes) ? (d.classes as PrecheckEvidence['classes']) : []
-  return { at: new Date(event.at), clean: d.clean === true, definitionVersion: Number(d.definitionVersion ?? 0), failingRows: Number(d.failingRows ?? 0), classes }
+  return {
+    at: new Date(event.at),
+    clean: d.clean === true,
+    definitionVersion: Number(d.definitionVersion ?? 0),
+    failingRows: Number(d.failingRows ?? 0),
+    classes,
+  }
 }

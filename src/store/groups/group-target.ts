@@ -21,7 +21,9 @@ export async function readKnownTarget(db: Queryable, schema: string, name: strin
 /** The target `migration` moves with: its group and the group's members, else itself alone. */
 export async function readEnclosingTarget(db: Queryable, schema: string, migration: string): Promise<Target> {
   const group = await readGroupOf(db, schema, migration)
-  return group === undefined ? migrationTarget(migration) : groupTarget(group, await readGroupMembers(db, schema, group))
+  return group === undefined
+    ? migrationTarget(migration)
+    : groupTarget(group, await readGroupMembers(db, schema, group))
 }
 
 /**
@@ -29,7 +31,15 @@ export async function readEnclosingTarget(db: Queryable, schema: string, migrati
  * moving (`movingGroup`, undefined when a migration moves alone), naming its
  * group and the same command on it (`command` is the CLI words after the name).
  */
-export async function refuseMemberAlone(db: Queryable, schema: string, migration: string, action: string, command: string, movingGroup?: string): Promise<void> {
+export async function refuseMemberAlone(
+  db: Queryable,
+  schema: string,
+  migration: string,
+  action: string,
+  command: string,
+  movingGroup?: string,
+): Promise<void> {
   const group = await readGroupOf(db, schema, migration)
-  if (group !== undefined && group !== movingGroup) throw new GroupMemberMovedAlone(migration, group, action, `cutover ${action} ${group}${command}`)
+  if (group !== undefined && group !== movingGroup)
+    throw new GroupMemberMovedAlone(migration, group, action, `cutover ${action} ${group}${command}`)
 }

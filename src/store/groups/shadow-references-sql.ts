@@ -2,7 +2,11 @@
 import { controlSchema } from '../../db/control-schema.js'
 import type { Queryable } from '../../db/queryable.js'
 
-export async function readShadowReferences(db: Queryable, schema: string, members: readonly string[]): Promise<Map<string, string[]>> {
+export async function readShadowReferences(
+  db: Queryable,
+  schema: string,
+  members: readonly string[],
+): Promise<Map<string, string[]>> {
   const m = controlSchema(schema).table('migrations')
   const { rows } = await db.query<{ child: string; parent: string }>(
     `SELECT DISTINCT c.name AS child, p.name AS parent
@@ -10,7 +14,9 @@ export async function readShadowReferences(db: Queryable, schema: string, member
        JOIN ${m} c ON c.shadow_table = k.conrelid
        JOIN ${m} p ON p.shadow_table = k.confrelid
       WHERE k.contype = 'f' AND c.name = ANY ($1::text[]) AND p.name = ANY ($1::text[]) AND c.name <> p.name
-      ORDER BY 1, 2`, [members])
+      ORDER BY 1, 2`,
+    [members],
+  )
   const references = new Map<string, string[]>(members.map((name) => [name, []]))
   for (const r of rows) references.get(r.child)?.push(r.parent)
   return references
@@ -25,7 +31,11 @@ export interface ShadowForeignKey {
 }
 
 /** Every foreign key between the shadows of `members` (a member referencing its own shadow is left out). */
-export async function readShadowForeignKeys(db: Queryable, schema: string, members: readonly string[]): Promise<ShadowForeignKey[]> {
+export async function readShadowForeignKeys(
+  db: Queryable,
+  schema: string,
+  members: readonly string[],
+): Promise<ShadowForeignKey[]> {
   const m = controlSchema(schema).table('migrations')
   const { rows } = await db.query<ShadowForeignKey>(
     `SELECT c.name AS child, p.name AS parent, array_agg(ca.attname::text ORDER BY u.i) AS columns, array_agg(pa.attname::text ORDER BY u.i) AS referenced
@@ -37,6 +47,8 @@ export async function readShadowForeignKeys(db: Queryable, schema: string, membe
        JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.ref
       WHERE k.contype = 'f' AND c.name = ANY ($1::text[]) AND p.name = ANY ($1::text[]) AND c.name <> p.name
       GROUP BY k.oid, c.name, p.name
-      ORDER BY c.name, p.name, k.oid`, [members])
+      ORDER BY c.name, p.name, k.oid`,
+    [members],
+  )
   return rows
 }

@@ -7,7 +7,15 @@
 import type { Queryable } from '../../db/queryable.js'
 import type { QualifiedName } from '../../core/identifiers.js'
 import type {
-  CheckFact, ForeignKeyAction, ForeignKeyFact, GrantFact, PolicyFact, SequenceFact, TableFacts, TriggerFact, UniqueIndexFact,
+  CheckFact,
+  ForeignKeyAction,
+  ForeignKeyFact,
+  GrantFact,
+  PolicyFact,
+  SequenceFact,
+  TableFacts,
+  TriggerFact,
+  UniqueIndexFact,
 } from '../../core/parity/facts.js'
 import { triggerWhen } from '../../core/parity/index.js'
 
@@ -15,7 +23,12 @@ import { triggerWhen } from '../../core/parity/index.js'
 const GRANTEE = `CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END`
 
 async function readGrants(db: Queryable, oid: number): Promise<GrantFact[]> {
-  const { rows } = await db.query<{ grantee: string | null; privilege: string; is_grantable: boolean; column: string | null }>(
+  const { rows } = await db.query<{
+    grantee: string | null
+    privilege: string
+    is_grantable: boolean
+    column: string | null
+  }>(
     `SELECT ${GRANTEE} AS grantee, a.privilege_type AS privilege, a.is_grantable, NULL::text AS column
        FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a WHERE c.oid = $1
      UNION ALL
@@ -25,20 +38,45 @@ async function readGrants(db: Queryable, oid: number): Promise<GrantFact[]> {
      ORDER BY 4 NULLS FIRST, 1, 2`,
     [oid],
   )
-  return rows.map((r) => ({ grantee: r.grantee, privilege: r.privilege, isGrantable: r.is_grantable, column: r.column }))
+  return rows.map((r) => ({
+    grantee: r.grantee,
+    privilege: r.privilege,
+    isGrantable: r.is_grantable,
+    column: r.column,
+  }))
 }
 
-const COMMANDS: Record<string, PolicyFact['command']> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' }
+const COMMANDS: Record<string, PolicyFact['command']> = {
+  '*': 'ALL',
+  r: 'SELECT',
+  a: 'INSERT',
+  w: 'UPDATE',
+  d: 'DELETE',
+}
 
 async function readPolicies(db: Queryable, oid: number): Promise<PolicyFact[]> {
-  const { rows } = await db.query<{ name: string; cmd: string; permissive: boolean; roles: (string | null)[]; using: string | null; with_check: string | null }>(
+  const { rows } = await db.query<{
+    name: string
+    cmd: string
+    permissive: boolean
+    roles: (string | null)[]
+    using: string | null
+    with_check: string | null
+  }>(
     `SELECT p.polname AS name, p.polcmd AS cmd, p.polpermissive AS permissive,
             ARRAY(SELECT CASE WHEN r = 0 THEN NULL ELSE pg_get_userbyid(r) END FROM unnest(p.polroles) r)::text[] AS roles,
             pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
        FROM pg_policy p WHERE p.polrelid = $1 ORDER BY p.polname`,
     [oid],
   )
-  return rows.map((r) => ({ name: r.name, command: COMMANDS[r.cmd] ?? 'ALL', isPermissive: r.permissive, roles: r.roles, using: r.using, withCheck: r.with_check }))
+  return rows.map((r) => ({
+    name: r.name,
+    command: COMMANDS[r.cmd] ?? 'ALL',
+    isPermissive: r.permissive,
+    roles: r.roles,
+    using: r.using,
+    withCheck: r.with_check,
+  }))
 }
 
 /** tgargs: each argument ends with a NUL byte. */
@@ -57,9 +95,23 @@ const CUTOVER_OWNED = `(fn.nspname = $2 OR (SELECT count(*) FROM pg_class k
 
 async function readTriggers(db: Queryable, oid: number, controlSchema: string): Promise<TriggerFact[]> {
   const { rows } = await db.query<{
-    name: string; type: number; enabled: string; update_columns: string[]; definition: string; function_oid: number; function_name: string
-    function_source: string; args_hex: string; nargs: number; old_table: string | null; new_table: string | null
-    is_constraint: boolean; deferrable: boolean; deferred: boolean; constraint_table: string | null; cutover_owned: boolean
+    name: string
+    type: number
+    enabled: string
+    update_columns: string[]
+    definition: string
+    function_oid: number
+    function_name: string
+    function_source: string
+    args_hex: string
+    nargs: number
+    old_table: string | null
+    new_table: string | null
+    is_constraint: boolean
+    deferrable: boolean
+    deferred: boolean
+    constraint_table: string | null
+    cutover_owned: boolean
   }>(
     `SELECT t.tgname AS name, t.tgtype::int AS type, t.tgenabled AS enabled,
             ARRAY(SELECT a.attname FROM unnest(t.tgattr::int2[]) WITH ORDINALITY k(n, o)
@@ -110,18 +162,46 @@ async function readChecks(db: Queryable, oid: number): Promise<CheckFact[]> {
        FROM pg_constraint WHERE conrelid = $1 AND contype = 'c' ORDER BY conname`,
     [oid],
   )
-  return rows.map((r) => ({ name: r.name, expression: r.expression, isValidated: r.validated, isNoInherit: r.no_inherit }))
+  return rows.map((r) => ({
+    name: r.name,
+    expression: r.expression,
+    isValidated: r.validated,
+    isNoInherit: r.no_inherit,
+  }))
 }
 
-const ACTIONS: Record<string, ForeignKeyAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' }
+const ACTIONS: Record<string, ForeignKeyAction> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+}
 const MATCHES: Record<string, ForeignKeyFact['match']> = { s: 'SIMPLE', f: 'FULL', p: 'PARTIAL' }
 
 /** Foreign keys declared on `oid` (`out`), or on other tables and referencing `oid` (`in`), excluding `exclude`. */
-async function readForeignKeys(db: Queryable, oid: number, direction: 'out' | 'in', exclude: readonly number[]): Promise<ForeignKeyFact[]> {
+async function readForeignKeys(
+  db: Queryable,
+  oid: number,
+  direction: 'out' | 'in',
+  exclude: readonly number[],
+): Promise<ForeignKeyFact[]> {
   const { rows } = await db.query<{
-    name: string; table_oid: number; table_schema: string; table_name: string; columns: string[]
-    ref_oid: number; ref_schema: string; ref_name: string; ref_columns: string[]
-    upd: string; del: string; match: string; deferrable: boolean; deferred: boolean; taken: string[]
+    name: string
+    table_oid: number
+    table_schema: string
+    table_name: string
+    columns: string[]
+    ref_oid: number
+    ref_schema: string
+    ref_name: string
+    ref_columns: string[]
+    upd: string
+    del: string
+    match: string
+    deferrable: boolean
+    deferred: boolean
+    taken: string[]
   }>(
     `SELECT c.conname AS name, c.conrelid::int AS table_oid, tn.nspname AS table_schema, t.relname AS table_name,
             ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
@@ -157,7 +237,15 @@ async function readForeignKeys(db: Queryable, oid: number, direction: 'out' | 'i
 }
 
 async function readUniqueIndexes(db: Queryable, oid: number): Promise<UniqueIndexFact[]> {
-  const { rows } = await db.query<{ name: string; primary: boolean; is_constraint: boolean; keys: string[]; predicate: string | null; nulls_not_distinct: boolean; method: string }>(
+  const { rows } = await db.query<{
+    name: string
+    primary: boolean
+    is_constraint: boolean
+    keys: string[]
+    predicate: string | null
+    nulls_not_distinct: boolean
+    method: string
+  }>(
     `SELECT ic.relname AS name, i.indisprimary AS primary,
             EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u')) AS is_constraint,
             ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) k ORDER BY k)::text[] AS keys,
@@ -166,11 +254,27 @@ async function readUniqueIndexes(db: Queryable, oid: number): Promise<UniqueInde
       WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid ORDER BY ic.relname`,
     [oid],
   )
-  return rows.map((r) => ({ name: r.name, isPrimary: r.primary, isConstraint: r.is_constraint, keys: r.keys, predicate: r.predicate, isNullsNotDistinct: r.nulls_not_distinct, method: r.method }))
+  return rows.map((r) => ({
+    name: r.name,
+    isPrimary: r.primary,
+    isConstraint: r.is_constraint,
+    keys: r.keys,
+    predicate: r.predicate,
+    isNullsNotDistinct: r.nulls_not_distinct,
+    method: r.method,
+  }))
 }
 
 async function readSequences(db: Queryable, oid: number): Promise<SequenceFact[]> {
-  const { rows } = await db.query<{ column: string; schema: string; name: string; identity: boolean; readable: boolean; last_value: string | null; grants: { grantee: string | null; privilege: string; isGrantable: boolean }[] }>(
+  const { rows } = await db.query<{
+    column: string
+    schema: string
+    name: string
+    identity: boolean
+    readable: boolean
+    last_value: string | null
+    grants: { grantee: string | null; privilege: string; isGrantable: boolean }[]
+  }>(
     `SELECT a.attname AS column, sn.nspname AS schema, s.relname AS name, d.deptype = 'i' AS identity,
             has_sequence_privilege(s.oid, 'SELECT, USAGE') AS readable,
             CASE WHEN has_sequence_privilege(s.oid, 'SELECT, USAGE') THEN pg_sequence_last_value(s.oid)::text END AS last_value,
@@ -184,7 +288,11 @@ async function readSequences(db: Queryable, oid: number): Promise<SequenceFact[]
     [oid],
   )
   return rows.map((r) => ({
-    column: r.column, sequence: { schema: r.schema, name: r.name }, isIdentity: r.identity, lastValue: r.last_value, isReadable: r.readable,
+    column: r.column,
+    sequence: { schema: r.schema, name: r.name },
+    isIdentity: r.identity,
+    lastValue: r.last_value,
+    isReadable: r.readable,
     grants: r.grants.map((g) => ({ ...g, column: null })),
   }))
 }
@@ -194,8 +302,19 @@ async function readSequences(db: Queryable, oid: number): Promise<SequenceFact[]
  * the migration: its foreign keys to this table are not "incoming" ones.
  * `controlSchema` is the migration's (its triggers' functions are cutover's).
  */
-export async function readTableFacts(db: Queryable, table: QualifiedName, otherOid: number, controlSchema: string): Promise<TableFacts | undefined> {
-  const { rows } = await db.query<{ oid: number; rls: boolean; force: boolean; columns: string[]; constraints: string[] }>(
+export async function readTableFacts(
+  db: Queryable,
+  table: QualifiedName,
+  otherOid: number,
+  controlSchema: string,
+): Promise<TableFacts | undefined> {
+  const { rows } = await db.query<{
+    oid: number
+    rls: boolean
+    force: boolean
+    columns: string[]
+    constraints: string[]
+  }>(
     `SELECT c.oid::int AS oid, c.relrowsecurity AS rls, c.relforcerowsecurity AS force,
             ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum)::text[] AS columns,
             ARRAY(SELECT conname FROM pg_constraint WHERE conrelid = c.oid)::text[] AS constraints

@@ -24,7 +24,11 @@ export async function readParityGaps(db: pg.ClientBase, schema: string, migratio
   const def = await loadDefinition(db, schema, migration)
   const info = async (side: 'legacy' | 'shadow') => {
     const found = await readTableInfo(db, def[side].table)
-    if (!found) throw new ConfigInvalid(def.name, `${side} table ${displayName(def[side].table)} does not exist; create it or fix "${side}.table"`)
+    if (!found)
+      throw new ConfigInvalid(
+        def.name,
+        `${side} table ${displayName(def[side].table)} does not exist; create it or fix "${side}.table"`,
+      )
     return found
   }
   const legacyInfo = await info('legacy')
@@ -32,8 +36,17 @@ export async function readParityGaps(db: pg.ClientBase, schema: string, migratio
   const mapping = resolveMapping(def, [...legacyInfo.columns.values()], [...shadowInfo.columns.values()])
   const legacy = await readTableFacts(db, def.legacy.table, shadowInfo.oid, schema)
   const shadow = await readTableFacts(db, def.shadow.table, legacyInfo.oid, schema)
-  if (!legacy || !shadow) throw new ConfigInvalid(def.name, `${displayName(def[legacy ? 'shadow' : 'legacy'].table)} disappeared while it was being read; run the command again`)
-  return parityGaps({ legacy, shadow, columns: plainColumnMap(mapping.forward, mapping.legacyColumns), keys: { legacy: def.legacy.key, shadow: def.shadow.key } })
+  if (!legacy || !shadow)
+    throw new ConfigInvalid(
+      def.name,
+      `${displayName(def[legacy ? 'shadow' : 'legacy'].table)} disappeared while it was being read; run the command again`,
+    )
+  return parityGaps({
+    legacy,
+    shadow,
+    columns: plainColumnMap(mapping.forward, mapping.legacyColumns),
+    keys: { legacy: def.legacy.key, shadow: def.shadow.key },
+  })
 }
 
 /**
@@ -87,15 +100,25 @@ export async function applyParityFixes(pool: PoolLike, options: ApplyParityOptio
       } catch (error) {
         const what = `${gap.item} ${gap.object}`
         if (isLockWait(error)) {
-          throw new CheckFailed(`${options.migration}: the fix for ${what} waited more than ${lockTimeoutMs} ms for a lock; nothing was applied. ` +
-            `Find the blocking transaction (pg_stat_activity, pg_locks), end it or wait, then run: cutover doctor ${options.migration} --apply`, { cause: error })
+          throw new CheckFailed(
+            `${options.migration}: the fix for ${what} waited more than ${lockTimeoutMs} ms for a lock; nothing was applied. ` +
+              `Find the blocking transaction (pg_stat_activity, pg_locks), end it or wait, then run: cutover doctor ${options.migration} --apply`,
+            { cause: error },
+          )
         }
-        throw new CheckFailed(`${options.migration}: the fix for ${what} failed: ${serverMessage(error)}; nothing was applied. ` +
-          `Fix the cause (or apply that gap by hand), then run: cutover doctor ${options.migration} --apply`, { cause: error })
+        throw new CheckFailed(
+          `${options.migration}: the fix for ${what} failed: ${serverMessage(error)}; nothing was applied. ` +
+            `Fix the cause (or apply that gap by hand), then run: cutover doctor ${options.migration} --apply`,
+          { cause: error },
+        )
       }
     }
     await controlSchema(options.schema).insertEvent(client, {
-      migration: options.migration, actor: options.actor ?? 'library', kind: 'parity_apply', reason: options.reason, details: {
+      migration: options.migration,
+      actor: options.actor ?? 'library',
+      kind: 'parity_apply',
+      reason: options.reason,
+      details: {
         statements: applied.map((g) => g.fixSql),
         applied: applied.map((g) => ({ item: g.item, object: g.object })),
         needsPerson: needsPerson.map((g) => ({ item: g.item, object: g.object, description: g.description })),

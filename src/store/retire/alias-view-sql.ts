@@ -15,7 +15,13 @@ import type { Queryable } from '../../db/queryable.js'
  * plain shadow column of the legacy column's type is selected as is, so the
  * view can update it; any other is cast to the legacy type (read-only).
  */
-export function createAliasViewSql(view: QualifiedName, shadow: QualifiedName, backward: readonly MappedColumn[], legacy: TableInfo, shadowInfo: TableInfo): string {
+export function createAliasViewSql(
+  view: QualifiedName,
+  shadow: QualifiedName,
+  backward: readonly MappedColumn[],
+  legacy: TableInfo,
+  shadowInfo: TableInfo,
+): string {
   const items = backward.map((m) => {
     const plain = plainColumnOf(m.expression)
     const legacyType = legacy.columns.get(m.column)?.type
@@ -55,9 +61,13 @@ export interface AliasWrites {
 export async function aliasWrites(db: Queryable, view: QualifiedName): Promise<AliasWrites> {
   const { rows } = await db.query<{ column: string; updatable: string }>(
     `SELECT column_name::text AS column, is_updatable::text AS updatable FROM information_schema.columns
-      WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, [view.schema, view.name])
+      WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+    [view.schema, view.name],
+  )
   const { rows: views } = await db.query<{ updatable: string }>(
-    'SELECT is_updatable::text AS updatable FROM information_schema.views WHERE table_schema = $1 AND table_name = $2', [view.schema, view.name])
+    'SELECT is_updatable::text AS updatable FROM information_schema.views WHERE table_schema = $1 AND table_name = $2',
+    [view.schema, view.name],
+  )
   return {
     isUpdatable: views[0]?.updatable === 'YES',
     updatableColumns: rows.filter((r) => r.updatable === 'YES').map((r) => r.column),

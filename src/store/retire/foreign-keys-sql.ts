@@ -12,8 +12,18 @@ export interface StoredForeignKey extends ForeignKeyFacts {
 }
 
 interface Row {
-  name: string; schema: string; table: string; table_oid: number; columns: string[]; referenced: string[]
-  on_update: string; on_delete: string; match: string; deferrable: boolean; deferred: boolean; validated: boolean
+  name: string
+  schema: string
+  table: string
+  table_oid: number
+  columns: string[]
+  referenced: string[]
+  on_update: string
+  on_delete: string
+  match: string
+  deferrable: boolean
+  deferred: boolean
+  validated: boolean
 }
 
 /** Foreign keys of other tables referencing `tableOid` (partition clones left out: the parent's constraint stands for them). */
@@ -32,23 +42,51 @@ export async function readForeignKeysTo(db: Queryable, tableOid: number): Promis
     [tableOid],
   )
   return rows.map((r) => ({
-    name: r.name, table: { schema: r.schema, name: r.table }, tableOid: r.table_oid, columns: r.columns, referencedColumns: r.referenced,
-    onUpdate: r.on_update, onDelete: r.on_delete, match: r.match, deferrable: r.deferrable, deferred: r.deferred, validated: r.validated,
+    name: r.name,
+    table: { schema: r.schema, name: r.table },
+    tableOid: r.table_oid,
+    columns: r.columns,
+    referencedColumns: r.referenced,
+    onUpdate: r.on_update,
+    onDelete: r.on_delete,
+    match: r.match,
+    deferrable: r.deferrable,
+    deferred: r.deferred,
+    validated: r.validated,
   }))
 }
 
 /** Child rows (all key columns set) whose key has no row in `target`: what a validated foreign key to `target` would reject. */
-export function orphansSql(fk: ForeignKeyFacts, child: QualifiedName, target: QualifiedName, targetColumns: readonly string[], select: 'count' | 'list'): string {
+export function orphansSql(
+  fk: ForeignKeyFacts,
+  child: QualifiedName,
+  target: QualifiedName,
+  targetColumns: readonly string[],
+  select: 'count' | 'list',
+): string {
   const set = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')
-  const match = fk.columns.map((c, i) => `t.${quoteIdent(targetColumns[i] as string)} = c.${quoteIdent(c)}`).join(' AND ')
+  const match = fk.columns
+    .map((c, i) => `t.${quoteIdent(targetColumns[i] as string)} = c.${quoteIdent(c)}`)
+    .join(' AND ')
   const what = select === 'count' ? 'count(*)::bigint AS orphans' : 'c.*'
   return `SELECT ${what} FROM ${quoteQualified(child)} AS c WHERE ${set} AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(target)} AS t WHERE ${match})`
 }
 
-const ACTIONS: Readonly<Record<string, string>> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' }
+const ACTIONS: Readonly<Record<string, string>> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+}
 
 /** `ALTER TABLE child ADD CONSTRAINT name FOREIGN KEY … REFERENCES target …`, keeping every property of `fk`. */
-export function addForeignKeySql(fk: ForeignKeyFacts, child: QualifiedName, target: QualifiedName, targetColumns: readonly string[]): string {
+export function addForeignKeySql(
+  fk: ForeignKeyFacts,
+  child: QualifiedName,
+  target: QualifiedName,
+  targetColumns: readonly string[],
+): string {
   const parts = [
     `ALTER TABLE ${quoteQualified(child)} ADD CONSTRAINT ${quoteIdent(fk.name)}`,
     `FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${quoteQualified(target)} (${targetColumns.map(quoteIdent).join(', ')})`,
@@ -67,14 +105,21 @@ export function dropConstraintSql(child: QualifiedName, name: string): string {
 /** The current name of a relation by oid (it may have been renamed since it was recorded), or undefined when it is gone. */
 export async function relationName(db: Queryable, oid: number): Promise<QualifiedName | undefined> {
   const { rows } = await db.query<{ schema: string; name: string }>(
-    'SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1', [oid])
+    'SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1',
+    [oid],
+  )
   return rows[0]
 }
 
 /** The kind of the relation named `table` (`r` table, `v` view, …), or undefined when there is none. */
-export async function relationKind(db: Queryable, table: QualifiedName): Promise<{ oid: number; kind: string } | undefined> {
+export async function relationKind(
+  db: Queryable,
+  table: QualifiedName,
+): Promise<{ oid: number; kind: string } | undefined> {
   const { rows } = await db.query<{ oid: number; kind: string }>(
     `SELECT c.oid::int AS oid, c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2`, [table.schema, table.name])
+      WHERE n.nspname = $1 AND c.relname = $2`,
+    [table.schema, table.name],
+  )
   return rows[0]
 }

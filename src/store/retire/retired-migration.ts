@@ -12,9 +12,14 @@ import { readTableInfo, type TableInfo } from '../catalog/catalog.js'
 import type { CheckedMigration } from '../catalog/check-against-catalog.js'
 import type { Retirement } from './retirement.js'
 
-export async function retiredMigration(client: pg.ClientBase, definition: MigrationDefinition, retirement: Retirement): Promise<CheckedMigration> {
+export async function retiredMigration(
+  client: pg.ClientBase,
+  definition: MigrationDefinition,
+  retirement: Retirement,
+): Promise<CheckedMigration> {
   const shadow = await readTableInfo(client, definition.shadow.table)
-  if (!shadow) throw new ConfigInvalid(definition.name, `shadow table ${displayName(definition.shadow.table)} does not exist`)
+  if (!shadow)
+    throw new ConfigInvalid(definition.name, `shadow table ${displayName(definition.shadow.table)} does not exist`)
   const columns = retirement.details.legacyColumns
   const legacy: TableInfo = { oid: 0, columns: new Map(columns.map((c) => [c.name, c])), uniqueKeys: [] }
   const mapping = resolveMapping(definition, columns, [...shadow.columns.values()])

@@ -30,7 +30,11 @@ export interface Retirement {
 }
 
 /** The current retirement of `migration`, or undefined when it is not retired. */
-export async function readRetirement(db: Queryable, schema: string, migration: string): Promise<Retirement | undefined> {
+export async function readRetirement(
+  db: Queryable,
+  schema: string,
+  migration: string,
+): Promise<Retirement | undefined> {
   const { rows } = await db.query<{ id: string; at: Date; actor: string; kind: string; details: RetireDetails }>(
     // `e.id`, not the text output column `id`: as text, event 9 sorts after event 10.
     `SELECT e.id::text AS id, e.at, e.actor, e.kind, e.details FROM ${controlSchema(schema).quoted}.events AS e
@@ -43,7 +47,10 @@ export async function readRetirement(db: Queryable, schema: string, migration: s
 
 /** The one line every command that would act on the legacy table gives for a retired migration. */
 export function retiredRefusal(migration: string, retirement: Retirement): TransitionInvalid {
-  return new TransitionInvalid(migration, `retired; run cutover unretire ${migration} first (the legacy table is ${displayName(retirement.details.retiredTable)} now)`)
+  return new TransitionInvalid(
+    migration,
+    `retired; run cutover unretire ${migration} first (the legacy table is ${displayName(retirement.details.retiredTable)} now)`,
+  )
 }
 
 /** Throws the retired refusal when `migration` is retired. */

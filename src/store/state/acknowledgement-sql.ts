@@ -2,10 +2,20 @@
 import { controlSchema } from '../../db/control-schema.js'
 import type { Queryable } from '../../db/queryable.js'
 
-export interface AcknowledgementRow { id: string; host: string; pid: number; heartbeat_at: Date; acked: boolean }
+export interface AcknowledgementRow {
+  id: string
+  host: string
+  pid: number
+  heartbeat_at: Date
+  acked: boolean
+}
 
 /** Every live instance, and whether it applied each migration's version in `versions` (or later). */
-export async function readAcknowledgements(db: Queryable, schema: string, versions: ReadonlyMap<string, number>): Promise<AcknowledgementRow[]> {
+export async function readAcknowledgements(
+  db: Queryable,
+  schema: string,
+  versions: ReadonlyMap<string, number>,
+): Promise<AcknowledgementRow[]> {
   const { rows } = await db.query<AcknowledgementRow>(
     `SELECT id, host, pid, heartbeat_at,
             (SELECT coalesce(bool_and(coalesce((i.applied ->> w.key)::bigint, 0) >= w.value::bigint), true) FROM jsonb_each_text($1::jsonb) AS w) AS acked

@@ -38,8 +38,13 @@ function commonState(target: Target, states: ReadonlyMap<string, MigrationState>
   const differ = all.some((s) => s.phase !== first.phase || s.readPercent !== first.readPercent)
   // Only a rollback may bring members that disagree (written before they were grouped) back together.
   if (differ && kind !== 'rollback') {
-    const shown = [...states].map(([m, s]) => `${m} ${s.phase}${s.phase === 'ramp' ? ` ${s.readPercent}%` : ''}`).join(', ')
-    throw new TransitionInvalid(target.name, `the members of the group are in different states (${shown}); bring them together first with: cutover rollback ${target.name}`)
+    const shown = [...states]
+      .map(([m, s]) => `${m} ${s.phase}${s.phase === 'ramp' ? ` ${s.readPercent}%` : ''}`)
+      .join(', ')
+    throw new TransitionInvalid(
+      target.name,
+      `the members of the group are in different states (${shown}); bring them together first with: cutover rollback ${target.name}`,
+    )
   }
   // Members that disagree are rolled back from the furthest along of them (complete refuses, as it should).
   const furthest = all.reduce((a, b) => (PHASES.indexOf(b.phase) > PHASES.indexOf(a.phase) ? b : a))
@@ -67,7 +72,9 @@ export async function applyStatePlan(
   return withStateLock(pool, t.name, action, lock, async (client) => {
     const control = controlSchema(schema)
     const { rows } = await client.query<StateRow>(
-      `SELECT ${STATE_COLUMNS} FROM ${control.table('state')} WHERE migration = ANY ($1::text[]) ORDER BY migration FOR UPDATE`, [t.members])
+      `SELECT ${STATE_COLUMNS} FROM ${control.table('state')} WHERE migration = ANY ($1::text[]) ORDER BY migration FOR UPDATE`,
+      [t.members],
+    )
     const states = new Map(rows.map((r) => [r.migration, toState(r)]))
     const missing = t.members.find((m) => !states.has(m))
     if (missing !== undefined) throw new UnknownMigration(missing)
@@ -75,7 +82,9 @@ export async function applyStatePlan(
     const plan = await replan(current, client)
     const differ = [...states.values()].some((s) => s.phase !== plan.to.phase || s.readPercent !== plan.to.readPercent)
     if (!differ) return { from: current, to: current, members: states, changed: false, eventId: undefined }
-    const { rows: updated } = await client.query<StateRow & { changed_at_ms: string; definition_version: string | null }>(
+    const { rows: updated } = await client.query<
+      StateRow & { changed_at_ms: string; definition_version: string | null }
+    >(
       `UPDATE ${control.table('state')} AS st SET phase = $2, read_percent = $3::smallint, authority = $4, version = version + 1,
               full_reads_since = CASE WHEN $3::smallint = 100 THEN coalesce(CASE WHEN read_percent = 100 THEN full_reads_since END, clock_timestamp()) END,
               updated_at = clock_timestamp(), updated_by = $5
@@ -85,15 +94,24 @@ export async function applyStatePlan(
       [t.members, plan.to.phase, plan.to.readPercent, plan.to.authority, event.actor],
     )
     const notices: StateNotice[] = updated.map((row) => ({
-      migration: row.migration, ...toState(row), changedAtMs: Number(row.changed_at_ms), ...definitionVersionOf(row.definition_version),
+      migration: row.migration,
+      ...toState(row),
+      changedAtMs: Number(row.changed_at_ms),
+      ...definitionVersionOf(row.definition_version),
     }))
     const after = new Map(updated.map((row) => [row.migration, toState(row)]))
     const to = commonState(t, after, event.kind ?? action)
     const eventId = await control.insertEvent(client, {
       // A group's change is one event for the group (migration null), its members in the details.
-      migration: t.group === undefined ? t.name : null, group: t.group, actor: event.actor, kind: event.kind ?? plan.kind, reason: event.reason,
-      from: { phase: current.phase, percent: current.readPercent }, to: { phase: to.phase, percent: to.readPercent },
-      forced: event.forced, details: t.group === undefined ? event.details : { ...event.details, members: t.members },
+      migration: t.group === undefined ? t.name : null,
+      group: t.group,
+      actor: event.actor,
+      kind: event.kind ?? plan.kind,
+      reason: event.reason,
+      from: { phase: current.phase, percent: current.readPercent },
+      to: { phase: to.phase, percent: to.readPercent },
+      forced: event.forced,
+      details: t.group === undefined ? event.details : { ...event.details, members: t.members },
     })
     await notifyState(client, schema, targetNotice(t, notices))
     return { from: current, to, members: after, changed: true, eventId }

@@ -7,7 +7,14 @@ const BLOCKERS_SQL = `SELECT a.pid, coalesce(a.application_name, '') AS applicat
     left(coalesce(a.query, ''), 200) AS query
   FROM pg_stat_activity AS a WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.pid`
 
-interface BlockerRow { pid: number; application: string; user: string; state: string; transaction_seconds: number | null; query: string }
+interface BlockerRow {
+  pid: number
+  application: string
+  user: string
+  state: string
+  transaction_seconds: number | null
+  query: string
+}
 
 export interface BlockerWatch {
   /** The blockers last seen (empty when never seen). */
@@ -21,7 +28,12 @@ export interface BlockerWatch {
  * blockers change and every 5 s. It never delays the waiting statement: with
  * no spare connection it just learns nothing.
  */
-export function watchBlockers(pool: PoolLike, pid: number, report: (blockers: readonly BlockingSession[], waitedMs: number) => void, firstMs = 500): BlockerWatch {
+export function watchBlockers(
+  pool: PoolLike,
+  pid: number,
+  report: (blockers: readonly BlockingSession[], waitedMs: number) => void,
+  firstMs = 500,
+): BlockerWatch {
   const started = Date.now()
   let last: readonly BlockingSession[] = []
   let lastReportAt = 0
@@ -35,7 +47,14 @@ export function watchBlockers(pool: PoolLike, pid: number, report: (blockers: re
       if (stopped) return
       const { rows } = await client.query<BlockerRow>(BLOCKERS_SQL, [pid])
       if (stopped || rows.length === 0) return
-      const blockers = rows.map((r) => ({ pid: r.pid, application: r.application, user: r.user, state: r.state, transactionSeconds: r.transaction_seconds, query: r.query }))
+      const blockers = rows.map((r) => ({
+        pid: r.pid,
+        application: r.application,
+        user: r.user,
+        state: r.state,
+        transactionSeconds: r.transaction_seconds,
+        query: r.query,
+      }))
       const isNew = blockers.map((b) => b.pid).join() !== last.map((b) => b.pid).join()
       last = blockers
       if (isNew || Date.now() - lastReportAt >= 5000) {
@@ -48,11 +67,18 @@ export function watchBlockers(pool: PoolLike, pid: number, report: (blockers: re
     }
   }
   const tick = (): void => {
-    void look().catch(() => undefined).finally(() => { if (!stopped) timer = setTimeout(tick, 1000) })
+    void look()
+      .catch(() => undefined)
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, 1000)
+      })
   }
   timer = setTimeout(tick, firstMs)
   return {
     blockers: (): readonly BlockingSession[] => last,
-    stop: (): void => { stopped = true; clearTimeout(timer) },
+    stop: (): void => {
+      stopped = true
+      clearTimeout(timer)
+    },
   }
 }

@@ -26,13 +26,22 @@ export interface RolledBackMember {
 }
 
 /** Rolls back; returns each member it moved (none when already rolled back or off). Refuses complete. */
-export async function guardrailRollback(db: Queryable, schema: string, input: GuardrailRollbackInput): Promise<RolledBackMember[]> {
+export async function guardrailRollback(
+  db: Queryable,
+  schema: string,
+  input: GuardrailRollbackInput,
+): Promise<RolledBackMember[]> {
   try {
     const { rows } = await db.query<{ migration: string; from_phase: string; from_percent: number; version: string }>(
       `SELECT migration, from_phase, from_percent, version::text FROM ${controlSchema(schema).quoted}.guardrail_rollback($1, $2, $3, $4::jsonb)`,
       [input.migration, input.actor, input.reason ?? null, JSON.stringify(input.details ?? {})],
     )
-    return rows.map((r) => ({ migration: r.migration, fromPhase: r.from_phase, fromPercent: Number(r.from_percent), version: Number(r.version) }))
+    return rows.map((r) => ({
+      migration: r.migration,
+      fromPhase: r.from_phase,
+      fromPercent: Number(r.from_percent),
+      version: Number(r.version),
+    }))
   } catch (error) {
     if (isRollbackOfComplete(error)) throw new TransitionInvalid(input.migration, serverMessage(error))
     throw error

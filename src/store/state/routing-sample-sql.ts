@@ -15,7 +15,11 @@ export interface KeysMoved {
 }
 
 /** The summed bucket counts of live instances for `migration`, and how many instances reported one. */
-export async function readRoutingSample(pool: Queryable, schema: string, migration: string): Promise<{ counts: BucketCounts; instances: number }> {
+export async function readRoutingSample(
+  pool: Queryable,
+  schema: string,
+  migration: string,
+): Promise<{ counts: BucketCounts; instances: number }> {
   const { rows } = await pool.query<{ sample: BucketCounts }>(
     `SELECT routing_sample -> $1 AS sample FROM ${controlSchema(schema).quoted}.instances
       WHERE heartbeat_at > clock_timestamp() - interval '30 seconds' AND routing_sample ? $1`,
@@ -26,8 +30,19 @@ export async function readRoutingSample(pool: Queryable, schema: string, migrati
 }
 
 /** How many sampled keys a change of the shadow read percentage from `fromPercent` to `toPercent` moves. */
-export async function estimateKeysMoved(pool: Queryable, schema: string, migration: string, fromPercent: number, toPercent: number): Promise<KeysMoved> {
+export async function estimateKeysMoved(
+  pool: Queryable,
+  schema: string,
+  migration: string,
+  fromPercent: number,
+  toPercent: number,
+): Promise<KeysMoved> {
   const { counts, instances } = await readRoutingSample(pool, schema, migration)
   const direction = toPercent < fromPercent ? 'to_legacy' : toPercent > fromPercent ? 'to_shadow' : 'none'
-  return { direction, keys: keysBetween(counts.buckets, fromPercent, toPercent), sampledKeys: counts.distinctKeys, instances }
+  return {
+    direction,
+    keys: keysBetween(counts.buckets, fromPercent, toPercent),
+    sampledKeys: counts.distinctKeys,
+    instances,
+  }
 }

@@ -117,7 +117,8 @@ export class StateListener {
     this.#reconnectDelayMs = 250
     if (this.#isHearing) return
     this.#isHearing = true
-    if (this.#warnedDeaf) this.#o.logger.info('state listener hears its own notifications again; following state by LISTEN')
+    if (this.#warnedDeaf)
+      this.#o.logger.info('state listener hears its own notifications again; following state by LISTEN')
     this.#warnedDeaf = false
     this.#o.onHearing(true)
   }
@@ -125,8 +126,10 @@ export class StateListener {
   #deaf(client: pg.Client, timeoutMs: number): void {
     this.#pendingProbe = undefined
     if (!this.#warnedDeaf) {
-      this.#o.logger.warn({ probeTimeoutMs: timeoutMs },
-        `state listener did not hear its own notification within ${timeoutMs} ms (a transaction pooler accepts LISTEN and never delivers: give listenUrl a direct connection); following state by polling`)
+      this.#o.logger.warn(
+        { probeTimeoutMs: timeoutMs },
+        `state listener did not hear its own notification within ${timeoutMs} ms (a transaction pooler accepts LISTEN and never delivers: give listenUrl a direct connection); following state by polling`,
+      )
       this.#warnedDeaf = true
     }
     this.#lost(client, undefined)
@@ -151,8 +154,10 @@ export class StateListener {
         this.#isThroughPooler = true
         this.#lostClients.add(client)
         await client.end().catch(() => undefined)
-        this.#o.logger.warn('the LISTEN connection goes through a pooler (its announced process id is not its backend pid), where notifications are lost: ' +
-          'following state by polling; give listenUrl a direct connection to listen')
+        this.#o.logger.warn(
+          'the LISTEN connection goes through a pooler (its announced process id is not its backend pid), where notifications are lost: ' +
+            'following state by polling; give listenUrl a direct connection to listen',
+        )
         return
       }
       await client.query(`LISTEN ${quoteIdent(this.#o.channel)}`)
@@ -173,7 +178,8 @@ export class StateListener {
     if (this.#lostClients.has(client)) return
     this.#lostClients.add(client)
     if (this.#client !== undefined && client !== this.#client) return
-    if (error !== undefined && this.#isHearing) this.#o.logger.warn({ err: error }, 'state listener lost; polling until it hears again')
+    if (error !== undefined && this.#isHearing)
+      this.#o.logger.warn({ err: error }, 'state listener lost; polling until it hears again')
     const wasHearing = this.#isHearing
     this.#client = undefined
     this.#isHearing = false
@@ -183,12 +189,19 @@ export class StateListener {
     // A connection that went silent may never answer the goodbye: its socket goes after a second regardless.
     const ended = client.end().catch(() => undefined)
     const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream
-    void Promise.race([ended.then(() => true), new Promise((r) => setTimeout(r, 1000).unref())]).then((done) => { if (done !== true) stream?.destroy() })
+    void Promise.race([ended.then(() => true), new Promise((r) => setTimeout(r, 1000).unref())]).then((done) => {
+      if (done !== true) stream?.destroy()
+    })
     if (wasHearing) this.#o.onHearing(false)
     if (this.#stopped) return
     const delay = this.#reconnectDelayMs
     this.#reconnectDelayMs = Math.min(this.#reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS)
-    this.#reconnectTimer = setTimeout(() => { void this.#connect() }, delay * (0.75 + Math.random() * 0.5))
+    this.#reconnectTimer = setTimeout(
+      () => {
+        void this.#connect()
+      },
+      delay * (0.75 + Math.random() * 0.5),
+    )
     this.#reconnectTimer.unref()
   }
 }

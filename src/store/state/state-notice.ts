@@ -25,10 +25,14 @@ export interface GroupNotice {
 
 /** The notice of a target's change: a migration's own state, or a group's with every member's. */
 export function targetNotice(target: Target, notices: readonly StateNotice[]): StateNotice | GroupNotice {
-  return target.group === undefined ? notices[0] as StateNotice : { group: target.group, members: notices }
+  return target.group === undefined ? (notices[0] as StateNotice) : { group: target.group, members: notices }
 }
 
 /** Tells every listening process, at commit, about a state row (its phase, percentage, version and definition version). */
-export async function notifyState(client: pg.ClientBase, schema: string, notice: StateNotice | GroupNotice): Promise<void> {
+export async function notifyState(
+  client: pg.ClientBase,
+  schema: string,
+  notice: StateNotice | GroupNotice,
+): Promise<void> {
   await client.query('SELECT pg_notify($1, $2)', [stateChannel(schema), JSON.stringify(notice)])
 }

@@ -3,7 +3,15 @@ import { controlSchema } from '../../db/control-schema.js'
 import type { Statement } from '../../db/statement.js'
 import { DEFINITION_VERSION_SQL } from './state-row.js'
 
-export interface PolledRow { migration: string; phase: string; read_percent: number; authority: string; version: string; changed_ms: string; definition_version: string | null }
+export interface PolledRow {
+  migration: string
+  phase: string
+  read_percent: number
+  authority: string
+  version: string
+  changed_ms: string
+  definition_version: string | null
+}
 
 /** Every state row, with when it changed and its definition version. */
 export function pollStatesSql(schema: string): Statement {
@@ -17,7 +25,10 @@ export function pollStatesSql(schema: string): Statement {
 
 /** One row, a digest of every state row: what a fleet of polling processes costs. */
 export function stateDigestSql(schema: string): Statement {
-  return { text: `SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY s.migration), '')) AS digest FROM ${controlSchema(schema).quoted}.state s`, values: [] }
+  return {
+    text: `SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY s.migration), '')) AS digest FROM ${controlSchema(schema).quoted}.state s`,
+    values: [],
+  }
 }
 
 /** A NOTIFY sent from the pool (the listener's proof that it hears). */

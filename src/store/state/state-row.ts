@@ -10,17 +10,31 @@ import { controlSchema } from '../../db/control-schema.js'
  */
 export const DEFINITION_VERSION_SQL = (alias: string): string => `(to_jsonb(${alias}) ->> 'definition_version')`
 
-export interface StateRow { migration: string; phase: string; read_percent: number; authority: string; version: string }
+export interface StateRow {
+  migration: string
+  phase: string
+  read_percent: number
+  authority: string
+  version: string
+}
 
 export function toState(row: StateRow): MigrationState {
   if (!isPhase(row.phase)) throw new Error(`control schema holds unknown phase ${row.phase}`)
-  return { phase: row.phase, readPercent: row.read_percent, authority: row.authority === 'shadow' ? 'shadow' : 'legacy', version: Number(row.version) }
+  return {
+    phase: row.phase,
+    readPercent: row.read_percent,
+    authority: row.authority === 'shadow' ? 'shadow' : 'legacy',
+    version: Number(row.version),
+  }
 }
 
 export const STATE_COLUMNS = 'migration, phase, read_percent, authority, version::text AS version'
 
 export async function readState(db: Queryable, schema: string, migration: string): Promise<MigrationState> {
-  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM ${controlSchema(schema).quoted}.state WHERE migration = $1`, [migration])
+  const { rows } = await db.query<StateRow>(
+    `SELECT ${STATE_COLUMNS} FROM ${controlSchema(schema).quoted}.state WHERE migration = $1`,
+    [migration],
+  )
   if (!rows[0]) throw new UnknownMigration(migration)
   return toState(rows[0])
 }

@@ -17,7 +17,14 @@ import type { BucketCounts } from '../../core/routing-sample.js'
 import { isNotFound } from '../../db/pg-errors.js'
 import type { Statement } from '../../db/statement.js'
 import { StateListener } from './state-listener.js'
-import { acknowledgeSql, deleteInstanceSql, heartbeatBeforeFollowModeSql, heartbeatSql, registerInstanceSql, routingSampleSql } from './instance-sql.js'
+import {
+  acknowledgeSql,
+  deleteInstanceSql,
+  heartbeatBeforeFollowModeSql,
+  heartbeatSql,
+  registerInstanceSql,
+  routingSampleSql,
+} from './instance-sql.js'
 import { notifySql, pollStatesSql, stateDigestSql, type PolledRow } from './state-poll-sql.js'
 
 /** How a process follows state: `listen` (LISTEN, proven), `poll` (LISTEN not proven: polling), `poll_only` (configured not to listen). */
@@ -32,7 +39,12 @@ export interface StateWatcherOptions {
    * migration's definition version; the state is acknowledged once it returns (or its
    * promise resolves: a changed definition is reloaded first), never when it throws.
    */
-  readonly onApply: (migration: string, state: MigrationState, propagationSeconds: number | undefined, definitionVersion: number | undefined) => void | Promise<void>
+  readonly onApply: (
+    migration: string,
+    state: MigrationState,
+    propagationSeconds: number | undefined,
+    definitionVersion: number | undefined,
+  ) => void | Promise<void>
   /** Told whenever this process starts or stops hearing notifications. */
   readonly onListening?: (isListening: boolean) => void
   /** Poll period while not hearing notifications; default 500 ms, and never more. */
@@ -76,7 +88,9 @@ export class StateWatcher {
       connection,
       channel: stateChannel(options.schema),
       probeChannel: `cutover_probe_${this.instanceId.replaceAll('-', '')}`,
-      notify: async (channel, payload) => { await this.#query(notifySql(channel, payload)) },
+      notify: async (channel, payload) => {
+        await this.#query(notifySql(channel, payload))
+      },
       logger: options.logger,
       probeTimeoutMs: options.probeTimeoutMs,
       probeIntervalMs: options.heartbeatMs,
@@ -106,7 +120,11 @@ export class StateWatcher {
     this.#options.onListening?.(false)
     await this.poll()
     await this.#listener?.start()
-    this.#timers.push(setInterval(() => { void this.heartbeat() }, this.#options.heartbeatMs ?? 5000).unref())
+    this.#timers.push(
+      setInterval(() => {
+        void this.heartbeat()
+      }, this.#options.heartbeatMs ?? 5000).unref(),
+    )
     this.#schedulePoll()
     void this.heartbeat()
   }
@@ -125,8 +143,12 @@ export class StateWatcher {
     for (const row of rows) {
       if (!isPhase(row.phase)) continue
       this.#apply({
-        migration: row.migration, phase: row.phase, readPercent: row.read_percent,
-        authority: row.authority === 'shadow' ? 'shadow' : 'legacy', version: Number(row.version), changedAtMs: Number(row.changed_ms),
+        migration: row.migration,
+        phase: row.phase,
+        readPercent: row.read_percent,
+        authority: row.authority === 'shadow' ? 'shadow' : 'legacy',
+        version: Number(row.version),
+        changedAtMs: Number(row.changed_ms),
         ...(row.definition_version === null ? {} : { definitionVersion: Number(row.definition_version) }),
       })
     }
@@ -176,7 +198,12 @@ export class StateWatcher {
   #apply(notice: StateNotice): void {
     const previous = this.#states.get(notice.migration)
     if (previous && previous.version >= notice.version) return
-    const state: MigrationState = { phase: notice.phase, readPercent: notice.readPercent, authority: notice.authority, version: notice.version }
+    const state: MigrationState = {
+      phase: notice.phase,
+      readPercent: notice.readPercent,
+      authority: notice.authority,
+      version: notice.version,
+    }
     this.#states.set(notice.migration, state)
     const propagation = previous ? Math.max(0, (Date.now() - notice.changedAtMs) / 1000) : undefined
     let applied: void | Promise<void>
@@ -187,12 +214,19 @@ export class StateWatcher {
     }
     void Promise.resolve(applied).then(
       () => this.#acknowledge(notice.migration, notice.version),
-      (error: unknown) => this.#options.logger.error({ err: error, migration: notice.migration, version: notice.version }, 'state version not acknowledged: applying it failed'),
+      (error: unknown) =>
+        this.#options.logger.error(
+          { err: error, migration: notice.migration, version: notice.version },
+          'state version not acknowledged: applying it failed',
+        ),
     )
   }
 
   async #acknowledge(migration: string, version: number): Promise<void> {
-    await this.#query(acknowledgeSql(this.#options.schema, this.instanceId, migration, version)).catch((error: unknown) => this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'))
+    await this.#query(acknowledgeSql(this.#options.schema, this.instanceId, migration, version)).catch(
+      (error: unknown) =>
+        this.#options.logger.warn({ err: error, migration }, 'could not record the state acknowledgement'),
+    )
   }
 
   /** Writes this instance's heartbeat, how it follows state (and routing sample) now; it also runs every `heartbeatMs`. */
@@ -220,8 +254,9 @@ export class StateWatcher {
     // Apart, so a control schema older than sql/0004 still gets its heartbeat.
     const sample = this.#options.routingSample?.()
     if (!sample || Object.keys(sample).length === 0) return
-    await this.#query(routingSampleSql(schema, this.instanceId, sample))
-      .catch((error: unknown) => this.#options.logger.debug({ err: error }, 'could not record the routing sample'))
+    await this.#query(routingSampleSql(schema, this.instanceId, sample)).catch((error: unknown) =>
+      this.#options.logger.debug({ err: error }, 'could not record the routing sample'),
+    )
   }
 
   #query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement): Promise<pg.QueryResult<R>> {
@@ -236,7 +271,9 @@ export class StateWatcher {
     this.#pollTimer = setTimeout(() => {
       this.#isPolling = true
       this.#pollDigest()
-        .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'state poll failed; keeping the last state applied'))
+        .catch((error: unknown) =>
+          this.#options.logger.warn({ err: error }, 'state poll failed; keeping the last state applied'),
+        )
         .finally(() => {
           this.#isPolling = false
           this.#schedulePoll()

@@ -26,14 +26,23 @@ export interface MigrationStatus {
   readonly legacyTable: string
   readonly shadowTable: string
   readonly backfill: {
-    done: boolean; rows: number; running: boolean; progress: number | null
+    done: boolean
+    rows: number
+    running: boolean
+    progress: number | null
     /** While running: rows per second since the job started (over all its runs and workers), and the seconds left at that rate. */
-    rowsPerSecond: number | null; etaSeconds: number | null
+    rowsPerSecond: number | null
+    etaSeconds: number | null
     /** Why a running backfill holds its chunks now (`replica lag 3.2 s > 1 s on standby1`), else null. */
     throttled: string | null
   }
   /** A verify running now: keys compared so far, its share of the estimate, rows per second since it started, seconds left at that rate. */
-  readonly runningVerify: { rows: number; progress: number | null; rowsPerSecond: number | null; etaSeconds: number | null } | null
+  readonly runningVerify: {
+    rows: number
+    progress: number | null
+    rowsPerSecond: number | null
+    etaSeconds: number | null
+  } | null
   readonly lastVerify: { at: string; clean: boolean; rowsCompared: number | null } | null
   readonly divergencesLastHour: number
   readonly openDivergences: number
@@ -59,20 +68,41 @@ export interface RetiredView {
 
 function retiredView(r: Record<string, unknown>): RetiredView | null {
   if (r.retire_kind !== 'retire') return null
-  const d = r.retire_details as { retiredTable: QualifiedName; alias: QualifiedName | null; foreignKeys: unknown[]; dropSql: string }
+  const d = r.retire_details as {
+    retiredTable: QualifiedName
+    alias: QualifiedName | null
+    foreignKeys: unknown[]
+    dropSql: string
+  }
   return {
-    at: (r.retire_at as Date).toISOString(), actor: String(r.retire_actor), retiredTable: displayName(d.retiredTable),
-    alias: d.alias ? displayName(d.alias) : null, foreignKeysMoved: d.foreignKeys.length, dropSql: d.dropSql,
+    at: (r.retire_at as Date).toISOString(),
+    actor: String(r.retire_actor),
+    retiredTable: displayName(d.retiredTable),
+    alias: d.alias ? displayName(d.alias) : null,
+    foreignKeysMoved: d.foreignKeys.length,
+    dropSql: d.dropSql,
   }
 }
 
 /** Rows per second since a running job started (over all its runs and workers), and the seconds left at that rate. */
-function pace(rowsDone: number, total: number | null, seconds: number): { rowsPerSecond: number | null; etaSeconds: number | null } {
+function pace(
+  rowsDone: number,
+  total: number | null,
+  seconds: number,
+): { rowsPerSecond: number | null; etaSeconds: number | null } {
   const rowsPerSecond = seconds > 0 && rowsDone > 0 ? rowsDone / seconds : null
-  return { rowsPerSecond, etaSeconds: rowsPerSecond !== null && total !== null ? Math.max(0, total - rowsDone) / rowsPerSecond : null }
+  return {
+    rowsPerSecond,
+    etaSeconds: rowsPerSecond !== null && total !== null ? Math.max(0, total - rowsDone) / rowsPerSecond : null,
+  }
 }
 
-export async function readStatus(db: Queryable, schema: string, migration?: string, eventCount = 5): Promise<MigrationStatus[]> {
+export async function readStatus(
+  db: Queryable,
+  schema: string,
+  migration?: string,
+  eventCount = 5,
+): Promise<MigrationStatus[]> {
   const s = controlSchema(schema).quoted
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT m.name, m.definition ->> 'group' AS group_name, st.phase, st.read_percent, st.authority, st.version::text AS version, st.updated_at,
@@ -111,7 +141,9 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
     const rowsDone = Number(r.backfill_rows)
     const total = r.backfill_total === null ? null : Number(r.backfill_total)
     const isRunning = r.backfill_status === 'running'
-    const backfillPace = isRunning ? pace(rowsDone, total, Number(r.backfill_seconds ?? 0)) : { rowsPerSecond: null, etaSeconds: null }
+    const backfillPace = isRunning
+      ? pace(rowsDone, total, Number(r.backfill_seconds ?? 0))
+      : { rowsPerSecond: null, etaSeconds: null }
     const verifyRows = Number(r.verify_running_rows ?? 0)
     const verifyTotal = r.verify_running_total === null ? null : Number(r.verify_running_total)
     return {
@@ -132,19 +164,37 @@ export async function readStatus(db: Queryable, schema: string, migration?: stri
         ...backfillPace,
         throttled: isRunning ? ((r.backfill_throttled as string | null) ?? null) : null,
       },
-      runningVerify: r.verify_running_rows === null ? null : {
-        rows: verifyRows, progress: verifyTotal ? Math.min(1, verifyRows / verifyTotal) : null, ...pace(verifyRows, verifyTotal, Number(r.verify_running_seconds ?? 0)),
-      },
-      lastVerify: r.verify_at ? { at: (r.verify_at as Date).toISOString(), clean: r.verify_clean === true, rowsCompared: r.verify_rows === null ? null : Number(r.verify_rows) } : null,
+      runningVerify:
+        r.verify_running_rows === null
+          ? null
+          : {
+              rows: verifyRows,
+              progress: verifyTotal ? Math.min(1, verifyRows / verifyTotal) : null,
+              ...pace(verifyRows, verifyTotal, Number(r.verify_running_seconds ?? 0)),
+            },
+      lastVerify: r.verify_at
+        ? {
+            at: (r.verify_at as Date).toISOString(),
+            clean: r.verify_clean === true,
+            rowsCompared: r.verify_rows === null ? null : Number(r.verify_rows),
+          }
+        : null,
       divergencesLastHour: Number(r.divergences_hour),
       openDivergences: Number(r.divergences_open),
       listeners: Number(r.listeners),
       listenersPolling: Number(r.listeners_polling),
       events: (r.events as Record<string, unknown>[]).map((e) => ({
-        at: String(e.at), actor: String(e.actor), kind: String(e.kind), reason: (e.reason as string | null) ?? null,
-        from: { phase: (e.from_phase as string | null) ?? null, readPercent: (e.from_percent as number | null) ?? null },
+        at: String(e.at),
+        actor: String(e.actor),
+        kind: String(e.kind),
+        reason: (e.reason as string | null) ?? null,
+        from: {
+          phase: (e.from_phase as string | null) ?? null,
+          readPercent: (e.from_percent as number | null) ?? null,
+        },
         to: { phase: (e.to_phase as string | null) ?? null, readPercent: (e.to_percent as number | null) ?? null },
-        forced: e.forced === true, details: (e.details as Record<string, unknown>) ?? {},
+        forced: e.forced === true,
+        details: (e.details as Record<string, unknown>) ?? {},
       })),
       retired: retiredView(r),
       bypassNet: (r.bypass_net as MigrationStatus['bypassNet']) ?? null,

@@ -40,20 +40,32 @@ export const DEFAULT_STATE_LOCK_WAIT_MS = 30_000
  * the same bound. Nothing the application writes waits behind this queue:
  * only state changes lock the state row.
  */
-export async function withStateLock<T>(pool: PoolLike, subject: string, action: string, lock: StateLockOptions, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withStateLock<T>(
+  pool: PoolLike,
+  subject: string,
+  action: string,
+  lock: StateLockOptions,
+  body: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const limitMs = lock.lockWaitMs ?? DEFAULT_STATE_LOCK_WAIT_MS
   const deadline = Date.now() + limitMs
   for (;;) {
     let watch: BlockerWatch | undefined
     try {
       return await withTransaction(pool, async (client) => {
-        const { rows: me } = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid, ${LOCK_TIMEOUT_ITEM}`, [lockTimeoutValue(Math.max(1, deadline - Date.now()))])
-        watch = watchBlockers(pool, me[0]?.pid ?? 0, (blockers, waitedMs) => lock.onLockWait?.({ migration: subject, waitedMs, limitMs, blockers }))
+        const { rows: me } = await client.query<{ pid: number }>(
+          `SELECT pg_backend_pid() AS pid, ${LOCK_TIMEOUT_ITEM}`,
+          [lockTimeoutValue(Math.max(1, deadline - Date.now()))],
+        )
+        watch = watchBlockers(pool, me[0]?.pid ?? 0, (blockers, waitedMs) =>
+          lock.onLockWait?.({ migration: subject, waitedMs, limitMs, blockers }),
+        )
         return await body(client)
       })
     } catch (error) {
       if (!isLockWait(error)) throw error
-      if (Date.now() >= deadline - 50) throw new StateLocked(subject, action, limitMs, watch?.blockers() ?? [], { cause: error })
+      if (Date.now() >= deadline - 50)
+        throw new StateLocked(subject, action, limitMs, watch?.blockers() ?? [], { cause: error })
     } finally {
       watch?.stop()
     }
