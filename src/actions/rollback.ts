@@ -2,7 +2,7 @@
 import { isPhase, planRollback } from '../core/phases.js'
 import { guardrailRollback } from '../store/state/guardrail-rollback-sql.js'
 import { mirrorRollback } from '../flags/unleash-mirror.js'
-import { readGroupOf } from '../store/groups/group-members-sql.js'
+import { readEnclosingTarget } from '../store/groups/group-target.js'
 import type { ActionOptions, ActionResult, UnleashMirrorOptions } from './action-options.js'
 import { applyStateChange, type Pool } from './apply-state-change.js'
 import { removeNetAfterRollback } from './bypass-net.js'
@@ -31,7 +31,7 @@ export interface RollbackResult extends ActionResult {
  * Nobody waits for acknowledgements: the process that tripped applies the state it wrote at once.
  */
 async function rollbackByGuardrail(pool: Pool, options: RollbackOptions): Promise<RollbackResult> {
-  const group = await readGroupOf(pool, options.schema, options.migration)
+  const target = await readEnclosingTarget(pool, options.schema, options.migration)
   const moved = await guardrailRollback(pool, options.schema, {
     migration: options.migration,
     actor: options.actor,
@@ -41,14 +41,14 @@ async function rollbackByGuardrail(pool: Pool, options: RollbackOptions): Promis
   const first = moved[0]
   const to = { phase: first ? ('dual_write' as const) : ('off' as const), readPercent: 0 }
   return {
-    migration: group ?? options.migration,
+    migration: target.name,
     from: first && isPhase(first.fromPhase) ? { phase: first.fromPhase, readPercent: first.fromPercent } : to,
     to,
     changed: moved.length > 0,
     acknowledged: 0,
     listeners: 0,
     unacknowledged: [],
-    ...(group === undefined ? {} : { members: moved.map((m) => m.migration).sort() }),
+    ...(target.group === undefined ? {} : { members: moved.map((m) => m.migration).sort() }),
   }
 }
 
